@@ -1,0 +1,22 @@
+// Package base defines the vocabulary shared by every layer of Tempest:
+// sequence numbers, key kinds, trailers, internal keys, the Comparer that
+// splits user keys into a logical prefix and a version suffix, file numbers,
+// and the error classes.
+//
+// It is a leaf package: it imports nothing from Tempest.
+//
+// # Internal keys
+//
+// An internal key is a user key followed by an 8-byte trailer:
+//
+//	+-----------------+----------------------------------+
+//	| user key (n B)  | trailer: u64 LE = seqnum<<8|kind |
+//	+-----------------+----------------------------------+
+//
+// The sequence number takes the high 56 bits and the kind the low 8, so
+// ordering trailers orders by sequence number first, then by kind.
+// Internal keys sort by user key ascending (Comparer.Compare), then by
+// trailer descending: the newest version of a user key comes first.
+//
+// Kind values are part of the on-disk format and never change.
+package base

@@ -1,0 +1,72 @@
+// Package vfs is the file-system seam under Tempest. Every byte the engine
+// persists goes through FS and File, so tests can substitute an in-memory
+// file system that simulates crashes (MemFS) or one that injects faults
+// (package errorfs).
+//
+// # Durability contract
+//
+// Data written with File.Write is durable only after File.Sync returns nil.
+// A successful Sync promises that every byte written to the file before the
+// call survives a crash of the process and a loss of power.
+//
+// Creating, removing or renaming a file changes its directory. That change
+// is durable only after the directory itself is synced: open it with
+// FS.OpenDir and call Sync. Until then a crash may undo it.
+//
+// After Sync returns an error, the state of the file's unsynced data is
+// unknown: the kernel may have dropped those dirty pages. Callers must not
+// retry the Sync and treat a later success as covering the earlier writes.
+// Tempest turns such an error into a sticky read-only state.
+package vfs
+
+import (
+	"io"
+	"os"
+)
+
+// File is an open file. Writes are sequential: Write appends at the end of
+// what this handle has written. Reads are positional and may run
+// concurrently with each other and with Write.
+type File interface {
+	io.Closer
+	io.ReaderAt
+	io.Writer
+	// Sync makes every byte written so far durable (see the package doc).
+	// On a directory handle it makes the directory's entries durable.
+	Sync() error
+	// Size returns the current size of the file.
+	Size() (int64, error)
+}
+
+// FS is a file system.
+type FS interface {
+	// Create creates the named file for writing, truncating it if it exists.
+	// The new directory entry is durable only after the parent directory is
+	// synced.
+	Create(name string) (File, error)
+	// Open opens the named file for reading.
+	Open(name string) (File, error)
+	// OpenForAppend opens an existing file for reading and writing, with
+	// writes appended at its current end.
+	OpenForAppend(name string) (File, error)
+	// OpenDir opens a directory so that it can be synced.
+	OpenDir(name string) (File, error)
+	// Remove removes the named file or empty directory.
+	Remove(name string) error
+	// Rename renames oldname to newname, replacing newname if it exists.
+	Rename(oldname, newname string) error
+	// MkdirAll creates a directory and its missing parents.
+	MkdirAll(dir string, perm os.FileMode) error
+	// List returns the names of the entries in dir, sorted, without the
+	// directory part.
+	List(dir string) ([]string, error)
+	// Stat returns information about the named file.
+	Stat(name string) (os.FileInfo, error)
+	// Lock takes an exclusive lock on the named file, creating it if needed.
+	// It fails with an error matching ErrLocked if another process, or
+	// another Lock call in this process, holds it. Closing the returned
+	// Closer releases the lock. The OS releases it when the process dies.
+	Lock(name string) (io.Closer, error)
+	// PathJoin joins path elements with the FS's separator.
+	PathJoin(elem ...string) string
+}
