@@ -24,13 +24,15 @@ import (
 	"os"
 )
 
-// File is an open file. Writes are sequential: Write appends at the end of
-// what this handle has written. Reads are positional and may run
-// concurrently with each other and with Write.
+// File is an open file. Write appends at the end of what this handle has
+// written; WriteAt writes at an absolute offset (used only to fill in a
+// header reserved earlier). Reads are positional and may run concurrently
+// with each other and with writes to other regions.
 type File interface {
 	io.Closer
 	io.ReaderAt
 	io.Writer
+	io.WriterAt
 	// Sync makes every byte written so far durable (see the package doc).
 	// On a directory handle it makes the directory's entries durable.
 	Sync() error
