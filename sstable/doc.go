@@ -1,0 +1,128 @@
+// Package sstable implements Tempest's sorted string tables (SSTs):
+// immutable files holding a sorted run of internal keys and their values.
+// A Writer streams entries in internal-key order into a file; a Reader opens
+// the file, verifies it and serves iterators that load data blocks lazily.
+//
+// Every byte of an SST is covered by a CRC-64/Jones checksum (internal/crc):
+// each block carries one in its block trailer and the footer carries its
+// own. Checksums are verified on every read. All integers are little-endian.
+//
+// # File layout (format version 1)
+//
+//	+--------------+-----+--------------+-------------+------------------+-------------+--------+
+//	| data block 0 | ... | data block N | bloom block | properties block | index block | footer |
+//	+--------------+-----+--------------+-------------+------------------+-------------+--------+
+//
+// Each block is immediately followed by its 9-byte block trailer, so the
+// blocks and the footer tile the file with no gaps: data block 0 starts at
+// offset 0, every block starts where the previous block's trailer ends, and
+// the footer takes the last 72 bytes. A table with no entries has no data
+// blocks.
+//
+// # Block trailer (9 bytes)
+//
+//	offset  size  field
+//	0       1     compression: 0 = none (the only value this version writes
+//	              or reads; 1 = snappy and 2 = zstd are reserved)
+//	1       8     crc64 u64: CRC-64/Jones of the block bytes followed by the
+//	              compression byte
+//
+// A block handle (offset u64, size u32) names a block's bytes, without the
+// trailer: the trailer occupies [offset+size, offset+size+9).
+//
+// # Data block
+//
+//	+---------+-----+---------+------------------+---------------------+-------------------+
+//	| entry 0 | ... | entry M | restart 0 (u32)  | ... restart R-1 ... | restart count u32 |
+//	+---------+-----+---------+------------------+---------------------+-------------------+
+//
+// Each entry is:
+//
+//	+----------------+------------------+-------------------+--------------------+-------------+-------+
+//	| shared uvarint | unshared uvarint | value_len uvarint | unshared key bytes | trailer u64 | value |
+//	+----------------+------------------+-------------------+--------------------+-------------+-------+
+//
+// The three lengths are unsigned LEB128 varints (encoding/binary Uvarint),
+// not the fixed u32 fields of the 0.0.1 layout. The user key is
+// prefix-compressed against the previous entry's user key: the entry stores
+// only the bytes after the first `shared` bytes it has in common with it.
+// The trailer (seqnum<<8 | kind) is never compressed. Every RestartInterval
+// entries, starting with entry 0, a restart point begins: its entry has
+// shared = 0 and its offset from the start of the block is recorded in the
+// restart array. A data block holds at least one entry; restart 0 is 0 and
+// restarts are strictly increasing. A block is cut once its encoded size
+// (entries plus restart array plus count) reaches BlockSize, checked after
+// each entry, so blocks are at least BlockSize bytes except the last.
+//
+// # Bloom block
+//
+// The bit array of a bloom filter, ceil(m/8) bytes, where m (bits) and k
+// (hash functions) are stored in the footer. A prefix p is in the filter
+// when, for every i in [0, k), bit h = xxh3.HashSeed(p, i) mod m is set,
+// bit h being 1<<(h mod 8) in byte h/8. The keys inserted are the comparer
+// prefixes (Comparer.Prefix) of the user keys, each run of equal
+// consecutive prefixes once. m = ceil(-n ln p / (ln 2)^2) and
+// k = ceil(m/n ln 2), for n keys and false-positive rate p, with k capped at
+// 64. m = k = 0 (and an empty block) when the filter is disabled or the
+// table is empty; such a table answers every prefix query with "maybe" if it
+// has entries and "no" if it is empty.
+//
+// # Properties block
+//
+// A sequence of fields, each a uvarint or a uvarint length followed by that
+// many bytes, in this order, with no trailing bytes:
+//
+//	comparer name      len | bytes
+//	entry count        uvarint
+//	deletion count     uvarint   entries of kind DEL
+//	smallest key       len | user key | trailer u64   (len 0: table is empty)
+//	largest key        len | user key | trailer u64   (len 0: table is empty)
+//	smallest seqnum    uvarint   over all entries; 0 when empty
+//	largest seqnum     uvarint   over all entries; 0 when empty
+//	raw key size       uvarint   sum of len(user key)+8 over all entries
+//	raw value size     uvarint   sum of len(value) over all entries
+//	data block count   uvarint
+//	format version     uvarint   equal to the footer's
+//
+// # Index block
+//
+//	+---------+-----+-----------+---------------------+-----+-----------------+
+//	| entry 0 | ... | entry N   | entry offset 0 u32  | ... | entry count u32 |
+//	+---------+-----+-----------+---------------------+-----+-----------------+
+//
+// One entry per data block, in file order:
+//
+//	offset  size     field
+//	0       4        key_len u32: length of the user key below
+//	4       8        block_offset u64  } the data block's handle
+//	12      4        block_size u32    }
+//	16      key_len  the block's last user key
+//	16+len  8        that key's trailer u64
+//
+// The entry offsets (relative to the start of the block) are followed by
+// the entry count. Entries are contiguous, their keys strictly increase in
+// internal-key order, and the handles tile [0, bloom offset) in order. A
+// lookup for key k binary-searches for the first entry whose internal key is
+// >= k: only that block can hold the first entry >= k.
+//
+// # Footer (72 bytes, at the end of the file)
+//
+//	offset  size  field
+//	0       8     magic "TMPS_SST"
+//	8       8     bloom block offset u64
+//	16      4     bloom block size u32
+//	20      8     bloom k u64: number of hash functions
+//	28      8     bloom m u64: number of bits
+//	36      8     properties block offset u64
+//	44      4     properties block size u32
+//	48      8     index block offset u64
+//	56      4     index block size u32
+//	60      4     format version u32 (1)
+//	64      8     crc64 u64 of footer bytes [0, 64)
+//
+// Open checks, in order: the magic ("bad magic"), the format version
+// ("unsupported format version"), the footer checksum, and that the handles
+// tile the file as described above. Every failure on persisted bytes
+// returns an error matching base.ErrCorruption that names the file and the
+// offset.
+package sstable

@@ -1,0 +1,176 @@
+package sstable
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/tempestdb/tempest/internal/base"
+)
+
+// requireCorruption fails unless err is nil or a corruption error.
+func requireCorruption(t *testing.T, what string, err error) {
+	t.Helper()
+	if err != nil && !errors.Is(err, base.ErrCorruption) {
+		t.Fatalf("%s: %v is not a corruption error", what, err)
+	}
+}
+
+// FuzzBlock decodes arbitrary bytes as a data block and drives an iterator
+// over it. Decoding must not panic and must fail only with corruption
+// errors; when both full scans succeed they must agree.
+func FuzzBlock(f *testing.F) {
+	f.Add(buildBlock(1, numbered(3)))
+	f.Add(buildBlock(2, numbered(9)))
+	f.Add(buildBlock(16, []kv{set("a", 3, ""), del("a", 2), set("ab", 9, "v"), set("b", 1, "x")}))
+	f.Add(buildBlock(3, []kv{set("", 3, ""), set("", 2, "y")}))
+	f.Add([]byte{0, 0, 0, 0})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		it := &blockIter{}
+		if err := it.init(base.DefaultComparer, data, "fuzz", 0); err != nil {
+			requireCorruption(t, "init", err)
+			return
+		}
+		var fwd, bwd []kv
+		for ok := it.First(); ok; ok = it.Next() {
+			fwd = append(fwd, kv{it.key().Clone(), bytes.Clone(it.val)})
+		}
+		fwdErr := it.err
+		requireCorruption(t, "forward", fwdErr)
+		it.err = nil
+		for ok := it.Last(); ok; ok = it.Prev() {
+			bwd = append(bwd, kv{it.key().Clone(), bytes.Clone(it.val)})
+		}
+		bwdErr := it.err
+		requireCorruption(t, "backward", bwdErr)
+		if fwdErr == nil && bwdErr == nil {
+			requireEntries(t, base.DefaultComparer, bwd, reversed(fwd))
+		}
+		for _, e := range fwd {
+			for _, seek := range []func(base.InternalKey) bool{it.SeekGE, it.SeekLT} {
+				it.err = nil
+				if seek(e.key) {
+					it.Next()
+					it.Prev()
+					it.Prev()
+				}
+				requireCorruption(t, "seek", it.err)
+			}
+		}
+	})
+}
+
+// FuzzIndex decodes arbitrary bytes as an index block. The encoding is
+// canonical, so whatever decodes must re-encode to the same bytes.
+func FuzzIndex(f *testing.F) {
+	var w indexWriter
+	w.add(ikey("apple", 5, base.KindSet), blockHandle{offset: 0, size: 100})
+	w.add(ikey("banana", 1, base.KindDelete), blockHandle{offset: 109, size: 50})
+	b, _ := w.finish()
+	f.Add(b)
+	var empty indexWriter
+	b, _ = empty.finish()
+	f.Add(b)
+	f.Add([]byte{1, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		entries, err := decodeIndex(data, "fuzz", 0)
+		if err != nil {
+			requireCorruption(t, "decode", err)
+			return
+		}
+		var w indexWriter
+		for _, e := range entries {
+			w.add(e.lastKey, e.handle)
+		}
+		again, err := w.finish()
+		if err != nil || !bytes.Equal(again, data) {
+			t.Fatalf("re-encoded index differs: %x vs %x (%v)", again, data, err)
+		}
+		requireCorruption(t, "validate", validateIndex(entries, uint64(len(data)), base.DefaultComparer, "fuzz", 0))
+		for _, e := range entries {
+			searchIndex(entries, base.DefaultComparer, e.lastKey)
+		}
+	})
+}
+
+// FuzzFooter decodes arbitrary bytes as a footer.
+func FuzzFooter(f *testing.F) {
+	ft := footer{
+		bloom: blockHandle{offset: 100, size: 2}, bloomK: 1, bloomM: 16,
+		props: blockHandle{offset: 111, size: 10},
+		index: blockHandle{offset: 130, size: 10}, version: FormatVersion,
+	}
+	f.Add(ft.encode())
+	ft.version = 2
+	f.Add(ft.encode())
+	f.Add(make([]byte, footerLen))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := decodeFooter(data, "fuzz", 0)
+		if err != nil {
+			requireCorruption(t, "decode", err)
+			return
+		}
+		if !bytes.Equal(got.encode(), data) {
+			t.Fatalf("re-encoded footer differs")
+		}
+		requireCorruption(t, "validate", got.validate(149, "fuzz"))
+		requireCorruption(t, "validate", got.validate(1<<63, "fuzz"))
+	})
+}
+
+// FuzzProperties decodes arbitrary bytes as a properties block.
+func FuzzProperties(f *testing.F) {
+	p := Properties{
+		ComparerName: "c", EntryCount: 2, DeletionCount: 1,
+		Smallest: ikey("a", 5, base.KindSet), Largest: ikey("b", 7, base.KindSet),
+		SmallestSeq: 5, LargestSeq: 7, DataBlockCount: 1, FormatVersion: FormatVersion,
+	}
+	f.Add(p.encode(nil))
+	f.Add((&Properties{FormatVersion: 1}).encode(nil))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := decodeProperties(data, "fuzz", 0)
+		if err != nil {
+			requireCorruption(t, "decode", err)
+			return
+		}
+		again, err := decodeProperties(got.encode(nil), "fuzz", 0)
+		if err != nil || again.EntryCount != got.EntryCount || again.ComparerName != got.ComparerName ||
+			!bytes.Equal(again.Largest.UserKey, got.Largest.UserKey) {
+			t.Fatalf("properties do not round-trip: %+v vs %+v (%v)", again, got, err)
+		}
+	})
+}
+
+// FuzzReader opens arbitrary bytes as a table and reads all of it.
+func FuzzReader(f *testing.F) {
+	for _, tc := range []struct {
+		opts    WriterOptions
+		entries []kv
+	}{
+		{WriterOptions{}, nil},
+		{WriterOptions{BlockSize: 64}, numbered(20)},
+		{WriterOptions{BloomFPR: -1}, []kv{set("a", 2, "x"), del("b", 1)}},
+	} {
+		mf, _ := buildTable(f, tc.opts, tc.entries)
+		f.Add(mf.data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := Open(&memFile{data: data}, int64(len(data)), ReaderOptions{Comparer: base.DefaultComparer})
+		if err != nil {
+			if !errors.Is(err, base.ErrInvalidArgument) { // a forged comparer name
+				requireCorruption(t, "open", err)
+			}
+			return
+		}
+		defer r.Close()
+		it := r.NewIter()
+		for ok := it.First(); ok; ok = it.Next() {
+			r.MayContainPrefix(it.Key().UserKey)
+		}
+		for ok := it.Last(); ok; ok = it.Prev() {
+		}
+		requireCorruption(t, "scan", it.Close())
+		requireCorruption(t, "verify", r.VerifyChecksums())
+	})
+}

@@ -1,0 +1,82 @@
+package sstable
+
+import "github.com/tempestdb/tempest/internal/base"
+
+// FormatVersion is the format version this package writes and the only one
+// it reads.
+const FormatVersion uint32 = 1
+
+// Defaults applied to zero-valued WriterOptions fields.
+const (
+	DefaultBlockSize       = 4096
+	DefaultRestartInterval = 16
+	DefaultBloomFPR        = 0.01
+)
+
+// Limits that keep every block offset and size within its u32 field.
+const (
+	// MaxBlockSize is the largest accepted WriterOptions.BlockSize.
+	MaxBlockSize = 1 << 30
+	// MaxEntrySize bounds len(user key) + len(value) of one entry.
+	MaxEntrySize = 1 << 30
+)
+
+// WriterOptions configure a Writer. The zero value of each field other
+// than Comparer selects its default.
+type WriterOptions struct {
+	// Comparer orders the keys. Required; its name is recorded in the
+	// properties block.
+	Comparer *base.Comparer
+	// BlockSize is the size at which a data block is cut (default 4096,
+	// at most MaxBlockSize; <= 0 selects the default).
+	BlockSize int
+	// RestartInterval is the number of entries between restart points of
+	// a data block (default 16; <= 0 selects the default).
+	RestartInterval int
+	// BloomFPR is the bloom filter's target false-positive rate (default
+	// 0.01). A negative value, or one >= 1, disables the filter.
+	BloomFPR float64
+	// EstimatedKeys sizes the bloom filter: the expected number of
+	// distinct key prefixes. When it is 0 the writer buffers the prefixes
+	// and sizes the filter for the real count at Finish. When the real
+	// count exceeds a nonzero estimate the filter stays correct but its
+	// false-positive rate rises.
+	EstimatedKeys int
+	// FileName names the file in error messages.
+	FileName string
+}
+
+// withDefaults returns a copy of o with defaults applied, or an error
+// matching base.ErrInvalidArgument.
+func (o WriterOptions) withDefaults() (WriterOptions, error) {
+	if o.Comparer == nil {
+		return o, base.InvalidArgumentf("sstable: WriterOptions.Comparer is required")
+	}
+	if o.BlockSize <= 0 {
+		o.BlockSize = DefaultBlockSize
+	}
+	if o.BlockSize > MaxBlockSize {
+		return o, base.InvalidArgumentf("sstable: BlockSize %d exceeds %d", o.BlockSize, MaxBlockSize)
+	}
+	if o.RestartInterval <= 0 {
+		o.RestartInterval = DefaultRestartInterval
+	}
+	if o.BloomFPR == 0 {
+		o.BloomFPR = DefaultBloomFPR
+	}
+	if o.EstimatedKeys < 0 {
+		o.EstimatedKeys = 0
+	}
+	return o, nil
+}
+
+// bloomEnabled reports whether the options ask for a filter.
+func (o WriterOptions) bloomEnabled() bool { return o.BloomFPR > 0 && o.BloomFPR < 1 }
+
+// ReaderOptions configure Open.
+type ReaderOptions struct {
+	// Comparer must have the name recorded in the table. Required.
+	Comparer *base.Comparer
+	// FileName names the file in error messages.
+	FileName string
+}

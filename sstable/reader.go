@@ -1,0 +1,240 @@
+package sstable
+
+import (
+	"fmt"
+	"io"
+	"sync/atomic"
+
+	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/vfs"
+)
+
+// Reader serves a table. Open verifies the footer and loads the bloom,
+// properties and index blocks; data blocks are read on demand by
+// iterators. A Reader is immutable after Open and safe for concurrent use
+// by many iterators.
+type Reader struct {
+	file   vfs.File
+	cmp    *base.Comparer
+	name   string
+	size   int64
+	footer footer
+	filter bloomFilter
+	props  Properties
+	index  []indexEntry
+	closed atomic.Bool
+}
+
+// Open reads and verifies the footer of f, a table of size bytes, then
+// loads the bloom, properties and index blocks, verifying their checksums
+// and their consistency. Corrupt bytes give an error matching
+// base.ErrCorruption; a table written with a comparer of another name gives
+// an error matching base.ErrInvalidArgument. Open takes ownership of f: it
+// closes f when it fails, and Reader.Close closes it otherwise.
+func Open(f vfs.File, size int64, opts ReaderOptions) (*Reader, error) {
+	r, err := open(f, size, opts)
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func open(f vfs.File, size int64, opts ReaderOptions) (*Reader, error) {
+	if opts.Comparer == nil {
+		return nil, base.InvalidArgumentf("sstable: ReaderOptions.Comparer is required")
+	}
+	r := &Reader{file: f, cmp: opts.Comparer, name: opts.FileName, size: size}
+	if size < footerLen {
+		return nil, base.Corruptionf(r.name, 0, "file of %d bytes is too small to be an sstable", size)
+	}
+	footerOff := size - footerLen
+	buf := make([]byte, footerLen)
+	if err := r.readAt(buf, footerOff); err != nil {
+		return nil, err
+	}
+	ft, err := decodeFooter(buf, r.name, footerOff)
+	if err != nil {
+		return nil, err
+	}
+	if err := ft.validate(uint64(footerOff), r.name); err != nil {
+		return nil, err
+	}
+	r.footer = ft
+
+	bits, err := r.readBlock(ft.bloom)
+	if err != nil {
+		return nil, err
+	}
+	r.filter = bloomFilter{bits: bits, k: ft.bloomK, m: ft.bloomM}
+
+	b, err := r.readBlock(ft.props)
+	if err != nil {
+		return nil, err
+	}
+	if r.props, err = decodeProperties(b, r.name, int64(ft.props.offset)); err != nil {
+		return nil, err
+	}
+	if r.props.ComparerName != r.cmp.Name {
+		return nil, base.InvalidArgumentf("sstable %s written with comparer %q, opened with %q",
+			r.name, r.props.ComparerName, r.cmp.Name)
+	}
+	if r.props.FormatVersion != ft.version {
+		return nil, base.Corruptionf(r.name, int64(ft.props.offset),
+			"properties say format version %d, footer %d", r.props.FormatVersion, ft.version)
+	}
+
+	if b, err = r.readBlock(ft.index); err != nil {
+		return nil, err
+	}
+	indexOff := int64(ft.index.offset)
+	if r.index, err = decodeIndex(b, r.name, indexOff); err != nil {
+		return nil, err
+	}
+	if err := validateIndex(r.index, ft.bloom.offset, r.cmp, r.name, indexOff); err != nil {
+		return nil, err
+	}
+	if err := r.checkBounds(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// checkBounds checks the properties against the index: one data block per
+// index entry, and the largest key is the last block's last key.
+func (r *Reader) checkBounds() error {
+	p := &r.props
+	if uint64(len(r.index)) != p.DataBlockCount {
+		return base.Corruptionf(r.name, int64(r.footer.index.offset),
+			"index has %d entries, properties %d data blocks", len(r.index), p.DataBlockCount)
+	}
+	if n := len(r.index); n > 0 {
+		if r.cmp.CompareInternal(r.index[n-1].lastKey, p.Largest) != 0 ||
+			r.cmp.CompareInternal(p.Smallest, p.Largest) > 0 {
+			return base.Corruptionf(r.name, int64(r.footer.props.offset),
+				"smallest/largest keys %s, %s disagree with the index", p.Smallest.Pretty(r.cmp), p.Largest.Pretty(r.cmp))
+		}
+	}
+	return nil
+}
+
+// readAt fills buf from offset off. A short read means the file is shorter
+// than its metadata says: corruption.
+func (r *Reader) readAt(buf []byte, off int64) error {
+	n, err := r.file.ReadAt(buf, off)
+	if n == len(buf) {
+		return nil
+	}
+	if err == nil || err == io.EOF || err == io.ErrUnexpectedEOF {
+		return base.Corruptionf(r.name, off, "short read: %d of %d bytes (file truncated?)", n, len(buf))
+	}
+	return fmt.Errorf("sstable: reading %s at offset %d: %w", r.name, off, err)
+}
+
+// readBlock reads the block named by h with its trailer, verifies the
+// checksum and returns the block bytes in a new buffer. It is the single
+// place blocks enter memory, where a block cache would plug in.
+func (r *Reader) readBlock(h blockHandle) ([]byte, error) {
+	n := uint64(h.size) + blockTrailerLen
+	if h.end() > uint64(r.size) || n > uint64(maxInt) {
+		return nil, base.Corruptionf(r.name, int64(r.size),
+			"block %d+%d lies outside the %d-byte file", h.offset, h.size, r.size)
+	}
+	buf := make([]byte, n)
+	if err := r.readAt(buf, int64(h.offset)); err != nil {
+		return nil, err
+	}
+	return checkBlockTrailer(r.name, h.offset, buf)
+}
+
+// MayContainPrefix reports whether the table may hold a key whose comparer
+// prefix (Comparer.Prefix) is prefix. False is definite.
+func (r *Reader) MayContainPrefix(prefix []byte) bool {
+	switch {
+	case r.props.EntryCount == 0:
+		return false
+	case r.filter.m == 0:
+		return true // written without a filter
+	}
+	return r.filter.mayContain(prefix)
+}
+
+// NewIter returns an iterator over the table. Many iterators may be used
+// concurrently.
+func (r *Reader) NewIter() *Iter {
+	return &Iter{r: r, pos: -1, loaded: -1}
+}
+
+// Properties returns the table's properties. The keys are shared: do not
+// modify them.
+func (r *Reader) Properties() Properties { return r.props }
+
+// Close closes the file. Iterators must be closed first.
+func (r *Reader) Close() error {
+	if r.closed.Swap(true) {
+		return fmt.Errorf("%w: sstable %s", base.ErrClosed, r.name)
+	}
+	return r.file.Close()
+}
+
+// VerifyChecksums reads every block of the table again, verifies its
+// checksum and decodes it, checking that the data blocks hold strictly
+// increasing keys that agree with the index and the properties. It returns
+// the first problem found.
+func (r *Reader) VerifyChecksums() error {
+	buf := make([]byte, footerLen)
+	footerOff := r.size - footerLen
+	if err := r.readAt(buf, footerOff); err != nil {
+		return err
+	}
+	if ft, err := decodeFooter(buf, r.name, footerOff); err != nil {
+		return err
+	} else if ft != r.footer {
+		return base.Corruptionf(r.name, footerOff, "footer changed since the table was opened")
+	}
+	for _, h := range []blockHandle{r.footer.bloom, r.footer.props, r.footer.index} {
+		if _, err := r.readBlock(h); err != nil {
+			return err
+		}
+	}
+	var (
+		it               blockIter
+		prev             []byte
+		prevTrailer      base.Trailer
+		entries, deletes uint64
+	)
+	for j := range r.index {
+		e := &r.index[j]
+		b, err := r.readBlock(e.handle)
+		if err != nil {
+			return err
+		}
+		off := int64(e.handle.offset)
+		if err := it.init(r.cmp, b, r.name, off); err != nil {
+			return err
+		}
+		for ok := it.First(); ok; ok = it.Next() {
+			k := it.key()
+			if entries > 0 && r.cmp.CompareInternal(base.InternalKey{UserKey: prev, Trailer: prevTrailer}, k) >= 0 {
+				return base.Corruptionf(r.name, off+int64(it.offset), "key %s out of order", k.Pretty(r.cmp))
+			}
+			prev, prevTrailer = append(prev[:0], k.UserKey...), k.Trailer
+			entries++
+			if k.Kind() == base.KindDelete {
+				deletes++
+			}
+		}
+		if it.err != nil {
+			return it.err
+		}
+		if r.cmp.CompareInternal(base.InternalKey{UserKey: prev, Trailer: prevTrailer}, e.lastKey) != 0 {
+			return base.Corruptionf(r.name, off, "data block %d ends with a key other than its index entry's", j)
+		}
+	}
+	if entries != r.props.EntryCount || deletes != r.props.DeletionCount {
+		return base.Corruptionf(r.name, int64(r.footer.props.offset),
+			"properties count %d entries (%d deletions), data blocks hold %d (%d)",
+			r.props.EntryCount, r.props.DeletionCount, entries, deletes)
+	}
+	return nil
+}

@@ -1,0 +1,244 @@
+package sstable
+
+import (
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/crc"
+	"github.com/tempestdb/tempest/vfs"
+)
+
+// Meta describes a finished table.
+type Meta struct {
+	// Size is the file size in bytes.
+	Size uint64
+	// EntryCount is the number of entries; DeletionCount the number of
+	// them that are tombstones.
+	EntryCount, DeletionCount uint64
+	// Smallest and Largest are owned copies of the first and last keys;
+	// zero if the table is empty.
+	Smallest, Largest base.InternalKey
+	// SmallestSeq and LargestSeq bound the seqnums of all entries (seqnums
+	// are not sorted by key); zero if the table is empty.
+	SmallestSeq, LargestSeq base.SeqNum
+	// Checksum is the CRC-64/Jones of the whole file, computed while
+	// writing.
+	Checksum uint64
+}
+
+// Writer writes a table to a file, streaming entries into data blocks and
+// keeping the index and the bloom filter in memory until Finish. A Writer
+// is not safe for concurrent use.
+//
+// Once any call fails the Writer is unusable: every later call returns
+// the same error. The caller then calls Abort and removes the file.
+type Writer struct {
+	f    vfs.File
+	opts WriterOptions
+	err  error // sticky: the first failure, or errWriterClosed
+	done bool  // the file has been closed
+
+	offset   uint64 // bytes written so far
+	checksum uint64 // CRC-64/Jones of those bytes
+
+	block blockWriter
+	index indexWriter
+	bloom bloomWriter
+	props Properties
+
+	lastKey     []byte // user key of the previous entry (owned)
+	lastTrailer base.Trailer
+}
+
+// errWriterClosed is returned by calls after Finish or Abort.
+var errWriterClosed = fmt.Errorf("%w: sstable writer is finished or aborted", base.ErrClosed)
+
+// NewWriter returns a Writer that writes to f, which must be empty. Invalid
+// options are reported by the first Add or Finish.
+func NewWriter(f vfs.File, opts WriterOptions) *Writer {
+	w := &Writer{f: f}
+	w.opts, w.err = opts.withDefaults()
+	if w.err != nil {
+		return w
+	}
+	w.block.restartInterval = w.opts.RestartInterval
+	w.bloom.init(w.opts.bloomEnabled(), w.opts.BloomFPR, w.opts.EstimatedKeys)
+	w.props.ComparerName = w.opts.Comparer.Name
+	w.props.FormatVersion = FormatVersion
+	return w
+}
+
+// Add appends an entry. Keys must be strictly increasing in internal-key
+// order (Comparer.CompareInternal); otherwise Add returns an error matching
+// base.ErrInvalidArgument and the writer is unusable. Add copies key and
+// value.
+func (w *Writer) Add(key base.InternalKey, value []byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	if err := w.checkEntry(key, value); err != nil {
+		w.err = err
+		return err
+	}
+	w.block.add(key, value)
+	w.addStats(key, value)
+	w.lastKey = append(w.lastKey[:0], key.UserKey...)
+	w.lastTrailer = key.Trailer
+	w.bloom.add(w.opts.Comparer.Prefix(w.lastKey))
+	if w.block.size() >= w.opts.BlockSize {
+		w.flushBlock()
+	}
+	return w.err
+}
+
+// checkEntry validates the next entry against the previous one.
+func (w *Writer) checkEntry(key base.InternalKey, value []byte) error {
+	cmp := w.opts.Comparer
+	if !key.Kind().Valid() {
+		return base.InvalidArgumentf("sstable: key %s has unknown kind", key.Pretty(cmp))
+	}
+	if uint64(len(key.UserKey))+uint64(len(value)) > MaxEntrySize {
+		return base.InvalidArgumentf("sstable: entry of %d+%d bytes exceeds %d",
+			len(key.UserKey), len(value), MaxEntrySize)
+	}
+	if w.props.EntryCount > 0 {
+		prev := base.InternalKey{UserKey: w.lastKey, Trailer: w.lastTrailer}
+		if cmp.CompareInternal(prev, key) >= 0 {
+			return base.InvalidArgumentf("sstable: key %s added after %s: keys must strictly increase",
+				key.Pretty(cmp), prev.Pretty(cmp))
+		}
+	}
+	return nil
+}
+
+// addStats accounts for an entry in the properties.
+func (w *Writer) addStats(key base.InternalKey, value []byte) {
+	p := &w.props
+	seq := key.SeqNum()
+	if p.EntryCount == 0 {
+		p.Smallest = key.Clone()
+		p.SmallestSeq, p.LargestSeq = seq, seq
+	}
+	p.SmallestSeq = min(p.SmallestSeq, seq)
+	p.LargestSeq = max(p.LargestSeq, seq)
+	p.EntryCount++
+	if key.Kind() == base.KindDelete {
+		p.DeletionCount++
+	}
+	p.RawKeySize += uint64(key.EncodedLen())
+	p.RawValueSize += uint64(len(value))
+}
+
+// flushBlock writes the pending data block and indexes it by its last key.
+func (w *Writer) flushBlock() {
+	h, ok := w.writeBlock(w.block.finish())
+	if !ok {
+		return
+	}
+	w.index.add(base.InternalKey{UserKey: w.lastKey, Trailer: w.lastTrailer}, h)
+	w.props.DataBlockCount++
+	w.block.reset()
+}
+
+// writeBlock appends block and its trailer to the file. It may append the
+// trailer to block's backing array.
+func (w *Writer) writeBlock(block []byte) (blockHandle, bool) {
+	if uint64(len(block)) > math.MaxUint32 {
+		w.err = base.InvalidArgumentf("sstable: block of %d bytes exceeds 4 GiB", len(block))
+		return blockHandle{}, false
+	}
+	h := blockHandle{offset: w.offset, size: uint32(len(block))}
+	return h, w.write(appendBlockTrailer(block, block))
+}
+
+// write appends p to the file, tracking the offset and the file checksum.
+func (w *Writer) write(p []byte) bool {
+	if w.err != nil {
+		return false
+	}
+	n, err := w.f.Write(p)
+	if err == nil && n != len(p) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		w.err = fmt.Errorf("sstable: writing %s at offset %d: %w", w.opts.FileName, w.offset, err)
+		return false
+	}
+	w.offset += uint64(n)
+	w.checksum = crc.Update(w.checksum, p)
+	return true
+}
+
+// Finish writes the pending data block, the bloom, properties and index
+// blocks and the footer, then syncs and closes the file. A table with no
+// entries is valid. On error the file is closed and the caller removes it.
+func (w *Writer) Finish() (Meta, error) {
+	if w.err == nil {
+		w.finish()
+	}
+	if w.err != nil {
+		w.Abort()
+		return Meta{}, w.err
+	}
+	w.done = true
+	w.err = errWriterClosed
+	p := &w.props
+	m := Meta{
+		Size:          w.offset,
+		EntryCount:    p.EntryCount,
+		DeletionCount: p.DeletionCount,
+		SmallestSeq:   p.SmallestSeq,
+		LargestSeq:    p.LargestSeq,
+		Checksum:      w.checksum,
+	}
+	if p.EntryCount > 0 {
+		m.Smallest, m.Largest = p.Smallest, p.Largest // owned: cloned by addStats and finish
+	}
+	return m, nil
+}
+
+// finish writes everything after the last entry, leaving any failure in
+// w.err.
+func (w *Writer) finish() {
+	if !w.block.empty() {
+		w.flushBlock()
+	}
+	if w.props.EntryCount > 0 {
+		w.props.Largest = base.InternalKey{UserKey: w.lastKey, Trailer: w.lastTrailer}.Clone()
+	}
+	filter := w.bloom.finish()
+	ft := footer{bloomK: filter.k, bloomM: filter.m, version: FormatVersion}
+	ft.bloom, _ = w.writeBlock(filter.bits)
+	ft.props, _ = w.writeBlock(w.props.encode(nil))
+	index, err := w.index.finish()
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	ft.index, _ = w.writeBlock(index)
+	w.write(ft.encode())
+	if w.err != nil {
+		return
+	}
+	if err := w.f.Sync(); err != nil {
+		w.err = fmt.Errorf("sstable: syncing %s: %w", w.opts.FileName, err)
+		return
+	}
+	w.done = true
+	if err := w.f.Close(); err != nil {
+		w.err = fmt.Errorf("sstable: closing %s: %w", w.opts.FileName, err)
+	}
+}
+
+// Abort closes the file without finishing the table; the caller removes
+// the file. Abort after Finish does nothing.
+func (w *Writer) Abort() {
+	if !w.done {
+		w.done = true
+		_ = w.f.Close()
+	}
+	if w.err == nil {
+		w.err = errWriterClosed
+	}
+}

@@ -1,0 +1,120 @@
+// Package wal implements Tempest's write-ahead log: the file format, a
+// Writer and the recovery reader (Replay, ReadAll).
+//
+// Every committed batch is appended to the current WAL before it is
+// applied to the memtable. After a crash the engine replays the WALs that
+// were not yet flushed to SSTs. A WAL is never appended to again once its
+// writer is gone: recovery reads the old logs and the engine starts a new
+// one.
+//
+// # File
+//
+// A WAL is named "<filenum>.log", the file number zero-padded to six
+// digits (FileName, ParseFileName). All integers are little-endian.
+//
+//	+--------------------+  offset 0
+//	| header (16 bytes)  |
+//	+--------------------+  16
+//	| record             |
+//	| record             |
+//	| ...                |
+//	| end record         |  written by Writer.Close only
+//	+--------------------+
+//
+// Header:
+//
+//	+------------------+------------------+
+//	| magic "TMPS_WAL" | file number u64  |
+//	+------------------+------------------+
+//	0                  8                  16
+//
+// The magic rejects files that are not WALs. The file number must equal
+// the one in the file's name (FileNumMismatchError otherwise), so a WAL
+// that was copied or renamed is never replayed in the wrong place. The
+// header has no checksum: Create fsyncs it (and the directory) before the
+// first record can be written, so it is either durable or the log never
+// held an acknowledged record.
+//
+// Record:
+//
+//	+-----------+-----------+----------+-------------+-------------------+
+//	| crc  u64  | len  u32  | type u8  | synced u64  | payload, len bytes|
+//	+-----------+-----------+----------+-------------+-------------------+
+//	0           8           12         13            21
+//
+// The fields:
+//
+//   - crc: CRC-64/Jones (package internal/crc) of bytes 8 to the end of
+//     the payload: len, type, synced and payload. Covering the length and
+//     type means a damaged length cannot send the reader to a wrong
+//     boundary undetected.
+//   - len: payload size, so at most 4 GiB - 1 per record.
+//   - type: 1 = data (the payload is one committed batch), 2 = end (the
+//     payload is the u64 file number of the WAL that follows, or 0 when the
+//     log was closed because the DB closed). Type 0 is never written: the
+//     CRC-64/Jones of zeros is zero, so without this rule a zero-filled
+//     region would parse as a valid record.
+//   - synced: the file offset up to which the file was known durable
+//     (fsynced) when the record was written. It never decreases from one
+//     record to the next and never exceeds the record's own offset; it is
+//     16 (the header) before the first Sync.
+//
+// # Why records carry the synced offset
+//
+// A write that was not fsynced may be lost in a power failure, and the
+// disk persists blocks in any order, so an unsynced record can be lost
+// while a later unsynced one survives. Reading therefore cannot stop at
+// the first bad record and call everything after it a torn tail: that
+// would also silently drop records that were durable and were damaged
+// later (bit rot, a bad sector), which must be reported.
+//
+// The synced field tells the two apart. Recovery reads records from offset
+// 16 until the first invalid record (too short, length past the end of
+// the file, type 0, or crc mismatch), at offset X. It then tries every
+// byte offset p after X for a valid record whose synced offset s has
+// X < s <= p. If one exists, the file was durable past X when that
+// record was written, so the record at X had been durable and went bad:
+// corruption (base.ErrCorruption, naming the file and X). Otherwise
+// everything from X on is a torn tail, dropped without error; the caller
+// keeps exactly the records before X (the prefix property).
+//
+// Records with a matching crc are trusted as written: an undefined type,
+// or a synced offset outside [previous synced, own offset], is corruption.
+//
+// # Clean close
+//
+// Writer.Close fsyncs any unsynced records, writes an end record whose
+// synced field is its own offset (true at that moment, because of the
+// fsync before it), and fsyncs again. By the rule above, a damaged record
+// anywhere before a valid end record is corruption. Nothing is ever
+// written after an end record, so bytes following one are corruption too.
+// Damage inside the end record itself looks like a torn tail (no later
+// record vouches for it); all data records survive and the result reports
+// CleanClose = false.
+//
+// # Empty and headerless files
+//
+// A file shorter than the header, or one whose bytes are all zero, is a
+// WAL whose creation crashed before the header was durable. Create had
+// not returned, so nothing was acknowledged: Replay treats it as an empty
+// log with no records. Any other header with a wrong magic is corruption.
+//
+// # Writing
+//
+// WriteRecords frames a whole commit group into one buffer and issues one
+// write(2) (File.Write) for it, which amortizes the system call over the
+// group; Sync is one fsync for everything written so far. A NoSync commit
+// could avoid even that call by writing through a shared memory mapping of
+// the file; the format would not change.
+//
+// # Reading
+//
+// Replay reads the whole file into memory. WALs are bounded by the
+// memtable size (64 MiB by default), and the torn-tail check needs random
+// access to everything after the first invalid record. Allocation is
+// driven by the file size, never by a length field. The check costs one
+// pass over the tail plus a crc over each candidate that passes the cheap
+// type and synced filters; random, zeroed or torn bytes almost never pass
+// them. (Bytes crafted to pass them at many offsets could make the check
+// quadratic in the tail's size; it stays bounded by the file size.)
+package wal

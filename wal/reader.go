@@ -1,0 +1,197 @@
+package wal
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/vfs"
+)
+
+// ReplayResult describes what recovery found in one WAL.
+type ReplayResult struct {
+	// Records is the number of data records passed to the callback.
+	Records int
+	// CleanClose is true if the log ends with a valid end record.
+	CleanClose bool
+	// Next is the file number named by the end record (0 if none).
+	Next base.FileNum
+	// ValidSize is the offset just past the last valid record (or the
+	// header), where a torn tail starts, if any. It is 0 for a file whose
+	// header never became durable.
+	ValidSize int64
+	// FileSize is the size of the file.
+	FileSize int64
+	// TornTail is true if the bytes from ValidSize to FileSize were
+	// dropped as the unsynced tail of a crashed process.
+	TornTail bool
+}
+
+// Replay reads WAL num in dir and calls fn, in order, for each data
+// record that recovery keeps: the payload (valid only during the call) and
+// the record's file offset. A torn tail is not an error (see
+// ReplayResult.TornTail); damage to data that was durable is an error
+// matching base.ErrCorruption that names the file and offset. If fn
+// returns an error, Replay stops and returns it.
+//
+// Replay reads the whole file into memory: a WAL is bounded by the
+// memtable size (tens of MiB), and the torn-tail check needs random access
+// to everything after the first damaged record.
+func Replay(fs vfs.FS, dir string, num base.FileNum, fn func(payload []byte, offset int64) error) (ReplayResult, error) {
+	path := fs.PathJoin(dir, FileName(num))
+	data, err := readFile(fs, path)
+	if err != nil {
+		return ReplayResult{}, err
+	}
+	_, res, err := decode(path, data, num, true, func(r Record) error {
+		if r.Type != RecordData {
+			return nil
+		}
+		return fn(r.Payload, r.Offset)
+	})
+	return res, err
+}
+
+// ReadAll lists every record of the WAL at path, for inspection tools. The
+// file number in the header is checked against the file's name when the
+// name has the form FileName produces. On error, header, records and
+// result describe what was read before the damage; records' payloads
+// alias one buffer holding the file.
+func ReadAll(fs vfs.FS, path string) (header Header, records []Record, result ReplayResult, err error) {
+	data, err := readFile(fs, path)
+	if err != nil {
+		return Header{}, nil, ReplayResult{}, err
+	}
+	name := path[strings.LastIndexAny(path, `/\`)+1:]
+	num, check := ParseFileName(name)
+	header, result, err = decode(path, data, num, check, func(r Record) error {
+		records = append(records, r)
+		return nil
+	})
+	return header, records, result, err
+}
+
+// readFile returns the contents of the file at path. The allocation is
+// driven by the file's size, never by a length field inside it.
+func readFile(fs vfs.FS, path string) ([]byte, error) {
+	f, err := fs.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("wal: open %s: %w", path, err)
+	}
+	defer f.Close()
+	size, err := f.Size()
+	if err != nil {
+		return nil, fmt.Errorf("wal: size of %s: %w", path, err)
+	}
+	if size < 0 || uint64(size) > math.MaxInt {
+		return nil, fmt.Errorf("wal: %s: size %d is too large to read into memory", path, size)
+	}
+	data := make([]byte, int(size))
+	n, err := f.ReadAt(data, 0)
+	if n == len(data) {
+		err = nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("wal: read %s: %w", path, err)
+	}
+	return data, nil
+}
+
+// decode validates data, the contents of the WAL at path, and calls fn for
+// every valid record (data and end) in order. If check is set the header
+// must name num. See doc.go for the recovery rules it implements.
+func decode(path string, data []byte, num base.FileNum, check bool, fn func(Record) error) (Header, ReplayResult, error) {
+	res := ReplayResult{FileSize: int64(len(data))}
+	if len(data) < HeaderSize || (string(data[:len(magic)]) != magic && allZero(data)) {
+		// The header never became durable: Create had not returned,
+		// so no record was acknowledged. An empty log.
+		res.TornTail = len(data) > 0
+		return Header{}, res, nil
+	}
+	if string(data[:len(magic)]) != magic {
+		return Header{}, res, base.Corruptionf(path, 0, "invalid magic number %q: not a write-ahead log file", data[:len(magic)])
+	}
+	h := Header{Num: base.FileNum(binary.LittleEndian.Uint64(data[len(magic):]))}
+	if check && h.Num != num {
+		return h, res, &FileNumMismatchError{File: path, Expected: num, Got: h.Num}
+	}
+
+	off := int64(HeaderSize)
+	res.ValidSize = off
+	prevSynced := int64(HeaderSize)
+	for off < int64(len(data)) {
+		r, size, ok := parseRecord(data[off:])
+		if !ok {
+			return h, res, tornOrCorrupt(path, data, off, &res)
+		}
+		r.Offset = off
+		switch {
+		case !r.Type.valid():
+			return h, res, base.Corruptionf(path, off, "unknown record type %d", uint8(r.Type))
+		case r.Synced < prevSynced || r.Synced > off:
+			// The writer's synced offset only grows and never passes
+			// the record being written.
+			return h, res, base.Corruptionf(path, off, "record claims synced offset %d, want between %d and %d",
+				r.Synced, prevSynced, off)
+		case r.Type == RecordEnd && (len(r.Payload) != endPayloadSize || r.Synced != off):
+			return h, res, base.Corruptionf(path, off, "malformed end record (%d-byte payload, synced %d)",
+				len(r.Payload), r.Synced)
+		}
+		if err := fn(r); err != nil {
+			return h, res, err
+		}
+		prevSynced = r.Synced
+		off += size
+		res.ValidSize = off
+		if r.Type == RecordEnd {
+			if off != int64(len(data)) {
+				return h, res, base.Corruptionf(path, off, "%d bytes follow the end record", int64(len(data))-off)
+			}
+			res.CleanClose = true
+			res.Next = base.FileNum(binary.LittleEndian.Uint64(r.Payload))
+			return h, res, nil
+		}
+		res.Records++
+	}
+	return h, res, nil
+}
+
+// tornOrCorrupt decides what the invalid record at x means. If any valid
+// record after x says the file was durable past x, the record at x was
+// durable when it went bad: corruption. Otherwise x starts a torn tail,
+// the unsynced writes a crash left incomplete, and res is updated to drop
+// it.
+//
+// The search tries every byte offset, not only record boundaries, because
+// the length field at x may be the damaged part. Only candidates whose
+// type byte is defined and whose synced field lies in (x, p] get a crc
+// check, so random or zeroed bytes are rejected after a few loads each.
+func tornOrCorrupt(path string, data []byte, x int64, res *ReplayResult) error {
+	for p := x + 1; p+RecordHeaderSize <= int64(len(data)); p++ {
+		b := data[p:]
+		if !RecordType(b[typeOffset]).valid() {
+			continue
+		}
+		s := binary.LittleEndian.Uint64(b[syncedOffset:])
+		if s <= uint64(x) || s > uint64(p) {
+			continue
+		}
+		if _, _, ok := parseRecord(b); ok {
+			return base.Corruptionf(path, x, "damaged record before the record at offset %d, which was written after the file was synced through offset %d",
+				p, s)
+		}
+	}
+	res.TornTail = true
+	return nil
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}

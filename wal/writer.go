@@ -1,0 +1,245 @@
+package wal
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/vfs"
+)
+
+// maxRetainedBuf bounds the framing buffer a Writer keeps between calls: a
+// rare huge group does not pin its memory for the life of the log.
+const maxRetainedBuf = 1 << 20
+
+// Writer appends records to one WAL file.
+//
+// A Writer is not safe for concurrent use: the commit pipeline calls it
+// from one goroutine at a time (it serializes commit groups itself), and
+// that includes Size and SyncedSize.
+//
+// Errors are sticky. After a failed write the file may hold a partial
+// group, and after a failed fsync the kernel may have dropped dirty pages
+// while marking them clean, so a retried fsync could succeed without the
+// data being durable. Either way the writer is broken: every later call
+// returns the first error, and the caller must Abandon it.
+type Writer struct {
+	f    vfs.File
+	path string
+	num  base.FileNum
+	// size is the number of bytes written to the file (header included).
+	size int64
+	// synced is the offset up to which the file is known to be durable.
+	// Invariant: HeaderSize <= synced <= size, and synced is a record
+	// boundary.
+	synced int64
+	// buf frames a group of records so the group costs one Write call.
+	buf []byte
+	// err is the sticky error (see the type comment).
+	err error
+	// closed is set by Close and Abandon.
+	closed bool
+}
+
+// Create creates WAL num in dir, writes the header, and fsyncs both the
+// file and the directory, so the file exists after a crash before any
+// record is acknowledged. On error nothing is left open, and the partial
+// file is removed on a best-effort basis.
+func Create(fs vfs.FS, dir string, num base.FileNum) (*Writer, error) {
+	path := fs.PathJoin(dir, FileName(num))
+	f, err := fs.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("wal: create %s: %w", path, err)
+	}
+	w := &Writer{f: f, path: path, num: num}
+	if err := w.writeHeader(); err != nil {
+		_ = f.Close()
+		_ = fs.Remove(path)
+		return nil, err
+	}
+	if err := syncDir(fs, dir); err != nil {
+		_ = f.Close()
+		_ = fs.Remove(path)
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *Writer) writeHeader() error {
+	w.buf = appendHeader(w.buf[:0], w.num)
+	if err := w.write(w.buf); err != nil {
+		return err
+	}
+	if err := w.f.Sync(); err != nil {
+		return fmt.Errorf("wal: sync %s: %w", w.path, err)
+	}
+	w.synced = w.size
+	return nil
+}
+
+func syncDir(fs vfs.FS, dir string) error {
+	d, err := fs.OpenDir(dir)
+	if err != nil {
+		return fmt.Errorf("wal: open directory %s: %w", dir, err)
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("wal: sync directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// WriteRecords frames every payload as a data record and writes the whole
+// group with one File.Write call. When it returns nil the bytes have
+// reached the operating system (they survive a crash of the process, not
+// a loss of power). It does not fsync: see Sync. Each payload must be at
+// most MaxPayloadSize bytes; an oversized payload fails the call with an
+// error matching base.ErrInvalidArgument before anything is written.
+func (w *Writer) WriteRecords(payloads ...[]byte) error {
+	if err := w.usable(); err != nil {
+		return err
+	}
+	if len(payloads) == 0 {
+		return nil
+	}
+	total := uint64(0)
+	for i, p := range payloads {
+		if uint64(len(p)) > MaxPayloadSize {
+			return base.InvalidArgumentf("wal: payload %d is %d bytes, more than %d", i, len(p), uint64(MaxPayloadSize))
+		}
+		total += RecordHeaderSize + uint64(len(p))
+	}
+	if total > math.MaxInt {
+		return base.InvalidArgumentf("wal: group of %d bytes does not fit in memory", total)
+	}
+	buf := w.buf[:0]
+	if uint64(cap(buf)) < total {
+		buf = make([]byte, 0, int(total))
+	}
+	for _, p := range payloads {
+		buf = appendRecord(buf, RecordData, w.synced, p)
+	}
+	err := w.write(buf)
+	if cap(buf) <= maxRetainedBuf {
+		w.buf = buf[:0]
+	} else {
+		w.buf = nil
+	}
+	return err
+}
+
+// write appends p to the file with one Write call and advances size. A
+// failure is sticky.
+func (w *Writer) write(p []byte) error {
+	n, err := w.f.Write(p)
+	if err == nil && n != len(p) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		w.err = fmt.Errorf("wal: write %s at offset %d: %w", w.path, w.size, err)
+		return w.err
+	}
+	w.size += int64(n)
+	return nil
+}
+
+// Sync fsyncs the file. On success everything written so far is durable
+// and SyncedSize equals Size. On error the writer is broken: this and
+// every later call return the same error. An fsync is never retried.
+func (w *Writer) Sync() error {
+	if err := w.usable(); err != nil {
+		return err
+	}
+	return w.sync()
+}
+
+func (w *Writer) sync() error {
+	if err := w.f.Sync(); err != nil {
+		w.err = fmt.Errorf("wal: sync %s: %w", w.path, err)
+		return w.err
+	}
+	w.synced = w.size
+	return nil
+}
+
+// Close ends the log: it writes an end record naming next (the WAL that
+// follows, or 0 when the DB is closing), fsyncs, and closes the file.
+//
+// If some records are not yet durable it fsyncs them first, so the end
+// record's synced field (its own offset) is true when the end record is
+// written: a crash between the two writes can then never leave an end
+// record on disk that vouches for records that were lost.
+//
+// After Close, WriteRecords, Sync and Close return an error. If the
+// writer is broken, Close releases the file and returns the sticky error.
+func (w *Writer) Close(next base.FileNum) error {
+	if w.closed {
+		return w.closedErr()
+	}
+	if w.err != nil {
+		w.Abandon()
+		return w.err
+	}
+	err := w.closeLog(next)
+	w.closed = true
+	if cerr := w.f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("wal: close %s: %w", w.path, cerr)
+	}
+	return err
+}
+
+func (w *Writer) closeLog(next base.FileNum) error {
+	if w.synced < w.size {
+		if err := w.sync(); err != nil {
+			return err
+		}
+	}
+	var payload [endPayloadSize]byte
+	binary.LittleEndian.PutUint64(payload[:], uint64(next))
+	w.buf = appendRecord(w.buf[:0], RecordEnd, w.size, payload[:])
+	if err := w.write(w.buf); err != nil {
+		return err
+	}
+	return w.sync()
+}
+
+// Abandon closes the file without writing anything more. It is used after
+// an error; the log then ends without an end record, and recovery reads
+// it like the log of a crashed process. Abandon may be called after Close.
+func (w *Writer) Abandon() {
+	if w.closed {
+		return
+	}
+	w.closed = true
+	_ = w.f.Close()
+}
+
+// Size returns the number of bytes written to the file, header included.
+func (w *Writer) Size() int64 { return w.size }
+
+// SyncedSize returns the offset up to which the file is known durable.
+func (w *Writer) SyncedSize() int64 { return w.synced }
+
+// Num returns the WAL's file number.
+func (w *Writer) Num() base.FileNum { return w.num }
+
+// usable returns the sticky error, or an error matching base.ErrClosed
+// after Close or Abandon.
+func (w *Writer) usable() error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.closed {
+		return w.closedErr()
+	}
+	return nil
+}
+
+func (w *Writer) closedErr() error {
+	return fmt.Errorf("wal: %s: %w", w.path, base.ErrClosed)
+}
