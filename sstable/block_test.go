@@ -181,7 +181,7 @@ func checkBlockIter(t *testing.T, block []byte, entries []kv) {
 			at(i)
 		}
 		// A key just after e: its next version down (seqnum-1).
-		after := base.InternalKey{UserKey: e.key.UserKey, Trailer: e.key.Trailer - 1}
+		after := base.InternalKey{UserKey: e.key.UserKey, Trailer: base.MakeTrailer(e.key.SeqNum()-1, base.KindMax)}
 		if ok := it.SeekGE(after); ok != (i+1 < len(entries)) {
 			t.Fatalf("SeekGE(%s) = %v", after, ok)
 		} else if ok {

@@ -56,16 +56,24 @@ func (c *Comparer) CompareLogical(a, b []byte) int {
 // Equal reports whether a and b are the same user key.
 func (c *Comparer) Equal(a, b []byte) bool { return c.Compare(a, b) == 0 }
 
-// CompareInternal orders internal keys: user key ascending, then trailer
-// descending.
+// CompareInternal orders internal keys: user key ascending, then sequence
+// number descending.
+//
+// The kind takes no part: two entries with the same user key and seqnum
+// can only come from one batch that wrote the key twice, and there the
+// later write must win whatever its kind. The memtable places an entry
+// before any it compares equal to, so the later write comes first, and a
+// flush keeps only that one: an SST never holds two entries that compare
+// equal.
 func (c *Comparer) CompareInternal(a, b InternalKey) int {
 	if r := c.Compare(a.UserKey, b.UserKey); r != 0 {
 		return r
 	}
+	as, bs := a.SeqNum(), b.SeqNum()
 	switch {
-	case a.Trailer > b.Trailer:
+	case as > bs:
 		return -1
-	case a.Trailer < b.Trailer:
+	case as < bs:
 		return 1
 	}
 	return 0

@@ -16,7 +16,9 @@
 // The sequence number takes the high 56 bits and the kind the low 8, so
 // ordering trailers orders by sequence number first, then by kind.
 // Internal keys sort by user key ascending (Comparer.Compare), then by
-// trailer descending: the newest version of a user key comes first.
+// sequence number descending: the newest version of a user key comes
+// first. The kind does not take part in the order (see
+// Comparer.CompareInternal).
 //
 // Kind values are part of the on-disk format and never change.
 package base

@@ -9,15 +9,17 @@ type splice struct {
 }
 
 // compareNode compares key with nd's internal key (nd is not a sentinel):
-// user key by the Comparer, then trailer descending.
+// user key by the Comparer, then seqnum descending; the kind takes no part
+// (see base.Comparer.CompareInternal).
 func (m *Memtable) compareNode(key base.InternalKey, nd *node) int {
 	if c := m.cmp.Compare(key.UserKey, m.userKey(nd)); c != 0 {
 		return c
 	}
+	ks, ns := key.Trailer.SeqNum(), base.Trailer(nd.trailer).SeqNum()
 	switch {
-	case key.Trailer > nd.trailer:
+	case ks > ns:
 		return -1
-	case key.Trailer < nd.trailer:
+	case ks < ns:
 		return 1
 	}
 	return 0

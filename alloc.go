@@ -1,0 +1,49 @@
+package tempest
+
+import (
+	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/manifest"
+)
+
+// Leases keep file numbers and sequence numbers from ever going back after
+// a restart, even when the files or WAL records that used them are lost.
+//
+// The manifest records NextFileNum: no file number >= it has been used.
+// Before a number at or beyond it is handed out, a manifest edit raises it
+// by FileNumLeaseStep, and is fsynced. Likewise LastSeqNum bounds every
+// sequence number ever assigned. On open, allocation resumes at the leased
+// bounds, so numbers used before a crash are never handed out again.
+
+// allocFileNum returns a file number never used before.
+func (d *DB) allocFileNum() (base.FileNum, error) {
+	d.alloc.mu.Lock()
+	defer d.alloc.mu.Unlock()
+	n := d.alloc.nextFile
+	if n >= d.alloc.fileLease {
+		lease := n + base.FileNum(d.opts.FileNumLeaseStep)
+		if err := d.manifest.Apply(&manifest.Edit{NextFileNum: lease}); err != nil {
+			return 0, err
+		}
+		d.alloc.fileLease = lease
+	}
+	d.alloc.nextFile = n + 1
+	return n, nil
+}
+
+// ensureSeqLease makes sure the manifest's LastSeqNum covers seq.
+func (d *DB) ensureSeqLease(seq base.SeqNum) error {
+	d.alloc.mu.Lock()
+	defer d.alloc.mu.Unlock()
+	if seq <= d.alloc.seqLease {
+		return nil
+	}
+	if seq > base.SeqNumMax-base.SeqNum(d.opts.SeqNumLeaseStep) {
+		return base.InvalidArgumentf("sequence numbers exhausted")
+	}
+	lease := seq + base.SeqNum(d.opts.SeqNumLeaseStep)
+	if err := d.manifest.Apply(&manifest.Edit{LastSeqNum: lease}); err != nil {
+		return err
+	}
+	d.alloc.seqLease = lease
+	return nil
+}

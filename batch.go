@@ -1,0 +1,127 @@
+package tempest
+
+import (
+	"encoding/binary"
+
+	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/memtable"
+)
+
+// Batch encoding (also the payload of a WAL data record):
+//
+//	+-----------------+--------------+------------------------------+
+//	| seqnum u64 LE   | count u32 LE | entries ...                  |
+//	+-----------------+--------------+------------------------------+
+//	entry := kind u8 | uvarint(len(key)) key [| uvarint(len(value)) value]
+//
+// The seqnum is zero while the batch is built and is stamped at commit.
+// A Set entry has a key and a value; a Delete entry only a key. Every entry
+// of a committed batch carries the batch's seqnum: the whole batch is one
+// atomic write. When a batch names a key twice, the later entry wins.
+const batchHeaderLen = 12
+
+const batchInitialCap = 256
+
+// Batch is a set of writes applied atomically by DB.Apply. Set and Delete
+// copy their arguments, so the caller may reuse its buffers. A Batch is not
+// safe for concurrent use.
+type Batch struct {
+	data    []byte // header + entries
+	count   uint32
+	memSize uint64 // worst-case memtable arena bytes of the entries
+	lim     *limits
+}
+
+// limits are the size checks a batch applies as it grows.
+type limits struct {
+	maxKey, maxValue, maxBatch int
+}
+
+func newBatch(lim *limits) *Batch {
+	b := &Batch{lim: lim}
+	b.Reset()
+	return b
+}
+
+// Reset empties the batch, keeping its buffer.
+func (b *Batch) Reset() {
+	if cap(b.data) < batchHeaderLen {
+		b.data = make([]byte, batchHeaderLen, batchInitialCap)
+	}
+	b.data = b.data[:batchHeaderLen]
+	clear(b.data)
+	b.count = 0
+	b.memSize = 0
+}
+
+// Count returns the number of entries.
+func (b *Batch) Count() int { return int(b.count) }
+
+// Len returns the encoded size in bytes.
+func (b *Batch) Len() int { return len(b.data) }
+
+// Empty reports whether the batch has no entries.
+func (b *Batch) Empty() bool { return b.count == 0 }
+
+// Set adds key=value. It returns ErrInvalidArgument, leaving the batch
+// unchanged, if the key or value is too large or the batch would exceed
+// the maximum batch size.
+func (b *Batch) Set(key, value []byte) error {
+	if err := b.check(key, value, true); err != nil {
+		return err
+	}
+	b.data = append(b.data, byte(base.KindSet))
+	b.data = appendVarstring(b.data, key)
+	b.data = appendVarstring(b.data, value)
+	b.count++
+	b.memSize += uint64(memtable.EntrySize(len(key), len(value)))
+	return nil
+}
+
+// Delete adds a tombstone for key. It returns ErrInvalidArgument, leaving
+// the batch unchanged, if the key is too large or the batch is full.
+func (b *Batch) Delete(key []byte) error {
+	if err := b.check(key, nil, false); err != nil {
+		return err
+	}
+	b.data = append(b.data, byte(base.KindDelete))
+	b.data = appendVarstring(b.data, key)
+	b.count++
+	b.memSize += uint64(memtable.EntrySize(len(key), 0))
+	return nil
+}
+
+func (b *Batch) check(key, value []byte, isSet bool) error {
+	if b == nil || b.data == nil {
+		return base.InvalidArgumentf("batch not created by DB.NewBatch")
+	}
+	if b.count == 1<<32-1 {
+		return base.InvalidArgumentf("batch holds the maximum number of entries")
+	}
+	size := 1 + binary.MaxVarintLen32 + len(key)
+	if len(key) > b.lim.maxKey {
+		return base.InvalidArgumentf("key of %d bytes exceeds MaxKeySize %d", len(key), b.lim.maxKey)
+	}
+	if isSet {
+		if len(value) > b.lim.maxValue {
+			return base.InvalidArgumentf("value of %d bytes exceeds MaxValueSize %d", len(value), b.lim.maxValue)
+		}
+		size += binary.MaxVarintLen32 + len(value)
+	}
+	mem := b.memSize + uint64(memtable.EntrySize(len(key), len(value)))
+	if len(b.data)+size > b.lim.maxBatch || mem > uint64(b.lim.maxBatch) {
+		return base.InvalidArgumentf("batch would exceed MaxBatchSize %d", b.lim.maxBatch)
+	}
+	return nil
+}
+
+func appendVarstring(dst, s []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+// stamp writes seq and the count into the header, committing the encoding.
+func (b *Batch) stamp(seq base.SeqNum) {
+	binary.LittleEndian.PutUint64(b.data[0:8], uint64(seq))
+	binary.LittleEndian.PutUint32(b.data[8:12], b.count)
+}

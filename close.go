@@ -1,0 +1,78 @@
+package tempest
+
+import (
+	"errors"
+
+	"github.com/tempestdb/tempest/internal/manifest"
+)
+
+// Close closes the DB. It waits for in-flight commits and the running
+// flush, closes the WAL with an end record, and records a clean close in
+// the manifest. Memtables are not flushed: their WALs are replayed on the
+// next Open. Any use of the DB after Close returns ErrClosed, and so does
+// a second Close.
+func (d *DB) Close() error {
+	if !d.closed.CompareAndSwap(false, true) {
+		return ErrClosed
+	}
+	d.commit.mu.Lock()
+	d.commit.closed = true
+	d.commit.mu.Unlock()
+
+	d.mu.Lock()
+	d.mu.closing = true
+	d.mu.cond.Broadcast()
+	d.mu.Unlock()
+
+	// Wait for the commit queue to drain: its leader owns the WAL.
+	d.commit.mu.Lock()
+	for len(d.commit.queue) > 0 {
+		d.commit.cond.Wait()
+	}
+	d.commit.mu.Unlock()
+	d.bg.Wait()
+
+	d.mu.Lock()
+	bgErr := d.mu.bgErr
+	d.mu.Unlock()
+
+	var errs []error
+	if d.commit.log != nil {
+		if bgErr == nil {
+			errs = append(errs, d.commit.log.Close(0))
+		} else {
+			d.commit.log.Abandon()
+		}
+		d.commit.log = nil
+	}
+	if bgErr == nil && errors.Join(errs...) == nil {
+		errs = append(errs, d.manifest.Apply(&manifest.Edit{CleanClose: true}))
+	}
+	errs = append(errs, d.release())
+	return errors.Join(errs...)
+}
+
+// release closes the manifest, the tables and the lock.
+func (d *DB) release() error {
+	var errs []error
+	if d.manifest != nil {
+		errs = append(errs, d.manifest.Close())
+		d.manifest = nil
+	}
+	errs = append(errs, d.tables.close())
+	if d.lock != nil {
+		errs = append(errs, d.lock.Close())
+		d.lock = nil
+	}
+	return errors.Join(errs...)
+}
+
+// abandon releases what a failed Open acquired.
+func (d *DB) abandon() {
+	d.closed.Store(true)
+	if d.commit.log != nil {
+		d.commit.log.Abandon()
+		d.commit.log = nil
+	}
+	d.release()
+}

@@ -1,0 +1,179 @@
+package tempest
+
+import (
+	"github.com/tempestdb/tempest/internal/base"
+)
+
+// The commit pipeline (group commit, in the manner of LevelDB's writer
+// queue).
+//
+// Each writer appends a commitReq to commit.queue and waits. The writer at
+// the head of the queue is the leader: it takes a group of requests from
+// the head, releases commit.mu, and for the whole group
+//
+//  1. makes room in the active memtable (rotating memtable and WAL, and
+//     stalling while too many frozen memtables await flush);
+//  2. assigns each batch the next sequence number (one per batch);
+//  3. writes every batch to the WAL with one write system call, so each
+//     commit has reached the operating system before it is acknowledged;
+//  4. fsyncs the WAL once if any request in the group asked for Sync;
+//  5. inserts the entries into the memtable and publishes the group's last
+//     sequence number as visible;
+//
+// then marks the group done and wakes everyone. The next head becomes the
+// leader. Invariants:
+//   - WAL order = sequence-number order = memtable insertion order.
+//   - A batch is visible to readers only after it reached the OS (and, if
+//     any writer in its group asked for Sync, after the fsync).
+//   - After any WAL write or sync error no later batch is acknowledged: the
+//     error is sticky (ErrReadOnly) and the failed fsync is never retried.
+
+// maxGroupBytes bounds the encoded bytes a leader takes in one group.
+const maxGroupBytes = 4 << 20
+
+type commitReq struct {
+	batch *Batch
+	sync  bool
+	// rotate asks the leader to freeze the active memtable (if it holds
+	// anything) instead of committing a batch. It is always alone in its
+	// group.
+	rotate bool
+	done   bool // guarded by commit.mu
+	seq    base.SeqNum
+	err    error
+}
+
+func (d *DB) commitBatch(b *Batch, sync bool) (base.SeqNum, error) {
+	r := &commitReq{batch: b, sync: sync}
+	d.runCommit(r)
+	return r.seq, r.err
+}
+
+// runCommit queues r and returns when it is done, leading its group if r
+// reaches the head of the queue.
+func (d *DB) runCommit(r *commitReq) {
+	c := &d.commit
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		r.err = ErrClosed
+		return
+	}
+	c.queue = append(c.queue, r)
+	for !r.done && c.queue[0] != r {
+		c.cond.Wait()
+	}
+	if r.done {
+		c.mu.Unlock()
+		return
+	}
+	group := d.takeGroupLocked()
+	c.mu.Unlock()
+
+	if r.rotate {
+		r.err = d.rotateIfNotEmpty()
+	} else {
+		d.commitGroup(group)
+	}
+
+	c.mu.Lock()
+	// group aliases the head of the queue: mark it before compacting.
+	for _, g := range group {
+		g.done = true
+	}
+	n := copy(c.queue, c.queue[len(group):])
+	clear(c.queue[n:])
+	c.queue = c.queue[:n]
+	c.cond.Broadcast()
+	c.mu.Unlock()
+}
+
+// takeGroupLocked returns the requests at the head of the queue that the
+// leader commits together.
+func (d *DB) takeGroupLocked() []*commitReq {
+	q := d.commit.queue
+	var bytes, mem uint64
+	if q[0].rotate {
+		return q[:1:1]
+	}
+	n := 0
+	for n < len(q) && !q[n].rotate {
+		b := q[n].batch
+		if n > 0 && (bytes+uint64(b.Len()) > maxGroupBytes || mem+b.memSize > uint64(d.lim.maxBatch)) {
+			break
+		}
+		bytes += uint64(b.Len())
+		mem += b.memSize
+		n++
+	}
+	return q[:n:n]
+}
+
+// commitGroup runs the leader's steps for group and records each
+// request's outcome.
+func (d *DB) commitGroup(group []*commitReq) {
+	fail := func(err error) {
+		for _, r := range group {
+			r.err = err
+		}
+	}
+	var mem uint64
+	sync := false
+	for _, r := range group {
+		mem += r.batch.memSize
+		sync = sync || r.sync
+	}
+	m, err := d.makeRoomForWrite(mem)
+	if err != nil {
+		fail(err)
+		return
+	}
+	last := d.commit.lastSeq + base.SeqNum(len(group))
+	if err := d.ensureSeqLease(last); err != nil {
+		fail(d.setBackgroundError(err))
+		return
+	}
+	payloads := d.commit.payloads[:0]
+	seq := d.commit.lastSeq
+	for _, r := range group {
+		seq++
+		r.seq = seq
+		r.batch.stamp(seq)
+		payloads = append(payloads, r.batch.data)
+	}
+	d.commit.payloads = payloads
+	defer clear(payloads)
+	if err := d.commit.log.WriteRecords(payloads...); err != nil {
+		fail(d.setBackgroundError(err))
+		return
+	}
+	d.counters.walRecords.Add(uint64(len(group)))
+	if sync {
+		if err := d.commit.log.Sync(); err != nil {
+			fail(d.setBackgroundError(err))
+			return
+		}
+		d.counters.walSyncs.Add(1)
+	}
+	for _, r := range group {
+		if err := applyBatch(m, r.batch.data); err != nil {
+			// The memtable was sized for the group; failing here breaks
+			// an invariant. The WAL holds the batch, so a reopen recovers it.
+			fail(d.setBackgroundError(err))
+			return
+		}
+	}
+	d.commit.lastSeq = last
+	d.visibleSeq.Store(uint64(last))
+}
+
+// applyBatch inserts the entries of an encoded, stamped batch into m.
+func applyBatch(m *memTable, data []byte) error {
+	db, err := decodeBatch(data)
+	if err != nil {
+		return err
+	}
+	return db.forEach(func(e batchEntry) error {
+		return m.Add(base.MakeInternalKey(e.Key, db.Seq, e.Kind), e.Value)
+	})
+}

@@ -1,0 +1,183 @@
+package tempest
+
+import (
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/manifest"
+	"github.com/tempestdb/tempest/internal/memtable"
+	"github.com/tempestdb/tempest/vfs"
+	"github.com/tempestdb/tempest/wal"
+)
+
+// DB is an open database. All methods are safe for concurrent use.
+//
+// Lock order: commit.mu, then mu. alloc.mu is taken alone or under
+// neither. No lock is held across file I/O except alloc.mu (held while a
+// lease edit is appended to the manifest, which only allocation waits
+// for) and the commit leadership, which is a role rather than a lock:
+// exactly one goroutine, the commit leader, writes the WAL and the active
+// memtable at any time.
+type DB struct {
+	dirname string
+	opts    *Options
+	cmp     *base.Comparer
+	fs      vfs.FS
+	dirs    dirs
+	lim     limits
+
+	lock     io.Closer
+	manifest *manifest.Manifest
+	tables   *tableCache
+
+	// visibleSeq is the highest sequence number whose batch is fully
+	// applied to the memtable; reads see exactly the batches <= it.
+	visibleSeq atomic.Uint64
+	closed     atomic.Bool
+
+	// commit serializes writers into groups; see commit.go.
+	commit struct {
+		mu     sync.Mutex
+		cond   sync.Cond
+		queue  []*commitReq // guarded by mu; queue[0] is the leader
+		closed bool         // guarded by mu
+		// The fields below are owned by the commit leader.
+		log      *wal.Writer
+		lastSeq  base.SeqNum
+		payloads [][]byte
+	}
+
+	// alloc hands out file numbers and sequence-number leases.
+	alloc struct {
+		mu        sync.Mutex
+		nextFile  base.FileNum // guarded by mu
+		fileLease base.FileNum // guarded by mu: the manifest's NextFileNum
+		seqLease  base.SeqNum  // guarded by mu: the manifest's LastSeqNum
+	}
+
+	mu struct {
+		sync.Mutex
+		cond sync.Cond // signalled when a flush ends, on error and on close
+		// mem is the active memtable; imms are frozen ones awaiting flush,
+		// oldest first.
+		mem       *memTable
+		imms      []*memTable
+		readState *readState
+		// bgErr is the sticky error that made the DB read-only.
+		bgErr     error
+		flushing  bool
+		closing   bool
+		snapshots snapshotList
+	}
+
+	// bg counts background tasks; Close waits for them.
+	bg sync.WaitGroup
+
+	// counters for metrics.
+	counters struct {
+		walRecords atomic.Uint64 // batches written to the WAL
+		walSyncs   atomic.Uint64 // WAL fsyncs
+		walBytes   atomic.Uint64
+		flushes    atomic.Uint64
+		stalls     atomic.Uint64
+	}
+}
+
+type walStats struct{ records, syncs, bytes uint64 }
+
+func (d *DB) walStats() walStats {
+	return walStats{d.counters.walRecords.Load(), d.counters.walSyncs.Load(), d.counters.walBytes.Load()}
+}
+
+// memTable is a memtable and the WAL file that holds its writes.
+type memTable struct {
+	*memtable.Memtable
+	logNum base.FileNum
+}
+
+func (d *DB) newMemTable(logNum base.FileNum) *memTable {
+	seed := d.opts.RandomSeed ^ uint64(logNum)*0x9E3779B97F4A7C15
+	return &memTable{Memtable: memtable.New(d.cmp, d.opts.MemTableSize, seed), logNum: logNum}
+}
+
+// NewBatch returns an empty batch whose size limits are the DB's.
+func (d *DB) NewBatch() *Batch { return newBatch(&d.lim) }
+
+// Set writes key=value. A nil o means Sync.
+func (d *DB) Set(key, value []byte, o *WriteOptions) error {
+	b := d.NewBatch()
+	if err := b.Set(key, value); err != nil {
+		return err
+	}
+	_, err := d.Apply(b, o)
+	return err
+}
+
+// Delete writes a tombstone for key. A nil o means Sync.
+func (d *DB) Delete(key []byte, o *WriteOptions) error {
+	b := d.NewBatch()
+	if err := b.Delete(key); err != nil {
+		return err
+	}
+	_, err := d.Apply(b, o)
+	return err
+}
+
+// Apply commits b atomically with one sequence number, which the returned
+// WriteToken carries. A nil o means Sync. The batch may be reused (after
+// Reset) once Apply returns.
+func (d *DB) Apply(b *Batch, o *WriteOptions) (WriteToken, error) {
+	if d.closed.Load() {
+		return WriteToken{}, ErrClosed
+	}
+	if b == nil || b.data == nil {
+		return WriteToken{}, base.InvalidArgumentf("nil batch or batch not created by DB.NewBatch")
+	}
+	if b.lim != &d.lim && (b.Len() > d.lim.maxBatch || b.memSize > uint64(d.lim.maxBatch)) {
+		return WriteToken{}, base.InvalidArgumentf("batch exceeds this DB's MaxBatchSize")
+	}
+	seq, err := d.commitBatch(b, o.sync())
+	if err != nil {
+		return WriteToken{}, err
+	}
+	return WriteToken{seq: seq}, nil
+}
+
+// Get returns a copy of the newest visible value of key, or ErrNotFound.
+// Under a Comparer with version suffixes, it returns the first visible
+// version of key's prefix at or after key in the Comparer's order.
+func (d *DB) Get(key []byte) ([]byte, error) {
+	if d.closed.Load() {
+		return nil, ErrClosed
+	}
+	rs := d.loadReadState()
+	return d.getAt(rs, key, base.SeqNum(d.visibleSeq.Load()))
+}
+
+// NewIter returns an iterator over the current state of the DB. It sees
+// no writes committed after it was created.
+func (d *DB) NewIter(o *IterOptions) (*Iterator, error) {
+	if d.closed.Load() {
+		return nil, ErrClosed
+	}
+	seq := base.SeqNum(d.visibleSeq.Load())
+	return d.newIter(d.loadReadState(), seq, o)
+}
+
+// setBackgroundError makes the DB read-only with err as the cause.
+func (d *DB) setBackgroundError(err error) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.setBackgroundErrorLocked(err)
+}
+
+func (d *DB) setBackgroundErrorLocked(err error) error {
+	if d.mu.bgErr == nil {
+		d.mu.bgErr = base.MarkReadOnly(err)
+		d.opts.Logger.Error("tempest: DB is now read-only", "err", err)
+		d.mu.cond.Broadcast()
+	}
+	return d.mu.bgErr
+}

@@ -1,0 +1,59 @@
+package tempest
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/vfs"
+)
+
+// Directory layout of a DB:
+//
+//	<dir>/LOCK                  the process lock
+//	<dir>/manifest/manifest-N   manifest journal files
+//	<dir>/wal/NNNNNN.log        WAL files
+//	<dir>/sst/NNNNNN.sst        SST files
+type dirs struct {
+	root, wal, sst, manifest string
+}
+
+func makeDirs(fs vfs.FS, root string) dirs {
+	return dirs{
+		root:     root,
+		wal:      fs.PathJoin(root, "wal"),
+		sst:      fs.PathJoin(root, "sst"),
+		manifest: fs.PathJoin(root, "manifest"),
+	}
+}
+
+// sstFileName is the name of SST num inside the sst directory.
+func sstFileName(num base.FileNum) string { return fmt.Sprintf("%06d.sst", uint64(num)) }
+
+// parseSSTFileName is the inverse of sstFileName.
+func parseSSTFileName(name string) (base.FileNum, bool) {
+	s, ok := strings.CutSuffix(name, ".sst")
+	if !ok || s == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	return base.FileNum(n), err == nil
+}
+
+func (d *DB) sstPath(num base.FileNum) string {
+	return d.fs.PathJoin(d.dirs.sst, sstFileName(num))
+}
+
+// syncDir makes the entries of dir durable.
+func syncDir(fs vfs.FS, dir string) error {
+	f, err := fs.OpenDir(dir)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -1,0 +1,156 @@
+package tempest
+
+import (
+	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/manifest"
+	"github.com/tempestdb/tempest/sstable"
+	"github.com/tempestdb/tempest/wal"
+)
+
+// Flushing writes frozen memtables, oldest first, to L0 SSTs.
+//
+// Durable ordering for each flush:
+//  1. write the SST and fsync it (sstable.Writer.Finish), then fsync the
+//     sst directory;
+//  2. append a manifest edit that adds the file and raises
+//     MinUnflushedLog to the WAL of the next memtable, and fsync it;
+//  3. only then make the SST visible to readers in place of the memtable,
+//     and delete the WAL files below MinUnflushedLog.
+//
+// A crash between any two steps leaves either the WAL (replayed on open)
+// or the manifest-recorded SST holding the data; an SST never recorded in
+// the manifest is an orphan deleted on open.
+
+// maybeScheduleFlush starts the flush loop if memtables await flush and it
+// is not running. Called without d.mu.
+func (d *DB) maybeScheduleFlush() {
+	d.mu.Lock()
+	if d.mu.flushing || len(d.mu.imms) == 0 || d.mu.bgErr != nil || d.mu.closing {
+		d.mu.Unlock()
+		return
+	}
+	d.mu.flushing = true
+	d.bg.Add(1)
+	d.mu.Unlock()
+	d.opts.Scheduler.Schedule(func() {
+		defer d.bg.Done()
+		d.flushLoop()
+	})
+}
+
+func (d *DB) flushLoop() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	defer d.mu.cond.Broadcast()
+	for len(d.mu.imms) > 0 && d.mu.bgErr == nil && !d.mu.closing {
+		imm := d.mu.imms[0]
+		next := d.logNumAfterLocked(0)
+		d.mu.Unlock()
+		err := d.flushMemTable(imm, next)
+		d.mu.Lock()
+		if err != nil {
+			d.setBackgroundErrorLocked(err)
+			break
+		}
+		d.counters.flushes.Add(1)
+		d.mu.imms = d.mu.imms[1:]
+		d.updateReadStateLocked()
+		d.mu.cond.Broadcast()
+		d.mu.Unlock()
+		d.deleteObsoleteLogs(next)
+		d.mu.Lock()
+	}
+	d.mu.flushing = false
+}
+
+// flushMemTable writes imm to an L0 SST (if it holds anything) and records
+// it in the manifest together with MinUnflushedLog = next.
+func (d *DB) flushMemTable(imm *memTable, next base.FileNum) error {
+	edit := &manifest.Edit{MinUnflushedLog: next}
+	if !imm.Empty() {
+		meta, err := d.writeSST(imm.NewIter(), int(imm.Count()))
+		if err != nil {
+			return err
+		}
+		edit.Added = []manifest.FileMetadata{*meta}
+	}
+	return d.manifest.Apply(edit)
+}
+
+// writeSST writes the entries of it to a new L0 SST, dropping exact
+// duplicates of an internal key (a batch that set one key twice: the first
+// in iteration order is the later write), then fsyncs the file and the sst
+// directory. It closes it.
+func (d *DB) writeSST(it base.InternalIterator, estimate int) (*manifest.FileMetadata, error) {
+	defer it.Close()
+	num, err := d.allocFileNum()
+	if err != nil {
+		return nil, err
+	}
+	f, err := d.fs.Create(d.sstPath(num))
+	if err != nil {
+		return nil, err
+	}
+	w := sstable.NewWriter(f, sstable.WriterOptions{
+		Comparer:        d.cmp,
+		BlockSize:       d.opts.BlockSize,
+		RestartInterval: d.opts.BlockRestartInterval,
+		BloomFPR:        d.opts.BloomFalsePositiveRate,
+		EstimatedKeys:   estimate,
+		FileName:        d.sstPath(num),
+	})
+	var prev base.InternalKey
+	havePrev := false
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		if havePrev && d.cmp.CompareInternal(prev, k) == 0 {
+			continue
+		}
+		if err := w.Add(k, it.Value()); err != nil {
+			w.Abort()
+			return nil, err
+		}
+		prev, havePrev = k, true
+	}
+	if err := it.Error(); err != nil {
+		w.Abort()
+		return nil, err
+	}
+	m, err := w.Finish()
+	if err != nil {
+		return nil, err
+	}
+	if err := syncDir(d.fs, d.dirs.sst); err != nil {
+		return nil, err
+	}
+	return &manifest.FileMetadata{
+		FileNum:     num,
+		Level:       0,
+		Size:        m.Size,
+		Checksum:    m.Checksum,
+		Smallest:    m.Smallest,
+		Largest:     m.Largest,
+		SmallestSeq: m.SmallestSeq,
+		LargestSeq:  m.LargestSeq,
+	}, nil
+}
+
+// deleteObsoleteLogs removes WAL files below minUnflushed: their contents
+// are in SSTs recorded in the manifest. Failures are logged, not fatal:
+// recovery deletes leftovers.
+func (d *DB) deleteObsoleteLogs(minUnflushed base.FileNum) {
+	names, err := d.fs.List(d.dirs.wal)
+	if err != nil {
+		d.opts.Logger.Warn("tempest: listing WAL directory", "err", err)
+		return
+	}
+	for _, name := range names {
+		num, ok := wal.ParseFileName(name)
+		if !ok || num >= minUnflushed {
+			continue
+		}
+		if err := d.fs.Remove(d.fs.PathJoin(d.dirs.wal, name)); err != nil {
+			d.opts.Logger.Warn("tempest: removing obsolete WAL", "file", name, "err", err)
+		}
+	}
+}

@@ -1,0 +1,51 @@
+package tempest
+
+// Flush freezes the active memtable, if it holds anything, and waits until
+// every frozen memtable is written to an L0 SST and recorded in the
+// manifest.
+func (d *DB) Flush() error {
+	if err := d.freeze(); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for len(d.mu.imms) > 0 && d.mu.bgErr == nil && !d.mu.closing {
+		d.mu.cond.Wait()
+	}
+	switch {
+	case d.mu.bgErr != nil:
+		return d.mu.bgErr
+	case len(d.mu.imms) > 0:
+		return ErrClosed
+	}
+	return nil
+}
+
+// freeze asks the commit leader to rotate the active memtable and WAL,
+// which schedules a flush; it does not wait for the flush.
+func (d *DB) freeze() error {
+	if d.closed.Load() {
+		return ErrClosed
+	}
+	r := &commitReq{rotate: true}
+	d.runCommit(r)
+	return r.err
+}
+
+// rotateIfNotEmpty freezes the active memtable unless it is empty, and
+// makes sure a flush is scheduled. Leader only.
+func (d *DB) rotateIfNotEmpty() error {
+	d.mu.Lock()
+	empty, bgErr := d.mu.mem.Empty(), d.mu.bgErr
+	d.mu.Unlock()
+	if bgErr != nil {
+		return bgErr
+	}
+	if !empty {
+		if err := d.rotateMemTable(); err != nil {
+			return d.setBackgroundError(err)
+		}
+	}
+	d.maybeScheduleFlush()
+	return nil
+}

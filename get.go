@@ -1,0 +1,118 @@
+package tempest
+
+import (
+	"sort"
+
+	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/manifest"
+)
+
+// getter finds the first entry, in internal-key order at or after the
+// search key, whose prefix equals the key's and whose seqnum is visible.
+// Sources are visited newest first; a source can only improve on the best
+// candidate by holding a smaller internal key. Once the best candidate has
+// exactly the searched user key, older sources cannot beat it (they hold
+// that key only at lower seqnums), so the search stops.
+type getter struct {
+	cmp    *base.Comparer
+	key    []byte
+	prefix []byte
+	seq    base.SeqNum
+	search base.InternalKey
+
+	found bool
+	best  base.InternalKey // owned
+	value []byte           // owned
+}
+
+// consider looks into one source.
+func (g *getter) consider(it base.InternalIterator) error {
+	ok := it.SeekGE(g.search)
+	for ; ok; ok = it.Next() {
+		k := it.Key()
+		if g.cmp.ComparePrefix(g.cmp.Prefix(k.UserKey), g.prefix) != 0 {
+			break
+		}
+		if k.SeqNum() > g.seq {
+			continue
+		}
+		if !g.found || g.cmp.CompareInternal(k, g.best) < 0 {
+			g.found = true
+			g.best = base.InternalKey{UserKey: append(g.best.UserKey[:0], k.UserKey...), Trailer: k.Trailer}
+			g.value = append(g.value[:0], it.Value()...)
+		}
+		break
+	}
+	err := it.Error()
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// done reports whether older sources cannot improve the result.
+func (g *getter) done() bool { return g.found && g.cmp.Equal(g.best.UserKey, g.key) }
+
+// mayHold reports whether file f can hold a version of g's prefix at or
+// after the key.
+func (g *getter) mayHold(f *manifest.FileMetadata) bool {
+	return g.cmp.Compare(f.Largest.UserKey, g.key) >= 0 &&
+		g.cmp.ComparePrefix(g.cmp.Prefix(f.Smallest.UserKey), g.prefix) <= 0
+}
+
+func (d *DB) getAt(rs *readState, key []byte, seq base.SeqNum) ([]byte, error) {
+	g := &getter{cmp: d.cmp, key: key, prefix: d.cmp.Prefix(key), seq: seq, search: base.MakeSearchKey(key, seq)}
+	for _, m := range rs.mems {
+		if err := g.consider(m.NewIter()); err != nil {
+			return nil, err
+		}
+		if g.done() {
+			return g.result()
+		}
+	}
+	for _, f := range rs.version.Levels[0] {
+		if err := d.getFromFile(g, f); err != nil {
+			return nil, err
+		}
+		if g.done() {
+			return g.result()
+		}
+	}
+	for level := 1; level < manifest.NumLevels; level++ {
+		files := rs.version.Levels[level]
+		i := sort.Search(len(files), func(i int) bool {
+			return d.cmp.Compare(files[i].Largest.UserKey, key) >= 0
+		})
+		// A prefix's versions may continue into the following files.
+		for ; i < len(files) && g.mayHold(files[i]); i++ {
+			if err := d.getFromFile(g, files[i]); err != nil {
+				return nil, err
+			}
+			if g.done() {
+				return g.result()
+			}
+		}
+	}
+	return g.result()
+}
+
+func (d *DB) getFromFile(g *getter, f *manifest.FileMetadata) error {
+	if !g.mayHold(f) {
+		return nil
+	}
+	r, err := d.tables.get(f)
+	if err != nil {
+		return err
+	}
+	if !r.MayContainPrefix(g.prefix) {
+		return nil
+	}
+	return g.consider(r.NewIter())
+}
+
+func (g *getter) result() ([]byte, error) {
+	if !g.found || g.best.Kind() != base.KindSet {
+		return nil, ErrNotFound
+	}
+	return g.value, nil
+}

@@ -1,0 +1,326 @@
+package tempest
+
+import (
+	"iter"
+
+	"github.com/tempestdb/tempest/internal/base"
+)
+
+// Iterator walks the DB's keys in order, in both directions, at a fixed
+// snapshot. It yields one entry per logical key (per prefix, under a
+// Comparer with version suffixes): the first version in the Comparer's
+// order that is visible at the snapshot, unless that version is a
+// tombstone, in which case the logical key is hidden.
+//
+// Key and Value are valid until the next positioning call; copy them to
+// keep them. An Iterator is not safe for concurrent use. Close it when
+// done: it pins memtables and files.
+type Iterator struct {
+	db    *DB
+	cmp   *base.Comparer
+	iter  base.InternalIterator
+	seq   base.SeqNum
+	lower []byte
+	upper []byte
+
+	// iterOK reports whether iter is positioned. Going backward, iter sits
+	// one entry before the current one (the last entry of the preceding
+	// group), as the reverse scan must look past a group to finish it.
+	iterOK bool
+	dir    int // +1 forward, -1 backward
+	valid  bool
+	key    []byte
+	value  []byte
+	prefix []byte // scratch for skipping groups
+	err    error
+	closed bool
+}
+
+func (d *DB) newIter(rs *readState, seq base.SeqNum, o *IterOptions) (*Iterator, error) {
+	it := &Iterator{db: d, cmp: d.cmp, seq: seq}
+	if o != nil {
+		if o.LowerBound != nil {
+			it.lower = append([]byte{}, o.LowerBound...)
+		}
+		if o.UpperBound != nil {
+			it.upper = append([]byte{}, o.UpperBound...)
+		}
+	}
+	ii, err := d.newInternalIter(rs)
+	if err != nil {
+		return nil, err
+	}
+	it.iter = ii
+	return it, nil
+}
+
+// check reports whether the iterator may be used.
+func (i *Iterator) check() bool {
+	switch {
+	case i.closed:
+		i.err = ErrClosed
+	case i.db.closed.Load():
+		i.err = ErrClosed
+	}
+	if i.err != nil {
+		i.valid = false
+		return false
+	}
+	return true
+}
+
+// First moves to the first key (at or after LowerBound).
+func (i *Iterator) First() bool {
+	if !i.check() {
+		return false
+	}
+	if i.lower != nil {
+		return i.seekGE(i.lower)
+	}
+	i.dir = +1
+	i.iterOK = i.iter.First()
+	return i.findNextEntry()
+}
+
+// Last moves to the last key (before UpperBound).
+func (i *Iterator) Last() bool {
+	if !i.check() {
+		return false
+	}
+	if i.upper != nil {
+		return i.seekLT(i.upper)
+	}
+	i.dir = -1
+	i.iterOK = i.iter.Last()
+	return i.findPrevEntry()
+}
+
+// SeekGE moves to the first key >= key.
+func (i *Iterator) SeekGE(key []byte) bool {
+	if !i.check() {
+		return false
+	}
+	if i.lower != nil && i.cmp.Compare(key, i.lower) < 0 {
+		key = i.lower
+	}
+	return i.seekGE(key)
+}
+
+// SeekLT moves to the last key < key.
+func (i *Iterator) SeekLT(key []byte) bool {
+	if !i.check() {
+		return false
+	}
+	if i.upper != nil && i.cmp.Compare(key, i.upper) > 0 {
+		key = i.upper
+	}
+	return i.seekLT(key)
+}
+
+func (i *Iterator) seekGE(key []byte) bool {
+	i.dir = +1
+	i.iterOK = i.iter.SeekGE(base.InternalKey{UserKey: key, Trailer: base.TrailerMax})
+	return i.findNextEntry()
+}
+
+func (i *Iterator) seekLT(key []byte) bool {
+	i.dir = -1
+	i.iterOK = i.iter.SeekLT(base.InternalKey{UserKey: key, Trailer: base.TrailerMax})
+	return i.findPrevEntry()
+}
+
+// Next moves to the next key.
+func (i *Iterator) Next() bool {
+	if !i.check() || !i.valid {
+		return false
+	}
+	if i.dir < 0 {
+		i.dir = +1
+		i.iterOK = i.iter.SeekGE(base.InternalKey{UserKey: i.key, Trailer: base.TrailerMax})
+	}
+	i.skipGroupForward()
+	return i.findNextEntry()
+}
+
+// Prev moves to the previous key.
+func (i *Iterator) Prev() bool {
+	if !i.check() || !i.valid {
+		return false
+	}
+	if i.dir > 0 {
+		i.dir = -1
+		i.iterOK = i.iter.SeekLT(base.InternalKey{UserKey: i.key, Trailer: base.TrailerMax})
+		i.skipGroupBackward()
+	}
+	return i.findPrevEntry()
+}
+
+// skipGroupForward advances iter past every entry whose prefix is the
+// current key's.
+func (i *Iterator) skipGroupForward() {
+	i.prefix = append(i.prefix[:0], i.cmp.Prefix(i.key)...)
+	for i.iterOK && i.samePrefix(i.iter.Key().UserKey) {
+		i.iterOK = i.iter.Next()
+	}
+}
+
+// skipGroupBackward moves iter before every entry whose prefix is the
+// current key's.
+func (i *Iterator) skipGroupBackward() {
+	i.prefix = append(i.prefix[:0], i.cmp.Prefix(i.key)...)
+	for i.iterOK && i.samePrefix(i.iter.Key().UserKey) {
+		i.iterOK = i.iter.Prev()
+	}
+}
+
+func (i *Iterator) samePrefix(userKey []byte) bool {
+	return i.cmp.ComparePrefix(i.cmp.Prefix(userKey), i.prefix) == 0
+}
+
+// findNextEntry moves forward from iter's position to the first visible
+// entry of a group that is not a tombstone.
+func (i *Iterator) findNextEntry() bool {
+	i.valid = false
+	for i.iterOK {
+		k := i.iter.Key()
+		if i.upper != nil && i.cmp.Compare(k.UserKey, i.upper) >= 0 {
+			break
+		}
+		if k.SeqNum() > i.seq {
+			i.iterOK = i.iter.Next()
+			continue
+		}
+		i.key = append(i.key[:0], k.UserKey...)
+		if k.Kind() == base.KindSet {
+			i.value = append(i.value[:0], i.iter.Value()...)
+			i.valid = true
+			return true
+		}
+		i.skipGroupForward()
+	}
+	return i.finish()
+}
+
+// findPrevEntry moves backward from iter's position and yields the
+// nearest preceding group whose first visible entry is not a tombstone.
+// The reverse scan must read a whole group to learn its first visible
+// entry, so it stops with iter one entry before the group.
+func (i *Iterator) findPrevEntry() bool {
+	i.valid = false
+	have := false
+	var kind base.Kind
+	for i.iterOK {
+		k := i.iter.Key()
+		if i.lower != nil && i.cmp.Compare(k.UserKey, i.lower) < 0 {
+			break
+		}
+		if have && !i.samePrefix(k.UserKey) {
+			if kind == base.KindSet {
+				i.valid = true
+				return true
+			}
+			have = false
+		}
+		if k.SeqNum() <= i.seq {
+			// A visible entry; going backward, the last one seen in a group
+			// is the group's first in forward order.
+			have, kind = true, k.Kind()
+			i.key = append(i.key[:0], k.UserKey...)
+			i.value = append(i.value[:0], i.iter.Value()...)
+			i.prefix = append(i.prefix[:0], i.cmp.Prefix(k.UserKey)...)
+		} else if !have {
+			i.prefix = append(i.prefix[:0], i.cmp.Prefix(k.UserKey)...)
+		}
+		i.iterOK = i.iter.Prev()
+	}
+	if have && kind == base.KindSet {
+		i.valid = true
+		return true
+	}
+	return i.finish()
+}
+
+func (i *Iterator) finish() bool {
+	i.valid = false
+	if err := i.iter.Error(); err != nil {
+		i.err = err
+	}
+	return false
+}
+
+// Valid reports whether the iterator is positioned at a key.
+func (i *Iterator) Valid() bool { return i.valid }
+
+// Key returns the current key. Valid until the next positioning call.
+func (i *Iterator) Key() []byte { return i.key }
+
+// Value returns the current value. Valid until the next positioning call.
+func (i *Iterator) Value() []byte { return i.value }
+
+// Error returns the error that stopped the iterator, if any: a corrupt or
+// unreadable file (ErrCorruption), or ErrClosed.
+func (i *Iterator) Error() error { return i.err }
+
+// Close releases the iterator. A second Close returns ErrClosed.
+func (i *Iterator) Close() error {
+	if i.closed {
+		return ErrClosed
+	}
+	i.closed = true
+	i.valid = false
+	err := i.iter.Close()
+	if i.err != nil && i.err != ErrClosed {
+		return i.err
+	}
+	return err
+}
+
+// KV is a key/value pair yielded by All. Its slices are valid only until
+// the loop body returns; copy them to keep them.
+type KV struct {
+	Key, Value []byte
+}
+
+// All returns a Go iterator over the iterator's keys from First, for use
+// with range. Errors surface as a final pair with a non-nil error, after
+// which iteration stops. All does not close the Iterator.
+func (i *Iterator) All() iter.Seq2[KV, error] {
+	return func(yield func(KV, error) bool) {
+		for ok := i.First(); ok; ok = i.Next() {
+			if !yield(KV{i.key, i.value}, nil) {
+				return
+			}
+		}
+		if err := i.Error(); err != nil {
+			yield(KV{}, err)
+		}
+	}
+}
+
+// All ranges over the keys in [lower, upper) at the current state of the
+// DB; a nil bound is unbounded:
+//
+//	for kv, err := range db.All(nil, nil) {
+//		if err != nil {
+//			return err // corruption, I/O error or ErrClosed; iteration stops
+//		}
+//		use(kv.Key, kv.Value)
+//	}
+//
+// An error, including one from opening the iterator, is yielded as a
+// final pair with an empty KV. The iterator is closed when the loop ends.
+func (d *DB) All(lower, upper []byte) iter.Seq2[KV, error] {
+	return func(yield func(KV, error) bool) {
+		it, err := d.NewIter(&IterOptions{LowerBound: lower, UpperBound: upper})
+		if err != nil {
+			yield(KV{}, err)
+			return
+		}
+		defer it.Close()
+		for kv, err := range it.All() {
+			if !yield(kv, err) {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,157 @@
+package tempest
+
+import (
+	"sort"
+
+	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/manifest"
+)
+
+// levelIter iterates over the files of one level L1+ (sorted by key and
+// non-overlapping) as one stream, opening each file only when reached.
+type levelIter struct {
+	cmp    *base.Comparer
+	tables *tableCache
+	files  []*manifest.FileMetadata
+	idx    int                   // index of the current file
+	iter   base.InternalIterator // iterator of files[idx], or nil
+	err    error
+}
+
+func newLevelIter(cmp *base.Comparer, tables *tableCache, files []*manifest.FileMetadata) *levelIter {
+	return &levelIter{cmp: cmp, tables: tables, files: files, idx: -1}
+}
+
+// open positions the level at file i, or returns false.
+func (l *levelIter) open(i int) bool {
+	if l.iter != nil && l.idx == i {
+		return true
+	}
+	l.closeCurrent()
+	l.idx = i
+	if i < 0 || i >= len(l.files) {
+		return false
+	}
+	r, err := l.tables.get(l.files[i])
+	if err != nil {
+		l.err = err
+		return false
+	}
+	l.iter = r.NewIter()
+	return true
+}
+
+func (l *levelIter) closeCurrent() {
+	if l.iter != nil {
+		if err := l.iter.Close(); err != nil && l.err == nil {
+			l.err = err
+		}
+		l.iter = nil
+	}
+}
+
+// forward moves to following files until one yields an entry.
+func (l *levelIter) forward(ok bool) bool {
+	for !ok {
+		if l.err != nil || l.iter == nil {
+			return false
+		}
+		if err := l.iter.Error(); err != nil {
+			l.err = err
+			return false
+		}
+		if !l.open(l.idx + 1) {
+			return false
+		}
+		ok = l.iter.First()
+	}
+	return true
+}
+
+// backward moves to preceding files until one yields an entry.
+func (l *levelIter) backward(ok bool) bool {
+	for !ok {
+		if l.err != nil || l.iter == nil {
+			return false
+		}
+		if err := l.iter.Error(); err != nil {
+			l.err = err
+			return false
+		}
+		if !l.open(l.idx - 1) {
+			return false
+		}
+		ok = l.iter.Last()
+	}
+	return true
+}
+
+func (l *levelIter) SeekGE(key base.InternalKey) bool {
+	l.err = nil
+	i := sort.Search(len(l.files), func(i int) bool {
+		return l.cmp.CompareInternal(l.files[i].Largest, key) >= 0
+	})
+	if !l.open(i) {
+		return false
+	}
+	return l.forward(l.iter.SeekGE(key))
+}
+
+func (l *levelIter) SeekLT(key base.InternalKey) bool {
+	l.err = nil
+	i := sort.Search(len(l.files), func(i int) bool {
+		return l.cmp.CompareInternal(l.files[i].Smallest, key) >= 0
+	}) - 1
+	if !l.open(i) {
+		return false
+	}
+	return l.backward(l.iter.SeekLT(key))
+}
+
+func (l *levelIter) First() bool {
+	l.err = nil
+	if !l.open(0) {
+		return false
+	}
+	return l.forward(l.iter.First())
+}
+
+func (l *levelIter) Last() bool {
+	l.err = nil
+	if !l.open(len(l.files) - 1) {
+		return false
+	}
+	return l.backward(l.iter.Last())
+}
+
+func (l *levelIter) Next() bool {
+	if l.iter == nil || l.err != nil {
+		return false
+	}
+	return l.forward(l.iter.Next())
+}
+
+func (l *levelIter) Prev() bool {
+	if l.iter == nil || l.err != nil {
+		return false
+	}
+	return l.backward(l.iter.Prev())
+}
+
+func (l *levelIter) Key() base.InternalKey { return l.iter.Key() }
+func (l *levelIter) Value() []byte         { return l.iter.Value() }
+
+func (l *levelIter) Error() error {
+	if l.err != nil {
+		return l.err
+	}
+	if l.iter != nil {
+		return l.iter.Error()
+	}
+	return nil
+}
+
+func (l *levelIter) Close() error {
+	l.closeCurrent()
+	return l.err
+}

@@ -1,0 +1,205 @@
+package tempest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"testing"
+
+	"github.com/tempestdb/tempest/vfs"
+)
+
+// modelState is a sorted key/value map: the oracle for reads.
+type modelState map[string]string
+
+func (m modelState) clone() modelState {
+	c := make(modelState, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// sortedKeys returns the keys in [lower, upper) in order.
+func (m modelState) sortedKeys(lower, upper []byte) []string {
+	var ks []string
+	for k := range m {
+		if lower != nil && k < string(lower) {
+			continue
+		}
+		if upper != nil && k >= string(upper) {
+			continue
+		}
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// TestRandomOpsAgainstModel runs thousands of random writes, deletes,
+// gets, flushes, reopens and iterator walks (both directions, with
+// bounds, at snapshots), checking every read against a model map.
+func TestRandomOpsAgainstModel(t *testing.T) {
+	seed := testSeed(t)
+	rng := newRand(seed)
+	fs := vfs.NewMem()
+	opts := smallOptions(fs)
+	d := mustOpen(t, "/db", opts)
+	defer func() { d.Close() }()
+
+	model := modelState{}
+	type snap struct {
+		s     *Snapshot
+		state modelState
+	}
+	var snaps []snap
+	key := func() []byte { return fmt.Appendf(nil, "k%03d", rng.IntN(400)) }
+
+	const ops = 6000
+	for op := range ops {
+		switch r := rng.IntN(100); {
+		case r < 45: // batch of sets and deletes
+			b := d.NewBatch()
+			pending := map[string]*string{}
+			for range 1 + rng.IntN(5) {
+				k := key()
+				if rng.IntN(4) == 0 {
+					b.Delete(k)
+					pending[string(k)] = nil
+				} else {
+					v := fmt.Sprintf("v%d-%s", op, bytes.Repeat([]byte{'x'}, rng.IntN(120)))
+					b.Set(k, []byte(v))
+					pending[string(k)] = &v
+				}
+			}
+			if _, err := d.Apply(b, &WriteOptions{Sync: rng.IntN(10) == 0}); err != nil {
+				t.Fatalf("op %d: apply: %v", op, err)
+			}
+			for k, v := range pending {
+				if v == nil {
+					delete(model, k)
+				} else {
+					model[k] = *v
+				}
+			}
+		case r < 70:
+			k := key()
+			got, err := d.Get(k)
+			want, ok := model[string(k)]
+			if ok != (err == nil) || (ok && string(got) != want) || (!ok && !errors.Is(err, ErrNotFound)) {
+				t.Fatalf("op %d: get %s = %q, %v; want %q, %v", op, k, got, err, want, ok)
+			}
+		case r < 80:
+			checkIterator(t, rng, d.NewIter, model, op)
+		case r < 85:
+			if len(snaps) < 4 {
+				snaps = append(snaps, snap{d.NewSnapshot(), model.clone()})
+			}
+		case r < 90:
+			if len(snaps) > 0 {
+				i := rng.IntN(len(snaps))
+				s := snaps[i]
+				checkIterator(t, rng, s.s.NewIter, s.state, op)
+				k := key()
+				got, err := s.s.Get(k)
+				want, ok := s.state[string(k)]
+				if ok != (err == nil) || (ok && string(got) != want) {
+					t.Fatalf("op %d: snapshot get %s = %q, %v; want %q", op, k, got, err, want)
+				}
+				if rng.IntN(3) == 0 {
+					s.s.Close()
+					snaps = slices.Delete(snaps, i, i+1)
+				}
+			}
+		case r < 93:
+			if err := d.Flush(); err != nil {
+				t.Fatalf("op %d: flush: %v", op, err)
+			}
+		case r < 95:
+			for _, s := range snaps {
+				s.s.Close()
+			}
+			snaps = nil
+			mustClose(t, d)
+			d = mustOpen(t, "/db", opts)
+		}
+	}
+	for _, s := range snaps {
+		s.s.Close()
+	}
+	if got := dump(t, d); len(got) != len(model) {
+		t.Fatalf("final scan has %d keys, model %d", len(got), len(model))
+	}
+}
+
+// checkIterator walks a fresh iterator with random bounds, seeks and
+// direction changes and compares every step with the model.
+func checkIterator(t *testing.T, rng *rand.Rand, newIter func(*IterOptions) (*Iterator, error), model modelState, op int) {
+	t.Helper()
+	var o IterOptions
+	if rng.IntN(2) == 0 {
+		o.LowerBound = fmt.Appendf(nil, "k%03d", rng.IntN(400))
+	}
+	if rng.IntN(2) == 0 {
+		o.UpperBound = fmt.Appendf(nil, "k%03d", rng.IntN(400))
+	}
+	it, err := newIter(&o)
+	if err != nil {
+		t.Fatalf("op %d: new iter: %v", op, err)
+	}
+	defer it.Close()
+	keys := model.sortedKeys(o.LowerBound, o.UpperBound)
+	pos := -1 // index into keys; -1 or len(keys) when invalid
+	check := func(what string, ok bool) {
+		t.Helper()
+		want := pos >= 0 && pos < len(keys)
+		if ok != want || it.Valid() != want {
+			t.Fatalf("op %d: %s: valid=%v, want %v (pos %d of %d, bounds %q %q)", op, what, ok, want, pos, len(keys), o.LowerBound, o.UpperBound)
+		}
+		if want && (string(it.Key()) != keys[pos] || string(it.Value()) != model[keys[pos]]) {
+			t.Fatalf("op %d: %s: at %q=%q, want %q=%q", op, what, it.Key(), it.Value(), keys[pos], model[keys[pos]])
+		}
+	}
+	for range 40 {
+		switch rng.IntN(6) {
+		case 0:
+			pos = 0
+			if len(keys) == 0 {
+				pos = -1
+			}
+			check("First", it.First())
+		case 1:
+			pos = len(keys) - 1
+			check("Last", it.Last())
+		case 2:
+			target := fmt.Sprintf("k%03d", rng.IntN(400))
+			pos = sort.SearchStrings(keys, target)
+			if pos == len(keys) {
+				pos = -1
+			}
+			check("SeekGE "+target, it.SeekGE([]byte(target)))
+		case 3:
+			target := fmt.Sprintf("k%03d", rng.IntN(400))
+			pos = sort.SearchStrings(keys, target) - 1
+			check("SeekLT "+target, it.SeekLT([]byte(target)))
+		case 4:
+			if pos < 0 || pos >= len(keys) {
+				continue
+			}
+			pos++
+			check("Next", it.Next())
+		case 5:
+			if pos < 0 || pos >= len(keys) {
+				continue
+			}
+			pos--
+			check("Prev", it.Prev())
+		}
+	}
+	if err := it.Error(); err != nil {
+		t.Fatalf("op %d: iterator error: %v", op, err)
+	}
+}

@@ -1,0 +1,237 @@
+package tempest
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/memtable"
+	"github.com/tempestdb/tempest/journal"
+	"github.com/tempestdb/tempest/vfs"
+)
+
+// Comparer orders user keys and splits them into a logical prefix and a
+// version suffix. See DefaultComparer and FixedSuffixComparer.
+type Comparer = base.Comparer
+
+// DefaultComparer orders keys bytewise; keys have no version suffix.
+var DefaultComparer = base.DefaultComparer
+
+// FixedSuffixComparer treats the last n bytes of each key as a version
+// suffix sorted descending (newest first). Reads return one version per
+// prefix: the first visible one in that order.
+func FixedSuffixComparer(n int) *Comparer { return base.FixedSuffixComparer(n) }
+
+// Limits on input sizes. Larger inputs are rejected with ErrInvalidArgument.
+const (
+	// MaxKeySizeLimit is the largest MaxKeySize an Options may set.
+	MaxKeySizeLimit = 1 << 20
+	// MaxValueSizeLimit is the largest MaxValueSize an Options may set.
+	MaxValueSizeLimit = 1 << 30
+	// MinMemTableSize is the smallest allowed MemTableSize.
+	MinMemTableSize = 64 << 10
+	// MaxMemTableSize is the largest allowed MemTableSize (arena offsets are 32-bit).
+	MaxMemTableSize = 1 << 31
+)
+
+// Options configure a DB. The zero value of every field means its default.
+// A nil *Options means all defaults.
+type Options struct {
+	// FS is the file system. Default: vfs.Default (the operating system's).
+	FS vfs.FS
+	// Comparer orders keys. Default: DefaultComparer. It is recorded in the
+	// manifest; reopening with a different one fails with ErrInvalidArgument.
+	Comparer *Comparer
+
+	// MemTableSize is the arena size of each memtable in bytes. When the
+	// active memtable is full it is frozen and flushed to an L0 SST, and a
+	// new WAL file is started. Default 64 MiB.
+	MemTableSize int
+	// MaxImmutableMemTables is how many frozen memtables may wait for flush
+	// before writers stall. Default 4.
+	MaxImmutableMemTables int
+	// WriteStallTimeout bounds how long a writer waits in a stall before
+	// giving up with an error. Default 0: wait until the flush completes,
+	// the DB fails or is closed.
+	WriteStallTimeout time.Duration
+
+	// MaxKeySize is the largest user key accepted. Default 64 KiB (at most
+	// an eighth of MemTableSize).
+	MaxKeySize int
+	// MaxValueSize is the largest value accepted. Default 16 MiB, and at most
+	// a quarter of MemTableSize.
+	MaxValueSize int
+	// MaxBatchSize is the largest encoded batch accepted. Default: half of
+	// MemTableSize.
+	MaxBatchSize int
+
+	// BlockSize is the target size of SST data blocks. Default 4096.
+	BlockSize int
+	// BlockRestartInterval is the number of keys between restart points in
+	// a data block. Default 16.
+	BlockRestartInterval int
+	// BloomFalsePositiveRate is the bloom filter's target false-positive
+	// rate. Default 0.01. A negative value disables filters.
+	BloomFalsePositiveRate float64
+
+	// ManifestGrowthBaseline and ManifestGrowthFactor control manifest
+	// rotation: a new manifest file (starting with a snapshot) is written once
+	// the current one reaches max(baseline, size at its start × factor).
+	// Defaults 64 MiB and 2.
+	ManifestGrowthBaseline uint64
+	ManifestGrowthFactor   uint64
+
+	// SeqNumLeaseStep and FileNumLeaseStep are how far ahead of use the
+	// manifest records the last sequence number and the next file number,
+	// so that neither can go back after a restart. Defaults 1<<20 and 1000.
+	SeqNumLeaseStep  uint64
+	FileNumLeaseStep uint64
+
+	// Scheduler runs background work (flushes). Default: a goroutine per
+	// task. Tests inject a deterministic one.
+	Scheduler Scheduler
+	// Clock tells time. Default: the system clock.
+	Clock Clock
+	// RandomSeed seeds the engine's internal randomness (skiplist heights).
+	// Default 0 is a fixed seed: runs are reproducible.
+	RandomSeed uint64
+	// Logger receives diagnostic messages. Default: discard.
+	Logger *slog.Logger
+}
+
+// WriteOptions control a single write.
+type WriteOptions struct {
+	// Sync makes the write durable (fsynced to the WAL) before it is
+	// acknowledged. Without it, an acknowledged write has reached the
+	// operating system and survives a process crash, but power loss may
+	// take it (and only writes after the last synced one).
+	Sync bool
+}
+
+var (
+	// Sync is the WriteOptions of a durable write. A nil *WriteOptions means Sync.
+	Sync = &WriteOptions{Sync: true}
+	// NoSync is the WriteOptions of a write that survives a process crash
+	// but not power loss.
+	NoSync = &WriteOptions{Sync: false}
+)
+
+func (o *WriteOptions) sync() bool { return o == nil || o.Sync }
+
+// IterOptions bound an iterator: it yields keys k with
+// LowerBound <= k < UpperBound. A nil bound is unbounded.
+type IterOptions struct {
+	LowerBound []byte
+	UpperBound []byte
+}
+
+// ensureDefaults returns a validated copy of o with defaults filled in.
+func (o *Options) ensureDefaults() (*Options, error) {
+	var c Options
+	if o != nil {
+		c = *o
+	}
+	if c.FS == nil {
+		c.FS = vfs.Default
+	}
+	if c.Comparer == nil {
+		c.Comparer = DefaultComparer
+	}
+	if err := validateComparer(c.Comparer); err != nil {
+		return nil, err
+	}
+	if c.MemTableSize == 0 {
+		c.MemTableSize = 64 << 20
+	}
+	if c.MemTableSize < MinMemTableSize || int64(c.MemTableSize) > MaxMemTableSize {
+		return nil, base.InvalidArgumentf("MemTableSize %d outside [%d, %d]", c.MemTableSize, MinMemTableSize, int64(MaxMemTableSize))
+	}
+	if c.MaxImmutableMemTables == 0 {
+		c.MaxImmutableMemTables = 4
+	}
+	if c.MaxKeySize == 0 {
+		c.MaxKeySize = min(64<<10, c.MemTableSize/8)
+	}
+	if c.MaxValueSize == 0 {
+		c.MaxValueSize = min(16<<20, c.MemTableSize/4)
+	}
+	if c.MaxBatchSize == 0 {
+		c.MaxBatchSize = c.MemTableSize / 2
+	}
+	if c.BlockSize == 0 {
+		c.BlockSize = 4096
+	}
+	if c.BlockRestartInterval == 0 {
+		c.BlockRestartInterval = 16
+	}
+	if c.BloomFalsePositiveRate == 0 {
+		c.BloomFalsePositiveRate = 0.01
+	}
+	if c.ManifestGrowthBaseline == 0 {
+		c.ManifestGrowthBaseline = 64 << 20
+	}
+	if c.ManifestGrowthFactor == 0 {
+		c.ManifestGrowthFactor = 2
+	}
+	if c.SeqNumLeaseStep == 0 {
+		c.SeqNumLeaseStep = 1 << 20
+	}
+	if c.FileNumLeaseStep == 0 {
+		c.FileNumLeaseStep = 1000
+	}
+	if c.Scheduler == nil {
+		c.Scheduler = GoScheduler{}
+	}
+	if c.Clock == nil {
+		c.Clock = SystemClock{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &c, c.validate()
+}
+
+func (o *Options) validate() error {
+	switch {
+	case o.MaxImmutableMemTables < 1:
+		return base.InvalidArgumentf("MaxImmutableMemTables %d < 1", o.MaxImmutableMemTables)
+	case o.WriteStallTimeout < 0:
+		return base.InvalidArgumentf("negative WriteStallTimeout")
+	case o.MaxKeySize < 1 || o.MaxKeySize > MaxKeySizeLimit:
+		return base.InvalidArgumentf("MaxKeySize %d outside [1, %d]", o.MaxKeySize, MaxKeySizeLimit)
+	case o.MaxValueSize < 1 || o.MaxValueSize > MaxValueSizeLimit || o.MaxValueSize > o.MemTableSize/4:
+		return base.InvalidArgumentf("MaxValueSize %d outside [1, min(%d, MemTableSize/4)]", o.MaxValueSize, MaxValueSizeLimit)
+	case o.MaxBatchSize < batchHeaderLen || o.MaxBatchSize > o.MemTableSize/2:
+		return base.InvalidArgumentf("MaxBatchSize %d outside [%d, MemTableSize/2]", o.MaxBatchSize, batchHeaderLen)
+	case memtable.EntrySize(o.MaxKeySize, o.MaxValueSize)+batchHeaderLen+32 > o.MaxBatchSize:
+		return base.InvalidArgumentf("MaxBatchSize %d cannot hold one entry of MaxKeySize+MaxValueSize", o.MaxBatchSize)
+	case o.BlockSize < 256 || o.BlockSize > 1<<24:
+		return base.InvalidArgumentf("BlockSize %d outside [256, 16 MiB]", o.BlockSize)
+	case o.BlockRestartInterval < 1 || o.BlockRestartInterval > 1<<16:
+		return base.InvalidArgumentf("BlockRestartInterval %d outside [1, 65536]", o.BlockRestartInterval)
+	case o.BloomFalsePositiveRate >= 1:
+		return base.InvalidArgumentf("BloomFalsePositiveRate %v >= 1", o.BloomFalsePositiveRate)
+	case o.ManifestGrowthFactor < 2:
+		return base.InvalidArgumentf("ManifestGrowthFactor %d < 2", o.ManifestGrowthFactor)
+	case o.SeqNumLeaseStep > 1<<40 || o.FileNumLeaseStep > 1<<40:
+		return base.InvalidArgumentf("lease steps must be at most 2^40")
+	}
+	return nil
+}
+
+func validateComparer(c *Comparer) error {
+	if c.Name == "" || c.Split == nil || c.ComparePrefix == nil || c.CompareSuffix == nil {
+		return base.InvalidArgumentf("Comparer needs a Name, Split, ComparePrefix and CompareSuffix")
+	}
+	return nil
+}
+
+func (o *Options) journalConfig() journal.Config {
+	return journal.Config{GrowthFactor: o.ManifestGrowthFactor, GrowthBaseline: o.ManifestGrowthBaseline}
+}
+
+func (o *Options) String() string {
+	return fmt.Sprintf("memtable=%d imm=%d block=%d restart=%d bloom=%v", o.MemTableSize,
+		o.MaxImmutableMemTables, o.BlockSize, o.BlockRestartInterval, o.BloomFalsePositiveRate)
+}

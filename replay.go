@@ -1,0 +1,126 @@
+package tempest
+
+import (
+	"slices"
+
+	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/manifest"
+	"github.com/tempestdb/tempest/internal/memtable"
+	"github.com/tempestdb/tempest/wal"
+)
+
+// logsToReplay lists the WAL files at or above the manifest's
+// MinUnflushedLog, in order. The WAL named by MinUnflushedLog must exist:
+// the manifest edit naming it was written after the file was created and
+// its directory synced, and WAL files are deleted only below it. If it is
+// missing, a manifest edit was lost (or files were removed by hand), and
+// opening would silently drop data: that is corruption.
+func (d *DB) logsToReplay() ([]base.FileNum, error) {
+	names, err := d.fs.List(d.dirs.wal)
+	if err != nil {
+		return nil, err
+	}
+	minLog := d.manifest.MinUnflushedLog()
+	var logs []base.FileNum
+	for _, name := range names {
+		if num, ok := wal.ParseFileName(name); ok && num >= minLog {
+			logs = append(logs, num)
+		}
+	}
+	slices.Sort(logs)
+	if minLog != 0 && (len(logs) == 0 || logs[0] != minLog) {
+		return nil, base.Corruptionf(d.fs.PathJoin(d.dirs.wal, wal.FileName(minLog)), -1,
+			"WAL named by the manifest as the oldest unflushed log is missing")
+	}
+	return logs, nil
+}
+
+// replayer applies WAL records to memtables, flushing each that fills up
+// to an L0 SST.
+type replayer struct {
+	d       *DB
+	mem     *memTable
+	added   []manifest.FileMetadata
+	lastSeq base.SeqNum
+	// unclean names a WAL that ended without an end record (a crash).
+	// Only empty WALs may follow it.
+	unclean base.FileNum
+}
+
+func (r *replayer) replay(logs []base.FileNum) error {
+	for _, num := range logs {
+		path := r.d.fs.PathJoin(r.d.dirs.wal, wal.FileName(num))
+		res, err := wal.Replay(r.d.fs, r.d.dirs.wal, num, func(payload []byte, off int64) error {
+			if r.unclean != 0 {
+				return base.Corruptionf(path, off, "records follow WAL %s, which ended without an end record", r.unclean)
+			}
+			return r.apply(path, payload, off)
+		})
+		if err != nil {
+			return err
+		}
+		if !res.CleanClose && r.unclean == 0 {
+			r.unclean = num
+		}
+	}
+	return nil
+}
+
+// apply inserts one committed batch. Batches must carry increasing
+// seqnums; the record's checksum already passed, so a malformed batch is
+// corruption.
+func (r *replayer) apply(path string, payload []byte, off int64) error {
+	b, err := decodeBatch(payload)
+	if err != nil {
+		return base.Corruptionf(path, off, "%v", err)
+	}
+	if b.Seq <= r.lastSeq {
+		return base.Corruptionf(path, off, "batch seqnum %d does not follow %d", b.Seq, r.lastSeq)
+	}
+	if r.mem == nil {
+		r.mem = r.d.newMemTable(0)
+	}
+	// A batch never exceeds half a memtable, so it fits in an empty one.
+	var need uint64
+	if err := b.forEach(func(e batchEntry) error {
+		need += uint64(memtable.EntrySize(len(e.Key), len(e.Value)))
+		return nil
+	}); err != nil {
+		return base.Corruptionf(path, off, "%v", err)
+	}
+	if !r.mem.Fits(int(need)) {
+		if err := r.flush(); err != nil {
+			return err
+		}
+		r.mem = r.d.newMemTable(0)
+		if !r.mem.Fits(int(need)) {
+			return base.Corruptionf(path, off, "batch of %d bytes exceeds a memtable", need)
+		}
+	}
+	if err := applyBatch(r.mem, payload); err != nil {
+		return base.Corruptionf(path, off, "%v", err)
+	}
+	r.lastSeq = b.Seq
+	return nil
+}
+
+func (r *replayer) flush() error {
+	if r.mem == nil || r.mem.Empty() {
+		return nil
+	}
+	meta, err := r.d.writeSST(r.mem.NewIter(), int(r.mem.Count()))
+	if err != nil {
+		return err
+	}
+	r.added = append(r.added, *meta)
+	r.mem = nil
+	return nil
+}
+
+// finish flushes the last memtable and returns the SSTs written.
+func (r *replayer) finish() ([]manifest.FileMetadata, error) {
+	if err := r.flush(); err != nil {
+		return nil, err
+	}
+	return r.added, nil
+}

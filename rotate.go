@@ -1,0 +1,110 @@
+package tempest
+
+import (
+	"time"
+
+	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/wal"
+)
+
+// makeRoomForWrite returns the active memtable once it can hold mem more
+// bytes. It rotates a full memtable (and its WAL), and stalls while
+// MaxImmutableMemTables frozen memtables await flush. Only the commit
+// leader calls it.
+func (d *DB) makeRoomForWrite(mem uint64) (*memTable, error) {
+	var deadline time.Time
+	if t := d.opts.WriteStallTimeout; t > 0 {
+		deadline = d.opts.Clock.Now().Add(t)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for {
+		switch {
+		case d.mu.bgErr != nil:
+			return nil, d.mu.bgErr
+		case d.mu.closing:
+			return nil, ErrClosed
+		case d.mu.mem.Fits(int(mem)):
+			return d.mu.mem, nil
+		case len(d.mu.imms) >= d.opts.MaxImmutableMemTables:
+			if err := d.stallLocked(deadline); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		d.mu.Unlock()
+		err := d.rotateMemTable()
+		d.mu.Lock()
+		if err != nil {
+			return nil, d.setBackgroundErrorLocked(err)
+		}
+	}
+}
+
+// stallLocked waits for a flush to finish (or an error, or close).
+func (d *DB) stallLocked(deadline time.Time) error {
+	d.counters.stalls.Add(1)
+	d.opts.Logger.Warn("tempest: write stall: too many memtables awaiting flush", "imms", len(d.mu.imms))
+	if deadline.IsZero() {
+		d.mu.cond.Wait()
+		return nil
+	}
+	wait := deadline.Sub(d.opts.Clock.Now())
+	if wait <= 0 {
+		return errStallTimeout
+	}
+	t := time.AfterFunc(wait, func() {
+		d.mu.Lock()
+		d.mu.cond.Broadcast()
+		d.mu.Unlock()
+	})
+	d.mu.cond.Wait()
+	t.Stop()
+	return nil
+}
+
+var errStallTimeout = stallTimeoutError{}
+
+type stallTimeoutError struct{}
+
+func (stallTimeoutError) Error() string {
+	return "tempest: write stalled longer than WriteStallTimeout (memtables await flush)"
+}
+
+// rotateMemTable freezes the active memtable and starts a new memtable
+// with a new WAL file. The old WAL is closed with an end record naming the
+// new one (which makes its records durable). Leader only; called without
+// d.mu.
+func (d *DB) rotateMemTable() error {
+	num, err := d.allocFileNum()
+	if err != nil {
+		return err
+	}
+	if err := d.commit.log.Close(num); err != nil {
+		d.commit.log = nil
+		return err
+	}
+	d.commit.log = nil
+	log, err := wal.Create(d.fs, d.dirs.wal, num)
+	if err != nil {
+		return err
+	}
+	d.commit.log = log
+	m := d.newMemTable(num)
+	d.mu.Lock()
+	d.mu.imms = append(d.mu.imms, d.mu.mem)
+	d.mu.mem = m
+	d.updateReadStateLocked()
+	d.mu.Unlock()
+	d.maybeScheduleFlush()
+	return nil
+}
+
+// logNumAfter returns the WAL holding the writes that follow memtable
+// imms[i]: the next frozen memtable's, or the active one's. Requires d.mu.
+func (d *DB) logNumAfterLocked(i int) base.FileNum {
+	if i+1 < len(d.mu.imms) {
+		return d.mu.imms[i+1].logNum
+	}
+	return d.mu.mem.logNum
+}

@@ -1,0 +1,35 @@
+package tempest
+
+import "time"
+
+// Scheduler runs the DB's background work. The DB never holds its internal
+// locks when it calls Schedule, so an implementation may run the task
+// synchronously in the calling goroutine.
+type Scheduler interface {
+	Schedule(task func())
+}
+
+// GoScheduler runs each task in a new goroutine. It is the default.
+type GoScheduler struct{}
+
+// Schedule starts task in a goroutine.
+func (GoScheduler) Schedule(task func()) { go task() }
+
+// InlineScheduler runs each task synchronously in the goroutine that
+// scheduled it. With it, a DB driven by one goroutine is deterministic:
+// flushes happen at the moment a memtable is frozen.
+type InlineScheduler struct{}
+
+// Schedule runs task now.
+func (InlineScheduler) Schedule(task func()) { task() }
+
+// Clock tells time. Tests inject a virtual clock.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the operating system's clock.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
