@@ -1,0 +1,50 @@
+// Package manifest records the shape of the LSM tree: which SSTs are live
+// at which level, plus the counters that must never go back across
+// restarts (the file number and sequence number leases, and the oldest WAL
+// that may still hold unflushed data).
+//
+// The manifest is a journal (package journal, file prefix "manifest") of
+// Edits. The state they build is checked on every edit (see state.go for
+// the invariants); an edit that would break an invariant is refused before
+// anything is written, and one found on replay is corruption. After every
+// edit that adds or removes files the Manifest publishes a new immutable
+// Version.
+//
+// When the journal rotates, the new file starts with a snapshot edit that
+// carries the comparer name, all three counters, every live file and the
+// clean-close flag. Because NextFileNum is stored explicitly, removing the
+// newest SST never lets a file number be reused.
+//
+// # Edit encoding
+//
+// An edit is a format version byte followed by tagged fields:
+//
+//	edit  := version:u8(=1) field*
+//	field := tag:uvarint value
+//
+//	tag  field               value
+//	1    comparer name       uvarint length, bytes (length >= 1)
+//	2    next file number    u64
+//	3    last seqnum         u64
+//	4    min unflushed log   u64
+//	5    added file          level u8, filenum u64, size u64, checksum u64,
+//	                         smallest seqnum u64, largest seqnum u64,
+//	                         smallest key, largest key
+//	                         (each: uvarint length, user key, trailer u64;
+//	                         length >= 8)
+//	6    removed file        level u8, filenum u64
+//	7    clean close         (no value)
+//
+// Integers are little-endian and fixed-width unless marked uvarint. Tags 1
+// to 4 and 7 appear at most once; 5 and 6 repeat, once per file. Fields are
+// written in tag order and omitted when zero (an absent counter means
+// "unchanged"), but a decoder accepts any order.
+//
+// Tags with bit 0x40 set are safe to ignore: their value is always a
+// uvarint length and that many bytes, which a decoder that does not know
+// the tag skips. Any other unknown tag, an unknown format version, a
+// repeated single-valued tag, a level outside [0, 7), or a length running
+// past the end of the edit makes the edit corrupt (base.ErrCorruption).
+// Lengths are checked against the remaining bytes before anything is
+// allocated.
+package manifest

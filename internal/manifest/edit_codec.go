@@ -1,0 +1,251 @@
+package manifest
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/tempestdb/tempest/internal/base"
+)
+
+// editFormatVersion is the first byte of every encoded edit.
+const editFormatVersion = 1
+
+// Field tags. See doc.go for the layout of each value.
+const (
+	tagComparerName    = 1
+	tagNextFileNum     = 2
+	tagLastSeqNum      = 3
+	tagMinUnflushedLog = 4
+	tagAddedFile       = 5
+	tagRemovedFile     = 6
+	tagCleanClose      = 7
+
+	// tagSafeToIgnore marks a tag whose value is a uvarint-length byte
+	// string that a decoder not knowing the tag may skip. Unknown tags
+	// without the bit fail decoding.
+	tagSafeToIgnore = 1 << 6
+)
+
+// Codec encodes manifest edits for the journal. It implements
+// journal.Codec[*Edit].
+type Codec struct{}
+
+// Encode appends the encoding of e to dst.
+func (Codec) Encode(dst []byte, e *Edit) []byte { return e.Append(dst) }
+
+// Decode decodes an edit. It is safe on arbitrary bytes; the result does
+// not alias b.
+func (Codec) Decode(b []byte) (*Edit, error) { return DecodeEdit(b) }
+
+// Append appends the encoding of e to dst. Fields are written in tag
+// order; zero-valued optional fields are omitted.
+func (e *Edit) Append(dst []byte) []byte {
+	dst = append(dst, editFormatVersion)
+	if e.ComparerName != "" {
+		dst = binary.AppendUvarint(dst, tagComparerName)
+		dst = appendBytes(dst, []byte(e.ComparerName))
+	}
+	if e.NextFileNum != 0 {
+		dst = binary.AppendUvarint(dst, tagNextFileNum)
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(e.NextFileNum))
+	}
+	if e.LastSeqNum != 0 {
+		dst = binary.AppendUvarint(dst, tagLastSeqNum)
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(e.LastSeqNum))
+	}
+	if e.MinUnflushedLog != 0 {
+		dst = binary.AppendUvarint(dst, tagMinUnflushedLog)
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(e.MinUnflushedLog))
+	}
+	for i := range e.Added {
+		f := &e.Added[i]
+		dst = binary.AppendUvarint(dst, tagAddedFile)
+		dst = append(dst, byte(f.Level))
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(f.FileNum))
+		dst = binary.LittleEndian.AppendUint64(dst, f.Size)
+		dst = binary.LittleEndian.AppendUint64(dst, f.Checksum)
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(f.SmallestSeq))
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(f.LargestSeq))
+		dst = binary.AppendUvarint(dst, uint64(f.Smallest.EncodedLen()))
+		dst = f.Smallest.Append(dst)
+		dst = binary.AppendUvarint(dst, uint64(f.Largest.EncodedLen()))
+		dst = f.Largest.Append(dst)
+	}
+	for _, r := range e.Removed {
+		dst = binary.AppendUvarint(dst, tagRemovedFile)
+		dst = append(dst, byte(r.Level))
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(r.FileNum))
+	}
+	if e.CleanClose {
+		dst = binary.AppendUvarint(dst, tagCleanClose)
+	}
+	return dst
+}
+
+func appendBytes(dst, b []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(b)))
+	return append(dst, b...)
+}
+
+// editDecoder reads an encoded edit. Every read checks the remaining length
+// first; the first failure is kept in err and later reads return zeros.
+type editDecoder struct {
+	b   []byte
+	off int
+	err error
+}
+
+func (d *editDecoder) fail(format string, args ...any) {
+	if d.err == nil {
+		d.err = base.Corruptionf("manifest edit", int64(d.off), format, args...)
+	}
+}
+
+func (d *editDecoder) uvarint(what string) uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b[d.off:])
+	if n <= 0 {
+		d.fail("bad uvarint for %s", what)
+		return 0
+	}
+	d.off += n
+	return v
+}
+
+func (d *editDecoder) u8(what string) uint8 {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.b)-d.off < 1 {
+		d.fail("truncated %s", what)
+		return 0
+	}
+	v := d.b[d.off]
+	d.off++
+	return v
+}
+
+func (d *editDecoder) u64(what string) uint64 {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.b)-d.off < 8 {
+		d.fail("truncated %s", what)
+		return 0
+	}
+	v := binary.LittleEndian.Uint64(d.b[d.off:])
+	d.off += 8
+	return v
+}
+
+// bytes returns a length-prefixed byte string, aliasing the input.
+func (d *editDecoder) bytes(what string) []byte {
+	n := d.uvarint(what + " length")
+	if d.err != nil {
+		return nil
+	}
+	if n > uint64(len(d.b)-d.off) {
+		d.fail("%s length %d exceeds the %d remaining bytes", what, n, len(d.b)-d.off)
+		return nil
+	}
+	v := d.b[d.off : d.off+int(n)]
+	d.off += int(n)
+	return v
+}
+
+func (d *editDecoder) internalKey(what string) base.InternalKey {
+	b := d.bytes(what)
+	if d.err != nil {
+		return base.InternalKey{}
+	}
+	k, ok := base.DecodeInternalKey(b)
+	if !ok {
+		d.fail("%s of %d bytes is shorter than a trailer", what, len(b))
+		return base.InternalKey{}
+	}
+	return k.Clone()
+}
+
+func (d *editDecoder) level(what string) int {
+	l := int(d.u8(what))
+	if d.err == nil && !validLevel(l) {
+		d.fail("%s %d out of range [0, %d)", what, l, NumLevels)
+	}
+	return l
+}
+
+// DecodeEdit decodes an edit encoded by Edit.Append. Errors match
+// base.ErrCorruption. It never panics and allocates at most a small multiple
+// of len(b); the result does not alias b.
+func DecodeEdit(b []byte) (*Edit, error) {
+	d := &editDecoder{b: b}
+	if v := d.u8("format version"); d.err == nil && v != editFormatVersion {
+		d.fail("unknown edit format version %d", v)
+	}
+	e := &Edit{}
+	var seen [tagCleanClose + 1]bool
+	for d.err == nil && d.off < len(b) {
+		tagOff := d.off
+		tag := d.uvarint("tag")
+		if d.err != nil {
+			break
+		}
+		if tag < uint64(len(seen)) && tag != tagAddedFile && tag != tagRemovedFile {
+			if seen[tag] {
+				d.off = tagOff
+				d.fail("tag %d repeated", tag)
+				break
+			}
+			seen[tag] = true
+		}
+		switch tag {
+		case tagComparerName:
+			name := d.bytes("comparer name")
+			if d.err == nil && len(name) == 0 {
+				d.fail("empty comparer name")
+			}
+			e.ComparerName = string(name)
+		case tagNextFileNum:
+			e.NextFileNum = base.FileNum(d.u64("next file number"))
+		case tagLastSeqNum:
+			e.LastSeqNum = base.SeqNum(d.u64("last sequence number"))
+		case tagMinUnflushedLog:
+			e.MinUnflushedLog = base.FileNum(d.u64("min unflushed log"))
+		case tagAddedFile:
+			var f FileMetadata
+			f.Level = d.level("added file level")
+			f.FileNum = base.FileNum(d.u64("added file number"))
+			f.Size = d.u64("added file size")
+			f.Checksum = d.u64("added file checksum")
+			f.SmallestSeq = base.SeqNum(d.u64("added file smallest seqnum"))
+			f.LargestSeq = base.SeqNum(d.u64("added file largest seqnum"))
+			f.Smallest = d.internalKey("added file smallest key")
+			f.Largest = d.internalKey("added file largest key")
+			if d.err == nil {
+				e.Added = append(e.Added, f)
+			}
+		case tagRemovedFile:
+			var r RemovedFile
+			r.Level = d.level("removed file level")
+			r.FileNum = base.FileNum(d.u64("removed file number"))
+			if d.err == nil {
+				e.Removed = append(e.Removed, r)
+			}
+		case tagCleanClose:
+			e.CleanClose = true
+		default:
+			if tag&tagSafeToIgnore == 0 {
+				d.off = tagOff
+				d.fail("unknown tag %d", tag)
+				break
+			}
+			d.bytes(fmt.Sprintf("ignorable tag %d", tag))
+		}
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return e, nil
+}

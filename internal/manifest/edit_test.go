@@ -1,0 +1,217 @@
+package manifest
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/tempestdb/tempest/internal/base"
+)
+
+// randomEdit returns an edit with random fields, each present or not.
+func randomEdit(rng *rand.Rand) *Edit {
+	e := &Edit{}
+	if rng.IntN(3) == 0 {
+		e.ComparerName = randomString(rng, 1+rng.IntN(20))
+	}
+	if rng.IntN(2) == 0 {
+		e.NextFileNum = base.FileNum(rng.Uint64())
+	}
+	if rng.IntN(2) == 0 {
+		e.LastSeqNum = base.SeqNum(rng.Uint64())
+	}
+	if rng.IntN(2) == 0 {
+		e.MinUnflushedLog = base.FileNum(rng.Uint64())
+	}
+	for i := rng.IntN(4); i > 0; i-- {
+		e.Added = append(e.Added, FileMetadata{
+			FileNum:     base.FileNum(rng.Uint64()),
+			Level:       rng.IntN(NumLevels),
+			Size:        rng.Uint64(),
+			Checksum:    rng.Uint64(),
+			Smallest:    base.InternalKey{UserKey: []byte(randomString(rng, rng.IntN(10))), Trailer: base.Trailer(rng.Uint64())},
+			Largest:     base.InternalKey{UserKey: []byte(randomString(rng, rng.IntN(300))), Trailer: base.Trailer(rng.Uint64())},
+			SmallestSeq: base.SeqNum(rng.Uint64()),
+			LargestSeq:  base.SeqNum(rng.Uint64()),
+		})
+	}
+	for i := rng.IntN(4); i > 0; i-- {
+		e.Removed = append(e.Removed, RemovedFile{Level: rng.IntN(NumLevels), FileNum: base.FileNum(rng.Uint64())})
+	}
+	e.CleanClose = rng.IntN(4) == 0
+	return e
+}
+
+func randomString(rng *rand.Rand, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+	return string(b)
+}
+
+// normalize makes empty key slices nil, as decoding yields empty keys as
+// empty (not nil) slices.
+func normalize(e *Edit) *Edit {
+	c := e.clone()
+	for i := range c.Added {
+		for _, k := range []*base.InternalKey{&c.Added[i].Smallest, &c.Added[i].Largest} {
+			if len(k.UserKey) == 0 {
+				k.UserKey = nil
+			}
+		}
+	}
+	if len(c.Removed) == 0 {
+		c.Removed = nil
+	}
+	return c
+}
+
+func TestEditRoundTrip(t *testing.T) {
+	rng := newRand(testSeed(t))
+	for i := 0; i < 2000; i++ {
+		e := randomEdit(rng)
+		enc := e.Append(nil)
+		got, err := DecodeEdit(enc)
+		if err != nil {
+			t.Fatalf("edit %d %s: decode: %v", i, e, err)
+		}
+		if !reflect.DeepEqual(normalize(got), normalize(e)) {
+			t.Fatalf("edit %d: round trip\n got %s\nwant %s", i, got, e)
+		}
+		if !bytes.Equal(got.Append(nil), enc) {
+			t.Fatalf("edit %d: re-encoding differs", i)
+		}
+		// The result does not alias the input.
+		for k := range enc {
+			enc[k] = 0xee
+		}
+		if !reflect.DeepEqual(normalize(got), normalize(e)) {
+			t.Fatalf("edit %d: decoded edit aliases its input", i)
+		}
+		// Every strict prefix either fails or decodes to a shorter edit
+		// (truncated at a field boundary); never panics.
+		enc = e.Append(nil)
+		for cut := 0; cut < len(enc); cut++ {
+			if d, err := DecodeEdit(enc[:cut]); err == nil && bytes.Equal(d.Append(nil), enc) {
+				t.Fatalf("edit %d: prefix of %d bytes decodes to the whole edit", i, cut)
+			} else if err != nil && !errors.Is(err, base.ErrCorruption) {
+				t.Fatalf("edit %d: error %v is not corruption", i, err)
+			}
+		}
+	}
+}
+
+func TestEditEncoding(t *testing.T) {
+	// The empty edit is the version byte alone.
+	if got := (&Edit{}).Append(nil); !bytes.Equal(got, []byte{1}) {
+		t.Fatalf("empty edit %x", got)
+	}
+	e := &Edit{NextFileNum: 0x0102, CleanClose: true, Removed: []RemovedFile{{Level: 3, FileNum: 9}}}
+	want := []byte{1,
+		tagNextFileNum, 0x02, 0x01, 0, 0, 0, 0, 0, 0,
+		tagRemovedFile, 3, 9, 0, 0, 0, 0, 0, 0, 0,
+		tagCleanClose}
+	if got := e.Append(nil); !bytes.Equal(got, want) {
+		t.Fatalf("encoding %x, want %x", got, want)
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	valid := (&Edit{NextFileNum: 7}).Append(nil)
+	u64 := func(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	for _, tc := range []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"empty", nil, "truncated format version"},
+		{"version 0", []byte{0}, "unknown edit format version 0"},
+		{"version 2", []byte{2, tagCleanClose}, "unknown edit format version 2"},
+		{"unknown tag", []byte{1, 8}, "unknown tag 8"},
+		{"unknown tag 0", []byte{1, 0}, "unknown tag 0"},
+		{"unknown big tag", []byte{1, 0x81, 0x01}, "unknown tag 129"},
+		{"bad uvarint", []byte{1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, "bad uvarint"},
+		{"repeated scalar", cat(valid, []byte{tagNextFileNum}, u64(8)), "tag 2 repeated"},
+		{"repeated clean close", []byte{1, tagCleanClose, tagCleanClose}, "tag 7 repeated"},
+		{"truncated u64", []byte{1, tagLastSeqNum, 1, 2, 3}, "truncated last sequence number"},
+		{"empty comparer", []byte{1, tagComparerName, 0}, "empty comparer name"},
+		{"comparer too long", []byte{1, tagComparerName, 5, 'a'}, "exceeds"},
+		{"huge length", cat([]byte{1, tagComparerName}, binary.AppendUvarint(nil, 1<<62)), "exceeds"},
+		{"level out of range", cat([]byte{1, tagRemovedFile, NumLevels}, u64(1)), "out of range"},
+		{"key shorter than trailer", cat([]byte{1, tagAddedFile, 0}, u64(1), u64(2), u64(3), u64(4), u64(5), []byte{3, 'a', 'b', 'c'}), "shorter than a trailer"},
+		{"ignorable tag truncated", []byte{1, tagSafeToIgnore | 1, 5, 1}, "exceeds"},
+	} {
+		_, err := DecodeEdit(tc.b)
+		if !errors.Is(err, base.ErrCorruption) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want corruption containing %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestSafeToIgnoreTags: a tag with the safe-to-ignore bit and a
+// length-prefixed value is skipped.
+func TestSafeToIgnoreTags(t *testing.T) {
+	b := []byte{1, tagSafeToIgnore | 3, 3, 'x', 'y', 'z'}
+	b = binary.AppendUvarint(b, tagSafeToIgnore|1000)
+	b = append(b, 0)
+	b = append(b, tagCleanClose)
+	e, err := DecodeEdit(b)
+	if err != nil || !e.CleanClose || e.NextFileNum != 0 {
+		t.Fatalf("decode: %v %v", e, err)
+	}
+}
+
+func TestEditString(t *testing.T) {
+	if s := (&Edit{}).String(); s != "{}" {
+		t.Fatalf("%q", s)
+	}
+	f := meta(12, 0, "a", "b", 3, 4)
+	s := (&Edit{ComparerName: "c", NextFileNum: 13, LastSeqNum: 9, MinUnflushedLog: 2,
+		Added: []FileMetadata{f}, Removed: []RemovedFile{{1, 5}}, CleanClose: true}).String()
+	for _, want := range []string{`comparer="c"`, "next-file=000013", "last-seq=9", "min-unflushed-log=000002",
+		"remove 000005:L1", "add 000012:L0", "clean-close"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("%q lacks %q", s, want)
+		}
+	}
+}
+
+// FuzzManifestEdit decodes arbitrary bytes: no panic, errors are
+// corruption, and a decoded edit re-encodes to bytes that decode to the
+// same edit.
+func FuzzManifestEdit(f *testing.F) {
+	rng := newRand(1)
+	for i := 0; i < 8; i++ {
+		f.Add(randomEdit(rng).Append(nil))
+	}
+	f.Add([]byte{})
+	f.Add([]byte{1})
+	f.Add([]byte{2})
+	f.Add([]byte{1, tagSafeToIgnore | 3, 3, 'x', 'y', 'z', tagCleanClose})
+	f.Add([]byte{1, tagAddedFile, 0})
+	f.Add([]byte{1, tagComparerName, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := DecodeEdit(b)
+		if err != nil {
+			if !errors.Is(err, base.ErrCorruption) {
+				t.Fatalf("error %v is not corruption", err)
+			}
+			return
+		}
+		enc := e.Append(nil)
+		e2, err := DecodeEdit(enc)
+		if err != nil {
+			t.Fatalf("re-encoded edit does not decode: %v", err)
+		}
+		if !reflect.DeepEqual(normalize(e), normalize(e2)) || !bytes.Equal(e2.Append(nil), enc) {
+			t.Fatalf("re-encoding changed the edit")
+		}
+		_ = e.String()
+	})
+}

@@ -1,0 +1,50 @@
+package manifest
+
+import (
+	"fmt"
+
+	"github.com/tempestdb/tempest/internal/base"
+)
+
+// NumLevels is the number of LSM levels, L0 to L6.
+const NumLevels = 7
+
+// FileMetadata describes one live SST. Once recorded in the manifest it is
+// immutable and shared by every Version that contains it.
+type FileMetadata struct {
+	FileNum base.FileNum
+	// Level is in [0, NumLevels).
+	Level int
+	// Size is the file size in bytes.
+	Size uint64
+	// Checksum is the CRC-64/Jones of the whole SST file.
+	Checksum uint64
+	// Smallest and Largest bound the file's internal keys (inclusive).
+	Smallest, Largest base.InternalKey
+	// SmallestSeq and LargestSeq bound the sequence numbers of its entries.
+	SmallestSeq, LargestSeq base.SeqNum
+}
+
+// clone returns a copy that owns its keys.
+func (f *FileMetadata) clone() FileMetadata {
+	c := *f
+	c.Smallest = f.Smallest.Clone()
+	c.Largest = f.Largest.Clone()
+	return c
+}
+
+func (f *FileMetadata) String() string {
+	return fmt.Sprintf("%s:L%d [%s-%s] seqs[%d-%d] size=%d crc=%#016x",
+		f.FileNum, f.Level, f.Smallest, f.Largest, uint64(f.SmallestSeq), uint64(f.LargestSeq), f.Size, f.Checksum)
+}
+
+// RemovedFile names a live file to delete from the LSM.
+type RemovedFile struct {
+	Level   int
+	FileNum base.FileNum
+}
+
+func (r RemovedFile) String() string { return fmt.Sprintf("%s:L%d", r.FileNum, r.Level) }
+
+// validLevel reports whether l is a level number.
+func validLevel(l int) bool { return l >= 0 && l < NumLevels }

@@ -1,0 +1,191 @@
+package manifest
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/journal"
+	"github.com/tempestdb/tempest/vfs"
+)
+
+// FilePrefix is the journal file prefix of the manifest: files are named
+// "manifest-000003".
+const FilePrefix = "manifest"
+
+// Manifest records which SSTs make up the LSM and the counters that must
+// never go back (file numbers, sequence numbers, the oldest unflushed WAL).
+// It is a journal of Edits; every Apply is durable before it takes effect.
+//
+// All methods are safe for concurrent use.
+type Manifest struct {
+	cmp *base.Comparer
+	// wasCleanClose is the clean-close flag found at Open.
+	wasCleanClose bool
+	// version is the current Version, replaced after every Apply that
+	// changes files.
+	version atomic.Pointer[Version]
+
+	mu struct {
+		sync.Mutex
+		// j's state is read and appended to only with mu held, so an Apply
+		// validates and appends against the state it checked.
+		j *journal.Journal[*state, *Edit]
+	}
+}
+
+// Open opens or creates the manifest in dir. cmp orders keys for Versions
+// (nil means base.DefaultComparer). If the manifest records a comparer name
+// that differs from cmp.Name, Open fails with an error matching
+// base.ErrInvalidArgument. A new manifest records no name yet: the
+// caller's first edit sets Edit.ComparerName. A damaged manifest, or one
+// whose files break the Version invariants, fails with an error matching
+// base.ErrCorruption.
+func Open(fs vfs.FS, dir string, cmp *base.Comparer, cfg journal.Config) (*Manifest, error) {
+	if cmp == nil {
+		cmp = base.DefaultComparer
+	}
+	if cmp.Name == "" {
+		return nil, base.InvalidArgumentf("manifest: comparer has no name")
+	}
+	j, err := journal.Open(fs, dir, FilePrefix, newState, Codec{}, cfg)
+	if err != nil {
+		return nil, err
+	}
+	m := &Manifest{cmp: cmp}
+	m.mu.j = j
+	if err := m.init(); err != nil {
+		_ = j.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// init checks the replayed state and builds the first Version.
+func (m *Manifest) init() error {
+	s := m.mu.j.Data()
+	if s.comparerName != "" && s.comparerName != m.cmp.Name {
+		return base.InvalidArgumentf("manifest: the database uses comparer %q, not %q", s.comparerName, m.cmp.Name)
+	}
+	v := newVersion(m.cmp, s.sortedFiles())
+	if err := v.CheckInvariants(m.cmp); err != nil {
+		return base.Corruptionf(m.mu.j.Path(), -1, "%v", err)
+	}
+	m.version.Store(v)
+	m.wasCleanClose = s.cleanClose
+	return nil
+}
+
+// Apply makes e durable, then applies it. e is copied: the caller may reuse
+// it afterwards.
+//
+// An edit that would break an invariant (see state and
+// Version.CheckInvariants) fails with an error matching
+// base.ErrInvalidArgument and nothing is written. A write or sync failure
+// leaves the manifest unchanged and fails this and every later Apply with
+// the same error, which matches base.ErrReadOnly.
+func (m *Manifest) Apply(e *Edit) error {
+	if e == nil {
+		return base.InvalidArgumentf("manifest: nil edit")
+	}
+	e = e.clone()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var nv *Version
+	if len(e.Added) > 0 || len(e.Removed) > 0 {
+		if err := m.mu.j.Data().Check(e); err != nil {
+			return err
+		}
+		nv = m.version.Load().withEdit(m.cmp, e)
+		if err := nv.CheckInvariants(m.cmp); err != nil {
+			return base.InvalidArgumentf("manifest: edit %s: %v", e, err)
+		}
+	}
+	if err := m.mu.j.Append(e); err != nil {
+		return err
+	}
+	if nv != nil {
+		m.version.Store(nv)
+	}
+	return nil
+}
+
+// Version returns the current Version. It is immutable, so it stays valid
+// (and unchanged) after later edits.
+func (m *Manifest) Version() *Version { return m.version.Load() }
+
+// Files returns the live files ordered by file number. The files must not
+// be modified.
+func (m *Manifest) Files() []*FileMetadata {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.mu.j.Data().sortedFiles()
+}
+
+// NextFileNum returns the file number lease: no number >= it is in use.
+func (m *Manifest) NextFileNum() base.FileNum {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.mu.j.Data().nextFileNum
+}
+
+// LastSeqNum returns the sequence number lease: no sequence number above it
+// has been handed out.
+func (m *Manifest) LastSeqNum() base.SeqNum {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.mu.j.Data().lastSeqNum
+}
+
+// MinUnflushedLog returns the oldest WAL file number that may hold data not
+// yet in an SST.
+func (m *Manifest) MinUnflushedLog() base.FileNum {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.mu.j.Data().minUnflushedLog
+}
+
+// ComparerName returns the name of the comparer the database was created
+// with, or "" if no edit has recorded one yet.
+func (m *Manifest) ComparerName() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.mu.j.Data().comparerName
+}
+
+// WasCleanClose reports whether the last edit found at Open was a clean
+// close: the database was closed properly rather than crashing.
+func (m *Manifest) WasCleanClose() bool { return m.wasCleanClose }
+
+// Rotate starts a new manifest file holding a snapshot of the state.
+func (m *Manifest) Rotate() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.mu.j.Rotate()
+}
+
+// JournalFileNum returns the number of the current manifest file.
+func (m *Manifest) JournalFileNum() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.mu.j.FileNum()
+}
+
+// ReplayInfo reports what Open found in the manifest journal.
+func (m *Manifest) ReplayInfo() journal.ReplayInfo {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.mu.j.ReplayInfo()
+}
+
+// Close closes the manifest. It does not write a clean-close edit: the
+// database appends one (Edit.CleanClose) before closing.
+func (m *Manifest) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.mu.j.Close(); err != nil {
+		return fmt.Errorf("manifest: close: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+package journal
+
+import "github.com/tempestdb/tempest/internal/crc"
+
+// CRC-64/Jones (initial value 0, no final xor) is linear over GF(2):
+//
+//	crc(A || B) = shift(crc(A), len(B)) XOR crc(B)
+//
+// where shift(c, n) multiplies c by x^(8n) modulo the polynomial. With
+// prefix checksums P[k] = crc(data[:k]) this gives the checksum of any range:
+//
+//	crc(data[a:b]) = P[b] XOR shift(P[a], b-a)
+//
+// crcRanger keeps P at every crcCheckpoint-th offset, so a range checksum
+// costs at most 2*crcCheckpoint bytes of CRC plus one shift, however long the
+// range. The scan for a valid frame after a damaged one checks a candidate at
+// every byte offset; without this, garbage lengths would make it quadratic.
+
+// crcPoly is the reflected CRC-64/Jones polynomial (as in internal/crc).
+const crcPoly = 0x95AC9329AC4BC9B5
+
+// crcOne is the polynomial 1 (x^0) in the reflected representation.
+const crcOne = uint64(1) << 63
+
+// crcX2N[k] is x^(2^k) modulo the polynomial; shifts by n bytes need
+// k up to 3+63.
+var crcX2N = func() (t [67]uint64) {
+	t[0] = crcOne >> 1 // x^1
+	for k := 1; k < len(t); k++ {
+		t[k] = crcMulMod(t[k-1], t[k-1])
+	}
+	return t
+}()
+
+// crcMulMod returns a*b modulo the polynomial, both reflected.
+func crcMulMod(a, b uint64) uint64 {
+	var p uint64
+	for m := crcOne; a != 0 && m != 0; m >>= 1 {
+		if a&m != 0 {
+			p ^= b
+			a &^= m
+		}
+		if b&1 != 0 {
+			b = b>>1 ^ crcPoly
+		} else {
+			b >>= 1
+		}
+	}
+	return p
+}
+
+// crcShift returns the register c advanced over n zero bytes.
+func crcShift(c uint64, n uint64) uint64 {
+	p := crcOne
+	for k := 3; n != 0; k, n = k+1, n>>1 {
+		if n&1 != 0 {
+			p = crcMulMod(crcX2N[k], p)
+		}
+	}
+	return crcMulMod(p, c)
+}
+
+// crcCheckpoint is the spacing of the stored prefix checksums.
+const crcCheckpoint = 1024
+
+// crcRanger computes checksums of ranges of data.
+type crcRanger struct {
+	data []byte
+	cp   []uint64 // cp[i] = crc(data[:i*crcCheckpoint])
+}
+
+func newCRCRanger(data []byte) *crcRanger {
+	r := &crcRanger{data: data, cp: make([]uint64, 0, len(data)/crcCheckpoint+1)}
+	var c uint64
+	for i := 0; ; i += crcCheckpoint {
+		r.cp = append(r.cp, c)
+		if i+crcCheckpoint > len(data) {
+			break
+		}
+		c = crc.Update(c, data[i:i+crcCheckpoint])
+	}
+	return r
+}
+
+// prefix returns crc(data[:k]).
+func (r *crcRanger) prefix(k int) uint64 {
+	i := k / crcCheckpoint
+	return crc.Update(r.cp[i], r.data[i*crcCheckpoint:k])
+}
+
+// rangeSum returns crc(data[a:b]) for 0 <= a <= b <= len(data).
+func (r *crcRanger) rangeSum(a, b int) uint64 {
+	if b-a <= 2*crcCheckpoint {
+		return crc.Checksum(r.data[a:b])
+	}
+	return r.prefix(b) ^ crcShift(r.prefix(a), uint64(b-a))
+}

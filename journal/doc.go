@@ -1,0 +1,58 @@
+// Package journal implements a generic, replayable, rotating log of edits:
+// the storage under the manifest. It knows nothing about what the edits
+// mean: a Replayable state applies them and a Codec turns them into bytes.
+//
+// # Files
+//
+// A journal lives in a directory as files named "<prefix>-<filenum>", the
+// file number in decimal, zero-padded to 6 digits ("manifest-000003"; larger
+// numbers use more digits). Names that start with the prefix but do not
+// follow this pattern exactly are ignored. Only the newest file matters;
+// older ones are removed once a newer one is complete.
+//
+//	+--------------------------- journal file ----------------------------+
+//	| header (24 B)                                                       |
+//	|   magic "TMPSJRNL" (8) | filenum u64 LE | crc64(bytes 0..16) u64 LE |
+//	+---------------------------------------------------------------------+
+//	| frame 0: the snapshot edit (in a rotated file) or the first edit    |
+//	| frame 1 ...                                                         |
+//	+---------------------------------------------------------------------+
+//
+//	frame := crc64 u64 LE | len u32 LE | body (len bytes, len >= 1)
+//	crc64 := CRC-64/Jones (internal/crc) over the 4 len bytes then the body
+//
+// All integers are little-endian.
+//
+// # Open
+//
+//  1. Create the directory if needed and list it.
+//  2. Read the header of each journal file, newest first; the first valid
+//     one (magic, checksum, and a file number equal to the name's) is
+//     replayed. Newer files with invalid headers are rotations that never
+//     completed and are skipped. If journal files exist and none has a valid
+//     header, Open fails with base.ErrCorruption: it never silently starts
+//     empty.
+//  3. Replay the file's edits into the initial state, following the table
+//     in replay.go: a damaged frame followed by any valid frame is mid-file
+//     corruption (base.ErrCorruption, with file and offset); otherwise it is
+//     a torn tail, replay stops there and the journal rotates at once, so
+//     nothing is ever appended after garbage.
+//  4. If no journal file exists, create file 0 holding only a header. The
+//     header is written to "<prefix>-000000.tmp", synced, and renamed into
+//     place, and the directory is synced, so file 0 never exists without a
+//     valid header.
+//  5. Remove older journal files and leftover temporary files.
+//
+// # Append and rotation
+//
+// Append checks the edit against the state (Replayable.Check: an edit that
+// the state would reject is never written), frames it, writes it at the end
+// of the current file, fsyncs, and applies it. A failed write or fsync fails
+// the journal for good (sticky error): the file's contents after a failed
+// fsync are unknown, and an fsync is never retried.
+//
+// After an append the journal rotates once the file size reaches
+// max(GrowthBaseline, startSize × GrowthFactor), where startSize is the
+// header plus the snapshot edit the file started with. The rotation steps
+// and their failure handling are described in rotate.go.
+package journal

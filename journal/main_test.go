@@ -1,0 +1,195 @@
+package journal
+
+import (
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/tempestdb/tempest/vfs"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+var seedFlag = flag.Uint64("seed", 0, "seed for random tests (0: from TEMPEST_SEED or the clock)")
+
+// testSeed returns the seed for a random test and logs it, so a failure
+// can be replayed with -seed or TEMPEST_SEED.
+func testSeed(t testing.TB) uint64 {
+	t.Helper()
+	seed := *seedFlag
+	if seed == 0 {
+		if s, err := strconv.ParseUint(os.Getenv("TEMPEST_SEED"), 10, 64); err == nil {
+			seed = s
+		}
+	}
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	t.Logf("seed=%d", seed)
+	return seed
+}
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
+
+// The spec's test state machine: an int64 with edits Add and Set.
+
+const (
+	opAdd byte = 'a'
+	opSet byte = 's'
+)
+
+type counterEdit struct {
+	op byte
+	v  int64
+}
+
+func add(v int64) counterEdit { return counterEdit{opAdd, v} }
+func set(v int64) counterEdit { return counterEdit{opSet, v} }
+
+func (e counterEdit) String() string {
+	switch e.op {
+	case opAdd:
+		return fmt.Sprintf("Add(%d)", e.v)
+	case opSet:
+		return fmt.Sprintf("Set(%d)", e.v)
+	}
+	return fmt.Sprintf("op%q(%d)", e.op, e.v)
+}
+
+// poison is a Set value that decodes but that the counter refuses.
+const poison = math.MinInt64
+
+var errRejected = errors.New("counter: edit rejected")
+
+type counter struct{ v int64 }
+
+func newCounter() *counter { return &counter{} }
+
+func (c *counter) Check(e counterEdit) error {
+	switch {
+	case e.op == opSet && e.v == poison:
+		return errRejected
+	case e.op == opAdd && ((e.v > 0 && c.v > math.MaxInt64-e.v) || (e.v < 0 && c.v < math.MinInt64-e.v)):
+		return errRejected
+	case e.op != opAdd && e.op != opSet:
+		return errRejected
+	}
+	return nil
+}
+
+func (c *counter) Apply(e counterEdit) error {
+	if err := c.Check(e); err != nil {
+		return err
+	}
+	if e.op == opAdd {
+		c.v += e.v
+	} else {
+		c.v = e.v
+	}
+	return nil
+}
+
+func (c *counter) Snapshot() counterEdit { return set(c.v) }
+
+// counterCodec encodes an edit as op (1 byte) then v (int64 LE).
+type counterCodec struct{}
+
+func (counterCodec) Encode(dst []byte, e counterEdit) []byte {
+	dst = append(dst, e.op)
+	return binary.LittleEndian.AppendUint64(dst, uint64(e.v))
+}
+
+func (counterCodec) Decode(b []byte) (counterEdit, error) {
+	if len(b) != 9 || (b[0] != opAdd && b[0] != opSet) {
+		return counterEdit{}, fmt.Errorf("bad counter edit %x", b)
+	}
+	return counterEdit{b[0], int64(binary.LittleEndian.Uint64(b[1:]))}, nil
+}
+
+const (
+	testDir    = "/journal-dir"
+	testPrefix = "replayable-counter"
+)
+
+type counterJournal = Journal[*counter, counterEdit]
+
+func openCounter(t testing.TB, fs vfs.FS, cfg Config) *counterJournal {
+	t.Helper()
+	j, err := Open(fs, testDir, testPrefix, newCounter, counterCodec{}, cfg)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	return j
+}
+
+// mustAppend appends e or fails the test.
+func mustAppend(t testing.TB, j *counterJournal, e counterEdit) {
+	t.Helper()
+	if err := j.Append(e); err != nil {
+		t.Fatalf("append %s: %v", e, err)
+	}
+}
+
+// frameStarts returns the offsets of the frames of a valid journal file,
+// and the end of the last one.
+func frameStarts(t testing.TB, data []byte) (starts []int, end int) {
+	t.Helper()
+	off := HeaderSize
+	for off < len(data) {
+		_, n, p := decodeFrame(data[off:])
+		if p != frameOK {
+			t.Fatalf("frame at %d: %s", off, p)
+		}
+		starts = append(starts, off)
+		off += n
+	}
+	return starts, off
+}
+
+// journalFiles lists the journal files of the test prefix in fs.
+func journalFiles(t testing.TB, fs vfs.FS) []string {
+	t.Helper()
+	names, err := fs.List(testDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, n := range names {
+		if _, ok := parseFilename(testPrefix, n); ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func readMem(t testing.TB, fs *vfs.MemFS, name string) []byte {
+	t.Helper()
+	b, err := fs.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// memWith returns a MemFS holding only the journal file name with data.
+func memWith(t testing.TB, name string, data []byte) *vfs.MemFS {
+	t.Helper()
+	fs := vfs.NewMem()
+	if err := fs.MkdirAll(testDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.WriteFile(name, data); err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
