@@ -135,12 +135,15 @@ func (d *DB) commitGroup(group []*commitReq) {
 	}
 	payloads := d.commit.payloads[:0]
 	seq := d.commit.lastSeq
+	var bytes uint64
 	for _, r := range group {
 		seq++
 		r.seq = seq
 		r.batch.stamp(seq)
 		payloads = append(payloads, r.batch.data)
+		bytes += uint64(len(r.batch.data))
 	}
+	d.counters.walBytes.Add(bytes)
 	d.commit.payloads = payloads
 	defer clear(payloads)
 	if err := d.commit.log.WriteRecords(payloads...); err != nil {
