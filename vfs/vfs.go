@@ -17,6 +17,14 @@
 // unknown: the kernel may have dropped those dirty pages. Callers must not
 // retry the Sync and treat a later success as covering the earlier writes.
 // Tempest turns such an error into a sticky read-only state.
+//
+// # Implementations
+//
+// Default is the operating system's file system. MemFS is an in-memory
+// file system that tracks what is durable under this contract and can
+// produce the state a crash would leave (CrashClone; the crash model is
+// described in mem_crash.go). Package errorfs wraps any FS to inject
+// faults.
 package vfs
 
 import (

@@ -1,0 +1,246 @@
+package vfs
+
+import (
+	"errors"
+	"io"
+	"math"
+	"os"
+	"sync"
+	"sync/atomic"
+)
+
+// memBlockSize is the unit in which MemFS loses unsynced data at a crash:
+// the size of a page in the OS cache.
+const memBlockSize = 4096
+
+// memMaxFileSize bounds a MemFS file so that offsets fit in an int on
+// 32-bit platforms.
+const memMaxFileSize = int64(math.MaxInt)
+
+// memNode is a file or a directory of a MemFS.
+//
+// A directory's fields are guarded by MemFS.mu. A file's are guarded by
+// its own mu, so that reads and writes of different files do not contend
+// and a ReadAt can run concurrently with a Write of the same file.
+type memNode struct {
+	isDir bool
+
+	// Directory state, guarded by MemFS.mu.
+	parent  *memNode            // nil for the root and for removed directories
+	name    string              // base name in parent
+	entries map[string]*memNode // current entries
+	synced  map[string]*memNode // durable entries: what a crash keeps at 0%
+
+	// File state.
+	mu struct {
+		sync.RWMutex
+		// data is the current content.
+		data []byte
+		// syncedLen is len(data) at the last Sync. The synced content is
+		// data[:syncedLen], except in blocks listed in orig.
+		syncedLen int64
+		// dirty holds the index of every block written since the last Sync.
+		dirty map[int64]struct{}
+		// orig holds, for each dirty block whose synced bytes have been
+		// overwritten since the last Sync, the synced bytes of that block:
+		// data[b*memBlockSize : min((b+1)*memBlockSize, syncedLen)] as it
+		// was at the Sync. It is filled the first time a block is written
+		// after a Sync, so the copies cost O(bytes written).
+		orig map[int64][]byte
+		// syncEpoch counts the Syncs of this file. A write recorded with an
+		// older epoch has been made durable.
+		syncEpoch uint64
+	}
+}
+
+func newMemDir(parent *memNode, name string) *memNode {
+	return &memNode{
+		isDir:   true,
+		parent:  parent,
+		name:    name,
+		entries: make(map[string]*memNode),
+		synced:  make(map[string]*memNode),
+	}
+}
+
+// writeAtLocked writes p at off, growing the file with zeros as needed,
+// and records the blocks it dirties. n.mu must be held for writing.
+func (n *memNode) writeAtLocked(p []byte, off int64) error {
+	if off < 0 {
+		return errors.New("vfs: negative offset")
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	end := off + int64(len(p))
+	if end > memMaxFileSize || end < off {
+		return errors.New("vfs: MemFS file too large")
+	}
+	for b := off / memBlockSize; b*memBlockSize < end; b++ {
+		n.markDirtyLocked(b)
+	}
+	if end > int64(len(n.mu.data)) {
+		if end > int64(cap(n.mu.data)) {
+			newCap := 2 * int64(cap(n.mu.data))
+			if newCap < end {
+				newCap = end
+			}
+			if newCap > memMaxFileSize {
+				newCap = memMaxFileSize
+			}
+			grown := make([]byte, len(n.mu.data), int(newCap))
+			copy(grown, n.mu.data)
+			n.mu.data = grown
+		}
+		old := len(n.mu.data)
+		n.mu.data = n.mu.data[:int(end)]
+		clear(n.mu.data[old:]) // the bytes of a hole read as zeros
+	}
+	copy(n.mu.data[int(off):], p)
+	return nil
+}
+
+// markDirtyLocked records that block b is about to be written, saving its
+// synced bytes if they are about to be overwritten for the first time
+// since the last Sync.
+func (n *memNode) markDirtyLocked(b int64) {
+	if n.mu.dirty == nil {
+		n.mu.dirty = make(map[int64]struct{})
+	}
+	n.mu.dirty[b] = struct{}{}
+	start := b * memBlockSize
+	if start >= n.mu.syncedLen {
+		return
+	}
+	if _, ok := n.mu.orig[b]; ok {
+		return
+	}
+	end := min(start+memBlockSize, n.mu.syncedLen)
+	if n.mu.orig == nil {
+		n.mu.orig = make(map[int64][]byte)
+	}
+	n.mu.orig[b] = append([]byte(nil), n.mu.data[start:end]...)
+}
+
+// syncLocked makes the current content the synced content.
+func (n *memNode) syncLocked() {
+	n.mu.syncedLen = int64(len(n.mu.data))
+	n.mu.dirty = nil
+	n.mu.orig = nil
+	n.mu.syncEpoch++
+}
+
+func (n *memNode) size() int64 {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return int64(len(n.mu.data))
+}
+
+// memFile is an open handle on a MemFS file or directory.
+type memFile struct {
+	fs       *MemFS
+	n        *memNode
+	name     string // cleaned path, for errors
+	writable bool
+	closed   atomic.Bool
+
+	// mu serializes Writes through this handle and guards pos.
+	mu  sync.Mutex
+	pos int64 // where the next Write goes
+}
+
+var _ File = (*memFile)(nil)
+
+func (f *memFile) pathErr(op string, err error) error {
+	return &os.PathError{Op: op, Path: f.name, Err: err}
+}
+
+func (f *memFile) Close() error {
+	if f.closed.Swap(true) {
+		return f.pathErr("close", os.ErrClosed)
+	}
+	return nil
+}
+
+func (f *memFile) ReadAt(p []byte, off int64) (int, error) {
+	if f.closed.Load() {
+		return 0, f.pathErr("read", os.ErrClosed)
+	}
+	if f.n.isDir {
+		return 0, f.pathErr("read", errIsDir)
+	}
+	if off < 0 {
+		return 0, f.pathErr("read", errors.New("negative offset"))
+	}
+	f.n.mu.RLock()
+	defer f.n.mu.RUnlock()
+	if off >= int64(len(f.n.mu.data)) {
+		return 0, io.EOF
+	}
+	k := copy(p, f.n.mu.data[int(off):])
+	if k < len(p) {
+		return k, io.EOF
+	}
+	return k, nil
+}
+
+func (f *memFile) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.writeAt(p, f.pos); err != nil {
+		return 0, err
+	}
+	f.pos += int64(len(p))
+	return len(p), nil
+}
+
+func (f *memFile) WriteAt(p []byte, off int64) (int, error) {
+	if err := f.writeAt(p, off); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func (f *memFile) writeAt(p []byte, off int64) error {
+	switch {
+	case f.closed.Load():
+		return f.pathErr("write", os.ErrClosed)
+	case f.n.isDir:
+		return f.pathErr("write", errIsDir)
+	case !f.writable:
+		return f.pathErr("write", errReadOnlyHandle)
+	}
+	f.n.mu.Lock()
+	defer f.n.mu.Unlock()
+	if err := f.n.writeAtLocked(p, off); err != nil {
+		return f.pathErr("write", err)
+	}
+	if len(p) > 0 {
+		f.fs.recordWrite(f.n, off, int64(len(p)), f.n.mu.syncEpoch)
+	}
+	return nil
+}
+
+func (f *memFile) Sync() error {
+	if f.closed.Load() {
+		return f.pathErr("sync", os.ErrClosed)
+	}
+	if f.n.isDir {
+		f.fs.syncDir(f.n)
+		return nil
+	}
+	f.n.mu.Lock()
+	defer f.n.mu.Unlock()
+	f.n.syncLocked()
+	return nil
+}
+
+func (f *memFile) Size() (int64, error) {
+	if f.closed.Load() {
+		return 0, f.pathErr("stat", os.ErrClosed)
+	}
+	if f.n.isDir {
+		return 0, nil
+	}
+	return f.n.size(), nil
+}
