@@ -24,7 +24,9 @@ func (d *DB) LSM() ([NumLevels][]FileInfo, error) {
 	if d.closed.Load() {
 		return out, ErrClosed
 	}
-	v := d.loadReadState().version
+	rs := d.loadReadState()
+	defer rs.unref()
+	v := rs.version
 	for level, files := range v.Levels {
 		for _, f := range files {
 			out[level] = append(out[level], FileInfo{
@@ -46,7 +48,9 @@ func (d *DB) Check() error {
 	if d.closed.Load() {
 		return ErrClosed
 	}
-	v := d.loadReadState().version
+	rs := d.loadReadState()
+	defer rs.unref()
+	v := rs.version
 	var errs []error
 	if err := v.CheckInvariants(d.cmp); err != nil {
 		errs = append(errs, err)

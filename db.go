@@ -1,11 +1,13 @@
 package tempest
 
 import (
+	"errors"
 	"io"
 	"sync"
 	"sync/atomic"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/compact"
 	"github.com/tempestdb/tempest/internal/manifest"
 	"github.com/tempestdb/tempest/internal/memtable"
 	"github.com/tempestdb/tempest/vfs"
@@ -31,6 +33,9 @@ type DB struct {
 	lock     io.Closer
 	manifest *manifest.Manifest
 	tables   *tableCache
+	cache    *Cache
+	files    fileRefs
+	picker   *compact.Picker
 
 	// visibleSeq is the highest sequence number whose batch is fully
 	// applied to the memtable; reads see exactly the batches <= it.
@@ -70,19 +75,39 @@ type DB struct {
 		flushing  bool
 		closing   bool
 		snapshots snapshotList
+		// compactions are the compactions in progress.
+		compactions []*compact.Compaction
+		// manualCompactions counts DB.Compact calls in progress; automatic
+		// compactions wait for them.
+		manualCompactions int
+		// horizon: versions older than this seqnum may have been dropped by
+		// compactions, so no snapshot may read below it.
+		horizon base.SeqNum
 	}
 
 	// bg counts background tasks; Close waits for them.
 	bg sync.WaitGroup
 
+	levelStats [manifest.NumLevels]levelStats
 	// counters for metrics.
 	counters struct {
-		walRecords atomic.Uint64 // batches written to the WAL
-		walSyncs   atomic.Uint64 // WAL fsyncs
-		walBytes   atomic.Uint64
-		flushes    atomic.Uint64
-		stalls     atomic.Uint64
+		walRecords        atomic.Uint64 // batches written to the WAL
+		walSyncs          atomic.Uint64 // WAL fsyncs
+		walBytes          atomic.Uint64
+		flushes           atomic.Uint64
+		stalls            atomic.Uint64
+		stallNanos        atomic.Uint64
+		tablesDeleted     atomic.Uint64
+		compactions       atomic.Uint64
+		compactionDropped atomic.Uint64
 	}
+}
+
+// levelStats count bytes read into and written by flushes and
+// compactions targeting a level.
+type levelStats struct {
+	bytesIn, bytesWritten atomic.Uint64
+	compactions           atomic.Uint64
 }
 
 type walStats struct{ records, syncs, bytes uint64 }
@@ -152,8 +177,10 @@ func (d *DB) Get(key []byte) ([]byte, error) {
 	if d.closed.Load() {
 		return nil, ErrClosed
 	}
+	seq := base.SeqNum(d.visibleSeq.Load())
 	rs := d.loadReadState()
-	return d.getAt(rs, key, base.SeqNum(d.visibleSeq.Load()))
+	defer rs.unref()
+	return d.getAt(rs, key, seq)
 }
 
 // NewIter returns an iterator over the current state of the DB. It sees
@@ -178,6 +205,12 @@ func (d *DB) setBackgroundErrorLocked(err error) error {
 		d.mu.bgErr = base.MarkReadOnly(err)
 		d.opts.Logger.Error("tempest: DB is now read-only", "err", err)
 		d.mu.cond.Broadcast()
+		if l := d.opts.EventListener; l.BackgroundError != nil {
+			l.BackgroundError(err)
+		}
+		if l := d.opts.EventListener; l.CorruptionFound != nil && errors.Is(err, ErrCorruption) {
+			l.CorruptionFound(err)
+		}
 	}
 	return d.mu.bgErr
 }

@@ -54,10 +54,12 @@ func (d *DB) flushLoop() {
 		}
 		d.counters.flushes.Add(1)
 		d.mu.imms = d.mu.imms[1:]
-		d.updateReadStateLocked()
+		old := d.updateReadStateLocked()
 		d.mu.cond.Broadcast()
 		d.mu.Unlock()
+		old.unref()
 		d.deleteObsoleteLogs(next)
+		d.maybeScheduleCompaction()
 		d.mu.Lock()
 	}
 	d.mu.flushing = false
@@ -66,15 +68,33 @@ func (d *DB) flushLoop() {
 // flushMemTable writes imm to an L0 SST (if it holds anything) and records
 // it in the manifest together with MinUnflushedLog = next.
 func (d *DB) flushMemTable(imm *memTable, next base.FileNum) error {
-	edit := &manifest.Edit{MinUnflushedLog: next}
-	if !imm.Empty() {
-		meta, err := d.writeSST(imm.NewIter(), int(imm.Count()))
-		if err != nil {
-			return err
-		}
-		edit.Added = []manifest.FileMetadata{*meta}
+	l := d.opts.EventListener
+	start := d.opts.Clock.Now()
+	if l.FlushBegin != nil {
+		l.FlushBegin(FlushInfo{})
 	}
-	return d.manifest.Apply(edit)
+	edit := &manifest.Edit{MinUnflushedLog: next}
+	info := FlushInfo{}
+	var err error
+	if !imm.Empty() {
+		var meta *manifest.FileMetadata
+		if meta, err = d.writeSST(imm.NewIter(), int(imm.Count())); err == nil {
+			edit.Added = []manifest.FileMetadata{*meta}
+			info.Output, info.Bytes = uint64(meta.FileNum), meta.Size
+			d.levelStats[0].bytesWritten.Add(meta.Size)
+		}
+	}
+	if err == nil {
+		err = d.manifest.Apply(edit)
+	}
+	info.Duration, info.Err = d.opts.Clock.Now().Sub(start), err
+	if l.FlushEnd != nil {
+		l.FlushEnd(info)
+	}
+	if err == nil && info.Output != 0 && l.TableCreated != nil {
+		l.TableCreated(TableInfo{FileNum: info.Output, Level: 0, Size: info.Bytes})
+	}
+	return err
 }
 
 // writeSST writes the entries of it to a new L0 SST, dropping exact
@@ -91,14 +111,7 @@ func (d *DB) writeSST(it base.InternalIterator, estimate int) (*manifest.FileMet
 	if err != nil {
 		return nil, err
 	}
-	w := sstable.NewWriter(f, sstable.WriterOptions{
-		Comparer:        d.cmp,
-		BlockSize:       d.opts.BlockSize,
-		RestartInterval: d.opts.BlockRestartInterval,
-		BloomFPR:        d.opts.BloomFalsePositiveRate,
-		EstimatedKeys:   estimate,
-		FileName:        d.sstPath(num),
-	})
+	w := sstable.NewWriter(f, d.writerOptions(0, num, estimate))
 	var prev base.InternalKey
 	havePrev := false
 	for ok := it.First(); ok; ok = it.Next() {
@@ -123,16 +136,21 @@ func (d *DB) writeSST(it base.InternalIterator, estimate int) (*manifest.FileMet
 	if err := syncDir(d.fs, d.dirs.sst); err != nil {
 		return nil, err
 	}
-	return &manifest.FileMetadata{
-		FileNum:     num,
-		Level:       0,
-		Size:        m.Size,
-		Checksum:    m.Checksum,
-		Smallest:    m.Smallest,
-		Largest:     m.Largest,
-		SmallestSeq: m.SmallestSeq,
-		LargestSeq:  m.LargestSeq,
-	}, nil
+	meta := fileMetadata(num, 0, m)
+	return &meta, nil
+}
+
+// writerOptions configures an SST writer for a file of level.
+func (d *DB) writerOptions(level int, num base.FileNum, estimate int) sstable.WriterOptions {
+	return sstable.WriterOptions{
+		Comparer:        d.cmp,
+		BlockSize:       d.opts.BlockSize,
+		RestartInterval: d.opts.BlockRestartInterval,
+		BloomFPR:        d.opts.BloomFalsePositiveRate,
+		EstimatedKeys:   estimate,
+		FileName:        d.sstPath(num),
+		Compression:     d.opts.LevelCompression[level].sstable(),
+	}
 }
 
 // deleteObsoleteLogs removes WAL files below minUnflushed: their contents
@@ -151,6 +169,8 @@ func (d *DB) deleteObsoleteLogs(minUnflushed base.FileNum) {
 		}
 		if err := d.fs.Remove(d.fs.PathJoin(d.dirs.wal, name)); err != nil {
 			d.opts.Logger.Warn("tempest: removing obsolete WAL", "file", name, "err", err)
+		} else if l := d.opts.EventListener; l.WALDeleted != nil {
+			l.WALDeleted(WALInfo{FileNum: uint64(num)})
 		}
 	}
 }

@@ -19,6 +19,10 @@ func smallOptions(fs vfs.FS) *Options {
 		BlockSize:             512,
 		SeqNumLeaseStep:       100,
 		FileNumLeaseStep:      5,
+		L0CompactionThreshold: 2,
+		LBaseMaxBytes:         128 << 10,
+		LevelMultiplier:       4,
+		TargetFileSize:        32 << 10,
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 // done: it pins memtables and files.
 type Iterator struct {
 	db    *DB
+	rs    *readState
 	cmp   *base.Comparer
 	iter  base.InternalIterator
 	seq   base.SeqNum
@@ -36,8 +37,9 @@ type Iterator struct {
 	closed bool
 }
 
+// newIter takes over the caller's reference to rs.
 func (d *DB) newIter(rs *readState, seq base.SeqNum, o *IterOptions) (*Iterator, error) {
-	it := &Iterator{db: d, cmp: d.cmp, seq: seq}
+	it := &Iterator{db: d, rs: rs, cmp: d.cmp, seq: seq}
 	if o != nil {
 		if o.LowerBound != nil {
 			it.lower = append([]byte{}, o.LowerBound...)
@@ -48,6 +50,7 @@ func (d *DB) newIter(rs *readState, seq base.SeqNum, o *IterOptions) (*Iterator,
 	}
 	ii, err := d.newInternalIter(rs)
 	if err != nil {
+		rs.unref()
 		return nil, err
 	}
 	it.iter = ii
@@ -269,6 +272,7 @@ func (i *Iterator) Close() error {
 	i.closed = true
 	i.valid = false
 	err := i.iter.Close()
+	i.rs.unref()
 	if i.err != nil && i.err != ErrClosed {
 		return i.err
 	}

@@ -3,6 +3,7 @@ package tempest
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tempestdb/tempest/internal/manifest"
 )
@@ -37,9 +38,32 @@ type Metrics struct {
 		Syncs   uint64 // fsyncs
 		Bytes   uint64 // bytes written since open
 	}
-	Flushes uint64
-	// WriteStalls counts the times a writer waited for a flush.
-	WriteStalls uint64
+	Flushes     uint64
+	Compactions uint64
+	// CompactionsInProgress is the number of compactions running now.
+	CompactionsInProgress int
+	// CompactionDebt estimates the bytes compactions must still rewrite to
+	// bring every level within its target size.
+	CompactionDebt uint64
+	// BaseLevel is the level L0 compacts into.
+	BaseLevel int
+	// WriteStalls counts the waits of writers for a flush or compaction;
+	// WriteStallDuration is their total length.
+	WriteStalls        uint64
+	WriteStallDuration time.Duration
+	// WriteAmp is bytes written to SSTs (flushes and compactions) per byte
+	// written to the WAL. ReadAmp is the number of sorted runs a read may
+	// consult (memtables, L0 files, non-empty levels). SpaceAmp is the
+	// bytes of all SSTs per byte of the bottom non-empty level.
+	WriteAmp, SpaceAmp float64
+	ReadAmp            int
+	// Cache reports the block cache (shared caches report their total).
+	Cache CacheMetrics
+	// MemoryBytes is the engine's memory: memtable arenas plus the block
+	// cache's current size.
+	MemoryBytes int64
+	// ObsoleteTablesDeleted counts SSTs deleted after compactions.
+	ObsoleteTablesDeleted uint64
 	// VisibleSeqNum is the highest sequence number readers see.
 	VisibleSeqNum uint64
 	// Snapshots is the number of open snapshots.
@@ -56,6 +80,7 @@ func (d *DB) Metrics() Metrics {
 	d.mu.Lock()
 	rs := d.mu.readState
 	m.MemTables.Immutable = len(d.mu.imms)
+	m.CompactionsInProgress = len(d.mu.compactions)
 	for s := d.mu.snapshots.root.next; s != &d.mu.snapshots.root; s = s.next {
 		m.Snapshots++
 	}
@@ -65,14 +90,47 @@ func (d *DB) Metrics() Metrics {
 		m.MemTables.Bytes += mt.Size()
 	}
 	m.WAL.Files = m.MemTables.Count
+	info := d.picker.Info(rs.version, nil)
+	m.BaseLevel = info.BaseLevel
+	var written, total, bottom uint64
+	m.ReadAmp = m.MemTables.Count + len(rs.version.Levels[0])
 	for level, files := range rs.version.Levels {
 		l := &m.Levels[level]
 		l.Files = len(files)
 		for _, f := range files {
 			l.Bytes += f.Size
 		}
+		l.Score = info.Scores[level]
+		l.BytesIn = d.levelStats[level].bytesIn.Load()
+		l.BytesWritten = d.levelStats[level].bytesWritten.Load()
+		written += l.BytesWritten
+		total += l.Bytes
+		if l.Bytes > 0 {
+			bottom = l.Bytes
+			if level > 0 {
+				m.ReadAmp++
+			}
+		}
+		if level > 0 && level < NumLevels-1 && info.MaxBytes[level] > 0 && l.Bytes > info.MaxBytes[level] {
+			m.CompactionDebt += l.Bytes - info.MaxBytes[level]
+		}
+	}
+	m.CompactionDebt += m.Levels[0].Bytes
+	if bottom > 0 {
+		m.SpaceAmp = float64(total) / float64(bottom)
 	}
 	st := d.walStats()
+	if st.bytes > 0 {
+		m.WriteAmp = float64(written) / float64(st.bytes)
+	}
+	m.Cache = d.cache.Metrics()
+	for _, mt := range rs.mems {
+		m.MemoryBytes += int64(mt.Capacity())
+	}
+	m.MemoryBytes += m.Cache.Size
+	m.Compactions = d.counters.compactions.Load()
+	m.ObsoleteTablesDeleted = d.counters.tablesDeleted.Load()
+	m.WriteStallDuration = time.Duration(d.counters.stallNanos.Load())
 	m.WAL.Records, m.WAL.Syncs, m.WAL.Bytes = st.records, st.syncs, st.bytes
 	m.Flushes = d.counters.flushes.Load()
 	m.WriteStalls = d.counters.stalls.Load()
@@ -83,20 +141,28 @@ func (d *DB) Metrics() Metrics {
 // String formats the metrics as a per-level table.
 func (m Metrics) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "level | files |      bytes | score\n")
-	fmt.Fprintf(&b, "------+-------+------------+------\n")
+	fmt.Fprintf(&b, "level | files |      bytes | score |       in |  written\n")
+	fmt.Fprintf(&b, "------+-------+------------+-------+----------+---------\n")
 	var files int
 	var bytes uint64
 	for i, l := range m.Levels {
-		fmt.Fprintf(&b, "  L%d  | %5d | %10s | %5.2f\n", i, l.Files, humanBytes(l.Bytes), l.Score)
+		fmt.Fprintf(&b, "  L%d  | %5d | %10s | %5.2f | %8s | %8s\n", i, l.Files, humanBytes(l.Bytes), l.Score,
+			humanBytes(l.BytesIn), humanBytes(l.BytesWritten))
 		files += l.Files
 		bytes += l.Bytes
 	}
 	fmt.Fprintf(&b, "total | %5d | %10s |\n", files, humanBytes(bytes))
+	fmt.Fprintf(&b, "amplification: write %.2f, read %d, space %.2f; base level L%d; compaction debt %s\n",
+		m.WriteAmp, m.ReadAmp, m.SpaceAmp, m.BaseLevel, humanBytes(m.CompactionDebt))
+	fmt.Fprintf(&b, "cache: %s of %s, %d hits, %d misses; engine memory %s\n",
+		humanBytes(uint64(m.Cache.Size)), humanBytes(uint64(m.Cache.Capacity)), m.Cache.Hits, m.Cache.Misses,
+		humanBytes(uint64(m.MemoryBytes)))
+	fmt.Fprintf(&b, "compactions: %d (%d running), obsolete tables deleted: %d\n",
+		m.Compactions, m.CompactionsInProgress, m.ObsoleteTablesDeleted)
 	fmt.Fprintf(&b, "memtables: %d (%d frozen), %s\n", m.MemTables.Count, m.MemTables.Immutable, humanBytes(m.MemTables.Bytes))
 	fmt.Fprintf(&b, "wal: %d files, %d records, %d fsyncs\n", m.WAL.Files, m.WAL.Records, m.WAL.Syncs)
-	fmt.Fprintf(&b, "flushes: %d, write stalls: %d, snapshots: %d, visible seqnum: %d\n",
-		m.Flushes, m.WriteStalls, m.Snapshots, m.VisibleSeqNum)
+	fmt.Fprintf(&b, "flushes: %d, write stalls: %d (%v), snapshots: %d, visible seqnum: %d\n",
+		m.Flushes, m.WriteStalls, m.WriteStallDuration, m.Snapshots, m.VisibleSeqNum)
 	return b.String()
 }
 

@@ -2,6 +2,7 @@ package tempest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -114,9 +115,17 @@ func TestRandomOpsAgainstModel(t *testing.T) {
 					snaps = slices.Delete(snaps, i, i+1)
 				}
 			}
-		case r < 93:
+		case r < 92:
 			if err := d.Flush(); err != nil {
 				t.Fatalf("op %d: flush: %v", op, err)
+			}
+		case r < 93:
+			lo, hi := key(), key()
+			if rng.IntN(3) == 0 {
+				lo, hi = nil, nil
+			}
+			if err := d.Compact(context.Background(), lo, hi); err != nil {
+				t.Fatalf("op %d: compact: %v", op, err)
 			}
 		case r < 95:
 			for _, s := range snaps {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/compact"
 	"github.com/tempestdb/tempest/internal/manifest"
 	"github.com/tempestdb/tempest/wal"
 )
@@ -33,7 +34,14 @@ func Open(dirname string, opts *Options) (*DB, error) {
 	d.commit.cond.L = &d.commit.mu
 	d.mu.cond.L = &d.mu.Mutex
 	d.mu.snapshots.init()
-	d.tables = newTableCache(d.fs, d.cmp, d.sstPath)
+	bc := o.Cache
+	if bc == nil {
+		bc = NewCache(o.CacheSize)
+	}
+	d.cache = bc
+	d.tables = newTableCache(d.fs, d.cmp, d.sstPath, bc.c)
+	d.files.init(d)
+	d.picker = compact.NewPicker(d.cmp, o.pickerOptions())
 	if err := d.open(); err != nil {
 		d.abandon()
 		return nil, err
@@ -140,12 +148,20 @@ func (d *DB) recover() error {
 	// Every seqnum up to the manifest's lease may have been used before the
 	// restart, by writes that did not survive it; new batches start above.
 	d.commit.lastSeq = lastSeq
-	d.visibleSeq.Store(uint64(d.commit.lastSeq))
+	// Readers see everything recovered. The visible seqnum is the newest
+	// recovered one (not the lease), so tokens handed out before the
+	// restart still name a state at or below it.
+	newest := r.lastSeq
+	for _, f := range d.manifest.Files() {
+		newest = max(newest, f.LargestSeq)
+	}
+	d.visibleSeq.Store(uint64(newest))
 	d.mu.mem = d.newMemTable(num)
 	d.mu.Lock()
-	d.updateReadStateLocked()
+	d.updateReadStateLocked() // the first: there is no previous one
 	d.mu.Unlock()
 	d.deleteObsoleteLogs(num)
 	d.deleteOrphanTables()
+	d.maybeScheduleCompaction()
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/compact"
 	"github.com/tempestdb/tempest/internal/memtable"
 	"github.com/tempestdb/tempest/journal"
 	"github.com/tempestdb/tempest/vfs"
@@ -66,6 +67,47 @@ type Options struct {
 	// MemTableSize.
 	MaxBatchSize int
 
+	// L0CompactionThreshold is the L0 file count at which L0 is compacted
+	// into the base level. Default 4.
+	L0CompactionThreshold int
+	// L0StopWritesThreshold is the L0 file count at which writers stall
+	// until compactions catch up. Default 20.
+	L0StopWritesThreshold int
+	// LBaseMaxBytes is the target size of the base level (the level L0
+	// compacts into). Default 64 MiB.
+	LBaseMaxBytes uint64
+	// LevelMultiplier is the size ratio between adjacent levels. Default 10.
+	LevelMultiplier int
+	// TargetFileSize is the size at which compaction output files are cut.
+	// Default 2 MiB.
+	TargetFileSize uint64
+	// MaxConcurrentCompactions bounds the compactions running at once.
+	// Default 2.
+	MaxConcurrentCompactions int
+	// DisableAutomaticCompactions turns off background compaction; DB.Compact
+	// still works.
+	DisableAutomaticCompactions bool
+
+	// Cache is the block cache; several DBs may share one. Default: a cache
+	// of CacheSize bytes for this DB alone.
+	Cache *Cache
+	// CacheSize is the size of the DB's own block cache when Cache is nil.
+	// Default 8 MiB.
+	CacheSize int64
+	// MemoryBudget, when set, caps the engine's memory: memtables (all of
+	// them, active and frozen) and the block cache together. It sets
+	// MemTableSize to a quarter of the budget divided by
+	// MaxImmutableMemTables+1, and CacheSize to the remaining three quarters
+	// (unless those are set explicitly or Cache is shared). Metrics reports
+	// the total.
+	MemoryBudget int64
+
+	// Compression compresses SST blocks. Default Snappy.
+	Compression Compression
+	// LevelCompression overrides Compression per level (DefaultCompression
+	// entries use Compression), e.g. Zstd for the bottom levels.
+	LevelCompression [NumLevels]Compression
+
 	// BlockSize is the target size of SST data blocks. Default 4096.
 	BlockSize int
 	// BlockRestartInterval is the number of keys between restart points in
@@ -98,6 +140,9 @@ type Options struct {
 	RandomSeed uint64
 	// Logger receives diagnostic messages. Default: discard.
 	Logger *slog.Logger
+	// EventListener is notified of flushes, compactions, stalls, file
+	// creation and deletion, and errors. Default: none.
+	EventListener *EventListener
 }
 
 // WriteOptions control a single write.
@@ -141,14 +186,36 @@ func (o *Options) ensureDefaults() (*Options, error) {
 	if err := validateComparer(c.Comparer); err != nil {
 		return nil, err
 	}
+	if c.MaxImmutableMemTables == 0 {
+		c.MaxImmutableMemTables = 4
+	}
+	if c.MemoryBudget < 0 || c.CacheSize < 0 {
+		return nil, base.InvalidArgumentf("negative MemoryBudget or CacheSize")
+	}
+	if c.MemoryBudget > 0 {
+		if c.MemTableSize == 0 && c.MaxImmutableMemTables > 0 {
+			c.MemTableSize = int(min(c.MemoryBudget/4/int64(c.MaxImmutableMemTables+1), MaxMemTableSize))
+		}
+		if c.CacheSize == 0 && c.Cache == nil {
+			c.CacheSize = max(0, c.MemoryBudget-int64(c.MemTableSize)*int64(c.MaxImmutableMemTables+1))
+		}
+	}
 	if c.MemTableSize == 0 {
 		c.MemTableSize = 64 << 20
 	}
+	if c.CacheSize == 0 {
+		c.CacheSize = 8 << 20
+	}
+	if c.Compression == DefaultCompression {
+		c.Compression = SnappyCompression
+	}
+	for i, lc := range c.LevelCompression {
+		if lc == DefaultCompression {
+			c.LevelCompression[i] = c.Compression
+		}
+	}
 	if c.MemTableSize < MinMemTableSize || int64(c.MemTableSize) > MaxMemTableSize {
 		return nil, base.InvalidArgumentf("MemTableSize %d outside [%d, %d]", c.MemTableSize, MinMemTableSize, int64(MaxMemTableSize))
-	}
-	if c.MaxImmutableMemTables == 0 {
-		c.MaxImmutableMemTables = 4
 	}
 	if c.MaxKeySize == 0 {
 		c.MaxKeySize = min(64<<10, c.MemTableSize/8)
@@ -158,6 +225,24 @@ func (o *Options) ensureDefaults() (*Options, error) {
 	}
 	if c.MaxBatchSize == 0 {
 		c.MaxBatchSize = c.MemTableSize / 2
+	}
+	if c.L0CompactionThreshold == 0 {
+		c.L0CompactionThreshold = 4
+	}
+	if c.L0StopWritesThreshold == 0 {
+		c.L0StopWritesThreshold = max(20, 2*c.L0CompactionThreshold)
+	}
+	if c.LBaseMaxBytes == 0 {
+		c.LBaseMaxBytes = 64 << 20
+	}
+	if c.LevelMultiplier == 0 {
+		c.LevelMultiplier = 10
+	}
+	if c.TargetFileSize == 0 {
+		c.TargetFileSize = 2 << 20
+	}
+	if c.MaxConcurrentCompactions == 0 {
+		c.MaxConcurrentCompactions = 2
 	}
 	if c.BlockSize == 0 {
 		c.BlockSize = 4096
@@ -189,6 +274,9 @@ func (o *Options) ensureDefaults() (*Options, error) {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.EventListener == nil {
+		c.EventListener = &EventListener{}
+	}
 	return &c, c.validate()
 }
 
@@ -206,6 +294,16 @@ func (o *Options) validate() error {
 		return base.InvalidArgumentf("MaxBatchSize %d outside [%d, MemTableSize/2]", o.MaxBatchSize, batchHeaderLen)
 	case memtable.EntrySize(o.MaxKeySize, o.MaxValueSize)+batchHeaderLen+32 > o.MaxBatchSize:
 		return base.InvalidArgumentf("MaxBatchSize %d cannot hold one entry of MaxKeySize+MaxValueSize", o.MaxBatchSize)
+	case o.L0CompactionThreshold < 1 || o.L0StopWritesThreshold <= o.L0CompactionThreshold:
+		return base.InvalidArgumentf("need 1 <= L0CompactionThreshold (%d) < L0StopWritesThreshold (%d)", o.L0CompactionThreshold, o.L0StopWritesThreshold)
+	case o.LevelMultiplier < 2:
+		return base.InvalidArgumentf("LevelMultiplier %d < 2", o.LevelMultiplier)
+	case o.TargetFileSize < 4096 || o.LBaseMaxBytes < 4096:
+		return base.InvalidArgumentf("TargetFileSize and LBaseMaxBytes must be at least 4 KiB")
+	case o.MaxConcurrentCompactions < 1:
+		return base.InvalidArgumentf("MaxConcurrentCompactions %d < 1", o.MaxConcurrentCompactions)
+	case o.Compression > ZstdCompression:
+		return base.InvalidArgumentf("unknown Compression %d", o.Compression)
 	case o.BlockSize < 256 || o.BlockSize > 1<<24:
 		return base.InvalidArgumentf("BlockSize %d outside [256, 16 MiB]", o.BlockSize)
 	case o.BlockRestartInterval < 1 || o.BlockRestartInterval > 1<<16:
@@ -225,6 +323,18 @@ func validateComparer(c *Comparer) error {
 		return base.InvalidArgumentf("Comparer needs a Name, Split, ComparePrefix and CompareSuffix")
 	}
 	return nil
+}
+
+func (o *Options) pickerOptions() compact.Options {
+	p := compact.Options{
+		L0CompactionThreshold: o.L0CompactionThreshold,
+		L0StopWritesThreshold: o.L0StopWritesThreshold,
+		LBaseMaxBytes:         o.LBaseMaxBytes,
+		LevelMultiplier:       o.LevelMultiplier,
+		TargetFileSize:        o.TargetFileSize,
+	}
+	p.EnsureDefaults()
+	return p
 }
 
 func (o *Options) journalConfig() journal.Config {

@@ -2,6 +2,7 @@ package tempest
 
 import (
 	"slices"
+	"sync/atomic"
 
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/manifest"
@@ -15,24 +16,51 @@ import (
 // Invariant: every batch with seqnum <= visibleSeq is in some source of
 // the current readState. A frozen memtable leaves the readState only in
 // the same update that adds the SST holding its data.
+//
+// A readState is reference counted: the DB holds one reference while it is
+// current, and every read holds one for its duration (an Iterator until
+// Close). The files of its version stay on disk until the last reference
+// to the last readState naming them is released (see file_refs.go).
 type readState struct {
+	d       *DB
+	refs    atomic.Int32
 	mems    []*memTable // active first, then frozen ones newest first
 	version *manifest.Version
 }
 
+// loadReadState returns the current readState with a reference the
+// caller must release with unref.
 func (d *DB) loadReadState() *readState {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.mu.readState
+	rs := d.mu.readState
+	rs.refs.Add(1)
+	return rs
 }
 
-func (d *DB) updateReadStateLocked() {
+// unref releases a reference; the last one releases the version's files.
+func (rs *readState) unref() {
+	if rs.refs.Add(-1) == 0 {
+		rs.d.files.unrefVersion(rs.version)
+	}
+}
+
+// updateReadStateLocked installs a readState for the current memtables and
+// version. It returns the previous one, whose reference the caller must
+// release (with unref) after unlocking d.mu, since releasing it may delete
+// files.
+func (d *DB) updateReadStateLocked() *readState {
 	mems := make([]*memTable, 0, 1+len(d.mu.imms))
 	mems = append(mems, d.mu.mem)
 	imms := slices.Clone(d.mu.imms)
 	slices.Reverse(imms)
 	mems = append(mems, imms...)
-	d.mu.readState = &readState{mems: mems, version: d.manifest.Version()}
+	rs := &readState{d: d, mems: mems, version: d.manifest.Version()}
+	rs.refs.Store(1)
+	d.files.refVersion(rs.version)
+	old := d.mu.readState
+	d.mu.readState = rs
+	return old
 }
 
 // newInternalIter merges every source of rs.

@@ -27,7 +27,12 @@ func (d *DB) makeRoomForWrite(mem uint64) (*memTable, error) {
 		case d.mu.mem.Fits(int(mem)):
 			return d.mu.mem, nil
 		case len(d.mu.imms) >= d.opts.MaxImmutableMemTables:
-			if err := d.stallLocked(deadline); err != nil {
+			if err := d.stallLocked("memtables", deadline); err != nil {
+				return nil, err
+			}
+			continue
+		case len(d.mu.readState.version.Levels[0]) >= d.opts.L0StopWritesThreshold:
+			if err := d.stallLocked("l0", deadline); err != nil {
 				return nil, err
 			}
 			continue
@@ -41,10 +46,20 @@ func (d *DB) makeRoomForWrite(mem uint64) (*memTable, error) {
 	}
 }
 
-// stallLocked waits for a flush to finish (or an error, or close).
-func (d *DB) stallLocked(deadline time.Time) error {
+// stallLocked waits once for background work to finish (a flush or a
+// compaction), an error, or close; the caller re-checks its condition.
+// Each wait is counted and timed.
+func (d *DB) stallLocked(reason string, deadline time.Time) error {
 	d.counters.stalls.Add(1)
-	d.opts.Logger.Warn("tempest: write stall: too many memtables awaiting flush", "imms", len(d.mu.imms))
+	start := d.opts.Clock.Now()
+	defer func() { d.counters.stallNanos.Add(uint64(d.opts.Clock.Now().Sub(start))) }()
+	d.opts.Logger.Warn("tempest: write stall", "reason", reason, "imms", len(d.mu.imms))
+	if l := d.opts.EventListener; l.WriteStallBegin != nil {
+		l.WriteStallBegin(WriteStallInfo{Reason: reason})
+	}
+	if l := d.opts.EventListener; l.WriteStallEnd != nil {
+		defer l.WriteStallEnd()
+	}
 	if deadline.IsZero() {
 		d.mu.cond.Wait()
 		return nil
@@ -90,12 +105,16 @@ func (d *DB) rotateMemTable() error {
 		return err
 	}
 	d.commit.log = log
+	if l := d.opts.EventListener; l.WALCreated != nil {
+		l.WALCreated(WALInfo{FileNum: uint64(num)})
+	}
 	m := d.newMemTable(num)
 	d.mu.Lock()
 	d.mu.imms = append(d.mu.imms, d.mu.mem)
 	d.mu.mem = m
-	d.updateReadStateLocked()
+	old := d.updateReadStateLocked()
 	d.mu.Unlock()
+	old.unref()
 	d.maybeScheduleFlush()
 	return nil
 }

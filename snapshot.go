@@ -58,7 +58,14 @@ func (d *DB) NewSnapshot() *Snapshot {
 	if d.closed.Load() {
 		return nil
 	}
-	return d.newSnapshot(base.SeqNum(d.visibleSeq.Load()))
+	s := &Snapshot{db: d}
+	d.mu.Lock()
+	// Under d.mu, so no compaction can start between reading the seqnum and
+	// registering the snapshot.
+	s.seq = base.SeqNum(d.visibleSeq.Load())
+	d.mu.snapshots.pushLocked(s)
+	d.mu.Unlock()
+	return s
 }
 
 // NewSnapshotAt returns a snapshot that reads exactly at t: it sees the
@@ -72,15 +79,14 @@ func (d *DB) NewSnapshotAt(t WriteToken) (*Snapshot, error) {
 	if t.seq > base.SeqNum(d.visibleSeq.Load()) {
 		return nil, base.InvalidArgumentf("%s is newer than every committed batch", t)
 	}
-	return d.newSnapshot(t.seq), nil
-}
-
-func (d *DB) newSnapshot(seq base.SeqNum) *Snapshot {
-	s := &Snapshot{db: d, seq: seq}
+	s := &Snapshot{db: d, seq: t.seq}
 	d.mu.Lock()
+	defer d.mu.Unlock()
+	if t.seq < d.mu.horizon {
+		return nil, base.InvalidArgumentf("%s is older than the compaction horizon %d: versions it saw may be gone", t, uint64(d.mu.horizon))
+	}
 	d.mu.snapshots.pushLocked(s)
-	d.mu.Unlock()
-	return s
+	return s, nil
 }
 
 // SeqNum returns the sequence number the snapshot reads at.
@@ -101,7 +107,9 @@ func (s *Snapshot) Get(key []byte) ([]byte, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	return s.db.getAt(s.db.loadReadState(), key, s.seq)
+	rs := s.db.loadReadState()
+	defer rs.unref()
+	return s.db.getAt(rs, key, s.seq)
 }
 
 // NewIter returns an iterator at the snapshot.

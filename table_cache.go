@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/cache"
 	"github.com/tempestdb/tempest/internal/manifest"
 	"github.com/tempestdb/tempest/sstable"
 	"github.com/tempestdb/tempest/vfs"
@@ -11,9 +12,11 @@ import (
 
 // tableCache keeps SST readers open, one per file, opened on first use.
 type tableCache struct {
-	fs   vfs.FS
-	cmp  *base.Comparer
-	path func(base.FileNum) string
+	fs      vfs.FS
+	cmp     *base.Comparer
+	path    func(base.FileNum) string
+	cache   *cache.Cache
+	cacheID uint64 // this DB's namespace in a shared block cache
 
 	mu struct {
 		sync.Mutex
@@ -22,8 +25,8 @@ type tableCache struct {
 	}
 }
 
-func newTableCache(fs vfs.FS, cmp *base.Comparer, path func(base.FileNum) string) *tableCache {
-	c := &tableCache{fs: fs, cmp: cmp, path: path}
+func newTableCache(fs vfs.FS, cmp *base.Comparer, path func(base.FileNum) string, bc *cache.Cache) *tableCache {
+	c := &tableCache{fs: fs, cmp: cmp, path: path, cache: bc, cacheID: bc.NewID()}
 	c.mu.readers = make(map[base.FileNum]*sstable.Reader)
 	return c
 }
@@ -63,10 +66,15 @@ func (c *tableCache) openLocked(meta *manifest.FileMetadata) (*sstable.Reader, e
 		f.Close()
 		return nil, base.Corruptionf(name, -1, "size %d differs from %d recorded in the manifest", size, meta.Size)
 	}
-	r, err := sstable.Open(f, size, sstable.ReaderOptions{Comparer: c.cmp, FileName: name})
+	r, err := sstable.Open(f, size, sstable.ReaderOptions{
+		Comparer: c.cmp,
+		FileName: name,
+		Cache:    c.cache,
+		CacheID:  c.cacheID,
+		FileNum:  uint64(meta.FileNum),
+	})
 	if err != nil {
-		f.Close()
-		return nil, err
+		return nil, err // Open closed f
 	}
 	return r, nil
 }

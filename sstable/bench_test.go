@@ -6,34 +6,54 @@ import (
 	"testing"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/cache"
 )
 
-// benchEntries returns n entries with 16-byte keys and 100-byte values.
+// benchEntries returns n entries with 16-byte keys and 100-byte values,
+// each value half random bytes and half a repeated pattern, so that
+// compression roughly halves the data.
 func benchEntries(n int) []kv {
 	entries := make([]kv, n)
-	value := make([]byte, 100)
+	rng := rand.New(rand.NewPCG(3, 4))
 	for i := range entries {
 		k := make([]byte, 16)
 		copy(k, "benchkey")
 		binary.BigEndian.PutUint64(k[8:], uint64(i))
-		entries[i] = kv{base.MakeInternalKey(k, base.SeqNum(i+16), base.KindSet), value}
+		v := make([]byte, 100)
+		for j := range v {
+			if j < 50 {
+				v[j] = byte(rng.Uint32())
+			} else {
+				v[j] = "pattern"[j%7]
+			}
+		}
+		entries[i] = kv{base.MakeInternalKey(k, base.SeqNum(i+16), base.KindSet), v}
 	}
 	return entries
 }
 
+// BenchmarkWriter writes a 100,000-entry table with each compression and
+// reports the file size relative to the raw key and value bytes.
 func BenchmarkWriter(b *testing.B) {
 	entries := benchEntries(100000)
-	b.SetBytes(int64(len(entries) * (16 + 100)))
-	for b.Loop() {
-		w := NewWriter(&discardFile{}, WriterOptions{Comparer: base.DefaultComparer, EstimatedKeys: len(entries)})
-		for _, e := range entries {
-			if err := w.Add(e.key, e.value); err != nil {
-				b.Fatal(err)
+	for _, c := range compressions {
+		b.Run(c.String(), func(b *testing.B) {
+			b.SetBytes(int64(len(entries) * (16 + 100)))
+			var f *discardFile
+			for b.Loop() {
+				f = &discardFile{}
+				w := NewWriter(f, WriterOptions{Comparer: base.DefaultComparer, EstimatedKeys: len(entries), Compression: c})
+				for _, e := range entries {
+					if err := w.Add(e.key, e.value); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if _, err := w.Finish(); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-		if _, err := w.Finish(); err != nil {
-			b.Fatal(err)
-		}
+			b.ReportMetric(float64(f.n)/float64(len(entries)*(16+100)), "size/raw")
+		})
 	}
 }
 
@@ -54,14 +74,34 @@ func benchReader(b *testing.B, n int) (*Reader, []kv) {
 	return openTable(b, f, nil), entries
 }
 
+// BenchmarkSeekGE seeks to random keys of a 100,000-entry table (about 3,000
+// 4 KiB blocks) with each compression, reading every block from the file
+// (nocache) or from a block cache that holds the whole table (cache).
 func BenchmarkSeekGE(b *testing.B) {
-	r, entries := benchReader(b, 100000)
-	it := r.NewIter()
-	defer it.Close()
-	rng := rand.New(rand.NewPCG(1, 2))
-	for b.Loop() {
-		if !it.SeekGE(entries[rng.IntN(len(entries))].key) {
-			b.Fatal(it.Error())
+	entries := benchEntries(100000)
+	for _, c := range compressions {
+		f, _ := buildTable(b, WriterOptions{EstimatedKeys: len(entries), Compression: c}, entries)
+		for _, cached := range []bool{false, true} {
+			name := c.String() + "/nocache"
+			var bc *cache.Cache
+			if cached {
+				name, bc = c.String()+"/cache", cache.New(64<<20)
+			}
+			b.Run(name, func(b *testing.B) {
+				r := openCached(b, f.reopen(), bc, 0, 0)
+				it := r.NewIter()
+				defer it.Close()
+				rng := rand.New(rand.NewPCG(1, 2))
+				for b.Loop() {
+					if !it.SeekGE(entries[rng.IntN(len(entries))].key) {
+						b.Fatal(it.Error())
+					}
+				}
+				if bc != nil {
+					m := bc.Metrics()
+					b.ReportMetric(float64(m.Hits)/float64(m.Hits+m.Misses), "hit-rate")
+				}
+			})
 		}
 	}
 }

@@ -1,11 +1,14 @@
 // Package sstable implements Tempest's sorted string tables (SSTs):
 // immutable files holding a sorted run of internal keys and their values.
 // A Writer streams entries in internal-key order into a file; a Reader opens
-// the file, verifies it and serves iterators that load data blocks lazily.
+// the file, verifies it and serves iterators that load data blocks lazily,
+// through a shared block cache (internal/cache) when one is configured.
 //
 // Every byte of an SST is covered by a CRC-64/Jones checksum (internal/crc):
 // each block carries one in its block trailer and the footer carries its
-// own. Checksums are verified on every read. All integers are little-endian.
+// own. Checksums are verified whenever a block is read from the file; the
+// block cache holds only verified, decoded blocks. All integers are
+// little-endian.
 //
 // # File layout (format version 1)
 //
@@ -22,13 +25,34 @@
 // # Block trailer (9 bytes)
 //
 //	offset  size  field
-//	0       1     compression: 0 = none (the only value this version writes
-//	              or reads; 1 = snappy and 2 = zstd are reserved)
-//	1       8     crc64 u64: CRC-64/Jones of the block bytes followed by the
-//	              compression byte
+//	0       1     compression: 0 = none, 1 = snappy, 2 = zstd; any other
+//	              value is corruption
+//	1       8     crc64 u64: CRC-64/Jones of the stored block bytes
+//	              followed by the compression byte
 //
-// A block handle (offset u64, size u32) names a block's bytes, without the
-// trailer: the trailer occupies [offset+size, offset+size+9).
+// A block handle (offset u64, size u32) names a block's stored bytes,
+// without the trailer: the trailer occupies [offset+size, offset+size+9).
+//
+// # Block compression
+//
+// Every block is stored raw (compression 0) or compressed. The layouts
+// below describe decoded blocks; a compressed block is stored as:
+//
+//	snappy (1)  the Snappy block format, which begins with the decoded
+//	            length as a uvarint
+//	zstd (2)    decoded length uvarint | one zstd frame (no zstd checksum)
+//
+// The writer compresses the data, properties and index blocks with
+// WriterOptions.Compression, and keeps a block's compressed form only if
+// it is at most 7/8 of the decoded size (a saving of at least 12.5%) and
+// the decoded size is at most MaxBlockSize; otherwise the block is stored
+// raw. It always stores the bloom block raw. Readers accept any block in
+// any of the three forms.
+//
+// A reader verifies the checksum over the stored bytes before it looks at
+// the compression byte, then rejects a decoded length above MaxBlockSize,
+// decodes into a buffer of exactly the decoded length, and requires the
+// codec to fill it exactly. Any failure is corruption.
 //
 // # Data block
 //

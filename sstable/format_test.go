@@ -192,27 +192,33 @@ func TestPropertiesInconsistent(t *testing.T) {
 
 func TestBlockTrailer(t *testing.T) {
 	block := []byte("some block bytes")
-	buf := appendBlockTrailer(append([]byte(nil), block...), block)
-	if len(buf) != len(block)+blockTrailerLen {
-		t.Fatalf("trailer adds %d bytes", len(buf)-len(block))
-	}
-	got, err := checkBlockTrailer("f", 0, buf)
-	if err != nil || string(got) != string(block) {
-		t.Fatalf("check = %q, %v", got, err)
-	}
-	for i := range buf {
-		c := append([]byte(nil), buf...)
-		c[i] ^= 0x80
-		if _, err := checkBlockTrailer("f", 0, c); !errors.Is(err, base.ErrCorruption) {
-			t.Fatalf("flip at %d: %v", i, err)
+	for _, c := range []Compression{NoCompression, SnappyCompression, ZstdCompression} {
+		buf := appendBlockTrailer(append([]byte(nil), block...), block, c)
+		if len(buf) != len(block)+blockTrailerLen || buf[len(block)] != byte(c) {
+			t.Fatalf("%s: trailer adds %d bytes, compression byte %d", c, len(buf)-len(block), buf[len(block)])
+		}
+		got, gotC, err := checkBlockTrailer("f", 0, buf)
+		if err != nil || string(got) != string(block) || gotC != c {
+			t.Fatalf("%s: check = %q, %s, %v", c, got, gotC, err)
+		}
+		for i := range buf {
+			c := append([]byte(nil), buf...)
+			c[i] ^= 0x80
+			if _, _, err := checkBlockTrailer("f", 0, c); !errors.Is(err, base.ErrCorruption) {
+				t.Fatalf("flip at %d: %v", i, err)
+			}
 		}
 	}
-	// A checksum-valid block with a reserved compression type.
+	// A checksum-valid block with an unknown compression type.
 	c := append([]byte(nil), block...)
-	c = append(c, compressionSnappy)
-	c = binary.LittleEndian.AppendUint64(c, blockChecksum(block, compressionSnappy))
-	if _, err := checkBlockTrailer("f", 7, c); !errors.Is(err, base.ErrCorruption) ||
+	c = append(c, 3)
+	c = binary.LittleEndian.AppendUint64(c, blockChecksum(block, 3))
+	if _, _, err := checkBlockTrailer("f", 7, c); !errors.Is(err, base.ErrCorruption) ||
 		!strings.Contains(err.Error(), "compression") {
-		t.Fatalf("snappy block: %v", err)
+		t.Fatalf("compression 3: %v", err)
+	}
+	// A checksum-valid snappy block whose payload is not snappy.
+	if _, err := decompressBlock(SnappyCompression, block, "f", 7); !errors.Is(err, base.ErrCorruption) {
+		t.Fatalf("garbage snappy block: %v", err)
 	}
 }

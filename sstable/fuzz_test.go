@@ -2,6 +2,7 @@ package sstable
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"testing"
 
@@ -26,38 +27,80 @@ func FuzzBlock(f *testing.F) {
 	f.Add(buildBlock(3, []kv{set("", 3, ""), set("", 2, "y")}))
 	f.Add([]byte{0, 0, 0, 0})
 	f.Add([]byte{})
-	f.Fuzz(func(t *testing.T, data []byte) {
-		it := &blockIter{}
-		if err := it.init(base.DefaultComparer, data, "fuzz", 0); err != nil {
-			requireCorruption(t, "init", err)
+	f.Fuzz(fuzzBlockIter)
+}
+
+// fuzzBlockIter drives a block iterator over data (see FuzzBlock).
+func fuzzBlockIter(t *testing.T, data []byte) {
+	it := &blockIter{}
+	if err := it.init(base.DefaultComparer, data, "fuzz", 0); err != nil {
+		requireCorruption(t, "init", err)
+		return
+	}
+	var fwd, bwd []kv
+	for ok := it.First(); ok; ok = it.Next() {
+		fwd = append(fwd, kv{it.key().Clone(), bytes.Clone(it.val)})
+	}
+	fwdErr := it.err
+	requireCorruption(t, "forward", fwdErr)
+	it.err = nil
+	for ok := it.Last(); ok; ok = it.Prev() {
+		bwd = append(bwd, kv{it.key().Clone(), bytes.Clone(it.val)})
+	}
+	bwdErr := it.err
+	requireCorruption(t, "backward", bwdErr)
+	if fwdErr == nil && bwdErr == nil {
+		requireEntries(t, base.DefaultComparer, bwd, reversed(fwd))
+	}
+	for _, e := range fwd {
+		for _, seek := range []func(base.InternalKey) bool{it.SeekGE, it.SeekLT} {
+			it.err = nil
+			if seek(e.key) {
+				it.Next()
+				it.Prev()
+				it.Prev()
+			}
+			requireCorruption(t, "seek", it.err)
+		}
+	}
+}
+
+// FuzzCompressedBlock decompresses arbitrary bytes as a block stored with
+// compression c, then decodes the result as a data block (FuzzBlock).
+// Decompression must not panic, must fail only with corruption errors and
+// must yield exactly the declared length, which stays within
+// maxDecodedBlockLen.
+func FuzzCompressedBlock(f *testing.F) {
+	blocks := [][]byte{
+		buildBlock(1, numbered(3)),
+		buildBlock(16, numbered(60)),
+		buildBlock(16, []kv{set("a", 3, ""), del("a", 2), set("ab", 9, "v"), set("b", 1, "x")}),
+		bytes.Repeat([]byte{0}, 100),
+	}
+	for _, c := range []Compression{SnappyCompression, ZstdCompression} {
+		for _, b := range blocks {
+			stored, ok := encodeBlock(c, nil, b)
+			if !ok {
+				f.Fatalf("%s: cannot encode", c)
+			}
+			f.Add(byte(c), stored)
+		}
+	}
+	f.Add(byte(ZstdCompression), []byte{0})
+	f.Add(byte(SnappyCompression), []byte{})
+	f.Fuzz(func(t *testing.T, c byte, data []byte) {
+		block, err := decompressBlock(Compression(c), data, "fuzz", 0)
+		if err != nil {
+			requireCorruption(t, "decompress", err)
 			return
 		}
-		var fwd, bwd []kv
-		for ok := it.First(); ok; ok = it.Next() {
-			fwd = append(fwd, kv{it.key().Clone(), bytes.Clone(it.val)})
-		}
-		fwdErr := it.err
-		requireCorruption(t, "forward", fwdErr)
-		it.err = nil
-		for ok := it.Last(); ok; ok = it.Prev() {
-			bwd = append(bwd, kv{it.key().Clone(), bytes.Clone(it.val)})
-		}
-		bwdErr := it.err
-		requireCorruption(t, "backward", bwdErr)
-		if fwdErr == nil && bwdErr == nil {
-			requireEntries(t, base.DefaultComparer, bwd, reversed(fwd))
-		}
-		for _, e := range fwd {
-			for _, seek := range []func(base.InternalKey) bool{it.SeekGE, it.SeekLT} {
-				it.err = nil
-				if seek(e.key) {
-					it.Next()
-					it.Prev()
-					it.Prev()
-				}
-				requireCorruption(t, "seek", it.err)
+		if c != byte(NoCompression) {
+			n, _ := binary.Uvarint(data)
+			if uint64(len(block)) != n || n > maxDecodedBlockLen {
+				t.Fatalf("decoded %d bytes, declared %d", len(block), n)
 			}
 		}
+		fuzzBlockIter(t, block)
 	})
 }
 
@@ -151,6 +194,8 @@ func FuzzReader(f *testing.F) {
 		{WriterOptions{}, nil},
 		{WriterOptions{BlockSize: 64}, numbered(20)},
 		{WriterOptions{BloomFPR: -1}, []kv{set("a", 2, "x"), del("b", 1)}},
+		{WriterOptions{BlockSize: 256, Compression: SnappyCompression}, numbered(40)},
+		{WriterOptions{BlockSize: 256, Compression: ZstdCompression}, numbered(40)},
 	} {
 		mf, _ := buildTable(f, tc.opts, tc.entries)
 		f.Add(mf.data)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/cache"
 )
 
 // Iter iterates over a table in internal-key order. It implements
@@ -15,13 +16,15 @@ import (
 // every later positioning call returns false.
 //
 // Key and Value alias the current block and the iterator's key buffer;
-// they are valid until the next positioning call.
+// they are valid until the next positioning call. Callers must not modify
+// them: a block from the block cache is shared by every iterator.
 type Iter struct {
 	r *Reader
 	// pos is the index entry of the current data block, -1 before the
 	// first entry, len(r.index) after the last.
 	pos      int
-	loaded   int // index entry of the block held by data, or -1
+	loaded   int          // index entry of the block held by data, or -1
+	handle   cache.Handle // the cache's hold on the block held by data
 	data     blockIter
 	err      error
 	closed   bool
@@ -40,8 +43,10 @@ func (i *Iter) load(j int) bool {
 		return true
 	}
 	i.loaded = -1
+	i.handle.Release()
 	h := i.r.index[j].handle
-	b, err := i.r.readBlock(h)
+	b, ch, err := i.r.dataBlock(h)
+	i.handle = ch
 	if err == nil {
 		err = i.data.init(i.r.cmp, b, i.r.name, int64(h.offset))
 	}
@@ -210,6 +215,8 @@ func (i *Iter) Close() error {
 		i.closeErr = i.err
 		i.err = errIterClosed
 		i.data = blockIter{}
+		i.handle.Release()
+		i.handle = cache.Handle{}
 		i.pos, i.loaded = -1, -1
 	}
 	return i.closeErr

@@ -9,14 +9,16 @@ import (
 	"testing"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/cache"
 	"github.com/tempestdb/tempest/vfs"
 )
 
 // modelTable is a randomly generated table and its options.
 type modelTable struct {
-	cmp     *base.Comparer
-	opts    WriterOptions
-	entries []kv // sorted, distinct internal keys
+	cmp       *base.Comparer
+	opts      WriterOptions
+	cacheSize int64 // block cache capacity; 0: no cache
+	entries   []kv  // sorted, distinct internal keys
 }
 
 func randomUserKey(rng *rand.Rand, cmp *base.Comparer) []byte {
@@ -49,8 +51,13 @@ func randomTable(rng *rand.Rand) modelTable {
 				size = rng.IntN(10000)
 			}
 			value = make([]byte, size)
+			random := rng.IntN(2) == 0 // else compressible: a short pattern repeated
 			for i := range value {
-				value[i] = byte(rng.Uint32())
+				if random || i < 3 {
+					value[i] = byte(rng.Uint32())
+				} else {
+					value[i] = value[i%3]
+				}
 			}
 		}
 		m.entries = append(m.entries, kv{key, value})
@@ -63,8 +70,12 @@ func randomTable(rng *rand.Rand) modelTable {
 		RestartInterval: []int{1, 2, 3, 16}[rng.IntN(4)],
 		BloomFPR:        []float64{0, -1, 0.3}[rng.IntN(3)],
 		EstimatedKeys:   []int{0, len(m.entries), len(m.entries) / 10}[rng.IntN(3)],
+		Compression:     compressions[rng.IntN(len(compressions))],
 		FileName:        "model.sst",
 	}
+	// No cache, one smaller than the table (constant eviction), or one
+	// that holds it all.
+	m.cacheSize = []int64{0, 32 << 10, 64 << 20}[rng.IntN(3)]
 	return m
 }
 
@@ -99,7 +110,7 @@ func TestModel(t *testing.T) {
 	for round := range rounds {
 		m := randomTable(rng)
 		t.Run(fmt.Sprint(round), func(t *testing.T) {
-			t.Logf("%d entries, options %+v", len(m.entries), m.opts)
+			t.Logf("%d entries, options %+v, cache %d bytes", len(m.entries), m.opts, m.cacheSize)
 			runModel(t, rng, &m)
 		})
 	}
@@ -131,11 +142,26 @@ func runModel(t *testing.T, rng *rand.Rand, m *modelTable) {
 	if err != nil || uint64(size) != meta.Size {
 		t.Fatalf("file size %d (%v), Meta.Size %d", size, err, meta.Size)
 	}
-	r, err := Open(f, size, ReaderOptions{Comparer: m.cmp, FileName: "model.sst"})
+	var bc *cache.Cache
+	if m.cacheSize > 0 {
+		bc = cache.New(m.cacheSize)
+	}
+	r, err := Open(f, size, ReaderOptions{Comparer: m.cmp, FileName: "model.sst", Cache: bc, FileNum: 9})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
+	defer func() {
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if bc == nil {
+			return
+		}
+		t.Logf("block cache: %+v", bc.Metrics())
+		if cm := bc.Metrics(); cm.Count != 0 || cm.Reserved != 0 {
+			t.Fatalf("block cache after Close: %+v", cm)
+		}
+	}()
 	if err := r.VerifyChecksums(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,9 @@
 package sstable
 
-import "github.com/tempestdb/tempest/internal/base"
+import (
+	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/cache"
+)
 
 // FormatVersion is the format version this package writes and the only one
 // it reads.
@@ -42,6 +45,10 @@ type WriterOptions struct {
 	// count exceeds a nonzero estimate the filter stays correct but its
 	// false-positive rate rises.
 	EstimatedKeys int
+	// Compression compresses the data, properties and index blocks
+	// (default NoCompression). A block is stored raw when compressing it
+	// saves less than 12.5% of its size.
+	Compression Compression
 	// FileName names the file in error messages.
 	FileName string
 }
@@ -64,6 +71,9 @@ func (o WriterOptions) withDefaults() (WriterOptions, error) {
 	if o.BloomFPR == 0 {
 		o.BloomFPR = DefaultBloomFPR
 	}
+	if !o.Compression.valid() {
+		return o, base.InvalidArgumentf("sstable: unknown compression %d", uint8(o.Compression))
+	}
 	if o.EstimatedKeys < 0 {
 		o.EstimatedKeys = 0
 	}
@@ -79,4 +89,15 @@ type ReaderOptions struct {
 	Comparer *base.Comparer
 	// FileName names the file in error messages.
 	FileName string
+	// Cache, if not nil, caches the table's decoded data blocks and is
+	// charged (Cache.Reserve) for its index and filter blocks while the
+	// Reader is open. Close drops the table's blocks from the cache.
+	Cache *cache.Cache
+	// CacheID and FileNum name the table in Cache. Every table opened
+	// with the same CacheID must have its own FileNum, and a FileNum must
+	// always name the same bytes: a DB passes one CacheID (from
+	// Cache.NewID) and its file numbers. A CacheID of 0 gives the Reader
+	// a namespace of its own, and FileNum is then not needed.
+	CacheID uint64
+	FileNum uint64
 }

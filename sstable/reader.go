@@ -4,15 +4,18 @@ import (
 	"fmt"
 	"io"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/cache"
 	"github.com/tempestdb/tempest/vfs"
 )
 
 // Reader serves a table. Open verifies the footer and loads the bloom,
 // properties and index blocks; data blocks are read on demand by
-// iterators. A Reader is immutable after Open and safe for concurrent use
-// by many iterators.
+// iterators, through the block cache when ReaderOptions.Cache is set. A
+// Reader is immutable after Open and safe for concurrent use by many
+// iterators.
 type Reader struct {
 	file   vfs.File
 	cmp    *base.Comparer
@@ -23,6 +26,11 @@ type Reader struct {
 	props  Properties
 	index  []indexEntry
 	closed atomic.Bool
+
+	cache     *cache.Cache // nil: no block cache
+	cacheID   uint64
+	fileNum   uint64
+	unreserve func() // gives back the cache charge of the index and filter
 }
 
 // Open reads and verifies the footer of f, a table of size bytes, then
@@ -97,7 +105,23 @@ func open(f vfs.File, size int64, opts ReaderOptions) (*Reader, error) {
 	if err := r.checkBounds(); err != nil {
 		return nil, err
 	}
+	r.attachCache(opts, len(b))
 	return r, nil
+}
+
+// attachCache makes the Reader use opts.Cache, if set, and charges the
+// cache for the memory the open Reader holds: the filter bits, the index
+// block (of indexLen bytes) and its decoded entries.
+func (r *Reader) attachCache(opts ReaderOptions, indexLen int) {
+	if opts.Cache == nil {
+		return
+	}
+	r.cache, r.cacheID, r.fileNum = opts.Cache, opts.CacheID, opts.FileNum
+	if r.cacheID == 0 {
+		r.cacheID = r.cache.NewID()
+	}
+	held := len(r.filter.bits) + indexLen + len(r.index)*int(unsafe.Sizeof(indexEntry{}))
+	r.unreserve = r.cache.Reserve(int64(held))
 }
 
 // checkBounds checks the properties against the index: one data block per
@@ -132,8 +156,8 @@ func (r *Reader) readAt(buf []byte, off int64) error {
 }
 
 // readBlock reads the block named by h with its trailer, verifies the
-// checksum and returns the block bytes in a new buffer. It is the single
-// place blocks enter memory, where a block cache would plug in.
+// checksum and returns the decoded (decompressed) block in a new buffer.
+// It is the single place blocks enter memory from the file.
 func (r *Reader) readBlock(h blockHandle) ([]byte, error) {
 	n := uint64(h.size) + blockTrailerLen
 	if h.end() > uint64(r.size) || n > uint64(maxInt) {
@@ -144,7 +168,31 @@ func (r *Reader) readBlock(h blockHandle) ([]byte, error) {
 	if err := r.readAt(buf, int64(h.offset)); err != nil {
 		return nil, err
 	}
-	return checkBlockTrailer(r.name, h.offset, buf)
+	block, c, err := checkBlockTrailer(r.name, h.offset, buf)
+	if err != nil {
+		return nil, err
+	}
+	return decompressBlock(c, block, r.name, h.offset)
+}
+
+// dataBlock returns the decoded data block named by h: from the block
+// cache if it holds it, else read by readBlock and added to the cache.
+// The caller releases the Handle (the zero Handle without a cache) when it
+// stops using the block.
+func (r *Reader) dataBlock(h blockHandle) ([]byte, cache.Handle, error) {
+	if r.cache == nil {
+		b, err := r.readBlock(h)
+		return b, cache.Handle{}, err
+	}
+	if ch, ok := r.cache.Get(r.cacheID, r.fileNum, h.offset); ok {
+		return ch.Value(), ch, nil
+	}
+	b, err := r.readBlock(h)
+	if err != nil {
+		return nil, cache.Handle{}, err
+	}
+	ch := r.cache.Set(r.cacheID, r.fileNum, h.offset, b)
+	return ch.Value(), ch, nil
 }
 
 // MayContainPrefix reports whether the table may hold a key whose comparer
@@ -169,18 +217,24 @@ func (r *Reader) NewIter() *Iter {
 // modify them.
 func (r *Reader) Properties() Properties { return r.props }
 
-// Close closes the file. Iterators must be closed first.
+// Close closes the file, drops the table's blocks from the block cache
+// and gives back the cache charge of its index and filter. Iterators must
+// be closed first.
 func (r *Reader) Close() error {
 	if r.closed.Swap(true) {
 		return fmt.Errorf("%w: sstable %s", base.ErrClosed, r.name)
 	}
+	if r.cache != nil {
+		r.unreserve()
+		r.cache.EvictFile(r.cacheID, r.fileNum)
+	}
 	return r.file.Close()
 }
 
-// VerifyChecksums reads every block of the table again, verifies its
-// checksum and decodes it, checking that the data blocks hold strictly
-// increasing keys that agree with the index and the properties. It returns
-// the first problem found.
+// VerifyChecksums reads every block of the table again from the file,
+// bypassing the block cache, verifies its checksum and decodes it,
+// checking that the data blocks hold strictly increasing keys that agree
+// with the index and the properties. It returns the first problem found.
 func (r *Reader) VerifyChecksums() error {
 	buf := make([]byte, footerLen)
 	footerOff := r.size - footerLen

@@ -44,6 +44,7 @@ type Writer struct {
 	checksum uint64 // CRC-64/Jones of those bytes
 
 	block blockWriter
+	cbuf  []byte // compressed form of the block being written
 	index indexWriter
 	bloom bloomWriter
 	props Properties
@@ -133,7 +134,7 @@ func (w *Writer) addStats(key base.InternalKey, value []byte) {
 
 // flushBlock writes the pending data block and indexes it by its last key.
 func (w *Writer) flushBlock() {
-	h, ok := w.writeBlock(w.block.finish())
+	h, ok := w.writeBlock(w.block.finish(), w.opts.Compression)
 	if !ok {
 		return
 	}
@@ -142,15 +143,23 @@ func (w *Writer) flushBlock() {
 	w.block.reset()
 }
 
-// writeBlock appends block and its trailer to the file. It may append the
-// trailer to block's backing array.
-func (w *Writer) writeBlock(block []byte) (blockHandle, bool) {
-	if uint64(len(block)) > math.MaxUint32 {
-		w.err = base.InvalidArgumentf("sstable: block of %d bytes exceeds 4 GiB", len(block))
+// writeBlock appends block, compressed with c when that pays (see
+// compressBlock), and its trailer to the file. It may append the trailer
+// to block's backing array.
+func (w *Writer) writeBlock(block []byte, c Compression) (blockHandle, bool) {
+	if w.err != nil {
 		return blockHandle{}, false
 	}
-	h := blockHandle{offset: w.offset, size: uint32(len(block))}
-	return h, w.write(appendBlockTrailer(block, block))
+	stored, c := compressBlock(c, w.cbuf, block)
+	if c != NoCompression {
+		w.cbuf = stored[:0] // keep the grown buffer for the next block
+	}
+	if uint64(len(stored)) > math.MaxUint32 {
+		w.err = base.InvalidArgumentf("sstable: block of %d bytes exceeds 4 GiB", len(stored))
+		return blockHandle{}, false
+	}
+	h := blockHandle{offset: w.offset, size: uint32(len(stored))}
+	return h, w.write(appendBlockTrailer(stored, stored, c))
 }
 
 // write appends p to the file, tracking the offset and the file checksum.
@@ -210,13 +219,13 @@ func (w *Writer) finish() {
 	}
 	filter := w.bloom.finish()
 	ft := footer{bloomK: filter.k, bloomM: filter.m, version: FormatVersion}
-	ft.bloom, _ = w.writeBlock(filter.bits)
-	ft.props, _ = w.writeBlock(w.props.encode(nil))
+	ft.bloom, _ = w.writeBlock(filter.bits, NoCompression) // random bits: incompressible
+	ft.props, _ = w.writeBlock(w.props.encode(nil), w.opts.Compression)
 	index, err := w.index.finish()
 	if err != nil && w.err == nil {
 		w.err = err
 	}
-	ft.index, _ = w.writeBlock(index)
+	ft.index, _ = w.writeBlock(index, w.opts.Compression)
 	w.write(ft.encode())
 	if w.err != nil {
 		return

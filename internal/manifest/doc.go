@@ -34,6 +34,9 @@
 //	                         length >= 8)
 //	6    removed file        level u8, filenum u64
 //	7    clean close         (no value)
+//	65   added file stats    uvarint length (>= 24), filenum u64,
+//	                         entry count u64, deletion count u64
+//	                         (safe to ignore; see below)
 //
 // Integers are little-endian and fixed-width unless marked uvarint. Tags 1
 // to 4 and 7 appear at most once; 5 and 6 repeat, once per file. Fields are
@@ -42,7 +45,17 @@
 //
 // Tags with bit 0x40 set are safe to ignore: their value is always a
 // uvarint length and that many bytes, which a decoder that does not know
-// the tag skips. Any other unknown tag, an unknown format version, a
+// the tag skips.
+//
+// Tag 65 gives FileMetadata.EntryCount and DeletionCount of a file added
+// by the same edit (tag 5 with that file number; the first one if the
+// number repeats). It is written after the other fields, once per added
+// file with a nonzero count, and omitted otherwise, so edits without
+// statistics encode exactly as before the tag existed; a decoder that
+// ignores it reads both counts as zero ("unknown"). A decoder that knows
+// it rejects a value shorter than 24 bytes, one naming no added file or a
+// file already given stats, and deletions above entries; bytes after the
+// first 24 are reserved for later fields and skipped. Any other unknown tag, an unknown format version, a
 // repeated single-valued tag, a level outside [0, 7), or a length running
 // past the end of the edit makes the edit corrupt (base.ErrCorruption).
 // Lengths are checked against the remaining bytes before anything is

@@ -24,7 +24,17 @@ const (
 	// string that a decoder not knowing the tag may skip. Unknown tags
 	// without the bit fail decoding.
 	tagSafeToIgnore = 1 << 6
+
+	// tagAddedFileStats carries the entry statistics of a file added by the
+	// same edit. Safe to ignore: a decoder that drops it only loses a
+	// compaction-picking hint.
+	tagAddedFileStats = tagSafeToIgnore | 1
 )
+
+// addedFileStatsLen is the length of a tagAddedFileStats value written
+// today: file number, entry count and deletion count, each u64. A longer
+// value is accepted and its tail ignored, so fields can be appended.
+const addedFileStatsLen = 3 * 8
 
 // Codec encodes manifest edits for the journal. It implements
 // journal.Codec[*Edit].
@@ -79,6 +89,17 @@ func (e *Edit) Append(dst []byte) []byte {
 	if e.CleanClose {
 		dst = binary.AppendUvarint(dst, tagCleanClose)
 	}
+	for i := range e.Added {
+		f := &e.Added[i]
+		if !f.hasStats() {
+			continue
+		}
+		dst = binary.AppendUvarint(dst, tagAddedFileStats)
+		dst = binary.AppendUvarint(dst, addedFileStatsLen)
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(f.FileNum))
+		dst = binary.LittleEndian.AppendUint64(dst, f.EntryCount)
+		dst = binary.LittleEndian.AppendUint64(dst, f.DeletionCount)
+	}
 	return dst
 }
 
@@ -93,6 +114,8 @@ type editDecoder struct {
 	b   []byte
 	off int
 	err error
+	// stats holds the added-file stats fields until the edit is decoded.
+	stats []fileStats
 }
 
 func (d *editDecoder) fail(format string, args ...any) {
@@ -235,6 +258,8 @@ func DecodeEdit(b []byte) (*Edit, error) {
 			}
 		case tagCleanClose:
 			e.CleanClose = true
+		case tagAddedFileStats:
+			d.addedFileStats(e, tagOff)
 		default:
 			if tag&tagSafeToIgnore == 0 {
 				d.off = tagOff
@@ -244,8 +269,74 @@ func DecodeEdit(b []byte) (*Edit, error) {
 			d.bytes(fmt.Sprintf("ignorable tag %d", tag))
 		}
 	}
+	if d.err == nil {
+		d.applyStats(e)
+	}
 	if d.err != nil {
 		return nil, d.err
 	}
 	return e, nil
+}
+
+// fileStats is a decoded tagAddedFileStats value.
+type fileStats struct {
+	off                       int // offset of the tag, for errors
+	fileNum                   base.FileNum
+	entryCount, deletionCount uint64
+}
+
+// addedFileStats decodes a tagAddedFileStats value into d.stats; it is
+// matched with its added file once the whole edit is decoded, because
+// fields may come in any order.
+func (d *editDecoder) addedFileStats(e *Edit, tagOff int) {
+	v := d.bytes("added file stats")
+	if d.err != nil {
+		return
+	}
+	if len(v) < addedFileStatsLen {
+		d.off = tagOff
+		d.fail("added file stats of %d bytes, want at least %d", len(v), addedFileStatsLen)
+		return
+	}
+	s := fileStats{
+		off:           tagOff,
+		fileNum:       base.FileNum(binary.LittleEndian.Uint64(v)),
+		entryCount:    binary.LittleEndian.Uint64(v[8:]),
+		deletionCount: binary.LittleEndian.Uint64(v[16:]),
+	}
+	if s.deletionCount > s.entryCount {
+		d.off = tagOff
+		d.fail("added file %s stats: %d deletions exceed %d entries", s.fileNum, s.deletionCount, s.entryCount)
+		return
+	}
+	d.stats = append(d.stats, s)
+}
+
+// applyStats gives each decoded stats field to the first added file with
+// its number. A field naming no added file, or a file that already has
+// stats, is corruption.
+func (d *editDecoder) applyStats(e *Edit) {
+	if len(d.stats) == 0 {
+		return
+	}
+	first := make(map[base.FileNum]int, len(e.Added))
+	for i := len(e.Added) - 1; i >= 0; i-- {
+		first[e.Added[i].FileNum] = i
+	}
+	given := make(map[base.FileNum]bool, len(d.stats))
+	for _, s := range d.stats {
+		i, ok := first[s.fileNum]
+		switch {
+		case !ok:
+			d.off = s.off
+			d.fail("stats for file %s, which the edit does not add", s.fileNum)
+			return
+		case given[s.fileNum]:
+			d.off = s.off
+			d.fail("stats for file %s repeated", s.fileNum)
+			return
+		}
+		given[s.fileNum] = true
+		e.Added[i].EntryCount, e.Added[i].DeletionCount = s.entryCount, s.deletionCount
+	}
 }

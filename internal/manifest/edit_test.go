@@ -38,6 +38,10 @@ func randomEdit(rng *rand.Rand) *Edit {
 			SmallestSeq: base.SeqNum(rng.Uint64()),
 			LargestSeq:  base.SeqNum(rng.Uint64()),
 		})
+		if f := &e.Added[len(e.Added)-1]; rng.IntN(2) == 0 {
+			f.EntryCount = rng.Uint64()
+			f.DeletionCount = rng.Uint64N(f.EntryCount + 1)
+		}
 	}
 	for i := rng.IntN(4); i > 0; i-- {
 		e.Removed = append(e.Removed, RemovedFile{Level: rng.IntN(NumLevels), FileNum: base.FileNum(rng.Uint64())})
@@ -123,6 +127,7 @@ func TestEditEncoding(t *testing.T) {
 
 func TestDecodeErrors(t *testing.T) {
 	valid := (&Edit{NextFileNum: 7}).Append(nil)
+	added1 := AddFile(meta(1, 0, "a", "b", 1, 2)).Append(nil)
 	u64 := func(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
 	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 	for _, tc := range []struct {
@@ -145,7 +150,13 @@ func TestDecodeErrors(t *testing.T) {
 		{"huge length", cat([]byte{1, tagComparerName}, binary.AppendUvarint(nil, 1<<62)), "exceeds"},
 		{"level out of range", cat([]byte{1, tagRemovedFile, NumLevels}, u64(1)), "out of range"},
 		{"key shorter than trailer", cat([]byte{1, tagAddedFile, 0}, u64(1), u64(2), u64(3), u64(4), u64(5), []byte{3, 'a', 'b', 'c'}), "shorter than a trailer"},
-		{"ignorable tag truncated", []byte{1, tagSafeToIgnore | 1, 5, 1}, "exceeds"},
+		{"ignorable tag truncated", []byte{1, tagSafeToIgnore | 2, 5, 1}, "exceeds"},
+		{"stats truncated", []byte{1, tagAddedFileStats, 5, 1}, "exceeds"},
+		{"stats too short", cat([]byte{1, tagAddedFileStats, 16}, u64(1), u64(2)), "want at least 24"},
+		{"stats for no added file", cat([]byte{1, tagAddedFileStats, 24}, u64(1), u64(2), u64(1)), "does not add"},
+		{"stats deletions above entries", cat(added1, []byte{tagAddedFileStats, 24}, u64(1), u64(2), u64(3)), "exceed"},
+		{"stats repeated", cat(added1, []byte{tagAddedFileStats, 24}, u64(1), u64(2), u64(1),
+			[]byte{tagAddedFileStats, 24}, u64(1), u64(0), u64(0)), "repeated"},
 	} {
 		_, err := DecodeEdit(tc.b)
 		if !errors.Is(err, base.ErrCorruption) || !strings.Contains(err.Error(), tc.want) {
@@ -164,6 +175,47 @@ func TestSafeToIgnoreTags(t *testing.T) {
 	e, err := DecodeEdit(b)
 	if err != nil || !e.CleanClose || e.NextFileNum != 0 {
 		t.Fatalf("decode: %v %v", e, err)
+	}
+}
+
+// TestAddedFileStats: entry statistics travel in tag 65 after the other
+// fields, only for files that have them; a decoder that skips the tag (as
+// one predating it does) reads the rest of the edit unchanged; fields may
+// come in any order; a longer value's tail is skipped.
+func TestAddedFileStats(t *testing.T) {
+	plain := meta(5, 1, "a", "b", 1, 2)
+	withStats := meta(6, 1, "c", "d", 1, 2)
+	withStats.EntryCount, withStats.DeletionCount = 300, 7
+	e := Compaction([]FileMetadata{plain, withStats}, []RemovedFile{{0, 1}})
+	enc := e.Append(nil)
+	noStats := e.clone()
+	noStats.Added[1].EntryCount, noStats.Added[1].DeletionCount = 0, 0
+	prefix := noStats.Append(nil)
+	stats := []byte{tagAddedFileStats, 24, 6, 0, 0, 0, 0, 0, 0, 0, 44, 1, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0}
+	if want := append(append([]byte(nil), prefix...), stats...); !bytes.Equal(enc, want) {
+		t.Fatalf("encoding\n %x\nwant\n %x", enc, want)
+	}
+	got, err := DecodeEdit(enc)
+	if err != nil || !reflect.DeepEqual(normalize(got), normalize(e)) {
+		t.Fatalf("decode: %v %v", got, err)
+	}
+	// The edit without the stats field is the edit without stats.
+	if got, err := DecodeEdit(prefix); err != nil || got.Added[1].EntryCount != 0 {
+		t.Fatalf("decode without stats: %v %v", got, err)
+	}
+	// Stats before the file they describe, with a longer value.
+	long := append([]byte{1, tagAddedFileStats, 26}, stats[2:]...)
+	long = append(long, 0xaa, 0xbb)
+	long = append(long, prefix[1:]...)
+	got, err = DecodeEdit(long)
+	if err != nil || !reflect.DeepEqual(normalize(got), normalize(e)) {
+		t.Fatalf("decode reordered: %v %v", got, err)
+	}
+	if s := withStats.String(); !strings.Contains(s, "entries=300 dels=7") {
+		t.Fatalf("String %q", s)
+	}
+	if s := plain.String(); strings.Contains(s, "entries") {
+		t.Fatalf("String %q", s)
 	}
 }
 

@@ -23,6 +23,12 @@ type FileMetadata struct {
 	Smallest, Largest base.InternalKey
 	// SmallestSeq and LargestSeq bound the sequence numbers of its entries.
 	SmallestSeq, LargestSeq base.SeqNum
+	// EntryCount is the number of entries in the file and DeletionCount the
+	// number of them that are tombstones (DeletionCount <= EntryCount).
+	// Both are statistics for compaction picking, recorded by the
+	// safe-to-ignore "added file stats" field (see doc.go); both are zero
+	// when unknown, for files added by a writer that did not record them.
+	EntryCount, DeletionCount uint64
 }
 
 // clone returns a copy that owns its keys.
@@ -34,9 +40,16 @@ func (f *FileMetadata) clone() FileMetadata {
 }
 
 func (f *FileMetadata) String() string {
-	return fmt.Sprintf("%s:L%d [%s-%s] seqs[%d-%d] size=%d crc=%#016x",
+	s := fmt.Sprintf("%s:L%d [%s-%s] seqs[%d-%d] size=%d crc=%#016x",
 		f.FileNum, f.Level, f.Smallest, f.Largest, uint64(f.SmallestSeq), uint64(f.LargestSeq), f.Size, f.Checksum)
+	if f.hasStats() {
+		s += fmt.Sprintf(" entries=%d dels=%d", f.EntryCount, f.DeletionCount)
+	}
+	return s
 }
+
+// hasStats reports whether the file carries entry statistics.
+func (f *FileMetadata) hasStats() bool { return f.EntryCount != 0 || f.DeletionCount != 0 }
 
 // RemovedFile names a live file to delete from the LSM.
 type RemovedFile struct {

@@ -225,6 +225,7 @@ func TestInvariantsRejected(t *testing.T) {
 		{"key seq outside range", AddFile(FileMetadata{FileNum: 3, Level: 2,
 			Smallest: base.MakeInternalKey([]byte("a"), 9, base.KindSet), Largest: base.MakeInternalKey([]byte("b"), 1, base.KindSet),
 			SmallestSeq: 1, LargestSeq: 2})},
+		{"deletions above entries", AddFile(FileMetadata{FileNum: 3, EntryCount: 1, DeletionCount: 2})},
 		{"L1 overlap", AddFile(meta(3, 1, "b", "b", 1, 2))},
 		{"L1 overlap at edge", AddFile(meta(3, 1, "f", "g", 1, 6))},
 		{"remove unknown", Compaction(nil, []RemovedFile{{0, 7}})},

@@ -60,6 +60,10 @@ func (m *model) randomValidEdit(rng *rand.Rand) *Edit {
 		hi := lo + base.SeqNum(rng.IntN(50))
 		e.LastSeqNum = hi
 		e.Added = []FileMetadata{meta(num, 0, "a", "z", lo, hi)}
+		if rng.IntN(2) == 0 { // statistics survive replay and rotation
+			e.Added[0].EntryCount = 1 + uint64(rng.IntN(1000))
+			e.Added[0].DeletionCount = uint64(rng.IntN(int(e.Added[0].EntryCount) + 1))
+		}
 		if rng.IntN(2) == 0 {
 			e.MinUnflushedLog = num
 		}

@@ -18,8 +18,9 @@ import (
 //   - a removed file is live, at the level the removal names, and is removed
 //     at most once per edit;
 //   - an added file has a valid level, SmallestSeq <= LargestSeq <=
-//     base.SeqNumMax, a number below NextFileNum (after the edit) and not
-//     live once the edit's removals are applied.
+//     base.SeqNumMax, DeletionCount <= EntryCount, a number below
+//     NextFileNum (after the edit) and not live once the edit's removals
+//     are applied.
 //
 // NextFileNum is persisted explicitly, in every edit that raises it and in
 // the snapshot, rather than derived from the live files: removing the file
@@ -113,6 +114,8 @@ func (s *state) Check(e *Edit) error {
 			return invariantf("added file %s has SmallestSeq %d > LargestSeq %d", f.FileNum, uint64(f.SmallestSeq), uint64(f.LargestSeq))
 		case !f.LargestSeq.Valid():
 			return invariantf("added file %s has LargestSeq %d beyond the maximum", f.FileNum, uint64(f.LargestSeq))
+		case f.DeletionCount > f.EntryCount:
+			return invariantf("added file %s has %d deletions but %d entries", f.FileNum, f.DeletionCount, f.EntryCount)
 		case added[f.FileNum]:
 			return invariantf("adds file %s twice", f.FileNum)
 		}

@@ -180,3 +180,24 @@ func checkFile(cmp *base.Comparer, f *FileMetadata) error {
 	}
 	return nil
 }
+
+// NewVersion returns the Version holding files, each at the level it
+// names, ordered as Version describes, after checking it
+// (CheckInvariants). Errors match base.ErrInvalidArgument. The Manifest
+// builds its own Versions; this is for tools and tests that describe an
+// LSM directly.
+func NewVersion(cmp *base.Comparer, files []*FileMetadata) (*Version, error) {
+	for i, f := range files {
+		switch {
+		case f == nil:
+			return nil, base.InvalidArgumentf("manifest: file %d is nil", i)
+		case !validLevel(f.Level):
+			return nil, base.InvalidArgumentf("manifest: file %s has invalid level %d", f.FileNum, f.Level)
+		}
+	}
+	v := newVersion(cmp, files)
+	if err := v.CheckInvariants(cmp); err != nil {
+		return nil, base.InvalidArgumentf("manifest: %v", err)
+	}
+	return v, nil
+}

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -136,5 +137,22 @@ func TestWithEdit(t *testing.T) {
 	}
 	if v.String() != before {
 		t.Fatal("withEdit changed the original version")
+	}
+}
+
+func TestNewVersion(t *testing.T) {
+	cmp := base.DefaultComparer
+	v, err := NewVersion(cmp, ptrs(meta(1, 0, "a", "z", 10, 20), meta(2, 0, "a", "z", 30, 40), meta(3, 1, "a", "c", 1, 2)))
+	if err != nil || !slices.Equal(fileNums(v.Levels[0]), []base.FileNum{2, 1}) {
+		t.Fatalf("%v %v", v, err)
+	}
+	for _, files := range [][]*FileMetadata{
+		{nil},
+		ptrs(meta(1, NumLevels, "a", "b", 1, 2)),
+		ptrs(meta(1, 1, "a", "c", 1, 2), meta(2, 1, "b", "d", 1, 2)),
+	} {
+		if _, err := NewVersion(cmp, files); !errors.Is(err, base.ErrInvalidArgument) {
+			t.Errorf("%v: %v", files, err)
+		}
 	}
 }

@@ -1,0 +1,60 @@
+package tempest
+
+import (
+	"github.com/tempestdb/tempest/internal/cache"
+	"github.com/tempestdb/tempest/sstable"
+)
+
+// Cache is a block cache with a byte budget. One Cache can be shared by
+// several DBs (pass it in Options.Cache); each DB's blocks are kept apart.
+// Decoded data blocks live in it, and the index and filter blocks of open
+// tables are charged against its budget.
+type Cache struct {
+	c *cache.Cache
+}
+
+// NewCache returns a cache holding at most size bytes.
+func NewCache(size int64) *Cache { return &Cache{c: cache.New(size)} }
+
+// CacheMetrics reports a cache's use.
+type CacheMetrics struct {
+	Capacity, Size int64 // bytes
+	Count          int64 // blocks cached
+	Hits, Misses   int64
+}
+
+// Metrics returns the cache's counters.
+func (c *Cache) Metrics() CacheMetrics {
+	m := c.c.Metrics()
+	return CacheMetrics{Capacity: m.Capacity, Size: m.Size, Count: m.Count, Hits: m.Hits, Misses: m.Misses}
+}
+
+// Compression selects how SST blocks are compressed.
+type Compression uint8
+
+const (
+	// DefaultCompression is Snappy (or, in LevelCompression, the value of
+	// Options.Compression).
+	DefaultCompression Compression = iota
+	// NoCompression stores blocks raw.
+	NoCompression
+	// SnappyCompression is fast and compresses moderately.
+	SnappyCompression
+	// ZstdCompression compresses more at a higher CPU cost; a good choice
+	// for the bottom levels, which hold most of the data.
+	ZstdCompression
+)
+
+func (c Compression) sstable() sstable.Compression {
+	switch c {
+	case NoCompression:
+		return sstable.NoCompression
+	case ZstdCompression:
+		return sstable.ZstdCompression
+	}
+	return sstable.SnappyCompression
+}
+
+func (c Compression) String() string {
+	return [...]string{"default", "none", "snappy", "zstd", "unknown"}[min(int(c), 4)]
+}

@@ -1,0 +1,203 @@
+package tempest
+
+import (
+	"slices"
+
+	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/compact"
+	"github.com/tempestdb/tempest/internal/manifest"
+)
+
+// Compactions merge files of one level into the next (leveled compaction,
+// picked by internal/compact). Durable ordering for each:
+//  1. write the outputs, fsync each, fsync the sst directory;
+//  2. append one manifest edit that removes the inputs and adds the
+//     outputs, and fsync it;
+//  3. install the new version for readers; the inputs become obsolete and
+//     are deleted once no read uses them.
+// A crash before step 2 leaves the inputs live and the outputs orphans
+// (deleted on open); after it, the inputs are orphans.
+//
+// Compactions that run concurrently never share an input file or write
+// overlapping key ranges of one level (the picker excludes them).
+
+// maybeScheduleCompaction starts as many compactions as the picker finds
+// and the concurrency limit allows. Called without d.mu.
+func (d *DB) maybeScheduleCompaction() {
+	var start []*compact.Compaction
+	d.mu.Lock()
+	for d.compactionAllowedLocked() && len(d.mu.compactions) < d.opts.MaxConcurrentCompactions {
+		c := d.picker.Pick(d.mu.readState.version, d.mu.compactions)
+		if c == nil {
+			break
+		}
+		d.startCompactionLocked(c)
+		start = append(start, c)
+	}
+	d.mu.Unlock()
+	for _, c := range start {
+		d.opts.Scheduler.Schedule(func() {
+			defer d.bg.Done()
+			d.runCompaction(c)
+		})
+	}
+}
+
+func (d *DB) compactionAllowedLocked() bool {
+	return !d.mu.closing && d.mu.bgErr == nil && !d.opts.DisableAutomaticCompactions && d.mu.manualCompactions == 0
+}
+
+// startCompactionLocked registers c as in progress and fixes the
+// snapshots it must preserve.
+func (d *DB) startCompactionLocked(c *compact.Compaction) {
+	d.mu.compactions = append(d.mu.compactions, c)
+	d.bg.Add(1)
+	// Versions older than what every current reader needs may now be
+	// dropped; NewSnapshotAt refuses tokens below this horizon.
+	if h := d.earliestNeededLocked(); h > d.mu.horizon {
+		d.mu.horizon = h
+	}
+}
+
+// earliestNeededLocked is the smallest seqnum a reader may read at: the
+// earliest open snapshot, or the visible seqnum.
+func (d *DB) earliestNeededLocked() base.SeqNum {
+	if s, ok := d.mu.snapshots.earliestLocked(); ok {
+		return s
+	}
+	return base.SeqNum(d.visibleSeq.Load())
+}
+
+func (d *DB) snapshotSeqsLocked() []base.SeqNum {
+	var seqs []base.SeqNum
+	for s := d.mu.snapshots.root.next; s != &d.mu.snapshots.root; s = s.next {
+		if len(seqs) == 0 || seqs[len(seqs)-1] != s.seq {
+			seqs = append(seqs, s.seq)
+		}
+	}
+	return seqs
+}
+
+// runCompaction executes c and installs its result. An error makes the DB
+// read-only: the inputs stay live, and the outputs written so far are
+// orphans that the next Open deletes.
+func (d *DB) runCompaction(c *compact.Compaction) {
+	d.mu.Lock()
+	snapshots := d.snapshotSeqsLocked()
+	d.mu.Unlock()
+	l := d.opts.EventListener
+	info := compactionInfo(c)
+	start := d.opts.Clock.Now()
+	if l.CompactionBegin != nil {
+		l.CompactionBegin(info)
+	}
+
+	edit, err := d.compactionEdit(c, snapshots)
+	if err != nil {
+		// The outputs were never recorded: remove them now.
+		for _, f := range edit.Added {
+			d.deleteTables([]base.FileNum{f.FileNum})
+		}
+	} else {
+		// After a failed manifest append the edit may still be durable, so
+		// its outputs are left for the next Open to judge.
+		err = d.manifest.Apply(edit)
+	}
+	d.mu.Lock()
+	d.mu.compactions = slices.DeleteFunc(d.mu.compactions, func(x *compact.Compaction) bool { return x == c })
+	var old *readState
+	if err != nil {
+		d.setBackgroundErrorLocked(err)
+	} else {
+		old = d.updateReadStateLocked()
+		d.recordCompactionLocked(c, edit)
+	}
+	d.mu.cond.Broadcast()
+	d.mu.Unlock()
+	info.Duration, info.Err = d.opts.Clock.Now().Sub(start), err
+	for _, f := range edit.Added {
+		info.Outputs = append(info.Outputs, uint64(f.FileNum))
+		info.BytesOut += f.Size
+	}
+	if l.CompactionEnd != nil {
+		l.CompactionEnd(info)
+	}
+	if err != nil {
+		return
+	}
+	if l.TableCreated != nil && c.Kind != compact.KindMove {
+		for _, f := range edit.Added {
+			l.TableCreated(TableInfo{FileNum: uint64(f.FileNum), Level: f.Level, Size: f.Size})
+		}
+	}
+	old.unref()
+	d.files.markObsolete(removedOnly(edit))
+	d.maybeScheduleCompaction()
+}
+
+// recordCompactionLocked updates the statistics after c installed edit.
+func (d *DB) recordCompactionLocked(c *compact.Compaction, edit *manifest.Edit) {
+	d.counters.compactions.Add(1)
+	st := &d.levelStats[c.OutputLevel]
+	st.compactions.Add(1)
+	if c.Kind == compact.KindMove {
+		return
+	}
+	for _, f := range append(slices.Clone(c.Inputs), c.Outputs...) {
+		st.bytesIn.Add(f.Size)
+	}
+	for _, f := range edit.Added {
+		st.bytesWritten.Add(f.Size)
+	}
+}
+
+// compactionInfo describes c for the EventListener.
+func compactionInfo(c *compact.Compaction) CompactionInfo {
+	info := CompactionInfo{Kind: c.Kind.String(), StartLevel: c.StartLevel, OutputLevel: c.OutputLevel}
+	for _, f := range append(slices.Clone(c.Inputs), c.Outputs...) {
+		info.Inputs = append(info.Inputs, uint64(f.FileNum))
+		info.BytesIn += f.Size
+	}
+	return info
+}
+
+// compactionEdit runs the merge (unless c only moves a file) and returns
+// the manifest edit that installs it.
+func (d *DB) compactionEdit(c *compact.Compaction, snapshots []base.SeqNum) (*manifest.Edit, error) {
+	edit := &manifest.Edit{}
+	for _, f := range c.Inputs {
+		edit.Removed = append(edit.Removed, manifest.RemovedFile{Level: c.StartLevel, FileNum: f.FileNum})
+	}
+	for _, f := range c.Outputs {
+		edit.Removed = append(edit.Removed, manifest.RemovedFile{Level: c.OutputLevel, FileNum: f.FileNum})
+	}
+	if c.Kind == compact.KindDeleteOnly {
+		return edit, nil // only tombstones that hide nothing: drop the files
+	}
+	if c.Kind == compact.KindDeleteOnly {
+		return edit, nil // only tombstones that hide nothing: drop the files
+	}
+	if c.Kind == compact.KindMove {
+		for _, f := range c.Inputs {
+			moved := *f
+			moved.Level = c.OutputLevel
+			edit.Added = append(edit.Added, moved)
+		}
+		return edit, nil
+	}
+	added, err := d.writeCompactionOutputs(c, snapshots)
+	edit.Added = added
+	return edit, err
+}
+
+// removedOnly returns the file numbers an edit removes and does not re-add
+// (a move re-adds its file at another level).
+func removedOnly(e *manifest.Edit) []base.FileNum {
+	var out []base.FileNum
+	for _, r := range e.Removed {
+		if !slices.ContainsFunc(e.Added, func(f manifest.FileMetadata) bool { return f.FileNum == r.FileNum }) {
+			out = append(out, r.FileNum)
+		}
+	}
+	return out
+}

@@ -1,0 +1,61 @@
+package tempest
+
+import "time"
+
+// EventListener receives notifications of the DB's background activity.
+// Every field is optional. Callbacks run synchronously on the goroutine
+// doing the work and must return quickly; they must not call back into the
+// DB. WriteStallBegin, WriteStallEnd, BackgroundError and CorruptionFound
+// run with an internal lock held; the others without.
+type EventListener struct {
+	FlushBegin      func(FlushInfo)
+	FlushEnd        func(FlushInfo)
+	CompactionBegin func(CompactionInfo)
+	CompactionEnd   func(CompactionInfo)
+	WriteStallBegin func(WriteStallInfo)
+	WriteStallEnd   func()
+	TableCreated    func(TableInfo)
+	TableDeleted    func(TableInfo)
+	WALCreated      func(WALInfo)
+	WALDeleted      func(WALInfo)
+	BackgroundError func(error)
+	CorruptionFound func(error)
+}
+
+// FlushInfo describes a flush of a frozen memtable to L0.
+type FlushInfo struct {
+	Output   uint64 // SST file number (0 if the memtable was empty)
+	Bytes    uint64
+	Duration time.Duration
+	Err      error
+}
+
+// CompactionInfo describes a compaction.
+type CompactionInfo struct {
+	Kind        string // "default", "move", "intra-l0", "tombstone-density", "manual"
+	StartLevel  int
+	OutputLevel int
+	Inputs      []uint64 // file numbers read
+	Outputs     []uint64 // file numbers written
+	BytesIn     uint64
+	BytesOut    uint64
+	Duration    time.Duration
+	Err         error
+}
+
+// WriteStallInfo says why writers wait.
+type WriteStallInfo struct {
+	Reason string // "memtables" (too many awaiting flush) or "l0" (too many L0 files)
+}
+
+// TableInfo names an SST file.
+type TableInfo struct {
+	FileNum uint64
+	Level   int
+	Size    uint64
+}
+
+// WALInfo names a WAL file.
+type WALInfo struct {
+	FileNum uint64
+}

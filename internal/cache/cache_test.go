@@ -1,0 +1,451 @@
+package cache
+
+import (
+	"bytes"
+	"encoding/binary"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+var seedFlag = flag.Uint64("seed", 0, "seed for the randomized tests (0 picks one from the clock)")
+
+func testSeed(t testing.TB) uint64 {
+	s := *seedFlag
+	if s == 0 {
+		s = uint64(time.Now().UnixNano())
+	}
+	t.Logf("seed=%d", s)
+	return s
+}
+
+// checkInvariants verifies every shard's maps, lists and size.
+func checkInvariants(t testing.TB, c *Cache) {
+	t.Helper()
+	var total int64
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		var size int64
+		n := 0
+		for e := s.mu.lru.next; e != &s.mu.lru; e = e.next {
+			if e.next.prev != e {
+				t.Fatalf("shard %d: broken LRU links", i)
+			}
+			if s.mu.entries[e.key] != e {
+				t.Fatalf("shard %d: LRU entry %v not in the map", i, e.key)
+			}
+			if e.charge != int64(len(e.value))+EntryOverhead {
+				t.Fatalf("shard %d: entry %v charged %d for %d bytes", i, e.key, e.charge, len(e.value))
+			}
+			size += e.charge
+			n++
+		}
+		if n != len(s.mu.entries) || size != s.mu.size {
+			t.Fatalf("shard %d: %d entries on the LRU list, %d in the map; size %d, recorded %d",
+				i, n, len(s.mu.entries), size, s.mu.size)
+		}
+		onFiles := 0
+		for fk, l := range s.mu.files {
+			if l.fileNext == l {
+				t.Fatalf("shard %d: empty list for file %v", i, fk)
+			}
+			for e := l.fileNext; e != l; e = e.fileNext {
+				if e.fileNext.filePrev != e || e.key.id != fk.id || e.key.fileNum != fk.fileNum ||
+					s.mu.entries[e.key] != e {
+					t.Fatalf("shard %d: bad entry %v on the list of file %v", i, e.key, fk)
+				}
+				onFiles++
+			}
+		}
+		if onFiles != n {
+			t.Fatalf("shard %d: %d entries on file lists, %d cached", i, onFiles, n)
+		}
+		s.mu.Unlock()
+		total += size
+	}
+	if r := c.reserved.Load(); total+r != c.Size() {
+		t.Fatalf("Size() = %d, shards hold %d plus %d reserved", c.Size(), total, r)
+	}
+}
+
+// value returns a distinct value of n bytes for a key.
+func value(id, fileNum, off uint64, n int) []byte {
+	v := make([]byte, n)
+	var seed [24]byte
+	binary.LittleEndian.PutUint64(seed[0:], id)
+	binary.LittleEndian.PutUint64(seed[8:], fileNum)
+	binary.LittleEndian.PutUint64(seed[16:], off)
+	for i := range v {
+		v[i] = seed[i%len(seed)] ^ byte(i/len(seed))
+	}
+	return v
+}
+
+func mustGet(t *testing.T, c *Cache, id, fileNum, off uint64) []byte {
+	t.Helper()
+	h, ok := c.Get(id, fileNum, off)
+	if !ok {
+		t.Fatalf("Get(%d, %d, %d) missed", id, fileNum, off)
+	}
+	defer h.Release()
+	return h.Value()
+}
+
+func mustMiss(t *testing.T, c *Cache, id, fileNum, off uint64) {
+	t.Helper()
+	if h, ok := c.Get(id, fileNum, off); ok {
+		t.Fatalf("Get(%d, %d, %d) hit %d bytes, want a miss", id, fileNum, off, len(h.Value()))
+	}
+}
+
+func TestGetSet(t *testing.T) {
+	c := New(1 << 20)
+	id := c.NewID()
+	mustMiss(t, c, id, 1, 0)
+	v := value(id, 1, 0, 100)
+	h := c.Set(id, 1, 0, v)
+	if !bytes.Equal(h.Value(), v) {
+		t.Fatal("Set returned another value")
+	}
+	h.Release()
+	if got := mustGet(t, c, id, 1, 0); !bytes.Equal(got, v) {
+		t.Fatalf("Get = %x", got)
+	}
+	mustMiss(t, c, id, 1, 1)
+	mustMiss(t, c, id, 2, 0)
+	mustMiss(t, c, id+1, 1, 0)
+	m := c.Metrics()
+	if m.Hits != 1 || m.Misses != 4 || m.Count != 1 || m.BlockBytes != 100+EntryOverhead ||
+		m.Size != m.BlockBytes || m.Capacity != 1<<20 {
+		t.Fatalf("metrics %+v", m)
+	}
+	// Replacing a value charges the new size.
+	c.Set(id, 1, 0, value(id, 1, 0, 300)).Release()
+	if got := mustGet(t, c, id, 1, 0); len(got) != 300 {
+		t.Fatalf("replaced value has %d bytes", len(got))
+	}
+	if m := c.Metrics(); m.Count != 1 || m.BlockBytes != 300+EntryOverhead {
+		t.Fatalf("after replace: %+v", m)
+	}
+	checkInvariants(t, c)
+	var zero Handle
+	zero.Release()
+	if zero.Value() != nil {
+		t.Fatal("zero Handle has a value")
+	}
+}
+
+func TestNewIDUnique(t *testing.T) {
+	c := New(0)
+	seen := map[uint64]bool{0: true}
+	for range 1000 {
+		id := c.NewID()
+		if seen[id] {
+			t.Fatalf("NewID returned %d twice (or 0)", id)
+		}
+		seen[id] = true
+	}
+}
+
+func TestShardCount(t *testing.T) {
+	for _, tc := range []struct {
+		capacity int64
+		shards   int
+	}{
+		{-5, 1}, {0, 1}, {1 << 20, 1}, {2 << 20, 2}, {5 << 20, 4}, {16 << 20, 16}, {1 << 40, 16},
+	} {
+		c := New(tc.capacity)
+		if len(c.shards) != tc.shards || c.Capacity() != max(tc.capacity, 0) {
+			t.Errorf("New(%d): %d shards, capacity %d; want %d shards", tc.capacity, len(c.shards), c.Capacity(), tc.shards)
+		}
+	}
+}
+
+// TestLRUOrder fills a one-shard cache and checks that the least recently
+// used value (by Get or Set) is evicted first.
+func TestLRUOrder(t *testing.T) {
+	const size = 1000
+	const charge = size + EntryOverhead
+	c := New(4 * charge)
+	if len(c.shards) != 1 {
+		t.Fatalf("%d shards", len(c.shards))
+	}
+	id := c.NewID()
+	for off := range uint64(4) {
+		c.Set(id, 1, off, value(id, 1, off, size)).Release()
+	}
+	// Use 0 and 2: 1 is now the least recently used, then 3.
+	mustGet(t, c, id, 1, 0)
+	mustGet(t, c, id, 1, 2)
+	c.Set(id, 1, 4, value(id, 1, 4, size)).Release()
+	mustMiss(t, c, id, 1, 1)
+	for _, off := range []uint64{0, 2, 3, 4} {
+		mustGet(t, c, id, 1, off)
+	}
+	// Order now, oldest first: 0 2 3 4. Replacing 0 makes it newest.
+	c.Set(id, 1, 0, value(id, 1, 0, size)).Release()
+	c.Set(id, 1, 5, value(id, 1, 5, size)).Release()
+	mustMiss(t, c, id, 1, 2)
+	mustGet(t, c, id, 1, 0)
+	if m := c.Metrics(); m.Evictions != 2 || m.Count != 4 || m.Size != 4*charge {
+		t.Fatalf("metrics %+v", m)
+	}
+	checkInvariants(t, c)
+}
+
+// TestBudget inserts many values of random sizes and checks the size never
+// exceeds the capacity, in small (one shard) and large (16 shards) caches.
+func TestBudget(t *testing.T) {
+	seed := testSeed(t)
+	for _, capacity := range []int64{10_000, 3 << 20, 32 << 20} {
+		rng := rand.New(rand.NewPCG(seed, uint64(capacity)))
+		c := New(capacity)
+		id := c.NewID()
+		maxLen := int(capacity / int64(len(c.shards)) / 8)
+		for i := range 3000 {
+			n := rng.IntN(maxLen)
+			c.Set(id, rng.Uint64N(10), uint64(i), make([]byte, n)).Release()
+			if s := c.Size(); s > capacity {
+				t.Fatalf("capacity %d: size %d after %d sets", capacity, s, i+1)
+			}
+		}
+		m := c.Metrics()
+		if m.Evictions == 0 || m.Count == 0 || m.Size < capacity/2 {
+			t.Fatalf("capacity %d: %+v: expected a full cache that evicted", capacity, m)
+		}
+		checkInvariants(t, c)
+	}
+}
+
+func TestOversizedValueNotCached(t *testing.T) {
+	c := New(4096)
+	id := c.NewID()
+	c.Set(id, 1, 0, make([]byte, 100)).Release()
+	big := make([]byte, 4096)
+	big[0] = 7
+	if h := c.Set(id, 1, 1, big); h.Value()[0] != 7 {
+		t.Fatal("Set did not return the value")
+	}
+	mustMiss(t, c, id, 1, 1)
+	mustGet(t, c, id, 1, 0) // the small value was not evicted for nothing
+	// Replacing a cached value by an oversized one drops the old value.
+	c.Set(id, 1, 0, big).Release()
+	mustMiss(t, c, id, 1, 0)
+	if m := c.Metrics(); m.Count != 0 || m.Size != 0 {
+		t.Fatalf("metrics %+v", m)
+	}
+	checkInvariants(t, c)
+
+	z := New(0)
+	z.Set(1, 1, 1, []byte("x")).Release()
+	mustMiss(t, z, 1, 1, 1)
+}
+
+func TestSharedByTwoIDs(t *testing.T) {
+	c := New(64 << 20)
+	a, b := c.NewID(), c.NewID()
+	for off := range uint64(100) {
+		c.Set(a, 7, off, value(a, 7, off, 64)).Release()
+		c.Set(b, 7, off, value(b, 7, off, 64)).Release()
+	}
+	for off := range uint64(100) {
+		if !bytes.Equal(mustGet(t, c, a, 7, off), value(a, 7, off, 64)) ||
+			!bytes.Equal(mustGet(t, c, b, 7, off), value(b, 7, off, 64)) {
+			t.Fatalf("offset %d: values of the two IDs mixed up", off)
+		}
+	}
+	c.EvictFile(a, 7)
+	for off := range uint64(100) {
+		mustMiss(t, c, a, 7, off)
+		mustGet(t, c, b, 7, off)
+	}
+	checkInvariants(t, c)
+}
+
+func TestEvictFile(t *testing.T) {
+	c := New(64 << 20)
+	id := c.NewID()
+	for f := range uint64(5) {
+		for off := range uint64(50) {
+			c.Set(id, f, off*4096, value(id, f, off, 10)).Release()
+		}
+	}
+	c.EvictFile(id, 2)
+	c.EvictFile(id, 99) // not cached: nothing happens
+	for f := range uint64(5) {
+		for off := range uint64(50) {
+			if f == 2 {
+				mustMiss(t, c, id, f, off*4096)
+			} else {
+				mustGet(t, c, id, f, off*4096)
+			}
+		}
+	}
+	if m := c.Metrics(); m.Count != 200 || m.Evictions != 0 {
+		t.Fatalf("metrics %+v", m)
+	}
+	checkInvariants(t, c)
+	for f := range uint64(5) {
+		c.EvictFile(id, f)
+	}
+	if m := c.Metrics(); m.Count != 0 || m.Size != 0 {
+		t.Fatalf("after evicting every file: %+v", m)
+	}
+	checkInvariants(t, c)
+}
+
+func TestReserve(t *testing.T) {
+	const charge = 1000 + EntryOverhead
+	c := New(10 * charge)
+	id := c.NewID()
+	for off := range uint64(10) {
+		c.Set(id, 1, off, make([]byte, 1000)).Release()
+	}
+	unreserve := c.Reserve(3 * charge)
+	m := c.Metrics()
+	if m.Reserved != 3*charge || m.Count != 7 || m.Size != 10*charge {
+		t.Fatalf("after Reserve: %+v", m)
+	}
+	for off := range uint64(3) {
+		mustMiss(t, c, id, 1, off) // the oldest went
+	}
+	// Reservations beyond the capacity leave no room at all.
+	unreserveAll := c.Reserve(100 * charge)
+	if m := c.Metrics(); m.Count != 0 || m.BlockBytes != 0 {
+		t.Fatalf("over-reserved: %+v", m)
+	}
+	c.Set(id, 1, 0, make([]byte, 1)).Release()
+	mustMiss(t, c, id, 1, 0)
+	unreserveAll()
+	unreserveAll() // second call does nothing
+	unreserve()
+	if m := c.Metrics(); m.Reserved != 0 || m.Size != 0 {
+		t.Fatalf("after unreserve: %+v", m)
+	}
+	c.Set(id, 1, 0, make([]byte, 1)).Release()
+	mustGet(t, c, id, 1, 0)
+	checkInvariants(t, c)
+}
+
+// TestValueOutlivesEviction checks that a value handed out is unchanged
+// after the cache evicted it and reused its budget.
+func TestValueOutlivesEviction(t *testing.T) {
+	c := New(2 * (100 + EntryOverhead))
+	id := c.NewID()
+	c.Set(id, 1, 0, value(id, 1, 0, 100)).Release()
+	h, _ := c.Get(id, 1, 0)
+	for off := uint64(1); off < 100; off++ {
+		c.Set(id, 1, off, value(id, 1, off, 100)).Release()
+	}
+	mustMiss(t, c, id, 1, 0)
+	if !bytes.Equal(h.Value(), value(id, 1, 0, 100)) {
+		t.Fatal("evicted value changed")
+	}
+	h.Release()
+}
+
+// TestConcurrent runs Get, Set, EvictFile and Reserve from many
+// goroutines (meant for -race) and checks that every hit returns the value
+// stored under its key and that the invariants hold afterwards.
+func TestConcurrent(t *testing.T) {
+	seed := testSeed(t)
+	for _, capacity := range []int64{50_000, 16 << 20} {
+		c := New(capacity)
+		ids := []uint64{c.NewID(), c.NewID()}
+		const workers = 8
+		ops := 20000
+		if testing.Short() {
+			ops = 2000
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, workers)
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rng := rand.New(rand.NewPCG(seed, uint64(w)))
+				for range ops {
+					id, f, off := ids[rng.IntN(2)], rng.Uint64N(8), rng.Uint64N(64)
+					n := 1 + int((id*31+f*7+off)%200)
+					switch r := rng.IntN(100); {
+					case r < 60:
+						if h, ok := c.Get(id, f, off); ok {
+							if !bytes.Equal(h.Value(), value(id, f, off, n)) {
+								errs <- fmt.Errorf("Get(%d, %d, %d) returned another key's value", id, f, off)
+								return
+							}
+							h.Release()
+						}
+					case r < 97:
+						c.Set(id, f, off, value(id, f, off, n)).Release()
+					case r < 99:
+						c.EvictFile(id, f)
+					default:
+						c.Reserve(int64(rng.IntN(2000)))()
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		checkInvariants(t, c)
+		m := c.Metrics()
+		if m.Size > capacity || m.Reserved != 0 || m.Hits == 0 || m.Misses == 0 {
+			t.Fatalf("capacity %d: metrics %+v", capacity, m)
+		}
+		if m.Hits+m.Misses < int64(workers*ops/2) {
+			t.Fatalf("capacity %d: only %d lookups counted", capacity, m.Hits+m.Misses)
+		}
+	}
+}
+
+func BenchmarkGetHit(b *testing.B) {
+	c := New(64 << 20)
+	id := c.NewID()
+	for off := range uint64(1024) {
+		c.Set(id, 1, off*4096, make([]byte, 4096)).Release()
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		off := uint64(0)
+		for pb.Next() {
+			h, ok := c.Get(id, 1, (off%1024)*4096)
+			if !ok {
+				b.Fatal("miss")
+			}
+			h.Release()
+			off++
+		}
+	})
+}
+
+// Keys with sequential file numbers and block-aligned offsets spread
+// evenly over the shards.
+func TestShardSpread(t *testing.T) {
+	c := New(1 << 30)
+	counts := make([]int, len(c.shards))
+	const files, blocks = 20, 800
+	for f := range uint64(files) {
+		for b := range uint64(blocks) {
+			counts[key{id: 1, fileNum: f + 1, off: b * 4133}.hash()&c.mask]++
+		}
+	}
+	avg := files * blocks / len(counts)
+	for i, n := range counts {
+		if n < avg*9/10 || n > avg*11/10 {
+			t.Fatalf("shard %d holds %d keys, average %d: %v", i, n, avg, counts)
+		}
+	}
+}

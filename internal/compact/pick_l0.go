@@ -1,0 +1,79 @@
+package compact
+
+import (
+	"github.com/tempestdb/tempest/internal/manifest"
+)
+
+// minIntraL0Files is the fewest files an intra-L0 compaction merges.
+const minIntraL0Files = 4
+
+// pickL0 picks an L0 → base level compaction, or, if none can run, an
+// intra-L0 compaction.
+func (p *Picker) pickL0(v *manifest.Version, info LevelInfo, busy compacting, inProgress []*Compaction) *Compaction {
+	if c := p.pickL0ToBase(v, info, busy, inProgress); c != nil {
+		return c
+	}
+	return p.pickIntraL0(v, info, busy, inProgress)
+}
+
+// pickL0ToBase tries the L0 files from the oldest: the seed file's
+// transitive overlap closure in L0 (every L0 file overlapping the range the
+// set spans, so no version of a key stays behind in L0 above a newer one
+// moved down), plus the overlapping base level files. The first candidate
+// that shares no file with, and does not conflict with, a compaction in
+// progress wins; it is then grown if that adds no base level file.
+func (p *Picker) pickL0ToBase(v *manifest.Version, info LevelInfo, busy compacting, inProgress []*Compaction) *Compaction {
+	l0 := v.Levels[0]
+	tried := make(map[*manifest.FileMetadata]bool)
+	for i := len(l0) - 1; i >= 0; i-- {
+		f := l0[i]
+		if busy.has(f) || tried[f] {
+			continue
+		}
+		inputs := v.OverlapsAtomic(p.cmp, 0, bound(f.Smallest.UserKey), bound(f.Largest.UserKey))
+		for _, in := range inputs {
+			tried[in] = true // a closure is the closure of each of its files
+		}
+		if busy.any(inputs) {
+			continue
+		}
+		c := p.newCompaction(v, KindDefault, 0, info.BaseLevel, info, inputs)
+		if busy.any(c.Outputs) || conflicts(c, inProgress) {
+			continue
+		}
+		return p.finish(v, p.grow(v, c, busy, inProgress))
+	}
+	return nil
+}
+
+// pickIntraL0 picks the oldest run of at least minIntraL0Files L0 files
+// that are adjacent in L0 (seqnum) order and idle, cut from its oldest end
+// to MaxCompactionBytes. Merging a run keeps the seqnum ranges of L0 files
+// disjoint, so the output takes the run's place in L0 order.
+func (p *Picker) pickIntraL0(v *manifest.Version, info LevelInfo, busy compacting, inProgress []*Compaction) *Compaction {
+	l0 := v.Levels[0]
+	end := len(l0) // l0[start:end] is the run; l0 is newest first
+	for start := len(l0) - 1; start >= -1; start-- {
+		if start >= 0 && !busy.has(l0[start]) {
+			continue
+		}
+		run := l0[start+1 : end]
+		end = start
+		if len(run) < minIntraL0Files {
+			continue
+		}
+		// Take files from the oldest end of the run: at least
+		// minIntraL0Files, then more while within MaxCompactionBytes.
+		n, size := 0, uint64(0)
+		for n < len(run) && (n < minIntraL0Files || size+run[len(run)-1-n].Size <= p.opts.MaxCompactionBytes) {
+			size += run[len(run)-1-n].Size
+			n++
+		}
+		c := p.newCompaction(v, KindIntraL0, 0, 0, info, run[len(run)-n:])
+		if conflicts(c, inProgress) {
+			continue // only a shared file conflicts in L0, and the run has none
+		}
+		return p.finish(v, c)
+	}
+	return nil
+}
