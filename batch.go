@@ -32,9 +32,10 @@ type Batch struct {
 	lim     *limits
 }
 
-// limits are the size checks a batch applies as it grows.
+// limits are the checks a batch applies as it grows.
 type limits struct {
 	maxKey, maxValue, maxBatch int
+	cmp                        *base.Comparer
 }
 
 func newBatch(lim *limits) *Batch {
@@ -88,6 +89,35 @@ func (b *Batch) Delete(key []byte) error {
 	b.data = appendVarstring(b.data, key)
 	b.count++
 	b.memSize += uint64(memtable.EntrySize(len(key), 0))
+	return nil
+}
+
+// DeleteRange adds a range tombstone deleting every key k with
+// start <= k < end (in the Comparer's order) written before the batch.
+// It does not delete the batch's own writes, whatever their order: they
+// share its sequence number, and a tombstone hides only older ones. It
+// returns ErrInvalidArgument, leaving the batch unchanged, unless
+// start < end and both fit the key limit.
+func (b *Batch) DeleteRange(start, end []byte) error {
+	if err := b.check(start, nil, false); err != nil {
+		return err
+	}
+	if len(end) > b.lim.maxKey {
+		return base.InvalidArgumentf("range end of %d bytes exceeds MaxKeySize %d", len(end), b.lim.maxKey)
+	}
+	if b.lim.cmp.Compare(start, end) >= 0 {
+		return base.InvalidArgumentf("DeleteRange needs start < end")
+	}
+	size := 1 + 2*binary.MaxVarintLen32 + len(start) + len(end)
+	mem := b.memSize + uint64(rangeDelMemSize(len(start), len(end)))
+	if len(b.data)+size > b.lim.maxBatch || mem > uint64(b.lim.maxBatch) {
+		return base.InvalidArgumentf("batch would exceed MaxBatchSize %d", b.lim.maxBatch)
+	}
+	b.data = append(b.data, byte(base.KindRangeDelete))
+	b.data = appendVarstring(b.data, start)
+	b.data = appendVarstring(b.data, end)
+	b.count++
+	b.memSize = mem
 	return nil
 }
 

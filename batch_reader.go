@@ -54,13 +54,14 @@ func (d decodedBatch) forEach(fn func(e batchEntry) error) error {
 		}
 		e.Kind = base.Kind(p[0])
 		p = p[1:]
-		if e.Kind != base.KindSet && e.Kind != base.KindDelete {
+		if e.Kind != base.KindSet && e.Kind != base.KindDelete && e.Kind != base.KindRangeDelete {
 			return errBatch("entry %d has invalid kind %d", i, uint8(e.Kind))
 		}
 		if e.Key, p, ok = readVarstring(p); !ok {
 			return errBatch("entry %d: bad key length", i)
 		}
-		if e.Kind == base.KindSet {
+		if e.Kind != base.KindDelete {
+			// A Set's value, or a range tombstone's end.
 			if e.Value, p, ok = readVarstring(p); !ok {
 				return errBatch("entry %d: bad value length", i)
 			}

@@ -3,6 +3,7 @@ package tempest
 import (
 	"errors"
 
+	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/manifest"
 )
 
@@ -53,7 +54,7 @@ func (d *DB) Check() error {
 	v := rs.version
 	var errs []error
 	if err := v.CheckInvariants(d.cmp); err != nil {
-		errs = append(errs, err)
+		errs = append(errs, base.Corruptionf(d.dirs.manifest, -1, "level invariants: %v", err))
 	}
 	for _, files := range v.Levels {
 		for _, f := range files {

@@ -177,6 +177,10 @@ func applyBatch(m *memTable, data []byte) error {
 		return err
 	}
 	return db.forEach(func(e batchEntry) error {
+		if e.Kind == base.KindRangeDelete {
+			m.addRangeDel(e.Key, e.Value, db.Seq)
+			return nil
+		}
 		return m.Add(base.MakeInternalKey(e.Key, db.Seq, e.Kind), e.Value)
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"sort"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/rangedel"
 )
 
 // compactionIter filters the merged entries of a compaction's inputs down
@@ -20,6 +21,10 @@ import (
 // level below its output holds the key) there is nothing below it left to
 // hide, so the tombstone itself is dropped.
 //
+// A point entry covered by a range tombstone of the same stripe (a newer
+// seqnum no snapshot separates from it) is invisible to every reader and
+// is dropped; the tombstone stays (see rangeDelOutputs).
+//
 // Versions of one prefix with different suffixes are different user keys:
 // all are kept (reads deduplicate them by prefix).
 type compactionIter struct {
@@ -27,6 +32,14 @@ type compactionIter struct {
 	iter       base.InternalIterator
 	snapshots  []base.SeqNum // ascending
 	bottommost bool
+	rangeDels  *rangedel.Set // the inputs' tombstones
+	filter     Filter        // may be nil
+
+	// For the filter: the prefix of the current group and the versions of
+	// it kept so far in the newest stripe.
+	groupPrefix []byte
+	versions    int
+	lastKept    []byte
 
 	iterOK     bool
 	curKey     []byte // user key of the last entry read
@@ -38,12 +51,25 @@ type compactionIter struct {
 	tombstones uint64 // tombstones dropped
 }
 
-func newCompactionIter(cmp *base.Comparer, iter base.InternalIterator, snapshots []base.SeqNum, bottommost bool) *compactionIter {
-	return &compactionIter{cmp: cmp, iter: iter, snapshots: snapshots, bottommost: bottommost}
+func newCompactionIter(cmp *base.Comparer, iter base.InternalIterator, snapshots []base.SeqNum, bottommost bool, rangeDels *rangedel.Set, filter Filter) *compactionIter {
+	return &compactionIter{cmp: cmp, iter: iter, snapshots: snapshots, bottommost: bottommost, rangeDels: rangeDels, filter: filter}
 }
 
 func (c *compactionIter) stripe(seq base.SeqNum) int {
-	return sort.Search(len(c.snapshots), func(i int) bool { return c.snapshots[i] >= seq })
+	return stripeOf(c.snapshots, seq)
+}
+
+// stripeOf returns the index of the stripe holding seq.
+func stripeOf(snapshots []base.SeqNum, seq base.SeqNum) int {
+	return sort.Search(len(snapshots), func(i int) bool { return snapshots[i] >= seq })
+}
+
+// stripeTop is the largest seqnum in stripe i.
+func stripeTop(snapshots []base.SeqNum, i int) base.SeqNum {
+	if i < len(snapshots) {
+		return snapshots[i]
+	}
+	return base.SeqNumMax
 }
 
 // First positions at the first entry to keep.
@@ -63,6 +89,10 @@ func (c *compactionIter) findNext() bool {
 	for ; c.iterOK; c.iterOK = c.iter.Next() {
 		k := c.iter.Key()
 		stripe := c.stripe(k.SeqNum())
+		if c.filtered(k, stripe) {
+			c.dropped++ // rejected by the filter, and no snapshot sees it
+			continue
+		}
 		if c.haveCur && c.cmp.Equal(k.UserKey, c.curKey) {
 			if stripe == c.curStripe {
 				c.dropped++ // shadowed by a newer version in its stripe
@@ -73,6 +103,10 @@ func (c *compactionIter) findNext() bool {
 			c.haveCur = true
 		}
 		c.curStripe = stripe
+		if c.rangeDels.Covers(k.UserKey, k.SeqNum(), stripeTop(c.snapshots, stripe)) {
+			c.dropped++ // deleted by a range tombstone no snapshot separates from it
+			continue
+		}
 		if k.Kind() == base.KindDelete && stripe == 0 && c.bottommost {
 			c.dropped++
 			c.tombstones++
@@ -81,6 +115,30 @@ func (c *compactionIter) findNext() bool {
 		c.key, c.value = k, c.iter.Value()
 		return true
 	}
+	return false
+}
+
+// filtered reports whether the Filter rejects k. Only entries newer than
+// every snapshot are asked, so that no snapshot read changes. Versions are
+// counted per prefix over the user keys kept so far, as a read at the
+// current state counts them.
+func (c *compactionIter) filtered(k base.InternalKey, stripe int) bool {
+	if c.filter == nil || k.Kind() != base.KindSet || stripe != len(c.snapshots) {
+		return false
+	}
+	p := c.cmp.Prefix(k.UserKey)
+	if c.groupPrefix == nil || c.cmp.ComparePrefix(p, c.groupPrefix) != 0 {
+		c.groupPrefix = append(c.groupPrefix[:0], p...)
+		c.versions = 0
+		c.lastKept = c.lastKept[:0]
+	} else if len(c.lastKept) > 0 && c.cmp.Equal(k.UserKey, c.lastKept) {
+		return false // an older version of a kept user key: shadowed anyway
+	}
+	if !c.filter.Keep(FilterEntry{Key: k.UserKey, Value: c.iter.Value(), SeqNum: uint64(k.SeqNum()), Version: c.versions}) {
+		return true
+	}
+	c.versions++
+	c.lastKept = append(c.lastKept[:0], k.UserKey...)
 	return false
 }
 

@@ -84,7 +84,7 @@ func TestCompactionIter(t *testing.T) {
 		{"a.DEL.9 a.SET.9", nil, false, "a.DEL.9"},
 	}
 	for _, c := range cases {
-		ci := newCompactionIter(base.DefaultComparer, parseEntries(t, c.in), c.snapshots, c.bottommost)
+		ci := newCompactionIter(base.DefaultComparer, parseEntries(t, c.in), c.snapshots, c.bottommost, nil, nil)
 		var got []string
 		for ok := ci.First(); ok; ok = ci.Next() {
 			got = append(got, string(ci.Value()))

@@ -1,9 +1,12 @@
 package tempest
 
 import (
+	"slices"
+
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/compact"
 	"github.com/tempestdb/tempest/internal/manifest"
+	"github.com/tempestdb/tempest/internal/rangedel"
 	"github.com/tempestdb/tempest/sstable"
 )
 
@@ -19,8 +22,15 @@ func (d *DB) writeCompactionOutputs(c *compact.Compaction, snapshots []base.SeqN
 		return nil, err
 	}
 	defer iter.Close()
-	ci := newCompactionIter(d.cmp, iter, snapshots, c.IsBottommost)
-	out := &compactionOutputs{d: d, level: c.OutputLevel, target: c.TargetFileSize}
+	rangeDels, err := d.compactionRangeDels(c)
+	if err != nil {
+		return nil, err
+	}
+	ci := newCompactionIter(d.cmp, iter, snapshots, c.IsBottommost, rangeDels, d.opts.Filter)
+	out := &compactionOutputs{
+		d: d, level: c.OutputLevel, target: c.TargetFileSize,
+		spans: keepRangeDels(rangeDels, snapshots, c.IsBottommost),
+	}
 	for ok := ci.First(); ok; ok = ci.Next() {
 		if err := out.add(ci.Key(), ci.Value()); err != nil {
 			out.abort()
@@ -31,7 +41,7 @@ func (d *DB) writeCompactionOutputs(c *compact.Compaction, snapshots []base.SeqN
 		out.abort()
 		return out.files, err
 	}
-	if err := out.finish(); err != nil {
+	if err := out.finish(nil); err != nil {
 		return out.files, err
 	}
 	if len(out.files) > 0 {
@@ -76,11 +86,59 @@ func (d *DB) newCompactionInputIter(c *compact.Compaction) (base.InternalIterato
 	return newMergingIter(d.cmp, children), nil
 }
 
+// compactionRangeDels gathers the range tombstones of c's inputs.
+func (d *DB) compactionRangeDels(c *compact.Compaction) (*rangedel.Set, error) {
+	var ts []rangedel.Tombstone
+	for _, f := range append(slices.Clone(c.Inputs), c.Outputs...) {
+		if f.RangeDelCount == 0 {
+			continue
+		}
+		r, err := d.tables.get(f)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range r.RangeDels() {
+			ts = append(ts, rangedel.Tombstone{Start: t.Start, End: t.End, Seq: t.Seq})
+		}
+	}
+	return rangedel.Build(d.cmp, ts), nil
+}
+
+// keepRangeDels returns the tombstone fragments a compaction writes: in
+// each span, the newest seqnum of every snapshot stripe (an older one in
+// the same stripe deletes nothing the newer does not), minus those of the
+// oldest stripe when the compaction is bottommost (every entry they cover
+// was dropped here, and nothing lies below).
+func keepRangeDels(s *rangedel.Set, snapshots []base.SeqNum, bottommost bool) []rangedel.Span {
+	var out []rangedel.Span
+	for _, sp := range s.Spans() {
+		var seqs []base.SeqNum
+		last := -1
+		for _, seq := range sp.Seqs { // descending
+			st := stripeOf(snapshots, seq)
+			if st == last || (bottommost && st == 0) {
+				continue
+			}
+			last = st
+			seqs = append(seqs, seq)
+		}
+		if len(seqs) > 0 {
+			out = append(out, rangedel.Span{Start: sp.Start, End: sp.End, Seqs: seqs})
+		}
+	}
+	return out
+}
+
 // compactionOutputs writes a compaction's output files one after another.
+// Range tombstone fragments go to the file whose key range holds them:
+// file i covers [cut(i-1), cut(i)), where cut(i) is the first key of file
+// i+1, and fragments crossing a cut are split there, so the output files of
+// the level never overlap.
 type compactionOutputs struct {
 	d      *DB
 	level  int
 	target uint64
+	spans  []rangedel.Span // fragments still to write, in key order
 
 	w       *sstable.Writer
 	num     base.FileNum
@@ -91,7 +149,7 @@ type compactionOutputs struct {
 
 func (o *compactionOutputs) add(k base.InternalKey, v []byte) error {
 	if o.w != nil && o.size >= o.target && !o.samePrefix(k.UserKey) {
-		if err := o.finish(); err != nil {
+		if err := o.finish(k.UserKey); err != nil {
 			return err
 		}
 	}
@@ -127,10 +185,21 @@ func (o *compactionOutputs) open() error {
 	return nil
 }
 
-// finish completes the current file, if any.
-func (o *compactionOutputs) finish() error {
-	if o.w == nil {
+// finish completes the current file, if any, adding the tombstone
+// fragments below cut (nil: all that remain). If only fragments remain, it
+// writes them to a file of their own.
+func (o *compactionOutputs) finish(cut []byte) error {
+	if o.w == nil && (cut != nil || len(o.spans) == 0) {
 		return nil
+	}
+	if o.w == nil {
+		if err := o.open(); err != nil {
+			return err
+		}
+	}
+	if err := o.addFragments(cut); err != nil {
+		o.abort()
+		return err
 	}
 	w := o.w
 	o.w = nil
@@ -140,6 +209,33 @@ func (o *compactionOutputs) finish() error {
 		return err
 	}
 	o.files = append(o.files, fileMetadata(o.num, o.level, m))
+	return nil
+}
+
+// addFragments adds to the current file the fragments below cut, splitting
+// the one that crosses it.
+func (o *compactionOutputs) addFragments(cut []byte) error {
+	cmp := o.d.cmp
+	for len(o.spans) > 0 {
+		sp := &o.spans[0]
+		if cut != nil && cmp.Compare(sp.Start, cut) >= 0 {
+			return nil
+		}
+		end := sp.End
+		if cut != nil && cmp.Compare(end, cut) > 0 {
+			end = cut
+		}
+		for _, seq := range sp.Seqs {
+			if err := o.w.AddRangeDel(sp.Start, end, seq); err != nil {
+				return err
+			}
+		}
+		if cmp.Compare(end, sp.End) < 0 {
+			sp.Start = end // the rest belongs to the next file
+			return nil
+		}
+		o.spans = o.spans[1:]
+	}
 	return nil
 }
 
@@ -156,6 +252,7 @@ func fileMetadata(num base.FileNum, level int, m sstable.Meta) manifest.FileMeta
 	return manifest.FileMetadata{
 		FileNum:       num,
 		Level:         level,
+		RangeDelCount: m.RangeDelCount,
 		Size:          m.Size,
 		Checksum:      m.Checksum,
 		Smallest:      m.Smallest,

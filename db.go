@@ -9,7 +9,6 @@ import (
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/compact"
 	"github.com/tempestdb/tempest/internal/manifest"
-	"github.com/tempestdb/tempest/internal/memtable"
 	"github.com/tempestdb/tempest/vfs"
 	"github.com/tempestdb/tempest/wal"
 )
@@ -116,17 +115,6 @@ func (d *DB) walStats() walStats {
 	return walStats{d.counters.walRecords.Load(), d.counters.walSyncs.Load(), d.counters.walBytes.Load()}
 }
 
-// memTable is a memtable and the WAL file that holds its writes.
-type memTable struct {
-	*memtable.Memtable
-	logNum base.FileNum
-}
-
-func (d *DB) newMemTable(logNum base.FileNum) *memTable {
-	seed := d.opts.RandomSeed ^ uint64(logNum)*0x9E3779B97F4A7C15
-	return &memTable{Memtable: memtable.New(d.cmp, d.opts.MemTableSize, seed), logNum: logNum}
-}
-
 // NewBatch returns an empty batch whose size limits are the DB's.
 func (d *DB) NewBatch() *Batch { return newBatch(&d.lim) }
 
@@ -144,6 +132,17 @@ func (d *DB) Set(key, value []byte, o *WriteOptions) error {
 func (d *DB) Delete(key []byte, o *WriteOptions) error {
 	b := d.NewBatch()
 	if err := b.Delete(key); err != nil {
+		return err
+	}
+	_, err := d.Apply(b, o)
+	return err
+}
+
+// DeleteRange deletes every key k with start <= k < end (in the
+// Comparer's order) written before it. A nil o means Sync.
+func (d *DB) DeleteRange(start, end []byte, o *WriteOptions) error {
+	b := d.NewBatch()
+	if err := b.DeleteRange(start, end); err != nil {
 		return err
 	}
 	_, err := d.Apply(b, o)

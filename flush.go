@@ -76,9 +76,9 @@ func (d *DB) flushMemTable(imm *memTable, next base.FileNum) error {
 	edit := &manifest.Edit{MinUnflushedLog: next}
 	info := FlushInfo{}
 	var err error
-	if !imm.Empty() {
+	if !imm.empty() {
 		var meta *manifest.FileMetadata
-		if meta, err = d.writeSST(imm.NewIter(), int(imm.Count())); err == nil {
+		if meta, err = d.writeSST(imm); err == nil {
 			edit.Added = []manifest.FileMetadata{*meta}
 			info.Output, info.Bytes = uint64(meta.FileNum), meta.Size
 			d.levelStats[0].bytesWritten.Add(meta.Size)
@@ -97,12 +97,14 @@ func (d *DB) flushMemTable(imm *memTable, next base.FileNum) error {
 	return err
 }
 
-// writeSST writes the entries of it to a new L0 SST, dropping exact
-// duplicates of an internal key (a batch that set one key twice: the first
-// in iteration order is the later write), then fsyncs the file and the sst
-// directory. It closes it.
-func (d *DB) writeSST(it base.InternalIterator, estimate int) (*manifest.FileMetadata, error) {
+// writeSST writes a memtable to a new L0 SST: its range tombstones, and
+// its entries minus duplicates of one key and seqnum (a batch that wrote
+// the key twice: the first in iteration order is the later write). Then it
+// fsyncs the file and the sst directory.
+func (d *DB) writeSST(m *memTable) (*manifest.FileMetadata, error) {
+	it := m.NewIter()
 	defer it.Close()
+	estimate := int(m.Count())
 	num, err := d.allocFileNum()
 	if err != nil {
 		return nil, err
@@ -112,6 +114,12 @@ func (d *DB) writeSST(it base.InternalIterator, estimate int) (*manifest.FileMet
 		return nil, err
 	}
 	w := sstable.NewWriter(f, d.writerOptions(0, num, estimate))
+	for _, t := range m.tombstones() {
+		if err := w.AddRangeDel(t.Start, t.End, t.Seq); err != nil {
+			w.Abort()
+			return nil, err
+		}
+	}
 	var prev base.InternalKey
 	havePrev := false
 	for ok := it.First(); ok; ok = it.Next() {
@@ -129,14 +137,14 @@ func (d *DB) writeSST(it base.InternalIterator, estimate int) (*manifest.FileMet
 		w.Abort()
 		return nil, err
 	}
-	m, err := w.Finish()
+	sm, err := w.Finish()
 	if err != nil {
 		return nil, err
 	}
 	if err := syncDir(d.fs, d.dirs.sst); err != nil {
 		return nil, err
 	}
-	meta := fileMetadata(num, 0, m)
+	meta := fileMetadata(num, 0, sm)
 	return &meta, nil
 }
 

@@ -36,7 +36,7 @@ func (d *DB) freeze() error {
 // makes sure a flush is scheduled. Leader only.
 func (d *DB) rotateIfNotEmpty() error {
 	d.mu.Lock()
-	empty, bgErr := d.mu.mem.Empty(), d.mu.bgErr
+	empty, bgErr := d.mu.mem.empty(), d.mu.bgErr
 	d.mu.Unlock()
 	if bgErr != nil {
 		return bgErr

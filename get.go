@@ -60,14 +60,15 @@ func (g *getter) mayHold(f *manifest.FileMetadata) bool {
 		g.cmp.ComparePrefix(g.cmp.Prefix(f.Smallest.UserKey), g.prefix) <= 0
 }
 
-func (d *DB) getAt(rs *readState, key []byte, seq base.SeqNum) ([]byte, error) {
+// pointGet runs the search of getter over the sources of rs.
+func (d *DB) pointGet(rs *readState, key []byte, seq base.SeqNum) (*getter, error) {
 	g := &getter{cmp: d.cmp, key: key, prefix: d.cmp.Prefix(key), seq: seq, search: base.MakeSearchKey(key, seq)}
 	for _, m := range rs.mems {
 		if err := g.consider(m.NewIter()); err != nil {
 			return nil, err
 		}
 		if g.done() {
-			return g.result()
+			return g, nil
 		}
 	}
 	for _, f := range rs.version.Levels[0] {
@@ -75,7 +76,7 @@ func (d *DB) getAt(rs *readState, key []byte, seq base.SeqNum) ([]byte, error) {
 			return nil, err
 		}
 		if g.done() {
-			return g.result()
+			return g, nil
 		}
 	}
 	for level := 1; level < manifest.NumLevels; level++ {
@@ -89,11 +90,11 @@ func (d *DB) getAt(rs *readState, key []byte, seq base.SeqNum) ([]byte, error) {
 				return nil, err
 			}
 			if g.done() {
-				return g.result()
+				return g, nil
 			}
 		}
 	}
-	return g.result()
+	return g, nil
 }
 
 func (d *DB) getFromFile(g *getter, f *manifest.FileMetadata) error {
@@ -108,6 +109,43 @@ func (d *DB) getFromFile(g *getter, f *manifest.FileMetadata) error {
 		return nil
 	}
 	return g.consider(r.NewIter())
+}
+
+// getAt returns the value of key at seq: the fast search of getter,
+// checked against range tombstones. When a tombstone covers the entry the
+// search found, an older entry may still show through, so the read falls
+// back to an iterator, which skips every covered entry.
+func (d *DB) getAt(rs *readState, key []byte, seq base.SeqNum) ([]byte, error) {
+	if d.opts.Filter != nil {
+		return d.getFiltered(rs, key, seq)
+	}
+	v, err := d.pointGet(rs, key, seq)
+	if err != nil {
+		return nil, err
+	}
+	if !v.found || v.best.Kind() != base.KindSet {
+		return nil, ErrNotFound
+	}
+	rd, err := d.rangeDelView(rs, seq)
+	if err != nil {
+		return nil, err
+	}
+	if rd.empty() || !rd.covered(v.best) {
+		return v.result()
+	}
+	rs.refs.Add(1) // the iterator's
+	it, err := d.newIter(rs, seq, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	if it.SeekGE(key) && d.cmp.ComparePrefix(d.cmp.Prefix(it.Key()), d.cmp.Prefix(key)) == 0 {
+		return append([]byte{}, it.Value()...), nil
+	}
+	if err := it.Error(); err != nil {
+		return nil, err
+	}
+	return nil, ErrNotFound
 }
 
 func (g *getter) result() ([]byte, error) {

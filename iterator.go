@@ -33,8 +33,21 @@ type Iterator struct {
 	key    []byte
 	value  []byte
 	prefix []byte // scratch for skipping groups
+	rd     rangeDelView
 	err    error
 	closed bool
+}
+
+// hidden reports whether entry k is invisible at the iterator's snapshot:
+// too new, deleted by a range tombstone, or rejected by the Filter (as the
+// first kept version of its prefix: the one the iterator would yield).
+func (i *Iterator) hidden(k base.InternalKey) bool {
+	if k.SeqNum() > i.seq || i.rd.covered(k) {
+		return true
+	}
+	f := i.db.opts.Filter
+	return f != nil && k.Kind() == base.KindSet &&
+		!f.Keep(FilterEntry{Key: k.UserKey, Value: i.iter.Value(), SeqNum: uint64(k.SeqNum())})
 }
 
 // newIter takes over the caller's reference to rs.
@@ -48,6 +61,12 @@ func (d *DB) newIter(rs *readState, seq base.SeqNum, o *IterOptions) (*Iterator,
 			it.upper = append([]byte{}, o.UpperBound...)
 		}
 	}
+	rd, err := d.rangeDelView(rs, seq)
+	if err != nil {
+		rs.unref()
+		return nil, err
+	}
+	it.rd = rd
 	ii, err := d.newInternalIter(rs)
 	if err != nil {
 		rs.unref()
@@ -189,7 +208,7 @@ func (i *Iterator) findNextEntry() bool {
 		if i.upper != nil && i.cmp.Compare(k.UserKey, i.upper) >= 0 {
 			break
 		}
-		if k.SeqNum() > i.seq {
+		if i.hidden(k) {
 			i.iterOK = i.iter.Next()
 			continue
 		}
@@ -224,7 +243,7 @@ func (i *Iterator) findPrevEntry() bool {
 			}
 			have = false
 		}
-		if k.SeqNum() <= i.seq {
+		if !i.hidden(k) {
 			// A visible entry; going backward, the last one seen in a group
 			// is the group's first in forward order.
 			have, kind = true, k.Kind()
@@ -236,7 +255,9 @@ func (i *Iterator) findPrevEntry() bool {
 		}
 		i.iterOK = i.iter.Prev()
 	}
-	if have && kind == base.KindSet {
+	// A read error may have cut the group short: its first entry in
+	// forward order may not have been seen, so yield nothing.
+	if have && kind == base.KindSet && i.iter.Error() == nil {
 		i.valid = true
 		return true
 	}

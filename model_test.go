@@ -65,8 +65,25 @@ func TestRandomOpsAgainstModel(t *testing.T) {
 		case r < 45: // batch of sets and deletes
 			b := d.NewBatch()
 			pending := map[string]*string{}
+			var ranges [][2]string
 			for range 1 + rng.IntN(5) {
 				k := key()
+				if rng.IntN(25) == 0 {
+					// A range tombstone deletes what was written before the
+					// batch, never the batch's own writes.
+					lo, hi := string(key()), string(key())
+					if lo > hi {
+						lo, hi = hi, lo
+					}
+					if lo == hi {
+						continue
+					}
+					if err := b.DeleteRange([]byte(lo), []byte(hi)); err != nil {
+						t.Fatal(err)
+					}
+					ranges = append(ranges, [2]string{lo, hi})
+					continue
+				}
 				if rng.IntN(4) == 0 {
 					b.Delete(k)
 					pending[string(k)] = nil
@@ -78,6 +95,13 @@ func TestRandomOpsAgainstModel(t *testing.T) {
 			}
 			if _, err := d.Apply(b, &WriteOptions{Sync: rng.IntN(10) == 0}); err != nil {
 				t.Fatalf("op %d: apply: %v", op, err)
+			}
+			for _, r := range ranges {
+				for mk := range model {
+					if mk >= r[0] && mk < r[1] {
+						delete(model, mk)
+					}
+				}
 			}
 			for k, v := range pending {
 				if v == nil {

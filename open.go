@@ -29,7 +29,7 @@ func Open(dirname string, opts *Options) (*DB, error) {
 		cmp:     o.Comparer,
 		fs:      o.FS,
 		dirs:    makeDirs(o.FS, dirname),
-		lim:     limits{maxKey: o.MaxKeySize, maxValue: o.MaxValueSize, maxBatch: o.MaxBatchSize},
+		lim:     limits{maxKey: o.MaxKeySize, maxValue: o.MaxValueSize, maxBatch: o.MaxBatchSize, cmp: o.Comparer},
 	}
 	d.commit.cond.L = &d.commit.mu
 	d.mu.cond.L = &d.mu.Mutex

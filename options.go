@@ -140,6 +140,10 @@ type Options struct {
 	RandomSeed uint64
 	// Logger receives diagnostic messages. Default: discard.
 	Logger *slog.Logger
+	// Filter, if set, hides entries from reads and lets compactions drop
+	// them (TTL expiry, MVCC garbage collection). See TTLFilter and
+	// KeepVersionsFilter. Default: none.
+	Filter Filter
 	// EventListener is notified of flushes, compactions, stalls, file
 	// creation and deletion, and errors. Default: none.
 	EventListener *EventListener

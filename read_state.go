@@ -26,6 +26,8 @@ type readState struct {
 	refs    atomic.Int32
 	mems    []*memTable // active first, then frozen ones newest first
 	version *manifest.Version
+	// rangeDels are the fragmented tombstones of mems[1:] and version.
+	rangeDels immutableRangeDels
 }
 
 // loadReadState returns the current readState with a reference the

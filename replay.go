@@ -83,17 +83,21 @@ func (r *replayer) apply(path string, payload []byte, off int64) error {
 	// A batch never exceeds half a memtable, so it fits in an empty one.
 	var need uint64
 	if err := b.forEach(func(e batchEntry) error {
-		need += uint64(memtable.EntrySize(len(e.Key), len(e.Value)))
+		if e.Kind == base.KindRangeDelete {
+			need += uint64(rangeDelMemSize(len(e.Key), len(e.Value)))
+		} else {
+			need += uint64(memtable.EntrySize(len(e.Key), len(e.Value)))
+		}
 		return nil
 	}); err != nil {
 		return base.Corruptionf(path, off, "%v", err)
 	}
-	if !r.mem.Fits(int(need)) {
+	if !r.mem.fits(need) {
 		if err := r.flush(); err != nil {
 			return err
 		}
 		r.mem = r.d.newMemTable(0)
-		if !r.mem.Fits(int(need)) {
+		if !r.mem.fits(need) {
 			return base.Corruptionf(path, off, "batch of %d bytes exceeds a memtable", need)
 		}
 	}
@@ -105,10 +109,10 @@ func (r *replayer) apply(path string, payload []byte, off int64) error {
 }
 
 func (r *replayer) flush() error {
-	if r.mem == nil || r.mem.Empty() {
+	if r.mem == nil || r.mem.empty() {
 		return nil
 	}
-	meta, err := r.d.writeSST(r.mem.NewIter(), int(r.mem.Count()))
+	meta, err := r.d.writeSST(r.mem)
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ func (d *DB) makeRoomForWrite(mem uint64) (*memTable, error) {
 			return nil, d.mu.bgErr
 		case d.mu.closing:
 			return nil, ErrClosed
-		case d.mu.mem.Fits(int(mem)):
+		case d.mu.mem.fits(mem):
 			return d.mu.mem, nil
 		case len(d.mu.imms) >= d.opts.MaxImmutableMemTables:
 			if err := d.stallLocked("memtables", deadline); err != nil {

@@ -1,8 +1,11 @@
 // Package sstable implements Tempest's sorted string tables (SSTs):
-// immutable files holding a sorted run of internal keys and their values.
-// A Writer streams entries in internal-key order into a file; a Reader opens
-// the file, verifies it and serves iterators that load data blocks lazily,
-// through a shared block cache (internal/cache) when one is configured.
+// immutable files holding a sorted run of internal keys and their values
+// (point entries), and range tombstones. A Writer streams point entries in
+// internal-key order into a file and collects range tombstones in any
+// order; a Reader opens the file, verifies it, keeps the tombstones in
+// memory and serves iterators over the point entries that load data blocks
+// lazily, through a shared block cache (internal/cache) when one is
+// configured.
 //
 // Every byte of an SST is covered by a CRC-64/Jones checksum (internal/crc):
 // each block carries one in its block trailer and the footer carries its
@@ -10,17 +13,18 @@
 // block cache holds only verified, decoded blocks. All integers are
 // little-endian.
 //
-// # File layout (format version 1)
+// # File layout (format version 2)
 //
-//	+--------------+-----+--------------+-------------+------------------+-------------+--------+
-//	| data block 0 | ... | data block N | bloom block | properties block | index block | footer |
-//	+--------------+-----+--------------+-------------+------------------+-------------+--------+
+//	+--------------+-----+--------------+-----------------+-------------+------------------+-------------+--------+
+//	| data block 0 | ... | data block N | range-del block | bloom block | properties block | index block | footer |
+//	+--------------+-----+--------------+-----------------+-------------+------------------+-------------+--------+
 //
 // Each block is immediately followed by its 9-byte block trailer, so the
 // blocks and the footer tile the file with no gaps: data block 0 starts at
 // offset 0, every block starts where the previous block's trailer ends, and
-// the footer takes the last 72 bytes. A table with no entries has no data
-// blocks.
+// the footer takes the last 84 bytes. A table with no point entries has no
+// data blocks; the other four blocks are always present. Version 1 (no
+// range-deletion block, a 72-byte footer) is not read.
 //
 // # Block trailer (9 bytes)
 //
@@ -42,11 +46,11 @@
 //	            length as a uvarint
 //	zstd (2)    decoded length uvarint | one zstd frame (no zstd checksum)
 //
-// The writer compresses the data, properties and index blocks with
-// WriterOptions.Compression, and keeps a block's compressed form only if
-// it is at most 7/8 of the decoded size (a saving of at least 12.5%) and
-// the decoded size is at most MaxBlockSize; otherwise the block is stored
-// raw. It always stores the bloom block raw. Readers accept any block in
+// The writer compresses the data, range-deletion, properties and index
+// blocks with WriterOptions.Compression, and keeps a block's compressed
+// form only if it is at most 7/8 of the decoded size (a saving of at least
+// 12.5%) and the decoded size is at most MaxBlockSize; otherwise the block
+// is stored raw. It always stores the bloom block raw. Readers accept any block in
 // any of the three forms.
 //
 // A reader verifies the checksum over the stored bytes before it looks at
@@ -78,6 +82,24 @@
 // (entries plus restart array plus count) reaches BlockSize, checked after
 // each entry, so blocks are at least BlockSize bytes except the last.
 //
+// # Range-deletion block
+//
+// The table's range tombstones. A tombstone {start, end, seq} deletes every
+// entry whose user key k has start <= k < end (Comparer.Compare) and whose
+// seqnum is below seq; it may cover keys of this table and of older tables.
+//
+//	count    uvarint
+//	then count tombstones, each:
+//	start    len uvarint | user key bytes
+//	end      len uvarint | user key bytes
+//	seq      u64   at most 2^56-1
+//
+// Every tombstone has start < end. Tombstones are sorted by start
+// ascending, then seq descending, then end ascending; equal tombstones may
+// repeat. They may overlap. No bytes follow the last tombstone. A table
+// without tombstones stores the single byte 0 (count 0). Open decodes and
+// verifies the whole block and keeps it in memory.
+//
 // # Bloom block
 //
 // The bit array of a bloom filter, ceil(m/8) bytes, where m (bits) and k
@@ -85,28 +107,43 @@
 // when, for every i in [0, k), bit h = xxh3.HashSeed(p, i) mod m is set,
 // bit h being 1<<(h mod 8) in byte h/8. The keys inserted are the comparer
 // prefixes (Comparer.Prefix) of the user keys, each run of equal
-// consecutive prefixes once. m = ceil(-n ln p / (ln 2)^2) and
+// consecutive prefixes once. Range tombstones are not in the filter. m = ceil(-n ln p / (ln 2)^2) and
 // k = ceil(m/n ln 2), for n keys and false-positive rate p, with k capped at
 // 64. m = k = 0 (and an empty block) when the filter is disabled or the
 // table is empty; such a table answers every prefix query with "maybe" if it
-// has entries and "no" if it is empty.
+// has point entries and "no" if it has none.
 //
 // # Properties block
 //
 // A sequence of fields, each a uvarint or a uvarint length followed by that
 // many bytes, in this order, with no trailing bytes:
 //
-//	comparer name      len | bytes
-//	entry count        uvarint
-//	deletion count     uvarint   entries of kind DEL
-//	smallest key       len | user key | trailer u64   (len 0: table is empty)
-//	largest key        len | user key | trailer u64   (len 0: table is empty)
-//	smallest seqnum    uvarint   over all entries; 0 when empty
-//	largest seqnum     uvarint   over all entries; 0 when empty
-//	raw key size       uvarint   sum of len(user key)+8 over all entries
-//	raw value size     uvarint   sum of len(value) over all entries
-//	data block count   uvarint
-//	format version     uvarint   equal to the footer's
+//	comparer name        len | bytes
+//	entry count          uvarint   point entries
+//	deletion count       uvarint   point entries of kind DEL
+//	range deletion count uvarint   tombstones in the range-deletion block
+//	smallest key         len | user key | trailer u64   (len 0: table is empty)
+//	largest key          len | user key | trailer u64   (len 0: table is empty)
+//	smallest seqnum      uvarint   over entries and tombstones; 0 when empty
+//	largest seqnum       uvarint   over entries and tombstones; 0 when empty
+//	raw key size         uvarint   sum of len(user key)+8 over point entries
+//	raw value size       uvarint   sum of len(value) over point entries
+//	data block count     uvarint
+//	format version       uvarint   equal to the footer's
+//
+// A table is empty when it has neither point entries nor tombstones. The
+// smallest and largest keys bound everything the table holds, in
+// internal-key order (user key ascending, seqnum descending; the kind takes
+// no part):
+//
+//	smallest = min(first point entry's key, start#seq,RANGEDEL of the first tombstone)
+//	largest  = max(last point entry's key, end#(2^56-1),RANGEDEL for the greatest end)
+//
+// where a missing operand (no point entries, no tombstones) is left out
+// and a tie keeps the point entry's key. A largest key with seqnum 2^56-1
+// and kind RANGEDEL (2) is an exclusive sentinel: the table holds nothing
+// at or after its user key, which is the end of a tombstone. The seqnum
+// range excludes the sentinel's seqnum.
 //
 // # Index block
 //
@@ -125,28 +162,34 @@
 //
 // The entry offsets (relative to the start of the block) are followed by
 // the entry count. Entries are contiguous, their keys strictly increase in
-// internal-key order, and the handles tile [0, bloom offset) in order. A
-// lookup for key k binary-searches for the first entry whose internal key is
-// >= k: only that block can hold the first entry >= k.
+// internal-key order, and the handles tile [0, range-del offset) in
+// order. A lookup for key k binary-searches for the first entry whose
+// internal key is >= k: only that block can hold the first entry >= k. A
+// table without point entries has an index of 4 bytes (count 0).
 //
-// # Footer (72 bytes, at the end of the file)
+// # Footer (84 bytes, at the end of the file)
 //
 //	offset  size  field
 //	0       8     magic "TMPS_SST"
-//	8       8     bloom block offset u64
-//	16      4     bloom block size u32
-//	20      8     bloom k u64: number of hash functions
-//	28      8     bloom m u64: number of bits
-//	36      8     properties block offset u64
-//	44      4     properties block size u32
-//	48      8     index block offset u64
-//	56      4     index block size u32
-//	60      4     format version u32 (1)
-//	64      8     crc64 u64 of footer bytes [0, 64)
+//	8       8     range-deletion block offset u64
+//	16      4     range-deletion block size u32
+//	20      8     bloom block offset u64
+//	28      4     bloom block size u32
+//	32      8     bloom k u64: number of hash functions
+//	40      8     bloom m u64: number of bits
+//	48      8     properties block offset u64
+//	56      4     properties block size u32
+//	60      8     index block offset u64
+//	68      4     index block size u32
+//	72      4     format version u32 (2)
+//	76      8     crc64 u64 of footer bytes [0, 76)
 //
 // Open checks, in order: the magic ("bad magic"), the format version
-// ("unsupported format version"), the footer checksum, and that the handles
-// tile the file as described above. Every failure on persisted bytes
-// returns an error matching base.ErrCorruption that names the file and the
-// offset.
+// ("unsupported format version"), the footer checksum, that the handles
+// tile the file as described above, every non-data block's checksum and
+// encoding, and that the properties agree with the index and the
+// tombstones (counts, largest key, seqnum range). VerifyChecksums also
+// reads the data blocks and checks the counts, the smallest key and the
+// seqnum range against them. Every failure on persisted bytes returns an
+// error matching base.ErrCorruption that names the file and the offset.
 package sstable

@@ -9,19 +9,21 @@ import (
 
 // Footer layout (see doc.go), all little-endian:
 //
-//	0  magic "TMPS_SST"     36 props offset u64    60 format version u32
-//	8  bloom offset u64     44 props size u32      64 crc64 u64 of [0, 64)
-//	16 bloom size u32       48 index offset u64    72 end
-//	20 bloom k u64          56 index size u32
-//	28 bloom m u64
+//	0  magic "TMPS_SST"        32 bloom k u64          60 index offset u64
+//	8  range-del offset u64    40 bloom m u64          68 index size u32
+//	16 range-del size u32      48 props offset u64     72 format version u32
+//	20 bloom offset u64        56 props size u32       76 crc64 u64 of [0, 76)
+//	28 bloom size u32                                  84 end
 const (
-	footerLen      = 72
-	footerCRCStart = 64
-	magic          = "TMPS_SST"
+	footerLen           = 84
+	footerVersionOffset = 72
+	footerCRCStart      = 76
+	magic               = "TMPS_SST"
 )
 
 // footer is the decoded fixed-size tail of a table.
 type footer struct {
+	rangeDel       blockHandle
 	bloom          blockHandle
 	bloomK, bloomM uint64
 	props          blockHandle
@@ -29,10 +31,12 @@ type footer struct {
 	version        uint32
 }
 
-// encode returns the footer's 72 bytes.
+// encode returns the footer's bytes.
 func (f *footer) encode() []byte {
 	b := make([]byte, 0, footerLen)
 	b = append(b, magic...)
+	b = binary.LittleEndian.AppendUint64(b, f.rangeDel.offset)
+	b = binary.LittleEndian.AppendUint32(b, f.rangeDel.size)
 	b = binary.LittleEndian.AppendUint64(b, f.bloom.offset)
 	b = binary.LittleEndian.AppendUint32(b, f.bloom.size)
 	b = binary.LittleEndian.AppendUint64(b, f.bloomK)
@@ -57,15 +61,16 @@ func decodeFooter(b []byte, file string, off int64) (footer, error) {
 	}
 	le := binary.LittleEndian
 	f := footer{
-		bloom:   blockHandle{offset: le.Uint64(b[8:]), size: le.Uint32(b[16:])},
-		bloomK:  le.Uint64(b[20:]),
-		bloomM:  le.Uint64(b[28:]),
-		props:   blockHandle{offset: le.Uint64(b[36:]), size: le.Uint32(b[44:])},
-		index:   blockHandle{offset: le.Uint64(b[48:]), size: le.Uint32(b[56:])},
-		version: le.Uint32(b[60:]),
+		rangeDel: blockHandle{offset: le.Uint64(b[8:]), size: le.Uint32(b[16:])},
+		bloom:    blockHandle{offset: le.Uint64(b[20:]), size: le.Uint32(b[28:])},
+		bloomK:   le.Uint64(b[32:]),
+		bloomM:   le.Uint64(b[40:]),
+		props:    blockHandle{offset: le.Uint64(b[48:]), size: le.Uint32(b[56:])},
+		index:    blockHandle{offset: le.Uint64(b[60:]), size: le.Uint32(b[68:])},
+		version:  le.Uint32(b[footerVersionOffset:]),
 	}
 	if f.version != FormatVersion {
-		return footer{}, base.Corruptionf(file, off+60, "unsupported format version %d (this build reads %d)",
+		return footer{}, base.Corruptionf(file, off+footerVersionOffset, "unsupported format version %d (this build reads %d)",
 			f.version, FormatVersion)
 	}
 	if got, want := crc.Checksum(b[:footerCRCStart]), le.Uint64(b[footerCRCStart:]); got != want {
@@ -75,9 +80,11 @@ func decodeFooter(b []byte, file string, off int64) (footer, error) {
 	return f, nil
 }
 
-// validate checks that the bloom, properties and index blocks follow each
-// other, in that order, and end where the footer begins at footerOff, and
-// that the bloom parameters match the bloom block.
+// validate checks that the range-deletion, bloom, properties and index
+// blocks follow each other, in that order, and end where the footer begins
+// at footerOff, and that the bloom parameters match the bloom block. The
+// data blocks before the range-deletion block are checked by
+// validateIndex.
 func (f *footer) validate(footerOff uint64, file string) error {
 	corrupt := func(format string, args ...any) error {
 		return base.Corruptionf(file, int64(footerOff), "footer: "+format, args...)
@@ -85,6 +92,9 @@ func (f *footer) validate(footerOff uint64, file string) error {
 	// Each check bounds the offset before end() adds to it, so no sum
 	// below can overflow.
 	switch {
+	case f.rangeDel.offset > footerOff || f.rangeDel.end() != f.bloom.offset:
+		return corrupt("range-deletion block %d+%d does not end at the bloom block (%d)",
+			f.rangeDel.offset, f.rangeDel.size, f.bloom.offset)
 	case f.bloom.offset > footerOff || f.bloom.end() != f.props.offset:
 		return corrupt("bloom block %d+%d does not end at the properties block (%d)",
 			f.bloom.offset, f.bloom.size, f.props.offset)

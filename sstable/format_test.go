@@ -7,11 +7,13 @@ import (
 	"testing"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/crc"
 )
 
 func TestFooterRoundTrip(t *testing.T) {
 	f := footer{
-		bloom: blockHandle{offset: 1000, size: 125}, bloomK: 7, bloomM: 1000,
+		rangeDel: blockHandle{offset: 990, size: 1},
+		bloom:    blockHandle{offset: 1000, size: 125}, bloomK: 7, bloomM: 1000,
 		props: blockHandle{offset: 1134, size: 80},
 		index: blockHandle{offset: 1223, size: 40}, version: FormatVersion,
 	}
@@ -21,9 +23,10 @@ func TestFooterRoundTrip(t *testing.T) {
 	}
 	// Offsets documented in doc.go.
 	le := binary.LittleEndian
-	if le.Uint64(b[8:]) != 1000 || le.Uint32(b[16:]) != 125 || le.Uint64(b[20:]) != 7 || le.Uint64(b[28:]) != 1000 ||
-		le.Uint64(b[36:]) != 1134 || le.Uint32(b[44:]) != 80 || le.Uint64(b[48:]) != 1223 || le.Uint32(b[56:]) != 40 ||
-		le.Uint32(b[60:]) != 1 {
+	if le.Uint64(b[8:]) != 990 || le.Uint32(b[16:]) != 1 ||
+		le.Uint64(b[20:]) != 1000 || le.Uint32(b[28:]) != 125 || le.Uint64(b[32:]) != 7 || le.Uint64(b[40:]) != 1000 ||
+		le.Uint64(b[48:]) != 1134 || le.Uint32(b[56:]) != 80 || le.Uint64(b[60:]) != 1223 || le.Uint32(b[68:]) != 40 ||
+		le.Uint32(b[72:]) != 2 || le.Uint64(b[76:]) != crc.Checksum(b[:76]) {
 		t.Fatalf("footer fields at the wrong offsets: %x", b)
 	}
 	got, err := decodeFooter(b, "f", 0)
@@ -44,7 +47,8 @@ func TestFooterRoundTrip(t *testing.T) {
 
 func TestFooterValidate(t *testing.T) {
 	ok := footer{
-		bloom: blockHandle{offset: 100, size: 2}, bloomK: 1, bloomM: 16,
+		rangeDel: blockHandle{offset: 90, size: 1},
+		bloom:    blockHandle{offset: 100, size: 2}, bloomK: 1, bloomM: 16,
 		props: blockHandle{offset: 111, size: 10},
 		index: blockHandle{offset: 130, size: 10}, version: FormatVersion,
 	}
@@ -53,6 +57,9 @@ func TestFooterValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, mutate := range map[string]func(*footer){
+		"range-del past bloom":  func(f *footer) { f.rangeDel.size = 2 },
+		"gap before bloom":      func(f *footer) { f.rangeDel.offset = 89 },
+		"range-del past file":   func(f *footer) { f.rangeDel.offset = footerOff + 1 },
 		"bloom past props":      func(f *footer) { f.bloom.size = 3 },
 		"gap before index":      func(f *footer) { f.props.size = 9 },
 		"index past footer":     func(f *footer) { f.index.size = 11 },

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/tempestdb/tempest/internal/base"
@@ -140,12 +141,13 @@ func FuzzIndex(f *testing.F) {
 // FuzzFooter decodes arbitrary bytes as a footer.
 func FuzzFooter(f *testing.F) {
 	ft := footer{
-		bloom: blockHandle{offset: 100, size: 2}, bloomK: 1, bloomM: 16,
+		rangeDel: blockHandle{offset: 90, size: 1},
+		bloom:    blockHandle{offset: 100, size: 2}, bloomK: 1, bloomM: 16,
 		props: blockHandle{offset: 111, size: 10},
 		index: blockHandle{offset: 130, size: 10}, version: FormatVersion,
 	}
 	f.Add(ft.encode())
-	ft.version = 2
+	ft.version = FormatVersion + 1
 	f.Add(ft.encode())
 	f.Add(make([]byte, footerLen))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -170,7 +172,13 @@ func FuzzProperties(f *testing.F) {
 		SmallestSeq: 5, LargestSeq: 7, DataBlockCount: 1, FormatVersion: FormatVersion,
 	}
 	f.Add(p.encode(nil))
-	f.Add((&Properties{FormatVersion: 1}).encode(nil))
+	p.RangeDelCount, p.Largest = 3, sentinel("c")
+	f.Add(p.encode(nil))
+	f.Add((&Properties{
+		ComparerName: "c", RangeDelCount: 1, Smallest: ikey("a", 5, base.KindRangeDelete), Largest: sentinel("b"),
+		SmallestSeq: 5, LargestSeq: 5, FormatVersion: FormatVersion,
+	}).encode(nil))
+	f.Add((&Properties{FormatVersion: FormatVersion}).encode(nil))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, err := decodeProperties(data, "fuzz", 0)
 		if err != nil {
@@ -179,8 +187,73 @@ func FuzzProperties(f *testing.F) {
 		}
 		again, err := decodeProperties(got.encode(nil), "fuzz", 0)
 		if err != nil || again.EntryCount != got.EntryCount || again.ComparerName != got.ComparerName ||
+			again.RangeDelCount != got.RangeDelCount || !sameKey(again.Smallest, got.Smallest) ||
 			!bytes.Equal(again.Largest.UserKey, got.Largest.UserKey) {
 			t.Fatalf("properties do not round-trip: %+v vs %+v (%v)", again, got, err)
+		}
+	})
+}
+
+// fuzzRangeDels returns n overlapping tombstones with shared prefixes
+// (compressible).
+func fuzzRangeDels(n int) []RangeDel {
+	dels := make([]RangeDel, n)
+	for i := range dels {
+		dels[i] = RangeDel{
+			Start: fmt.Appendf(nil, "key%06d", i), End: fmt.Appendf(nil, "key%06d", 2*i+1), Seq: base.SeqNum(100 + i%3),
+		}
+	}
+	return dels
+}
+
+// FuzzRangeDelBlock decodes arbitrary bytes as a range-deletion block,
+// with the default comparer or one with 8-byte suffixes. Decoding must not
+// panic and must fail only with corruption errors; what decodes is
+// well-formed (Start < End, block order) and survives a round trip.
+func FuzzRangeDelBlock(f *testing.F) {
+	for _, dels := range [][]RangeDel{
+		nil,
+		{rangeDel("a", "b", 1)},
+		{rangeDel("", "a", base.SeqNumMax), rangeDel("a", "c", 7), rangeDel("a", "b", 7), rangeDel("a", "b", 7)},
+		fuzzRangeDels(10),
+	} {
+		sortRangeDels(base.DefaultComparer, dels)
+		f.Add(false, encodeRangeDels(nil, dels))
+	}
+	suffixed := []RangeDel{
+		{Start: []byte("a\x00\x00\x00\x00\x00\x00\x00\x09"), End: []byte("a\x00\x00\x00\x00\x00\x00\x00\x01"), Seq: 3},
+	}
+	f.Add(true, encodeRangeDels(nil, suffixed))
+	f.Add(false, []byte{})
+	f.Add(false, []byte{1, 0, 1, 'a'})
+	f.Fuzz(func(t *testing.T, suffixes bool, data []byte) {
+		cmp := base.DefaultComparer
+		if suffixes {
+			cmp = base.FixedSuffixComparer(8)
+		}
+		dels, err := decodeRangeDels(data, cmp, "fuzz", 0)
+		if err != nil {
+			requireCorruption(t, "decode", err)
+			return
+		}
+		for i := range dels {
+			if cmp.Compare(dels[i].Start, dels[i].End) >= 0 || !dels[i].Seq.Valid() {
+				t.Fatalf("tombstone %d decoded as %s", i, dels[i])
+			}
+			if i > 0 && compareRangeDels(cmp, &dels[i-1], &dels[i]) > 0 {
+				t.Fatalf("tombstones %d and %d out of order", i-1, i)
+			}
+		}
+		again, err := decodeRangeDels(encodeRangeDels(nil, dels), cmp, "fuzz", 0)
+		if err != nil {
+			t.Fatalf("re-encoded block does not decode: %v", err)
+		}
+		requireRangeDels(t, again, dels)
+		if len(dels) > 0 {
+			smallest, largest, minSeq, maxSeq := rangeDelBounds(cmp, dels)
+			if cmp.CompareInternal(smallest, largest) >= 0 || minSeq > maxSeq || !IsExclusiveSentinel(largest) {
+				t.Fatalf("bounds %s, %s, seqnums [%d, %d]", smallest, largest, minSeq, maxSeq)
+			}
 		}
 	})
 }
@@ -200,6 +273,19 @@ func FuzzReader(f *testing.F) {
 		mf, _ := buildTable(f, tc.opts, tc.entries)
 		f.Add(mf.data)
 	}
+	for _, tc := range []struct {
+		opts    WriterOptions
+		entries []kv
+		dels    []RangeDel
+	}{
+		{WriterOptions{}, nil, []RangeDel{rangeDel("a", "c", 5)}},
+		{WriterOptions{BlockSize: 64}, numbered(10), []RangeDel{rangeDel("key000002", "key000005", 500), rangeDel("a", "z", 1)}},
+		{WriterOptions{Compression: SnappyCompression}, []kv{set("b", 9, "x")}, fuzzRangeDels(20)},
+		{WriterOptions{Compression: ZstdCompression}, nil, fuzzRangeDels(20)},
+	} {
+		mf, _ := buildTableWithRangeDels(f, tc.opts, tc.entries, tc.dels)
+		f.Add(mf.data)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := Open(&memFile{data: data}, int64(len(data)), ReaderOptions{Comparer: base.DefaultComparer})
 		if err != nil {
@@ -209,6 +295,11 @@ func FuzzReader(f *testing.F) {
 			return
 		}
 		defer r.Close()
+		for _, d := range r.RangeDels() {
+			if r.cmp.Compare(d.Start, d.End) >= 0 {
+				t.Fatalf("opened a table with the empty tombstone %s", d)
+			}
+		}
 		it := r.NewIter()
 		for ok := it.First(); ok; ok = it.Next() {
 			r.MayContainPrefix(it.Key().UserKey)

@@ -36,6 +36,10 @@ type kv struct {
 
 func (e kv) String() string { return fmt.Sprintf("%s=%q", e.key, e.value) }
 
+func rangeDel(start, end string, seq base.SeqNum) RangeDel {
+	return RangeDel{Start: []byte(start), End: []byte(end), Seq: seq}
+}
+
 func ikey(k string, seq base.SeqNum, kind base.Kind) base.InternalKey {
 	return base.MakeInternalKey([]byte(k), seq, kind)
 }
@@ -63,15 +67,33 @@ const testFileName = "000042.sst"
 // its bytes and the writer's Meta.
 func buildTable(t testing.TB, opts WriterOptions, entries []kv) (*memFile, Meta) {
 	t.Helper()
+	return buildTableWithRangeDels(t, opts, entries, nil)
+}
+
+// buildTableWithRangeDels is buildTable for a table that also holds the
+// range tombstones dels, added in their order, each after the point
+// entries that precede its index in entries (the rest after the last).
+func buildTableWithRangeDels(t testing.TB, opts WriterOptions, entries []kv, dels []RangeDel) (*memFile, Meta) {
+	t.Helper()
 	if opts.Comparer == nil {
 		opts.Comparer = base.DefaultComparer
 	}
 	opts.FileName = testFileName
 	f := &memFile{}
 	w := NewWriter(f, opts)
-	for _, e := range entries {
+	for i, e := range entries {
+		if i < len(dels) {
+			if err := w.AddRangeDel(dels[i].Start, dels[i].End, dels[i].Seq); err != nil {
+				t.Fatalf("AddRangeDel(%s): %v", dels[i], err)
+			}
+		}
 		if err := w.Add(e.key, e.value); err != nil {
 			t.Fatalf("Add(%s): %v", e.key, err)
+		}
+	}
+	for i := len(entries); i < len(dels); i++ {
+		if err := w.AddRangeDel(dels[i].Start, dels[i].End, dels[i].Seq); err != nil {
+			t.Fatalf("AddRangeDel(%s): %v", dels[i], err)
 		}
 	}
 	m, err := w.Finish()

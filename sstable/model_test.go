@@ -2,6 +2,7 @@ package sstable
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
@@ -19,6 +20,9 @@ type modelTable struct {
 	opts      WriterOptions
 	cacheSize int64 // block cache capacity; 0: no cache
 	entries   []kv  // sorted, distinct internal keys
+	rangeDels []RangeDel
+	// delAt[i] is the number of point entries added before rangeDels[i].
+	delAt []int
 }
 
 func randomUserKey(rng *rand.Rand, cmp *base.Comparer) []byte {
@@ -64,6 +68,19 @@ func randomTable(rng *rand.Rand) modelTable {
 	}
 	slices.SortFunc(m.entries, func(a, b kv) int { return m.cmp.CompareInternal(a.key, b.key) })
 	m.entries = slices.CompactFunc(m.entries, func(a, b kv) bool { return m.cmp.CompareInternal(a.key, b.key) == 0 })
+	nDels := []int{0, rng.IntN(4), rng.IntN(40), rng.IntN(1000)}[rng.IntN(4)]
+	for len(m.rangeDels) < nDels {
+		start, end := randomUserKey(rng, m.cmp), randomUserKey(rng, m.cmp)
+		switch c := m.cmp.Compare(start, end); {
+		case c == 0:
+			continue
+		case c > 0:
+			start, end = end, start
+		}
+		m.rangeDels = append(m.rangeDels, RangeDel{Start: start, End: end, Seq: base.SeqNum(rng.Uint64N(1000))})
+		m.delAt = append(m.delAt, rng.IntN(len(m.entries)+1))
+	}
+	slices.Sort(m.delAt)
 	m.opts = WriterOptions{
 		Comparer:        m.cmp,
 		BlockSize:       []int{1, 64, 512, 4096}[rng.IntN(4)],
@@ -110,7 +127,8 @@ func TestModel(t *testing.T) {
 	for round := range rounds {
 		m := randomTable(rng)
 		t.Run(fmt.Sprint(round), func(t *testing.T) {
-			t.Logf("%d entries, options %+v, cache %d bytes", len(m.entries), m.opts, m.cacheSize)
+			t.Logf("%d entries, %d range tombstones, options %+v, cache %d bytes",
+				len(m.entries), len(m.rangeDels), m.opts, m.cacheSize)
 			runModel(t, rng, &m)
 		})
 	}
@@ -123,11 +141,21 @@ func runModel(t *testing.T, rng *rand.Rand, m *modelTable) {
 		t.Fatal(err)
 	}
 	w := NewWriter(wf, m.opts)
-	for _, e := range m.entries {
+	d := 0
+	addRangeDels := func(upTo int) {
+		for ; d < len(m.rangeDels) && m.delAt[d] <= upTo; d++ {
+			if err := w.AddRangeDel(m.rangeDels[d].Start, m.rangeDels[d].End, m.rangeDels[d].Seq); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i, e := range m.entries {
+		addRangeDels(i)
 		if err := w.Add(e.key, e.value); err != nil {
 			t.Fatal(err)
 		}
 	}
+	addRangeDels(len(m.entries))
 	meta, err := w.Finish()
 	if err != nil {
 		t.Fatal(err)
@@ -167,6 +195,7 @@ func runModel(t *testing.T, rng *rand.Rand, m *modelTable) {
 	}
 	requireEntries(t, m.cmp, scanForward(t, r), m.entries)
 	requireEntries(t, m.cmp, scanBackward(t, r), reversed(m.entries))
+	requireRangeDels(t, r.RangeDels(), m.sortedRangeDels())
 	for _, e := range m.entries {
 		if !r.MayContainPrefix(m.cmp.Prefix(e.key.UserKey)) {
 			t.Fatalf("bloom filter rejects %s", e.key.Pretty(m.cmp))
@@ -175,28 +204,66 @@ func runModel(t *testing.T, rng *rand.Rand, m *modelTable) {
 	checkRandomOps(t, rng, m, r)
 }
 
+// sortedRangeDels returns the model's tombstones in block order: start
+// ascending, seqnum descending, end ascending.
+func (m *modelTable) sortedRangeDels() []RangeDel {
+	dels := slices.Clone(m.rangeDels)
+	slices.SortStableFunc(dels, func(a, b RangeDel) int {
+		if c := m.cmp.Compare(a.Start, b.Start); c != 0 {
+			return c
+		}
+		if a.Seq != b.Seq {
+			return -cmp.Compare(a.Seq, b.Seq)
+		}
+		return m.cmp.Compare(a.End, b.End)
+	})
+	return dels
+}
+
 func checkMeta(t *testing.T, m *modelTable, meta Meta) {
 	t.Helper()
 	var deletes uint64
+	var smallest, largest base.InternalKey
 	var minSeq, maxSeq base.SeqNum
-	for i, e := range m.entries {
+	seen := false
+	// widen takes k as a bound if it is strictly beyond the current one:
+	// point keys come first, so they win ties.
+	widen := func(k base.InternalKey) {
+		if s := k.SeqNum(); !seen {
+			smallest, largest, seen = k, k, true
+			if !IsExclusiveSentinel(k) {
+				minSeq, maxSeq = s, s
+			}
+			return
+		} else if !IsExclusiveSentinel(k) {
+			minSeq, maxSeq = min(minSeq, s), max(maxSeq, s)
+		}
+		if m.cmp.CompareInternal(k, smallest) < 0 {
+			smallest = k
+		}
+		if m.cmp.CompareInternal(k, largest) > 0 {
+			largest = k
+		}
+	}
+	for _, e := range m.entries {
 		if e.key.Kind() == base.KindDelete {
 			deletes++
 		}
-		if s := e.key.SeqNum(); i == 0 {
-			minSeq, maxSeq = s, s
-		} else {
-			minSeq, maxSeq = min(minSeq, s), max(maxSeq, s)
-		}
+		widen(e.key)
+	}
+	for _, d := range m.rangeDels {
+		widen(base.MakeInternalKey(d.Start, d.Seq, base.KindRangeDelete))
+	}
+	for _, d := range m.rangeDels {
+		widen(base.MakeInternalKey(d.End, base.SeqNumMax, base.KindRangeDelete))
 	}
 	if meta.EntryCount != uint64(len(m.entries)) || meta.DeletionCount != deletes ||
-		meta.SmallestSeq != minSeq || meta.LargestSeq != maxSeq {
-		t.Fatalf("meta %+v: want %d entries, %d deletions, seqnums [%d, %d]",
-			meta, len(m.entries), deletes, minSeq, maxSeq)
+		meta.RangeDelCount != uint64(len(m.rangeDels)) || meta.SmallestSeq != minSeq || meta.LargestSeq != maxSeq {
+		t.Fatalf("meta %+v: want %d entries, %d deletions, %d range deletions, seqnums [%d, %d]",
+			meta, len(m.entries), deletes, len(m.rangeDels), minSeq, maxSeq)
 	}
-	if n := len(m.entries); n > 0 && (m.cmp.CompareInternal(meta.Smallest, m.entries[0].key) != 0 ||
-		m.cmp.CompareInternal(meta.Largest, m.entries[n-1].key) != 0) {
-		t.Fatalf("meta bounds %s, %s", meta.Smallest, meta.Largest)
+	if !sameKey(meta.Smallest, smallest) || !sameKey(meta.Largest, largest) {
+		t.Fatalf("meta bounds %s, %s, want %s, %s", meta.Smallest, meta.Largest, smallest, largest)
 	}
 }
 

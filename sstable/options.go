@@ -7,7 +7,7 @@ import (
 
 // FormatVersion is the format version this package writes and the only one
 // it reads.
-const FormatVersion uint32 = 1
+const FormatVersion uint32 = 2
 
 // Defaults applied to zero-valued WriterOptions fields.
 const (

@@ -12,22 +12,55 @@ import (
 type Properties struct {
 	// ComparerName is the name of the Comparer that ordered the keys.
 	ComparerName string
-	// EntryCount is the number of entries; DeletionCount the number of
-	// them that are tombstones (KindDelete).
+	// EntryCount is the number of point entries; DeletionCount the number
+	// of them that are point tombstones (KindDelete).
 	EntryCount, DeletionCount uint64
-	// Smallest and Largest are the first and last keys; zero when the
-	// table is empty.
+	// RangeDelCount is the number of range tombstones.
+	RangeDelCount uint64
+	// Smallest and Largest bound the table in internal-key order, over
+	// its point entries and its range tombstones: Smallest is the lesser
+	// of the first point key and {Start, Seq, KindRangeDelete} of the
+	// first tombstone; Largest is the greater of the last point key and
+	// {End, SeqNumMax, KindRangeDelete} over the tombstones, the latter
+	// an exclusive bound (IsExclusiveSentinel). On a tie the point key is
+	// kept. Both are zero when the table is empty.
 	Smallest, Largest base.InternalKey
-	// SmallestSeq and LargestSeq bound the seqnums of all entries; zero
-	// when the table is empty.
+	// SmallestSeq and LargestSeq bound the seqnums of all point entries
+	// and range tombstones; zero when the table is empty.
 	SmallestSeq, LargestSeq base.SeqNum
-	// RawKeySize is the sum of len(user key)+8 over all entries;
-	// RawValueSize the sum of the value lengths.
+	// RawKeySize is the sum of len(user key)+8 over all point entries;
+	// RawValueSize the sum of their value lengths.
 	RawKeySize, RawValueSize uint64
 	// DataBlockCount is the number of data blocks.
 	DataBlockCount uint64
 	// FormatVersion is the table's format version.
 	FormatVersion uint32
+}
+
+// empty reports whether the table holds neither point entries nor range
+// tombstones.
+func (p *Properties) empty() bool { return p.EntryCount == 0 && p.RangeDelCount == 0 }
+
+// addRangeDels widens the bounds, computed over the point entries, to
+// cover dels, which are in block order, and records their count.
+func (p *Properties) addRangeDels(cmp *base.Comparer, dels []RangeDel) {
+	if len(dels) == 0 {
+		return
+	}
+	smallest, largest, minSeq, maxSeq := rangeDelBounds(cmp, dels)
+	if p.EntryCount == 0 {
+		p.Smallest, p.Largest = smallest.Clone(), largest.Clone()
+		p.SmallestSeq, p.LargestSeq = minSeq, maxSeq
+	} else {
+		if cmp.CompareInternal(smallest, p.Smallest) < 0 {
+			p.Smallest = smallest.Clone()
+		}
+		if cmp.CompareInternal(largest, p.Largest) > 0 {
+			p.Largest = largest.Clone()
+		}
+		p.SmallestSeq, p.LargestSeq = min(p.SmallestSeq, minSeq), max(p.LargestSeq, maxSeq)
+	}
+	p.RangeDelCount = uint64(len(dels))
 }
 
 // encode appends the encoded properties to dst.
@@ -37,7 +70,7 @@ func (p *Properties) encode(dst []byte) []byte {
 		return append(dst, b...)
 	}
 	appendKey := func(dst []byte, k base.InternalKey) []byte {
-		if p.EntryCount == 0 {
+		if p.empty() {
 			return binary.AppendUvarint(dst, 0)
 		}
 		dst = binary.AppendUvarint(dst, uint64(k.EncodedLen()))
@@ -46,6 +79,7 @@ func (p *Properties) encode(dst []byte) []byte {
 	dst = appendBytes(dst, []byte(p.ComparerName))
 	dst = binary.AppendUvarint(dst, p.EntryCount)
 	dst = binary.AppendUvarint(dst, p.DeletionCount)
+	dst = binary.AppendUvarint(dst, p.RangeDelCount)
 	dst = appendKey(dst, p.Smallest)
 	dst = appendKey(dst, p.Largest)
 	dst = binary.AppendUvarint(dst, uint64(p.SmallestSeq))
@@ -110,7 +144,7 @@ func (d *propsDecoder) key(field string) (k base.InternalKey, present bool) {
 		d.fail("%s of %d bytes is shorter than a trailer", field, len(b))
 		return base.InternalKey{}, false
 	}
-	if !k.Kind().Valid() {
+	if !k.Kind().Valid() && k.Kind() != base.KindRangeDelete {
 		d.fail("%s has unknown kind %d", field, uint8(k.Kind()))
 	}
 	return k.Clone(), true
@@ -124,6 +158,7 @@ func decodeProperties(data []byte, file string, off int64) (Properties, error) {
 	p.ComparerName = string(d.bytes("comparer name"))
 	p.EntryCount = d.uvarint("entry count")
 	p.DeletionCount = d.uvarint("deletion count")
+	p.RangeDelCount = d.uvarint("range deletion count")
 	var hasSmallest, hasLargest bool
 	p.Smallest, hasSmallest = d.key("smallest key")
 	p.Largest, hasLargest = d.key("largest key")
@@ -145,8 +180,9 @@ func decodeProperties(data []byte, file string, off int64) (Properties, error) {
 		d.fail("deletion count %d exceeds entry count %d", p.DeletionCount, p.EntryCount)
 	case (p.EntryCount == 0) != (p.DataBlockCount == 0):
 		d.fail("entry count %d with %d data blocks", p.EntryCount, p.DataBlockCount)
-	case hasSmallest != (p.EntryCount > 0) || hasLargest != (p.EntryCount > 0):
-		d.fail("smallest/largest keys do not match entry count %d", p.EntryCount)
+	case hasSmallest == p.empty() || hasLargest == p.empty():
+		d.fail("smallest/largest keys do not match entry count %d, range deletion count %d",
+			p.EntryCount, p.RangeDelCount)
 	case p.SmallestSeq > p.LargestSeq || !p.LargestSeq.Valid():
 		d.fail("invalid seqnum range [%d, %d]", p.SmallestSeq, p.LargestSeq)
 	}

@@ -1,8 +1,10 @@
 package sstable
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"sync/atomic"
 	"unsafe"
 
@@ -11,8 +13,8 @@ import (
 	"github.com/tempestdb/tempest/vfs"
 )
 
-// Reader serves a table. Open verifies the footer and loads the bloom,
-// properties and index blocks; data blocks are read on demand by
+// Reader serves a table. Open verifies the footer and loads the
+// range-deletion, bloom, properties and index blocks; data blocks are read on demand by
 // iterators, through the block cache when ReaderOptions.Cache is set. A
 // Reader is immutable after Open and safe for concurrent use by many
 // iterators.
@@ -25,17 +27,20 @@ type Reader struct {
 	filter bloomFilter
 	props  Properties
 	index  []indexEntry
-	closed atomic.Bool
+	// rangeDels are the range tombstones in block order; they alias the
+	// decoded range-deletion block.
+	rangeDels []RangeDel
+	closed    atomic.Bool
 
 	cache     *cache.Cache // nil: no block cache
 	cacheID   uint64
 	fileNum   uint64
-	unreserve func() // gives back the cache charge of the index and filter
+	unreserve func() // gives back the cache charge of the blocks held in memory
 }
 
 // Open reads and verifies the footer of f, a table of size bytes, then
-// loads the bloom, properties and index blocks, verifying their checksums
-// and their consistency. Corrupt bytes give an error matching
+// loads the bloom, properties, range-deletion and index blocks, verifying
+// their checksums and their consistency. Corrupt bytes give an error matching
 // base.ErrCorruption; a table written with a comparer of another name gives
 // an error matching base.ErrInvalidArgument. Open takes ownership of f: it
 // closes f when it fails, and Reader.Close closes it otherwise.
@@ -92,27 +97,39 @@ func open(f vfs.File, size int64, opts ReaderOptions) (*Reader, error) {
 			"properties say format version %d, footer %d", r.props.FormatVersion, ft.version)
 	}
 
-	if b, err = r.readBlock(ft.index); err != nil {
+	// The tombstones are decoded once the comparer is known to be the
+	// writer's: their order check depends on it.
+	rangeDelBlock, err := r.readBlock(ft.rangeDel)
+	if err != nil {
+		return nil, err
+	}
+	if r.rangeDels, err = decodeRangeDels(rangeDelBlock, r.cmp, r.name, int64(ft.rangeDel.offset)); err != nil {
+		return nil, err
+	}
+
+	indexBlock, err := r.readBlock(ft.index)
+	if err != nil {
 		return nil, err
 	}
 	indexOff := int64(ft.index.offset)
-	if r.index, err = decodeIndex(b, r.name, indexOff); err != nil {
+	if r.index, err = decodeIndex(indexBlock, r.name, indexOff); err != nil {
 		return nil, err
 	}
-	if err := validateIndex(r.index, ft.bloom.offset, r.cmp, r.name, indexOff); err != nil {
+	if err := validateIndex(r.index, ft.rangeDel.offset, r.cmp, r.name, indexOff); err != nil {
 		return nil, err
 	}
 	if err := r.checkBounds(); err != nil {
 		return nil, err
 	}
-	r.attachCache(opts, len(b))
+	r.attachCache(opts, len(indexBlock), len(rangeDelBlock))
 	return r, nil
 }
 
 // attachCache makes the Reader use opts.Cache, if set, and charges the
 // cache for the memory the open Reader holds: the filter bits, the index
-// block (of indexLen bytes) and its decoded entries.
-func (r *Reader) attachCache(opts ReaderOptions, indexLen int) {
+// block (of indexLen bytes) and its decoded entries, and the range-deletion
+// block (of rangeDelLen bytes) and its decoded tombstones.
+func (r *Reader) attachCache(opts ReaderOptions, indexLen, rangeDelLen int) {
 	if opts.Cache == nil {
 		return
 	}
@@ -120,26 +137,67 @@ func (r *Reader) attachCache(opts ReaderOptions, indexLen int) {
 	if r.cacheID == 0 {
 		r.cacheID = r.cache.NewID()
 	}
-	held := len(r.filter.bits) + indexLen + len(r.index)*int(unsafe.Sizeof(indexEntry{}))
+	held := len(r.filter.bits) + indexLen + len(r.index)*int(unsafe.Sizeof(indexEntry{})) +
+		rangeDelLen + len(r.rangeDels)*int(unsafe.Sizeof(RangeDel{}))
 	r.unreserve = r.cache.Reserve(int64(held))
 }
 
-// checkBounds checks the properties against the index: one data block per
-// index entry, and the largest key is the last block's last key.
+// checkBounds checks the properties against the index and the range
+// tombstones: one data block per index entry, one tombstone per counted
+// range deletion, and bounds that agree with both. The largest key and
+// the seqnum range of a table without point entries are known exactly
+// here; the smallest key of a table with point entries is only bounded,
+// and checked exactly by VerifyChecksums.
 func (r *Reader) checkBounds() error {
 	p := &r.props
 	if uint64(len(r.index)) != p.DataBlockCount {
 		return base.Corruptionf(r.name, int64(r.footer.index.offset),
 			"index has %d entries, properties %d data blocks", len(r.index), p.DataBlockCount)
 	}
-	if n := len(r.index); n > 0 {
-		if r.cmp.CompareInternal(r.index[n-1].lastKey, p.Largest) != 0 ||
-			r.cmp.CompareInternal(p.Smallest, p.Largest) > 0 {
+	if uint64(len(r.rangeDels)) != p.RangeDelCount {
+		return base.Corruptionf(r.name, int64(r.footer.rangeDel.offset),
+			"range-deletion block has %d tombstones, properties %d", len(r.rangeDels), p.RangeDelCount)
+	}
+	if p.empty() {
+		if p.SmallestSeq != 0 || p.LargestSeq != 0 {
 			return base.Corruptionf(r.name, int64(r.footer.props.offset),
-				"smallest/largest keys %s, %s disagree with the index", p.Smallest.Pretty(r.cmp), p.Largest.Pretty(r.cmp))
+				"empty table with seqnum range [%d, %d]", p.SmallestSeq, p.LargestSeq)
+		}
+		return nil
+	}
+	// Widening bounds that already cover the tombstones changes nothing.
+	want := *p
+	if n := len(r.index); n > 0 {
+		want.Largest = r.index[n-1].lastKey
+		if r.cmp.CompareInternal(p.Smallest, r.index[0].lastKey) > 0 {
+			return base.Corruptionf(r.name, int64(r.footer.props.offset),
+				"smallest key %s is after the first data block", p.Smallest.Pretty(r.cmp))
 		}
 	}
+	want.addRangeDels(r.cmp, r.rangeDels)
+	return r.checkProps(&want)
+}
+
+// checkProps reports corruption unless the bounds of the properties are
+// exactly those of want.
+func (r *Reader) checkProps(want *Properties) error {
+	p := &r.props
+	if !sameKey(p.Smallest, want.Smallest) || !sameKey(p.Largest, want.Largest) {
+		return base.Corruptionf(r.name, int64(r.footer.props.offset),
+			"smallest/largest keys %s, %s disagree with the table's contents (%s, %s)",
+			p.Smallest.Pretty(r.cmp), p.Largest.Pretty(r.cmp), want.Smallest.Pretty(r.cmp), want.Largest.Pretty(r.cmp))
+	}
+	if p.SmallestSeq != want.SmallestSeq || p.LargestSeq != want.LargestSeq {
+		return base.Corruptionf(r.name, int64(r.footer.props.offset),
+			"seqnum range [%d, %d] disagrees with the table's contents ([%d, %d])",
+			p.SmallestSeq, p.LargestSeq, want.SmallestSeq, want.LargestSeq)
+	}
 	return nil
+}
+
+// sameKey reports whether a and b have the same bytes and trailer.
+func sameKey(a, b base.InternalKey) bool {
+	return a.Trailer == b.Trailer && bytes.Equal(a.UserKey, b.UserKey)
 }
 
 // readAt fills buf from offset off. A short read means the file is shorter
@@ -195,8 +253,10 @@ func (r *Reader) dataBlock(h blockHandle) ([]byte, cache.Handle, error) {
 	return ch.Value(), ch, nil
 }
 
-// MayContainPrefix reports whether the table may hold a key whose comparer
-// prefix (Comparer.Prefix) is prefix. False is definite.
+// MayContainPrefix reports whether the table may hold a point entry whose
+// comparer prefix (Comparer.Prefix) is prefix. False is definite. Range
+// tombstones are not in the filter: a false answer says nothing about
+// them (see RangeDels).
 func (r *Reader) MayContainPrefix(prefix []byte) bool {
 	switch {
 	case r.props.EntryCount == 0:
@@ -213,12 +273,18 @@ func (r *Reader) NewIter() *Iter {
 	return &Iter{r: r, pos: -1, loaded: -1}
 }
 
+// RangeDels returns the table's range tombstones, loaded and verified by
+// Open, sorted by Start ascending, then Seq descending, then End
+// ascending; nil if it has none. The slices are shared and must not be
+// modified.
+func (r *Reader) RangeDels() []RangeDel { return r.rangeDels }
+
 // Properties returns the table's properties. The keys are shared: do not
 // modify them.
 func (r *Reader) Properties() Properties { return r.props }
 
 // Close closes the file, drops the table's blocks from the block cache
-// and gives back the cache charge of its index and filter. Iterators must
+// and gives back the cache charge of its index, filter and tombstones. Iterators must
 // be closed first.
 func (r *Reader) Close() error {
 	if r.closed.Swap(true) {
@@ -234,7 +300,9 @@ func (r *Reader) Close() error {
 // VerifyChecksums reads every block of the table again from the file,
 // bypassing the block cache, verifies its checksum and decodes it,
 // checking that the data blocks hold strictly increasing keys that agree
-// with the index and the properties. It returns the first problem found.
+// with the index, that the range tombstones are those loaded by Open, and
+// that the properties' counts, bounds and seqnum range are exactly those
+// of the point entries and tombstones. It returns the first problem found.
 func (r *Reader) VerifyChecksums() error {
 	buf := make([]byte, footerLen)
 	footerOff := r.size - footerLen
@@ -251,11 +319,15 @@ func (r *Reader) VerifyChecksums() error {
 			return err
 		}
 	}
+	if err := r.verifyRangeDels(); err != nil {
+		return err
+	}
 	var (
 		it               blockIter
 		prev             []byte
 		prevTrailer      base.Trailer
 		entries, deletes uint64
+		want             = Properties{RangeDelCount: r.props.RangeDelCount} // bounds of what was read
 	)
 	for j := range r.index {
 		e := &r.index[j]
@@ -273,6 +345,12 @@ func (r *Reader) VerifyChecksums() error {
 				return base.Corruptionf(r.name, off+int64(it.offset), "key %s out of order", k.Pretty(r.cmp))
 			}
 			prev, prevTrailer = append(prev[:0], k.UserKey...), k.Trailer
+			if seq := k.SeqNum(); entries == 0 {
+				want.Smallest = k.Clone()
+				want.SmallestSeq, want.LargestSeq = seq, seq
+			} else {
+				want.SmallestSeq, want.LargestSeq = min(want.SmallestSeq, seq), max(want.LargestSeq, seq)
+			}
 			entries++
 			if k.Kind() == base.KindDelete {
 				deletes++
@@ -289,6 +367,31 @@ func (r *Reader) VerifyChecksums() error {
 		return base.Corruptionf(r.name, int64(r.footer.props.offset),
 			"properties count %d entries (%d deletions), data blocks hold %d (%d)",
 			r.props.EntryCount, r.props.DeletionCount, entries, deletes)
+	}
+	if entries > 0 {
+		want.EntryCount = entries
+		want.Largest = base.InternalKey{UserKey: prev, Trailer: prevTrailer}
+	}
+	want.addRangeDels(r.cmp, r.rangeDels)
+	return r.checkProps(&want)
+}
+
+// verifyRangeDels reads the range-deletion block again and checks that it
+// decodes to the tombstones loaded by Open.
+func (r *Reader) verifyRangeDels() error {
+	h := r.footer.rangeDel
+	b, err := r.readBlock(h)
+	if err != nil {
+		return err
+	}
+	dels, err := decodeRangeDels(b, r.cmp, r.name, int64(h.offset))
+	if err != nil {
+		return err
+	}
+	if !slices.EqualFunc(dels, r.rangeDels, func(a, b RangeDel) bool {
+		return a.Seq == b.Seq && bytes.Equal(a.Start, b.Start) && bytes.Equal(a.End, b.End)
+	}) {
+		return base.Corruptionf(r.name, int64(h.offset), "range tombstones changed since the table was opened")
 	}
 	return nil
 }

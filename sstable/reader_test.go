@@ -215,11 +215,11 @@ func TestUnsupportedFormatVersion(t *testing.T) {
 	f, _ := buildTable(t, WriterOptions{}, numbered(10))
 	// A well-formed footer of a future version: checksum recomputed.
 	ft := f.data[len(f.data)-footerLen:]
-	binary.LittleEndian.PutUint32(ft[60:], 2)
+	binary.LittleEndian.PutUint32(ft[footerVersionOffset:], FormatVersion+1)
 	binary.LittleEndian.PutUint64(ft[footerCRCStart:], crc.Checksum(ft[:footerCRCStart]))
 	_, err := Open(f, int64(len(f.data)), ReaderOptions{Comparer: base.DefaultComparer})
 	if !errors.Is(err, base.ErrCorruption) || !strings.Contains(err.Error(), "unsupported format version") {
-		t.Fatalf("Open of version 2: %v", err)
+		t.Fatalf("Open of version %d: %v", FormatVersion+1, err)
 	}
 }
 

@@ -14,14 +14,19 @@ import (
 type Meta struct {
 	// Size is the file size in bytes.
 	Size uint64
-	// EntryCount is the number of entries; DeletionCount the number of
-	// them that are tombstones.
+	// EntryCount is the number of point entries; DeletionCount the number
+	// of them that are point tombstones (KindDelete).
 	EntryCount, DeletionCount uint64
-	// Smallest and Largest are owned copies of the first and last keys;
-	// zero if the table is empty.
+	// RangeDelCount is the number of range tombstones.
+	RangeDelCount uint64
+	// Smallest and Largest are owned copies of the table's bounds over
+	// point entries and range tombstones (see Properties); zero if the
+	// table is empty. A Largest for which IsExclusiveSentinel holds is an
+	// exclusive bound.
 	Smallest, Largest base.InternalKey
-	// SmallestSeq and LargestSeq bound the seqnums of all entries (seqnums
-	// are not sorted by key); zero if the table is empty.
+	// SmallestSeq and LargestSeq bound the seqnums of all point entries
+	// and range tombstones (seqnums are not sorted by key); zero if the
+	// table is empty.
 	SmallestSeq, LargestSeq base.SeqNum
 	// Checksum is the CRC-64/Jones of the whole file, computed while
 	// writing.
@@ -29,8 +34,8 @@ type Meta struct {
 }
 
 // Writer writes a table to a file, streaming entries into data blocks and
-// keeping the index and the bloom filter in memory until Finish. A Writer
-// is not safe for concurrent use.
+// keeping the index, the bloom filter and the range tombstones in memory
+// until Finish. A Writer is not safe for concurrent use.
 //
 // Once any call fails the Writer is unusable: every later call returns
 // the same error. The caller then calls Abort and removes the file.
@@ -48,6 +53,8 @@ type Writer struct {
 	index indexWriter
 	bloom bloomWriter
 	props Properties
+
+	rangeDels []RangeDel // in the order added; sorted by Finish
 
 	lastKey     []byte // user key of the previous entry (owned)
 	lastTrailer base.Trailer
@@ -92,6 +99,37 @@ func (w *Writer) Add(key base.InternalKey, value []byte) error {
 		w.flushBlock()
 	}
 	return w.err
+}
+
+// AddRangeDel records a range tombstone deleting the entries of user keys
+// in [start, end) with seqnums below seq. Calls may come in any order and
+// interleave with Add. start must be before end (Comparer.Compare) and
+// seq at most base.SeqNumMax; otherwise AddRangeDel returns an error
+// matching base.ErrInvalidArgument and the writer is unusable. AddRangeDel
+// copies start and end.
+func (w *Writer) AddRangeDel(start, end []byte, seq base.SeqNum) error {
+	if w.err != nil {
+		return w.err
+	}
+	cmp := w.opts.Comparer
+	switch {
+	case cmp.Compare(start, end) >= 0:
+		w.err = base.InvalidArgumentf("sstable: range tombstone [%s, %s) is empty: start must be before end",
+			cmp.Format(start), cmp.Format(end))
+	case !seq.Valid():
+		w.err = base.InvalidArgumentf("sstable: range tombstone seqnum %d overflows 56 bits", uint64(seq))
+	case uint64(len(start))+uint64(len(end)) > MaxEntrySize:
+		w.err = base.InvalidArgumentf("sstable: range tombstone of %d+%d bytes exceeds %d",
+			len(start), len(end), MaxEntrySize)
+	}
+	if w.err != nil {
+		return w.err
+	}
+	buf := make([]byte, len(start)+len(end))
+	n := copy(buf, start)
+	copy(buf[n:], end)
+	w.rangeDels = append(w.rangeDels, RangeDel{Start: buf[:n:n], End: buf[n:], Seq: seq})
+	return nil
 }
 
 // checkEntry validates the next entry against the previous one.
@@ -180,9 +218,9 @@ func (w *Writer) write(p []byte) bool {
 	return true
 }
 
-// Finish writes the pending data block, the bloom, properties and index
-// blocks and the footer, then syncs and closes the file. A table with no
-// entries is valid. On error the file is closed and the caller removes it.
+// Finish writes the pending data block, the range-deletion, bloom,
+// properties and index blocks and the footer, then syncs and closes the
+// file. A table with no point entries, or with nothing at all, is valid. On error the file is closed and the caller removes it.
 func (w *Writer) Finish() (Meta, error) {
 	if w.err == nil {
 		w.finish()
@@ -198,11 +236,12 @@ func (w *Writer) Finish() (Meta, error) {
 		Size:          w.offset,
 		EntryCount:    p.EntryCount,
 		DeletionCount: p.DeletionCount,
+		RangeDelCount: p.RangeDelCount,
 		SmallestSeq:   p.SmallestSeq,
 		LargestSeq:    p.LargestSeq,
 		Checksum:      w.checksum,
 	}
-	if p.EntryCount > 0 {
+	if !p.empty() {
 		m.Smallest, m.Largest = p.Smallest, p.Largest // owned: cloned by addStats and finish
 	}
 	return m, nil
@@ -217,8 +256,11 @@ func (w *Writer) finish() {
 	if w.props.EntryCount > 0 {
 		w.props.Largest = base.InternalKey{UserKey: w.lastKey, Trailer: w.lastTrailer}.Clone()
 	}
+	sortRangeDels(w.opts.Comparer, w.rangeDels)
+	w.props.addRangeDels(w.opts.Comparer, w.rangeDels)
 	filter := w.bloom.finish()
 	ft := footer{bloomK: filter.k, bloomM: filter.m, version: FormatVersion}
+	ft.rangeDel, _ = w.writeBlock(encodeRangeDels(nil, w.rangeDels), w.opts.Compression)
 	ft.bloom, _ = w.writeBlock(filter.bits, NoCompression) // random bits: incompressible
 	ft.props, _ = w.writeBlock(w.props.encode(nil), w.opts.Compression)
 	index, err := w.index.finish()

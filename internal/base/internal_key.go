@@ -60,9 +60,9 @@ func (k InternalKey) Clone() InternalKey {
 	return InternalKey{UserKey: append([]byte(nil), k.UserKey...), Trailer: k.Trailer}
 }
 
-func (k InternalKey) String() string { return fmt.Sprintf("%q#%s", k.UserKey, k.Trailer) }
+func (k InternalKey) String() string { return fmt.Sprintf("%q%s", k.UserKey, k.Trailer) }
 
 // Pretty formats k with the comparer's key formatter.
 func (k InternalKey) Pretty(c *Comparer) string {
-	return fmt.Sprintf("%s#%s", c.Format(k.UserKey), k.Trailer)
+	return fmt.Sprintf("%s%s", c.Format(k.UserKey), k.Trailer)
 }

@@ -11,13 +11,18 @@ const (
 	KindDelete Kind = 0
 	// KindSet is a value.
 	KindSet Kind = 1
+	// KindRangeDelete is a range tombstone [key, value): it hides every
+	// entry of a user key in that range with a lower seqnum. Range
+	// tombstones are kept apart from point entries (the memtable's
+	// tombstone list, an SST's range-deletion block); in a batch the entry's
+	// key is the start and its value the end.
+	KindRangeDelete Kind = 2
 
-	// KindMax is the largest kind; a search key built with it sorts before
-	// every entry of the same user key and sequence number.
+	// KindMax is the largest point kind.
 	KindMax = KindSet
 )
 
-// Valid reports whether k is a known kind.
+// Valid reports whether k is a known point kind.
 func (k Kind) Valid() bool { return k <= KindMax }
 
 func (k Kind) String() string {
@@ -26,6 +31,8 @@ func (k Kind) String() string {
 		return "DEL"
 	case KindSet:
 		return "SET"
+	case KindRangeDelete:
+		return "RANGEDEL"
 	}
 	return fmt.Sprintf("KIND(%d)", uint8(k))
 }

@@ -32,9 +32,14 @@ const (
 )
 
 // addedFileStatsLen is the length of a tagAddedFileStats value written
-// today: file number, entry count and deletion count, each u64. A longer
-// value is accepted and its tail ignored, so fields can be appended.
-const addedFileStatsLen = 3 * 8
+// today: file number, entry count, deletion count and range tombstone
+// count, each u64. The range tombstone count may be absent (a value of
+// minFileStatsLen); a longer value is accepted and its tail ignored, so
+// fields can be appended.
+const (
+	addedFileStatsLen = 4 * 8
+	minFileStatsLen   = 3 * 8
+)
 
 // Codec encodes manifest edits for the journal. It implements
 // journal.Codec[*Edit].
@@ -99,6 +104,7 @@ func (e *Edit) Append(dst []byte) []byte {
 		dst = binary.LittleEndian.AppendUint64(dst, uint64(f.FileNum))
 		dst = binary.LittleEndian.AppendUint64(dst, f.EntryCount)
 		dst = binary.LittleEndian.AppendUint64(dst, f.DeletionCount)
+		dst = binary.LittleEndian.AppendUint64(dst, f.RangeDelCount)
 	}
 	return dst
 }
@@ -283,6 +289,7 @@ type fileStats struct {
 	off                       int // offset of the tag, for errors
 	fileNum                   base.FileNum
 	entryCount, deletionCount uint64
+	rangeDelCount             uint64
 }
 
 // addedFileStats decodes a tagAddedFileStats value into d.stats; it is
@@ -293,9 +300,9 @@ func (d *editDecoder) addedFileStats(e *Edit, tagOff int) {
 	if d.err != nil {
 		return
 	}
-	if len(v) < addedFileStatsLen {
+	if len(v) < minFileStatsLen {
 		d.off = tagOff
-		d.fail("added file stats of %d bytes, want at least %d", len(v), addedFileStatsLen)
+		d.fail("added file stats of %d bytes, want at least %d", len(v), minFileStatsLen)
 		return
 	}
 	s := fileStats{
@@ -303,6 +310,9 @@ func (d *editDecoder) addedFileStats(e *Edit, tagOff int) {
 		fileNum:       base.FileNum(binary.LittleEndian.Uint64(v)),
 		entryCount:    binary.LittleEndian.Uint64(v[8:]),
 		deletionCount: binary.LittleEndian.Uint64(v[16:]),
+	}
+	if len(v) >= addedFileStatsLen {
+		s.rangeDelCount = binary.LittleEndian.Uint64(v[24:])
 	}
 	if s.deletionCount > s.entryCount {
 		d.off = tagOff
@@ -338,5 +348,6 @@ func (d *editDecoder) applyStats(e *Edit) {
 		}
 		given[s.fileNum] = true
 		e.Added[i].EntryCount, e.Added[i].DeletionCount = s.entryCount, s.deletionCount
+		e.Added[i].RangeDelCount = s.rangeDelCount
 	}
 }

@@ -191,7 +191,7 @@ func TestAddedFileStats(t *testing.T) {
 	noStats := e.clone()
 	noStats.Added[1].EntryCount, noStats.Added[1].DeletionCount = 0, 0
 	prefix := noStats.Append(nil)
-	stats := []byte{tagAddedFileStats, 24, 6, 0, 0, 0, 0, 0, 0, 0, 44, 1, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0}
+	stats := []byte{tagAddedFileStats, 32, 6, 0, 0, 0, 0, 0, 0, 0, 44, 1, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 	if want := append(append([]byte(nil), prefix...), stats...); !bytes.Equal(enc, want) {
 		t.Fatalf("encoding\n %x\nwant\n %x", enc, want)
 	}
@@ -204,7 +204,7 @@ func TestAddedFileStats(t *testing.T) {
 		t.Fatalf("decode without stats: %v %v", got, err)
 	}
 	// Stats before the file they describe, with a longer value.
-	long := append([]byte{1, tagAddedFileStats, 26}, stats[2:]...)
+	long := append([]byte{1, tagAddedFileStats, 34}, stats[2:]...)
 	long = append(long, 0xaa, 0xbb)
 	long = append(long, prefix[1:]...)
 	got, err = DecodeEdit(long)

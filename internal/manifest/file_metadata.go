@@ -29,6 +29,10 @@ type FileMetadata struct {
 	// safe-to-ignore "added file stats" field (see doc.go); both are zero
 	// when unknown, for files added by a writer that did not record them.
 	EntryCount, DeletionCount uint64
+	// RangeDelCount is the number of range tombstones in the file. A
+	// file's Largest key may then be an exclusive sentinel: the end of a
+	// tombstone with seqnum SeqNumMax and kind KindRangeDelete.
+	RangeDelCount uint64
 }
 
 // clone returns a copy that owns its keys.
@@ -49,7 +53,9 @@ func (f *FileMetadata) String() string {
 }
 
 // hasStats reports whether the file carries entry statistics.
-func (f *FileMetadata) hasStats() bool { return f.EntryCount != 0 || f.DeletionCount != 0 }
+func (f *FileMetadata) hasStats() bool {
+	return f.EntryCount != 0 || f.DeletionCount != 0 || f.RangeDelCount != 0
+}
 
 // RemovedFile names a live file to delete from the LSM.
 type RemovedFile struct {

@@ -165,6 +165,14 @@ func (v *Version) CheckInvariants(cmp *base.Comparer) error {
 	return nil
 }
 
+// IsExclusiveSentinel reports whether k is the exclusive upper bound a
+// range tombstone gives a file: the tombstone's end with seqnum SeqNumMax
+// and kind KindRangeDelete. The file holds nothing at or after that user
+// key.
+func IsExclusiveSentinel(k base.InternalKey) bool {
+	return k.SeqNum() == base.SeqNumMax && k.Kind() == base.KindRangeDelete
+}
+
 // checkFile verifies the bounds of one file.
 func checkFile(cmp *base.Comparer, f *FileMetadata) error {
 	if cmp.CompareInternal(f.Smallest, f.Largest) > 0 {
@@ -174,6 +182,9 @@ func checkFile(cmp *base.Comparer, f *FileMetadata) error {
 		return fmt.Errorf("bad seqnum range [%d, %d]", uint64(f.SmallestSeq), uint64(f.LargestSeq))
 	}
 	for _, k := range []base.InternalKey{f.Smallest, f.Largest} {
+		if IsExclusiveSentinel(k) {
+			continue
+		}
 		if s := k.SeqNum(); s < f.SmallestSeq || s > f.LargestSeq {
 			return fmt.Errorf("key %s has a seqnum outside [%d, %d]", k.Pretty(cmp), uint64(f.SmallestSeq), uint64(f.LargestSeq))
 		}

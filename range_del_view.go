@@ -1,0 +1,81 @@
+package tempest
+
+import (
+	"sync"
+
+	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/rangedel"
+)
+
+// Range tombstones on the read path.
+//
+// A read at snapshot S treats an entry of key k at seqnum s as absent when
+// a range tombstone visible at S (seqnum t <= S) covers k with t > s. The
+// entry is skipped as if it had never been written, so an older version,
+// or another version of the same prefix, can show through if no tombstone
+// covers it.
+//
+// The tombstones of the immutable sources of a readState (frozen memtables
+// and SSTs) are fragmented once per readState, on first use; those of the
+// active memtable, which may still grow, once per read.
+
+// rangeDelView is what one read consults.
+type rangeDelView struct {
+	sets     [2]*rangedel.Set
+	snapshot base.SeqNum
+}
+
+// covered reports whether the entry k is deleted by a range tombstone.
+func (v *rangeDelView) covered(k base.InternalKey) bool {
+	for _, s := range v.sets {
+		if s.Covers(k.UserKey, k.SeqNum(), v.snapshot) {
+			return true
+		}
+	}
+	return false
+}
+
+func (v *rangeDelView) empty() bool { return v.sets[0].Empty() && v.sets[1].Empty() }
+
+// immutableRangeDels holds the fragmented tombstones of a readState's
+// immutable sources.
+type immutableRangeDels struct {
+	once sync.Once
+	set  *rangedel.Set
+	err  error
+}
+
+// rangeDelView returns the tombstones a read of rs at snapshot sees.
+func (d *DB) rangeDelView(rs *readState, snapshot base.SeqNum) (rangeDelView, error) {
+	rs.rangeDels.once.Do(func() {
+		var ts []rangedel.Tombstone
+		for _, m := range rs.mems[1:] {
+			ts = append(ts, m.tombstones()...)
+		}
+		for _, files := range rs.version.Levels {
+			for _, f := range files {
+				if f.RangeDelCount == 0 {
+					continue
+				}
+				r, err := d.tables.get(f)
+				if err != nil {
+					rs.rangeDels.err = err
+					return
+				}
+				for _, t := range r.RangeDels() {
+					ts = append(ts, rangedel.Tombstone{Start: t.Start, End: t.End, Seq: t.Seq})
+				}
+			}
+		}
+		rs.rangeDels.set = rangedel.Build(d.cmp, ts)
+	})
+	v := rangeDelView{snapshot: snapshot}
+	if rs.rangeDels.err != nil {
+		return v, rs.rangeDels.err
+	}
+	v.sets[0] = rs.rangeDels.set
+	if active := rs.mems[0].tombstones(); len(active) > 0 {
+		v.sets[1] = rangedel.Build(d.cmp, active)
+	}
+	return v, nil
+}

@@ -1,0 +1,79 @@
+package tool
+
+import (
+	"bufio"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/tempestdb/tempest"
+)
+
+func newDBCmd(g *globals) *cobra.Command {
+	var dir string
+	cmd := newGroup("db", "Inspect and check a database",
+		newDBCheckCmd(g, &dir), newDBMetricsCmd(g, &dir), newDBLSMCmd(g, &dir))
+	addDirFlag(cmd, &dir)
+	return cmd
+}
+
+func newDBMetricsCmd(g *globals, dir *string) *cobra.Command {
+	return &cobra.Command{
+		Use:   "metrics",
+		Short: "Print the database's metrics (per-level table, memtables, WAL)",
+		Args:  usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withDB(dbOpen{dir: *dir}, func(db *tempest.DB) error {
+				_, err := fmt.Fprint(g.stdout, db.Metrics().String())
+				return err
+			})
+		},
+	}
+}
+
+func newDBLSMCmd(g *globals, dir *string) *cobra.Command {
+	var isHex bool
+	cmd := &cobra.Command{
+		Use:   "lsm",
+		Short: "Print the shape of the LSM tree: every SST by level",
+		Args:  usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withDB(dbOpen{dir: *dir}, func(db *tempest.DB) error {
+				lsm, err := db.LSM()
+				if err != nil {
+					return dbError(*dir, err)
+				}
+				return printLSM(g, lsm, isHex)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&isHex, "hex", false, "print keys in hexadecimal")
+	return cmd
+}
+
+// printLSM prints one line per level and one per file:
+//
+//	L0: 2 files, 1.2 MiB
+//	  000012  612.0 KiB  keys ["a", "m"]  seqs [16, 9000]
+func printLSM(g *globals, lsm [tempest.NumLevels][]tempest.FileInfo, isHex bool) error {
+	w := bufio.NewWriter(g.stdout)
+	var files int
+	var size uint64
+	for level, fs := range lsm {
+		var n uint64
+		for _, f := range fs {
+			n += f.Size
+		}
+		files += len(fs)
+		size += n
+		if len(fs) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "L%d: %d files, %s\n", level, len(fs), humanBytes(int64(n)))
+		for _, f := range fs {
+			fmt.Fprintf(w, "  %06d  %10s  keys [%s, %s]  seqs [%d, %d]\n", f.FileNum, humanBytes(int64(f.Size)),
+				formatBytes(f.Smallest, isHex), formatBytes(f.Largest, isHex), f.MinSeq, f.MaxSeq)
+		}
+	}
+	fmt.Fprintf(w, "total: %d files, %s\n", files, humanBytes(int64(size)))
+	return w.Flush()
+}

@@ -1,0 +1,80 @@
+package tool
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"github.com/tempestdb/tempest"
+	"github.com/tempestdb/tempest/vfs"
+)
+
+// defaultDir is the database directory when --dir is not given.
+const defaultDir = "./tempest-data"
+
+// addDirFlag adds --dir to cmd (and, being persistent, to its
+// subcommands).
+func addDirFlag(cmd *cobra.Command, dir *string) {
+	cmd.PersistentFlags().StringVar(dir, "dir", defaultDir, "database directory")
+}
+
+// dbOpen says how to open a database.
+type dbOpen struct {
+	dir string
+	// create allows creating a database where there is none. Without it,
+	// a directory that holds no database is an error and is left as is.
+	create bool
+	// fs is the file system; nil means the operating system's.
+	fs vfs.FS
+}
+
+// withDB opens the database, runs fn and closes the database. Open runs
+// recovery: it replays the WAL and may write SSTs and a manifest edit.
+func (g *globals) withDB(o dbOpen, fn func(db *tempest.DB) error) error {
+	if !o.create {
+		if err := requireDB(o.dir); err != nil {
+			return err
+		}
+	}
+	cmp, err := dbComparer(g.comparer, o.dir)
+	if err != nil {
+		return err
+	}
+	db, err := tempest.Open(o.dir, &tempest.Options{Comparer: cmp, FS: o.fs})
+	if err != nil {
+		return dbError(o.dir, err)
+	}
+	err = fn(db)
+	if cerr := db.Close(); cerr != nil && err == nil {
+		err = dbError(o.dir, fmt.Errorf("close: %w", cerr))
+	}
+	return err
+}
+
+// requireDB checks that dir holds a database (it has a manifest
+// directory) without creating anything.
+func requireDB(dir string) error {
+	info, err := os.Stat(filepath.Join(dir, "manifest"))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("no database at %s", dir)
+	case err != nil:
+		return fmt.Errorf("cannot read database at %s: %w", dir, err)
+	case !info.IsDir():
+		return fmt.Errorf("no database at %s: %s is not a directory", dir, filepath.Join(dir, "manifest"))
+	}
+	return nil
+}
+
+// requireFile checks that the input file at path exists, so that a
+// missing one gets a plain message.
+func requireFile(path string) error {
+	_, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no such file: %s", path)
+	}
+	return err
+}

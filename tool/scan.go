@@ -1,0 +1,79 @@
+package tool
+
+import (
+	"bufio"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/tempestdb/tempest"
+)
+
+// scanFlags are the flags of scan.
+type scanFlags struct {
+	dir          string
+	lower, upper string
+	reverse      bool
+	limit        int
+	isHex        bool
+}
+
+func newScanCmd(g *globals) *cobra.Command {
+	var f scanFlags
+	cmd := &cobra.Command{
+		Use:   "scan",
+		Short: "Print the keys and values in [--lower, --upper), one pair per line",
+		Args:  usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.limit < 0 {
+				return usagef("--limit %d: must not be negative", f.limit)
+			}
+			lower, err := parseBound("--lower", f.lower, f.isHex)
+			if err != nil {
+				return err
+			}
+			upper, err := parseBound("--upper", f.upper, f.isHex)
+			if err != nil {
+				return err
+			}
+			return g.withDB(dbOpen{dir: f.dir}, func(db *tempest.DB) error {
+				return f.scan(g, db, lower, upper)
+			})
+		},
+	}
+	addDirFlag(cmd, &f.dir)
+	fl := cmd.Flags()
+	fl.StringVar(&f.lower, "lower", "", "first key (inclusive); default: the first key")
+	fl.StringVar(&f.upper, "upper", "", "end key (exclusive); default: past the last key")
+	fl.BoolVar(&f.reverse, "reverse", false, "scan from the last key down")
+	fl.IntVar(&f.limit, "limit", 0, "print at most this many pairs (0: all)")
+	fl.BoolVar(&f.isHex, "hex", false, "bounds are given, and keys and values printed, in hexadecimal")
+	return cmd
+}
+
+// scan prints `key value` lines, each quoted (or hexadecimal).
+func (f *scanFlags) scan(g *globals, db *tempest.DB, lower, upper []byte) (err error) {
+	it, err := db.NewIter(&tempest.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return dbError(f.dir, err)
+	}
+	defer func() {
+		if cerr := it.Close(); err == nil && cerr != nil {
+			err = dbError(f.dir, cerr)
+		}
+	}()
+	w := bufio.NewWriter(g.stdout)
+	n := 0
+	step, valid := it.Next, it.First()
+	if f.reverse {
+		step, valid = it.Prev, it.Last()
+	}
+	for ; valid && (f.limit == 0 || n < f.limit); valid = step() {
+		fmt.Fprintf(w, "%s %s\n", formatBytes(it.Key(), f.isHex), formatBytes(it.Value(), f.isHex))
+		n++
+	}
+	if err := it.Error(); err != nil {
+		w.Flush()
+		return dbError(f.dir, err)
+	}
+	return w.Flush()
+}
