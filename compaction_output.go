@@ -1,6 +1,7 @@
 package tempest
 
 import (
+	"math"
 	"slices"
 
 	"github.com/tempestdb/tempest/internal/base"
@@ -27,8 +28,15 @@ func (d *DB) writeCompactionOutputs(c *compact.Compaction, snapshots []base.SeqN
 		return nil, err
 	}
 	ci := newCompactionIter(d.cmp, iter, snapshots, c.IsBottommost, rangeDels, d.opts.Filter)
+	target := c.TargetFileSize
+	if c.OutputLevel == 0 {
+		// An intra-L0 compaction writes one file: L0 files must hold
+		// disjoint seqnum ranges for their newest-first order to mean
+		// anything, and split outputs would share the run's range.
+		target = math.MaxUint64
+	}
 	out := &compactionOutputs{
-		d: d, level: c.OutputLevel, target: c.TargetFileSize,
+		d: d, level: c.OutputLevel, target: target,
 		spans: keepRangeDels(rangeDels, snapshots, c.IsBottommost),
 	}
 	for ok := ci.First(); ok; ok = ci.Next() {

@@ -58,6 +58,7 @@ func (d *DB) updateReadStateLocked() *readState {
 	slices.Reverse(imms)
 	mems = append(mems, imms...)
 	rs := &readState{d: d, mems: mems, version: d.manifest.Version()}
+	d.checkVersion(rs.version)
 	rs.refs.Store(1)
 	d.files.refVersion(rs.version)
 	old := d.mu.readState

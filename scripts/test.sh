@@ -2,7 +2,7 @@
 # The project's test command (the README names it). It builds, vets,
 # cross-compiles for windows/amd64 and linux/386 (sizes stay 64-bit safe,
 # nothing depends on Linux alone) and runs every test with the race
-# detector.
+# detector and the invariants build tag.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,5 +19,5 @@ echo "== cross-compile windows/amd64, linux/386"
 GOOS=windows GOARCH=amd64 go build ./...
 GOOS=linux GOARCH=386 go build ./...
 GOOS=linux GOARCH=386 go vet ./...
-echo "== go test -race"
-go test -race -timeout 20m -count=1 ./... 2>&1 | tee /tmp/tempest-test.log
+echo "== go test -race (with -tags invariants: every installed version is checked)"
+go test -race -tags invariants -timeout 20m -count=1 ./... 2>&1 | tee /tmp/tempest-test.log
