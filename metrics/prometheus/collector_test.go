@@ -1,0 +1,46 @@
+package prometheus
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/tempestdb/tempest"
+	"github.com/tempestdb/tempest/vfs"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestCollector(t *testing.T) {
+	db, err := tempest.Open("/db", &tempest.Options{FS: vfs.NewMem()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for i := range 10 {
+		if err := db.Set([]byte{byte(i)}, []byte("v"), tempest.Sync); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(NewCollector(db, "tempest"))
+	want := `
+# HELP tempest_wal_syncs_total WAL fsyncs.
+# TYPE tempest_wal_syncs_total counter
+tempest_wal_syncs_total 10
+# HELP tempest_flushes_total Memtable flushes.
+# TYPE tempest_flushes_total counter
+tempest_flushes_total 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "tempest_wal_syncs_total", "tempest_flushes_total"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := testutil.GatherAndCount(reg, "tempest_level_files"); err != nil || n != tempest.NumLevels {
+		t.Fatalf("level_files series = %d, %v", n, err)
+	}
+}
