@@ -149,15 +149,24 @@ func TestPropertiesRoundTrip(t *testing.T) {
 			SmallestSeq: 2, LargestSeq: base.SeqNumMax, RawKeySize: 1 << 40, RawValueSize: 77,
 			DataBlockCount: 2, FormatVersion: FormatVersion,
 		},
+		{
+			ComparerName: "c", EntryCount: 1, RangeDelCount: 4,
+			Smallest: ikey("a", 9, base.KindRangeDelete), Largest: sentinel("z"),
+			SmallestSeq: 1, LargestSeq: 9, DataBlockCount: 1, FormatVersion: FormatVersion,
+		},
+		{
+			ComparerName: "c", RangeDelCount: 1,
+			Smallest: ikey("a", 9, base.KindRangeDelete), Largest: sentinel("b"),
+			SmallestSeq: 9, LargestSeq: 9, FormatVersion: FormatVersion,
+		},
 	} {
 		b := p.encode(nil)
 		got, err := decodeProperties(b, "f", 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmp := base.DefaultComparer
 		if got.ComparerName != p.ComparerName || got.EntryCount != p.EntryCount || got.DeletionCount != p.DeletionCount ||
-			cmp.CompareInternal(got.Smallest, p.Smallest) != 0 || cmp.CompareInternal(got.Largest, p.Largest) != 0 ||
+			got.RangeDelCount != p.RangeDelCount || !sameKey(got.Smallest, p.Smallest) || !sameKey(got.Largest, p.Largest) ||
 			got.SmallestSeq != p.SmallestSeq || got.LargestSeq != p.LargestSeq || got.RawKeySize != p.RawKeySize ||
 			got.RawValueSize != p.RawValueSize || got.DataBlockCount != p.DataBlockCount ||
 			got.FormatVersion != p.FormatVersion {
@@ -187,6 +196,7 @@ func TestPropertiesInconsistent(t *testing.T) {
 			p.EntryCount, p.DeletionCount, p.Smallest, p.Largest = 0, 0, base.InternalKey{}, base.InternalKey{}
 		},
 		"seqnum range inverted": func(p *Properties) { p.SmallestSeq = 8 },
+		"unknown key kind":      func(p *Properties) { p.Largest = ikey("b", 7, base.KindRangeDelete+1) },
 	} {
 		p := good
 		mutate(&p)
@@ -194,6 +204,18 @@ func TestPropertiesInconsistent(t *testing.T) {
 		if !errors.Is(err, base.ErrCorruption) || !strings.Contains(err.Error(), "properties block") {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+	// Range tombstones without bounds: the empty table's encoding with
+	// the range deletion count (after the name, entry and deletion
+	// counts) set to 1.
+	b := (&Properties{ComparerName: "c", FormatVersion: FormatVersion}).encode(nil)
+	if b[4] != 0 {
+		t.Fatalf("range deletion count not at byte 4 of %x", b)
+	}
+	b[4] = 1
+	if _, err := decodeProperties(b, "f", 0); !errors.Is(err, base.ErrCorruption) ||
+		!strings.Contains(err.Error(), "range deletion count 1") {
+		t.Errorf("range deletions without keys: %v", err)
 	}
 }
 

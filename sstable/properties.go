@@ -21,9 +21,9 @@ type Properties struct {
 	// its point entries and its range tombstones: Smallest is the lesser
 	// of the first point key and {Start, Seq, KindRangeDelete} of the
 	// first tombstone; Largest is the greater of the last point key and
-	// {End, SeqNumMax, KindRangeDelete} over the tombstones, the latter
-	// an exclusive bound (IsExclusiveSentinel). On a tie the point key is
-	// kept. Both are zero when the table is empty.
+	// {End, SeqNumMax, KindRangeDelete} for the greatest End, the latter
+	// an exclusive bound: the table holds nothing at or after End. A tie
+	// keeps the point key. Both are zero when the table is empty.
 	Smallest, Largest base.InternalKey
 	// SmallestSeq and LargestSeq bound the seqnums of all point entries
 	// and range tombstones; zero when the table is empty.

@@ -84,10 +84,11 @@ func decodeRangeDels(data []byte, cmp *base.Comparer, file string, off int64) ([
 		return v, nil
 	}
 	readBytes := func(field string) ([]byte, error) {
-		n, err := uvarint(field + " length")
-		if err != nil {
-			return nil, err
+		n, k := binary.Uvarint(data[pos:])
+		if k <= 0 {
+			return nil, corrupt("bad %s length", field)
 		}
+		pos += k
 		if n > uint64(len(data)-pos) {
 			return nil, corrupt("%s length %d overruns the block", field, n)
 		}
@@ -161,9 +162,10 @@ func rangeDelBounds(cmp *base.Comparer, dels []RangeDel) (smallest, largest base
 	return smallest, largest, minSeq, maxSeq
 }
 
-// IsExclusiveSentinel reports whether k, a table's largest key, is the
+// isExclusiveSentinel reports whether k, a table's largest key, is the
 // exclusive bound left by a range tombstone: seqnum SeqNumMax and kind
 // KindRangeDelete. The table then holds nothing at or after k.UserKey.
-func IsExclusiveSentinel(k base.InternalKey) bool {
+// (internal/manifest.IsExclusiveSentinel is the same test on file bounds.)
+func isExclusiveSentinel(k base.InternalKey) bool {
 	return k.Trailer == base.MakeTrailer(base.SeqNumMax, base.KindRangeDelete)
 }

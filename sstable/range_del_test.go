@@ -46,8 +46,8 @@ func TestRangeDelOnlyTable(t *testing.T) {
 			}
 			requireKey(t, "Meta.Smallest", m.Smallest, base.MakeInternalKey([]byte("c"), 40, base.KindRangeDelete))
 			requireKey(t, "Meta.Largest", m.Largest, sentinel("p"))
-			if !IsExclusiveSentinel(m.Largest) || IsExclusiveSentinel(m.Smallest) {
-				t.Fatal("IsExclusiveSentinel misjudges the bounds")
+			if !isExclusiveSentinel(m.Largest) || isExclusiveSentinel(m.Smallest) {
+				t.Fatal("isExclusiveSentinel misjudges the bounds")
 			}
 			r := openTable(t, f, nil)
 			requireRangeDels(t, r.RangeDels(),

@@ -276,7 +276,7 @@ func (r *Reader) NewIter() *Iter {
 // RangeDels returns the table's range tombstones, loaded and verified by
 // Open, sorted by Start ascending, then Seq descending, then End
 // ascending; nil if it has none. The slices are shared and must not be
-// modified.
+// modified; they are never reused, so they stay valid after Close.
 func (r *Reader) RangeDels() []RangeDel { return r.rangeDels }
 
 // Properties returns the table's properties. The keys are shared: do not

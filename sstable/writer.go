@@ -21,8 +21,8 @@ type Meta struct {
 	RangeDelCount uint64
 	// Smallest and Largest are owned copies of the table's bounds over
 	// point entries and range tombstones (see Properties); zero if the
-	// table is empty. A Largest for which IsExclusiveSentinel holds is an
-	// exclusive bound.
+	// table is empty. A Largest with seqnum SeqNumMax and kind
+	// KindRangeDelete is an exclusive bound.
 	Smallest, Largest base.InternalKey
 	// SmallestSeq and LargestSeq bound the seqnums of all point entries
 	// and range tombstones (seqnums are not sorted by key); zero if the
