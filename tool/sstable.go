@@ -102,6 +102,10 @@ func dumpSSTable(out io.Writer, r *sstable.Reader, cmp *tempest.Comparer, isHex 
 		}
 	}()
 	n := 0
+	for _, t := range r.RangeDels() {
+		fmt.Fprintf(w, "[%s, %s) %s\n", formatKey(cmp, t.Start, isHex), formatKey(cmp, t.End, isHex),
+			formatTrailer(base.MakeTrailer(t.Seq, base.KindRangeDelete)))
+	}
 	for ok := it.First(); ok; ok = it.Next() {
 		k := it.Key()
 		fmt.Fprintf(w, "%s %s", formatKey(cmp, k.UserKey, isHex), formatTrailer(k.Trailer))
@@ -167,7 +171,7 @@ func newSSTablePropertiesCmd(g *globals) *cobra.Command {
 func printProperties(out io.Writer, p sstable.Properties, cmp *tempest.Comparer, isHex bool) error {
 	w := bufio.NewWriter(out)
 	key := func(k base.InternalKey) string {
-		if p.EntryCount == 0 {
+		if p.EntryCount == 0 && p.RangeDelCount == 0 {
 			return "-"
 		}
 		return formatKey(cmp, k.UserKey, isHex) + " " + formatTrailer(k.Trailer)
@@ -176,6 +180,7 @@ func printProperties(out io.Writer, p sstable.Properties, cmp *tempest.Comparer,
 	fmt.Fprintf(w, "comparer:        %s\n", p.ComparerName)
 	fmt.Fprintf(w, "entries:         %d\n", p.EntryCount)
 	fmt.Fprintf(w, "deletions:       %d\n", p.DeletionCount)
+	fmt.Fprintf(w, "range deletions: %d\n", p.RangeDelCount)
 	fmt.Fprintf(w, "data blocks:     %d\n", p.DataBlockCount)
 	fmt.Fprintf(w, "smallest key:    %s\n", key(p.Smallest))
 	fmt.Fprintf(w, "largest key:     %s\n", key(p.Largest))
