@@ -87,6 +87,8 @@ type DB struct {
 	// bg counts background tasks; Close waits for them.
 	bg sync.WaitGroup
 
+	batchPool sync.Pool // *Batch, for Set and Delete
+
 	levelStats [manifest.NumLevels]levelStats
 	// counters for metrics.
 	counters struct {
@@ -120,7 +122,8 @@ func (d *DB) NewBatch() *Batch { return newBatch(&d.lim) }
 
 // Set writes key=value. A nil o means Sync.
 func (d *DB) Set(key, value []byte, o *WriteOptions) error {
-	b := d.NewBatch()
+	b := d.getBatch()
+	defer d.putBatch(b)
 	if err := b.Set(key, value); err != nil {
 		return err
 	}
@@ -130,12 +133,31 @@ func (d *DB) Set(key, value []byte, o *WriteOptions) error {
 
 // Delete writes a tombstone for key. A nil o means Sync.
 func (d *DB) Delete(key []byte, o *WriteOptions) error {
-	b := d.NewBatch()
+	b := d.getBatch()
+	defer d.putBatch(b)
 	if err := b.Delete(key); err != nil {
 		return err
 	}
 	_, err := d.Apply(b, o)
 	return err
+}
+
+// getBatch and putBatch recycle the batches of Set and Delete: a
+// committed batch is not referenced after Apply returns (the WAL and the
+// memtable copy it).
+func (d *DB) getBatch() *Batch {
+	if b, ok := d.batchPool.Get().(*Batch); ok {
+		return b
+	}
+	return d.NewBatch()
+}
+
+func (d *DB) putBatch(b *Batch) {
+	if cap(b.data) > 1<<20 {
+		return // do not keep large buffers alive
+	}
+	b.Reset()
+	d.batchPool.Put(b)
 }
 
 // DeleteRange deletes every key k with start <= k < end (in the
