@@ -27,7 +27,13 @@ func (d *DB) maybeScheduleCompaction() {
 	var start []*compact.Compaction
 	d.mu.Lock()
 	for d.compactionAllowedLocked() && len(d.mu.compactions) < d.opts.MaxConcurrentCompactions {
-		c := d.picker.Pick(d.mu.readState.version, d.mu.compactions)
+		oldest := base.SeqNumMax
+		if s, ok := d.mu.snapshots.earliestLocked(); ok {
+			oldest = s
+		}
+		// The picker must know the oldest snapshot: a file whose tombstones
+		// a snapshot still needs would come out of a rewrite unchanged.
+		c := d.picker.PickAt(d.mu.readState.version, d.mu.compactions, oldest)
 		if c == nil {
 			break
 		}

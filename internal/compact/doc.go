@@ -69,11 +69,13 @@
 // When L0 scores >= 1 but cannot compact into the base level (its files or
 // the base level's are busy), the oldest run of at least four L0 files
 // that are adjacent in L0 order and all idle is merged into one L0 file
-// (taken from the oldest end, while within MaxCompactionBytes). L0 files
-// have disjoint seqnum ranges (each flush writes a contiguous range, and
-// each intra-L0 merges a contiguous run), so the merged file takes the
-// run's place in L0's newest-first order and no newer version ends up
-// below an older one. Concurrent L0 compactions are safe by construction:
+// (taken from the oldest end, while within MaxCompactionBytes). Each flush
+// writes a contiguous seqnum range, and each intra-L0 compaction merges a
+// contiguous run, so the merged file takes the run's place in L0's
+// newest-first order and no newer version ends up below an older one. (An
+// executor that splits the output anyway must not split a user key: the
+// pieces share the run's seqnum range, so their order in L0 is arbitrary.)
+// Concurrent L0 compactions are safe by construction:
 // an L0 → base compaction holds every L0 file overlapping its range, so a
 // file it does not hold (and an intra-L0 merge of such files) holds no key
 // in it.

@@ -52,7 +52,7 @@ func (p *Picker) pickL0ToBase(v *manifest.Version, info LevelInfo, busy compacti
 // disjoint, so the output takes the run's place in L0 order.
 func (p *Picker) pickIntraL0(v *manifest.Version, info LevelInfo, busy compacting, inProgress []*Compaction) *Compaction {
 	l0 := v.Levels[0]
-	end := len(l0) // l0[start:end] is the run; l0 is newest first
+	end := len(l0) // l0[start+1:end] is the run; l0 is newest first
 	for start := len(l0) - 1; start >= -1; start-- {
 		if start >= 0 && !busy.has(l0[start]) {
 			continue

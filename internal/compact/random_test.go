@@ -35,10 +35,10 @@ import (
 //     compactions one at a time ends within a bound, with every score
 //     below 1.
 //
-// TEMPEST_COMPACT_STEPS sets the steps per run (default 1500); -seed or
+// TEMPEST_COMPACT_STEPS sets the steps per run (default 3000); -seed or
 // TEMPEST_SEED replays a run.
 func TestRandomCompactions(t *testing.T) {
-	steps := 1500
+	steps := 3000
 	if s, err := strconv.Atoi(os.Getenv("TEMPEST_COMPACT_STEPS")); err == nil && s > 0 {
 		steps = s
 	}
@@ -245,7 +245,9 @@ type ikeyWrap struct{ k base.InternalKey }
 
 func (s *sim) ikey(e simEntry) ikeyWrap { return ikeyWrap{base.MakeInternalKey(e.key, e.seq, e.kind)} }
 
-func (a ikeyWrap) lessThan(cmp *base.Comparer, b ikeyWrap) bool { return cmp.CompareInternal(a.k, b.k) < 0 }
+func (a ikeyWrap) lessThan(cmp *base.Comparer, b ikeyWrap) bool {
+	return cmp.CompareInternal(a.k, b.k) < 0
+}
 
 func (s *sim) rebuild() {
 	s.t.Helper()
@@ -525,11 +527,11 @@ func (s *sim) checkReads() {
 			visit(s.v.Levels[l])
 		}
 		for ki, key := range s.keys {
+			// The model's writes of a key are in seqnum order.
+			writes := s.model[string(key)]
 			var want *simEntry
-			for _, e := range s.model[string(key)] {
-				if e.seq <= at && (want == nil || e.seq > want.seq) {
-					want = &e
-				}
+			if i := sort.Search(len(writes), func(i int) bool { return writes[i].seq > at }); i > 0 {
+				want = &writes[i-1]
 			}
 			r := got[ki]
 			wantLive := want != nil && want.kind == base.KindSet
