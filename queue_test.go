@@ -1,0 +1,81 @@
+package tempest
+
+import (
+	"encoding/binary"
+	"testing"
+	"time"
+
+	"github.com/tempestdb/tempest/vfs"
+)
+
+// waitCompactions waits until no compaction runs or is about to.
+func waitCompactions(t *testing.T, d *DB) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for quiet := 0; quiet < 3; {
+		if time.Now().After(deadline) {
+			t.Fatal("compactions did not settle")
+		}
+		if d.Metrics().CompactionsInProgress == 0 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestQueueReclaimsSpace runs a queue (append at the tail, delete at the
+// head, seek to the head) for many times its backlog, and checks that
+// compactions keep what the LSM holds proportional to the live backlog:
+// deleted entries and their tombstones do not pile up.
+func TestQueueReclaimsSpace(t *testing.T) {
+	o := smallOptions(vfs.NewMem())
+	d := mustOpen(t, "/db", o)
+	defer d.Close()
+	key := func(n uint64) []byte { return binary.BigEndian.AppendUint64([]byte("q"), n) }
+	const backlog, cycles = 500, 40_000
+	value := make([]byte, 64)
+	var head, tail uint64
+	for ; tail < backlog; tail++ {
+		if err := d.Set(key(tail), value, NoSync); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range cycles {
+		if err := d.Set(key(tail), value, NoSync); err != nil {
+			t.Fatal(err)
+		}
+		tail++
+		if err := d.Delete(key(head), NoSync); err != nil {
+			t.Fatal(err)
+		}
+		head++
+	}
+	it, err := d.NewIter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !it.First() || string(it.Key()) != string(key(head)) {
+		t.Fatalf("head = %x, want %x (err %v)", it.Key(), key(head), it.Error())
+	}
+	it.Close()
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	waitCompactions(t, d)
+	lsm, _ := d.LSM()
+	var files int
+	var bytes uint64
+	for _, level := range lsm {
+		for _, f := range level {
+			files++
+			bytes += f.Size
+		}
+	}
+	live := uint64(backlog * (9 + len(value)))
+	t.Logf("after %d cycles: %d files, %d bytes on disk for %d live bytes\n%s", cycles, files, bytes, live, d.Metrics())
+	if bytes > 20*live {
+		t.Fatalf("LSM holds %d bytes for a backlog of %d bytes: deleted entries pile up", bytes, live)
+	}
+}
