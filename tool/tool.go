@@ -53,7 +53,7 @@ func New(stdout, stderr io.Writer) *cobra.Command {
 		newPutCmd(g), newGetCmd(g), newDeleteCmd(g), newScanCmd(g),
 		newLoadCmd(g), newDumpCmd(g),
 		newDBCmd(g), newSSTableCmd(g), newWALCmd(g), newManifestCmd(g),
-		newDemoCmd(),
+		newDemoCmd(), newBenchCmd(),
 	)
 	return root
 }

@@ -1,0 +1,50 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/tempestdb/tempest/benchmark"
+)
+
+// TestEveryEngineEveryWorkload runs every workload on every engine at a
+// tiny size: the adapters must pass the workloads' own checks (reads find
+// what was written, misses miss, queues pop in order). This module's tests
+// are not part of the root module's `go test ./...`; run them with
+// `cd bench && go test ./...`.
+func TestEveryEngineEveryWorkload(t *testing.T) {
+	for _, name := range Names {
+		t.Run(name, func(t *testing.T) {
+			opts := benchmark.Options{Num: 3000, Concurrency: 2, MemTableSize: 1 << 20, Dir: t.TempDir()}
+			newEngine := func() benchmark.Engine {
+				e, err := New(name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return e
+			}
+			results, err := benchmark.Run(context.Background(), newEngine, opts, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, res := range results {
+				var b bytes.Buffer
+				res.WriteText(&b)
+				t.Log(b.String())
+				if res.Error != "" {
+					t.Errorf("%s: %s", res.Workload, res.Error)
+				}
+				if res.Ops == 0 || res.DiskBytes == 0 {
+					t.Errorf("%s: %d ops, %d bytes on disk", res.Workload, res.Ops, res.DiskBytes)
+				}
+			}
+		})
+	}
+}
+
+func TestNewUnknown(t *testing.T) {
+	if _, err := New("rocksdb"); err == nil {
+		t.Fatal("unknown engine accepted")
+	}
+}

@@ -1,0 +1,156 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/sstable"
+	"github.com/tempestdb/tempest/benchmark"
+)
+
+// Pebble adapts github.com/cockroachdb/pebble/v2.
+//
+// Cache: Pebble's block cache also holds its memtables' memory, so the
+// adapter sizes it CacheSize plus two memtables. Sync: pebble.Sync or
+// pebble.NoSync per write. Settle: Flush, then wait (up to a minute) until
+// no compaction runs. Stats: WAL bytes plus table and blob bytes flushed
+// and compacted (Metrics.Total). Other options are Pebble's defaults, with
+// a 10-bit bloom filter on every level.
+type Pebble struct {
+	dir string
+	db  *pebble.DB
+}
+
+// Name implements benchmark.Engine.
+func (e *Pebble) Name() string { return "pebble" }
+
+// Open implements benchmark.Engine.
+func (e *Pebble) Open(dir string, cfg benchmark.Config) error {
+	// Pebble charges its memtables to the block cache (Cache.Reserve):
+	// with CacheSize alone, 4 MiB memtables would leave an 8 MiB cache no
+	// room for blocks. Two memtables (the active one and one being
+	// flushed) are added, so that blocks get CacheSize as in the other
+	// engines.
+	cache := pebble.NewCache(cfg.CacheSize + 2*cfg.MemTableSize)
+	defer cache.Unref()
+	opts := &pebble.Options{
+		Cache:        cache,
+		MemTableSize: uint64(cfg.MemTableSize),
+		Logger:       quietPebbleLogger{},
+	}
+	for i := range opts.Levels {
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+		switch cfg.Compression {
+		case "none":
+			opts.Levels[i].Compression = func() *sstable.CompressionProfile { return sstable.NoCompression }
+		case "snappy":
+			opts.Levels[i].Compression = func() *sstable.CompressionProfile { return sstable.SnappyCompression }
+		}
+	}
+	db, err := pebble.Open(dir, opts)
+	if err != nil {
+		return err
+	}
+	e.dir, e.db = dir, db
+	return nil
+}
+
+func pebbleSync(sync bool) *pebble.WriteOptions {
+	if sync {
+		return pebble.Sync
+	}
+	return pebble.NoSync
+}
+
+// Set implements benchmark.Engine.
+func (e *Pebble) Set(key, value []byte, sync bool) error {
+	return e.db.Set(key, value, pebbleSync(sync))
+}
+
+// Get implements benchmark.Engine.
+func (e *Pebble) Get(key, buf []byte) ([]byte, bool, error) {
+	v, closer, err := e.db.Get(key)
+	switch {
+	case errors.Is(err, pebble.ErrNotFound):
+		return buf[:0], false, nil
+	case err != nil:
+		return buf[:0], false, err
+	}
+	buf = append(buf[:0], v...)
+	return buf, true, closer.Close()
+}
+
+// Delete implements benchmark.Engine.
+func (e *Pebble) Delete(key []byte, sync bool) error { return e.db.Delete(key, pebbleSync(sync)) }
+
+// Apply implements benchmark.Engine.
+func (e *Pebble) Apply(b *benchmark.Batch, sync bool) error {
+	pb := e.db.NewBatch()
+	defer pb.Close()
+	for _, op := range b.Ops {
+		var err error
+		if op.Delete {
+			err = pb.Delete(op.Key, nil)
+		} else {
+			err = pb.Set(op.Key, op.Value, nil)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return e.db.Apply(pb, pebbleSync(sync))
+}
+
+// NewIter implements benchmark.Engine.
+func (e *Pebble) NewIter(lower, upper []byte) (benchmark.Iter, error) {
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return nil, err
+	}
+	return pebbleIter{it}, nil
+}
+
+type pebbleIter struct{ *pebble.Iterator }
+
+func (it pebbleIter) Value() []byte { return it.Iterator.Value() }
+
+// Settle implements benchmark.Engine.
+func (e *Pebble) Settle() error {
+	if err := e.db.Flush(); err != nil {
+		return err
+	}
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if e.db.Metrics().Compact.NumInProgress == 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("pebble: compactions still running after a minute")
+}
+
+// Stats implements benchmark.Engine.
+func (e *Pebble) Stats() benchmark.EngineStats {
+	m := e.db.Metrics()
+	t := m.Total() // its TableBytesFlushed includes the WAL bytes
+	return benchmark.EngineStats{BytesWritten: int64(t.TableBytesFlushed + t.TableBytesCompacted + t.BlobBytesFlushed + t.BlobBytesCompacted)}
+}
+
+// DiskUsage implements benchmark.Engine.
+func (e *Pebble) DiskUsage() (int64, error) { return benchmark.DirSize(e.dir) }
+
+// Close implements benchmark.Engine.
+func (e *Pebble) Close() error { return e.db.Close() }
+
+// quietPebbleLogger drops Pebble's informational messages, which would
+// interleave with the progress lines; errors still go to stderr.
+type quietPebbleLogger struct{}
+
+func (quietPebbleLogger) Infof(format string, args ...any) {}
+func (quietPebbleLogger) Errorf(format string, args ...any) {
+	pebble.DefaultLogger.Errorf(format, args...)
+}
+func (quietPebbleLogger) Fatalf(format string, args ...any) {
+	pebble.DefaultLogger.Fatalf(format, args...)
+}

@@ -1,0 +1,100 @@
+package benchmark
+
+import "errors"
+
+// Engine is a storage engine under test. Open is called once, on a fresh
+// directory; every other method may be called from many goroutines at once
+// between Open and Close.
+type Engine interface {
+	// Name is the engine's lower-case name ("tempest", "pebble", ...).
+	Name() string
+	// Open creates the database in dir with cfg.
+	Open(dir string, cfg Config) error
+	// Set writes key=value; sync asks for it to be durable before return.
+	Set(key, value []byte, sync bool) error
+	// Get appends the value of key to buf[:0] (or returns a fresh slice) and
+	// reports whether key was found.
+	Get(key, buf []byte) (value []byte, found bool, err error)
+	// Delete removes key; sync as for Set.
+	Delete(key []byte, sync bool) error
+	// Apply writes b atomically.
+	Apply(b *Batch, sync bool) error
+	// NewIter returns an iterator over [lower, upper); a nil bound is open.
+	NewIter(lower, upper []byte) (Iter, error)
+	// Settle brings the engine to rest after a load: it flushes the memtable
+	// where the engine can, and waits for the background work the engine
+	// reports. Each adapter documents what it does.
+	Settle() error
+	// Stats reports what the engine knows about its own I/O. It is called
+	// before Close.
+	Stats() EngineStats
+	// DiskUsage is the bytes the database occupies on disk. It is called
+	// after Close.
+	DiskUsage() (int64, error)
+	// Close closes the database.
+	Close() error
+}
+
+// Iter is a forward iterator. Key and Value are valid until the next
+// positioning call. Error reports what stopped an iterator that returned
+// false, if anything did.
+type Iter interface {
+	SeekGE(key []byte) bool
+	Next() bool
+	Key() []byte
+	Value() []byte
+	Error() error
+	Close() error
+}
+
+// Config is what every engine is opened with, applied alike to all.
+type Config struct {
+	// MemTableSize is the size of one memtable (write buffer) in bytes.
+	MemTableSize int64
+	// CacheSize is the block cache size in bytes.
+	CacheSize int64
+	// Compression is "default" (the engine's own default), "none" or
+	// "snappy".
+	Compression string
+	// SyncWrites tells the engine that the measured writes of this run are
+	// synced. Engines with a per-write sync flag ignore it; Badger, whose
+	// sync setting is per database, uses it (see bench/badger.go).
+	SyncWrites bool
+}
+
+// EngineStats are counters an engine reports about itself.
+type EngineStats struct {
+	// BytesWritten is what the engine counts as written to storage since
+	// Open: WAL, flushes and compactions. Zero means unknown.
+	BytesWritten int64
+}
+
+// ErrUnsupported is returned by an adapter asked for a setting its engine
+// lacks.
+var ErrUnsupported = errors.New("benchmark: unsupported by this engine")
+
+// Batch is an engine-neutral write batch; adapters translate it to their
+// engine's own. Set and Delete keep references to their arguments until the
+// batch is reset.
+type Batch struct {
+	Ops []BatchOp
+}
+
+// BatchOp is one entry of a Batch; a nil Value with Delete set is a
+// tombstone.
+type BatchOp struct {
+	Key, Value []byte
+	Delete     bool
+}
+
+// Set adds key=value.
+func (b *Batch) Set(key, value []byte) { b.Ops = append(b.Ops, BatchOp{Key: key, Value: value}) }
+
+// Delete adds a tombstone for key.
+func (b *Batch) Delete(key []byte) { b.Ops = append(b.Ops, BatchOp{Key: key, Delete: true}) }
+
+// Reset empties the batch.
+func (b *Batch) Reset() { clear(b.Ops); b.Ops = b.Ops[:0] }
+
+// Len is the number of entries.
+func (b *Batch) Len() int { return len(b.Ops) }

@@ -1,0 +1,57 @@
+package benchmark
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestRunEveryWorkload runs every workload on Tempest at a tiny size and
+// checks the shape of each result.
+func TestRunEveryWorkload(t *testing.T) {
+	opts := Options{Num: 2000, Concurrency: 2, MemTableSize: 256 << 10, Dir: t.TempDir()}
+	var progress bytes.Buffer
+	results, err := Run(context.Background(), NewTempest, opts, &progress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != len(Names()) {
+		t.Fatalf("got %d results, want %d", len(results), len(Names()))
+	}
+	for i, res := range results {
+		t.Run(res.Workload, func(t *testing.T) {
+			var text bytes.Buffer
+			res.WriteText(&text)
+			t.Log(text.String())
+			if res.Workload != Names()[i] || res.Engine != "tempest" {
+				t.Fatalf("result %d is %s/%s", i, res.Engine, res.Workload)
+			}
+			if res.Error != "" {
+				t.Fatalf("failed: %s", res.Error)
+			}
+			want := Lookup(res.Workload).measuredOps(opts.Num)
+			if res.Ops != want {
+				t.Errorf("ops = %d, want %d", res.Ops, want)
+			}
+			if res.OpsPerSec <= 0 || res.Latency.P50 <= 0 || res.Latency.P99 < res.Latency.P50 || res.Latency.P999 < res.Latency.P99 {
+				t.Errorf("bad throughput or latency: %+v", res)
+			}
+			if res.DiskBytes <= 0 || res.UserBytes <= 0 || res.EngineBytes <= 0 || res.WriteAmp <= 0 {
+				t.Errorf("bad sizes: disk %d user %d engine %d write-amp %v", res.DiskBytes, res.UserBytes, res.EngineBytes, res.WriteAmp)
+			}
+			if res.LiveBytes <= 0 || res.SpaceAmp <= 0 {
+				t.Errorf("bad live size: live %d space-amp %v", res.LiveBytes, res.SpaceAmp)
+			}
+			var bench bytes.Buffer
+			res.WriteBenchstat(&bench)
+			if !strings.HasPrefix(bench.String(), "BenchmarkTempest/"+res.Workload+" \t ") || !strings.Contains(bench.String(), " ns/op") {
+				t.Errorf("benchstat line %q", bench.String())
+			}
+		})
+	}
+	if _, err := json.Marshal(NewReport(opts, results)); err != nil {
+		t.Fatal(err)
+	}
+}

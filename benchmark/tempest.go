@@ -1,0 +1,134 @@
+package benchmark
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tempestdb/tempest"
+)
+
+// Tempest is the Engine adapter of Tempest itself.
+//
+// Config: MemTableSize, CacheSize (the DB's own block cache) and
+// Compression ("default" is Tempest's default, Snappy). Sync: tempest.Sync
+// or tempest.NoSync per write. Settle: DB.Flush, then wait (up to a
+// minute) until no compaction runs. Stats: WAL bytes plus the SST bytes
+// written by flushes and compactions (Metrics: the levels' BytesWritten).
+type Tempest struct {
+	dir string
+	db  *tempest.DB
+}
+
+// NewTempest returns an unopened Tempest engine.
+func NewTempest() Engine { return &Tempest{} }
+
+// Name implements Engine.
+func (e *Tempest) Name() string { return "tempest" }
+
+// Open implements Engine.
+func (e *Tempest) Open(dir string, cfg Config) error {
+	opts := &tempest.Options{CacheSize: cfg.CacheSize}
+	switch cfg.Compression {
+	case "", "default":
+	case "none":
+		opts.Compression = tempest.NoCompression
+	case "snappy":
+		opts.Compression = tempest.SnappyCompression
+	default:
+		return fmt.Errorf("tempest: compression %q: %w", cfg.Compression, ErrUnsupported)
+	}
+	if cfg.MemTableSize < tempest.MinMemTableSize || cfg.MemTableSize > tempest.MaxMemTableSize {
+		return fmt.Errorf("tempest: memtable size %d outside [%d, %d]", cfg.MemTableSize,
+			tempest.MinMemTableSize, int64(tempest.MaxMemTableSize))
+	}
+	opts.MemTableSize = int(cfg.MemTableSize)
+	db, err := tempest.Open(dir, opts)
+	if err != nil {
+		return err
+	}
+	e.dir, e.db = dir, db
+	return nil
+}
+
+func writeOptions(sync bool) *tempest.WriteOptions {
+	if sync {
+		return tempest.Sync
+	}
+	return tempest.NoSync
+}
+
+// Set implements Engine.
+func (e *Tempest) Set(key, value []byte, sync bool) error {
+	return e.db.Set(key, value, writeOptions(sync))
+}
+
+// Get implements Engine. Tempest returns a fresh copy, which is returned
+// as is.
+func (e *Tempest) Get(key, buf []byte) ([]byte, bool, error) {
+	v, err := e.db.Get(key)
+	switch {
+	case errors.Is(err, tempest.ErrNotFound):
+		return buf[:0], false, nil
+	case err != nil:
+		return buf[:0], false, err
+	}
+	return v, true, nil
+}
+
+// Delete implements Engine.
+func (e *Tempest) Delete(key []byte, sync bool) error {
+	return e.db.Delete(key, writeOptions(sync))
+}
+
+// Apply implements Engine.
+func (e *Tempest) Apply(b *Batch, sync bool) error {
+	tb := e.db.NewBatch()
+	for _, op := range b.Ops {
+		var err error
+		if op.Delete {
+			err = tb.Delete(op.Key)
+		} else {
+			err = tb.Set(op.Key, op.Value)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	_, err := e.db.Apply(tb, writeOptions(sync))
+	return err
+}
+
+// NewIter implements Engine.
+func (e *Tempest) NewIter(lower, upper []byte) (Iter, error) {
+	return e.db.NewIter(&tempest.IterOptions{LowerBound: lower, UpperBound: upper})
+}
+
+// Settle implements Engine.
+func (e *Tempest) Settle() error {
+	if err := e.db.Flush(); err != nil {
+		return err
+	}
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if e.db.Metrics().CompactionsInProgress == 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("tempest: compactions still running after a minute")
+}
+
+// Stats implements Engine.
+func (e *Tempest) Stats() EngineStats {
+	m := e.db.Metrics()
+	written := m.WAL.Bytes
+	for _, l := range m.Levels {
+		written += l.BytesWritten
+	}
+	return EngineStats{BytesWritten: int64(written)}
+}
+
+// DiskUsage implements Engine.
+func (e *Tempest) DiskUsage() (int64, error) { return DirSize(e.dir) }
+
+// Close implements Engine.
+func (e *Tempest) Close() error { return e.db.Close() }
