@@ -30,8 +30,12 @@ type Iterator struct {
 	iterOK bool
 	dir    int // +1 forward, -1 backward
 	valid  bool
-	key    []byte
-	value  []byte
+	// key and value are the current entry. Going forward they alias the
+	// underlying iterator's entry, which stays put until the next
+	// positioning call; going backward the scan moves past the entry, so
+	// they point into keyBuf and valBuf, copies owned by the iterator.
+	key, value     []byte
+	keyBuf, valBuf []byte
 	prefix []byte // scratch for skipping groups
 	rd     rangeDelView
 	err    error
@@ -171,6 +175,9 @@ func (i *Iterator) Prev() bool {
 	}
 	if i.dir > 0 {
 		i.dir = -1
+		// i.key aliases the underlying iterator, which the seek moves.
+		i.keyBuf = append(i.keyBuf[:0], i.key...)
+		i.key = i.keyBuf
 		i.iterOK = i.iter.SeekLT(base.InternalKey{UserKey: i.key, Trailer: base.TrailerMax})
 		i.skipGroupBackward()
 	}
@@ -212,9 +219,9 @@ func (i *Iterator) findNextEntry() bool {
 			i.iterOK = i.iter.Next()
 			continue
 		}
-		i.key = append(i.key[:0], k.UserKey...)
+		i.key = k.UserKey
 		if k.Kind() == base.KindSet {
-			i.value = append(i.value[:0], i.iter.Value()...)
+			i.value = i.iter.Value()
 			i.valid = true
 			return true
 		}
@@ -247,8 +254,9 @@ func (i *Iterator) findPrevEntry() bool {
 			// A visible entry; going backward, the last one seen in a group
 			// is the group's first in forward order.
 			have, kind = true, k.Kind()
-			i.key = append(i.key[:0], k.UserKey...)
-			i.value = append(i.value[:0], i.iter.Value()...)
+			i.keyBuf = append(i.keyBuf[:0], k.UserKey...)
+			i.valBuf = append(i.valBuf[:0], i.iter.Value()...)
+			i.key, i.value = i.keyBuf, i.valBuf
 			i.prefix = append(i.prefix[:0], i.cmp.Prefix(k.UserKey)...)
 		} else if !have {
 			i.prefix = append(i.prefix[:0], i.cmp.Prefix(k.UserKey)...)

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tempestdb/tempest/vfs"
@@ -48,6 +49,11 @@ func TestRandomOpsAgainstModel(t *testing.T) {
 	rng := newRand(seed)
 	fs := vfs.NewMem()
 	opts := smallOptions(fs)
+	var compactions, flushes atomic.Int64
+	opts.EventListener = &EventListener{
+		CompactionEnd: func(CompactionInfo) { compactions.Add(1) },
+		FlushEnd:      func(FlushInfo) { flushes.Add(1) },
+	}
 	d := mustOpen(t, "/db", opts)
 	defer func() { d.Close() }()
 
@@ -165,6 +171,10 @@ func TestRandomOpsAgainstModel(t *testing.T) {
 	}
 	if got := dump(t, d); len(got) != len(model) {
 		t.Fatalf("final scan has %d keys, model %d", len(got), len(model))
+	}
+	t.Logf("%d flushes, %d compactions", flushes.Load(), compactions.Load())
+	if flushes.Load() < 10 || compactions.Load() < 5 {
+		t.Fatalf("only %d flushes and %d compactions: the test means to exercise many", flushes.Load(), compactions.Load())
 	}
 }
 
