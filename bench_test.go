@@ -137,3 +137,26 @@ func BenchmarkIterScan(b *testing.B) {
 }
 
 var _ = fmt.Sprintf
+
+// BenchmarkScan100 is the "scan" workload: a new iterator, a seek to a
+// random key, 100 steps.
+func BenchmarkScan100(b *testing.B) {
+	const n = 100_000
+	d := loadBench(b, n, true)
+	var key []byte
+	b.ResetTimer()
+	for b.Loop() {
+		it, err := d.NewIter(nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		key = benchKey(key, rand.Uint64N(n))
+		ok := it.SeekGE(key)
+		for j := 0; ok && j < 100; j++ {
+			ok = it.Next()
+		}
+		if err := it.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
