@@ -231,8 +231,11 @@ func TestMonotonicNumbersAcrossRestarts(t *testing.T) {
 	var lastFile base.FileNum
 	for round := range 8 {
 		d := mustOpen(t, "/db", smallOptions(fs))
-		if d.alloc.nextFile <= lastFile {
-			t.Fatalf("round %d: next file %d does not exceed %d", round, d.alloc.nextFile, lastFile)
+		d.alloc.mu.Lock()
+		next := d.alloc.nextFile
+		d.alloc.mu.Unlock()
+		if next <= lastFile {
+			t.Fatalf("round %d: next file %d does not exceed %d", round, next, lastFile)
 		}
 		for i := range 300 {
 			b := d.NewBatch()

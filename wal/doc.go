@@ -103,9 +103,22 @@
 //
 // WriteRecords frames a whole commit group into one buffer and issues one
 // write(2) (File.Write) for it, which amortizes the system call over the
-// group; Sync is one fsync for everything written so far. A NoSync commit
-// could avoid even that call by writing through a shared memory mapping of
-// the file; the format would not change.
+// group; Sync is one fsync for everything written so far.
+//
+// On linux, when the file is an operating-system file (it implements
+// vfs.FdFile; wrapped files such as errorfs's do not), the Writer instead
+// copies the group into a shared memory mapping of the file: a NoSync
+// commit makes no system call (the writer makes one per 64 KiB of log to
+// prepare pages, and one per preallocation), and Sync is one fdatasync,
+// which on Linux also flushes pages dirtied through a shared mapping. The
+// file is extended ahead of the writes with fallocate, so a store through
+// the mapping never runs out of space (which would raise SIGBUS); the file
+// then ends with zeros after the last record, which recovery reads as a
+// torn tail, exactly like the tail of a crashed process. Close truncates
+// the zeros and makes the shorter size durable before it writes the end
+// record, so no crash can leave zeros after an end record (Abandon
+// truncates them too, best effort). mapping_linux.go has the details; the
+// format does not change.
 //
 // # Reading
 //

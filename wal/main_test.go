@@ -16,6 +16,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	runCrashChild() // returns unless this process is a crash test's child
 	goleak.VerifyTestMain(m)
 }
 
@@ -61,8 +62,12 @@ type replayed struct {
 }
 
 func replay(fs vfs.FS, num base.FileNum) replayed {
+	return replayDir(fs, testDir, num)
+}
+
+func replayDir(fs vfs.FS, dir string, num base.FileNum) replayed {
 	var r replayed
-	r.res, r.err = Replay(fs, testDir, num, func(p []byte, off int64) error {
+	r.res, r.err = Replay(fs, dir, num, func(p []byte, off int64) error {
 		r.payloads = append(r.payloads, bytes.Clone(p))
 		r.offsets = append(r.offsets, off)
 		return nil
@@ -116,9 +121,12 @@ func walPath(num base.FileNum) string { return testDir + "/" + FileName(num) }
 var errInjected = errors.New("injected I/O error")
 
 // faultFS wraps an FS; its files fail Write or Sync once armed, and count
-// the calls they receive.
+// the calls they receive. Its files hide the inner file's Fd, so a Writer
+// takes the write path, unless keepFd is set; then the mapped path's
+// fdatasync calls must be routed to sync by hookSyscalls to be counted.
 type faultFS struct {
 	vfs.FS
+	keepFd    bool
 	failWrite atomic.Bool
 	failSync  atomic.Bool
 	// failSyncAt, if positive, fails the Sync call that brings syncs to
@@ -133,7 +141,11 @@ func (fs *faultFS) Create(name string) (vfs.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &faultFile{File: f, fs: fs}, nil
+	ff := &faultFile{File: f, fs: fs}
+	if fd, ok := f.(vfs.FdFile); ok && fs.keepFd {
+		return &faultFdFile{faultFile: ff, fd: fd}, nil
+	}
+	return ff, nil
 }
 
 type faultFile struct {
@@ -150,9 +162,83 @@ func (f *faultFile) Write(p []byte) (int, error) {
 }
 
 func (f *faultFile) Sync() error {
-	n := f.fs.syncs.Add(1)
-	if f.fs.failSync.Load() || n == f.fs.failSyncAt.Load() {
-		return errInjected
+	if err := f.fs.sync(); err != nil {
+		return err
 	}
 	return f.File.Sync()
+}
+
+// sync counts a sync and returns the injected error if one is armed.
+func (fs *faultFS) sync() error {
+	n := fs.syncs.Add(1)
+	if fs.failSync.Load() || n == fs.failSyncAt.Load() {
+		return errInjected
+	}
+	return nil
+}
+
+// faultFdFile is a faultFile that exposes the inner file's descriptor, so
+// a Writer maps it.
+type faultFdFile struct {
+	*faultFile
+	fd vfs.FdFile
+}
+
+func (f *faultFdFile) Fd() uintptr { return f.fd.Fd() }
+
+// A mode is a file system and write path that the writer tests run on.
+type mode struct {
+	name string
+	// os selects vfs.Default in a temporary directory instead of MemFS.
+	os bool
+	// fd lets the Writer see the file's descriptor: the mapped path, on
+	// platforms that have it.
+	fd bool
+	// small shrinks the mapped path's windows and preallocation, so that
+	// tests extend and remap the file many times.
+	small bool
+}
+
+var modes = []mode{
+	{name: "mem"},
+	{name: "write", os: true},
+	{name: "mmap", os: true, fd: true},
+	{name: "mmap-small", os: true, fd: true, small: true},
+}
+
+// mapped reports whether Writers in this mode take the mapped path.
+func (m mode) mapped() bool { return m.fd && mmapSupported }
+
+// setup returns the mode's file system, wrapped in a faultFS, and the
+// directory to create logs in.
+func (m mode) setup(t testing.TB) (*faultFS, string) {
+	t.Helper()
+	if !m.os {
+		return &faultFS{FS: newMemFS(t)}, testDir
+	}
+	fs := &faultFS{FS: vfs.Default, keepFd: m.fd}
+	if m.fd {
+		hookSyscalls(t, fs, m.small)
+	}
+	return fs, t.TempDir()
+}
+
+// forEachMode runs f as a subtest in every mode.
+func forEachMode(t *testing.T, f func(t *testing.T, m mode)) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) { f(t, m) })
+	}
+}
+
+// createIn creates WAL num in dir and checks that it took the mode's path.
+func createIn(t testing.TB, m mode, fs vfs.FS, dir string, num base.FileNum) *Writer {
+	t.Helper()
+	w, err := Create(fs, dir, num)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.mapped() != m.mapped() {
+		t.Fatalf("mode %s: writer mapped=%t, want %t", m.name, w.mapped(), m.mapped())
+	}
+	return w
 }

@@ -16,6 +16,13 @@ const maxRetainedBuf = 1 << 20
 
 // Writer appends records to one WAL file.
 //
+// On linux, when the file is an operating-system file (vfs.FdFile), the
+// Writer appends records by copying them into a shared memory mapping of
+// the file, so WriteRecords makes no system call, and Sync is fdatasync
+// (see mapping). Otherwise, including on files wrapped for fault
+// injection, it writes each group with one File.Write call and syncs with
+// File.Sync. The file's format is the same either way.
+//
 // A Writer is not safe for concurrent use: the commit pipeline calls it
 // from one goroutine at a time (it serializes commit groups itself), and
 // that includes Size and SyncedSize.
@@ -35,8 +42,16 @@ type Writer struct {
 	// Invariant: HeaderSize <= synced <= size, and synced is a record
 	// boundary.
 	synced int64
-	// buf frames a group of records so the group costs one Write call.
+	// buf frames a group of records so the group costs one Write call
+	// (or one copy into the mapping).
 	buf []byte
+	// m is the shared mapping records are written through, or nil for
+	// the write path. Close and Abandon release it.
+	m *mapping
+	// writeAt is set once m is released by Close: the File's own offset
+	// never moved past the header, so the end record is written with
+	// WriteAt at size.
+	writeAt bool
 	// err is the sticky error (see the type comment).
 	err error
 	// closed is set by Close and Abandon.
@@ -64,6 +79,13 @@ func Create(fs vfs.FS, dir string, num base.FileNum) (*Writer, error) {
 		_ = fs.Remove(path)
 		return nil, err
 	}
+	m, err := newMapping(f, w.size)
+	if err != nil {
+		_ = f.Close()
+		_ = fs.Remove(path)
+		return nil, fmt.Errorf("wal: preallocate %s: %w", path, err)
+	}
+	w.m = m
 	return w, nil
 }
 
@@ -95,9 +117,9 @@ func syncDir(fs vfs.FS, dir string) error {
 }
 
 // WriteRecords frames every payload as a data record and writes the whole
-// group with one File.Write call. When it returns nil the bytes have
-// reached the operating system (they survive a crash of the process, not
-// a loss of power). It does not fsync: see Sync. Each payload must be at
+// group with one File.Write call, or one copy into the file's mapping.
+// When it returns nil the bytes have reached the operating system (they
+// survive a crash of the process, not a loss of power). It does not fsync: see Sync. Each payload must be at
 // most MaxPayloadSize bytes; an oversized payload fails the call with an
 // error matching base.ErrInvalidArgument before anything is written.
 func (w *Writer) WriteRecords(payloads ...[]byte) error {
@@ -133,10 +155,19 @@ func (w *Writer) WriteRecords(payloads ...[]byte) error {
 	return err
 }
 
-// write appends p to the file with one Write call and advances size. A
-// failure is sticky.
+// write appends p to the file at offset size, through the mapping or with
+// one Write (WriteAt) call, and advances size. A failure is sticky.
 func (w *Writer) write(p []byte) error {
-	n, err := w.f.Write(p)
+	var n int
+	var err error
+	switch {
+	case w.m != nil:
+		n, err = len(p), w.m.write(w.size, p)
+	case w.writeAt:
+		n, err = w.f.WriteAt(p, w.size)
+	default:
+		n, err = w.f.Write(p)
+	}
 	if err == nil && n != len(p) {
 		err = io.ErrShortWrite
 	}
@@ -144,11 +175,13 @@ func (w *Writer) write(p []byte) error {
 		w.err = fmt.Errorf("wal: write %s at offset %d: %w", w.path, w.size, err)
 		return w.err
 	}
-	w.size += int64(n)
+	w.size += int64(len(p))
 	return nil
 }
 
-// Sync fsyncs the file. On success everything written so far is durable
+// Sync makes the file durable: File.Sync (fsync), or fdatasync on a
+// mapped writer, which also flushes the pages written through the
+// mapping (see mapping). On success everything written so far is durable
 // and SyncedSize equals Size. On error the writer is broken: this and
 // every later call return the same error. An fsync is never retried.
 func (w *Writer) Sync() error {
@@ -159,7 +192,13 @@ func (w *Writer) Sync() error {
 }
 
 func (w *Writer) sync() error {
-	if err := w.f.Sync(); err != nil {
+	var err error
+	if w.m != nil {
+		err = w.m.sync()
+	} else {
+		err = w.f.Sync()
+	}
+	if err != nil {
 		w.err = fmt.Errorf("wal: sync %s: %w", w.path, err)
 		return w.err
 	}
@@ -175,6 +214,13 @@ func (w *Writer) sync() error {
 // written: a crash between the two writes can then never leave an end
 // record on disk that vouches for records that were lost.
 //
+// A mapped writer (see Writer) first unmaps the file, cuts the
+// preallocated zeros off its end with ftruncate, and fsyncs, so the
+// shorter size is durable before the end record is written (with
+// WriteAt) and fsynced. In the other order a crash could leave a durable
+// end record followed by zeros, which recovery rightly reports as
+// corruption: nothing may follow an end record.
+//
 // After Close, WriteRecords, Sync and Close return an error. If the
 // writer is broken, Close releases the file and returns the sticky error.
 func (w *Writer) Close(next base.FileNum) error {
@@ -187,6 +233,7 @@ func (w *Writer) Close(next base.FileNum) error {
 	}
 	err := w.closeLog(next)
 	w.closed = true
+	w.release() // when closeLog failed before it released the mapping
 	if cerr := w.f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("wal: close %s: %w", w.path, cerr)
 	}
@@ -194,7 +241,14 @@ func (w *Writer) Close(next base.FileNum) error {
 }
 
 func (w *Writer) closeLog(next base.FileNum) error {
-	if w.synced < w.size {
+	truncated := false
+	if w.m != nil {
+		var err error
+		if truncated, err = w.unmap(); err != nil {
+			return err
+		}
+	}
+	if truncated || w.synced < w.size {
 		if err := w.sync(); err != nil {
 			return err
 		}
@@ -210,13 +264,46 @@ func (w *Writer) closeLog(next base.FileNum) error {
 
 // Abandon closes the file without writing anything more. It is used after
 // an error; the log then ends without an end record, and recovery reads
-// it like the log of a crashed process. Abandon may be called after Close.
+// it like the log of a crashed process. A mapped writer also cuts the
+// preallocated zeros off the file, on a best-effort basis, so the file
+// ends where the write path would have left it. Abandon may be called
+// after Close.
 func (w *Writer) Abandon() {
 	if w.closed {
 		return
 	}
 	w.closed = true
+	if w.m != nil {
+		_ = w.m.release()
+		_, _ = w.m.truncate(w.size)
+		w.m = nil
+	}
 	_ = w.f.Close()
+}
+
+// unmap releases the mapping and truncates the file to size; it reports
+// whether the file was truncated. Later writes use WriteAt. A failure is
+// sticky.
+func (w *Writer) unmap() (truncated bool, err error) {
+	err = w.m.release()
+	if err == nil {
+		truncated, err = w.m.truncate(w.size)
+	}
+	w.m, w.writeAt = nil, true
+	if err != nil {
+		w.err = fmt.Errorf("wal: close %s: %w", w.path, err)
+		return false, w.err
+	}
+	return truncated, nil
+}
+
+// release unmaps the file, if it is mapped, ignoring errors: the writer is
+// done with the file.
+func (w *Writer) release() {
+	if w.m != nil {
+		_ = w.m.release()
+		w.m = nil
+	}
 }
 
 // Size returns the number of bytes written to the file, header included.
@@ -243,3 +330,6 @@ func (w *Writer) usable() error {
 func (w *Writer) closedErr() error {
 	return fmt.Errorf("wal: %s: %w", w.path, base.ErrClosed)
 }
+
+// mapped reports whether the writer writes through a mapping.
+func (w *Writer) mapped() bool { return w.m != nil }

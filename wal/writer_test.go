@@ -11,38 +11,54 @@ import (
 	"github.com/tempestdb/tempest/vfs"
 )
 
-func TestAppendAcknowledged(t *testing.T) {
-	fs := newMemFS(t)
-	w, err := Create(fs, testDir, 1)
+// statSize returns the size of the file at path.
+func statSize(t testing.TB, fs vfs.FS, path string) int64 {
+	t.Helper()
+	fi, err := fs.Stat(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.Abandon()
-	if err := w.WriteRecords([]byte("hello")); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Sync(); err != nil {
-		t.Fatal(err)
-	}
-	r := replay(fs, 1)
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	if len(r.payloads) != 1 || string(r.payloads[0]) != "hello" || r.offsets[0] != HeaderSize {
-		t.Fatalf("replayed %q at %v", r.payloads, r.offsets)
-	}
-	want := ReplayResult{Records: 1, ValidSize: w.Size(), FileSize: w.Size()}
-	if r.res != want {
-		t.Fatalf("result %+v, want %+v", r.res, want)
-	}
+	return fi.Size()
+}
+
+func TestAppendAcknowledged(t *testing.T) {
+	forEachMode(t, func(t *testing.T, m mode) {
+		fs, dir := m.setup(t)
+		w := createIn(t, m, fs, dir, 1)
+		defer w.Abandon()
+		if err := w.WriteRecords([]byte("hello")); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Sync(); err != nil {
+			t.Fatal(err)
+		}
+		r := replayDir(fs, dir, 1)
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if len(r.payloads) != 1 || string(r.payloads[0]) != "hello" || r.offsets[0] != HeaderSize {
+			t.Fatalf("replayed %q at %v", r.payloads, r.offsets)
+		}
+		// A mapped log is preallocated: zeros follow its last record,
+		// which recovery reads as a torn tail.
+		size := statSize(t, fs, fs.PathJoin(dir, FileName(1)))
+		if m.mapped() != (size > w.Size()) {
+			t.Fatalf("a %d-byte file holds %d written bytes", size, w.Size())
+		}
+		want := ReplayResult{Records: 1, ValidSize: w.Size(), FileSize: size, TornTail: size > w.Size()}
+		if r.res != want {
+			t.Fatalf("result %+v, want %+v", r.res, want)
+		}
+	})
 }
 
 func TestMultiAppend(t *testing.T) {
-	fs := newMemFS(t)
-	w, err := Create(fs, testDir, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	forEachMode(t, testMultiAppend)
+}
+
+func testMultiAppend(t *testing.T, m mode) {
+	fs, dir := m.setup(t)
+	w := createIn(t, m, fs, dir, 2)
 	var want [][]byte
 	for i := 0; i < 10; i++ {
 		p := []byte(fmt.Sprintf("record-%d", i))
@@ -57,12 +73,13 @@ func TestMultiAppend(t *testing.T) {
 	if err := w.Close(0); err != nil {
 		t.Fatal(err)
 	}
-	r := replay(fs, 2)
+	r := replayDir(fs, dir, 2)
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
 	checkPrefix(t, r.payloads, want)
-	if len(r.payloads) != len(want) || !r.res.CleanClose || r.res.Next != 0 || r.res.Records != len(want) {
+	if len(r.payloads) != len(want) || !r.res.CleanClose || r.res.Next != 0 || r.res.Records != len(want) ||
+		r.res.TornTail || r.res.FileSize != r.res.ValidSize {
 		t.Fatalf("replayed %d records, result %+v", len(r.payloads), r.res)
 	}
 }
@@ -71,12 +88,13 @@ func TestMultiAppend(t *testing.T) {
 // successor, and checks that Replay returns everything with the offsets
 // and synced fields the writer used.
 func TestRoundTrip(t *testing.T) {
+	forEachMode(t, testRoundTrip)
+}
+
+func testRoundTrip(t *testing.T, m mode) {
 	rng := newRand(t)
-	fs := newMemFS(t)
-	w, err := Create(fs, testDir, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs, dir := m.setup(t)
+	w := createIn(t, m, fs, dir, 5)
 	var want [][]byte
 	var wantOffsets, wantSynced []int64
 	for g := 0; g < 20; g++ {
@@ -107,7 +125,7 @@ func TestRoundTrip(t *testing.T) {
 	if err := w.Close(7); err != nil {
 		t.Fatal(err)
 	}
-	r := replay(fs, 5)
+	r := replayDir(fs, dir, 5)
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
@@ -124,7 +142,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatalf("result %+v", r.res)
 	}
 
-	h, recs, res, err := ReadAll(fs, walPath(5))
+	h, recs, res, err := ReadAll(fs, fs.PathJoin(dir, FileName(5)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,14 +162,21 @@ func TestRoundTrip(t *testing.T) {
 }
 
 // TestGroupIsOneWrite checks the group-commit contract: a group of records
-// costs one Write call, and no fsync.
+// costs one Write call, and no fsync. On the mapped path it costs no Write
+// call at all: the File wrapper exposes the descriptor and counts Write
+// calls, and the Writer makes none.
 func TestGroupIsOneWrite(t *testing.T) {
-	fs := &faultFS{FS: newMemFS(t)}
-	w, err := Create(fs, testDir, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	forEachMode(t, testGroupIsOneWrite)
+}
+
+func testGroupIsOneWrite(t *testing.T, m mode) {
+	fs, dir := m.setup(t)
+	w := createIn(t, m, fs, dir, 3)
 	defer w.Abandon()
+	wantWrites := int64(1)
+	if m.mapped() {
+		wantWrites = 0
+	}
 	writes, syncs := fs.writes.Load(), fs.syncs.Load()
 	group := make([][]byte, 16)
 	for i := range group {
@@ -160,8 +185,8 @@ func TestGroupIsOneWrite(t *testing.T) {
 	if err := w.WriteRecords(group...); err != nil {
 		t.Fatal(err)
 	}
-	if got := fs.writes.Load() - writes; got != 1 {
-		t.Fatalf("%d Write calls for one group, want 1", got)
+	if got := fs.writes.Load() - writes; got != wantWrites {
+		t.Fatalf("%d Write calls for one group, want %d", got, wantWrites)
 	}
 	if got := fs.syncs.Load() - syncs; got != 0 {
 		t.Fatalf("%d Sync calls by WriteRecords, want 0", got)
@@ -169,7 +194,7 @@ func TestGroupIsOneWrite(t *testing.T) {
 	if err := w.WriteRecords(); err != nil {
 		t.Fatal(err)
 	}
-	if got := fs.writes.Load() - writes; got != 1 {
+	if got := fs.writes.Load() - writes; got != wantWrites {
 		t.Fatalf("an empty group made a Write call")
 	}
 }
@@ -215,11 +240,12 @@ func TestCloseSyncsBeforeEndRecord(t *testing.T) {
 }
 
 func TestSyncErrorSticky(t *testing.T) {
-	fs := &faultFS{FS: newMemFS(t)}
-	w, err := Create(fs, testDir, 9)
-	if err != nil {
-		t.Fatal(err)
-	}
+	forEachMode(t, testSyncErrorSticky)
+}
+
+func testSyncErrorSticky(t *testing.T, m mode) {
+	fs, dir := m.setup(t)
+	w := createIn(t, m, fs, dir, 9)
 	if err := w.WriteRecords([]byte("before")); err != nil {
 		t.Fatal(err)
 	}
@@ -253,18 +279,26 @@ func TestSyncErrorSticky(t *testing.T) {
 	w.Abandon()
 	// The process did not crash: the written record is in the file, which
 	// has no end record.
-	r := replay(fs, 9)
+	r := replayDir(fs, dir, 9)
 	if r.err != nil || len(r.payloads) != 1 || r.res.CleanClose {
 		t.Fatalf("replayed %d records, result %+v, err %v", len(r.payloads), r.res, r.err)
 	}
 }
 
+// TestWriteErrorSticky runs on the write path; the mapped path's failures
+// come from fallocate (TestMappedNoSpace).
 func TestWriteErrorSticky(t *testing.T) {
-	fs := &faultFS{FS: newMemFS(t)}
-	w, err := Create(fs, testDir, 9)
-	if err != nil {
-		t.Fatal(err)
-	}
+	forEachMode(t, func(t *testing.T, m mode) {
+		if m.mapped() {
+			t.Skip("the mapped path makes no Write call")
+		}
+		testWriteErrorSticky(t, m)
+	})
+}
+
+func testWriteErrorSticky(t *testing.T, m mode) {
+	fs, dir := m.setup(t)
+	w := createIn(t, m, fs, dir, 9)
 	defer w.Abandon()
 	fs.failWrite.Store(true)
 	werr := w.WriteRecords([]byte("x"))
@@ -284,17 +318,21 @@ func TestWriteErrorSticky(t *testing.T) {
 }
 
 func TestCreateErrors(t *testing.T) {
+	forEachMode(t, testCreateErrors)
+}
+
+func testCreateErrors(t *testing.T, m mode) {
+	fs, dir := m.setup(t)
 	// No such directory.
-	if _, err := Create(newMemFS(t), "/missing", 1); err == nil {
+	if _, err := Create(fs, fs.PathJoin(dir, "missing"), 1); err == nil {
 		t.Fatal("Create in a missing directory succeeded")
 	}
 	// The header fsync fails: nothing is left behind.
-	fs := &faultFS{FS: newMemFS(t)}
 	fs.failSync.Store(true)
-	if _, err := Create(fs, testDir, 1); !errors.Is(err, errInjected) {
+	if _, err := Create(fs, dir, 1); !errors.Is(err, errInjected) {
 		t.Fatalf("Create: %v, want the injected error", err)
 	}
-	names, err := fs.List(testDir)
+	names, err := fs.List(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,11 +342,12 @@ func TestCreateErrors(t *testing.T) {
 }
 
 func TestUseAfterClose(t *testing.T) {
-	fs := newMemFS(t)
-	w, err := Create(fs, testDir, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	forEachMode(t, testUseAfterClose)
+}
+
+func testUseAfterClose(t *testing.T, m mode) {
+	fs, dir := m.setup(t)
+	w := createIn(t, m, fs, dir, 1)
 	if w.Num() != 1 || w.Size() != HeaderSize || w.SyncedSize() != HeaderSize {
 		t.Fatalf("new writer: num %d size %d synced %d", w.Num(), w.Size(), w.SyncedSize())
 	}
