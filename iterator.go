@@ -36,10 +36,10 @@ type Iterator struct {
 	// they point into keyBuf and valBuf, copies owned by the iterator.
 	key, value     []byte
 	keyBuf, valBuf []byte
-	prefix []byte // scratch for skipping groups
-	rd     rangeDelView
-	err    error
-	closed bool
+	prefix         []byte // scratch for skipping groups
+	rd             rangeDelView
+	err            error
+	closed         bool
 }
 
 // hidden reports whether entry k is invisible at the iterator's snapshot:
