@@ -58,20 +58,12 @@ func (d *DB) compactionAllowedLocked() bool {
 func (d *DB) startCompactionLocked(c *compact.Compaction) {
 	d.mu.compactions = append(d.mu.compactions, c)
 	d.bg.Add(1)
-	// Versions older than what every current reader needs may now be
-	// dropped; NewSnapshotAt refuses tokens below this horizon.
-	if h := d.earliestNeededLocked(); h > d.mu.horizon {
+	// Below the visible seqnum, a compaction keeps only what the open
+	// snapshots need: a read at any other older seqnum may find versions
+	// gone. NewSnapshotAt refuses such seqnums (see it).
+	if h := base.SeqNum(d.visibleSeq.Load()); h > d.mu.horizon {
 		d.mu.horizon = h
 	}
-}
-
-// earliestNeededLocked is the smallest seqnum a reader may read at: the
-// earliest open snapshot, or the visible seqnum.
-func (d *DB) earliestNeededLocked() base.SeqNum {
-	if s, ok := d.mu.snapshots.earliestLocked(); ok {
-		return s
-	}
-	return base.SeqNum(d.visibleSeq.Load())
 }
 
 func (d *DB) snapshotSeqsLocked() []base.SeqNum {

@@ -3,6 +3,7 @@ package tempest
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/compact"
@@ -104,8 +105,11 @@ func (d *DB) checkManifest() error {
 	for _, f := range m.Files() {
 		path := d.sstPath(f.FileNum)
 		info, err := d.fs.Stat(path)
-		if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
 			return base.Corruptionf(path, -1, "SST recorded in the manifest is missing: %v", err)
+		}
+		if err != nil {
+			return err // an I/O error is not corruption
 		}
 		if uint64(info.Size()) != f.Size {
 			return base.Corruptionf(path, -1, "size %d differs from %d recorded in the manifest", info.Size(), f.Size)

@@ -44,6 +44,17 @@ func (l *snapshotList) removeLocked(s *Snapshot) {
 	s.prev, s.next = nil, nil
 }
 
+// hasLocked reports whether a snapshot at seq is open: compactions keep
+// what it sees, so a new snapshot may read at seq too.
+func (l *snapshotList) hasLocked(seq base.SeqNum) bool {
+	for s := l.root.next; s != &l.root; s = s.next {
+		if s.seq == seq {
+			return true
+		}
+	}
+	return false
+}
+
 // earliestLocked returns the smallest open snapshot seqnum, or ok=false.
 func (l *snapshotList) earliestLocked() (base.SeqNum, bool) {
 	if l.root.next == &l.root {
@@ -82,7 +93,7 @@ func (d *DB) NewSnapshotAt(t WriteToken) (*Snapshot, error) {
 	s := &Snapshot{db: d, seq: t.seq}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if t.seq < d.mu.horizon {
+	if t.seq < d.mu.horizon && !d.mu.snapshots.hasLocked(t.seq) {
 		return nil, base.InvalidArgumentf("%s is older than the compaction horizon %d: versions it saw may be gone", t, uint64(d.mu.horizon))
 	}
 	d.mu.snapshots.pushLocked(s)

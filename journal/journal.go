@@ -150,6 +150,12 @@ func Open[T Replayable[E], E any](fs vfs.FS, dir, prefix string, initial func() 
 	default:
 		err = j.replay(chosen)
 	}
+	if err == nil {
+		// The file in use may have been created or renamed by an earlier
+		// Open or rotation whose directory sync failed: make its entry
+		// durable before anything is appended to it.
+		err = syncDir(j.fs, j.dir)
+	}
 	if err != nil {
 		j.closeFile()
 		return nil, err

@@ -104,9 +104,11 @@ func readFile(fs vfs.FS, path string) ([]byte, error) {
 // must name num. See doc.go for the recovery rules it implements.
 func decode(path string, data []byte, num base.FileNum, check bool, fn func(Record) error) (Header, ReplayResult, error) {
 	res := ReplayResult{FileSize: int64(len(data))}
-	if len(data) < HeaderSize || (string(data[:len(magic)]) != magic && allZero(data)) {
-		// The header never became durable: Create had not returned,
-		// so no record was acknowledged. An empty log.
+	if len(data) < HeaderSize || (string(data[:len(magic)]) != magic && allZero(data[HeaderSize:])) {
+		// The header never became durable (a short file, or a header torn
+		// into zeros or stale bytes with nothing after it): Create had not
+		// returned, so no record was acknowledged. An empty log. A bad
+		// header followed by records is corruption (below).
 		res.TornTail = len(data) > 0
 		return Header{}, res, nil
 	}

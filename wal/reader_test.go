@@ -204,7 +204,10 @@ func TestHeader(t *testing.T) {
 		{name: "zeroed block", data: make([]byte, 4096), torn: true},
 		{name: "header only", data: valid},
 		{name: "one record", data: append(bytes.Clone(valid), rec...), records: 1},
-		{name: "wrong magic", data: append([]byte("TMPS_WAX"), valid[8:]...), err: "corruption"},
+		// A header torn into stale bytes with nothing after it: the log
+		// never held a record.
+		{name: "wrong magic, no records", data: append([]byte("TMPS_WAX"), valid[8:]...), torn: true},
+		{name: "wrong magic then data", data: append(append([]byte("TMPS_WAX"), valid[8:]...), rec...), err: "corruption"},
 		{name: "not a wal", data: []byte("hello, world, this is a text file"), err: "corruption"},
 		{name: "zeroed header then data", data: append(make([]byte, HeaderSize), rec...), err: "corruption"},
 		{name: "wrong file number", data: appendHeader(nil, 13), err: "filenum"},
