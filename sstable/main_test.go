@@ -2,10 +2,9 @@ package sstable
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
+	"github.com/tempestdb/tempest/internal/testutil"
 	"testing"
-	"time"
 
 	"github.com/tempestdb/tempest/internal/base"
 	"go.uber.org/goleak"
@@ -15,18 +14,7 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-var seedFlag = flag.Uint64("seed", 0, "seed for the randomized tests (0 picks one from the clock)")
-
-// testSeed returns the seed of a randomized test and logs it, so that a
-// failure can be replayed with -seed.
-func testSeed(t testing.TB) uint64 {
-	s := *seedFlag
-	if s == 0 {
-		s = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed=%d", s)
-	return s
-}
+func testSeed(t testing.TB) uint64 { return testutil.Seed(t) }
 
 // kv is one table entry.
 type kv struct {

@@ -3,12 +3,11 @@ package cache
 import (
 	"bytes"
 	"encoding/binary"
-	"flag"
 	"fmt"
+	"github.com/tempestdb/tempest/internal/testutil"
 	"math/rand/v2"
 	"sync"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 )
@@ -17,16 +16,7 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-var seedFlag = flag.Uint64("seed", 0, "seed for the randomized tests (0 picks one from the clock)")
-
-func testSeed(t testing.TB) uint64 {
-	s := *seedFlag
-	if s == 0 {
-		s = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed=%d", s)
-	return s
-}
+func testSeed(t testing.TB) uint64 { return testutil.Seed(t) }
 
 // checkInvariants verifies every shard's maps, lists and size.
 func checkInvariants(t testing.TB, c *Cache) {
