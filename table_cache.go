@@ -1,6 +1,8 @@
 package tempest
 
 import (
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/tempestdb/tempest/internal/base"
@@ -96,8 +98,9 @@ func (c *tableCache) close() error {
 	defer c.mu.Unlock()
 	c.mu.closed = true
 	var err error
-	for num, r := range c.mu.readers {
-		if cerr := r.Close(); err == nil {
+	// In file-number order, so that a deterministic run stays deterministic.
+	for _, num := range slices.Sorted(maps.Keys(c.mu.readers)) {
+		if cerr := c.mu.readers[num].Close(); err == nil {
 			err = cerr
 		}
 		delete(c.mu.readers, num)
