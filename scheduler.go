@@ -4,7 +4,8 @@ import "time"
 
 // Scheduler runs the DB's background work. The DB never holds its internal
 // locks when it calls Schedule, so an implementation may run the task
-// synchronously in the calling goroutine.
+// synchronously in the calling goroutine. It must run every task it is
+// given, sooner or later: Close waits for all of them.
 type Scheduler interface {
 	Schedule(task func())
 }

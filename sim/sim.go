@@ -319,7 +319,9 @@ func (s *Sim) cleanup() {
 		return
 	}
 	s.inj.enabled, s.inj.crashAt = false, 0
-	s.sched.drop()
+	// Close waits for every scheduled background task, so the queued ones
+	// must run (with faults off) before it.
+	s.sched.drain()
 	s.closeKept()
 	_ = s.db.Close()
 	s.db = nil
