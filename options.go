@@ -190,9 +190,7 @@ func (o *Options) ensureDefaults() (*Options, error) {
 	if err := validateComparer(c.Comparer); err != nil {
 		return nil, err
 	}
-	if c.MaxImmutableMemTables == 0 {
-		c.MaxImmutableMemTables = 4
-	}
+	setDefault(&c.MaxImmutableMemTables, 4)
 	if c.MemoryBudget < 0 || c.CacheSize < 0 {
 		return nil, base.InvalidArgumentf("negative MemoryBudget or CacheSize")
 	}
@@ -204,12 +202,8 @@ func (o *Options) ensureDefaults() (*Options, error) {
 			c.CacheSize = max(0, c.MemoryBudget-int64(c.MemTableSize)*int64(c.MaxImmutableMemTables+1))
 		}
 	}
-	if c.MemTableSize == 0 {
-		c.MemTableSize = 64 << 20
-	}
-	if c.CacheSize == 0 {
-		c.CacheSize = 8 << 20
-	}
+	setDefault(&c.MemTableSize, 64<<20)
+	setDefault(&c.CacheSize, 8<<20)
 	if c.Compression == DefaultCompression {
 		c.Compression = SnappyCompression
 	}
@@ -221,54 +215,22 @@ func (o *Options) ensureDefaults() (*Options, error) {
 	if c.MemTableSize < MinMemTableSize || int64(c.MemTableSize) > MaxMemTableSize {
 		return nil, base.InvalidArgumentf("MemTableSize %d outside [%d, %d]", c.MemTableSize, MinMemTableSize, int64(MaxMemTableSize))
 	}
-	if c.MaxKeySize == 0 {
-		c.MaxKeySize = min(64<<10, c.MemTableSize/8)
-	}
-	if c.MaxValueSize == 0 {
-		c.MaxValueSize = min(16<<20, c.MemTableSize/4)
-	}
-	if c.MaxBatchSize == 0 {
-		c.MaxBatchSize = c.MemTableSize / 2
-	}
-	if c.L0CompactionThreshold == 0 {
-		c.L0CompactionThreshold = 4
-	}
-	if c.L0StopWritesThreshold == 0 {
-		c.L0StopWritesThreshold = max(20, 2*c.L0CompactionThreshold)
-	}
-	if c.LBaseMaxBytes == 0 {
-		c.LBaseMaxBytes = 64 << 20
-	}
-	if c.LevelMultiplier == 0 {
-		c.LevelMultiplier = 10
-	}
-	if c.TargetFileSize == 0 {
-		c.TargetFileSize = 2 << 20
-	}
-	if c.MaxConcurrentCompactions == 0 {
-		c.MaxConcurrentCompactions = 2
-	}
-	if c.BlockSize == 0 {
-		c.BlockSize = 4096
-	}
-	if c.BlockRestartInterval == 0 {
-		c.BlockRestartInterval = 16
-	}
-	if c.BloomFalsePositiveRate == 0 {
-		c.BloomFalsePositiveRate = 0.01
-	}
-	if c.ManifestGrowthBaseline == 0 {
-		c.ManifestGrowthBaseline = 64 << 20
-	}
-	if c.ManifestGrowthFactor == 0 {
-		c.ManifestGrowthFactor = 2
-	}
-	if c.SeqNumLeaseStep == 0 {
-		c.SeqNumLeaseStep = 1 << 20
-	}
-	if c.FileNumLeaseStep == 0 {
-		c.FileNumLeaseStep = 1000
-	}
+	setDefault(&c.MaxKeySize, min(64<<10, c.MemTableSize/8))
+	setDefault(&c.MaxValueSize, min(16<<20, c.MemTableSize/4))
+	setDefault(&c.MaxBatchSize, c.MemTableSize/2)
+	setDefault(&c.L0CompactionThreshold, 4)
+	setDefault(&c.L0StopWritesThreshold, max(20, 2*c.L0CompactionThreshold))
+	setDefault(&c.LBaseMaxBytes, 64<<20)
+	setDefault(&c.LevelMultiplier, 10)
+	setDefault(&c.TargetFileSize, 2<<20)
+	setDefault(&c.MaxConcurrentCompactions, 2)
+	setDefault(&c.BlockSize, 4096)
+	setDefault(&c.BlockRestartInterval, 16)
+	setDefault(&c.BloomFalsePositiveRate, 0.01)
+	setDefault(&c.ManifestGrowthBaseline, 64<<20)
+	setDefault(&c.ManifestGrowthFactor, 2)
+	setDefault(&c.SeqNumLeaseStep, 1<<20)
+	setDefault(&c.FileNumLeaseStep, 1000)
 	if c.Scheduler == nil {
 		c.Scheduler = GoScheduler{}
 	}
@@ -320,6 +282,14 @@ func (o *Options) validate() error {
 		return base.InvalidArgumentf("lease steps must be at most 2^40")
 	}
 	return nil
+}
+
+// setDefault sets *p to v if it holds the zero value.
+func setDefault[T comparable](p *T, v T) {
+	var zero T
+	if *p == zero {
+		*p = v
+	}
 }
 
 func validateComparer(c *Comparer) error {
