@@ -176,7 +176,7 @@ func (o *compactionOutputs) add(k base.InternalKey, v []byte) error {
 
 func (o *compactionOutputs) samePrefix(userKey []byte) bool {
 	cmp := o.d.cmp
-	return cmp.ComparePrefix(cmp.Prefix(userKey), cmp.Prefix(o.lastKey)) == 0
+	return cmp.HasPrefix(userKey, cmp.Prefix(o.lastKey))
 }
 
 func (o *compactionOutputs) open() error {

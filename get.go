@@ -1,10 +1,12 @@
 package tempest
 
 import (
-	"sort"
+	"sync"
 
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/manifest"
+	"github.com/tempestdb/tempest/internal/memtable"
+	"github.com/tempestdb/tempest/sstable"
 )
 
 // getter finds the first entry, in internal-key order at or after the
@@ -23,6 +25,30 @@ type getter struct {
 	found bool
 	best  base.InternalKey // owned
 	value []byte           // owned
+
+	// One iterator of each kind, reinitialized per source: a point read
+	// allocates nothing but its result.
+	memIter memtable.Iter
+	sstIter sstable.Iter
+}
+
+var getterPool = sync.Pool{New: func() any { return new(getter) }}
+
+// newGetter returns a pooled getter set up to search key at seq.
+func (d *DB) newGetter(key []byte, seq base.SeqNum) *getter {
+	g := getterPool.Get().(*getter)
+	g.cmp, g.key, g.prefix, g.seq = d.cmp, key, d.cmp.Prefix(key), seq
+	g.search = base.MakeSearchKey(key, seq)
+	g.found = false
+	return g
+}
+
+// release returns g to the pool. Its key, value and iterators must no
+// longer be used.
+func (g *getter) release() {
+	g.key, g.prefix, g.search = nil, nil, base.InternalKey{}
+	g.memIter = memtable.Iter{}
+	getterPool.Put(g)
 }
 
 // consider looks into one source.
@@ -30,7 +56,7 @@ func (g *getter) consider(it base.InternalIterator) error {
 	ok := it.SeekGE(g.search)
 	for ; ok; ok = it.Next() {
 		k := it.Key()
-		if g.cmp.ComparePrefix(g.cmp.Prefix(k.UserKey), g.prefix) != 0 {
+		if !g.cmp.HasPrefix(k.UserKey, g.prefix) {
 			break
 		}
 		if k.SeqNum() > g.seq {
@@ -60,41 +86,55 @@ func (g *getter) mayHold(f *manifest.FileMetadata) bool {
 		g.cmp.ComparePrefix(g.cmp.Prefix(f.Smallest.UserKey), g.prefix) <= 0
 }
 
-// pointGet runs the search of getter over the sources of rs.
-func (d *DB) pointGet(rs *readState, key []byte, seq base.SeqNum) (*getter, error) {
-	g := &getter{cmp: d.cmp, key: key, prefix: d.cmp.Prefix(key), seq: seq, search: base.MakeSearchKey(key, seq)}
+// pointGet runs the search of g over the sources of rs.
+func (d *DB) pointGet(rs *readState, g *getter) error {
 	for _, m := range rs.mems {
-		if err := g.consider(m.NewIter()); err != nil {
-			return nil, err
+		m.InitIter(&g.memIter)
+		if err := g.consider(&g.memIter); err != nil {
+			return err
 		}
 		if g.done() {
-			return g, nil
+			return nil
 		}
 	}
+	key := g.key
 	for _, f := range rs.version.Levels[0] {
 		if err := d.getFromFile(g, f); err != nil {
-			return nil, err
+			return err
 		}
 		if g.done() {
-			return g, nil
+			return nil
 		}
 	}
 	for level := 1; level < manifest.NumLevels; level++ {
 		files := rs.version.Levels[level]
-		i := sort.Search(len(files), func(i int) bool {
-			return d.cmp.Compare(files[i].Largest.UserKey, key) >= 0
-		})
+		i := firstEndingAtOrAfter(d.cmp, files, key)
 		// A prefix's versions may continue into the following files.
 		for ; i < len(files) && g.mayHold(files[i]); i++ {
 			if err := d.getFromFile(g, files[i]); err != nil {
-				return nil, err
+				return err
 			}
 			if g.done() {
-				return g, nil
+				return nil
 			}
 		}
 	}
-	return g, nil
+	return nil
+}
+
+// firstEndingAtOrAfter returns the index of the first of the sorted,
+// disjoint files whose largest user key is >= key.
+func firstEndingAtOrAfter(cmp *base.Comparer, files []*manifest.FileMetadata, key []byte) int {
+	lo, hi := 0, len(files)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if cmp.Compare(files[mid].Largest.UserKey, key) < 0 {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
 }
 
 func (d *DB) getFromFile(g *getter, f *manifest.FileMetadata) error {
@@ -108,7 +148,8 @@ func (d *DB) getFromFile(g *getter, f *manifest.FileMetadata) error {
 	if !r.MayContainPrefix(g.prefix) {
 		return nil
 	}
-	return g.consider(r.NewIter())
+	r.InitIter(&g.sstIter)
+	return g.consider(&g.sstIter)
 }
 
 // getAt returns the value of key at seq: the fast search of getter,
@@ -119,19 +160,20 @@ func (d *DB) getAt(rs *readState, key []byte, seq base.SeqNum) ([]byte, error) {
 	if d.opts.Filter != nil {
 		return d.getFiltered(rs, key, seq)
 	}
-	v, err := d.pointGet(rs, key, seq)
-	if err != nil {
+	g := d.newGetter(key, seq)
+	defer g.release()
+	if err := d.pointGet(rs, g); err != nil {
 		return nil, err
 	}
-	if !v.found || v.best.Kind() != base.KindSet {
+	if !g.found || g.best.Kind() != base.KindSet {
 		return nil, ErrNotFound
 	}
 	rd, err := d.rangeDelView(rs, seq)
 	if err != nil {
 		return nil, err
 	}
-	if rd.empty() || !rd.covered(v.best) {
-		return v.result()
+	if rd.empty() || !rd.covered(g.best) {
+		return append([]byte(nil), g.value...), nil
 	}
 	rs.refs.Add(1) // the iterator's
 	it, err := d.newIter(rs, seq, nil)
@@ -139,18 +181,11 @@ func (d *DB) getAt(rs *readState, key []byte, seq base.SeqNum) ([]byte, error) {
 		return nil, err
 	}
 	defer it.Close()
-	if it.SeekGE(key) && d.cmp.ComparePrefix(d.cmp.Prefix(it.Key()), d.cmp.Prefix(key)) == 0 {
+	if it.SeekGE(key) && d.cmp.HasPrefix(it.Key(), d.cmp.Prefix(key)) {
 		return append([]byte{}, it.Value()...), nil
 	}
 	if err := it.Error(); err != nil {
 		return nil, err
 	}
 	return nil, ErrNotFound
-}
-
-func (g *getter) result() ([]byte, error) {
-	if !g.found || g.best.Kind() != base.KindSet {
-		return nil, ErrNotFound
-	}
-	return g.value, nil
 }

@@ -21,7 +21,7 @@ func (d *DB) getFiltered(rs *readState, key []byte, seq base.SeqNum) ([]byte, er
 	defer it.Close()
 	cmp := d.cmp
 	prefix := cmp.Prefix(key)
-	same := func() bool { return cmp.ComparePrefix(cmp.Prefix(it.Key().UserKey), prefix) == 0 }
+	same := func() bool { return cmp.HasPrefix(it.Key().UserKey, prefix) }
 
 	ok := it.SeekLT(base.InternalKey{UserKey: key, Trailer: base.TrailerMax})
 	for ok && same() {

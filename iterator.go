@@ -203,7 +203,7 @@ func (i *Iterator) skipGroupBackward() {
 }
 
 func (i *Iterator) samePrefix(userKey []byte) bool {
-	return i.cmp.ComparePrefix(i.cmp.Prefix(userKey), i.prefix) == 0
+	return i.cmp.HasPrefix(userKey, i.prefix)
 }
 
 // findNextEntry moves forward from iter's position to the first visible

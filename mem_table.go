@@ -53,6 +53,12 @@ func (m *memTable) addRangeDel(start, end []byte, seq base.SeqNum) {
 // tombstones returns the tombstones added so far. The slice is never
 // modified afterwards.
 func (m *memTable) tombstones() []rangedel.Tombstone {
+	// A tombstone's bytes are counted once it is in the list and before
+	// its batch becomes visible, so a reader that could see one finds a
+	// nonzero count.
+	if m.rangeDels.bytes.Load() == 0 {
+		return nil
+	}
 	m.rangeDels.mu.RLock()
 	defer m.rangeDels.mu.RUnlock()
 	return m.rangeDels.list[:len(m.rangeDels.list):len(m.rangeDels.list)]

@@ -8,28 +8,44 @@ import "github.com/tempestdb/tempest/internal/base"
 //
 // Invariant: when positioned, heap holds exactly the children that are
 // positioned, ordered so heap[0] is the current entry (the smallest going
-// forward, the largest going backward).
+// forward, the largest going backward), and each item's key is its
+// child's current key. Caching the key in the item keeps the heap's
+// comparisons free of interface calls.
 type mergingIter struct {
-	cmp      *base.Comparer
-	children []base.InternalIterator
-	heap     []int // indices into children
-	dir      int   // +1 forward, -1 backward, 0 unpositioned
-	err      error
+	cmp   *base.Comparer
+	items []mergingItem
+	heap  []*mergingItem
+	dir   int // +1 forward, -1 backward, 0 unpositioned
+	err   error
+}
+
+// mergingItem is one child and its current key.
+type mergingItem struct {
+	iter  base.InternalIterator
+	index int // position in children: lower is newer
+	key   base.InternalKey
 }
 
 func newMergingIter(cmp *base.Comparer, children []base.InternalIterator) *mergingIter {
-	return &mergingIter{cmp: cmp, children: children, heap: make([]int, 0, len(children))}
+	m := &mergingIter{
+		cmp:   cmp,
+		items: make([]mergingItem, len(children)),
+		heap:  make([]*mergingItem, 0, len(children)),
+	}
+	for i, c := range children {
+		m.items[i] = mergingItem{iter: c, index: i}
+	}
+	return m
 }
 
 // less orders heap entries for the current direction.
-func (m *mergingIter) less(i, j int) bool {
-	a, b := m.heap[i], m.heap[j]
-	c := m.cmp.CompareInternal(m.children[a].Key(), m.children[b].Key())
+func (m *mergingIter) less(a, b *mergingItem) bool {
+	c := m.cmp.CompareInternal(a.key, b.key)
 	if c == 0 {
 		if m.dir > 0 {
-			return a < b
+			return a.index < b.index
 		}
-		return a > b
+		return a.index > b.index
 	}
 	if m.dir > 0 {
 		return c < 0
@@ -37,32 +53,22 @@ func (m *mergingIter) less(i, j int) bool {
 	return c > 0
 }
 
-func (m *mergingIter) up(j int) {
-	for j > 0 {
-		i := (j - 1) / 2
-		if !m.less(j, i) {
-			break
-		}
-		m.heap[i], m.heap[j] = m.heap[j], m.heap[i]
-		j = i
-	}
-}
-
 func (m *mergingIter) down(i int) {
-	n := len(m.heap)
+	h := m.heap
+	n := len(h)
 	for {
 		l := 2*i + 1
 		if l >= n {
 			return
 		}
 		j := l
-		if r := l + 1; r < n && m.less(r, l) {
+		if r := l + 1; r < n && m.less(h[r], h[l]) {
 			j = r
 		}
-		if !m.less(j, i) {
+		if !m.less(h[j], h[i]) {
 			return
 		}
-		m.heap[i], m.heap[j] = m.heap[j], m.heap[i]
+		h[i], h[j] = h[j], h[i]
 		i = j
 	}
 }
@@ -72,10 +78,12 @@ func (m *mergingIter) down(i int) {
 func (m *mergingIter) rebuild(dir int, pos func(it base.InternalIterator) bool) bool {
 	m.dir = dir
 	m.heap = m.heap[:0]
-	for i, c := range m.children {
-		if pos(c) {
-			m.heap = append(m.heap, i)
-		} else if err := c.Error(); err != nil {
+	for i := range m.items {
+		it := &m.items[i]
+		if pos(it.iter) {
+			it.key = it.iter.Key()
+			m.heap = append(m.heap, it)
+		} else if err := it.iter.Error(); err != nil {
 			m.err = err
 		}
 	}
@@ -120,7 +128,8 @@ func (m *mergingIter) Next() bool {
 			return ok
 		})
 	}
-	return m.step(func(it base.InternalIterator) bool { return it.Next() })
+	top := m.heap[0]
+	return m.stepped(top, top.iter.Next())
 }
 
 func (m *mergingIter) Prev() bool {
@@ -131,17 +140,19 @@ func (m *mergingIter) Prev() bool {
 		k := m.Key().Clone()
 		return m.rebuild(-1, func(it base.InternalIterator) bool { return it.SeekLT(k) })
 	}
-	return m.step(func(it base.InternalIterator) bool { return it.Prev() })
+	top := m.heap[0]
+	return m.stepped(top, top.iter.Prev())
 }
 
-// step advances the current child and restores the heap.
-func (m *mergingIter) step(move func(it base.InternalIterator) bool) bool {
-	c := m.children[m.heap[0]]
-	if move(c) {
+// stepped restores the heap after the current child top moved; ok is what
+// its move returned.
+func (m *mergingIter) stepped(top *mergingItem, ok bool) bool {
+	if ok {
+		top.key = top.iter.Key()
 		m.down(0)
 		return true
 	}
-	if err := c.Error(); err != nil {
+	if err := top.iter.Error(); err != nil {
 		m.err = err
 		m.heap = m.heap[:0]
 		return false
@@ -155,18 +166,18 @@ func (m *mergingIter) step(move func(it base.InternalIterator) bool) bool {
 	return last > 0
 }
 
-func (m *mergingIter) Key() base.InternalKey { return m.children[m.heap[0]].Key() }
-func (m *mergingIter) Value() []byte         { return m.children[m.heap[0]].Value() }
+func (m *mergingIter) Key() base.InternalKey { return m.heap[0].key }
+func (m *mergingIter) Value() []byte         { return m.heap[0].iter.Value() }
 func (m *mergingIter) Error() error          { return m.err }
 
 func (m *mergingIter) Close() error {
 	err := m.err
-	for _, c := range m.children {
-		if cerr := c.Close(); err == nil {
+	for i := range m.items {
+		if cerr := m.items[i].iter.Close(); err == nil {
 			err = cerr
 		}
 	}
-	m.children = nil
+	m.items = nil
 	m.heap = nil
 	return err
 }

@@ -23,10 +23,14 @@ import (
 type rangeDelView struct {
 	sets     [2]*rangedel.Set
 	snapshot base.SeqNum
+	none     bool // no tombstone in either set: covered is always false
 }
 
 // covered reports whether the entry k is deleted by a range tombstone.
 func (v *rangeDelView) covered(k base.InternalKey) bool {
+	if v.none {
+		return false
+	}
 	for _, s := range v.sets {
 		if s.Covers(k.UserKey, k.SeqNum(), v.snapshot) {
 			return true
@@ -35,7 +39,7 @@ func (v *rangeDelView) covered(k base.InternalKey) bool {
 	return false
 }
 
-func (v *rangeDelView) empty() bool { return v.sets[0].Empty() && v.sets[1].Empty() }
+func (v *rangeDelView) empty() bool { return v.none }
 
 // immutableRangeDels holds the fragmented tombstones of a readState's
 // immutable sources.
@@ -77,5 +81,6 @@ func (d *DB) rangeDelView(rs *readState, snapshot base.SeqNum) (rangeDelView, er
 	if active := rs.mems[0].tombstones(); len(active) > 0 {
 		v.sets[1] = rangedel.Build(d.cmp, active)
 	}
+	v.none = v.sets[0].Empty() && v.sets[1].Empty()
 	return v, nil
 }

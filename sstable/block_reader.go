@@ -60,6 +60,13 @@ func (i *blockIter) init(cmp *base.Comparer, data []byte, file string, fileOff i
 	return i.err
 }
 
+// release drops the iterator's block and positions, keeping only its
+// emptied buffers for reuse.
+func (i *blockIter) release() {
+	clear(i.cache) // the values alias the block
+	*i = blockIter{keyBuf: i.keyBuf[:0], cache: i.cache[:0], cacheBuf: i.cacheBuf[:0]}
+}
+
 // parseRestarts locates and validates the restart array.
 func (i *blockIter) parseRestarts() error {
 	data := i.data

@@ -214,7 +214,7 @@ func (i *Iter) Close() error {
 		i.closed = true
 		i.closeErr = i.err
 		i.err = errIterClosed
-		i.data = blockIter{}
+		i.data.release()
 		i.handle.Release()
 		i.handle = cache.Handle{}
 		i.pos, i.loaded = -1, -1

@@ -273,6 +273,13 @@ func (r *Reader) NewIter() *Iter {
 	return &Iter{r: r, pos: -1, loaded: -1}
 }
 
+// InitIter makes it an unpositioned iterator over r, as NewIter returns,
+// keeping the key buffers it grew before. it must be zero or closed. Hot
+// paths that open an iterator per call (point reads) reuse one this way.
+func (r *Reader) InitIter(it *Iter) {
+	*it = Iter{r: r, pos: -1, loaded: -1, data: it.data}
+}
+
 // RangeDels returns the table's range tombstones, loaded and verified by
 // Open, sorted by Start ascending, then Seq descending, then End
 // ascending; nil if it has none. The slices are shared and must not be

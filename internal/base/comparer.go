@@ -32,14 +32,34 @@ type Comparer struct {
 	CompareSuffix func(a, b []byte) int
 	// FormatKey renders a user key for debugging output.
 	FormatKey func(key []byte) string
+	// CompareKeys, if set, compares two whole user keys in one call. It
+	// must agree with ComparePrefix then CompareSuffix of the split keys;
+	// it exists because key comparison is the hottest call of the engine
+	// (every skiplist step, block seek and merge step).
+	CompareKeys func(a, b []byte) int
+
+	// bytewise marks DefaultComparer: keys have no suffix and compare with
+	// bytes.Compare, so the calls above need no indirection.
+	bytewise bool
 }
 
 // Prefix returns the logical prefix of key.
-func (c *Comparer) Prefix(key []byte) []byte { return key[:c.Split(key)] }
+func (c *Comparer) Prefix(key []byte) []byte {
+	if c.bytewise {
+		return key
+	}
+	return key[:c.Split(key)]
+}
 
 // Compare compares two user keys physically: prefix, then suffix. This is
 // the on-disk and memtable order.
 func (c *Comparer) Compare(a, b []byte) int {
+	if c.bytewise {
+		return bytes.Compare(a, b)
+	}
+	if c.CompareKeys != nil {
+		return c.CompareKeys(a, b)
+	}
 	sa, sb := c.Split(a), c.Split(b)
 	if r := c.ComparePrefix(a[:sa], b[:sb]); r != 0 {
 		return r
@@ -50,11 +70,28 @@ func (c *Comparer) Compare(a, b []byte) int {
 // CompareLogical compares only the prefixes of two user keys. Keys that
 // compare equal here are versions of one logical key.
 func (c *Comparer) CompareLogical(a, b []byte) int {
+	if c.bytewise {
+		return bytes.Compare(a, b)
+	}
 	return c.ComparePrefix(a[:c.Split(a)], b[:c.Split(b)])
 }
 
+// HasPrefix reports whether userKey's prefix is prefix (a prefix, as
+// returned by Prefix).
+func (c *Comparer) HasPrefix(userKey, prefix []byte) bool {
+	if c.bytewise {
+		return bytes.Equal(userKey, prefix)
+	}
+	return c.ComparePrefix(userKey[:c.Split(userKey)], prefix) == 0
+}
+
 // Equal reports whether a and b are the same user key.
-func (c *Comparer) Equal(a, b []byte) bool { return c.Compare(a, b) == 0 }
+func (c *Comparer) Equal(a, b []byte) bool {
+	if c.bytewise {
+		return bytes.Equal(a, b)
+	}
+	return c.Compare(a, b) == 0
+}
 
 // CompareInternal orders internal keys: user key ascending, then sequence
 // number descending.
@@ -94,6 +131,8 @@ var DefaultComparer = &Comparer{
 	Split:         func(key []byte) int { return len(key) },
 	ComparePrefix: bytes.Compare,
 	CompareSuffix: func(a, b []byte) int { return 0 },
+	CompareKeys:   bytes.Compare,
+	bytewise:      true,
 }
 
 // FixedSuffixComparer returns a Comparer whose suffix is the last n bytes
@@ -114,6 +153,19 @@ func FixedSuffixComparer(n int) *Comparer {
 		},
 		ComparePrefix: bytes.Compare,
 		CompareSuffix: func(a, b []byte) int { return bytes.Compare(b, a) },
+		CompareKeys: func(a, b []byte) int {
+			sa, sb := len(a)-n, len(b)-n
+			if sa < 0 {
+				sa = len(a)
+			}
+			if sb < 0 {
+				sb = len(b)
+			}
+			if r := bytes.Compare(a[:sa], b[:sb]); r != 0 {
+				return r
+			}
+			return bytes.Compare(b[sb:], a[sa:])
+		},
 		FormatKey: func(key []byte) string {
 			if len(key) < n {
 				return strconv.Quote(string(key))

@@ -28,6 +28,12 @@ func (m *Memtable) NewIter() *Iter {
 	return &Iter{m: m, nd: m.headNode}
 }
 
+// InitIter makes it an unpositioned iterator over m, as NewIter returns,
+// for callers that reuse one iterator value.
+func (m *Memtable) InitIter(it *Iter) {
+	*it = Iter{m: m, nd: m.headNode}
+}
+
 // set positions the iterator at nd and reports whether nd is an entry.
 func (it *Iter) set(nd *node) bool {
 	it.nd = nd
