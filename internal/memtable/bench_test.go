@@ -1,6 +1,7 @@
 package memtable
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"testing"
 
@@ -95,6 +96,29 @@ func BenchmarkIterPrev(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		if !it.Prev() {
 			it.Last()
+		}
+	}
+}
+
+// BenchmarkAddSequential inserts ascending keys, as a bulk load or an
+// append-only log does; Add then reuses the previous splice.
+func BenchmarkAddSequential(b *testing.B) {
+	value := make([]byte, 100)
+	m := New(base.DefaultComparer, benchArena, 1)
+	b.SetBytes(int64(16 + len(value)))
+	b.ReportAllocs()
+	var k []byte
+	for i := 0; b.Loop(); i++ {
+		k = binary.BigEndian.AppendUint64(append(k[:0], "key-\x00\x00\x00\x00"...), uint64(i))
+		err := m.Add(base.MakeInternalKey(k, base.SeqNum(i), base.KindSet), value)
+		if err == ErrArenaFull {
+			b.StopTimer()
+			m = New(base.DefaultComparer, benchArena, uint64(i))
+			b.StartTimer()
+			err = m.Add(base.MakeInternalKey(k, base.SeqNum(i), base.KindSet), value)
+		}
+		if err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -47,6 +47,15 @@
 // node is allocated so that the whole struct lies inside the arena, even
 // though only the truncated part belongs to it.
 //
+// # Insertion
+//
+// Add finds the splice (the predecessor and successor at every level) by
+// descending from the top level, unless the splice left by the previous
+// Add already brackets the key at level 0: then it is the key's exact
+// splice at every level (see lastSplice), and an ascending load inserts
+// with one or two comparisons instead of a descent. Misses back off so
+// that random orders do not pay for the check.
+//
 // # Concurrency
 //
 // One writer at a time (the caller serializes Add). Readers (iterators) run

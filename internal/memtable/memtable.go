@@ -31,6 +31,10 @@ type Memtable struct {
 
 	// rng draws tower heights. Writer only.
 	rng *rand.Rand
+	// last is the splice of the latest Add, advanced past the new node:
+	// the exact splice of a key just after it (see findSpliceFromLast).
+	// Writer only.
+	last lastSplice
 }
 
 // New returns an empty memtable ordered by cmp whose arena holds arenaSize
@@ -121,8 +125,10 @@ func (m *Memtable) Add(key base.InternalKey, value []byte) error {
 	copy(m.arena.bytes(nd.keyOffset+kl, vl), value)
 
 	listHeight := m.height.Load()
-	var sp splice
-	m.findSplice(key, listHeight, &sp)
+	sp := &m.last.sp
+	if !m.findSpliceFromLast(key, listHeight) {
+		m.findSplice(key, listHeight, sp)
+	}
 	for l := listHeight; l < h; l++ {
 		sp.prev[l], sp.next[l] = m.head, m.tail
 	}
@@ -142,6 +148,7 @@ func (m *Memtable) Add(key base.InternalKey, value []byte) error {
 	if h > listHeight {
 		m.height.Store(h)
 	}
+	m.last.advance(off, h, max(h, listHeight))
 	m.count.Add(1)
 	return nil
 }

@@ -2,6 +2,7 @@ package memtable
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -260,5 +261,51 @@ func TestFixedSuffixOrder(t *testing.T) {
 	// the newest version <= it.
 	if !it.SeekGE(base.MakeSearchKey([]byte("a\x00\x05"), base.SeqNumMax)) || string(it.Key().UserKey) != "a\x00\x01" {
 		t.Fatalf("SeekGE version landed on %s", it.Key().Pretty(cmp))
+	}
+}
+
+// TestAddOrderedRuns mixes ascending runs (where Add reuses the previous
+// splice), descending runs, repeated internal keys and random keys, and
+// checks the list against the model and the skiplist invariants.
+func TestAddOrderedRuns(t *testing.T) {
+	for _, cmp := range []*base.Comparer{base.DefaultComparer, base.FixedSuffixComparer(2)} {
+		t.Run(cmp.Name, func(t *testing.T) {
+			rng, seed := testRand(t)
+			m := New(cmp, 8<<20, seed)
+			md := &model{cmp: cmp}
+			var last base.InternalKey
+			key := func(n uint64) []byte { return binary.BigEndian.AppendUint64([]byte("k"), n) }
+			for i := 0; i < 20000; {
+				run := 1 + rng.IntN(300)
+				start := rng.Uint64N(1 << 20)
+				mode := rng.IntN(4)
+				for j := 0; j < run; j, i = j+1, i+1 {
+					var k base.InternalKey
+					switch mode {
+					case 0: // ascending user keys
+						k = base.MakeInternalKey(key(start+uint64(j)*uint64(1+rng.IntN(3))), base.SeqNum(i), base.KindSet)
+					case 1: // descending
+						k = base.MakeInternalKey(key(start-uint64(j)), base.SeqNum(i), base.KindSet)
+					case 2: // the same user key with descending seqnums, then an equal internal key
+						k = base.MakeInternalKey(key(start), base.SeqNum(1<<30-i), base.KindSet)
+						if j%7 == 6 {
+							k = last.Clone()
+						}
+					default:
+						k = base.MakeInternalKey(key(rng.Uint64N(1<<20)), base.SeqNum(i), base.KindSet)
+					}
+					v := []byte("v" + strconv.Itoa(i))
+					if err := m.Add(k, v); err != nil {
+						t.Fatalf("Add #%d: %v", i, err)
+					}
+					md.add(k, v)
+					last = k
+				}
+				if err := m.checkInvariants(); err != nil {
+					t.Fatalf("after %d adds: %v", i, err)
+				}
+			}
+			checkModel(t, m, md, keyGen{rng: rng, maxLen: 4}, 50)
+		})
 	}
 }

@@ -63,3 +63,58 @@ func (m *Memtable) findSplice(key base.InternalKey, height uint32, sp *splice) {
 		sp.prev[l], sp.next[l] = m.offset(x), m.offset(nx)
 	}
 }
+
+// lastSplice caches the splice of the latest Add for the next one.
+//
+// After node X of height h is inserted with splice sp, replacing prev[l]
+// by X at levels below h gives the exact splice of any key K just after X
+// (X < K <= next[0]): there is one writer, so nothing else changes the
+// list. When the next key falls between prev[0] and next[0] (an ascending
+// load, say) that splice brackets it at every level: above level 0,
+// prev[l] precedes prev[0] < K and next[l] is at or after next[0] >= K. So
+// the check costs at most two comparisons and, when it holds, replaces the
+// whole descent.
+type lastSplice struct {
+	sp     splice
+	height uint32 // levels of sp that are exact; 0 before the first Add
+	// hits counts recent successes, decayed on misses, so that random
+	// insertion orders stop paying for the check.
+	hits int
+	skip int
+}
+
+// advance records the splice after inserting the node at off with height
+// h; height is the list height afterwards.
+func (c *lastSplice) advance(off, h, height uint32) {
+	for l := uint32(0); l < h; l++ {
+		c.sp.prev[l] = off
+	}
+	c.height = height
+}
+
+// findSpliceFromLast fills m.last.sp for key from the cached splice when
+// it brackets key at level 0, and reports whether it did. listHeight is
+// the current list height.
+func (m *Memtable) findSpliceFromLast(key base.InternalKey, listHeight uint32) bool {
+	c := &m.last
+	if c.height != listHeight || c.height == 0 {
+		return false
+	}
+	if c.skip > 0 {
+		c.skip--
+		return false
+	}
+	prev, next := c.sp.prev[0], c.sp.next[0]
+	ok := (prev == m.head || m.compareNode(key, m.node(prev)) > 0) &&
+		(next == m.tail || m.compareNode(key, m.node(next)) <= 0)
+	if ok {
+		c.hits = min(c.hits+1, 16)
+		return true
+	}
+	// A miss costs up to two comparisons. After repeated misses, try
+	// only now and then.
+	if c.hits--; c.hits < 0 {
+		c.hits, c.skip = 0, 16
+	}
+	return false
+}
