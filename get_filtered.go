@@ -14,11 +14,14 @@ func (d *DB) getFiltered(rs *readState, key []byte, seq base.SeqNum) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
-	it, err := d.newInternalIter(rs)
+	it, parts, err := d.newInternalIter(rs)
 	if err != nil {
 		return nil, err
 	}
-	defer it.Close()
+	defer func() {
+		it.Close()
+		parts.release()
+	}()
 	cmp := d.cmp
 	prefix := cmp.Prefix(key)
 	same := func() bool { return cmp.HasPrefix(it.Key().UserKey, prefix) }

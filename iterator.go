@@ -19,7 +19,8 @@ type Iterator struct {
 	db    *DB
 	rs    *readState
 	cmp   *base.Comparer
-	iter  base.InternalIterator
+	iter  *mergingIter
+	parts *iterParts // iter's storage, released at Close
 	seq   base.SeqNum
 	lower []byte
 	upper []byte
@@ -71,12 +72,12 @@ func (d *DB) newIter(rs *readState, seq base.SeqNum, o *IterOptions) (*Iterator,
 		return nil, err
 	}
 	it.rd = rd
-	ii, err := d.newInternalIter(rs)
+	ii, parts, err := d.newInternalIter(rs)
 	if err != nil {
 		rs.unref()
 		return nil, err
 	}
-	it.iter = ii
+	it.iter, it.parts = ii, parts
 	return it, nil
 }
 
@@ -301,6 +302,8 @@ func (i *Iterator) Close() error {
 	i.closed = true
 	i.valid = false
 	err := i.iter.Close()
+	i.parts.release()
+	i.iter, i.parts = nil, nil
 	i.rs.unref()
 	if i.err != nil && i.err != ErrClosed {
 		return i.err

@@ -5,6 +5,7 @@ import (
 
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/manifest"
+	"github.com/tempestdb/tempest/sstable"
 )
 
 // levelIter iterates over the files of one level L1+ (sorted by key and
@@ -13,13 +14,21 @@ type levelIter struct {
 	cmp    *base.Comparer
 	tables *tableCache
 	files  []*manifest.FileMetadata
-	idx    int                   // index of the current file
-	iter   base.InternalIterator // iterator of files[idx], or nil
+	idx    int           // index of the current file
+	iter   *sstable.Iter // iterator of files[idx] (it points to sst), or nil
 	err    error
+	sst    sstable.Iter // reused for each file in turn
 }
 
 func newLevelIter(cmp *base.Comparer, tables *tableCache, files []*manifest.FileMetadata) *levelIter {
-	return &levelIter{cmp: cmp, tables: tables, files: files, idx: -1}
+	l := &levelIter{}
+	l.init(cmp, tables, files)
+	return l
+}
+
+// init sets l up over files, keeping the buffers of its sstable iterator.
+func (l *levelIter) init(cmp *base.Comparer, tables *tableCache, files []*manifest.FileMetadata) {
+	*l = levelIter{cmp: cmp, tables: tables, files: files, idx: -1, sst: l.sst}
 }
 
 // open positions the level at file i, or returns false.
@@ -37,7 +46,8 @@ func (l *levelIter) open(i int) bool {
 		l.err = err
 		return false
 	}
-	l.iter = r.NewIter()
+	r.InitIter(&l.sst)
+	l.iter = &l.sst
 	return true
 }
 
@@ -154,4 +164,10 @@ func (l *levelIter) Error() error {
 func (l *levelIter) Close() error {
 	l.closeCurrent()
 	return l.err
+}
+
+// reset drops l's references once it is closed, keeping its buffers.
+func (l *levelIter) reset() {
+	l.sst.Reset()
+	*l = levelIter{sst: l.sst}
 }

@@ -27,15 +27,19 @@ type mergingItem struct {
 }
 
 func newMergingIter(cmp *base.Comparer, children []base.InternalIterator) *mergingIter {
-	m := &mergingIter{
-		cmp:   cmp,
-		items: make([]mergingItem, len(children)),
-		heap:  make([]*mergingItem, 0, len(children)),
-	}
-	for i, c := range children {
-		m.items[i] = mergingItem{iter: c, index: i}
-	}
+	m := &mergingIter{}
+	m.init(cmp, children)
 	return m
+}
+
+// init sets m up over children, reusing the slices m had.
+func (m *mergingIter) init(cmp *base.Comparer, children []base.InternalIterator) {
+	items, heap := m.items[:0], m.heap[:0]
+	*m = mergingIter{cmp: cmp}
+	for i, c := range children {
+		items = append(items, mergingItem{iter: c, index: i})
+	}
+	m.items, m.heap = items, heap
 }
 
 // less orders heap entries for the current direction.
@@ -177,7 +181,8 @@ func (m *mergingIter) Close() error {
 			err = cerr
 		}
 	}
-	m.items = nil
-	m.heap = nil
+	clear(m.items)
+	clear(m.heap[:cap(m.heap)])
+	m.items, m.heap = m.items[:0], m.heap[:0]
 	return err
 }

@@ -4,7 +4,6 @@ import (
 	"slices"
 	"sync/atomic"
 
-	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/manifest"
 )
 
@@ -66,29 +65,3 @@ func (d *DB) updateReadStateLocked() *readState {
 	return old
 }
 
-// newInternalIter merges every source of rs.
-func (d *DB) newInternalIter(rs *readState) (base.InternalIterator, error) {
-	var children []base.InternalIterator
-	closeAll := func() {
-		for _, c := range children {
-			c.Close()
-		}
-	}
-	for _, m := range rs.mems {
-		children = append(children, m.NewIter())
-	}
-	for _, f := range rs.version.Levels[0] {
-		r, err := d.tables.get(f)
-		if err != nil {
-			closeAll()
-			return nil, err
-		}
-		children = append(children, r.NewIter())
-	}
-	for level := 1; level < manifest.NumLevels; level++ {
-		if files := rs.version.Levels[level]; len(files) > 0 {
-			children = append(children, newLevelIter(d.cmp, d.tables, files))
-		}
-	}
-	return newMergingIter(d.cmp, children), nil
-}

@@ -280,6 +280,10 @@ func (r *Reader) InitIter(it *Iter) {
 	*it = Iter{r: r, pos: -1, loaded: -1, data: it.data}
 }
 
+// Reset drops a closed iterator's reader, keeping only its emptied
+// buffers for a later InitIter; pooled iterators must not pin readers.
+func (i *Iter) Reset() { *i = Iter{data: i.data} }
+
 // RangeDels returns the table's range tombstones, loaded and verified by
 // Open, sorted by Start ascending, then Seq descending, then End
 // ascending; nil if it has none. The slices are shared and must not be

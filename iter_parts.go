@@ -1,0 +1,93 @@
+package tempest
+
+import (
+	"sync"
+
+	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/manifest"
+	"github.com/tempestdb/tempest/internal/memtable"
+	"github.com/tempestdb/tempest/sstable"
+)
+
+// iterParts is the storage behind the internal iterator of a read: the
+// merging iterator and its children (memtable iterators, L0 table
+// iterators, level iterators). Parts are recycled through a pool, so
+// opening an Iterator allocates little and its key buffers are warm.
+//
+// The slices are sized before any pointer into them is taken and never
+// grown afterwards, so the children's addresses stay valid until release.
+type iterParts struct {
+	merging  mergingIter
+	children []base.InternalIterator
+	mems     []memtable.Iter
+	tables   []sstable.Iter
+	levels   []levelIter
+}
+
+var iterPartsPool = sync.Pool{New: func() any { return new(iterParts) }}
+
+// resize returns s with length n, reusing its array when it is big enough.
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// newInternalIter merges every source of rs, in parts from the pool. The
+// caller releases the parts (releaseIterParts) after closing the iterator.
+func (d *DB) newInternalIter(rs *readState) (*mergingIter, *iterParts, error) {
+	p := iterPartsPool.Get().(*iterParts)
+	nLevels := 0
+	for level := 1; level < manifest.NumLevels; level++ {
+		if len(rs.version.Levels[level]) > 0 {
+			nLevels++
+		}
+	}
+	l0 := rs.version.Levels[0]
+	p.mems = resize(p.mems, len(rs.mems))
+	p.tables = resize(p.tables, len(l0))
+	p.levels = resize(p.levels, nLevels)
+	p.children = p.children[:0]
+	for i, m := range rs.mems {
+		m.InitIter(&p.mems[i])
+		p.children = append(p.children, &p.mems[i])
+	}
+	for i, f := range l0 {
+		r, err := d.tables.get(f)
+		if err != nil {
+			for _, c := range p.children {
+				c.Close()
+			}
+			p.release()
+			return nil, nil, err
+		}
+		r.InitIter(&p.tables[i])
+		p.children = append(p.children, &p.tables[i])
+	}
+	li := 0
+	for level := 1; level < manifest.NumLevels; level++ {
+		if files := rs.version.Levels[level]; len(files) > 0 {
+			p.levels[li].init(d.cmp, d.tables, files)
+			p.children = append(p.children, &p.levels[li])
+			li++
+		}
+	}
+	p.merging.init(d.cmp, p.children)
+	return &p.merging, p, nil
+}
+
+// release drops every reference the parts hold (they must be closed) and
+// returns them to the pool.
+func (p *iterParts) release() {
+	clear(p.children[:cap(p.children)])
+	p.children = p.children[:0]
+	clear(p.mems)
+	for i := range p.tables {
+		p.tables[i].Reset()
+	}
+	for i := range p.levels {
+		p.levels[i].reset()
+	}
+	iterPartsPool.Put(p)
+}
