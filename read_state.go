@@ -64,4 +64,3 @@ func (d *DB) updateReadStateLocked() *readState {
 	d.mu.readState = rs
 	return old
 }
-
