@@ -136,21 +136,19 @@ type blockEntry struct {
 // maxShared bounds its shared length (the length of the previous key).
 func (i *blockIter) decodeEntry(off, maxShared int) (blockEntry, error) {
 	p := i.data[off:i.restarts]
-	shared, n1 := binary.Uvarint(p)
-	if n1 <= 0 {
-		return blockEntry{}, i.corruptf(off, "bad shared length")
+	var shared, unshared, vlen uint64
+	var hdr int
+	if len(p) >= 3 && (p[0]|p[1]|p[2])&0x80 == 0 {
+		// The common case: three one-byte varints.
+		shared, unshared, vlen, hdr = uint64(p[0]), uint64(p[1]), uint64(p[2]), 3
+		p = p[3:]
+	} else {
+		var err error
+		if shared, unshared, vlen, hdr, err = i.decodeHeader(off, p); err != nil {
+			return blockEntry{}, err
+		}
+		p = p[hdr:]
 	}
-	p = p[n1:]
-	unshared, n2 := binary.Uvarint(p)
-	if n2 <= 0 {
-		return blockEntry{}, i.corruptf(off, "bad key length")
-	}
-	p = p[n2:]
-	vlen, n3 := binary.Uvarint(p)
-	if n3 <= 0 {
-		return blockEntry{}, i.corruptf(off, "bad value length")
-	}
-	p = p[n3:]
 	if shared > uint64(maxShared) {
 		return blockEntry{}, i.corruptf(off, "shared length %d exceeds previous key length %d", shared, maxShared)
 	}
@@ -169,8 +167,27 @@ func (i *blockIter) decodeEntry(off, maxShared int) (blockEntry, error) {
 		unshared: p[:u],
 		trailer:  t,
 		val:      p[vs : vs+v : vs+v],
-		next:     off + n1 + n2 + n3 + vs + v,
+		next:     off + hdr + vs + v,
 	}, nil
+}
+
+// decodeHeader decodes the three varints that start the entry at off (p
+// is the block from off): shared and unshared key lengths, value length.
+// hdr is their total size.
+func (i *blockIter) decodeHeader(off int, p []byte) (shared, unshared, vlen uint64, hdr int, err error) {
+	shared, n1 := binary.Uvarint(p)
+	if n1 <= 0 {
+		return 0, 0, 0, 0, i.corruptf(off, "bad shared length")
+	}
+	unshared, n2 := binary.Uvarint(p[n1:])
+	if n2 <= 0 {
+		return 0, 0, 0, 0, i.corruptf(off, "bad key length")
+	}
+	vlen, n3 := binary.Uvarint(p[n1+n2:])
+	if n3 <= 0 {
+		return 0, 0, 0, 0, i.corruptf(off, "bad value length")
+	}
+	return shared, unshared, vlen, n1 + n2 + n3, nil
 }
 
 // decodeForward positions the iterator at the entry at off, rebuilding its
