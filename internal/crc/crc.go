@@ -39,7 +39,10 @@ func makeTables() *[8][256]uint64 {
 }
 
 // Update extends crc with p.
-func Update(crc uint64, p []byte) uint64 {
+func Update(crc uint64, p []byte) uint64 { return update(crc, p) }
+
+// updateTable is Update by slicing-by-8 tables, on every platform.
+func updateTable(crc uint64, p []byte) uint64 {
 	t := tables
 	for len(p) >= 8 {
 		crc ^= binary.LittleEndian.Uint64(p)
