@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -222,15 +223,46 @@ func (r *Reader) readBlock(h blockHandle) ([]byte, error) {
 		return nil, base.Corruptionf(r.name, int64(r.size),
 			"block %d+%d lies outside the %d-byte file", h.offset, h.size, r.size)
 	}
-	buf := make([]byte, n)
+	bp := getReadBuf(int(n))
+	buf := *bp
 	if err := r.readAt(buf, int64(h.offset)); err != nil {
+		putReadBuf(bp)
 		return nil, err
 	}
 	block, c, err := checkBlockTrailer(r.name, h.offset, buf)
 	if err != nil {
+		putReadBuf(bp)
 		return nil, err
 	}
-	return decompressBlock(c, block, r.name, h.offset)
+	if c == NoCompression {
+		return block, nil // the read buffer becomes the block
+	}
+	out, err := decompressBlock(c, block, r.name, h.offset)
+	putReadBuf(bp)
+	return out, err
+}
+
+// readBufPool recycles the buffers compressed blocks are read into: once
+// decoded, the compressed bytes are garbage.
+var readBufPool sync.Pool
+
+// maxPooledReadBuf bounds the buffers kept, so one huge block does not
+// stay pinned.
+const maxPooledReadBuf = 256 << 10
+
+func getReadBuf(n int) *[]byte {
+	if bp, ok := readBufPool.Get().(*[]byte); ok && cap(*bp) >= n {
+		*bp = (*bp)[:n]
+		return bp
+	}
+	b := make([]byte, n)
+	return &b
+}
+
+func putReadBuf(bp *[]byte) {
+	if cap(*bp) <= maxPooledReadBuf {
+		readBufPool.Put(bp)
+	}
 }
 
 // dataBlock returns the decoded data block named by h: from the block
