@@ -45,8 +45,9 @@ type Writer struct {
 	err  error // sticky: the first failure, or errWriterClosed
 	done bool  // the file has been closed
 
-	offset   uint64 // bytes written so far
+	offset   uint64 // bytes written so far, buffered or not
 	checksum uint64 // CRC-64/Jones of those bytes
+	wbuf     []byte // bytes not yet handed to the file (see write)
 
 	block blockWriter
 	cbuf  []byte // compressed form of the block being written
@@ -200,21 +201,45 @@ func (w *Writer) writeBlock(block []byte, c Compression) (blockHandle, bool) {
 	return h, w.write(appendBlockTrailer(stored, stored, c))
 }
 
-// write appends p to the file, tracking the offset and the file checksum.
+// writeBufSize is how many bytes the Writer gathers before one write to
+// the file: blocks are small (4 KiB before compression), and one system
+// call per block costs more than the copy.
+const writeBufSize = 128 << 10
+
+// write appends p to the table, tracking the offset and the file
+// checksum. The bytes reach the file in writeBufSize batches, and all of
+// them before Finish syncs.
 func (w *Writer) write(p []byte) bool {
 	if w.err != nil {
 		return false
 	}
-	n, err := w.f.Write(p)
-	if err == nil && n != len(p) {
+	if w.wbuf == nil {
+		w.wbuf = make([]byte, 0, writeBufSize)
+	}
+	w.wbuf = append(w.wbuf, p...)
+	w.offset += uint64(len(p))
+	w.checksum = crc.Update(w.checksum, p)
+	if len(w.wbuf) >= writeBufSize {
+		return w.flushWrites()
+	}
+	return true
+}
+
+// flushWrites hands the buffered bytes to the file.
+func (w *Writer) flushWrites() bool {
+	if w.err != nil || len(w.wbuf) == 0 {
+		return w.err == nil
+	}
+	start := w.offset - uint64(len(w.wbuf))
+	n, err := w.f.Write(w.wbuf)
+	if err == nil && n != len(w.wbuf) {
 		err = io.ErrShortWrite
 	}
 	if err != nil {
-		w.err = fmt.Errorf("sstable: writing %s at offset %d: %w", w.opts.FileName, w.offset, err)
+		w.err = fmt.Errorf("sstable: writing %s at offset %d: %w", w.opts.FileName, start, err)
 		return false
 	}
-	w.offset += uint64(n)
-	w.checksum = crc.Update(w.checksum, p)
+	w.wbuf = w.wbuf[:0]
 	return true
 }
 
@@ -269,6 +294,7 @@ func (w *Writer) finish() {
 	}
 	ft.index, _ = w.writeBlock(index, w.opts.Compression)
 	w.write(ft.encode())
+	w.flushWrites()
 	if w.err != nil {
 		return
 	}

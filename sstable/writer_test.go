@@ -188,13 +188,21 @@ func TestWriterIOErrors(t *testing.T) {
 		})
 	}
 	t.Run("write during Add", func(t *testing.T) {
+		// Blocks are gathered into writeBufSize writes: the failure
+		// surfaces from the Add that fills the buffer, and sticks.
 		f := &memFile{failWrite: injected}
-		w := NewWriter(f, WriterOptions{Comparer: base.DefaultComparer, BlockSize: 1})
-		if err := w.Add(ikey("a", 1, base.KindSet), nil); !errors.Is(err, injected) {
-			t.Fatalf("Add: %v", err)
+		w := NewWriter(f, WriterOptions{Comparer: base.DefaultComparer, BlockSize: 1, Compression: NoCompression})
+		value := make([]byte, 1024)
+		var err error
+		adds := 0
+		for ; err == nil && adds <= writeBufSize/len(value)+1; adds++ {
+			err = w.Add(ikey(fmt.Sprintf("k%06d", adds), 1, base.KindSet), value)
 		}
-		if err := w.Add(ikey("b", 1, base.KindSet), nil); !errors.Is(err, injected) {
-			t.Fatalf("second Add: %v", err)
+		if !errors.Is(err, injected) {
+			t.Fatalf("after %d Adds of %d bytes: %v, want the injected error", adds, len(value), err)
+		}
+		if err := w.Add(ikey("z", 1, base.KindSet), nil); !errors.Is(err, injected) {
+			t.Fatalf("Add after the failure: %v", err)
 		}
 		w.Abort()
 		if !f.closed {
