@@ -68,8 +68,12 @@ func (d *DB) newCompactionInputIter(c *compact.Compaction) (base.InternalIterato
 		if len(files) == 0 {
 			return nil
 		}
+		// Compaction reads bypass the block cache: the inputs are read
+		// once, and caching them would evict the blocks readers use.
 		if level > 0 {
-			children = append(children, newLevelIter(d.cmp, d.tables, files))
+			l := newLevelIter(d.cmp, d.tables, files)
+			l.compaction = true
+			children = append(children, l)
 			return nil
 		}
 		for _, f := range files {
@@ -77,7 +81,9 @@ func (d *DB) newCompactionInputIter(c *compact.Compaction) (base.InternalIterato
 			if err != nil {
 				return err
 			}
-			children = append(children, r.NewIter())
+			it := new(sstable.Iter)
+			r.InitCompactionIter(it)
+			children = append(children, it)
 		}
 		return nil
 	}

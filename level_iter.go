@@ -18,6 +18,9 @@ type levelIter struct {
 	iter   *sstable.Iter // iterator of files[idx] (it points to sst), or nil
 	err    error
 	sst    sstable.Iter // reused for each file in turn
+	// compaction marks a compaction's input: its reads bypass the block
+	// cache (sstable.Reader.InitCompactionIter).
+	compaction bool
 }
 
 func newLevelIter(cmp *base.Comparer, tables *tableCache, files []*manifest.FileMetadata) *levelIter {
@@ -46,7 +49,11 @@ func (l *levelIter) open(i int) bool {
 		l.err = err
 		return false
 	}
-	r.InitIter(&l.sst)
+	if l.compaction {
+		r.InitCompactionIter(&l.sst)
+	} else {
+		r.InitIter(&l.sst)
+	}
 	l.iter = &l.sst
 	return true
 }

@@ -206,3 +206,37 @@ func TestCacheConcurrentIterators(t *testing.T) {
 		t.Fatalf("metrics %+v", m)
 	}
 }
+
+// A compaction iterator reads every block from the file without adding it
+// to the cache, but uses blocks the cache already holds; reused through
+// InitIter, the iterator fills the cache again.
+func TestCompactionIterDoesNotFillCache(t *testing.T) {
+	entries := compressibleEntries(1000)
+	f, _ := buildTable(t, WriterOptions{BlockSize: 512, Compression: SnappyCompression}, entries)
+	bc := cache.New(64 << 20)
+	r := openCached(t, f, bc, bc.NewID(), 1)
+	blocks := int64(len(r.index))
+	var it Iter
+	scan := func() []kv {
+		out := collect(&it, it.First(), it.Next)
+		if err := it.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	r.InitCompactionIter(&it)
+	requireEntries(t, r.cmp, scan(), entries)
+	if m := bc.Metrics(); m.Count != 0 || m.Misses != blocks {
+		t.Fatalf("after a compaction scan of %d blocks: %+v, want nothing cached", blocks, m)
+	}
+	r.InitIter(&it)
+	requireEntries(t, r.cmp, scan(), entries)
+	if m := bc.Metrics(); m.Count != blocks {
+		t.Fatalf("after a reader's scan: %+v, want %d blocks cached", m, blocks)
+	}
+	r.InitCompactionIter(&it)
+	requireEntries(t, r.cmp, scan(), entries)
+	if m := bc.Metrics(); m.Hits != blocks {
+		t.Fatalf("compaction scan over a warm cache: %+v, want %d hits", m, blocks)
+	}
+}

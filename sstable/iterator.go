@@ -29,6 +29,7 @@ type Iter struct {
 	err      error
 	closed   bool
 	closeErr error
+	noFill   bool // blocks read from the file bypass the cache (InitCompactionIter)
 }
 
 var _ base.InternalIterator = (*Iter)(nil)
@@ -45,7 +46,7 @@ func (i *Iter) load(j int) bool {
 	i.loaded = -1
 	i.handle.Release()
 	h := i.r.index[j].handle
-	b, ch, err := i.r.dataBlock(h)
+	b, ch, err := i.r.dataBlock(h, !i.noFill)
 	i.handle = ch
 	if err == nil {
 		err = i.data.init(i.r.cmp, b, i.r.name, int64(h.offset))

@@ -266,10 +266,11 @@ func putReadBuf(bp *[]byte) {
 }
 
 // dataBlock returns the decoded data block named by h: from the block
-// cache if it holds it, else read by readBlock and added to the cache.
+// cache if it holds it, else read by readBlock and, if fill, added to the
+// cache.
 // The caller releases the Handle (the zero Handle without a cache) when it
 // stops using the block.
-func (r *Reader) dataBlock(h blockHandle) ([]byte, cache.Handle, error) {
+func (r *Reader) dataBlock(h blockHandle, fill bool) ([]byte, cache.Handle, error) {
 	if r.cache == nil {
 		b, err := r.readBlock(h)
 		return b, cache.Handle{}, err
@@ -278,8 +279,8 @@ func (r *Reader) dataBlock(h blockHandle) ([]byte, cache.Handle, error) {
 		return ch.Value(), ch, nil
 	}
 	b, err := r.readBlock(h)
-	if err != nil {
-		return nil, cache.Handle{}, err
+	if err != nil || !fill {
+		return b, cache.Handle{}, err
 	}
 	ch := r.cache.Set(r.cacheID, r.fileNum, h.offset, b)
 	return ch.Value(), ch, nil
@@ -310,6 +311,15 @@ func (r *Reader) NewIter() *Iter {
 // paths that open an iterator per call (point reads) reuse one this way.
 func (r *Reader) InitIter(it *Iter) {
 	*it = Iter{r: r, pos: -1, loaded: -1, data: it.data}
+}
+
+// InitCompactionIter is InitIter for an iterator that reads the table
+// once, in order, as a compaction does: blocks it reads from the file do
+// not enter the block cache, where they would evict the blocks that
+// readers use (it still uses blocks the cache holds).
+func (r *Reader) InitCompactionIter(it *Iter) {
+	r.InitIter(it)
+	it.noFill = true
 }
 
 // Reset drops a closed iterator's reader, keeping only its emptied
