@@ -9,9 +9,11 @@ import (
 // Compact flushes the memtables and then compacts every level's files
 // overlapping [start, end] (nil bounds: the whole key space) down the
 // tree, level by level, so that afterwards that range lives in the bottom
-// levels with shadowed versions and droppable tombstones removed.
-// Automatic compactions pause while it runs. It returns ctx.Err() if ctx
-// ends first (the compaction running at that moment completes).
+// levels with shadowed versions and droppable tombstones removed. First
+// it removes, anywhere in the tree, the files that range tombstones
+// delete wholesale (delete-only compactions), which spares rewriting
+// them. Automatic compactions pause while it runs. It returns ctx.Err()
+// if ctx ends first (the compaction running at that moment completes).
 func (d *DB) Compact(ctx context.Context, start, end []byte) error {
 	if err := d.Flush(); err != nil {
 		return err
@@ -27,6 +29,10 @@ func (d *DB) Compact(ctx context.Context, start, end []byte) error {
 	for len(d.mu.compactions) > 0 && d.mu.bgErr == nil && !d.mu.closing {
 		d.mu.cond.Wait()
 	}
+	d.mu.Unlock()
+	hints := d.deleteHints() // reads tables: not under d.mu
+	d.mu.Lock()
+	d.runDeleteOnlyLocked(hints)
 	for level := 0; level < NumLevels; level++ {
 		for {
 			if err := ctx.Err(); err != nil {

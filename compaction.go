@@ -22,18 +22,20 @@ import (
 // overlapping key ranges of one level (the picker excludes them).
 
 // maybeScheduleCompaction starts as many compactions as the picker finds
-// and the concurrency limit allows. Called without d.mu.
+// and the concurrency limit allows, delete-only ones first (see
+// compaction_delete_only.go). Called without d.mu.
 func (d *DB) maybeScheduleCompaction() {
+	d.mu.Lock()
+	ok := d.compactionAllowedLocked() && len(d.mu.compactions) < d.opts.MaxConcurrentCompactions
+	d.mu.Unlock()
+	if !ok {
+		return
+	}
+	hints := d.deleteHints()
 	var start []*compact.Compaction
 	d.mu.Lock()
 	for d.compactionAllowedLocked() && len(d.mu.compactions) < d.opts.MaxConcurrentCompactions {
-		oldest := base.SeqNumMax
-		if s, ok := d.mu.snapshots.earliestLocked(); ok {
-			oldest = s
-		}
-		// The picker must know the oldest snapshot: a file whose tombstones
-		// a snapshot still needs would come out of a rewrite unchanged.
-		c := d.picker.PickAt(d.mu.readState.version, d.mu.compactions, oldest)
+		c := d.pickLocked(hints)
 		if c == nil {
 			break
 		}
@@ -138,8 +140,8 @@ func (d *DB) recordCompactionLocked(c *compact.Compaction, edit *manifest.Edit) 
 	d.counters.compactions.Add(1)
 	st := &d.levelStats[c.OutputLevel]
 	st.compactions.Add(1)
-	if c.Kind == compact.KindMove {
-		return
+	if c.Kind == compact.KindMove || c.Kind == compact.KindDeleteOnly {
+		return // nothing read, nothing written
 	}
 	for _, f := range append(slices.Clone(c.Inputs), c.Outputs...) {
 		st.bytesIn.Add(f.Size)
@@ -170,10 +172,7 @@ func (d *DB) compactionEdit(c *compact.Compaction, snapshots []base.SeqNum) (*ma
 		edit.Removed = append(edit.Removed, manifest.RemovedFile{Level: c.OutputLevel, FileNum: f.FileNum})
 	}
 	if c.Kind == compact.KindDeleteOnly {
-		return edit, nil // only tombstones that hide nothing: drop the files
-	}
-	if c.Kind == compact.KindDeleteOnly {
-		return edit, nil // only tombstones that hide nothing: drop the files
+		return edit, nil // no reader sees anything the files hold: drop them
 	}
 	if c.Kind == compact.KindMove {
 		for _, f := range c.Inputs {

@@ -245,7 +245,9 @@ func (o *compactionOutputs) addFragments(cut []byte) error {
 			}
 		}
 		if cmp.Compare(end, sp.End) < 0 {
-			sp.Start = end // the rest belongs to the next file
+			// The rest belongs to the next file. cut aliases the
+			// compaction iterator's key, which moves on: copy it.
+			sp.Start = append([]byte(nil), end...)
 			return nil
 		}
 		o.spans = o.spans[1:]

@@ -139,5 +139,7 @@ func (s *Snapshot) Close() error {
 	s.db.mu.Lock()
 	s.db.mu.snapshots.removeLocked(s)
 	s.db.mu.Unlock()
+	// Versions and files the snapshot held back may now be dropped.
+	s.db.maybeScheduleCompaction()
 	return nil
 }

@@ -22,9 +22,11 @@ const (
 	// next level, or into their own level when nothing below overlaps them
 	// (then the tombstones can be dropped).
 	KindTombstoneDensity
-	// KindDeleteOnly removes Inputs without writing anything: every entry
-	// is a tombstone and nothing below shadows (see doc.go). StartLevel =
-	// OutputLevel; Outputs is empty.
+	// KindDeleteOnly removes Inputs without writing anything, because no
+	// reader can see what they hold: every entry is a tombstone and
+	// nothing below shadows (PickAt), or a newer range tombstone no
+	// snapshot separates from them deletes all of it (PickDeleteOnly; see
+	// doc.go). StartLevel = OutputLevel; Outputs is empty.
 	KindDeleteOnly
 	// KindManual is a compaction the user asked for (PickManual). It always
 	// rewrites its files.
@@ -73,7 +75,8 @@ type Compaction struct {
 	Outputs []*manifest.FileMetadata
 	// Score is the start level's score for score-based compactions, the
 	// highest tombstone density of the inputs for density and delete-only
-	// compactions, and 0 for manual ones.
+	// compactions (mostly 0 for files that a range tombstone deletes), and
+	// 0 for manual ones.
 	Score float64
 	// Grandparents are the files of OutputLevel+1 overlapping the key
 	// range; the executor should start a new output file before one would

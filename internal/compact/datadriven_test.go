@@ -28,7 +28,9 @@ import (
 //	       [density=F] [min-entries=N]
 //	    Describes the LSM, one level per line: "L0: 1:[a#10-c#12] 2:[b-d]
 //	    size=2MiB". A file is num:[smallest-largest]; a key is user#seq or
-//	    user#seq,DEL (seq defaults to 1, kind to SET). Attributes after a
+//	    user#seq,DEL (seq defaults to 1, kind to SET; user#max,RANGEDEL is
+//	    an exclusive sentinel, whose seqnum does not count toward the
+//	    file's seqnum range). Attributes after a
 //	    file apply to it: size=SIZE (default 1MiB), entries=N, dels=N,
 //	    seqs=LO-HI (default: from the keys). cmp=suffix uses
 //	    base.FixedSuffixComparer(1). Clears the compactions in progress
@@ -44,6 +46,9 @@ import (
 //	    Picks and holds until nil, printing each choice.
 //	pick-manual level=N [start=KEY] [end=KEY] [hold]
 //	    Prints PickManual's choice.
+//	pick-delete-only [snapshots=SEQ,SEQ...] [hold]
+//	    Prints PickDeleteOnly's choice given the open snapshots and the
+//	    hints on the input lines, one a line: "[start,end)#seq in=FILE".
 //	release
 //	    Forgets the compactions in progress.
 //
@@ -179,6 +184,18 @@ func (d *ddState) run(cmdLine string, input []string) []string {
 			end = []byte(s)
 		}
 		return d.show(d.p.PickManual(d.v, int(mustUint(args["level"])), start, end, d.inProgress), hold)
+	case "pick-delete-only":
+		hints, err := parseHints(input)
+		if err != nil {
+			return []string{"error: " + err.Error()}
+		}
+		var snaps []base.SeqNum
+		if s, ok := args["snapshots"]; ok && s != "" {
+			for _, x := range strings.Split(s, ",") {
+				snaps = append(snaps, base.SeqNum(mustUint(x)))
+			}
+		}
+		return d.show(d.p.PickDeleteOnly(d.v, d.inProgress, hints, snaps), hold)
 	case "release":
 		d.inProgress = nil
 		return []string{"ok"}
@@ -293,9 +310,36 @@ func parseFile(tok string, level int) (*manifest.FileMetadata, error) {
 	if f.Largest, err = parseKey(hi); err != nil {
 		return nil, err
 	}
-	f.SmallestSeq = min(f.Smallest.SeqNum(), f.Largest.SeqNum())
-	f.LargestSeq = max(f.Smallest.SeqNum(), f.Largest.SeqNum())
+	f.SmallestSeq, f.LargestSeq = keySeqs(f)
 	return f, nil
+}
+
+// keySeqs returns the seqnum range of f's bounds, leaving out an exclusive
+// sentinel: the default of the seqs attribute.
+func keySeqs(f *manifest.FileMetadata) (lo, hi base.SeqNum) {
+	lo, hi = f.Smallest.SeqNum(), f.Smallest.SeqNum()
+	if !manifest.IsExclusiveSentinel(f.Largest) {
+		lo, hi = min(lo, f.Largest.SeqNum()), max(hi, f.Largest.SeqNum())
+	}
+	return lo, hi
+}
+
+// parseHints parses "[start,end)#seq in=FILE" lines.
+func parseHints(lines []string) ([]DeleteHint, error) {
+	var hints []DeleteHint
+	for _, line := range lines {
+		rng, file, ok := strings.Cut(strings.TrimSpace(line), " in=")
+		span, seq, ok2 := strings.Cut(rng, ")#")
+		start, end, ok3 := strings.Cut(strings.TrimPrefix(span, "["), ",")
+		if !ok || !ok2 || !ok3 || !strings.HasPrefix(span, "[") {
+			return nil, fmt.Errorf("bad hint %q", line)
+		}
+		hints = append(hints, DeleteHint{
+			Start: []byte(start), End: []byte(end),
+			Seq: base.SeqNum(mustUint(seq)), File: base.FileNum(mustUint(file)),
+		})
+	}
+	return hints, nil
 }
 
 // parseKey parses user[#seq[,DEL]].
@@ -305,13 +349,17 @@ func parseKey(s string) (base.InternalKey, error) {
 	if rest != "" {
 		seqStr, kindStr, _ := strings.Cut(rest, ",")
 		var err error
-		if seq, err = strconv.ParseUint(seqStr, 10, 64); err != nil {
+		if seqStr == "max" {
+			seq = uint64(base.SeqNumMax)
+		} else if seq, err = strconv.ParseUint(seqStr, 10, 64); err != nil {
 			return base.InternalKey{}, fmt.Errorf("bad key %q", s)
 		}
 		switch kindStr {
 		case "", "SET":
 		case "DEL":
 			kind = base.KindDelete
+		case "RANGEDEL":
+			kind = base.KindRangeDelete
 		default:
 			return base.InternalKey{}, fmt.Errorf("bad kind in %q", s)
 		}
@@ -350,6 +398,9 @@ func formatLSM(cmp *base.Comparer, v *manifest.Version) []string {
 			if f.Size != 1<<20 {
 				s += " size=" + FormatBytes(f.Size)
 			}
+			if lo, hi := keySeqs(f); f.SmallestSeq != lo || f.LargestSeq != hi {
+				s += fmt.Sprintf(" seqs=%d-%d", uint64(f.SmallestSeq), uint64(f.LargestSeq))
+			}
 			if f.EntryCount != 0 || f.DeletionCount != 0 {
 				s += fmt.Sprintf(" entries=%d dels=%d", f.EntryCount, f.DeletionCount)
 			}
@@ -364,9 +415,15 @@ func formatLSM(cmp *base.Comparer, v *manifest.Version) []string {
 }
 
 func fmtKey(k base.InternalKey) string {
+	if manifest.IsExclusiveSentinel(k) {
+		return fmt.Sprintf("%s#max,RANGEDEL", k.UserKey)
+	}
 	s := fmt.Sprintf("%s#%d", k.UserKey, uint64(k.SeqNum()))
-	if k.Kind() == base.KindDelete {
+	switch k.Kind() {
+	case base.KindDelete:
 		s += ",DEL"
+	case base.KindRangeDelete:
+		s += ",RANGEDEL"
 	}
 	return s
 }

@@ -111,7 +111,7 @@
 // density. Entry counts come from manifest.FileMetadata; a file without
 // them is never picked for density.
 //
-// # Delete-only
+// # Delete-only: files of nothing but tombstones
 //
 // A file of L1+ with nothing below its level overlapping it, every entry
 // of which (and of its prefix-sharing neighbors) is a tombstone, is
@@ -120,6 +120,68 @@
 // below it (there are none), in it (only tombstones) or in the neighbors
 // taken with it (only tombstones); removing a tombstone that shadows
 // nothing changes no read.
+//
+// # Delete-only compaction hints
+//
+// A file deleted wholesale by a newer range tombstone is removed by a
+// manifest edit, without being read or rewritten (Pebble's delete-only
+// compaction hints). PickDeleteOnly finds such files; the engine calls it
+// before PickAt, so such a compaction, cheap and freeing space, runs
+// first.
+//
+// Hints. A hint (DeleteHint) is one range tombstone [Start, End)#Seq of a
+// file of the Version, named by File. The engine derives the hints from
+// the range-deletion blocks of the live files (RangeDelCount > 0) each
+// time it looks for a compaction: after every flush and compaction, and
+// at Open, for the files already there. They are not persisted; nothing
+// needs to be, since they are a function of the live files. A hint counts
+// only while its file is live: so the tombstone is durable (recorded in
+// the manifest; one still only in a memtable, whose WAL record may not be
+// synced, could vanish in a crash and leave the deleted data missing), and
+// a hint stops counting when its file is compacted away (the outputs'
+// tombstones give new hints, or the tombstone was dropped at the bottom).
+// The tombstone itself stays: it must go on hiding the same keys in
+// memtables and other files, and goes away in the normal way when
+// compacted into the bottom.
+//
+// Rule. Hints are fragmented (internal/rangedel), so adjacent and
+// overlapping tombstones cover a file together. A file f of any level
+// qualifies when it is idle and every user key of its range [Smallest,
+// Largest] (Largest excluded when it is an exclusive sentinel: the file
+// holds nothing at that key) lies in a fragment with a tombstone seqnum s
+// such that
+//
+//   - f.LargestSeq < s: every entry of f is older than the tombstone, so
+//     every reader that sees the tombstone sees none of f (and none of
+//     what f's own entries and tombstones shadow, which is older still and
+//     also covered). The tombstone's own file, and any file newer than it
+//     (such as a newer L0 file), never qualifies;
+//   - no open snapshot lies in [f.SmallestSeq, s): the oldest entry of f
+//     and the tombstone are in the same snapshot stripe, so no snapshot
+//     reads any of f without the tombstone. (A snapshot between
+//     f.SmallestSeq and f.LargestSeq reads f's older entries, so the
+//     oldest entry, not the newest, must share the tombstone's stripe.)
+//     Snapshots below f.SmallestSeq see nothing of f; snapshots at or above
+//     s see the tombstone.
+//
+// Keys are compared physically (base.Comparer.Compare), as tombstones
+// delete user keys: a tombstone may delete some versions of a prefix and
+// not others, and a file holding only the deleted ones qualifies. Files
+// are removed one by one, not in atomic (prefix-sharing) groups: a removed
+// file's entries are invisible to every reader, so what its neighbors
+// hold reads the same.
+//
+// Readers that started before the tombstone committed read an older
+// readState, which keeps the removed file on disk until they finish; a
+// snapshot opened later reads at or above the tombstone; NewSnapshotAt
+// refuses seqnums below the horizon that every compaction raises when it
+// starts (the visible seqnum, at or above the tombstone).
+//
+// Choice. A delete-only compaction removes files of one level: the level
+// with the most qualifying bytes. Its files are all the qualifying files
+// of the level, unless that conflicts (Overlaps) with a compaction in
+// progress: then the largest group of consecutive ones that does not. The
+// engine picks again for the rest.
 //
 // # Concurrency
 //
@@ -135,5 +197,9 @@
 // expected output. TestRandomCompactions runs a simulated engine (random
 // flushes, picks, and executions of the picked compactions in random
 // order) and checks every read against a model; TEMPEST_COMPACT_STEPS
-// raises its length and -seed (or TEMPEST_SEED) replays a run.
+// raises its length. TestRandomDeleteOnly checks PickDeleteOnly on random
+// LSMs with range tombstones and snapshots against a brute-force
+// evaluation of the rule and against every read before and after each
+// removal; TEMPEST_DELETE_ONLY_RUNS sets its number of LSMs. -seed (or
+// TEMPEST_SEED) replays a run of either.
 package compact

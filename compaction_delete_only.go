@@ -1,0 +1,74 @@
+package tempest
+
+import (
+	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/compact"
+)
+
+// Delete-only compactions remove files that a newer range tombstone
+// deletes wholesale, with a manifest edit and no rewrite (see the package
+// doc of internal/compact, "Delete-only compaction hints"). The hints are
+// the range tombstones of the live files, read through the table cache
+// whenever the engine looks for a compaction (after each flush and
+// compaction, and at Open); they are not persisted. The picker decides
+// under d.mu, with the open snapshots, and the compaction runs through
+// runCompaction like any other: its edit only removes files, and the
+// removed files are deleted once no readState uses them (file_refs.go).
+
+// deleteHints returns the range tombstones of the files of the current
+// version, each naming its file. Called without d.mu: opening a table does
+// I/O. A file whose table cannot be opened gives no hints (a read of it
+// reports the error).
+func (d *DB) deleteHints() []compact.DeleteHint {
+	rs := d.loadReadState()
+	defer rs.unref() // keeps the files on disk while their tables are read
+	var hints []compact.DeleteHint
+	for _, files := range rs.version.Levels {
+		for _, f := range files {
+			if f.RangeDelCount == 0 {
+				continue
+			}
+			r, err := d.tables.get(f)
+			if err != nil {
+				continue
+			}
+			for _, t := range r.RangeDels() {
+				hints = append(hints, compact.DeleteHint{Start: t.Start, End: t.End, Seq: t.Seq, File: f.FileNum})
+			}
+		}
+	}
+	return hints
+}
+
+// pickLocked returns the next automatic compaction: a delete-only one if
+// the hints allow one (it is cheap and frees space), else PickAt's choice.
+func (d *DB) pickLocked(hints []compact.DeleteHint) *compact.Compaction {
+	v := d.mu.readState.version
+	if c := d.picker.PickDeleteOnly(v, d.mu.compactions, hints, d.snapshotSeqsLocked()); c != nil {
+		return c
+	}
+	oldest := base.SeqNumMax
+	if s, ok := d.mu.snapshots.earliestLocked(); ok {
+		oldest = s
+	}
+	// The picker must know the oldest snapshot: a file whose tombstones
+	// a snapshot still needs would come out of a rewrite unchanged.
+	return d.picker.PickAt(v, d.mu.compactions, oldest)
+}
+
+// runDeleteOnlyLocked runs, one after another, the delete-only
+// compactions the hints allow, for DB.Compact. d.mu is held on entry and
+// exit and released while each runs.
+func (d *DB) runDeleteOnlyLocked(hints []compact.DeleteHint) {
+	for d.mu.bgErr == nil && !d.mu.closing {
+		c := d.picker.PickDeleteOnly(d.mu.readState.version, d.mu.compactions, hints, d.snapshotSeqsLocked())
+		if c == nil {
+			return
+		}
+		d.startCompactionLocked(c)
+		d.mu.Unlock()
+		d.runCompaction(c)
+		d.bg.Done()
+		d.mu.Lock()
+	}
+}
