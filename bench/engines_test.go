@@ -38,6 +38,7 @@ func TestEveryEngineEveryWorkload(t *testing.T) {
 				if res.Ops == 0 || res.DiskBytes == 0 {
 					t.Errorf("%s: %d ops, %d bytes on disk", res.Workload, res.Ops, res.DiskBytes)
 				}
+				checkSyncFigures(t, name, res, opts)
 			}
 		})
 	}
@@ -46,5 +47,33 @@ func TestEveryEngineEveryWorkload(t *testing.T) {
 func TestNewUnknown(t *testing.T) {
 	if _, err := New("rocksdb"); err == nil {
 		t.Fatal("unknown engine accepted")
+	}
+}
+
+// checkSyncFigures checks the group-commit figures of an fsync-bound
+// result: engines that report them (SyncStater) count one synced commit
+// per operation and at least one per fsync; the others report none.
+func checkSyncFigures(t *testing.T, engine string, res benchmark.Result, opts benchmark.Options) {
+	t.Helper()
+	s := res.Sync
+	if !benchmark.FsyncBound(res.Workload, opts) {
+		if s != nil {
+			t.Errorf("%s: sync figures on a workload that is not fsync-bound", res.Workload)
+		}
+		return
+	}
+	if s == nil {
+		t.Errorf("%s: no sync figures", res.Workload)
+		return
+	}
+	e, _ := New(engine)
+	if _, ok := e.(benchmark.SyncStater); !ok {
+		if s.Commits != 0 || s.Syncs != 0 || s.CommitsPerSync != 0 {
+			t.Errorf("%s: figures %+v from an engine that does not report them", res.Workload, s)
+		}
+		return
+	}
+	if s.Commits != uint64(res.Ops) || s.Syncs < 1 || s.CommitsPerSync < 1 {
+		t.Errorf("%s: figures %+v for %d ops", res.Workload, s, res.Ops)
 	}
 }

@@ -3,11 +3,13 @@ package bench
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/sstable"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/tempestdb/tempest/benchmark"
 )
 
@@ -17,11 +19,17 @@ import (
 // adapter sizes it CacheSize plus two memtables. Sync: pebble.Sync or
 // pebble.NoSync per write. Settle: Flush, then wait (up to a minute) until
 // no compaction runs. Stats: WAL bytes plus table and blob bytes flushed
-// and compacted (Metrics.Total). Other options are Pebble's defaults, with
-// a 10-bit bloom filter on every level.
+// and compacted (Metrics.Total). SyncStats: the synced writes the adapter
+// saw acknowledged, and the sample count of Pebble's WAL fsync latency
+// histogram (Metrics.LogWriter.FsyncLatency: one sample per WAL fsync,
+// including the one that closes a log). Other options are Pebble's
+// defaults, with a 10-bit bloom filter on every level.
 type Pebble struct {
 	dir string
 	db  *pebble.DB
+	// syncedCommits counts the synced Set, Delete and Apply calls that
+	// succeeded.
+	syncedCommits atomic.Uint64
 }
 
 // Name implements benchmark.Engine.
@@ -65,9 +73,17 @@ func pebbleSync(sync bool) *pebble.WriteOptions {
 	return pebble.NoSync
 }
 
+// committed counts a synced write that succeeded, and returns err.
+func (e *Pebble) committed(sync bool, err error) error {
+	if sync && err == nil {
+		e.syncedCommits.Add(1)
+	}
+	return err
+}
+
 // Set implements benchmark.Engine.
 func (e *Pebble) Set(key, value []byte, sync bool) error {
-	return e.db.Set(key, value, pebbleSync(sync))
+	return e.committed(sync, e.db.Set(key, value, pebbleSync(sync)))
 }
 
 // Get implements benchmark.Engine.
@@ -84,7 +100,9 @@ func (e *Pebble) Get(key, buf []byte) ([]byte, bool, error) {
 }
 
 // Delete implements benchmark.Engine.
-func (e *Pebble) Delete(key []byte, sync bool) error { return e.db.Delete(key, pebbleSync(sync)) }
+func (e *Pebble) Delete(key []byte, sync bool) error {
+	return e.committed(sync, e.db.Delete(key, pebbleSync(sync)))
+}
 
 // Apply implements benchmark.Engine.
 func (e *Pebble) Apply(b *benchmark.Batch, sync bool) error {
@@ -101,7 +119,7 @@ func (e *Pebble) Apply(b *benchmark.Batch, sync bool) error {
 			return err
 		}
 	}
-	return e.db.Apply(pb, pebbleSync(sync))
+	return e.committed(sync, e.db.Apply(pb, pebbleSync(sync)))
 }
 
 // NewIter implements benchmark.Engine.
@@ -135,6 +153,18 @@ func (e *Pebble) Stats() benchmark.EngineStats {
 	m := e.db.Metrics()
 	t := m.Total() // its TableBytesFlushed includes the WAL bytes
 	return benchmark.EngineStats{BytesWritten: int64(t.TableBytesFlushed + t.TableBytesCompacted + t.BlobBytesFlushed + t.BlobBytesCompacted)}
+}
+
+// SyncStats implements benchmark.SyncStater.
+func (e *Pebble) SyncStats() (commits, syncs uint64) {
+	commits = e.syncedCommits.Load()
+	if h := e.db.Metrics().LogWriter.FsyncLatency; h != nil {
+		var m dto.Metric
+		if err := h.Write(&m); err == nil && m.Histogram != nil {
+			syncs = m.Histogram.GetSampleCount()
+		}
+	}
+	return commits, syncs
 }
 
 // DiskUsage implements benchmark.Engine.

@@ -3,6 +3,7 @@ package benchmark
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -108,6 +109,48 @@ func WriteTable(w io.Writer, results []Result, workloads, engines []string) {
 	}
 	fmt.Fprintln(w, "w-amp: bytes the engine wrote per byte the workload wrote, load included (*: counted by the OS; the engine does not say)")
 	fmt.Fprintln(w, "÷x: Tempest's x divided by the peer's (above 1 favors Tempest for ops/s, below 1 for the others)")
+	WriteSyncTable(w, results, workloads, engines)
+}
+
+// WriteSyncTable prints, after a blank line, the group-commit table of
+// the fsync-bound results (those with Sync figures): per workload and
+// engine, goroutines, throughput, commits per fsync, the disk's fsync
+// rate from the probes run just before and just after the workload, and
+// the sync ratio against SyncRatioTarget. It prints nothing if no result
+// is fsync-bound.
+func WriteSyncTable(w io.Writer, results []Result, workloads, engines []string) {
+	if !slices.ContainsFunc(results, func(r Result) bool { return r.Sync != nil && r.Error == "" }) {
+		return
+	}
+	header := fmt.Sprintf("%-16s %-9s %7s %10s %13s %13s %9s  %s", "workload", "engine", "writers", "ops/s",
+		"commits/fsync", "disk fsync/s", "ratio", fmt.Sprintf("target ≥ %.2f", SyncRatioTarget))
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, header)
+	fmt.Fprintln(w, strings.Repeat("-", utf8.RuneCountInString(header)))
+	for _, wl := range workloads {
+		first := true
+		for _, engine := range engines {
+			r := find(results, engine, wl)
+			if r == nil || r.Sync == nil || r.Error != "" {
+				continue
+			}
+			name := ""
+			if first {
+				name, first = wl, false
+			}
+			s := r.Sync
+			disk, target := "-", "-"
+			if s.DiskSyncsPerSec > 0 {
+				disk = FormatCount(s.DiskSyncsPerSec)
+			}
+			if s.Ratio > 0 {
+				target = metOrMissed(s.TargetMet)
+			}
+			fmt.Fprintf(w, "%-16s %-9s %7d %10s %13s %13s %9s  %s\n", name, engine, r.Goroutines,
+				FormatCount(r.OpsPerSec), formatRatio(s.CommitsPerSync), disk, formatSyncRatio(s.Ratio), target)
+		}
+	}
+	fmt.Fprintln(w, "ratio: ops/s ÷ (disk fsync/s × commits/fsync); disk fsync/s: the fsync probes (4KiB writes, each followed by a data sync, on the databases' file system) just before and after the workload")
 }
 
 func formatTimes(v float64) string {

@@ -28,6 +28,7 @@
 //	ycsb-a .. ycsb-f  load; Num YCSB operations (see ycsbMix: F is read-modify-write)
 //	queue             Num/10 × (append at the tail, seek to the head, delete it)
 //	sync              Num/100 synced writes of random keys, empty database
+//	sync16            Num synced writes of random keys from 16 goroutines, empty database
 //
 // Writes are synced when Options.Sync is set (the sync workload always
 // syncs). Misses are keys between loaded keys (see keyFormat), so that
@@ -46,6 +47,13 @@
 // key and value bytes of the live keys. PeakRSS is the process's peak;
 // a comparison runs each engine and workload in its own process, so that
 // it is the workload's own.
+//
+// Fsync-bound results (every measured operation one synced single-key
+// write: FsyncBound) also carry SyncFigures: the engine's commits per
+// fsync (SyncStater), the disk's fsync rate from the probes run just
+// before and after the workload (ProbeFsync, Prober), and the sync ratio
+// ops/s ÷ (fsync rate × commits per fsync) against SyncRatioTarget. See
+// syncstats.go.
 //
 // Values are 100-byte runs of 50 random printable bytes repeated once,
 // as db_bench makes them: they compress to about half.

@@ -96,7 +96,7 @@ func TestOptionsArgsRoundTrip(t *testing.T) {
 	in := Options{
 		Benchmarks: []string{"fillseq", "ycsb-e"}, Num: 1234, Duration: 3 * time.Second, Concurrency: 3,
 		KeySize: 20, ValueSize: 50, Sync: true, Seed: 9, MemTableSize: 1 << 20, CacheSize: 3 << 20,
-		Compression: "none", Distribution: "uniform", Dir: "/x",
+		Compression: "none", Distribution: "uniform", Dir: "/x", FsyncProbe: 5 * time.Second,
 	}
 	out := DefaultOptions()
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
@@ -117,6 +117,7 @@ func TestValidate(t *testing.T) {
 	for _, o := range []Options{
 		{Benchmarks: []string{"nope"}}, {Num: -1}, {KeySize: 8}, {Concurrency: -2}, {ValueSize: MaxValueSize + 1},
 		{MemTableSize: 1000}, {Compression: "lz4"}, {Distribution: "normal"}, {Duration: -time.Second},
+		{FsyncProbe: -time.Second}, {FsyncProbe: time.Hour},
 	} {
 		if err := o.Validate(); err == nil {
 			t.Errorf("%+v accepted", o)
@@ -125,6 +126,10 @@ func TestValidate(t *testing.T) {
 	o := Options{}
 	if err := o.Validate(); err != nil || !slices.Equal(o.Benchmarks, Names()) || o.Num != DefaultNum {
 		t.Fatalf("defaults: %+v, %v", o, err)
+	}
+	o = Options{Benchmarks: []string{FsyncProbeName, "sync16"}}
+	if err := o.Validate(); err != nil || o.FsyncProbe != DefaultFsyncProbe {
+		t.Fatalf("probe entry: %+v, %v", o, err)
 	}
 	if !strings.Contains(Describe("ycsb-f"), "read-modify-write") {
 		t.Errorf("ycsb-f: %q", Describe("ycsb-f"))

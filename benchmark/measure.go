@@ -23,7 +23,8 @@ func (r *run) runPhases(ctx context.Context, res *Result) ([]*worker, error) {
 		}
 	}
 	r.nextInsert.Store(r.inserted.Load())
-	n := r.opts.Concurrency
+	n := r.wl.goroutines(r.opts)
+	res.Goroutines = n
 	workers := make([]*worker, n, n+1)
 	for i := range workers {
 		workers[i] = r.newWorker(i)
@@ -45,11 +46,26 @@ func (r *run) runPhases(ctx context.Context, res *Result) ([]*worker, error) {
 			}
 		}
 	}
+	stater, _ := r.eng.(SyncStater)
+	var commits0, syncs0 uint64
+	if stater != nil {
+		commits0, syncs0 = stater.SyncStats()
+	}
 	elapsed, err := r.measure(ctx, workers[:n], workers[n:])
 	if err != nil {
 		return workers, err
 	}
 	r.summarize(res, workers, elapsed)
+	if FsyncBound(r.wl.name, *r.opts) {
+		res.Sync = &SyncFigures{}
+		if stater != nil {
+			commits1, syncs1 := stater.SyncStats()
+			res.Sync.Commits, res.Sync.Syncs = commits1-commits0, syncs1-syncs0
+			if res.Sync.Syncs > 0 {
+				res.Sync.CommitsPerSync = float64(res.Sync.Commits) / float64(res.Sync.Syncs)
+			}
+		}
+	}
 	return workers, nil
 }
 

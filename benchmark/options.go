@@ -41,6 +41,8 @@ type Options struct {
 	// Dir is where the databases are created, each in a fresh
 	// subdirectory removed afterwards. Default: the system temp directory.
 	Dir string `json:"dir,omitempty"`
+	// FsyncProbe is how long each fsync probe runs (see ProbeFsync).
+	FsyncProbe time.Duration `json:"fsync_probe"`
 }
 
 // Defaults of Options.
@@ -95,14 +97,17 @@ func (o *Options) fillDefaults() {
 	if o.Compression == "" {
 		o.Compression = "default"
 	}
+	if o.FsyncProbe == 0 {
+		o.FsyncProbe = DefaultFsyncProbe
+	}
 }
 
 // Validate fills in defaults and checks every field.
 func (o *Options) Validate() error {
 	o.fillDefaults()
 	for _, name := range o.Benchmarks {
-		if Lookup(name) == nil {
-			return fmt.Errorf("unknown benchmark %q (known: %s)", name, strings.Join(Names(), ","))
+		if Lookup(name) == nil && name != FsyncProbeName {
+			return fmt.Errorf("unknown benchmark %q (known: %s,%s)", name, strings.Join(Names(), ","), FsyncProbeName)
 		}
 	}
 	switch {
@@ -122,6 +127,8 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--memtable-size %d: must be at least 64KiB", o.MemTableSize)
 	case o.CacheSize < 0:
 		return fmt.Errorf("--cache-size %d: must not be negative", o.CacheSize)
+	case o.FsyncProbe < 0 || o.FsyncProbe > 10*time.Minute:
+		return fmt.Errorf("--fsync-probe %v: must be in (0, 10m]", o.FsyncProbe)
 	}
 	switch o.Compression {
 	case "default", "none", "snappy":
@@ -144,7 +151,8 @@ func (o *Options) config(syncWrites bool) Config {
 // RegisterFlags defines a flag for every field on fs, with the defaults
 // in o's fields (call on DefaultOptions()).
 func (o *Options) RegisterFlags(fs *flag.FlagSet) {
-	fs.Var((*listFlag)(&o.Benchmarks), "benchmarks", "comma-separated workloads to run (default: all): "+strings.Join(Names(), ","))
+	fs.Var((*listFlag)(&o.Benchmarks), "benchmarks", "comma-separated workloads to run (default: all): "+strings.Join(Names(), ",")+
+		"; "+FsyncProbeName+" runs the disk's fsync probe alone")
 	fs.Int64Var(&o.Num, "num", o.Num, "keys to load and operations to measure per workload")
 	fs.DurationVar(&o.Duration, "duration", o.Duration, "run each measured phase for this long instead of --num operations")
 	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "goroutines issuing measured operations")
@@ -157,6 +165,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.Compression, "compression", o.Compression, "block compression: default (each engine's own), none or snappy")
 	fs.StringVar(&o.Distribution, "distribution", o.Distribution, "YCSB key distribution: uniform, zipfian or latest (default: each workload's own)")
 	fs.StringVar(&o.Dir, "dir", o.Dir, "parent directory of the databases (default: the temp directory)")
+	fs.DurationVar(&o.FsyncProbe, "fsync-probe", o.FsyncProbe, "duration of each fsync probe (run just before and just after each fsync-bound workload)")
 }
 
 // Args renders o as flags RegisterFlags parses, for a child process that
@@ -177,6 +186,7 @@ func (o *Options) Args(benchmarks ...string) []string {
 		"--memtable-size=" + strconv.FormatInt(o.MemTableSize, 10),
 		"--cache-size=" + strconv.FormatInt(o.CacheSize, 10),
 		"--compression=" + o.Compression,
+		"--fsync-probe=" + o.FsyncProbe.String(),
 	}
 	if o.Distribution != "" {
 		args = append(args, "--distribution="+o.Distribution)

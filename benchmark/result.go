@@ -19,6 +19,8 @@ type Result struct {
 	OpsPerSec float64 `json:"ops_per_sec"`
 	// Latency is the distribution over all measured operations.
 	Latency Latency `json:"latency"`
+	// Goroutines is the number of goroutines that issued them.
+	Goroutines int `json:"goroutines"`
 	// Parts break the operations down by kind (readrandom: hit and miss;
 	// YCSB: read, update, insert, scan, rmw). Background parts
 	// (readwhilewriting's writer) are not counted in Ops.
@@ -44,6 +46,9 @@ type Result struct {
 	// PeakRSS is the peak resident set size of the process that ran the
 	// workload (in-process runs: of the whole run so far).
 	PeakRSS int64 `json:"peak_rss_bytes"`
+	// Sync holds the group-commit figures of an fsync-bound workload
+	// (FsyncBound), nil for the others.
+	Sync *SyncFigures `json:"sync,omitempty"`
 	// Error is set when the workload failed; the other fields are then
 	// partial.
 	Error string `json:"error,omitempty"`
@@ -67,6 +72,9 @@ type Report struct {
 	CPUs      int       `json:"cpus"`
 	Options   Options   `json:"options"`
 	Results   []Result  `json:"results"`
+	// FsyncProbes are the fsync probes of the run, in order; each
+	// fsync-bound result also carries the two that bracket it.
+	FsyncProbes []FsyncProbe `json:"fsync_probes,omitempty"`
 }
 
 // NewReport returns a report of opts with the machine filled in.
@@ -101,6 +109,7 @@ func (r *Result) WriteText(w io.Writer) {
 		formatRatio(r.WriteAmp), formatRatio(r.OSWriteAmp), FormatBytes(r.DiskBytes),
 		formatRatio(r.SpaceAmp), FormatBytes(r.PeakRSS))
 	fmt.Fprintln(w, b.String())
+	r.writeSyncText(w)
 }
 
 // BenchName is the benchstat name of r: BenchmarkTempest/fillrandom.

@@ -19,12 +19,20 @@ import (
 // workload that fails yields a Result with Error set and the run goes on;
 // Run returns an error only for invalid options or a cancelled ctx.
 // Progress lines (one a second) go to progress, if not nil.
+//
+// Run runs no fsync probe (FsyncProbeName entries are skipped): the
+// process that orchestrates a run probes the disk next to the workloads
+// (Prober) and attaches the probes to the results, so that the engines'
+// subprocesses need not.
 func Run(ctx context.Context, newEngine func() Engine, opts Options, progress io.Writer) ([]Result, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	var results []Result
 	for _, name := range opts.Benchmarks {
+		if name == FsyncProbeName {
+			continue
+		}
 		res, err := RunWorkload(ctx, newEngine(), name, opts, progress)
 		if err != nil {
 			res.Error = err.Error()
@@ -98,6 +106,9 @@ func RunWorkload(ctx context.Context, eng Engine, name string, opts Options, pro
 		return res, err
 	}
 	wl := Lookup(name)
+	if wl == nil {
+		return res, fmt.Errorf("%s is not a workload: it runs no engine", name)
+	}
 	r := &run{
 		opts: &opts, wl: wl, eng: eng, keys: keyFormat{opts.KeySize},
 		values: newValueSource(opts.Seed, opts.ValueSize),

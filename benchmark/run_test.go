@@ -44,6 +44,26 @@ func TestRunEveryWorkload(t *testing.T) {
 			if res.LiveBytes <= 0 || res.SpaceAmp <= 0 {
 				t.Errorf("bad live size: live %d space-amp %v", res.LiveBytes, res.SpaceAmp)
 			}
+			wantGoroutines := opts.Concurrency
+			if res.Workload == "sync16" {
+				wantGoroutines = 16
+			}
+			if res.Goroutines != wantGoroutines {
+				t.Errorf("goroutines = %d, want %d", res.Goroutines, wantGoroutines)
+			}
+			// Fsync-bound results carry Tempest's group-commit figures: one
+			// synced commit per operation, at least one per fsync.
+			if s := res.Sync; FsyncBound(res.Workload, opts) != (s != nil) {
+				t.Errorf("sync figures %+v on a workload that is fsync-bound: %v", s, FsyncBound(res.Workload, opts))
+			} else if s != nil {
+				if s.Commits != uint64(res.Ops) || s.Syncs < 1 || s.Syncs > s.Commits ||
+					s.CommitsPerSync != float64(s.Commits)/float64(s.Syncs) {
+					t.Errorf("sync figures %+v for %d ops", s, res.Ops)
+				}
+				if s.Probes != nil || s.Ratio != 0 {
+					t.Errorf("Run attached a probe: %+v", s)
+				}
+			}
 			var bench bytes.Buffer
 			res.WriteBenchstat(&bench)
 			if !strings.HasPrefix(bench.String(), "BenchmarkTempest/"+res.Workload+" \t ") || !strings.Contains(bench.String(), " ns/op") {
@@ -53,5 +73,18 @@ func TestRunEveryWorkload(t *testing.T) {
 	}
 	if _, err := json.Marshal(NewReport(opts, results)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRunSkipsProbeEntry checks that Run, which runs no probe, accepts
+// and skips FsyncProbeName entries, and that RunWorkload refuses one.
+func TestRunSkipsProbeEntry(t *testing.T) {
+	opts := Options{Num: 100, Benchmarks: []string{FsyncProbeName, "fillseq"}, Dir: t.TempDir()}
+	results, err := Run(context.Background(), NewTempest, opts, nil)
+	if err != nil || len(results) != 1 || results[0].Workload != "fillseq" || results[0].Error != "" {
+		t.Fatalf("results %+v, %v", results, err)
+	}
+	if _, err := RunWorkload(context.Background(), NewTempest(), FsyncProbeName, opts, nil); err == nil {
+		t.Error("RunWorkload ran the probe entry")
 	}
 }

@@ -3,6 +3,7 @@ package benchmark
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/tempestdb/tempest"
@@ -15,9 +16,14 @@ import (
 // or tempest.NoSync per write. Settle: DB.Flush, then wait (up to a
 // minute) until no compaction runs. Stats: WAL bytes plus the SST bytes
 // written by flushes and compactions (Metrics: the levels' BytesWritten).
+// SyncStats: the synced writes the adapter saw acknowledged, and
+// Metrics().WAL.Syncs, the commit groups' WAL fsyncs.
 type Tempest struct {
 	dir string
 	db  *tempest.DB
+	// syncedCommits counts the synced Set, Delete and Apply calls that
+	// succeeded.
+	syncedCommits atomic.Uint64
 }
 
 // NewTempest returns an unopened Tempest engine.
@@ -58,9 +64,17 @@ func writeOptions(sync bool) *tempest.WriteOptions {
 	return tempest.NoSync
 }
 
+// committed counts a synced write that succeeded, and returns err.
+func (e *Tempest) committed(sync bool, err error) error {
+	if sync && err == nil {
+		e.syncedCommits.Add(1)
+	}
+	return err
+}
+
 // Set implements Engine.
 func (e *Tempest) Set(key, value []byte, sync bool) error {
-	return e.db.Set(key, value, writeOptions(sync))
+	return e.committed(sync, e.db.Set(key, value, writeOptions(sync)))
 }
 
 // Get implements Engine. Tempest returns a fresh copy, which is returned
@@ -78,7 +92,7 @@ func (e *Tempest) Get(key, buf []byte) ([]byte, bool, error) {
 
 // Delete implements Engine.
 func (e *Tempest) Delete(key []byte, sync bool) error {
-	return e.db.Delete(key, writeOptions(sync))
+	return e.committed(sync, e.db.Delete(key, writeOptions(sync)))
 }
 
 // Apply implements Engine.
@@ -96,7 +110,7 @@ func (e *Tempest) Apply(b *Batch, sync bool) error {
 		}
 	}
 	_, err := e.db.Apply(tb, writeOptions(sync))
-	return err
+	return e.committed(sync, err)
 }
 
 // NewIter implements Engine.
@@ -125,6 +139,11 @@ func (e *Tempest) Stats() EngineStats {
 		written += l.BytesWritten
 	}
 	return EngineStats{BytesWritten: int64(written)}
+}
+
+// SyncStats implements SyncStater.
+func (e *Tempest) SyncStats() (commits, syncs uint64) {
+	return e.syncedCommits.Load(), e.db.Metrics().WAL.Syncs
 }
 
 // DiskUsage implements Engine.

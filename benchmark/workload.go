@@ -11,6 +11,13 @@ type workload struct {
 	ops func(n int64) int64
 	// syncAll syncs every measured write whatever --sync says.
 	syncAll bool
+	// oneWrite says that every measured operation is one single-key
+	// write (one commit): synced, the workload is fsync-bound (see
+	// FsyncBound).
+	oneWrite bool
+	// writers, if positive, is the number of goroutines issuing measured
+	// operations, whatever --concurrency says.
+	writers int
 	// parts name the kinds of measured operations; op returns an index
 	// into them. The default is one part named after the workload.
 	parts []string
@@ -34,6 +41,14 @@ func (wl *workload) measuredOps(n int64) int64 {
 	return n
 }
 
+// goroutines is the number of goroutines issuing measured operations.
+func (wl *workload) goroutines(opts *Options) int {
+	if wl.writers > 0 {
+		return wl.writers
+	}
+	return opts.Concurrency
+}
+
 func (wl *workload) partNames() []string {
 	if len(wl.parts) == 0 {
 		return []string{wl.name}
@@ -44,7 +59,7 @@ func (wl *workload) partNames() []string {
 // workloads is the registry, in the default run order.
 var workloads = []*workload{
 	fillSeq, fillRandom, overwrite, readRandom, readSeq, scan, deleteRandom, readWhileWriting,
-	ycsbA, ycsbB, ycsbC, ycsbD, ycsbE, ycsbF, queue, syncWrites,
+	ycsbA, ycsbB, ycsbC, ycsbD, ycsbE, ycsbF, queue, syncWrites, sync16,
 }
 
 // Names returns every workload's name in the default run order.

@@ -30,7 +30,7 @@ var readSeq = &workload{
 	preload: true,
 	initWorker: func(w *worker) error {
 		r := w.r
-		c := uint64(r.opts.Concurrency)
+		c := uint64(r.wl.goroutines(r.opts))
 		w.lo = r.keys.main(nil, uint64(w.id)*r.num/c)
 		w.hi = r.keys.main(nil, uint64(w.id+1)*r.num/c)
 		it, err := r.eng.NewIter(w.lo, w.hi)

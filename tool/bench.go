@@ -3,6 +3,7 @@ package tool
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,6 +23,10 @@ type benchFlags struct {
 	list      bool
 	repo      string
 	peerbench string
+	// cpuProfile and memProfile are files for the CPU and heap profiles
+	// of an in-process run ("" for none).
+	cpuProfile string
+	memProfile string
 	// child marks a subprocess spawned by a comparison: it runs Tempest in
 	// process and prints a benchmark.Report as JSON.
 	child bool
@@ -60,6 +65,8 @@ Tempest's ratios to each peer closes the run. See docs/bench-tool.md.`,
 	fl.BoolVar(&f.list, "list", false, "list the workloads and exit")
 	fl.StringVar(&f.repo, "repo", "", "the Tempest repository, for building peerbench (default: found from the working directory)")
 	fl.StringVar(&f.peerbench, "peerbench", "", "a peerbench binary to use instead of building one")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the in-process run to this file")
+	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile, taken at the end of the in-process run, to this file")
 	fl.BoolVar(&f.child, "child", false, "run as a comparison's subprocess")
 	_ = fl.MarkHidden("child")
 	return cmd
@@ -75,6 +82,8 @@ func runBench(ctx context.Context, cmd *cobra.Command, opts benchmark.Options, f
 		for _, name := range benchmark.Names() {
 			fmt.Fprintf(out, "%-16s %s\n", name, benchmark.Describe(name))
 		}
+		fmt.Fprintf(out, "%-16s %s\n", benchmark.FsyncProbeName,
+			"the disk's fsync rate alone: 4KiB writes, each followed by a data sync, for --fsync-probe (not in the default list; fsync-bound workloads run it before and after)")
 		return nil
 	}
 	if err := opts.Validate(); err != nil {
@@ -84,14 +93,27 @@ func runBench(ctx context.Context, cmd *cobra.Command, opts benchmark.Options, f
 	if err != nil {
 		return err
 	}
-	if f.child || slices.Equal(engines, []string{"tempest"}) {
-		if f.child && !slices.Equal(engines, []string{"tempest"}) {
-			return fmt.Errorf("--child runs tempest only")
-		}
-		return runInProcess(ctx, out, progress, opts, f.json || f.child, f.child)
+	inProcess := f.child || slices.Equal(engines, []string{"tempest"})
+	if !inProcess && (f.cpuProfile != "" || f.memProfile != "") {
+		return fmt.Errorf("--cpuprofile and --memprofile profile in-process runs: use --engine tempest")
 	}
-	return runComparison(ctx, cmd, opts, engines, f, progress)
+	if !inProcess {
+		return runComparison(ctx, cmd, opts, engines, f, progress)
+	}
+	if f.child && !slices.Equal(engines, []string{"tempest"}) {
+		return fmt.Errorf("--child runs tempest only")
+	}
+	stopProfiles, err := startBenchProfiles(f.cpuProfile, f.memProfile)
+	if err != nil {
+		return err
+	}
+	err = runInProcess(ctx, out, progress, opts, f.json || f.child, f.child)
+	return errors.Join(err, stopProfiles())
 }
+
+// benchProbeFsync runs the fsync probes of `tempest bench`; tests replace
+// it.
+var benchProbeFsync = benchmark.ProbeFsync
 
 // parseBenchEngines expands "all" and checks the names.
 func parseBenchEngines(s string) ([]string, error) {
@@ -116,31 +138,54 @@ func parseBenchEngines(s string) ([]string, error) {
 }
 
 // runInProcess runs the workloads on Tempest in this process, printing
-// each result as it completes (text) or one JSON report at the end. A
-// child reports failed workloads in its JSON only, for its parent to read.
+// each result as it completes (text) or one JSON report at the end, with
+// fsync probes just before and after each fsync-bound workload. A child
+// reports failed workloads in its JSON only, for its parent to read, and
+// runs no probe: its parent does.
 func runInProcess(ctx context.Context, out, progress io.Writer, opts benchmark.Options, asJSON, child bool) error {
-	if !asJSON {
+	probeOut := out
+	if asJSON {
+		probeOut = progress
+	} else {
 		writeBenchHeader(out, opts, []string{"tempest"})
 	}
+	prober := benchmark.NewProber(opts, probeOut)
+	prober.ProbeFunc = benchProbeFsync
 	var results []benchmark.Result
 	for _, name := range opts.Benchmarks {
+		if !child {
+			if err := prober.Before(ctx, name); err != nil {
+				return err
+			}
+		}
+		if name == benchmark.FsyncProbeName {
+			continue
+		}
 		res, err := benchmark.RunWorkload(ctx, benchmark.NewTempest(), name, opts, progress)
 		if err != nil {
 			res.Error = err.Error()
 		}
 		results = append(results, res)
+		if !child && ctx.Err() == nil {
+			if err := prober.After(ctx, name, results[len(results)-1:]); err != nil {
+				return err
+			}
+		}
 		if !asJSON {
-			res.WriteText(out)
+			results[len(results)-1].WriteText(out)
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 	}
 	if asJSON {
-		if err := writeBenchJSON(out, benchmark.NewReport(opts, results)); err != nil || child {
+		report := benchmark.NewReport(opts, results)
+		report.FsyncProbes = prober.Probes
+		if err := writeBenchJSON(out, report); err != nil || child {
 			return err
 		}
 	} else {
+		benchmark.WriteSyncTable(out, results, opts.Benchmarks, []string{"tempest"})
 		writeBenchstat(out, results)
 	}
 	return benchFailures(results)

@@ -21,7 +21,11 @@ import (
 // runComparison runs every workload on every engine, each in its own
 // subprocess, rotating the engines' order from workload to workload so
 // that drifting machine noise falls on all alike, then prints the
-// side-by-side table (or one JSON benchmark.Comparison).
+// side-by-side table (or one JSON benchmark.Comparison). Just before and
+// just after each fsync-bound workload (all its engines) it probes the
+// disk's fsync rate in this process, and attaches the two probes to every
+// engine's result of that workload. A workload's results are printed
+// when all its engines have run it.
 func runComparison(ctx context.Context, cmd *cobra.Command, opts benchmark.Options, engines []string, f benchFlags, progress io.Writer) error {
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	if progress == nil {
@@ -47,7 +51,20 @@ func runComparison(ctx context.Context, cmd *cobra.Command, opts benchmark.Optio
 		writeBenchHeader(out, opts, engines)
 	}
 	var results []benchmark.Result
+	var probeOut io.Writer = out
+	if f.json {
+		probeOut = progress
+	}
+	prober := benchmark.NewProber(opts, probeOut)
+	prober.ProbeFunc = benchProbeFsync
 	for i, workload := range opts.Benchmarks {
+		if err := prober.Before(ctx, workload); err != nil {
+			return err
+		}
+		if workload == benchmark.FsyncProbeName {
+			continue
+		}
+		first := len(results)
 		for _, engine := range rotateEngines(engines, i) {
 			var argv []string
 			if engine == "tempest" {
@@ -55,19 +72,29 @@ func runComparison(ctx context.Context, cmd *cobra.Command, opts benchmark.Optio
 			} else {
 				argv = append([]string{peerbench, "--engine=" + engine}, opts.Args(workload)...)
 			}
-			res := runChild(ctx, argv, engine, workload, progress)
-			results = append(results, res)
-			if !f.json {
-				res.WriteText(out)
-			}
+			results = append(results, runChild(ctx, argv, engine, workload, progress))
 			if ctx.Err() != nil {
-				return ctx.Err()
+				break
 			}
+		}
+		if ctx.Err() == nil {
+			if err := prober.After(ctx, workload, results[first:]); err != nil {
+				return err
+			}
+		}
+		if !f.json {
+			for i := range results[first:] {
+				results[first+i].WriteText(out)
+			}
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
 	}
 	sortResults(results, opts.Benchmarks, engines)
 	if f.json {
 		report := benchmark.NewReport(opts, results)
+		report.FsyncProbes = prober.Probes
 		c := benchmark.Comparison{Report: report, Engines: engines, Ratios: benchmark.Compare(results, opts.Benchmarks, engines)}
 		if err := writeBenchJSON(out, c); err != nil {
 			return err
