@@ -29,7 +29,8 @@ type Iter struct {
 	err      error
 	closed   bool
 	closeErr error
-	noFill   bool // blocks read from the file bypass the cache (InitCompactionIter)
+	noFill   bool      // blocks read from the file bypass the cache (InitCompactionIter)
+	ra       readahead // sequential reads of blocks the cache misses
 }
 
 var _ base.InternalIterator = (*Iter)(nil)
@@ -46,7 +47,7 @@ func (i *Iter) load(j int) bool {
 	i.loaded = -1
 	i.handle.Release()
 	h := i.r.index[j].handle
-	b, ch, err := i.r.dataBlock(h, !i.noFill)
+	b, ch, err := i.r.dataBlock(h, !i.noFill, &i.ra)
 	i.handle = ch
 	if err == nil {
 		err = i.data.init(i.r.cmp, b, i.r.name, int64(h.offset))

@@ -18,6 +18,7 @@ type memFile struct {
 	failWrite error // returned by Write once set
 	failSync  error
 	failRead  error
+	reads     int // ReadAt calls
 }
 
 var _ vfs.File = (*memFile)(nil)
@@ -55,6 +56,7 @@ func (f *memFile) ReadAt(p []byte, off int64) (int, error) {
 	if f.closed {
 		return 0, errMemFileClosed
 	}
+	f.reads++
 	if f.failRead != nil {
 		return 0, f.failRead
 	}

@@ -28,6 +28,8 @@ type Reader struct {
 	filter bloomFilter
 	props  Properties
 	index  []indexEntry
+	// dataEnd is the end of the last data block: read-ahead stops there.
+	dataEnd uint64
 	// rangeDels are the range tombstones in block order; they alias the
 	// decoded range-deletion block.
 	rangeDels []RangeDel
@@ -118,6 +120,9 @@ func open(f vfs.File, size int64, opts ReaderOptions) (*Reader, error) {
 	}
 	if err := validateIndex(r.index, ft.rangeDel.offset, r.cmp, r.name, indexOff); err != nil {
 		return nil, err
+	}
+	if len(r.index) > 0 {
+		r.dataEnd = r.index[len(r.index)-1].handle.end()
 	}
 	if err := r.checkBounds(); err != nil {
 		return nil, err
@@ -217,29 +222,37 @@ func (r *Reader) readAt(buf []byte, off int64) error {
 // readBlock reads the block named by h with its trailer, verifies the
 // checksum and returns the decoded (decompressed) block in a new buffer.
 // It is the single place blocks enter memory from the file.
-func (r *Reader) readBlock(h blockHandle) ([]byte, error) {
+func (r *Reader) readBlock(h blockHandle) ([]byte, error) { return r.readBlockVia(h, nil) }
+
+// readBlockVia is readBlock reading through ra (see readahead), if not
+// nil.
+func (r *Reader) readBlockVia(h blockHandle, ra *readahead) ([]byte, error) {
 	n := uint64(h.size) + blockTrailerLen
 	if h.end() > uint64(r.size) || n > uint64(maxInt) {
 		return nil, base.Corruptionf(r.name, int64(r.size),
 			"block %d+%d lies outside the %d-byte file", h.offset, h.size, r.size)
 	}
-	bp := getReadBuf(int(n))
-	buf := *bp
-	if err := r.readAt(buf, int64(h.offset)); err != nil {
-		putReadBuf(bp)
-		return nil, err
-	}
-	block, c, err := checkBlockTrailer(r.name, h.offset, buf)
+	raw, bp, err := r.rawBlock(h, n, ra)
 	if err != nil {
-		putReadBuf(bp)
 		return nil, err
 	}
-	if c == NoCompression {
+	block, c, err := checkBlockTrailer(r.name, h.offset, raw)
+	switch {
+	case err != nil:
+	case c == NoCompression && bp != nil:
 		return block, nil // the read buffer becomes the block
+	case c == NoCompression:
+		return bytes.Clone(block), nil // the window is reused
+	default:
+		block, err = decompressBlock(c, block, r.name, h.offset)
 	}
-	out, err := decompressBlock(c, block, r.name, h.offset)
-	putReadBuf(bp)
-	return out, err
+	if bp != nil {
+		putReadBuf(bp)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return block, nil
 }
 
 // readBufPool recycles the buffers compressed blocks are read into: once
@@ -266,19 +279,22 @@ func putReadBuf(bp *[]byte) {
 }
 
 // dataBlock returns the decoded data block named by h: from the block
-// cache if it holds it, else read by readBlock and, if fill, added to the
-// cache.
+// cache if it holds it, else read (through ra, if not nil) and, if fill,
+// added to the cache.
 // The caller releases the Handle (the zero Handle without a cache) when it
 // stops using the block.
-func (r *Reader) dataBlock(h blockHandle, fill bool) ([]byte, cache.Handle, error) {
+func (r *Reader) dataBlock(h blockHandle, fill bool, ra *readahead) ([]byte, cache.Handle, error) {
+	if ra != nil {
+		ra.used(h.offset, h.end())
+	}
 	if r.cache == nil {
-		b, err := r.readBlock(h)
+		b, err := r.readBlockVia(h, ra)
 		return b, cache.Handle{}, err
 	}
 	if ch, ok := r.cache.Get(r.cacheID, r.fileNum, h.offset); ok {
 		return ch.Value(), ch, nil
 	}
-	b, err := r.readBlock(h)
+	b, err := r.readBlockVia(h, ra)
 	if err != nil || !fill {
 		return b, cache.Handle{}, err
 	}
@@ -303,14 +319,17 @@ func (r *Reader) MayContainPrefix(prefix []byte) bool {
 // NewIter returns an iterator over the table. Many iterators may be used
 // concurrently.
 func (r *Reader) NewIter() *Iter {
-	return &Iter{r: r, pos: -1, loaded: -1}
+	it := &Iter{}
+	r.InitIter(it)
+	return it
 }
 
 // InitIter makes it an unpositioned iterator over r, as NewIter returns,
 // keeping the key buffers it grew before. it must be zero or closed. Hot
 // paths that open an iterator per call (point reads) reuse one this way.
 func (r *Reader) InitIter(it *Iter) {
-	*it = Iter{r: r, pos: -1, loaded: -1, data: it.data}
+	*it = Iter{r: r, pos: -1, loaded: -1, data: it.data, ra: it.ra}
+	it.ra.reset(readaheadMaxIter, false)
 }
 
 // InitCompactionIter is InitIter for an iterator that reads the table
@@ -320,10 +339,12 @@ func (r *Reader) InitIter(it *Iter) {
 func (r *Reader) InitCompactionIter(it *Iter) {
 	r.InitIter(it)
 	it.noFill = true
+	it.ra.reset(readaheadMaxCompaction, true)
 }
 
-// Reset drops a closed iterator's reader, keeping only its emptied
-// buffers for a later InitIter; pooled iterators must not pin readers.
+// Reset drops a closed iterator's reader and read-ahead window, keeping
+// only its emptied key buffers for a later InitIter; pooled iterators must
+// not pin readers or large buffers.
 func (i *Iter) Reset() { *i = Iter{data: i.data} }
 
 // RangeDels returns the table's range tombstones, loaded and verified by

@@ -262,7 +262,8 @@ func TestOpenChecks(t *testing.T) {
 }
 
 func TestIterReadError(t *testing.T) {
-	f, _ := buildTable(t, WriterOptions{BlockSize: 64}, numbered(100))
+	// Many times the read-ahead window, so the scan reads the file again.
+	f, _ := buildTable(t, WriterOptions{BlockSize: 64}, numbered(20000))
 	r := openTable(t, f, nil)
 	injected := errors.New("injected")
 	it := r.NewIter()

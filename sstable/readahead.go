@@ -1,0 +1,109 @@
+package sstable
+
+// readahead serves an iterator's sequential block reads from one larger
+// read of the file. The first block an iterator reads (a seek) is read
+// alone; once it reads the block that follows the previous one, later
+// misses read a window of following blocks at once, 16 KiB at first and
+// doubling up to a maximum, cut at the end of the data blocks. A read
+// elsewhere (a seek, a step backward) ends the run and the window starts
+// small again. Point reads never read ahead: they read one block.
+//
+// Blocks served from the window are checked and decoded like any other;
+// the window only replaces system calls. It belongs to one iterator and is
+// not safe for concurrent use.
+type readahead struct {
+	buf  []byte // the window
+	off  uint64 // file offset of buf[0]
+	next uint64 // where a sequential read continues: the end of the last block used
+	run  int    // consecutive sequential block reads
+	size int    // size of the next window, 0 before the first
+	max  int    // window limit; 0 disables read-ahead
+	// eager starts a window at the first read (compaction inputs, which
+	// are read whole and in order).
+	eager bool
+}
+
+const (
+	readaheadMin = 16 << 10
+	// readaheadMaxIter bounds an iterator's window; readaheadMaxCompaction
+	// a compaction input's.
+	readaheadMaxIter       = 64 << 10
+	readaheadMaxCompaction = 256 << 10
+)
+
+// used records that the block ending at end was read (from the cache or
+// the file) and counts whether it continued the run.
+func (ra *readahead) used(offset, end uint64) {
+	if offset == ra.next {
+		ra.run++
+	} else {
+		ra.run, ra.size = 0, 0
+	}
+	ra.next = end
+}
+
+// window returns the n stored bytes of the block at offset if the current
+// window holds them.
+func (ra *readahead) window(offset, n uint64) ([]byte, bool) {
+	if offset < ra.off || offset+n > ra.off+uint64(len(ra.buf)) || len(ra.buf) == 0 {
+		return nil, false
+	}
+	start := offset - ra.off
+	return ra.buf[start : start+n : start+n], true
+}
+
+// wants reports whether a miss at the current point of the run should
+// read a window.
+func (ra *readahead) wants() bool {
+	return ra.max > 0 && (ra.run > 0 || ra.eager)
+}
+
+// grow returns the size of the next window, at least n bytes.
+func (ra *readahead) grow(n uint64) uint64 {
+	switch {
+	case ra.eager:
+		ra.size = ra.max
+	case ra.size == 0:
+		ra.size = readaheadMin
+	default:
+		ra.size = min(2*ra.size, ra.max)
+	}
+	return max(uint64(ra.size), n)
+}
+
+// reset forgets the run and empties the window (keeping its buffer), for
+// reuse on another table.
+func (ra *readahead) reset(max int, eager bool) {
+	*ra = readahead{buf: ra.buf[:0], max: max, eager: eager}
+}
+
+// rawBlock returns the stored bytes (block and trailer, n bytes) of the
+// block named by h: from ra's window, from a new window when ra wants
+// one, or read alone into a pooled buffer (returned in bp, which the
+// caller gives back with putReadBuf once it no longer needs the bytes).
+func (r *Reader) rawBlock(h blockHandle, n uint64, ra *readahead) (raw []byte, bp *[]byte, err error) {
+	if ra != nil {
+		if b, ok := ra.window(h.offset, n); ok {
+			return b, nil, nil
+		}
+		if ra.wants() && h.offset < r.dataEnd {
+			size := min(ra.grow(n), max(n, r.dataEnd-h.offset))
+			if uint64(cap(ra.buf)) < size {
+				ra.buf = make([]byte, size)
+			}
+			ra.buf, ra.off = ra.buf[:size], h.offset
+			if err := r.readAt(ra.buf, int64(h.offset)); err != nil {
+				ra.buf = ra.buf[:0]
+				return nil, nil, err
+			}
+			b, _ := ra.window(h.offset, n)
+			return b, nil, nil
+		}
+	}
+	bp = getReadBuf(int(n))
+	if err := r.readAt(*bp, int64(h.offset)); err != nil {
+		putReadBuf(bp)
+		return nil, nil, err
+	}
+	return *bp, bp, nil
+}
