@@ -1,9 +1,11 @@
 package sstable
 
 // readahead serves an iterator's sequential block reads from one larger
-// read of the file. The first block an iterator reads (a seek) is read
-// alone; once it reads the block that follows the previous one, later
-// misses read a window of following blocks at once, 16 KiB at first and
+// read of the file. The first blocks an iterator reads are read alone (a
+// short scan reads two or three blocks, and a larger read would copy
+// bytes it never uses); once it has read readaheadAfter blocks each
+// following the previous one, later misses read a window of following
+// blocks at once, 16 KiB at first and
 // doubling up to a maximum, cut at the end of the data blocks. A read
 // elsewhere (a seek, a step backward) ends the run and the window starts
 // small again. Point reads never read ahead: they read one block.
@@ -24,7 +26,8 @@ type readahead struct {
 }
 
 const (
-	readaheadMin = 16 << 10
+	readaheadAfter = 3
+	readaheadMin   = 16 << 10
 	// readaheadMaxIter bounds an iterator's window; readaheadMaxCompaction
 	// a compaction input's.
 	readaheadMaxIter       = 64 << 10
@@ -55,7 +58,7 @@ func (ra *readahead) window(offset, n uint64) ([]byte, bool) {
 // wants reports whether a miss at the current point of the run should
 // read a window.
 func (ra *readahead) wants() bool {
-	return ra.max > 0 && (ra.run > 0 || ra.eager)
+	return ra.max > 0 && (ra.run >= readaheadAfter || ra.eager)
 }
 
 // grow returns the size of the next window, at least n bytes.

@@ -29,9 +29,9 @@ func TestReadaheadScan(t *testing.T) {
 
 			requireEntries(t, r.cmp, scanForward(t, r), entries)
 			fwd := readsOf(f)
-			// The windows grow to readaheadMaxIter; two reads come before
-			// the run is established.
-			if max := 2 + int(m.Size)/readaheadMin + 1; fwd > max || fwd >= blocks/4 {
+			// The windows grow to readaheadMaxIter; readaheadAfter+1
+			// reads come before the run is established.
+			if max := readaheadAfter + 1 + int(m.Size)/readaheadMin + 1; fwd > max || fwd >= blocks/4 {
 				t.Fatalf("forward scan of %d blocks (%d bytes) made %d reads, want at most %d", blocks, m.Size, fwd, max)
 			}
 
