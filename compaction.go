@@ -35,7 +35,7 @@ func (d *DB) maybeScheduleCompaction() {
 	var start []*compact.Compaction
 	d.mu.Lock()
 	for d.compactionAllowedLocked() && len(d.mu.compactions) < d.opts.MaxConcurrentCompactions {
-		c := d.pickLocked(hints)
+		c := d.pickLocked(hints, d.rewriteSlotLocked())
 		if c == nil {
 			break
 		}
@@ -50,6 +50,32 @@ func (d *DB) maybeScheduleCompaction() {
 		})
 	}
 }
+
+// rewriteSlotLocked reports whether one more compaction that rewrites
+// data may start. One always may. More, up to MaxConcurrentCompactions,
+// start only while the LSM is well behind its shape: some level scores
+// extraCompactionScore or more once the running compactions' inputs are
+// set aside. On a machine with few cores every extra compaction takes
+// CPU from the writers it is meant to help, so it runs only when one
+// compaction at a time is falling behind. Delete-only compactions, which
+// write nothing, need no slot.
+func (d *DB) rewriteSlotLocked() bool {
+	if len(d.mu.compactions) == 0 {
+		return true
+	}
+	info := d.picker.Info(d.mu.readState.version, d.mu.compactions)
+	for _, s := range info.Scores {
+		if s >= extraCompactionScore {
+			return true
+		}
+	}
+	return false
+}
+
+// extraCompactionScore is the level score from which compactions run
+// concurrently: twice over target (for L0, twice L0CompactionThreshold
+// idle files).
+const extraCompactionScore = 2
 
 func (d *DB) compactionAllowedLocked() bool {
 	return !d.mu.closing && d.mu.bgErr == nil && !d.opts.DisableAutomaticCompactions && d.mu.manualCompactions == 0

@@ -41,11 +41,15 @@ func (d *DB) deleteHints() []compact.DeleteHint {
 }
 
 // pickLocked returns the next automatic compaction: a delete-only one if
-// the hints allow one (it is cheap and frees space), else PickAt's choice.
-func (d *DB) pickLocked(hints []compact.DeleteHint) *compact.Compaction {
+// the hints allow one (it is cheap and frees space), else, if rewrite,
+// PickAt's choice.
+func (d *DB) pickLocked(hints []compact.DeleteHint, rewrite bool) *compact.Compaction {
 	v := d.mu.readState.version
 	if c := d.picker.PickDeleteOnly(v, d.mu.compactions, hints, d.snapshotSeqsLocked()); c != nil {
 		return c
+	}
+	if !rewrite {
+		return nil
 	}
 	oldest := base.SeqNumMax
 	if s, ok := d.mu.snapshots.earliestLocked(); ok {

@@ -84,6 +84,9 @@ type DB struct {
 		horizon base.SeqNum
 	}
 
+	// slow is the write slowdown state; see write_slowdown.go.
+	slow writeSlowdown
+
 	// bg counts background tasks; Close waits for them.
 	bg sync.WaitGroup
 

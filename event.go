@@ -43,9 +43,17 @@ type CompactionInfo struct {
 	Err         error
 }
 
-// WriteStallInfo says why writers wait.
+// WriteStallInfo says why writers wait. A stop waits until a flush or
+// compaction changes the picture; a slowdown delays one commit group.
 type WriteStallInfo struct {
-	Reason string // "memtables" (too many awaiting flush) or "l0" (too many L0 files)
+	// Reason is, for stops, "memtables" (too many awaiting flush), "l0"
+	// (too many L0 files) or "compaction-debt" (too many bytes awaiting
+	// compaction); for slowdowns, "l0-slowdown" or
+	// "compaction-debt-slowdown".
+	Reason string
+	// Delay is, for a slowdown, the delay about to be taken (it may end
+	// early); zero for a stop.
+	Delay time.Duration
 }
 
 // TableInfo names an SST file.

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tempestdb/tempest/internal/compact"
 	"github.com/tempestdb/tempest/internal/manifest"
 )
 
@@ -47,10 +48,16 @@ type Metrics struct {
 	CompactionDebt uint64
 	// BaseLevel is the level L0 compacts into.
 	BaseLevel int
-	// WriteStalls counts the waits of writers for a flush or compaction;
+	// WriteStalls counts the waits of writers stopped until a flush or
+	// compaction (too many frozen memtables, L0 files, or compaction debt);
 	// WriteStallDuration is their total length.
 	WriteStalls        uint64
 	WriteStallDuration time.Duration
+	// WriteSlowdowns counts the delays imposed on writers because L0 or
+	// the compaction debt is over its slowdown threshold;
+	// WriteSlowdownDuration is their total length.
+	WriteSlowdowns        uint64
+	WriteSlowdownDuration time.Duration
 	// WriteAmp is bytes written to SSTs (flushes and compactions) per byte
 	// written to the WAL. ReadAmp is the number of sorted runs a read may
 	// consult (memtables, L0 files, non-empty levels). SpaceAmp is the
@@ -92,6 +99,7 @@ func (d *DB) Metrics() Metrics {
 	m.WAL.Files = m.MemTables.Count
 	info := d.picker.Info(rs.version, nil)
 	m.BaseLevel = info.BaseLevel
+	m.CompactionDebt = compactionDebt(info)
 	var written, total, bottom uint64
 	m.ReadAmp = m.MemTables.Count + len(rs.version.Levels[0])
 	for level, files := range rs.version.Levels {
@@ -111,11 +119,7 @@ func (d *DB) Metrics() Metrics {
 				m.ReadAmp++
 			}
 		}
-		if level > 0 && level < NumLevels-1 && info.MaxBytes[level] > 0 && l.Bytes > info.MaxBytes[level] {
-			m.CompactionDebt += l.Bytes - info.MaxBytes[level]
-		}
 	}
-	m.CompactionDebt += m.Levels[0].Bytes
 	if bottom > 0 {
 		m.SpaceAmp = float64(total) / float64(bottom)
 	}
@@ -134,6 +138,8 @@ func (d *DB) Metrics() Metrics {
 	m.WAL.Records, m.WAL.Syncs, m.WAL.Bytes = st.records, st.syncs, st.bytes
 	m.Flushes = d.counters.flushes.Load()
 	m.WriteStalls = d.counters.stalls.Load()
+	m.WriteSlowdowns = d.slow.count.Load()
+	m.WriteSlowdownDuration = time.Duration(d.slow.nanos.Load())
 	m.VisibleSeqNum = d.visibleSeq.Load()
 	return m
 }
@@ -161,9 +167,23 @@ func (m Metrics) String() string {
 		m.Compactions, m.CompactionsInProgress, m.ObsoleteTablesDeleted)
 	fmt.Fprintf(&b, "memtables: %d (%d frozen), %s\n", m.MemTables.Count, m.MemTables.Immutable, humanBytes(m.MemTables.Bytes))
 	fmt.Fprintf(&b, "wal: %d files, %d records, %d fsyncs\n", m.WAL.Files, m.WAL.Records, m.WAL.Syncs)
-	fmt.Fprintf(&b, "flushes: %d, write stalls: %d (%v), snapshots: %d, visible seqnum: %d\n",
-		m.Flushes, m.WriteStalls, m.WriteStallDuration, m.Snapshots, m.VisibleSeqNum)
+	fmt.Fprintf(&b, "flushes: %d, write stalls: %d (%v), write slowdowns: %d (%v), snapshots: %d, visible seqnum: %d\n",
+		m.Flushes, m.WriteStalls, m.WriteStallDuration, m.WriteSlowdowns, m.WriteSlowdownDuration,
+		m.Snapshots, m.VisibleSeqNum)
 	return b.String()
+}
+
+// compactionDebt estimates the bytes compactions must still rewrite: all
+// of L0, plus the bytes by which each level from L1 to the one above the
+// bottom exceeds its target size.
+func compactionDebt(info compact.LevelInfo) uint64 {
+	debt := info.Bytes[0]
+	for level := 1; level < NumLevels-1; level++ {
+		if target := info.MaxBytes[level]; target > 0 && info.Bytes[level] > target {
+			debt += info.Bytes[level] - target
+		}
+	}
+	return debt
 }
 
 func humanBytes(n uint64) string {

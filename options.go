@@ -3,6 +3,7 @@ package tempest
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/tempestdb/tempest/internal/base"
@@ -73,6 +74,30 @@ type Options struct {
 	// L0StopWritesThreshold is the L0 file count at which writers stall
 	// until compactions catch up. Default 20.
 	L0StopWritesThreshold int
+	// L0SlowdownWritesThreshold is the L0 file count at which writes are
+	// slowed (see DelayedWriteRate). Default: midway between
+	// L0CompactionThreshold and L0StopWritesThreshold (12 with their
+	// defaults). It must lie in [L0CompactionThreshold,
+	// L0StopWritesThreshold]; equal to L0StopWritesThreshold, it disables
+	// the L0 slowdown.
+	L0SlowdownWritesThreshold int
+	// PendingCompactionBytesSlowdown and PendingCompactionBytesStop are the
+	// compaction debts (Metrics.CompactionDebt: L0 bytes plus the bytes by
+	// which levels exceed their targets) at which writes are slowed, and
+	// at which they stop until compactions catch up. Defaults: a slowdown
+	// at max(16 GiB, 2 × L0StopWritesThreshold × MemTableSize) — above
+	// the debt L0 alone reaches at its stop threshold — and a stop at 4×
+	// the slowdown. If only one is set, the other follows by the same
+	// factor 4. Slowdown must not exceed Stop; equal, they disable the
+	// debt slowdown; math.MaxUint64 as Stop disables the debt stop.
+	PendingCompactionBytesSlowdown uint64
+	PendingCompactionBytesStop     uint64
+	// DelayedWriteRate is the write rate, in bytes per second of memtable
+	// data, at which a slowdown starts; it falls linearly to a sixteenth of
+	// it as L0 or the debt approaches its stop threshold. Default 16 MiB/s.
+	// The L0 and debt thresholds neither slow nor stop writes when
+	// DisableAutomaticCompactions is set.
+	DelayedWriteRate int64
 	// LBaseMaxBytes is the target size of the base level (the level L0
 	// compacts into). Default 64 MiB.
 	LBaseMaxBytes uint64
@@ -220,6 +245,9 @@ func (o *Options) ensureDefaults() (*Options, error) {
 	setDefault(&c.MaxBatchSize, c.MemTableSize/2)
 	setDefault(&c.L0CompactionThreshold, 4)
 	setDefault(&c.L0StopWritesThreshold, max(20, 2*c.L0CompactionThreshold))
+	setDefault(&c.L0SlowdownWritesThreshold, c.L0CompactionThreshold+(c.L0StopWritesThreshold-c.L0CompactionThreshold)/2)
+	c.setPendingCompactionBytesDefaults()
+	setDefault(&c.DelayedWriteRate, defaultDelayedWriteRate)
 	setDefault(&c.LBaseMaxBytes, 64<<20)
 	setDefault(&c.LevelMultiplier, 10)
 	setDefault(&c.TargetFileSize, 2<<20)
@@ -262,6 +290,14 @@ func (o *Options) validate() error {
 		return base.InvalidArgumentf("MaxBatchSize %d cannot hold one entry of MaxKeySize+MaxValueSize", o.MaxBatchSize)
 	case o.L0CompactionThreshold < 1 || o.L0StopWritesThreshold <= o.L0CompactionThreshold:
 		return base.InvalidArgumentf("need 1 <= L0CompactionThreshold (%d) < L0StopWritesThreshold (%d)", o.L0CompactionThreshold, o.L0StopWritesThreshold)
+	case o.L0SlowdownWritesThreshold < o.L0CompactionThreshold || o.L0SlowdownWritesThreshold > o.L0StopWritesThreshold:
+		return base.InvalidArgumentf("need L0CompactionThreshold (%d) <= L0SlowdownWritesThreshold (%d) <= L0StopWritesThreshold (%d)",
+			o.L0CompactionThreshold, o.L0SlowdownWritesThreshold, o.L0StopWritesThreshold)
+	case o.PendingCompactionBytesSlowdown > o.PendingCompactionBytesStop:
+		return base.InvalidArgumentf("PendingCompactionBytesSlowdown (%d) > PendingCompactionBytesStop (%d)",
+			o.PendingCompactionBytesSlowdown, o.PendingCompactionBytesStop)
+	case o.DelayedWriteRate < 1:
+		return base.InvalidArgumentf("DelayedWriteRate %d < 1", o.DelayedWriteRate)
 	case o.LevelMultiplier < 2:
 		return base.InvalidArgumentf("LevelMultiplier %d < 2", o.LevelMultiplier)
 	case o.TargetFileSize < 4096 || o.LBaseMaxBytes < 4096:
@@ -282,6 +318,31 @@ func (o *Options) validate() error {
 		return base.InvalidArgumentf("lease steps must be at most 2^40")
 	}
 	return nil
+}
+
+// setPendingCompactionBytesDefaults fills in the debt thresholds; see
+// Options.PendingCompactionBytesSlowdown. Requires MemTableSize and
+// L0StopWritesThreshold.
+func (o *Options) setPendingCompactionBytesDefaults() {
+	const factor = 4
+	switch slow, stop := &o.PendingCompactionBytesSlowdown, &o.PendingCompactionBytesStop; {
+	case *slow == 0 && *stop == 0:
+		l0 := 2 * uint64(max(o.L0StopWritesThreshold, 0)) * uint64(max(o.MemTableSize, 0))
+		*slow = max(16<<30, l0)
+		*stop = mulSat(*slow, factor)
+	case *stop == 0:
+		*stop = mulSat(*slow, factor)
+	case *slow == 0:
+		*slow = max(*stop/factor, 1)
+	}
+}
+
+// mulSat returns a×b, or math.MaxUint64 if that overflows.
+func mulSat(a, b uint64) uint64 {
+	if b != 0 && a > math.MaxUint64/b {
+		return math.MaxUint64
+	}
+	return a * b
 }
 
 // setDefault sets *p to v if it holds the zero value.

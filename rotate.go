@@ -8,10 +8,15 @@ import (
 )
 
 // makeRoomForWrite returns the active memtable once it can hold mem more
-// bytes. It rotates a full memtable (and its WAL), and stalls while
-// MaxImmutableMemTables frozen memtables await flush. Only the commit
-// leader calls it.
+// bytes. It first delays the group if compactions lag behind (see
+// write_slowdown.go). It rotates a full memtable (and its WAL), and stalls
+// while MaxImmutableMemTables frozen memtables await flush, or while L0 or
+// the compaction debt is at its stop threshold. Only the commit leader
+// calls it.
 func (d *DB) makeRoomForWrite(mem uint64) (*memTable, error) {
+	if err := d.maybeSlowDown(mem); err != nil {
+		return nil, err
+	}
 	var deadline time.Time
 	if t := d.opts.WriteStallTimeout; t > 0 {
 		deadline = d.opts.Clock.Now().Add(t)
@@ -27,12 +32,17 @@ func (d *DB) makeRoomForWrite(mem uint64) (*memTable, error) {
 		case d.mu.mem.fits(mem):
 			return d.mu.mem, nil
 		case len(d.mu.imms) >= d.opts.MaxImmutableMemTables:
-			if err := d.stallLocked("memtables", deadline); err != nil {
+			if err := d.stallLocked(stallMemTables, deadline); err != nil {
 				return nil, err
 			}
 			continue
-		case len(d.mu.readState.version.Levels[0]) >= d.opts.L0StopWritesThreshold:
-			if err := d.stallLocked("l0", deadline); err != nil {
+		case d.backPressure() && len(d.mu.readState.version.Levels[0]) >= d.opts.L0StopWritesThreshold:
+			if err := d.stallLocked(stallL0, deadline); err != nil {
+				return nil, err
+			}
+			continue
+		case d.backPressure() && d.compactionDebtLocked() >= d.opts.PendingCompactionBytesStop:
+			if err := d.stallLocked(stallDebt, deadline); err != nil {
 				return nil, err
 			}
 			continue
@@ -53,7 +63,8 @@ func (d *DB) stallLocked(reason string, deadline time.Time) error {
 	d.counters.stalls.Add(1)
 	start := d.opts.Clock.Now()
 	defer func() { d.counters.stallNanos.Add(uint64(d.opts.Clock.Now().Sub(start))) }()
-	d.opts.Logger.Warn("tempest: write stall", "reason", reason, "imms", len(d.mu.imms))
+	d.opts.Logger.Warn("tempest: write stall", "reason", reason, "imms", len(d.mu.imms),
+		"l0", len(d.mu.readState.version.Levels[0]), "debt", d.compactionDebtLocked())
 	if l := d.opts.EventListener; l.WriteStallBegin != nil {
 		l.WriteStallBegin(WriteStallInfo{Reason: reason})
 	}
@@ -83,7 +94,7 @@ var errStallTimeout = stallTimeoutError{}
 type stallTimeoutError struct{}
 
 func (stallTimeoutError) Error() string {
-	return "tempest: write stalled longer than WriteStallTimeout (memtables await flush)"
+	return "tempest: write stalled longer than WriteStallTimeout (memtables await flush or compactions lag)"
 }
 
 // rotateMemTable freezes the active memtable and starts a new memtable

@@ -29,6 +29,7 @@ type Collector struct {
 	flushes, compactions, compactionDebt, stalls, stallSecs   *prometheus.Desc
 	writeAmp, readAmp, spaceAmp, cacheHits, cacheMisses       *prometheus.Desc
 	cacheBytes, memoryBytes, snapshots, visibleSeq            *prometheus.Desc
+	slowdowns, slowdownSecs                                   *prometheus.Desc
 }
 
 // NewCollector returns a collector for db whose metric names start with
@@ -52,8 +53,10 @@ func NewCollector(db MetricsSource, namespace string) *Collector {
 		flushes:        d("flushes_total", "Memtable flushes."),
 		compactions:    d("compactions_total", "Compactions."),
 		compactionDebt: d("compaction_debt_bytes", "Estimated bytes compactions must rewrite."),
-		stalls:         d("write_stalls_total", "Writer waits for flushes or compactions."),
+		stalls:         d("write_stalls_total", "Writer stops until a flush or compaction (memtables, L0 files or compaction debt)."),
 		stallSecs:      d("write_stall_seconds_total", "Time writers spent stalled."),
+		slowdowns:      d("write_slowdowns_total", "Delays imposed on writers because L0 or the compaction debt is over its slowdown threshold."),
+		slowdownSecs:   d("write_slowdown_seconds_total", "Time writers spent delayed by slowdowns."),
 		writeAmp:       d("write_amplification", "Bytes written to SSTs per byte written to the WAL."),
 		readAmp:        d("read_amplification", "Sorted runs a read may consult."),
 		spaceAmp:       d("space_amplification", "Bytes of all SSTs per byte of the bottom level."),
@@ -71,7 +74,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.levelFiles, c.levelBytes, c.levelScore, c.levelIn, c.levelWritten,
 		c.memtables, c.memtableBytes, c.walRecords, c.walSyncs, c.walBytes, c.flushes, c.compactions,
 		c.compactionDebt, c.stalls, c.stallSecs, c.writeAmp, c.readAmp, c.spaceAmp, c.cacheHits,
-		c.cacheMisses, c.cacheBytes, c.memoryBytes, c.snapshots, c.visibleSeq} {
+		c.cacheMisses, c.cacheBytes, c.memoryBytes, c.snapshots, c.visibleSeq, c.slowdowns, c.slowdownSecs} {
 		ch <- d
 	}
 }
@@ -103,6 +106,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.compactionDebt, float64(m.CompactionDebt))
 	counter(c.stalls, float64(m.WriteStalls))
 	counter(c.stallSecs, m.WriteStallDuration.Seconds())
+	counter(c.slowdowns, float64(m.WriteSlowdowns))
+	counter(c.slowdownSecs, m.WriteSlowdownDuration.Seconds())
 	gauge(c.writeAmp, m.WriteAmp)
 	gauge(c.readAmp, float64(m.ReadAmp))
 	gauge(c.spaceAmp, m.SpaceAmp)

@@ -3,6 +3,7 @@ package prometheus
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -42,5 +43,33 @@ tempest_flushes_total 1
 	}
 	if n, err := testutil.GatherAndCount(reg, "tempest_level_files"); err != nil || n != tempest.NumLevels {
 		t.Fatalf("level_files series = %d, %v", n, err)
+	}
+}
+
+// fixedMetrics is a MetricsSource that reports fixed metrics.
+type fixedMetrics tempest.Metrics
+
+func (f fixedMetrics) Metrics() tempest.Metrics { return tempest.Metrics(f) }
+
+func TestCollectorStalls(t *testing.T) {
+	var m tempest.Metrics
+	m.WriteStalls, m.WriteStallDuration = 2, 1500*time.Millisecond
+	m.WriteSlowdowns, m.WriteSlowdownDuration = 7, 250*time.Millisecond
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(NewCollector(fixedMetrics(m), "tempest"))
+	want := `
+# HELP tempest_write_slowdown_seconds_total Time writers spent delayed by slowdowns.
+# TYPE tempest_write_slowdown_seconds_total counter
+tempest_write_slowdown_seconds_total 0.25
+# HELP tempest_write_slowdowns_total Delays imposed on writers because L0 or the compaction debt is over its slowdown threshold.
+# TYPE tempest_write_slowdowns_total counter
+tempest_write_slowdowns_total 7
+# HELP tempest_write_stall_seconds_total Time writers spent stalled.
+# TYPE tempest_write_stall_seconds_total counter
+tempest_write_stall_seconds_total 1.5
+`
+	names := []string{"tempest_write_slowdowns_total", "tempest_write_slowdown_seconds_total", "tempest_write_stall_seconds_total"}
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), names...); err != nil {
+		t.Fatal(err)
 	}
 }
