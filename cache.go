@@ -19,14 +19,18 @@ func NewCache(size int64) *Cache { return &Cache{c: cache.New(size)} }
 // CacheMetrics reports a cache's use.
 type CacheMetrics struct {
 	Capacity, Size int64 // bytes
-	Count          int64 // blocks cached
-	Hits, Misses   int64
+	// Reserved is the part of Size charged for memory held outside the
+	// cache: open tables' index and filter blocks, and memtables under
+	// Options.MemoryBudget.
+	Reserved     int64
+	Count        int64 // blocks cached
+	Hits, Misses int64
 }
 
 // Metrics returns the cache's counters.
 func (c *Cache) Metrics() CacheMetrics {
 	m := c.c.Metrics()
-	return CacheMetrics{Capacity: m.Capacity, Size: m.Size, Count: m.Count, Hits: m.Hits, Misses: m.Misses}
+	return CacheMetrics{Capacity: m.Capacity, Size: m.Size, Reserved: m.Reserved, Count: m.Count, Hits: m.Hits, Misses: m.Misses}
 }
 
 // Compression selects how SST blocks are compressed.

@@ -34,6 +34,10 @@ func (d *DB) Close() error {
 
 	d.mu.Lock()
 	bgErr := d.mu.bgErr
+	d.mu.mem.release()
+	for _, m := range d.mu.imms {
+		m.release()
+	}
 	d.mu.Unlock()
 
 	var errs []error
@@ -70,6 +74,9 @@ func (d *DB) release() error {
 // abandon releases what a failed Open acquired.
 func (d *DB) abandon() {
 	d.closed.Store(true)
+	if d.mu.mem != nil {
+		d.mu.mem.release()
+	}
 	if d.commit.log != nil {
 		d.commit.log.Abandon()
 		d.commit.log = nil

@@ -54,6 +54,7 @@ func (d *DB) flushLoop() {
 		}
 		d.counters.flushes.Add(1)
 		d.mu.imms = d.mu.imms[1:]
+		imm.release()
 		old := d.updateReadStateLocked()
 		d.mu.cond.Broadcast()
 		d.mu.Unlock()

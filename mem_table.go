@@ -22,6 +22,27 @@ type memTable struct {
 		list  []rangedel.Tombstone // append-only; guarded by mu
 		bytes atomic.Int64
 	}
+
+	// unreserve gives back the memtable's charge to the block cache (see
+	// chargeCache); nil when it is not charged.
+	unreserve func()
+}
+
+// chargeCache charges m's arena to the block cache while m is in use,
+// when Options.MemoryBudget makes memtables and blocks share one budget:
+// blocks then get what the memtables leave. release gives it back.
+func (d *DB) chargeCache(m *memTable) {
+	if d.opts.MemoryBudget > 0 {
+		m.unreserve = d.cache.c.Reserve(int64(m.Capacity()))
+	}
+}
+
+// release gives back m's cache charge, once m is flushed or the DB
+// closes. Readers that still hold m keep its arena alive a little longer.
+func (m *memTable) release() {
+	if m.unreserve != nil {
+		m.unreserve()
+	}
 }
 
 func (d *DB) newMemTable(logNum base.FileNum) *memTable {

@@ -129,7 +129,9 @@ func (d *DB) Metrics() Metrics {
 	}
 	m.Cache = d.cache.Metrics()
 	for _, mt := range rs.mems {
-		m.MemoryBytes += int64(mt.Capacity())
+		if mt.unreserve == nil { // a charged memtable is in Cache.Size
+			m.MemoryBytes += int64(mt.Capacity())
+		}
 	}
 	m.MemoryBytes += m.Cache.Size
 	m.Compactions = d.counters.compactions.Load()

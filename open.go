@@ -161,6 +161,7 @@ func (d *DB) recover() error {
 	}
 	d.visibleSeq.Store(uint64(newest))
 	d.mu.mem = d.newMemTable(num)
+	d.chargeCache(d.mu.mem)
 	d.mu.Lock()
 	d.updateReadStateLocked() // the first: there is no previous one
 	d.mu.Unlock()

@@ -119,12 +119,16 @@ type Options struct {
 	// CacheSize is the size of the DB's own block cache when Cache is nil.
 	// Default 8 MiB.
 	CacheSize int64
-	// MemoryBudget, when set, caps the engine's memory: memtables (all of
-	// them, active and frozen) and the block cache together. It sets
-	// MemTableSize to a quarter of the budget divided by
-	// MaxImmutableMemTables+1, and CacheSize to the remaining three quarters
-	// (unless those are set explicitly or Cache is shared). Metrics reports
-	// the total.
+	// MemoryBudget, when set, is one budget for memtables and cached
+	// blocks together: the DB's block cache gets the whole budget as its
+	// capacity (unless CacheSize is set or Cache is shared), and every
+	// memtable in use, active or frozen, reserves its arena in the cache,
+	// so blocks get what the memtables leave and get it back when a
+	// memtable is flushed. MemTableSize defaults to a quarter of the budget
+	// divided by MaxImmutableMemTables+1. Memtables are not squeezed: if
+	// (MaxImmutableMemTables+1) × MemTableSize exceeds the budget, the
+	// cache holds no blocks while that many exist. Metrics reports the
+	// total (MemoryBytes).
 	MemoryBudget int64
 
 	// Compression compresses SST blocks. Default Snappy.
@@ -224,7 +228,7 @@ func (o *Options) ensureDefaults() (*Options, error) {
 			c.MemTableSize = int(min(c.MemoryBudget/4/int64(c.MaxImmutableMemTables+1), MaxMemTableSize))
 		}
 		if c.CacheSize == 0 && c.Cache == nil {
-			c.CacheSize = max(0, c.MemoryBudget-int64(c.MemTableSize)*int64(c.MaxImmutableMemTables+1))
+			c.CacheSize = c.MemoryBudget
 		}
 	}
 	setDefault(&c.MemTableSize, 64<<20)

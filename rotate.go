@@ -120,6 +120,7 @@ func (d *DB) rotateMemTable() error {
 		l.WALCreated(WALInfo{FileNum: uint64(num)})
 	}
 	m := d.newMemTable(num)
+	d.chargeCache(m)
 	d.mu.Lock()
 	d.mu.imms = append(d.mu.imms, d.mu.mem)
 	d.mu.mem = m

@@ -11,8 +11,12 @@ import (
 
 // Tempest is the Engine adapter of Tempest itself.
 //
-// Config: MemTableSize, CacheSize (the DB's own block cache) and
-// Compression ("default" is Tempest's default, Snappy). Sync: tempest.Sync
+// Config: MemTableSize, CacheSize and Compression ("default" is Tempest's
+// default, Snappy). Memory is configured as in the Pebble adapter, which
+// gives Pebble's cache CacheSize plus two memtables and lets Pebble's
+// memtables reserve their memory in it: Tempest gets MemoryBudget =
+// CacheSize + 2 × MemTableSize, so memtables and blocks share one budget
+// of the same size, and blocks get CacheSize while two memtables exist. Sync: tempest.Sync
 // or tempest.NoSync per write. Settle: DB.Flush, then wait (up to a
 // minute) until no compaction runs. Stats: WAL bytes plus the SST bytes
 // written by flushes and compactions (Metrics: the levels' BytesWritten).
@@ -34,7 +38,7 @@ func (e *Tempest) Name() string { return "tempest" }
 
 // Open implements Engine.
 func (e *Tempest) Open(dir string, cfg Config) error {
-	opts := &tempest.Options{CacheSize: cfg.CacheSize}
+	opts := &tempest.Options{MemoryBudget: cfg.CacheSize + 2*cfg.MemTableSize}
 	switch cfg.Compression {
 	case "", "default":
 	case "none":
