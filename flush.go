@@ -63,7 +63,7 @@ func (d *DB) flushLoop() {
 		d.maybeScheduleCompaction()
 		d.mu.Lock()
 	}
-	d.mu.flushing = false
+	d.mu.flushing = false // the deferred Broadcast wakes Flush
 }
 
 // flushMemTable writes imm to an L0 SST (if it holds anything) and records

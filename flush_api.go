@@ -2,14 +2,17 @@ package tempest
 
 // Flush freezes the active memtable, if it holds anything, and waits until
 // every frozen memtable is written to an L0 SST and recorded in the
-// manifest.
+// manifest, and the compactions those flushes call for are scheduled (so
+// that Metrics().CompactionsInProgress, read after Flush, counts them).
 func (d *DB) Flush() error {
 	if err := d.freeze(); err != nil {
 		return err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for len(d.mu.imms) > 0 && d.mu.bgErr == nil && !d.mu.closing {
+	// The flush loop schedules compactions after it removes a memtable
+	// from imms; it clears flushing once it has done so for the last one.
+	for (len(d.mu.imms) > 0 || d.mu.flushing) && d.mu.bgErr == nil && !d.mu.closing {
 		d.mu.cond.Wait()
 	}
 	switch {
