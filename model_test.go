@@ -10,6 +10,7 @@ import (
 	"sort"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tempestdb/tempest/vfs"
 )
@@ -44,11 +45,42 @@ func (m modelState) sortedKeys(lower, upper []byte) []string {
 // TestRandomOpsAgainstModel runs thousands of random writes, deletes,
 // gets, flushes, reopens and iterator walks (both directions, with
 // bounds, at snapshots), checking every read against a model map.
-func TestRandomOpsAgainstModel(t *testing.T) {
+func TestRandomOpsAgainstModel(t *testing.T) { runRandomOpsAgainstModel(t, false) }
+
+// TestRandomOpsAgainstModelTTL runs the same operations under a TTLFilter
+// with a fake clock that advances with every operation, so that values
+// expire while flushes and compactions drop them; the model hides an
+// expired value at every read, as the filter does.
+func TestRandomOpsAgainstModelTTL(t *testing.T) { runRandomOpsAgainstModel(t, true) }
+
+func runRandomOpsAgainstModel(t *testing.T, ttl bool) {
 	seed := testSeed(t)
 	rng := newRand(seed)
 	fs := vfs.NewMem()
 	opts := smallOptions(fs)
+	clock := &fakeClock{}
+	clock.ns.Store(int64(time.Hour))
+	const ttlFor = 10 * time.Second
+	// view is what a read sees of a model state: under the filter, values
+	// whose timestamp is ttlFor old or more are gone.
+	view := func(m modelState) modelState { return m }
+	expired := 0 // values the view hid: the filter must have work to do
+	if ttl {
+		opts.Clock = clock
+		opts.Filter = &TTLFilter{TTL: ttlFor, Clock: clock}
+		view = func(m modelState) modelState {
+			now := clock.Now()
+			v := make(modelState, len(m))
+			for k, val := range m {
+				if ts, ok := ValuePrefixTimestamp(nil, []byte(val)); !ok || now.Sub(ts) < ttlFor {
+					v[k] = val
+				} else {
+					expired++
+				}
+			}
+			return v
+		}
+	}
 	var compactions, flushes atomic.Int64
 	opts.EventListener = &EventListener{
 		CompactionEnd: func(CompactionInfo) { compactions.Add(1) },
@@ -65,8 +97,11 @@ func TestRandomOpsAgainstModel(t *testing.T) {
 	var snaps []snap
 	key := func() []byte { return fmt.Appendf(nil, "k%03d", rng.IntN(400)) }
 
-	const ops = 6000
+	// Enough operations for a thousand or more flushes and compactions
+	// with smallOptions; TEMPEST_MODEL_OPS changes the count.
+	ops := faultEnvInt(t, "TEMPEST_MODEL_OPS", 40000)
 	for op := range ops {
+		clock.advance(time.Duration(rng.IntN(60)) * time.Millisecond)
 		switch r := rng.IntN(100); {
 		case r < 45: // batch of sets and deletes
 			b := d.NewBatch()
@@ -95,6 +130,9 @@ func TestRandomOpsAgainstModel(t *testing.T) {
 					pending[string(k)] = nil
 				} else {
 					v := fmt.Sprintf("v%d-%s", op, bytes.Repeat([]byte{'x'}, rng.IntN(120)))
+					if ttl {
+						v = string(stamped(clock.Now(), v))
+					}
 					b.Set(k, []byte(v))
 					pending[string(k)] = &v
 				}
@@ -119,12 +157,12 @@ func TestRandomOpsAgainstModel(t *testing.T) {
 		case r < 70:
 			k := key()
 			got, err := d.Get(k)
-			want, ok := model[string(k)]
+			want, ok := view(model)[string(k)]
 			if ok != (err == nil) || (ok && string(got) != want) || (!ok && !errors.Is(err, ErrNotFound)) {
 				t.Fatalf("op %d: get %s = %q, %v; want %q, %v", op, k, got, err, want, ok)
 			}
 		case r < 80:
-			checkIterator(t, rng, d.NewIter, model, op)
+			checkIterator(t, rng, d.NewIter, view(model), op)
 		case r < 85:
 			if len(snaps) < 4 {
 				snaps = append(snaps, snap{d.NewSnapshot(), model.clone()})
@@ -133,10 +171,10 @@ func TestRandomOpsAgainstModel(t *testing.T) {
 			if len(snaps) > 0 {
 				i := rng.IntN(len(snaps))
 				s := snaps[i]
-				checkIterator(t, rng, s.s.NewIter, s.state, op)
+				checkIterator(t, rng, s.s.NewIter, view(s.state), op)
 				k := key()
 				got, err := s.s.Get(k)
-				want, ok := s.state[string(k)]
+				want, ok := view(s.state)[string(k)]
 				if ok != (err == nil) || (ok && string(got) != want) {
 					t.Fatalf("op %d: snapshot get %s = %q, %v; want %q", op, k, got, err, want)
 				}
@@ -169,11 +207,14 @@ func TestRandomOpsAgainstModel(t *testing.T) {
 	for _, s := range snaps {
 		s.s.Close()
 	}
-	if got := dump(t, d); len(got) != len(model) {
-		t.Fatalf("final scan has %d keys, model %d", len(got), len(model))
+	if got, want := dump(t, d), view(model); len(got) != len(want) {
+		t.Fatalf("final scan has %d keys, model %d", len(got), len(want))
 	}
-	t.Logf("%d flushes, %d compactions", flushes.Load(), compactions.Load())
-	if flushes.Load() < 10 || compactions.Load() < 5 {
+	t.Logf("%d flushes, %d compactions, %d expired values hidden", flushes.Load(), compactions.Load(), expired)
+	if ttl && expired == 0 {
+		t.Fatal("no value expired: the filter was never exercised")
+	}
+	if min := int64(ops / 60); flushes.Load() < min || compactions.Load() < min {
 		t.Fatalf("only %d flushes and %d compactions: the test means to exercise many", flushes.Load(), compactions.Load())
 	}
 }
