@@ -54,6 +54,18 @@ import (
 // Where the call fails (an older kernel) the writer stops making it and
 // takes the faults.
 //
+// # Resident pages
+//
+// Every page stored to stays mapped, and counts in the process's resident
+// set, until it is unmapped: a WAL of a 64 MiB memtable would add 64 MiB
+// to the RSS. So pages more than dropBehind behind the copies are dropped
+// from the process with madvise(MADV_DONTNEED), a megabyte at a time. On
+// a shared file mapping this only removes the page table entries: the
+// pages stay in the page cache, dirty ones are marked dirty there and
+// written back (and made durable by the next fdatasync) as before, and a
+// later access would read the file's current contents. The writer never
+// reads those pages again.
+//
 // # Windows
 //
 // The file is mapped in windows of mapWindow bytes at multiples of
@@ -91,6 +103,9 @@ type mapping struct {
 	// MADV_POPULATE_WRITE failed.
 	populated  int64
 	noPrefault bool
+	// dropped is the page-aligned offset below which the window's pages
+	// were dropped from the process (see Resident pages).
+	dropped int64
 }
 
 // Tunables; tests shrink them to exercise extension and remapping.
@@ -103,6 +118,9 @@ var (
 	preallocMax int64 = 64 << 20
 	// populateAhead is how far past a copy the pages are prefaulted.
 	populateAhead int64 = 64 << 10
+	// dropBehind is how far behind the copies written pages are dropped
+	// from the process's resident set, in steps of the same size.
+	dropBehind int64 = 1 << 20
 )
 
 // defaultMapWindow is 1 GiB on 64-bit platforms, 64 MiB on 32-bit ones
@@ -200,7 +218,23 @@ func (m *mapping) copyAt(off int64, p []byte) (err error) {
 		p = p[n:]
 		off += int64(n)
 	}
+	m.dropWritten(off)
 	return nil
+}
+
+// dropWritten drops from the process the window's pages more than
+// dropBehind below off, once they make up dropBehind bytes (see Resident
+// pages). The call is only advice: a failure changes nothing.
+func (m *mapping) dropWritten(off int64) {
+	to := off - dropBehind
+	to -= to % int64(unix.Getpagesize())
+	from := max(m.dropped, m.base)
+	if to-from < dropBehind {
+		return
+	}
+	if err := unix.Madvise(m.region[from-m.base:to-m.base], unix.MADV_DONTNEED); err == nil {
+		m.dropped = to
+	}
 }
 
 // remap replaces the window with the one holding offset off.
@@ -215,6 +249,7 @@ func (m *mapping) remap(off int64) error {
 	}
 	m.region, m.base = region, base
 	m.populated = off - off%int64(unix.Getpagesize())
+	m.dropped = m.populated
 	return nil
 }
 

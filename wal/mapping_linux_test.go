@@ -4,8 +4,11 @@ package wal
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -216,4 +219,64 @@ func TestErrorfsHidesFd(t *testing.T) {
 	if !w2.mapped() {
 		t.Fatal("the writer did not map an OS file")
 	}
+}
+
+// mappingRSS returns the resident bytes of the mapping that contains addr,
+// from /proc/self/smaps.
+func mappingRSS(t *testing.T, addr uintptr) int64 {
+	t.Helper()
+	data, err := os.ReadFile("/proc/self/smaps")
+	if err != nil {
+		t.Skipf("no /proc/self/smaps: %v", err)
+	}
+	in := false
+	for _, line := range strings.Split(string(data), "\n") {
+		var lo, hi uintptr
+		if n, _ := fmt.Sscanf(line, "%x-%x", &lo, &hi); n == 2 && strings.Contains(line, " ") && !strings.HasPrefix(line, "Rss") {
+			in = addr >= lo && addr < hi
+			continue
+		}
+		if in && strings.HasPrefix(line, "Rss:") {
+			var kb int64
+			if _, err := fmt.Sscanf(strings.TrimPrefix(line, "Rss:"), "%d", &kb); err != nil {
+				t.Fatalf("smaps line %q: %v", line, err)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatalf("no mapping holds %#x", addr)
+	return 0
+}
+
+// TestMappedDropsWrittenPages writes 16 MiB through the mapping: the
+// pages behind the writer leave the resident set (at most dropBehind plus
+// the prefaulted pages stay), and every record is still replayed.
+func TestMappedDropsWrittenPages(t *testing.T) {
+	mode := mode{name: "mmap", os: true, fd: true}
+	fs, dir := mode.setup(t)
+	w := createIn(t, mode, fs, dir, 1)
+	rng := newRand(t)
+	var written [][]byte
+	var total int64
+	for total < 16<<20 {
+		p := randPayload(rng, 4000)
+		written = append(written, p)
+		total += int64(len(p))
+		if err := w.WriteRecords(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rss := mappingRSS(t, uintptr(unsafe.Pointer(&w.m.region[0])))
+	if limit := 2*dropBehind + 2*populateAhead + 64<<10; rss > limit {
+		t.Fatalf("after writing %d bytes the mapping keeps %d bytes resident, want at most %d", total, rss, limit)
+	}
+	t.Logf("wrote %d bytes; %d resident", total, rss)
+	if err := w.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	r := replayDir(fs, dir, 1)
+	if r.err != nil || len(r.payloads) != len(written) {
+		t.Fatalf("replayed %d of %d records, err %v", len(r.payloads), len(written), r.err)
+	}
+	checkPrefix(t, r.payloads, written)
 }
