@@ -110,6 +110,7 @@ func (d *DB) snapshotSeqsLocked() []base.SeqNum {
 func (d *DB) runCompaction(c *compact.Compaction) {
 	d.mu.Lock()
 	snapshots := d.snapshotSeqsLocked()
+	horizon := d.mu.horizon // raised when c started
 	d.mu.Unlock()
 	l := d.opts.EventListener
 	info := compactionInfo(c)
@@ -125,6 +126,11 @@ func (d *DB) runCompaction(c *compact.Compaction) {
 			d.deleteTables([]base.FileNum{f.FileNum})
 		}
 	} else {
+		// The horizon is recorded with the first edit that may drop
+		// versions below it, so that it survives a restart.
+		if c.Kind != compact.KindMove {
+			edit.Horizon = horizon
+		}
 		// After a failed manifest append the edit may still be durable, so
 		// its outputs are left for the next Open to judge.
 		err = d.manifest.Apply(edit)

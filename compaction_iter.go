@@ -19,7 +19,13 @@ import (
 // A tombstone that is the newest version of the oldest stripe hides every
 // version below it from every reader. When the compaction is bottommost (no
 // level below its output holds the key) there is nothing below it left to
-// hide, so the tombstone itself is dropped.
+// hide, so the tombstone itself is dropped — unless its key has a version
+// suffix. Under such a Comparer a tombstone is a version like any other:
+// reads take the first version of a prefix at or after their own, so the
+// tombstone of row@5 hides row@2 from reads at versions 5 and up, even a
+// row@2 written after the tombstone (it sorts after row@5 whatever its
+// seqnum). Dropping the tombstone would bring such versions back, so it is
+// kept (the newest of its own user key, as any version).
 //
 // A point entry covered by a range tombstone of the same stripe (a newer
 // seqnum no snapshot separates from it) is invisible to every reader and
@@ -107,7 +113,7 @@ func (c *compactionIter) findNext() bool {
 			c.dropped++ // deleted by a range tombstone no snapshot separates from it
 			continue
 		}
-		if k.Kind() == base.KindDelete && stripe == 0 && c.bottommost {
+		if k.Kind() == base.KindDelete && stripe == 0 && c.bottommost && !c.hasSuffix(k.UserKey) {
 			c.dropped++
 			c.tombstones++
 			continue
@@ -116,6 +122,11 @@ func (c *compactionIter) findNext() bool {
 		return true
 	}
 	return false
+}
+
+// hasSuffix reports whether userKey carries a version suffix.
+func (c *compactionIter) hasSuffix(userKey []byte) bool {
+	return len(c.cmp.Prefix(userKey)) < len(userKey)
 }
 
 // filtered reports whether the Filter rejects k. Only entries newer than

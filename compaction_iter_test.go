@@ -94,3 +94,34 @@ func TestCompactionIter(t *testing.T) {
 		}
 	}
 }
+
+// Under a Comparer with version suffixes, a bottom tombstone hides the
+// older versions of its prefix from reads at its version and later, even
+// versions written after it, so compactions keep it (the newest version of
+// its own user key, as any version). Keys are a row letter and a one-byte
+// version, sorted newest version first.
+func TestCompactionIterSuffixTombstones(t *testing.T) {
+	cmp := base.FixedSuffixComparer(1)
+	cases := []struct {
+		in         string
+		bottommost bool
+		want       string
+	}{
+		{"r5.DEL.10 r2.SET.5", true, "r5.DEL.10 r2.SET.5"},
+		{"r5.DEL.10", true, "r5.DEL.10"},
+		{"r5.DEL.10 s2.SET.5", true, "r5.DEL.10 s2.SET.5"},
+		{"r5.DEL.10 r5.SET.4 r2.SET.3", true, "r5.DEL.10 r2.SET.3"},
+		{"r5.DEL.10 r5.SET.4", true, "r5.DEL.10"},
+		{"r5.DEL.10 r2.DEL.5", true, "r5.DEL.10 r2.DEL.5"},
+	}
+	for _, c := range cases {
+		ci := newCompactionIter(cmp, parseEntries(t, c.in), nil, c.bottommost, nil, nil)
+		var got []string
+		for ok := ci.First(); ok; ok = ci.Next() {
+			got = append(got, string(ci.Value()))
+		}
+		if g := strings.Join(got, " "); g != c.want {
+			t.Errorf("%q bottom=%v: got %q, want %q", c.in, c.bottommost, g, c.want)
+		}
+	}
+}

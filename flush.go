@@ -74,7 +74,9 @@ func (d *DB) flushMemTable(imm *memTable, next base.FileNum) error {
 	if l.FlushBegin != nil {
 		l.FlushBegin(FlushInfo{})
 	}
-	edit := &manifest.Edit{MinUnflushedLog: next}
+	// imm.lastSeq covers batches that left no entry in it (empty ones):
+	// once its WAL is gone, only the manifest remembers them.
+	edit := &manifest.Edit{MinUnflushedLog: next, VisibleSeqNum: imm.lastSeq}
 	info := FlushInfo{}
 	var err error
 	if !imm.empty() {

@@ -165,7 +165,7 @@ func (d *DB) getAt(rs *readState, key []byte, seq base.SeqNum) ([]byte, error) {
 	if err := d.pointGet(rs, g); err != nil {
 		return nil, err
 	}
-	if !g.found || g.best.Kind() != base.KindSet {
+	if !g.found {
 		return nil, ErrNotFound
 	}
 	rd, err := d.rangeDelView(rs, seq)
@@ -173,8 +173,14 @@ func (d *DB) getAt(rs *readState, key []byte, seq base.SeqNum) ([]byte, error) {
 		return nil, err
 	}
 	if rd.empty() || !rd.covered(g.best) {
+		if g.best.Kind() != base.KindSet {
+			return nil, ErrNotFound
+		}
 		return append([]byte(nil), g.value...), nil
 	}
+	// The entry found, a value or a point tombstone, is deleted by a range
+	// tombstone: under a Comparer with version suffixes an older version
+	// of the prefix may show through.
 	rs.refs.Add(1) // the iterator's
 	it, err := d.newIter(rs, seq, nil)
 	if err != nil {

@@ -26,6 +26,9 @@ type memTable struct {
 	// unreserve gives back the memtable's charge to the block cache (see
 	// chargeCache); nil when it is not charged.
 	unreserve func()
+	// lastSeq is the seqnum of the last batch written to the memtable's
+	// WAL, set when the memtable is frozen (0 for memtables of recovery).
+	lastSeq base.SeqNum
 }
 
 // chargeCache charges m's arena to the block cache while m is in use,

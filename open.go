@@ -145,7 +145,7 @@ func (d *DB) recover() error {
 		return err
 	}
 	d.commit.log = log
-	edit := &manifest.Edit{Added: added, MinUnflushedLog: num}
+	edit := &manifest.Edit{Added: added, MinUnflushedLog: num, VisibleSeqNum: r.lastSeq}
 	if err := d.manifest.Apply(edit); err != nil {
 		return err
 	}
@@ -155,11 +155,16 @@ func (d *DB) recover() error {
 	// Readers see everything recovered. The visible seqnum is the newest
 	// recovered one (not the lease), so tokens handed out before the
 	// restart still name a state at or below it.
-	newest := r.lastSeq
+	// The manifest's VisibleSeqNum covers committed batches that left no
+	// entry (an empty batch, a tombstone a compaction dropped). Its
+	// horizon keeps NewSnapshotAt refusing tokens whose versions
+	// compactions before the restart may have dropped.
+	newest := max(r.lastSeq, d.manifest.VisibleSeqNum())
 	for _, f := range d.manifest.Files() {
 		newest = max(newest, f.LargestSeq)
 	}
 	d.visibleSeq.Store(uint64(newest))
+	d.mu.horizon = d.manifest.Horizon()
 	d.mu.mem = d.newMemTable(num)
 	d.chargeCache(d.mu.mem)
 	d.mu.Lock()

@@ -122,6 +122,7 @@ func (d *DB) rotateMemTable() error {
 	m := d.newMemTable(num)
 	d.chargeCache(m)
 	d.mu.Lock()
+	d.mu.mem.lastSeq = d.commit.lastSeq // the leader wrote the old WAL's last batch
 	d.mu.imms = append(d.mu.imms, d.mu.mem)
 	d.mu.mem = m
 	old := d.updateReadStateLocked()

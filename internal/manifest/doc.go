@@ -37,6 +37,10 @@
 //	65   added file stats    uvarint length (>= 24), filenum u64,
 //	                         entry count u64, deletion count u64
 //	                         (safe to ignore; see below)
+//	66   visible seqnum      uvarint length (>= 8), seqnum u64
+//	                         (safe to ignore)
+//	67   horizon             uvarint length (>= 8), seqnum u64
+//	                         (safe to ignore)
 //
 // Integers are little-endian and fixed-width unless marked uvarint. Tags 1
 // to 4 and 7 appear at most once; 5 and 6 repeat, once per file. Fields are
@@ -55,7 +59,15 @@
 // ignores it reads both counts as zero ("unknown"). A decoder that knows
 // it rejects a value shorter than 24 bytes, one naming no added file or a
 // file already given stats, and deletions above entries; bytes after the
-// first 24 are reserved for later fields and skipped. Any other unknown tag, an unknown format version, a
+// first 24 are reserved for later fields and skipped.
+//
+// Tags 66 and 67 record Edit.VisibleSeqNum (the newest seqnum known
+// committed, so that Open makes visible even a batch that left no entry)
+// and Edit.Horizon (the compaction horizon, so that NewSnapshotAt still
+// refuses, after a restart, tokens whose versions compactions may have
+// dropped). Each appears at most once, after the other fields; both only
+// rise, a lower value being ignored. A decoder that ignores them loses
+// only those two refinements. Any other unknown tag, an unknown format version, a
 // repeated single-valued tag, a level outside [0, 7), or a length running
 // past the end of the edit makes the edit corrupt (base.ErrCorruption).
 // Lengths are checked against the remaining bytes before anything is

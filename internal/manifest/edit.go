@@ -32,6 +32,16 @@ type Edit struct {
 	// CleanClose is written by a clean close of the database, as the last
 	// edit before the manifest is closed.
 	CleanClose bool
+	// VisibleSeqNum, if not 0, records that every batch with a seqnum up
+	// to it was committed and is in the SSTs or in the WALs from
+	// MinUnflushedLog on, even a batch that left no entry (an empty batch,
+	// or a tombstone a compaction dropped): Open makes at least it
+	// visible. A lower value than the current one leaves it unchanged.
+	VisibleSeqNum base.SeqNum
+	// Horizon, if not 0, records that compactions may have dropped versions
+	// that only reads below this seqnum could see (see DB.NewSnapshotAt). A
+	// lower value than the current one leaves it unchanged.
+	Horizon base.SeqNum
 }
 
 // AddFile returns the edit that records a new SST, as a flush does.
@@ -66,6 +76,12 @@ func (e *Edit) String() string {
 	}
 	if e.NextFileNum != 0 {
 		parts = append(parts, fmt.Sprintf("next-file=%s", e.NextFileNum))
+	}
+	if e.VisibleSeqNum != 0 {
+		parts = append(parts, fmt.Sprintf("visible-seq=%d", uint64(e.VisibleSeqNum)))
+	}
+	if e.Horizon != 0 {
+		parts = append(parts, fmt.Sprintf("horizon=%d", uint64(e.Horizon)))
 	}
 	if e.LastSeqNum != 0 {
 		parts = append(parts, fmt.Sprintf("last-seq=%d", uint64(e.LastSeqNum)))

@@ -29,6 +29,11 @@ const (
 	// same edit. Safe to ignore: a decoder that drops it only loses a
 	// compaction-picking hint.
 	tagAddedFileStats = tagSafeToIgnore | 1
+	// tagVisibleSeqNum and tagHorizon carry Edit.VisibleSeqNum and
+	// Edit.Horizon. Safe to ignore: a decoder that drops them only makes
+	// Open more permissive about old tokens, as before they existed.
+	tagVisibleSeqNum = tagSafeToIgnore | 2
+	tagHorizon       = tagSafeToIgnore | 3
 )
 
 // addedFileStatsLen is the length of a tagAddedFileStats value written
@@ -105,6 +110,16 @@ func (e *Edit) Append(dst []byte) []byte {
 		dst = binary.LittleEndian.AppendUint64(dst, f.EntryCount)
 		dst = binary.LittleEndian.AppendUint64(dst, f.DeletionCount)
 		dst = binary.LittleEndian.AppendUint64(dst, f.RangeDelCount)
+	}
+	for _, f := range []struct {
+		tag uint64
+		seq base.SeqNum
+	}{{tagVisibleSeqNum, e.VisibleSeqNum}, {tagHorizon, e.Horizon}} {
+		if f.seq != 0 {
+			dst = binary.AppendUvarint(dst, f.tag)
+			dst = binary.AppendUvarint(dst, 8)
+			dst = binary.LittleEndian.AppendUint64(dst, uint64(f.seq))
+		}
 	}
 	return dst
 }
@@ -205,6 +220,34 @@ func (d *editDecoder) level(what string) int {
 	return l
 }
 
+// seqValue decodes the value of a safe-to-ignore seqnum tag (uvarint
+// length >= 8, then the seqnum as u64; bytes after it are reserved and
+// skipped) that appears at most once (seen).
+func (d *editDecoder) seqValue(what string, tagOff int, seen *bool) base.SeqNum {
+	if *seen {
+		d.off = tagOff
+		d.fail("%s repeated", what)
+		return 0
+	}
+	*seen = true
+	v := d.bytes(what)
+	if d.err != nil {
+		return 0
+	}
+	if len(v) < 8 {
+		d.off = tagOff
+		d.fail("%s of %d bytes, want at least 8", what, len(v))
+		return 0
+	}
+	seq := base.SeqNum(binary.LittleEndian.Uint64(v))
+	if !seq.Valid() {
+		d.off = tagOff
+		d.fail("%s %d exceeds the maximum sequence number", what, uint64(seq))
+		return 0
+	}
+	return seq
+}
+
 // DecodeEdit decodes an edit encoded by Edit.Append. Errors match
 // base.ErrCorruption. It never panics and allocates at most a small multiple
 // of len(b); the result does not alias b.
@@ -215,6 +258,7 @@ func DecodeEdit(b []byte) (*Edit, error) {
 	}
 	e := &Edit{}
 	var seen [tagCleanClose + 1]bool
+	var seenSeq [2]bool // tagVisibleSeqNum, tagHorizon
 	for d.err == nil && d.off < len(b) {
 		tagOff := d.off
 		tag := d.uvarint("tag")
@@ -266,6 +310,10 @@ func DecodeEdit(b []byte) (*Edit, error) {
 			e.CleanClose = true
 		case tagAddedFileStats:
 			d.addedFileStats(e, tagOff)
+		case tagVisibleSeqNum:
+			e.VisibleSeqNum = d.seqValue("visible seqnum", tagOff, &seenSeq[0])
+		case tagHorizon:
+			e.Horizon = d.seqValue("horizon", tagOff, &seenSeq[1])
 		default:
 			if tag&tagSafeToIgnore == 0 {
 				d.off = tagOff

@@ -168,7 +168,7 @@ func TestDecodeErrors(t *testing.T) {
 // TestSafeToIgnoreTags: a tag with the safe-to-ignore bit and a
 // length-prefixed value is skipped.
 func TestSafeToIgnoreTags(t *testing.T) {
-	b := []byte{1, tagSafeToIgnore | 3, 3, 'x', 'y', 'z'}
+	b := []byte{1, tagSafeToIgnore | 30, 3, 'x', 'y', 'z'}
 	b = binary.AppendUvarint(b, tagSafeToIgnore|1000)
 	b = append(b, 0)
 	b = append(b, tagCleanClose)
@@ -266,4 +266,48 @@ func FuzzManifestEdit(f *testing.F) {
 		}
 		_ = e.String()
 	})
+}
+
+// TestSeqNumTags: VisibleSeqNum and Horizon round-trip through tags 66
+// and 67, only rise in the state (a lower value is ignored), survive a
+// snapshot, and reject repeats, short values and invalid seqnums.
+func TestSeqNumTags(t *testing.T) {
+	e := &Edit{VisibleSeqNum: 1234, Horizon: 99}
+	got, err := DecodeEdit(e.Append(nil))
+	if err != nil || got.VisibleSeqNum != 1234 || got.Horizon != 99 {
+		t.Fatalf("round trip: %v %v", got, err)
+	}
+	s := newState()
+	for _, ed := range []*Edit{{VisibleSeqNum: 50, Horizon: 40}, {VisibleSeqNum: 30, Horizon: 60}, {}} {
+		if err := s.Apply(ed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.visibleSeqNum != 50 || s.horizon != 60 {
+		t.Fatalf("after edits: visible %d horizon %d, want 50 and 60", s.visibleSeqNum, s.horizon)
+	}
+	if snap := s.Snapshot(); snap.VisibleSeqNum != 50 || snap.Horizon != 60 {
+		t.Fatalf("snapshot %v", snap)
+	}
+	seq := func(tag byte, n byte, v uint64) []byte {
+		return binary.LittleEndian.AppendUint64([]byte{tag, n}, v)
+	}
+	for _, tc := range []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"repeated", append(append([]byte{1}, seq(tagHorizon, 8, 5)...), seq(tagHorizon, 8, 6)...), "repeated"},
+		{"short", []byte{1, tagVisibleSeqNum, 4, 1, 2, 3, 4}, "want at least 8"},
+		{"invalid", append([]byte{1}, seq(tagVisibleSeqNum, 8, 1<<60)...), "exceeds"},
+	} {
+		if _, err := DecodeEdit(tc.b); !errors.Is(err, base.ErrCorruption) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want corruption containing %q", tc.name, err, tc.want)
+		}
+	}
+	// A longer value's tail is reserved and skipped.
+	long := append(seq(tagHorizon, 10, 7), 0, 0)
+	if got, err := DecodeEdit(append([]byte{1}, long...)); err != nil || got.Horizon != 7 {
+		t.Fatalf("long value: %v %v", got, err)
+	}
 }

@@ -138,6 +138,22 @@ func (m *Manifest) LastSeqNum() base.SeqNum {
 	return m.mu.j.Data().lastSeqNum
 }
 
+// VisibleSeqNum returns the newest seqnum recorded as committed (see
+// Edit.VisibleSeqNum), 0 if none.
+func (m *Manifest) VisibleSeqNum() base.SeqNum {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.mu.j.Data().visibleSeqNum
+}
+
+// Horizon returns the compaction horizon recorded (see Edit.Horizon), 0
+// if none.
+func (m *Manifest) Horizon() base.SeqNum {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.mu.j.Data().horizon
+}
+
 // MinUnflushedLog returns the oldest WAL file number that may hold data not
 // yet in an SST.
 func (m *Manifest) MinUnflushedLog() base.FileNum {

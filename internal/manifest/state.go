@@ -27,11 +27,13 @@ import (
 // with the highest number and rotating the journal therefore cannot bring
 // an old number back.
 type state struct {
-	files           map[base.FileNum]*FileMetadata
-	comparerName    string
-	nextFileNum     base.FileNum
-	lastSeqNum      base.SeqNum
-	minUnflushedLog base.FileNum
+	// visibleSeqNum and horizon only rise (Edit.VisibleSeqNum, Horizon).
+	visibleSeqNum, horizon base.SeqNum
+	files                  map[base.FileNum]*FileMetadata
+	comparerName           string
+	nextFileNum            base.FileNum
+	lastSeqNum             base.SeqNum
+	minUnflushedLog        base.FileNum
 	// cleanClose is true iff the last applied edit had CleanClose set.
 	cleanClose bool
 }
@@ -147,6 +149,8 @@ func (s *state) Apply(e *Edit) error {
 	if e.MinUnflushedLog != 0 {
 		s.minUnflushedLog = e.MinUnflushedLog
 	}
+	s.visibleSeqNum = max(s.visibleSeqNum, e.VisibleSeqNum)
+	s.horizon = max(s.horizon, e.Horizon)
 	for _, r := range e.Removed {
 		delete(s.files, r.FileNum)
 	}
@@ -167,6 +171,8 @@ func (s *state) Snapshot() *Edit {
 		LastSeqNum:      s.lastSeqNum,
 		MinUnflushedLog: s.minUnflushedLog,
 		CleanClose:      s.cleanClose,
+		VisibleSeqNum:   s.visibleSeqNum,
+		Horizon:         s.horizon,
 	}
 	files := s.sortedFiles()
 	if len(files) > 0 {
