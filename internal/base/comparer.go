@@ -76,6 +76,13 @@ func (c *Comparer) CompareLogical(a, b []byte) int {
 	return c.ComparePrefix(a[:c.Split(a)], b[:c.Split(b)])
 }
 
+// SuffixFree reports that no key has a version suffix, so that a key's
+// prefix is the whole key. It is true for DefaultComparer only (a Comparer
+// with a Split function may split some key). Compactions rely on it to
+// drop point tombstones that would otherwise hide older versions of their
+// prefix.
+func (c *Comparer) SuffixFree() bool { return c.bytewise }
+
 // HasPrefix reports whether userKey's prefix is prefix (a prefix, as
 // returned by Prefix).
 func (c *Comparer) HasPrefix(userKey, prefix []byte) bool {

@@ -71,6 +71,12 @@ func (p *Picker) densityCompaction(v *manifest.Version, f *manifest.FileMetadata
 	}
 	var c *Compaction
 	switch {
+	case bottommost && !p.cmp.SuffixFree():
+		// Under a Comparer with version suffixes a point tombstone hides
+		// the older versions of its prefix, even ones written later, so
+		// bottom tombstones are kept (see the root's compactionIter): a
+		// rewrite would leave the file as dense as it was.
+		return nil
 	case bottommost && everyAllTombstones(inputs):
 		c = p.newCompaction(v, KindDeleteOnly, level, level, info, inputs)
 	case f.EntryCount < p.opts.MinTombstoneFileEntries:
