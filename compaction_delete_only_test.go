@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -433,10 +431,7 @@ func TestDeleteOnlyConcurrent(t *testing.T) {
 // delete-only compaction ran. TEMPEST_DELETE_ONLY_OPS sets the number of
 // operations (default 3000); -seed or TEMPEST_SEED replays a run.
 func TestDeleteOnlyRandom(t *testing.T) {
-	ops := 3000
-	if s, err := strconv.Atoi(os.Getenv("TEMPEST_DELETE_ONLY_OPS")); err == nil && s > 0 {
-		ops = s
-	}
+	ops := envInt(t, "TEMPEST_DELETE_ONLY_OPS", 3000)
 	seed := testSeed(t)
 	rng := newRand(seed)
 	fs := vfs.NewMem()

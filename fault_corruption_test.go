@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -297,7 +295,7 @@ func TestFaultCorruptionSweep(t *testing.T) {
 	faultFigures(t, "corruption sweep: SST %s (%d B): %s", flushed.sst, flushed.size(flushed.sst), faultOutcomes(sst))
 	faultFigures(t, "corruption sweep: WAL %s (%d B): %s", b.wal, b.size(b.wal), faultOutcomes(walc))
 	faultFigures(t, "corruption sweep: manifest %s (%d B): %s", b.man, b.size(b.man), faultOutcomes(manc))
-	rnd := b.randomFlips(t, faultEnvInt(t, "TEMPEST_CORRUPTION_FLIPS", 10000))
+	rnd := b.randomFlips(t, envInt(t, "TEMPEST_CORRUPTION_FLIPS", 10000))
 	faultFigures(t, "corruption sweep: random bit flips: %s", faultOutcomes(rnd))
 	known[faultTornWALHeaderBug] += rnd[faultCorruptKnownBug]
 	if known[faultTornWALHeaderBug] == 0 {
@@ -355,15 +353,3 @@ func (b *faultCorruptBase) randomFlips(t *testing.T, n int) map[faultCorruptOutc
 	return counts
 }
 
-// faultEnvInt returns the integer in environment variable name, or def.
-func faultEnvInt(t *testing.T, name string, def int) int {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		t.Fatalf("%s=%q: %v", name, v, err)
-	}
-	return n
-}

@@ -1,15 +1,13 @@
 package tempest
 
 import (
-	"flag"
-	"math/rand/v2"
 	"os"
 	"testing"
 
 	"go.uber.org/goleak"
-)
 
-var seedFlag = flag.Uint64("seed", 0, "seed for randomized tests (0 picks one and prints it)")
+	"github.com/tempestdb/tempest/internal/testutil"
+)
 
 func TestMain(m *testing.M) {
 	if os.Getenv(crashChildEnv) != "" {
@@ -19,13 +17,9 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// testSeed returns the -seed flag or a fresh seed, and logs it so a failing
-// run can be replayed with -seed.
+// testSeed returns the seed of a random test (-seed, TEMPEST_SEED or the
+// clock) and logs it.
 func testSeed(t testing.TB) uint64 {
-	s := *seedFlag
-	if s == 0 {
-		s = rand.Uint64()
-	}
-	t.Logf("seed=%d (replay with -seed=%d)", s, s)
-	return s
+	t.Helper()
+	return testutil.Seed(t)
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -31,10 +30,10 @@ import (
 // TEMPEST_META_RUNS (seeds, default 4), TEMPEST_META_OPS (ops per seed,
 // default 1500), TEMPEST_META_CONFIGS (default 4). See docs/testing.md.
 func TestMetamorphic(t *testing.T) {
-	base := metaSeed(t)
-	runs := metaEnv(t, "TEMPEST_META_RUNS", 4)
-	nops := metaEnv(t, "TEMPEST_META_OPS", 1500)
-	nconf := metaEnv(t, "TEMPEST_META_CONFIGS", 4)
+	base := testSeed(t)
+	runs := envInt(t, "TEMPEST_META_RUNS", 4)
+	nops := envInt(t, "TEMPEST_META_OPS", 1500)
+	nconf := envInt(t, "TEMPEST_META_CONFIGS", 4)
 	if !metaStrict && len(metaKnownBugs) > 0 {
 		t.Logf("leaving out the ops that trigger %d known engine bugs (TEMPEST_META_STRICT=1 keeps them)", len(metaKnownBugs))
 	}
@@ -64,30 +63,6 @@ var metaKnownBugs = []string{
 
 var metaStrict = os.Getenv("TEMPEST_META_STRICT") == "1"
 
-// metaSeed returns the -seed flag, else TEMPEST_SEED, else a fresh seed.
-// (The root package's TestMain owns the -seed flag, so it cannot import
-// internal/testutil, which defines it too; this follows testutil.Seed.)
-func metaSeed(t *testing.T) uint64 {
-	if *seedFlag == 0 {
-		if s, err := strconv.ParseUint(os.Getenv("TEMPEST_SEED"), 10, 64); err == nil && s != 0 {
-			t.Logf("seed=%d (from TEMPEST_SEED; replay with -seed=%d)", s, s)
-			return s
-		}
-	}
-	return testSeed(t)
-}
-
-func metaEnv(t *testing.T, name string, def int) int {
-	s := os.Getenv(name)
-	if s == "" {
-		return def
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 {
-		t.Fatalf("%s=%q: want a positive integer", name, s)
-	}
-	return n
-}
 
 // metaStats count what a run exercised.
 type metaStats struct {

@@ -99,7 +99,7 @@ func runRandomOpsAgainstModel(t *testing.T, ttl bool) {
 
 	// Enough operations for a thousand or more flushes and compactions
 	// with smallOptions; TEMPEST_MODEL_OPS changes the count.
-	ops := faultEnvInt(t, "TEMPEST_MODEL_OPS", 40000)
+	ops := envInt(t, "TEMPEST_MODEL_OPS", 40000)
 	for op := range ops {
 		clock.advance(time.Duration(rng.IntN(60)) * time.Millisecond)
 		switch r := rng.IntN(100); {

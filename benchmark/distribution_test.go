@@ -1,24 +1,19 @@
 package benchmark
 
 import (
-	"flag"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"sync/atomic"
 	"testing"
+
+	"github.com/tempestdb/tempest/internal/testutil"
 )
 
-var seedFlag = flag.Uint64("seed", 0, "seed for randomized tests (0 picks one and prints it)")
-
-// testRand returns a generator seeded from -seed or a fresh seed, logged
-// so that a failure can be replayed.
+// testRand returns a generator seeded by testutil.Seed (-seed,
+// TEMPEST_SEED or the clock; logged for replay).
 func testRand(t *testing.T) *rand.Rand {
-	s := *seedFlag
-	if s == 0 {
-		s = rand.Uint64()
-	}
-	t.Logf("seed=%d (replay with -seed=%d)", s, s)
+	s := testutil.Seed(t)
 	return rand.New(rand.NewPCG(s, s^0x5eed))
 }
 

@@ -3,15 +3,14 @@ package wal
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"math/rand/v2"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/testutil"
 	"github.com/tempestdb/tempest/vfs"
 )
 
@@ -20,19 +19,9 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-var seedFlag = flag.Uint64("seed", 0, "seed for the randomized tests (0 picks one from the clock)")
-
-// newRand returns a generator seeded from -seed or the clock, and logs the
-// seed so a failure can be replayed with -seed.
-func newRand(t testing.TB) *rand.Rand {
-	t.Helper()
-	seed := *seedFlag
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed=%d", seed)
-	return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-}
+// newRand returns a generator seeded by testutil.Seed (-seed, TEMPEST_SEED
+// or the clock; logged for replay).
+func newRand(t testing.TB) *rand.Rand { return testutil.NewRand(testutil.Seed(t)) }
 
 const testDir = "/wal"
 

@@ -1,25 +1,19 @@
 package rangedel
 
 import (
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/testutil"
 	"go.uber.org/goleak"
 )
-
-var seedFlag = flag.Uint64("seed", 0, "seed (0: random)")
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestCoversAgainstBruteForce(t *testing.T) {
-	seed := *seedFlag
-	if seed == 0 {
-		seed = rand.Uint64()
-	}
-	t.Logf("seed=%d", seed)
+	seed := testutil.Seed(t)
 	r := rand.New(rand.NewPCG(seed, 1))
 	key := func(i int) []byte { return fmt.Appendf(nil, "k%02d", i) }
 	cmp := base.DefaultComparer
