@@ -3,6 +3,8 @@ package tempest
 import (
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/compact"
+	"github.com/tempestdb/tempest/internal/manifest"
+	"github.com/tempestdb/tempest/sstable"
 )
 
 // Delete-only compactions remove files that a newer range tombstone
@@ -17,26 +19,16 @@ import (
 
 // deleteHints returns the range tombstones of the files of the current
 // version, each naming its file. Called without d.mu: opening a table does
-// I/O. A file whose table cannot be opened gives no hints (a read of it
-// reports the error).
+// I/O. A table that cannot be opened ends the list early: fewer hints
+// mean fewer delete-only compactions, and a read of that table reports
+// the error.
 func (d *DB) deleteHints() []compact.DeleteHint {
 	rs := d.loadReadState()
 	defer rs.unref() // keeps the files on disk while their tables are read
 	var hints []compact.DeleteHint
-	for _, files := range rs.version.Levels {
-		for _, f := range files {
-			if f.RangeDelCount == 0 {
-				continue
-			}
-			r, err := d.tables.get(f)
-			if err != nil {
-				continue
-			}
-			for _, t := range r.RangeDels() {
-				hints = append(hints, compact.DeleteHint{Start: t.Start, End: t.End, Seq: t.Seq, File: f.FileNum})
-			}
-		}
-	}
+	_ = d.tableRangeDels(rs.version, func(f *manifest.FileMetadata, t sstable.RangeDel) {
+		hints = append(hints, compact.DeleteHint{Start: t.Start, End: t.End, Seq: t.Seq, File: f.FileNum})
+	})
 	return hints
 }
 

@@ -4,7 +4,9 @@ import (
 	"sync"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/manifest"
 	"github.com/tempestdb/tempest/internal/rangedel"
+	"github.com/tempestdb/tempest/sstable"
 )
 
 // Range tombstones on the read path.
@@ -56,20 +58,11 @@ func (d *DB) rangeDelView(rs *readState, snapshot base.SeqNum) (rangeDelView, er
 		for _, m := range rs.mems[1:] {
 			ts = append(ts, m.tombstones()...)
 		}
-		for _, files := range rs.version.Levels {
-			for _, f := range files {
-				if f.RangeDelCount == 0 {
-					continue
-				}
-				r, err := d.tables.get(f)
-				if err != nil {
-					rs.rangeDels.err = err
-					return
-				}
-				for _, t := range r.RangeDels() {
-					ts = append(ts, rangedel.Tombstone{Start: t.Start, End: t.End, Seq: t.Seq})
-				}
-			}
+		rs.rangeDels.err = d.tableRangeDels(rs.version, func(_ *manifest.FileMetadata, t sstable.RangeDel) {
+			ts = append(ts, rangedel.Tombstone{Start: t.Start, End: t.End, Seq: t.Seq})
+		})
+		if rs.rangeDels.err != nil {
+			return
 		}
 		rs.rangeDels.set = rangedel.Build(d.cmp, ts)
 	})
@@ -83,4 +76,26 @@ func (d *DB) rangeDelView(rs *readState, snapshot base.SeqNum) (rangeDelView, er
 	}
 	v.none = v.sets[0].Empty() && v.sets[1].Empty()
 	return v, nil
+}
+
+// tableRangeDels calls fn with every range tombstone of the SSTs of v and
+// the file holding it, opening tables through the table cache (files
+// without tombstones are skipped unopened). It stops at the first table
+// that cannot be opened and returns its error.
+func (d *DB) tableRangeDels(v *manifest.Version, fn func(f *manifest.FileMetadata, t sstable.RangeDel)) error {
+	for _, files := range v.Levels {
+		for _, f := range files {
+			if f.RangeDelCount == 0 {
+				continue
+			}
+			r, err := d.tables.get(f)
+			if err != nil {
+				return err
+			}
+			for _, t := range r.RangeDels() {
+				fn(f, t)
+			}
+		}
+	}
+	return nil
 }
