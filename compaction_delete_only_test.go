@@ -274,23 +274,31 @@ func TestDeleteOnlyCompaction(t *testing.T) {
 	f.checkReads("reopened", f.d, f.model)
 }
 
+// deleteUnderSnapshot takes a snapshot, deletes [start, end) and flushes,
+// checking that no compaction ran (the snapshot needs the covered files);
+// it returns the snapshot and the files the tombstone covers.
+func (f *deleteOnlyFixture) deleteUnderSnapshot(start, end string) (*Snapshot, []uint64) {
+	f.t.Helper()
+	covered := f.covered(start, end)
+	snap := f.d.NewSnapshot()
+	f.deleteRange(start, end)
+	if err := f.d.Flush(); err != nil {
+		f.t.Fatal(err)
+	}
+	if ev := f.takeEvents(); len(ev) != 0 {
+		f.t.Fatalf("compactions %+v ran while the snapshot needs the files", ev)
+	}
+	return snap, covered
+}
+
 // TestDeleteOnlySnapshot checks that a snapshot older than the tombstone
 // keeps the covered files, and reads all their data, until it is closed;
 // then the next compaction pick removes them.
 func TestDeleteOnlySnapshot(t *testing.T) {
 	f := newDeleteOnlyFixture(t)
 	defer func() { f.d.Close() }()
-	const start, end = "key00100", "key01900"
-	covered := f.covered(start, end)
 	old := f.model.clone()
-	snap := f.d.NewSnapshot()
-	f.deleteRange(start, end)
-	if err := f.d.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if ev := f.takeEvents(); len(ev) != 0 {
-		t.Fatalf("compactions %+v ran while the snapshot needs the files", ev)
-	}
+	snap, covered := f.deleteUnderSnapshot("key00100", "key01900")
 	live := f.fileNums()
 	for _, n := range covered {
 		if !slices.Contains(live, n) {
@@ -317,16 +325,7 @@ func TestDeleteOnlySnapshot(t *testing.T) {
 func TestDeleteOnlyAtOpen(t *testing.T) {
 	f := newDeleteOnlyFixture(t)
 	defer func() { f.d.Close() }()
-	const start, end = "key00100", "key01900"
-	covered := f.covered(start, end)
-	snap := f.d.NewSnapshot()
-	f.deleteRange(start, end)
-	if err := f.d.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if ev := f.takeEvents(); len(ev) != 0 {
-		t.Fatalf("compactions %+v ran while the snapshot needs the files", ev)
-	}
+	snap, covered := f.deleteUnderSnapshot("key00100", "key01900")
 	mustClose(t, f.d) // with the snapshot still open
 	if err := snap.Close(); err != nil && !errors.Is(err, ErrClosed) {
 		t.Fatal(err)

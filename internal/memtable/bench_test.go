@@ -40,26 +40,31 @@ func filled(b *testing.B, n int) (*Memtable, [][]byte) {
 	return m, keys
 }
 
-func BenchmarkAdd(b *testing.B) {
-	keys := randomKeys(1 << 16)
+// benchAdd adds key(i) with a 100-byte value for each iteration i,
+// starting a new memtable (off the clock) whenever one is full.
+func benchAdd(b *testing.B, keyLen int, key func(i int) []byte) {
 	value := make([]byte, 100)
 	m := New(base.DefaultComparer, benchArena, 1)
-	b.SetBytes(int64(len(keys[0]) + len(value)))
+	b.SetBytes(int64(keyLen + len(value)))
 	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		k := keys[i&(len(keys)-1)]
-		err := m.Add(base.MakeInternalKey(k, base.SeqNum(i), base.KindSet), value)
+	for i := 0; b.Loop(); i++ {
+		ik := base.MakeInternalKey(key(i), base.SeqNum(i), base.KindSet)
+		err := m.Add(ik, value)
 		if err == ErrArenaFull {
 			b.StopTimer()
 			m = New(base.DefaultComparer, benchArena, uint64(i))
 			b.StartTimer()
-			err = m.Add(base.MakeInternalKey(k, base.SeqNum(i), base.KindSet), value)
+			err = m.Add(ik, value)
 		}
 		if err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+func BenchmarkAdd(b *testing.B) {
+	keys := randomKeys(1 << 16)
+	benchAdd(b, len(keys[0]), func(i int) []byte { return keys[i&(len(keys)-1)] })
 }
 
 func BenchmarkSeekGE(b *testing.B) {
@@ -103,22 +108,9 @@ func BenchmarkIterPrev(b *testing.B) {
 // BenchmarkAddSequential inserts ascending keys, as a bulk load or an
 // append-only log does; Add then reuses the previous splice.
 func BenchmarkAddSequential(b *testing.B) {
-	value := make([]byte, 100)
-	m := New(base.DefaultComparer, benchArena, 1)
-	b.SetBytes(int64(16 + len(value)))
-	b.ReportAllocs()
 	var k []byte
-	for i := 0; b.Loop(); i++ {
+	benchAdd(b, 16, func(i int) []byte {
 		k = binary.BigEndian.AppendUint64(append(k[:0], "key-\x00\x00\x00\x00"...), uint64(i))
-		err := m.Add(base.MakeInternalKey(k, base.SeqNum(i), base.KindSet), value)
-		if err == ErrArenaFull {
-			b.StopTimer()
-			m = New(base.DefaultComparer, benchArena, uint64(i))
-			b.StartTimer()
-			err = m.Add(base.MakeInternalKey(k, base.SeqNum(i), base.KindSet), value)
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
+		return k
+	})
 }
