@@ -109,12 +109,7 @@ func TestBenchSync16JSON(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v: %s", err, errOut)
 	}
-	var report benchmark.Report
-	dec := json.NewDecoder(strings.NewReader(out))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&report); err != nil {
-		t.Fatalf("output is not a benchmark.Report: %v\n%s", err, out)
-	}
+	report := decodeStrict[benchmark.Report](t, out)
 	if len(report.Results) != 1 || len(report.FsyncProbes) != 2 {
 		t.Fatalf("%d results, %d probes", len(report.Results), len(report.FsyncProbes))
 	}
@@ -172,12 +167,7 @@ func TestBenchJSON(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v: %s", err, errOut)
 			}
-			var report benchmark.Report
-			dec := json.NewDecoder(strings.NewReader(out))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&report); err != nil {
-				t.Fatalf("output is not a benchmark.Report: %v\n%s", err, out)
-			}
+			report := decodeStrict[benchmark.Report](t, out)
 			if report.Options.Num != 300 || report.GOOS != runtime.GOOS || report.CPUs < 1 || report.Date.IsZero() {
 				t.Errorf("report header: %+v", report)
 			}
@@ -324,12 +314,7 @@ func TestBenchComparison(t *testing.T) {
 	if !strings.Contains(errOut, "badger readrandom progress") {
 		t.Errorf("child stderr not passed through: %q", errOut)
 	}
-	var c benchmark.Comparison
-	dec := json.NewDecoder(strings.NewReader(out))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		t.Fatalf("output is not a benchmark.Comparison: %v\n%s", err, out)
-	}
+	c := decodeStrict[benchmark.Comparison](t, out)
 	if !slices.Equal(c.Engines, benchmark.Engines) || len(c.Results) != 8 || len(c.Ratios) != 6 {
 		t.Fatalf("comparison: %d engines, %d results, %d ratios", len(c.Engines), len(c.Results), len(c.Ratios))
 	}
@@ -419,12 +404,7 @@ func TestBenchComparisonSyncRatio(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v\n%s", err, errOut)
 			}
-			var c benchmark.Comparison
-			dec := json.NewDecoder(strings.NewReader(out))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&c); err != nil {
-				t.Fatalf("output is not a benchmark.Comparison: %v\n%s", err, out)
-			}
+			c := decodeStrict[benchmark.Comparison](t, out)
 			if probes != 2 || len(c.FsyncProbes) != 2 || c.FsyncProbes[0].When != "before sync16" || c.FsyncProbes[1].When != "after sync16" {
 				t.Fatalf("%d probes: %+v", probes, c.FsyncProbes)
 			}
@@ -467,4 +447,17 @@ func TestBenchComparisonSyncRatio(t *testing.T) {
 			}
 		})
 	}
+}
+
+// decodeStrict decodes out as one T, failing the test on any unknown field
+// or malformed JSON.
+func decodeStrict[T any](t *testing.T, out string) T {
+	t.Helper()
+	var v T
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("output is not a %T: %v\n%s", v, err, out)
+	}
+	return v
 }
