@@ -352,4 +352,3 @@ func (b *faultCorruptBase) randomFlips(t *testing.T, n int) map[faultCorruptOutc
 	wg.Wait()
 	return counts
 }
-

@@ -63,7 +63,6 @@ var metaKnownBugs = []string{
 
 var metaStrict = os.Getenv("TEMPEST_META_STRICT") == "1"
 
-
 // metaStats count what a run exercised.
 type metaStats struct {
 	configs, ops, checkedReads, iterSteps      int64
