@@ -34,9 +34,13 @@ func (d *DB) Close() error {
 
 	d.mu.Lock()
 	bgErr := d.mu.bgErr
-	d.mu.mem.release()
-	for _, m := range d.mu.imms {
-		m.release()
+	// The DB's references go; the current readState keeps its own, so
+	// the arenas are freed when the DB becomes unreachable (or the last
+	// iterator closes, whichever is later). Their cache charge goes now:
+	// the cache may be shared.
+	for _, m := range append(d.mu.imms, d.mu.mem) {
+		m.releaseCharge()
+		m.unref()
 	}
 	d.mu.Unlock()
 
@@ -75,7 +79,7 @@ func (d *DB) release() error {
 func (d *DB) abandon() {
 	d.closed.Store(true)
 	if d.mu.mem != nil {
-		d.mu.mem.release()
+		d.mu.mem.unref()
 	}
 	if d.commit.log != nil {
 		d.commit.log.Abandon()

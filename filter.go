@@ -18,7 +18,9 @@ type Filter interface {
 	Keep(e FilterEntry) bool
 }
 
-// FilterEntry is what a Filter decides about.
+// FilterEntry is what a Filter decides about. Key and Value are valid only
+// during the call to Keep (they may point into cached blocks, which are
+// reused afterwards): copy them to keep them.
 type FilterEntry struct {
 	Key, Value []byte
 	SeqNum     uint64
@@ -35,8 +37,10 @@ type FilterEntry struct {
 // big-endian count of Unix nanoseconds (values shorter than that never
 // expire). Time comes from Clock (default: the system clock).
 type TTLFilter struct {
-	TTL       time.Duration
-	Clock     Clock
+	TTL   time.Duration
+	Clock Clock
+	// Timestamp reads the write time; key and value are valid only during
+	// the call.
 	Timestamp func(key, value []byte) (time.Time, bool)
 }
 

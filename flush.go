@@ -54,7 +54,7 @@ func (d *DB) flushLoop() {
 		}
 		d.counters.flushes.Add(1)
 		d.mu.imms = d.mu.imms[1:]
-		imm.release()
+		imm.unref()
 		old := d.updateReadStateLocked()
 		d.mu.cond.Broadcast()
 		d.mu.Unlock()

@@ -12,8 +12,9 @@ import (
 // order that is visible at the snapshot, unless that version is a
 // tombstone, in which case the logical key is hidden.
 //
-// Key and Value are valid until the next positioning call; copy them to
-// keep them. An Iterator is not safe for concurrent use. Close it when
+// Key and Value are valid until the next positioning call or Close; copy
+// them to keep them (they may point into cached blocks or memtable arenas,
+// which are reused once released). An Iterator is not safe for concurrent use. Close it when
 // done: it pins memtables and files.
 type Iterator struct {
 	db    *DB
@@ -37,10 +38,13 @@ type Iterator struct {
 	// they point into keyBuf and valBuf, copies owned by the iterator.
 	key, value     []byte
 	keyBuf, valBuf []byte
-	prefix         []byte // scratch for skipping groups
-	rd             rangeDelView
-	err            error
-	closed         bool
+	// seekBuf holds a copy of the key given to SeekGE or SeekLT, which may
+	// be this iterator's own Key or Value and so change as it moves.
+	seekBuf []byte
+	prefix  []byte // scratch for skipping groups
+	rd      rangeDelView
+	err     error
+	closed  bool
 }
 
 // hidden reports whether entry k is invisible at the iterator's snapshot:
@@ -130,7 +134,8 @@ func (i *Iterator) SeekGE(key []byte) bool {
 	if i.lower != nil && i.cmp.Compare(key, i.lower) < 0 {
 		key = i.lower
 	}
-	return i.seekGE(key)
+	i.seekBuf = append(i.seekBuf[:0], key...)
+	return i.seekGE(i.seekBuf)
 }
 
 // SeekLT moves to the last key < key.
@@ -141,7 +146,8 @@ func (i *Iterator) SeekLT(key []byte) bool {
 	if i.upper != nil && i.cmp.Compare(key, i.upper) > 0 {
 		key = i.upper
 	}
-	return i.seekLT(key)
+	i.seekBuf = append(i.seekBuf[:0], key...)
+	return i.seekLT(i.seekBuf)
 }
 
 func (i *Iterator) seekGE(key []byte) bool {
@@ -284,10 +290,12 @@ func (i *Iterator) finish() bool {
 // Valid reports whether the iterator is positioned at a key.
 func (i *Iterator) Valid() bool { return i.valid }
 
-// Key returns the current key. Valid until the next positioning call.
+// Key returns the current key. Valid until the next positioning call or
+// Close.
 func (i *Iterator) Key() []byte { return i.key }
 
-// Value returns the current value. Valid until the next positioning call.
+// Value returns the current value. Valid until the next positioning call
+// or Close.
 func (i *Iterator) Value() []byte { return i.value }
 
 // Error returns the error that stopped the iterator, if any: a corrupt or
@@ -301,6 +309,7 @@ func (i *Iterator) Close() error {
 	}
 	i.closed = true
 	i.valid = false
+	i.key, i.value = nil, nil // they may point into memory Close releases
 	err := i.iter.Close()
 	i.parts.release()
 	i.iter, i.parts = nil, nil

@@ -1,10 +1,12 @@
 package tempest
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/invariants"
 	"github.com/tempestdb/tempest/internal/memtable"
 	"github.com/tempestdb/tempest/internal/rangedel"
 )
@@ -23,6 +25,10 @@ type memTable struct {
 		bytes atomic.Int64
 	}
 
+	// refs counts the memtable's holders: its owner (the DB while the
+	// memtable is active or frozen, or the replayer) and every readState
+	// that lists it. The last unref frees the arena.
+	refs atomic.Int32
 	// unreserve gives back the memtable's charge to the block cache (see
 	// chargeCache); nil when it is not charged.
 	unreserve func()
@@ -40,17 +46,38 @@ func (d *DB) chargeCache(m *memTable) {
 	}
 }
 
-// release gives back m's cache charge, once m is flushed or the DB
-// closes. Readers that still hold m keep its arena alive a little longer.
-func (m *memTable) release() {
+// releaseCharge gives back m's cache charge (once; later calls do
+// nothing). Close calls it for memtables a readState may still list.
+func (m *memTable) releaseCharge() {
 	if m.unreserve != nil {
 		m.unreserve()
 	}
 }
 
+// ref takes a reference for a new holder, which must already hold one
+// (or hold d.mu while the DB does).
+func (m *memTable) ref() { m.refs.Add(1) }
+
+// unref drops a reference. The last one gives back m's cache charge and
+// frees its arena: by then no readState lists m (each holds a reference),
+// and its owner is done writing and flushing it. Readers hold a readState
+// for as long as they use keys or values that alias the arena.
+func (m *memTable) unref() {
+	switch n := m.refs.Add(-1); {
+	case n == 0:
+		m.releaseCharge()
+		m.Free()
+	case n < 0 && invariants.Enabled:
+		panic(fmt.Sprintf("tempest: memtable %d unreferenced %d times too often", m.logNum, -n))
+	}
+}
+
+// newMemTable returns a memtable holding one reference, its owner's.
 func (d *DB) newMemTable(logNum base.FileNum) *memTable {
 	seed := d.opts.RandomSeed ^ uint64(logNum)*0x9E3779B97F4A7C15
-	return &memTable{Memtable: memtable.New(d.cmp, d.opts.MemTableSize, seed), logNum: logNum}
+	m := &memTable{Memtable: memtable.New(d.cmp, d.opts.MemTableSize, seed), logNum: logNum}
+	m.refs.Store(1)
+	return m
 }
 
 // rangeDelMemSize is what one range tombstone costs a memtable.

@@ -39,10 +39,14 @@ func (d *DB) loadReadState() *readState {
 	return rs
 }
 
-// unref releases a reference; the last one releases the version's files.
+// unref releases a reference; the last one releases the version's files
+// and the memtables.
 func (rs *readState) unref() {
 	if rs.refs.Add(-1) == 0 {
 		rs.d.files.unrefVersion(rs.version)
+		for _, m := range rs.mems {
+			m.unref()
+		}
 	}
 }
 
@@ -56,6 +60,9 @@ func (d *DB) updateReadStateLocked() *readState {
 	imms := slices.Clone(d.mu.imms)
 	slices.Reverse(imms)
 	mems = append(mems, imms...)
+	for _, m := range mems {
+		m.ref()
+	}
 	rs := &readState{d: d, mems: mems, version: d.manifest.Version()}
 	d.checkVersion(rs.version)
 	rs.refs.Store(1)

@@ -117,6 +117,7 @@ func (r *replayer) flush() error {
 		return err
 	}
 	r.added = append(r.added, *meta)
+	r.mem.unref()
 	r.mem = nil
 	return nil
 }

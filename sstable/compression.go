@@ -98,9 +98,10 @@ func encodeBlock(c Compression, dst, block []byte) ([]byte, bool) {
 
 // decompressBlock returns the decoded form of a block stored with
 // compression c, read from offset off of file. Raw blocks are returned as
-// they are; compressed ones are decoded into a new buffer. Bad input of
-// any kind gives an error matching base.ErrCorruption.
-func decompressBlock(c Compression, block []byte, file string, off uint64) ([]byte, error) {
+// they are; compressed ones are decoded into a new buffer from a. Bad
+// input of any kind gives an error matching base.ErrCorruption (and
+// leaves no buffer allocated).
+func decompressBlock(c Compression, block []byte, file string, off uint64, a blockAlloc) ([]byte, error) {
 	corrupt := func(format string, args ...any) error {
 		return base.Corruptionf(file, int64(off), "%s block: "+format, append([]any{c}, args...)...)
 	}
@@ -120,7 +121,7 @@ func decompressBlock(c Compression, block []byte, file string, off uint64) ([]by
 	if n > maxDecodedBlockLen {
 		return nil, corrupt("decoded length %d exceeds %d", n, maxDecodedBlockLen)
 	}
-	out := make([]byte, n)
+	out := a.alloc(int(n))
 	var err error
 	var got []byte
 	switch c {
@@ -135,11 +136,15 @@ func decompressBlock(c Compression, block []byte, file string, off uint64) ([]by
 	}
 	switch {
 	case err != nil:
-		return nil, corrupt("%v", err)
+		err = corrupt("%v", err)
 	case uint64(len(got)) != n:
-		return nil, corrupt("decoded %d bytes, want %d", len(got), n)
+		err = corrupt("decoded %d bytes, want %d", len(got), n)
 	case n > 0 && &got[0] != &out[0]:
-		return nil, corrupt("decoded past %d bytes", n)
+		err = corrupt("decoded past %d bytes", n)
+	}
+	if err != nil {
+		a.free(out)
+		return nil, err
 	}
 	return got, nil
 }

@@ -160,7 +160,7 @@ func TestCompressionThreshold(t *testing.T) {
 				t.Fatalf("%s, n=%d: compression %s", c, n, got)
 			}
 			if got == c {
-				back, err := decompressBlock(c, stored, "f", 0)
+				back, err := decompressBlock(c, stored, "f", 0, heapAlloc)
 				if err != nil || !bytes.Equal(back, block) {
 					t.Fatalf("%s, n=%d: round trip: %v", c, n, err)
 				}
@@ -219,7 +219,7 @@ func TestDecompressRejectsBadPayloads(t *testing.T) {
 			"only the length":    uvarint(uint64(len(block))),
 		}
 		for name, payload := range cases {
-			out, err := decompressBlock(c, payload, "f", 42)
+			out, err := decompressBlock(c, payload, "f", 42, heapAlloc)
 			if !errors.Is(err, base.ErrCorruption) {
 				t.Errorf("%s, %s: got %d bytes, err %v; want a corruption error", c, name, len(out), err)
 			}
@@ -227,7 +227,7 @@ func TestDecompressRejectsBadPayloads(t *testing.T) {
 		// Every truncation and every byte flip: a corruption error, or a
 		// block of exactly the declared length.
 		for n := range len(good) {
-			if _, err := decompressBlock(c, good[:n], "f", 0); !errors.Is(err, base.ErrCorruption) {
+			if _, err := decompressBlock(c, good[:n], "f", 0, heapAlloc); !errors.Is(err, base.ErrCorruption) {
 				t.Fatalf("%s: truncated to %d bytes: %v", c, n, err)
 			}
 		}
@@ -235,7 +235,7 @@ func TestDecompressRejectsBadPayloads(t *testing.T) {
 			for _, mask := range []byte{0x01, 0x80, 0xff} {
 				bad := append([]byte(nil), good...)
 				bad[i] ^= mask
-				out, err := decompressBlock(c, bad, "f", 0)
+				out, err := decompressBlock(c, bad, "f", 0, heapAlloc)
 				if err != nil {
 					if !errors.Is(err, base.ErrCorruption) {
 						t.Fatalf("%s: flip %#x at %d: %v", c, mask, i, err)
@@ -248,7 +248,7 @@ func TestDecompressRejectsBadPayloads(t *testing.T) {
 			}
 		}
 	}
-	if _, err := decompressBlock(3, block, "f", 0); !errors.Is(err, base.ErrCorruption) {
+	if _, err := decompressBlock(3, block, "f", 0, heapAlloc); !errors.Is(err, base.ErrCorruption) {
 		t.Fatalf("compression 3: %v", err)
 	}
 }

@@ -247,7 +247,7 @@ func TestBlockTrailer(t *testing.T) {
 		t.Fatalf("compression 3: %v", err)
 	}
 	// A checksum-valid snappy block whose payload is not snappy.
-	if _, err := decompressBlock(SnappyCompression, block, "f", 7); !errors.Is(err, base.ErrCorruption) {
+	if _, err := decompressBlock(SnappyCompression, block, "f", 7, heapAlloc); !errors.Is(err, base.ErrCorruption) {
 		t.Fatalf("garbage snappy block: %v", err)
 	}
 }

@@ -90,7 +90,7 @@ func FuzzCompressedBlock(f *testing.F) {
 	f.Add(byte(ZstdCompression), []byte{0})
 	f.Add(byte(SnappyCompression), []byte{})
 	f.Fuzz(func(t *testing.T, c byte, data []byte) {
-		block, err := decompressBlock(Compression(c), data, "fuzz", 0)
+		block, err := decompressBlock(Compression(c), data, "fuzz", 0, cacheAlloc)
 		if err != nil {
 			requireCorruption(t, "decompress", err)
 			return

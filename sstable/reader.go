@@ -222,11 +222,11 @@ func (r *Reader) readAt(buf []byte, off int64) error {
 // readBlock reads the block named by h with its trailer, verifies the
 // checksum and returns the decoded (decompressed) block in a new buffer.
 // It is the single place blocks enter memory from the file.
-func (r *Reader) readBlock(h blockHandle) ([]byte, error) { return r.readBlockVia(h, nil) }
+func (r *Reader) readBlock(h blockHandle) ([]byte, error) { return r.readBlockVia(h, nil, heapAlloc) }
 
 // readBlockVia is readBlock reading through ra (see readahead), if not
-// nil.
-func (r *Reader) readBlockVia(h blockHandle, ra *readahead) ([]byte, error) {
+// nil, into a buffer from a.
+func (r *Reader) readBlockVia(h blockHandle, ra *readahead, a blockAlloc) ([]byte, error) {
 	n := uint64(h.size) + blockTrailerLen
 	if h.end() > uint64(r.size) || n > uint64(maxInt) {
 		return nil, base.Corruptionf(r.name, int64(r.size),
@@ -239,12 +239,13 @@ func (r *Reader) readBlockVia(h blockHandle, ra *readahead) ([]byte, error) {
 	block, c, err := checkBlockTrailer(r.name, h.offset, raw)
 	switch {
 	case err != nil:
-	case c == NoCompression && bp != nil:
+	case c == NoCompression && bp != nil && a == heapAlloc:
 		return block, nil // the read buffer becomes the block
 	case c == NoCompression:
-		return bytes.Clone(block), nil // the window is reused
+		// The window is reused, and the read buffer is not a's.
+		block = append(a.alloc(len(block))[:0], block...)
 	default:
-		block, err = decompressBlock(c, block, r.name, h.offset)
+		block, err = decompressBlock(c, block, r.name, h.offset, a)
 	}
 	if bp != nil {
 		putReadBuf(bp)
@@ -288,15 +289,19 @@ func (r *Reader) dataBlock(h blockHandle, fill bool, ra *readahead) ([]byte, cac
 		ra.used(h.offset, h.end())
 	}
 	if r.cache == nil {
-		b, err := r.readBlockVia(h, ra)
+		b, err := r.readBlockVia(h, ra, heapAlloc)
 		return b, cache.Handle{}, err
 	}
 	if ch, ok := r.cache.Get(r.cacheID, r.fileNum, h.offset); ok {
 		return ch.Value(), ch, nil
 	}
-	b, err := r.readBlockVia(h, ra)
-	if err != nil || !fill {
+	if !fill {
+		b, err := r.readBlockVia(h, ra, heapAlloc)
 		return b, cache.Handle{}, err
+	}
+	b, err := r.readBlockVia(h, ra, cacheAlloc)
+	if err != nil {
+		return nil, cache.Handle{}, err
 	}
 	ch := r.cache.Set(r.cacheID, r.fileNum, h.offset, b)
 	return ch.Value(), ch, nil

@@ -13,7 +13,8 @@
 //
 // # Budget
 //
-// Every cached value is charged len(value) + EntryOverhead bytes. Bytes
+// Every cached value is charged cap(value) + EntryOverhead bytes (the
+// capacity is the memory its buffer takes: the slot of its size class). Bytes
 // held outside the cache on its behalf, such as the index and filter
 // blocks of open tables, are charged with Reserve. The cache evicts least
 // recently used blocks so that cached blocks plus reservations stay within
@@ -25,15 +26,18 @@
 //
 // # Lifetime of values
 //
-// Values live on the Go heap and are never reused or overwritten by the
-// cache. A value handed out stays valid and unchanged for as long as the
-// holder references it, even if the cache evicts it meanwhile: eviction
-// only drops the cache's reference, and the garbage collector frees the
-// bytes once the last holder is done. The budget therefore bounds what
-// the cache keeps alive, not what iterators still hold after eviction.
-// Handle.Release marks the end of a holder's use and does nothing else;
-// holders pair every Handle with a Release all the same, so that the
-// discipline needed by reference-counted buffers is already in place.
+// Values are reference counted and live outside the Go heap, in buffers
+// of internal/manual (see Alloc): the garbage collector neither scans nor
+// counts them, so a cache of N bytes costs N bytes of memory, not the up
+// to 2N of a heap that grows between collections. The cache holds one
+// reference to each value it keeps; every Handle returned by Get or Set
+// holds one more. Eviction drops the cache's reference, and the buffer is
+// freed for reuse when the last reference goes: a value handed out stays
+// valid and unchanged until its Handle is released, even if the cache
+// evicts it meanwhile, and not one moment longer. Every Handle must be
+// released exactly once, and no slice of its value may be used after
+// that. The budget bounds what the cache keeps; values that holders still
+// reference after eviction are extra.
 //
 // Values are immutable: neither the caller of Set nor any reader of a
 // value may modify it.
@@ -41,6 +45,8 @@ package cache
 
 import (
 	"sync/atomic"
+
+	"github.com/tempestdb/tempest/internal/manual"
 )
 
 // EntryOverhead is the number of bytes charged per cached value on top of
@@ -111,18 +117,30 @@ func (c *Cache) shardFor(k key) *shard {
 // recently used. The caller calls Release on the Handle when done.
 func (c *Cache) Get(id, fileNum, off uint64) (Handle, bool) {
 	k := key{id: id, fileNum: fileNum, off: off}
-	v, ok := c.shardFor(k).get(k)
-	return Handle{value: v}, ok
+	v := c.shardFor(k).get(k)
+	return Handle{v: v}, v != nil
 }
 
+// Alloc returns a buffer of n bytes for a value to be given to Set, with
+// unspecified contents. A buffer that does not reach Set is given back
+// with Free.
+func Alloc(n int) []byte { return manual.New(n) }
+
+// Free gives back a buffer from Alloc that was not given to Set.
+func Free(b []byte) { manual.Free(b) }
+
 // Set caches value under (id, fileNum, off), replacing any value cached
-// there, and returns a Handle to it. A value whose charge exceeds a shard's
-// share of the budget is not cached; the Handle is valid all the same. The
-// cache keeps value: the caller must not modify it afterwards.
+// there, and returns a Handle to it. value must come from Alloc: Set takes
+// it over, and it is freed once the cache and every Handle are done with
+// it. A value whose charge exceeds a shard's share of the budget is not
+// cached; the Handle is valid all the same (and its Release frees the
+// value). The caller must not modify value afterwards.
 func (c *Cache) Set(id, fileNum, off uint64, value []byte) Handle {
 	k := key{id: id, fileNum: fileNum, off: off}
-	c.shardFor(k).set(k, value, c.shardBudget())
-	return Handle{value: value}
+	v := &refValue{buf: value}
+	v.refs.Store(1) // the returned Handle's
+	c.shardFor(k).set(k, v, c.shardBudget())
+	return Handle{v: v}
 }
 
 // EvictFile drops every cached block of file fileNum in namespace id. Call
@@ -192,17 +210,25 @@ func (c *Cache) Metrics() Metrics {
 	return m
 }
 
-// Handle refers to a value obtained from the cache. The value stays valid
-// for as long as the holder keeps it, even after eviction (see the package
-// documentation). The zero Handle holds no value.
+// Handle refers to a value obtained from the cache: it holds one reference
+// to it (see the package documentation). The zero Handle holds no value.
 type Handle struct {
-	value []byte
+	v *refValue
 }
 
-// Value returns the value. The caller must not modify it.
-func (h Handle) Value() []byte { return h.value }
+// Value returns the value, valid until Release. The caller must not modify
+// it.
+func (h Handle) Value() []byte {
+	if h.v == nil {
+		return nil
+	}
+	return h.v.buf
+}
 
-// Release ends the holder's use of the value. Values are garbage
-// collected, so Release has nothing to free; calling it is still part of
-// the contract of Get and Set. Releasing the zero Handle is allowed.
-func (h Handle) Release() {}
+// Release drops the Handle's reference. After it, the value must not be
+// used. Releasing the zero Handle does nothing.
+func (h Handle) Release() {
+	if h.v != nil {
+		h.v.unref()
+	}
+}

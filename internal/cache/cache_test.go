@@ -34,8 +34,8 @@ func checkInvariants(t testing.TB, c *Cache) {
 			if s.mu.entries[e.key] != e {
 				t.Fatalf("shard %d: LRU entry %v not in the map", i, e.key)
 			}
-			if e.charge != int64(len(e.value))+EntryOverhead {
-				t.Fatalf("shard %d: entry %v charged %d for %d bytes", i, e.key, e.charge, len(e.value))
+			if e.charge != int64(cap(e.value.buf))+EntryOverhead {
+				t.Fatalf("shard %d: entry %v charged %d for %d bytes", i, e.key, e.charge, len(e.value.buf))
 			}
 			size += e.charge
 			n++
@@ -88,7 +88,7 @@ func mustGet(t *testing.T, c *Cache, id, fileNum, off uint64) []byte {
 		t.Fatalf("Get(%d, %d, %d) missed", id, fileNum, off)
 	}
 	defer h.Release()
-	return h.Value()
+	return bytes.Clone(h.Value())
 }
 
 func mustMiss(t *testing.T, c *Cache, id, fileNum, off uint64) {
@@ -223,13 +223,15 @@ func TestOversizedValueNotCached(t *testing.T) {
 	c.Set(id, 1, 0, make([]byte, 100)).Release()
 	big := make([]byte, 4096)
 	big[0] = 7
-	if h := c.Set(id, 1, 1, big); h.Value()[0] != 7 {
+	h := c.Set(id, 1, 1, big)
+	if h.Value()[0] != 7 {
 		t.Fatal("Set did not return the value")
 	}
+	h.Release()
 	mustMiss(t, c, id, 1, 1)
 	mustGet(t, c, id, 1, 0) // the small value was not evicted for nothing
 	// Replacing a cached value by an oversized one drops the old value.
-	c.Set(id, 1, 0, big).Release()
+	c.Set(id, 1, 0, make([]byte, 4096)).Release()
 	mustMiss(t, c, id, 1, 0)
 	if m := c.Metrics(); m.Count != 0 || m.Size != 0 {
 		t.Fatalf("metrics %+v", m)

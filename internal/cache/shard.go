@@ -30,7 +30,7 @@ func (k key) hash() uint64 {
 // entries in that shard.
 type entry struct {
 	key    key
-	value  []byte
+	value  *refValue // the entry holds one of its references
 	charge int64
 
 	prev, next         *entry // LRU list: sentinel.next is the most recently used
@@ -70,24 +70,29 @@ func (s *shard) size() int64 {
 	return s.mu.size
 }
 
-func (s *shard) get(k key) ([]byte, bool) {
+// get returns the value cached under k with a reference taken for the
+// caller, or nil. The reference is taken under mu, while the entry still
+// holds its own, so the value cannot be freed in between.
+func (s *shard) get(k key) *refValue {
 	s.mu.Lock()
 	e, ok := s.mu.entries[k]
 	if !ok {
 		s.mu.Unlock()
 		s.misses.Add(1)
-		return nil, false
+		return nil
 	}
 	s.moveToFrontLocked(e)
 	v := e.value
+	v.ref()
 	s.mu.Unlock()
 	s.hits.Add(1)
-	return v, true
+	return v
 }
 
-// set caches value under k, then evicts down to budget.
-func (s *shard) set(k key, value []byte, budget int64) {
-	charge := int64(len(value)) + EntryOverhead
+// set caches v under k, taking a reference for the entry, then evicts down
+// to budget.
+func (s *shard) set(k key, v *refValue, budget int64) {
+	charge := int64(cap(v.buf)) + EntryOverhead
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e, ok := s.mu.entries[k]; ok {
@@ -95,8 +100,10 @@ func (s *shard) set(k key, value []byte, budget int64) {
 			s.removeLocked(e)
 			return
 		}
+		v.ref()
+		e.value.unref()
 		s.mu.size += charge - e.charge
-		e.value, e.charge = value, charge
+		e.value, e.charge = v, charge
 		s.moveToFrontLocked(e)
 		s.trimLocked(budget)
 		return
@@ -104,7 +111,8 @@ func (s *shard) set(k key, value []byte, budget int64) {
 	if charge > budget {
 		return
 	}
-	e := &entry{key: k, value: value, charge: charge}
+	v.ref()
+	e := &entry{key: k, value: v, charge: charge}
 	s.mu.entries[k] = e
 	s.mu.size += charge
 	s.pushFrontLocked(e)
@@ -138,8 +146,11 @@ func (s *shard) evictFile(fk fileKey) {
 	}
 }
 
-// removeLocked drops e from the maps and both lists.
+// removeLocked drops e from the maps and both lists, and its reference to
+// its value.
 func (s *shard) removeLocked(e *entry) {
+	e.value.unref()
+	e.value = nil
 	delete(s.mu.entries, e.key)
 	s.mu.size -= e.charge
 	e.prev.next, e.next.prev = e.next, e.prev

@@ -3,6 +3,8 @@ package memtable
 import (
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/tempestdb/tempest/internal/manual"
 )
 
 const (
@@ -20,9 +22,34 @@ const (
 
 // arena is a bump allocator over one fixed, 8-byte aligned buffer. Only the
 // writer allocates; used is atomic so that readers can report Size.
+//
+// The buffer is manually managed memory (internal/manual), outside the Go
+// heap: it is given back by Memtable.Free, or, for a memtable dropped
+// without Free, when the garbage collector finds the Memtable unreachable.
 type arena struct {
 	buf  []byte
 	used atomic.Uint64 // bytes handed out, including alignment padding
+	mem  *arenaMem
+}
+
+// arenaMem owns the arena's buffer; it is apart from the Memtable so that
+// the cleanup of an unreachable Memtable can free it.
+type arenaMem struct {
+	buf   []byte
+	freed atomic.Bool
+}
+
+func (am *arenaMem) free() {
+	if !am.freed.Swap(true) {
+		manual.Free(am.buf)
+	}
+}
+
+// collect is the cleanup of an unreachable Memtable.
+func (am *arenaMem) collect() {
+	if !am.freed.Swap(true) {
+		manual.FreeUnreachable(am.buf)
+	}
 }
 
 // clampArenaSize maps a requested size into [MinArenaSize, MaxArenaSize],
@@ -40,12 +67,19 @@ func clampArenaSize(n int) uint64 {
 	return size &^ (arenaAlign - 1)
 }
 
-// init allocates size bytes (a multiple of arenaAlign, at most
-// MaxArenaSize). The buffer is backed by []uint64 so that its base is
-// 8-byte aligned on every platform. Offset 0 is reserved as nil.
+// init allocates size zeroed bytes (a multiple of arenaAlign, at most
+// MaxArenaSize). Buffers from manual are 8-byte aligned: page-aligned
+// mappings, slots of 32-byte multiples in aligned chunks, or heap objects
+// of at least 16 bytes. Offset 0 is reserved as nil.
 func (a *arena) init(size uint64) {
-	words := make([]uint64, size/arenaAlign)
-	a.buf = unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), len(words)*arenaAlign)
+	a.mem = &arenaMem{buf: manual.NewZeroed(int(size))}
+	a.buf = a.mem.buf
+	if uintptr(unsafe.Pointer(unsafe.SliceData(a.buf)))%arenaAlign != 0 {
+		// Not expected; a []uint64 on the heap is aligned everywhere.
+		a.mem.free()
+		words := make([]uint64, size/arenaAlign)
+		a.buf = unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), len(words)*arenaAlign)
+	}
 	a.used.Store(arenaAlign)
 }
 

@@ -3,6 +3,7 @@ package memtable
 import (
 	"errors"
 	"math/rand/v2"
+	"runtime"
 	"sync/atomic"
 	"unsafe"
 
@@ -37,6 +38,14 @@ type Memtable struct {
 	last lastSplice
 }
 
+// Free gives back the arena's memory. Afterwards neither m, nor its
+// iterators, nor any key or value slice obtained from them may be used.
+// A memtable that is never freed gives its memory back once unreachable.
+func (m *Memtable) Free() {
+	m.arena.mem.free()
+	m.arena.buf = nil
+}
+
 // New returns an empty memtable ordered by cmp whose arena holds arenaSize
 // bytes. arenaSize is clamped into [MinArenaSize, MaxArenaSize] and rounded
 // down to a multiple of 8; Capacity reports the result. seed drives the
@@ -47,6 +56,7 @@ func New(cmp *base.Comparer, arenaSize int, seed uint64) *Memtable {
 		rng: rand.New(rand.NewPCG(seed, seed^0x9E3779B97F4A7C15)),
 	}
 	m.arena.init(clampArenaSize(arenaSize))
+	runtime.AddCleanup(m, (*arenaMem).collect, m.arena.mem)
 	// The sentinels take full-size nodes right after the nil word; the
 	// arena holds them since it is at least MinArenaSize.
 	m.head = arenaAlign
