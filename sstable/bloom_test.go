@@ -30,19 +30,51 @@ func TestBloomParams(t *testing.T) {
 	}
 }
 
-// The bit layout is part of the format: bit h is 1<<(h%8) of byte h/8,
-// for h = xxh3.HashSeed(key, i) % m.
+// The bit layout is part of the format (doc.go, version 3): one block
+// chosen by the hash's high half, k probes by double hashing of its low
+// half.
 func TestBloomBitLayout(t *testing.T) {
-	f := newBloomFilter(1000, 5)
+	f := newBloomFilter(1000, 5) // rounded up to 1024 bits: two blocks
+	if f.m != 1024 || len(f.bits) != 128 || !f.blocked {
+		t.Fatalf("filter of m %d, %d bytes, blocked %v", f.m, len(f.bits), f.blocked)
+	}
 	key := []byte("layout")
 	f.add(key)
-	want := make([]byte, 125)
-	for i := range uint64(5) {
-		h := xxh3.HashSeed(key, i) % 1000
-		want[h/8] |= 1 << (h % 8)
+	want := make([]byte, 128)
+	h := xxh3.Hash(key)
+	block := (h >> 32) * 2 >> 32
+	h1 := uint32(h)
+	delta := h1>>17 | h1<<15
+	for range 5 {
+		b := block*512 + uint64(h1%512)
+		want[b/8] |= 1 << (b % 8)
+		h1 += delta
 	}
 	if !bytes.Equal(f.bits, want) {
 		t.Fatalf("bits = %x\nwant %x", f.bits, want)
+	}
+}
+
+// Version 2 filters (seeded) are still read: bit xxh3.HashSeed(key, i) % m
+// for each i in [0, k).
+func TestBloomSeededLayout(t *testing.T) {
+	f := bloomFilter{bits: make([]byte, 125), k: 5, m: 1000}
+	key := []byte("layout")
+	for i := range uint64(5) {
+		h := xxh3.HashSeed(key, i) % 1000
+		f.bits[h/8] |= 1 << (h % 8)
+	}
+	if !f.mayContain(key) {
+		t.Fatal("seeded filter misses its key")
+	}
+	fp := 0
+	for i := range 1000 {
+		if f.mayContain(bloomKey(i)) {
+			fp++
+		}
+	}
+	if fp > 10 {
+		t.Fatalf("seeded filter of one key matched %d of 1000 others", fp)
 	}
 }
 

@@ -69,9 +69,9 @@ func decodeFooter(b []byte, file string, off int64) (footer, error) {
 		index:    blockHandle{offset: le.Uint64(b[60:]), size: le.Uint32(b[68:])},
 		version:  le.Uint32(b[footerVersionOffset:]),
 	}
-	if f.version != FormatVersion {
-		return footer{}, base.Corruptionf(file, off+footerVersionOffset, "unsupported format version %d (this build reads %d)",
-			f.version, FormatVersion)
+	if f.version < MinFormatVersion || f.version > FormatVersion {
+		return footer{}, base.Corruptionf(file, off+footerVersionOffset, "unsupported format version %d (this build reads %d to %d)",
+			f.version, MinFormatVersion, FormatVersion)
 	}
 	if got, want := crc.Checksum(b[:footerCRCStart]), le.Uint64(b[footerCRCStart:]); got != want {
 		return footer{}, base.Corruptionf(file, off+footerCRCStart,
@@ -79,6 +79,10 @@ func decodeFooter(b []byte, file string, off int64) (footer, error) {
 	}
 	return f, nil
 }
+
+// blockedBloom reports whether the table's bloom filter is blocked
+// (format version 3 and later).
+func (f *footer) blockedBloom() bool { return f.version >= 3 }
 
 // validate checks that the range-deletion, bloom, properties and index
 // blocks follow each other, in that order, and end where the footer begins
@@ -108,6 +112,8 @@ func (f *footer) validate(footerOff uint64, file string) error {
 		return corrupt("invalid bloom parameters k=%d m=%d", f.bloomK, f.bloomM)
 	case uint64(f.bloom.size) != bloomBytes(f.bloomM):
 		return corrupt("bloom block of %d bytes cannot hold %d bits", f.bloom.size, f.bloomM)
+	case f.blockedBloom() && f.bloomM%bloomBlockBits != 0:
+		return corrupt("blocked bloom filter of %d bits is not whole %d-bit blocks", f.bloomM, bloomBlockBits)
 	}
 	return nil
 }

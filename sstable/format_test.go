@@ -15,7 +15,7 @@ func TestFooterRoundTrip(t *testing.T) {
 		rangeDel: blockHandle{offset: 990, size: 1},
 		bloom:    blockHandle{offset: 1000, size: 125}, bloomK: 7, bloomM: 1000,
 		props: blockHandle{offset: 1134, size: 80},
-		index: blockHandle{offset: 1223, size: 40}, version: FormatVersion,
+		index: blockHandle{offset: 1223, size: 40}, version: 2, // seeded bloom: any m
 	}
 	b := f.encode()
 	if len(b) != footerLen || string(b[:8]) != magic {
@@ -50,7 +50,7 @@ func TestFooterValidate(t *testing.T) {
 		rangeDel: blockHandle{offset: 90, size: 1},
 		bloom:    blockHandle{offset: 100, size: 2}, bloomK: 1, bloomM: 16,
 		props: blockHandle{offset: 111, size: 10},
-		index: blockHandle{offset: 130, size: 10}, version: FormatVersion,
+		index: blockHandle{offset: 130, size: 10}, version: 2, // seeded bloom: any m
 	}
 	const footerOff = 149
 	if err := ok.validate(footerOff, "f"); err != nil {
@@ -68,12 +68,19 @@ func TestFooterValidate(t *testing.T) {
 		"k too large":           func(f *footer) { f.bloomK = maxBloomK + 1 },
 		"m does not match size": func(f *footer) { f.bloomM = 17 },
 		"m overflows":           func(f *footer) { f.bloomM = 1<<64 - 1 },
+		"blocked m not blocks":  func(f *footer) { f.version = 3 },
 	} {
 		f := ok
 		mutate(&f)
 		if err := f.validate(footerOff, "f"); !errors.Is(err, base.ErrCorruption) {
 			t.Errorf("%s: validate = %v", name, err)
 		}
+	}
+	blocked := ok
+	blocked.version, blocked.bloomM, blocked.bloom.size = 3, 512, 64
+	blocked.props.offset, blocked.index.offset = 173, 192 // each block is followed by its trailer
+	if err := blocked.validate(211, "f"); err != nil {
+		t.Fatalf("version 3 footer with one bloom block: %v", err)
 	}
 }
 

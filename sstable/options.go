@@ -5,9 +5,13 @@ import (
 	"github.com/tempestdb/tempest/internal/cache"
 )
 
-// FormatVersion is the format version this package writes and the only one
-// it reads.
-const FormatVersion uint32 = 2
+// FormatVersion is the format version this package writes. It reads
+// versions MinFormatVersion to FormatVersion: version 3 differs from 2
+// only in its bloom filter, blocked instead of seeded (doc.go).
+const FormatVersion uint32 = 3
+
+// MinFormatVersion is the oldest format version this package reads.
+const MinFormatVersion uint32 = 2
 
 // Defaults applied to zero-valued WriterOptions fields.
 const (

@@ -82,7 +82,7 @@ func open(f vfs.File, size int64, opts ReaderOptions) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.filter = bloomFilter{bits: bits, k: ft.bloomK, m: ft.bloomM}
+	r.filter = bloomFilter{bits: bits, k: ft.bloomK, m: ft.bloomM, blocked: ft.blockedBloom()}
 
 	b, err := r.readBlock(ft.props)
 	if err != nil {
