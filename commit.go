@@ -1,6 +1,8 @@
 package tempest
 
 import (
+	"sync"
+
 	"github.com/tempestdb/tempest/internal/base"
 )
 
@@ -43,10 +45,19 @@ type commitReq struct {
 	err    error
 }
 
+// commitReqPool recycles commit requests, so that a commit allocates
+// nothing: once runCommit returns, neither the queue nor the leader refers
+// to the request (the leader finishes with it under commit.mu).
+var commitReqPool = sync.Pool{New: func() any { return new(commitReq) }}
+
 func (d *DB) commitBatch(b *Batch, sync bool) (base.SeqNum, error) {
-	r := &commitReq{batch: b, sync: sync}
+	r := commitReqPool.Get().(*commitReq)
+	*r = commitReq{batch: b, sync: sync}
 	d.runCommit(r)
-	return r.seq, r.err
+	seq, err := r.seq, r.err
+	*r = commitReq{}
+	commitReqPool.Put(r)
+	return seq, err
 }
 
 // runCommit queues r and returns when it is done, leading its group if r

@@ -281,7 +281,8 @@ func putReadBuf(bp *[]byte) {
 
 // dataBlock returns the decoded data block named by h: from the block
 // cache if it holds it, else read (through ra, if not nil) and, if fill,
-// added to the cache.
+// added to the cache; if not, it belongs to the returned Handle alone,
+// whose Release frees it.
 // The caller releases the Handle (the zero Handle without a cache) when it
 // stops using the block.
 func (r *Reader) dataBlock(h blockHandle, fill bool, ra *readahead) ([]byte, cache.Handle, error) {
@@ -295,13 +296,13 @@ func (r *Reader) dataBlock(h blockHandle, fill bool, ra *readahead) ([]byte, cac
 	if ch, ok := r.cache.Get(r.cacheID, r.fileNum, h.offset); ok {
 		return ch.Value(), ch, nil
 	}
-	if !fill {
-		b, err := r.readBlockVia(h, ra, heapAlloc)
-		return b, cache.Handle{}, err
-	}
 	b, err := r.readBlockVia(h, ra, cacheAlloc)
 	if err != nil {
 		return nil, cache.Handle{}, err
+	}
+	if !fill {
+		ch := cache.Own(b) // the caller's alone: freed by its Release
+		return ch.Value(), ch, nil
 	}
 	ch := r.cache.Set(r.cacheID, r.fileNum, h.offset, b)
 	return ch.Value(), ch, nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sync"
 
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/crc"
@@ -214,7 +215,7 @@ func (w *Writer) write(p []byte) bool {
 		return false
 	}
 	if w.wbuf == nil {
-		w.wbuf = make([]byte, 0, writeBufSize)
+		w.wbuf = (*writeBufPool.Get().(*[]byte))[:0]
 	}
 	w.wbuf = append(w.wbuf, p...)
 	w.offset += uint64(len(p))
@@ -223,6 +224,23 @@ func (w *Writer) write(p []byte) bool {
 		return w.flushWrites()
 	}
 	return true
+}
+
+// writeBufPool recycles the Writers' write buffers: flushes and
+// compactions write table after table.
+var writeBufPool = sync.Pool{New: func() any {
+	b := make([]byte, 0, writeBufSize)
+	return &b
+}}
+
+// releaseWriteBuf gives the write buffer back to the pool (it must hold
+// nothing unwritten, or the write failed).
+func (w *Writer) releaseWriteBuf() {
+	if w.wbuf != nil && cap(w.wbuf) <= 2*writeBufSize { // not one grown by a huge block
+		b := w.wbuf[:0]
+		writeBufPool.Put(&b)
+	}
+	w.wbuf = nil
 }
 
 // flushWrites hands the buffered bytes to the file.
@@ -295,6 +313,7 @@ func (w *Writer) finish() {
 	ft.index, _ = w.writeBlock(index, w.opts.Compression)
 	w.write(ft.encode())
 	w.flushWrites()
+	w.releaseWriteBuf()
 	if w.err != nil {
 		return
 	}
@@ -311,6 +330,7 @@ func (w *Writer) finish() {
 // Abort closes the file without finishing the table; the caller removes
 // the file. Abort after Finish does nothing.
 func (w *Writer) Abort() {
+	w.releaseWriteBuf()
 	if !w.done {
 		w.done = true
 		_ = w.f.Close()

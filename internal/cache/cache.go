@@ -126,6 +126,15 @@ func (c *Cache) Get(id, fileNum, off uint64) (Handle, bool) {
 // with Free.
 func Alloc(n int) []byte { return manual.New(n) }
 
+// Own returns a Handle to value, a buffer from Alloc, that no cache holds:
+// its Release frees value. Readers that bypass the cache use it to keep
+// the blocks they read off the heap all the same.
+func Own(value []byte) Handle {
+	v := &refValue{buf: value}
+	v.refs.Store(1)
+	return Handle{v: v}
+}
+
 // Free gives back a buffer from Alloc that was not given to Set.
 func Free(b []byte) { manual.Free(b) }
 

@@ -68,3 +68,16 @@ func TestDoubleReleasePanics(t *testing.T) {
 	c.EvictFile(1, 1)
 	h2.Release()
 }
+
+func TestOwnFreesOnRelease(t *testing.T) {
+	v := Alloc(10)
+	copy(v, "0123456789")
+	h := Own(v)
+	if string(h.Value()) != "0123456789" {
+		t.Fatalf("value %q", h.Value())
+	}
+	h.Release()
+	if v[0] != 0xdb {
+		t.Fatal("owned value not freed by Release")
+	}
+}
