@@ -1,5 +1,7 @@
 package sstable
 
+import "sync"
+
 // readahead serves an iterator's sequential block reads from one larger
 // read of the file. The first blocks an iterator reads are read alone (a
 // short scan reads two or three blocks, and a larger read would copy
@@ -74,6 +76,47 @@ func (ra *readahead) grow(n uint64) uint64 {
 	return max(uint64(ra.size), n)
 }
 
+// Window buffers are pooled by power-of-two size from readaheadMin to
+// readaheadMaxCompaction: a scan opens an iterator per range, and each
+// would otherwise allocate its windows afresh.
+var windowPools [5]sync.Pool // readaheadMin << i
+
+func windowClass(size uint64) int {
+	c := 0
+	for c < len(windowPools) && uint64(readaheadMin)<<c < size {
+		c++
+	}
+	return c
+}
+
+// getWindow returns a buffer of at least size bytes, of len size.
+func getWindow(size uint64) []byte {
+	c := windowClass(size)
+	if c == len(windowPools) {
+		return make([]byte, size)
+	}
+	if bp, ok := windowPools[c].Get().(*[]byte); ok {
+		return (*bp)[:size]
+	}
+	return make([]byte, size, uint64(readaheadMin)<<c)
+}
+
+// putWindow gives back a buffer from getWindow (nil is ignored).
+func putWindow(b []byte) {
+	c := windowClass(uint64(cap(b)))
+	if cap(b) == 0 || c == len(windowPools) || uint64(readaheadMin)<<c != uint64(cap(b)) {
+		return
+	}
+	b = b[:0]
+	windowPools[c].Put(&b)
+}
+
+// release gives the window's buffer back to the pool.
+func (ra *readahead) release() {
+	putWindow(ra.buf)
+	ra.buf = nil
+}
+
 // reset forgets the run and empties the window (keeping its buffer), for
 // reuse on another table.
 func (ra *readahead) reset(max int, eager bool) {
@@ -92,7 +135,8 @@ func (r *Reader) rawBlock(h blockHandle, n uint64, ra *readahead) (raw []byte, b
 		if ra.wants() && h.offset < r.dataEnd {
 			size := min(ra.grow(n), max(n, r.dataEnd-h.offset))
 			if uint64(cap(ra.buf)) < size {
-				ra.buf = make([]byte, size)
+				putWindow(ra.buf)
+				ra.buf = getWindow(size)
 			}
 			ra.buf, ra.off = ra.buf[:size], h.offset
 			if err := r.readAt(ra.buf, int64(h.offset)); err != nil {

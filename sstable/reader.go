@@ -351,7 +351,10 @@ func (r *Reader) InitCompactionIter(it *Iter) {
 // Reset drops a closed iterator's reader and read-ahead window, keeping
 // only its emptied key buffers for a later InitIter; pooled iterators must
 // not pin readers or large buffers.
-func (i *Iter) Reset() { *i = Iter{data: i.data} }
+func (i *Iter) Reset() {
+	i.ra.release()
+	*i = Iter{data: i.data}
+}
 
 // RangeDels returns the table's range tombstones, loaded and verified by
 // Open, sorted by Start ascending, then Seq descending, then End
