@@ -154,11 +154,10 @@ func (c *Cache) Set(id, fileNum, off uint64, value []byte) Handle {
 
 // EvictFile drops every cached block of file fileNum in namespace id. Call
 // it when a table is closed for good, so that its blocks stop taking up
-// the budget.
+// the budget. It walks every shard's list: O(cached blocks).
 func (c *Cache) EvictFile(id, fileNum uint64) {
-	fk := fileKey{id: id, fileNum: fileNum}
 	for i := range c.shards {
-		c.shards[i].evictFile(fk)
+		c.shards[i].evictFile(id, fileNum)
 	}
 }
 

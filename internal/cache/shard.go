@@ -10,11 +10,6 @@ type key struct {
 	id, fileNum, off uint64
 }
 
-// fileKey names a file: the blocks EvictFile drops.
-type fileKey struct {
-	id, fileNum uint64
-}
-
 // hash mixes the key's fields (file numbers are small and sequential,
 // offsets multiples of the block size) into well-spread bits.
 func (k key) hash() uint64 {
@@ -25,32 +20,30 @@ func (k key) hash() uint64 {
 	return h
 }
 
-// entry is a cached value. It is on two circular doubly-linked lists, each
-// with a sentinel: the shard's LRU list, and the list of its file's
-// entries in that shard.
+// entry is a cached value, on the shard's circular doubly-linked LRU list
+// (with a sentinel).
 type entry struct {
 	key    key
 	value  *refValue // the entry holds one of its references
 	charge int64
 
-	prev, next         *entry // LRU list: sentinel.next is the most recently used
-	filePrev, fileNext *entry // file list; the sentinel is a fileList
+	prev, next *entry // LRU list: sentinel.next is the most recently used
 }
 
-// fileList is the sentinel of a file's list of entries.
-type fileList = entry
-
-// shard is one part of the cache: an LRU list and maps from keys to
-// entries and from files to their entry lists.
+// shard is one part of the cache: an LRU list and a map from keys to
+// entries.
 //
-// Invariants, with mu held: every entry in entries is on the LRU list and
-// on the list of its file in files; mu.size is the sum of their charges;
-// a file's list in files is never empty.
+// Invariants, with mu held: the entries of the map are exactly those on
+// the LRU list; mu.size is the sum of their charges.
+//
+// There is no index by file: EvictFile walks the list. Files are evicted
+// when a table closes for good (after a compaction), far less often than
+// blocks are inserted, and keeping a per-file list cost every insert a map
+// lookup and two more links.
 type shard struct {
 	mu struct {
 		sync.Mutex
 		entries map[key]*entry
-		files   map[fileKey]*fileList
 		lru     entry // sentinel
 		size    int64
 	}
@@ -60,7 +53,6 @@ type shard struct {
 
 func (s *shard) init() {
 	s.mu.entries = make(map[key]*entry)
-	s.mu.files = make(map[fileKey]*fileList)
 	s.mu.lru.prev, s.mu.lru.next = &s.mu.lru, &s.mu.lru
 }
 
@@ -116,7 +108,6 @@ func (s *shard) set(k key, v *refValue, budget int64) {
 	s.mu.entries[k] = e
 	s.mu.size += charge
 	s.pushFrontLocked(e)
-	s.addToFileLocked(e)
 	s.trimLocked(budget)
 }
 
@@ -134,19 +125,20 @@ func (s *shard) trimLocked(budget int64) {
 	}
 }
 
-func (s *shard) evictFile(fk fileKey) {
+// evictFile drops the entries of file fileNum in namespace id.
+func (s *shard) evictFile(id, fileNum uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	l, ok := s.mu.files[fk]
-	if !ok {
-		return
-	}
-	for l.fileNext != l {
-		s.removeLocked(l.fileNext)
+	for e := s.mu.lru.next; e != &s.mu.lru; {
+		next := e.next
+		if e.key.id == id && e.key.fileNum == fileNum {
+			s.removeLocked(e)
+		}
+		e = next
 	}
 }
 
-// removeLocked drops e from the maps and both lists, and its reference to
+// removeLocked drops e from the map and the list, and its reference to
 // its value.
 func (s *shard) removeLocked(e *entry) {
 	e.value.unref()
@@ -154,12 +146,7 @@ func (s *shard) removeLocked(e *entry) {
 	delete(s.mu.entries, e.key)
 	s.mu.size -= e.charge
 	e.prev.next, e.next.prev = e.next, e.prev
-	e.filePrev.fileNext, e.fileNext.filePrev = e.fileNext, e.filePrev
-	if l := e.fileNext; e.filePrev == l && l.fileNext == l {
-		// e was the last entry of its file: l is the sentinel.
-		delete(s.mu.files, fileKey{id: e.key.id, fileNum: e.key.fileNum})
-	}
-	e.prev, e.next, e.filePrev, e.fileNext = nil, nil, nil, nil
+	e.prev, e.next = nil, nil
 }
 
 func (s *shard) pushFrontLocked(e *entry) {
@@ -175,17 +162,4 @@ func (s *shard) moveToFrontLocked(e *entry) {
 	}
 	e.prev.next, e.next.prev = e.next, e.prev
 	s.pushFrontLocked(e)
-}
-
-func (s *shard) addToFileLocked(e *entry) {
-	fk := fileKey{id: e.key.id, fileNum: e.key.fileNum}
-	l, ok := s.mu.files[fk]
-	if !ok {
-		l = &fileList{}
-		l.filePrev, l.fileNext = l, l
-		s.mu.files[fk] = l
-	}
-	e.filePrev, e.fileNext = l, l.fileNext
-	l.fileNext.filePrev = e
-	l.fileNext = e
 }
