@@ -425,3 +425,23 @@ func TestShardSpread(t *testing.T) {
 		}
 	}
 }
+
+// TestHotEntryStays checks that an entry hit between every insertion is
+// never evicted, although hits relink it only once it may have left the
+// front quarter of the list.
+func TestHotEntryStays(t *testing.T) {
+	const size = 100
+	c := New(64 * (size + EntryOverhead)) // one shard
+	id := c.NewID()
+	for off := range uint64(64) {
+		c.Set(id, 1, off, value(id, 1, off, size)).Release()
+	}
+	for off := uint64(64); off < 5000; off++ {
+		if !bytes.Equal(mustGet(t, c, id, 1, 0), value(id, 1, 0, size)) {
+			t.Fatal("hot value changed")
+		}
+		c.Set(id, 1, off, value(id, 1, off, size)).Release()
+	}
+	mustMiss(t, c, id, 1, 63) // cold entries do go
+	checkInvariants(t, c)
+}
