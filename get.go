@@ -89,6 +89,9 @@ func (g *getter) mayHold(f *manifest.FileMetadata) bool {
 // pointGet runs the search of g over the sources of rs.
 func (d *DB) pointGet(rs *readState, g *getter) error {
 	for _, m := range rs.mems {
+		if !m.MayContainPrefix(g.prefix) {
+			continue
+		}
 		m.InitIter(&g.memIter)
 		if err := g.consider(&g.memIter); err != nil {
 			return err

@@ -42,7 +42,7 @@ type memTable struct {
 // blocks then get what the memtables leave. release gives it back.
 func (d *DB) chargeCache(m *memTable) {
 	if d.opts.MemoryBudget > 0 {
-		m.unreserve = d.cache.c.Reserve(int64(m.Capacity()))
+		m.unreserve = d.cache.c.Reserve(int64(m.Footprint()))
 	}
 }
 

@@ -130,7 +130,7 @@ func (d *DB) Metrics() Metrics {
 	m.Cache = d.cache.Metrics()
 	for _, mt := range rs.mems {
 		if mt.unreserve == nil { // a charged memtable is in Cache.Size
-			m.MemoryBytes += int64(mt.Capacity())
+			m.MemoryBytes += int64(mt.Footprint())
 		}
 	}
 	m.MemoryBytes += m.Cache.Size

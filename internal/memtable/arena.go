@@ -71,16 +71,24 @@ func clampArenaSize(n int) uint64 {
 // MaxArenaSize). Buffers from manual are 8-byte aligned: page-aligned
 // mappings, slots of 32-byte multiples in aligned chunks, or heap objects
 // of at least 16 bytes. Offset 0 is reserved as nil.
-func (a *arena) init(size uint64) {
-	a.mem = &arenaMem{buf: manual.NewZeroed(int(size))}
-	a.buf = a.mem.buf
-	if uintptr(unsafe.Pointer(unsafe.SliceData(a.buf)))%arenaAlign != 0 {
+//
+// The same buffer holds extraWords zeroed words after the arena, returned
+// as tail: the memtable's prefix filter, freed with the arena.
+func (a *arena) init(size, extraWords uint64) (tail []uint64) {
+	a.mem = &arenaMem{buf: manual.NewZeroed(int(size + 8*extraWords))}
+	buf := a.mem.buf
+	if uintptr(unsafe.Pointer(unsafe.SliceData(buf)))%arenaAlign != 0 {
 		// Not expected; a []uint64 on the heap is aligned everywhere.
 		a.mem.free()
-		words := make([]uint64, size/arenaAlign)
-		a.buf = unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), len(words)*arenaAlign)
+		words := make([]uint64, size/arenaAlign+extraWords)
+		buf = unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), len(words)*arenaAlign)
+	}
+	a.buf = buf[:size:size]
+	if extraWords > 0 {
+		tail = unsafe.Slice((*uint64)(unsafe.Pointer(&buf[size])), extraWords)
 	}
 	a.used.Store(arenaAlign)
+	return tail
 }
 
 // capacity is the arena size in bytes.

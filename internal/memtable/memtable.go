@@ -18,8 +18,9 @@ var ErrArenaFull = errors.New("memtable: arena full")
 // must be serialized by the caller; iterators and the size accessors may be
 // used concurrently with Add and with each other.
 type Memtable struct {
-	cmp   *base.Comparer
-	arena arena
+	cmp    *base.Comparer
+	arena  arena
+	filter prefixFilter // in the arena's buffer
 
 	// head and tail are the sentinels (offsets and overlays).
 	head, tail         uint32
@@ -43,7 +44,7 @@ type Memtable struct {
 // A memtable that is never freed gives its memory back once unreachable.
 func (m *Memtable) Free() {
 	m.arena.mem.free()
-	m.arena.buf = nil
+	m.arena.buf, m.filter.words = nil, nil
 }
 
 // New returns an empty memtable ordered by cmp whose arena holds arenaSize
@@ -55,7 +56,8 @@ func New(cmp *base.Comparer, arenaSize int, seed uint64) *Memtable {
 		cmp: cmp,
 		rng: rand.New(rand.NewPCG(seed, seed^0x9E3779B97F4A7C15)),
 	}
-	m.arena.init(clampArenaSize(arenaSize))
+	size := clampArenaSize(arenaSize)
+	m.filter.words = m.arena.init(size, filterWords(size))
 	runtime.AddCleanup(m, (*arenaMem).collect, m.arena.mem)
 	// The sentinels take full-size nodes right after the nil word; the
 	// arena holds them since it is at least MinArenaSize.
@@ -103,6 +105,13 @@ func (m *Memtable) Size() uint64 { return m.arena.used.Load() }
 // Capacity is the arena size in bytes.
 func (m *Memtable) Capacity() uint64 { return m.arena.capacity() }
 
+// MayContainPrefix reports whether m may hold an entry whose user key has
+// the comparer prefix prefix (Comparer.Prefix). False is definite.
+func (m *Memtable) MayContainPrefix(prefix []byte) bool { return m.filter.mayContain(prefix) }
+
+// Footprint is the memory m holds: the arena and its prefix filter.
+func (m *Memtable) Footprint() uint64 { return m.arena.capacity() + 8*uint64(len(m.filter.words)) }
+
 // Count is the number of entries added.
 func (m *Memtable) Count() int64 { return m.count.Load() }
 
@@ -133,6 +142,7 @@ func (m *Memtable) Add(key base.InternalKey, value []byte) error {
 	nd.trailer = key.Trailer
 	copy(m.arena.bytes(nd.keyOffset, kl), key.UserKey)
 	copy(m.arena.bytes(nd.keyOffset+kl, vl), value)
+	m.filter.add(m.cmp.Prefix(key.UserKey))
 
 	listHeight := m.height.Load()
 	sp := &m.last.sp
