@@ -14,8 +14,8 @@ import (
 //
 // Key and Value are valid until the next positioning call or Close; copy
 // them to keep them (they may point into cached blocks or memtable arenas,
-// which are reused once released). An Iterator is not safe for concurrent use. Close it when
-// done: it pins memtables and files.
+// which are reused once released). An Iterator is not safe for concurrent
+// use. Close it when done: it pins memtables and files.
 type Iterator struct {
 	db    *DB
 	rs    *readState

@@ -79,12 +79,17 @@ func bloomBytes(m uint64) uint64 { return (m + 7) / 8 }
 // add inserts key into a blocked filter.
 func (f *bloomFilter) add(key []byte) { f.addHash(bloomHash(key)) }
 
+// block returns the block of hash h in a blocked filter, and the first
+// probe and the step between probes within it (doc.go).
+func (f *bloomFilter) block(h uint64) (bits []byte, h1, delta uint32) {
+	b := (h >> 32) * (f.m / bloomBlockBits) >> 32
+	h1 = uint32(h)
+	return f.bits[b*bloomBlockBits/8 : (b+1)*bloomBlockBits/8], h1, h1>>17 | h1<<15
+}
+
 // addHash inserts the key of hash h (bloomHash) into a blocked filter.
 func (f *bloomFilter) addHash(h uint64) {
-	block := (h >> 32) * (f.m / bloomBlockBits) >> 32
-	bits := f.bits[block*bloomBlockBits/8 : (block+1)*bloomBlockBits/8]
-	h1 := uint32(h)
-	delta := h1>>17 | h1<<15
+	bits, h1, delta := f.block(h)
 	for range f.k {
 		b := h1 % bloomBlockBits
 		bits[b/8] |= 1 << (b % 8)
@@ -101,11 +106,7 @@ func (f *bloomFilter) mayContain(key []byte) bool {
 	case !f.blocked:
 		return f.mayContainSeeded(key)
 	}
-	h := bloomHash(key)
-	block := (h >> 32) * (f.m / bloomBlockBits) >> 32
-	bits := f.bits[block*bloomBlockBits/8 : (block+1)*bloomBlockBits/8]
-	h1 := uint32(h)
-	delta := h1>>17 | h1<<15
+	bits, h1, delta := f.block(bloomHash(key))
 	for range f.k {
 		b := h1 % bloomBlockBits
 		if bits[b/8]&(1<<(b%8)) == 0 {

@@ -1,7 +1,5 @@
 package sstable
 
-import "sync"
-
 // readahead serves an iterator's sequential block reads from one larger
 // read of the file. The first blocks an iterator reads are read alone (a
 // short scan reads two or three blocks, and a larger read would copy
@@ -79,11 +77,16 @@ func (ra *readahead) grow(n uint64) uint64 {
 // Window buffers are pooled by power-of-two size from readaheadMin to
 // readaheadMaxCompaction: a scan opens an iterator per range, and each
 // would otherwise allocate its windows afresh.
-var windowPools [5]sync.Pool // readaheadMin << i
+var windowPools = [...]bufPool{ // pool i holds buffers of readaheadMin << i bytes
+	{maxCap: readaheadMin}, {maxCap: readaheadMin << 1}, {maxCap: readaheadMin << 2},
+	{maxCap: readaheadMin << 3}, {maxCap: readaheadMin << 4},
+}
 
+// windowClass returns the pool of the smallest window of at least size
+// bytes, or len(windowPools) if none is that large.
 func windowClass(size uint64) int {
 	c := 0
-	for c < len(windowPools) && uint64(readaheadMin)<<c < size {
+	for c < len(windowPools) && uint64(windowPools[c].maxCap) < size {
 		c++
 	}
 	return c
@@ -95,20 +98,17 @@ func getWindow(size uint64) []byte {
 	if c == len(windowPools) {
 		return make([]byte, size)
 	}
-	if bp, ok := windowPools[c].Get().(*[]byte); ok {
-		return (*bp)[:size]
-	}
-	return make([]byte, size, uint64(readaheadMin)<<c)
+	return *windowPools[c].get(int(size), windowPools[c].maxCap)
 }
 
-// putWindow gives back a buffer from getWindow (nil is ignored).
+// putWindow gives back a buffer from getWindow (nil is ignored): to the
+// pool of its exact size, so that every buffer a pool hands out is that
+// large.
 func putWindow(b []byte) {
-	c := windowClass(uint64(cap(b)))
-	if cap(b) == 0 || c == len(windowPools) || uint64(readaheadMin)<<c != uint64(cap(b)) {
-		return
+	if c := windowClass(uint64(cap(b))); c < len(windowPools) && windowPools[c].maxCap == cap(b) {
+		b = b[:0]
+		windowPools[c].put(&b)
 	}
-	b = b[:0]
-	windowPools[c].Put(&b)
 }
 
 // release gives the window's buffer back to the pool.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -256,28 +255,13 @@ func (r *Reader) readBlockVia(h blockHandle, ra *readahead, a blockAlloc) ([]byt
 	return block, nil
 }
 
-// readBufPool recycles the buffers compressed blocks are read into: once
+// readBufs recycles the buffers compressed blocks are read into: once
 // decoded, the compressed bytes are garbage.
-var readBufPool sync.Pool
+var readBufs = bufPool{maxCap: 256 << 10}
 
-// maxPooledReadBuf bounds the buffers kept, so one huge block does not
-// stay pinned.
-const maxPooledReadBuf = 256 << 10
+func getReadBuf(n int) *[]byte { return readBufs.get(n, n) }
 
-func getReadBuf(n int) *[]byte {
-	if bp, ok := readBufPool.Get().(*[]byte); ok && cap(*bp) >= n {
-		*bp = (*bp)[:n]
-		return bp
-	}
-	b := make([]byte, n)
-	return &b
-}
-
-func putReadBuf(bp *[]byte) {
-	if cap(*bp) <= maxPooledReadBuf {
-		readBufPool.Put(bp)
-	}
-}
+func putReadBuf(bp *[]byte) { readBufs.put(bp) }
 
 // dataBlock returns the decoded data block named by h: from the block
 // cache if it holds it, else read (through ra, if not nil) and, if fill,

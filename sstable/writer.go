@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"sync"
 
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/crc"
@@ -215,7 +214,7 @@ func (w *Writer) write(p []byte) bool {
 		return false
 	}
 	if w.wbuf == nil {
-		w.wbuf = (*writeBufPool.Get().(*[]byte))[:0]
+		w.wbuf = (*writeBufs.get(writeBufSize, writeBufSize))[:0]
 	}
 	w.wbuf = append(w.wbuf, p...)
 	w.offset += uint64(len(p))
@@ -226,19 +225,17 @@ func (w *Writer) write(p []byte) bool {
 	return true
 }
 
-// writeBufPool recycles the Writers' write buffers: flushes and
-// compactions write table after table.
-var writeBufPool = sync.Pool{New: func() any {
-	b := make([]byte, 0, writeBufSize)
-	return &b
-}}
+// writeBufs recycles the Writers' write buffers: flushes and compactions
+// write table after table. One grown past twice its size by a huge block
+// is not kept.
+var writeBufs = bufPool{maxCap: 2 * writeBufSize}
 
 // releaseWriteBuf gives the write buffer back to the pool (it must hold
 // nothing unwritten, or the write failed).
 func (w *Writer) releaseWriteBuf() {
-	if w.wbuf != nil && cap(w.wbuf) <= 2*writeBufSize { // not one grown by a huge block
+	if w.wbuf != nil {
 		b := w.wbuf[:0]
-		writeBufPool.Put(&b)
+		writeBufs.put(&b)
 	}
 	w.wbuf = nil
 }

@@ -7,12 +7,11 @@
 //
 // # Contract
 //
-// A buffer from New has len n and unspecified contents; NewZeroed's are
-// zero (it may hold
-// another buffer's old bytes). After Free(b), neither b nor any slice of
-// it may be used: its memory may already belong to another buffer. Each
-// buffer is freed exactly once, with the slice New returned (same start
-// and capacity; the length may differ).
+// A buffer from New has len n and unspecified contents (it may hold
+// another buffer's old bytes); NewZeroed's are zero. After Free(b),
+// neither b nor any slice of it may be used: its memory may already belong
+// to another buffer. Each buffer is freed exactly once, with the slice New
+// returned (same start and capacity; the length may differ).
 //
 // # Implementations
 //
@@ -22,9 +21,9 @@
 // 6.25% of its size); a chunk whose slots are all free is unmapped, so
 // memory goes back to the system when the cache shrinks. Larger buffers
 // are mapped on their own; Free keeps the last two for reuse by a New of
-// the same size (the next memtable's arena) and unmaps older ones. The memory is never
-// scanned by the garbage collector, so buffers must not hold Go pointers
-// (byte data only).
+// the same size (the next memtable's arena) and unmaps older ones. The
+// memory is never scanned by the garbage collector, so buffers must not
+// hold Go pointers (byte data only).
 //
 // Elsewhere, and in builds with the invariants tag (heap.go), buffers are
 // ordinary heap allocations; with invariants, Free overwrites the buffer

@@ -39,16 +39,15 @@ type arenaMem struct {
 	freed atomic.Bool
 }
 
-func (am *arenaMem) free() {
-	if !am.freed.Swap(true) {
-		manual.Free(am.buf)
-	}
-}
+func (am *arenaMem) free() { am.freeWith(manual.Free) }
 
 // collect is the cleanup of an unreachable Memtable.
-func (am *arenaMem) collect() {
+func (am *arenaMem) collect() { am.freeWith(manual.FreeUnreachable) }
+
+// freeWith frees the buffer with free, the first time only.
+func (am *arenaMem) freeWith(free func([]byte)) {
 	if !am.freed.Swap(true) {
-		manual.FreeUnreachable(am.buf)
+		free(am.buf)
 	}
 }
 

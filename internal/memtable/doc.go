@@ -15,10 +15,9 @@
 // outside the Go heap (internal/manual) and never moved or grown. It is
 // freed by Free, which its owner calls once no reader or writer can reach
 // the memtable any more, or else when the Memtable becomes unreachable.
-// Everything
-// (nodes, keys, values) is carved from it by bumping an offset. Offsets are
-// uint32; offset 0 is never allocated and means "no node". The arena size is
-// therefore at most MaxArenaSize (just under 4 GiB).
+// Everything (nodes, keys, values) is carved from it by bumping an offset.
+// Offsets are uint32; offset 0 is never allocated and means "no node". The
+// arena size is therefore at most MaxArenaSize (just under 4 GiB).
 //
 //	offset 0        8          8+N          8+2N
 //	+---------------+----------+------------+-------------------------------

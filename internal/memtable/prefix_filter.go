@@ -13,10 +13,10 @@ import (
 //
 // It is register-blocked: one xxh3 hash of the prefix picks one 64-bit
 // word, in which filterProbes bits are set. One atomic OR per insertion,
-// one load per query. It is sized for filterBitsPerArenaByte bits per
-// arena byte (10 bits per 64 bytes of arena: 10 bits per entry for
-// entries of 64 bytes with their node, more for larger ones), so it costs
-// the memtable about 2% more memory. Words live in the arena's buffer.
+// one load per query. It has one word per filterArenaBytesPerWord arena
+// bytes, 10 bits per 64 bytes of arena (10 bits per entry for entries of
+// 64 bytes with their node, more for larger ones), so it costs the
+// memtable about 2% more memory. Words live in the arena's buffer.
 //
 // The single writer sets bits before the entry is published; a reader
 // that can see the entry (its seqnum at or below the visible seqnum, which
