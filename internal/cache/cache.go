@@ -1,5 +1,5 @@
-// Package cache implements the block cache: a byte-budgeted, sharded LRU
-// cache of decoded (verified and decompressed) SST blocks that many tables
+// Package cache implements the block cache: a byte-budgeted, sharded
+// S3-FIFO cache of decoded (verified and decompressed) SST blocks that many tables
 // and many DBs can share.
 //
 // # Keys
@@ -16,13 +16,13 @@
 // Every cached value is charged cap(value) + EntryOverhead bytes (the
 // capacity is the memory its buffer takes: the slot of its size class). Bytes
 // held outside the cache on its behalf, such as the index and filter
-// blocks of open tables, are charged with Reserve. The cache evicts least
-// recently used blocks so that cached blocks plus reservations stay within
+// blocks of open tables, are charged with Reserve. The cache evicts blocks
+// (see shard for the policy) so that cached blocks plus reservations stay within
 // Capacity; once reservations alone reach Capacity, nothing is cached.
 //
 // The cache is split into shards (up to 16, each owning an equal part of
-// the budget left after reservations), each an LRU list and a map guarded
-// by its own mutex. A block lives in the shard chosen by a hash of its key.
+// the budget left after reservations), each two FIFO queues, a ghost set
+// and a map guarded by its own mutex. A block lives in the shard chosen by a hash of its key.
 //
 // # Lifetime of values
 //
@@ -113,8 +113,8 @@ func (c *Cache) shardFor(k key) *shard {
 	return &c.shards[k.hash()&c.mask]
 }
 
-// Get returns the value cached under (id, fileNum, off) and marks it most
-// recently used. The caller calls Release on the Handle when done.
+// Get returns the value cached under (id, fileNum, off) and counts the
+// hit for eviction. The caller calls Release on the Handle when done.
 func (c *Cache) Get(id, fileNum, off uint64) (Handle, bool) {
 	k := key{id: id, fileNum: fileNum, off: off}
 	v := c.shardFor(k).get(k)

@@ -18,31 +18,51 @@ func TestMain(m *testing.M) {
 
 func testSeed(t testing.TB) uint64 { return testutil.Seed(t) }
 
-// checkInvariants verifies every shard's maps, lists and size.
+// checkInvariants verifies every shard's map, queues, sizes and ghost
+// set.
 func checkInvariants(t testing.TB, c *Cache) {
 	t.Helper()
 	var total int64
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.mu.Lock()
-		var size int64
+		var size, smallSize int64
 		n := 0
-		for e := s.mu.lru.next; e != &s.mu.lru; e = e.next {
-			if e.next.prev != e {
-				t.Fatalf("shard %d: broken LRU links", i)
+		for _, q := range []*queue{&s.mu.small, &s.mu.main} {
+			for e := q.head.next; e != &q.head; e = e.next {
+				if e.next.prev != e {
+					t.Fatalf("shard %d: broken queue links", i)
+				}
+				if e.main != (q == &s.mu.main) {
+					t.Fatalf("shard %d: entry %v on the wrong queue (main=%v)", i, e.key, e.main)
+				}
+				if s.mu.entries[e.key] != e {
+					t.Fatalf("shard %d: queued entry %v not in the map", i, e.key)
+				}
+				if e.charge != int64(cap(e.value.buf))+EntryOverhead {
+					t.Fatalf("shard %d: entry %v charged %d for %d bytes", i, e.key, e.charge, len(e.value.buf))
+				}
+				if e.freq > maxFreq {
+					t.Fatalf("shard %d: entry %v freq %d", i, e.key, e.freq)
+				}
+				size += e.charge
+				if !e.main {
+					smallSize += e.charge
+				}
+				n++
 			}
-			if s.mu.entries[e.key] != e {
-				t.Fatalf("shard %d: LRU entry %v not in the map", i, e.key)
-			}
-			if e.charge != int64(cap(e.value.buf))+EntryOverhead {
-				t.Fatalf("shard %d: entry %v charged %d for %d bytes", i, e.key, e.charge, len(e.value.buf))
-			}
-			size += e.charge
-			n++
 		}
-		if n != len(s.mu.entries) || size != s.mu.size {
-			t.Fatalf("shard %d: %d entries on the LRU list, %d in the map; size %d, recorded %d",
-				i, n, len(s.mu.entries), size, s.mu.size)
+		if n != len(s.mu.entries) || size != s.mu.size || smallSize != s.mu.smallSize {
+			t.Fatalf("shard %d: %d entries queued, %d in the map; size %d (small %d), recorded %d (small %d)",
+				i, n, len(s.mu.entries), size, smallSize, s.mu.size, s.mu.smallSize)
+		}
+		for _, it := range s.mu.ghost.fifo {
+			if seq, ok := s.mu.ghost.set[it.hash]; ok && seq > s.mu.ghost.seq {
+				t.Fatalf("shard %d: ghost sequence %d beyond %d", i, seq, s.mu.ghost.seq)
+			}
+		}
+		if len(s.mu.ghost.set) > len(s.mu.ghost.fifo) {
+			t.Fatalf("shard %d: ghost set of %d with %d queued adds", i, len(s.mu.ghost.set), len(s.mu.ghost.fifo))
 		}
 		s.mu.Unlock()
 		total += size
@@ -50,6 +70,17 @@ func checkInvariants(t testing.TB, c *Cache) {
 	if r := c.reserved.Load(); total+r != c.Size() {
 		t.Fatalf("Size() = %d, shards hold %d plus %d reserved", c.Size(), total, r)
 	}
+}
+
+// cached reports whether a value is cached under the key, without
+// counting a hit.
+func cached(c *Cache, id, fileNum, off uint64) bool {
+	k := key{id: id, fileNum: fileNum, off: off}
+	s := c.shardFor(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.mu.entries[k]
+	return ok
 }
 
 // value returns a distinct value of n bytes for a key.
@@ -145,34 +176,82 @@ func TestShardCount(t *testing.T) {
 	}
 }
 
-// TestLRUOrder fills a one-shard cache and checks that the least recently
-// used value (by Get or Set) is evicted first.
-func TestLRUOrder(t *testing.T) {
+// TestEvictionOrder walks a one-shard cache of ten equal entries through
+// each S3-FIFO rule: a small-queue entry that was hit moves to the main
+// queue, one that was not leaves (into the ghost set), a ghost comes back
+// straight into the main queue, and the main queue gives hit entries a
+// second pass and drops the oldest entry that was not hit.
+func TestEvictionOrder(t *testing.T) {
 	const size = 1000
 	const charge = size + EntryOverhead
-	c := New(4 * charge)
+	c := New(10 * charge)
 	if len(c.shards) != 1 {
 		t.Fatalf("%d shards", len(c.shards))
 	}
 	id := c.NewID()
-	for off := range uint64(4) {
-		c.Set(id, 1, off, value(id, 1, off, size)).Release()
+	set := func(off uint64) { c.Set(id, 1, off, value(id, 1, off, size)).Release() }
+	expect := func(step string, present, absent []uint64) {
+		t.Helper()
+		for _, off := range present {
+			if !cached(c, id, 1, off) {
+				t.Fatalf("%s: %d evicted", step, off)
+			}
+		}
+		for _, off := range absent {
+			if cached(c, id, 1, off) {
+				t.Fatalf("%s: %d still cached", step, off)
+			}
+		}
+		checkInvariants(t, c)
 	}
-	// Use 0 and 2: 1 is now the least recently used, then 3.
-	mustGet(t, c, id, 1, 0)
-	mustGet(t, c, id, 1, 2)
-	c.Set(id, 1, 4, value(id, 1, 4, size)).Release()
-	mustMiss(t, c, id, 1, 1)
-	for _, off := range []uint64{0, 2, 3, 4} {
+	for off := range uint64(10) {
+		set(off)
 		mustGet(t, c, id, 1, off)
 	}
-	// Order now, oldest first: 0 2 3 4. Replacing 0 makes it newest.
-	c.Set(id, 1, 0, value(id, 1, 0, size)).Release()
-	c.Set(id, 1, 5, value(id, 1, 5, size)).Release()
-	mustMiss(t, c, id, 1, 2)
-	mustGet(t, c, id, 1, 0)
-	if m := c.Metrics(); m.Evictions != 2 || m.Count != 4 || m.Size != 4*charge {
+	// All ten were hit: they move to the main queue until the small queue
+	// (10 alone) is within its share; then the main queue's oldest, 0, not
+	// hit since it moved, goes.
+	set(10)
+	expect("hit entries promoted", []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, []uint64{0})
+	// 10 was never hit: a new entry pushes it out of the small queue.
+	set(11)
+	expect("cold entry dropped", []uint64{11}, []uint64{0, 10})
+	// 10 is a ghost: back, it joins the main queue, whose tail entries 1
+	// and 2 (hit now) get a second pass while 3 goes.
+	mustGet(t, c, id, 1, 1)
+	mustGet(t, c, id, 1, 2)
+	set(10)
+	expect("second pass", []uint64{1, 2, 4, 5, 6, 7, 8, 9, 10, 11}, []uint64{0, 3})
+	if m := c.Metrics(); m.Evictions != 3 || m.Count != 10 || m.Size != 10*charge {
 		t.Fatalf("metrics %+v", m)
+	}
+	// Replacing a value keeps its entry and charges the new size.
+	c.Set(id, 1, 4, value(id, 1, 4, size/2)).Release()
+	if got := mustGet(t, c, id, 1, 4); !bytes.Equal(got, value(id, 1, 4, size/2)) {
+		t.Fatal("replaced value not returned")
+	}
+	expect("replaced", []uint64{1, 2, 4, 5, 6, 7, 8, 9, 10, 11}, nil)
+}
+
+// TestScanResistance checks that a stream of blocks read once does not
+// push out blocks read again: the stream passes through the small queue.
+// An LRU cache fails this test.
+func TestScanResistance(t *testing.T) {
+	const size = 100
+	const entries = 100
+	c := New(entries * (size + EntryOverhead)) // one shard
+	id := c.NewID()
+	for off := range uint64(entries / 2) {
+		c.Set(id, 1, off, value(id, 1, off, size)).Release()
+		mustGet(t, c, id, 1, off)
+	}
+	for off := uint64(entries / 2); off < 20*entries; off++ {
+		c.Set(id, 1, off, value(id, 1, off, size)).Release()
+	}
+	for off := range uint64(entries / 2) {
+		if !cached(c, id, 1, off) {
+			t.Fatalf("hot entry %d evicted by a stream of cold ones", off)
+		}
 	}
 	checkInvariants(t, c)
 }
@@ -318,8 +397,7 @@ func TestReserve(t *testing.T) {
 func TestValueOutlivesEviction(t *testing.T) {
 	c := New(2 * (100 + EntryOverhead))
 	id := c.NewID()
-	c.Set(id, 1, 0, value(id, 1, 0, 100)).Release()
-	h, _ := c.Get(id, 1, 0)
+	h := c.Set(id, 1, 0, value(id, 1, 0, 100)) // never hit: evicted first
 	for off := uint64(1); off < 100; off++ {
 		c.Set(id, 1, off, value(id, 1, off, 100)).Release()
 	}
@@ -427,8 +505,7 @@ func TestShardSpread(t *testing.T) {
 }
 
 // TestHotEntryStays checks that an entry hit between every insertion is
-// never evicted, although hits relink it only once it may have left the
-// front quarter of the list.
+// never evicted.
 func TestHotEntryStays(t *testing.T) {
 	const size = 100
 	c := New(64 * (size + EntryOverhead)) // one shard

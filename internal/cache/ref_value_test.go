@@ -17,9 +17,9 @@ func TestReleaseFreesEvictedValue(t *testing.T) {
 	id := c.NewID()
 	v := Alloc(100)
 	copy(v, value(id, 1, 0, 100))
-	c.Set(id, 1, 0, v).Release()
-	h1, _ := c.Get(id, 1, 0)
-	h2, _ := c.Get(id, 1, 0)
+	h1 := c.Set(id, 1, 0, v) // never hit (Get would count): evicted first
+	h2 := h1
+	h2.v.ref() // a second holder, as a second Get would make
 	for off := uint64(1); off < 10; off++ {
 		c.Set(id, 1, off, value(id, 1, off, 100)).Release()
 	}

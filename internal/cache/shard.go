@@ -20,32 +20,64 @@ func (k key) hash() uint64 {
 	return h
 }
 
-// entry is a cached value, on the shard's circular doubly-linked LRU list
-// (with a sentinel).
+// entry is a cached value, on one of its shard's two queues.
 type entry struct {
 	key    key
 	value  *refValue // the entry holds one of its references
 	charge int64
+	// freq counts the hits since the entry was queued or last passed over
+	// by eviction, up to maxFreq.
+	freq uint8
+	// main reports which queue the entry is on.
+	main bool
 
-	prev, next *entry // LRU list: sentinel.next is the most recently used
+	prev, next *entry // queue links
 }
 
-// shard is one part of the cache: an LRU list and a map from keys to
-// entries.
+// maxFreq caps entry.freq: an entry survives at most maxFreq passes of
+// the main queue's eviction without a hit.
+const maxFreq = 3
+
+// smallShare is the part of a shard's budget its small queue aims at,
+// in tenths.
+const smallShare = 1
+
+// shard is one part of the cache, with the S3-FIFO eviction policy (Yang
+// et al., "FIFO queues are all you need for cache eviction", SOSP 2023):
+//
+//   - A new entry joins the small queue, unless its key is in the ghost
+//     set (it was evicted from the small queue lately), in which case it
+//     joins the main queue.
+//   - A hit only counts: freq goes up, to maxFreq. Nothing moves, so a
+//     hit holds the mutex for a map lookup and no more.
+//   - Eviction takes from the small queue's tail while that queue holds
+//     more than its share (a tenth of the budget), else from the main
+//     queue's. A small-queue entry that was hit moves to the main queue;
+//     one that was not is dropped and its key hash joins the ghost set. A
+//     main-queue entry that was hit goes back to the head with freq one
+//     lower; one that was not is dropped.
+//
+// Blocks read once (a scan, a cold point read) leave through the small
+// queue without pushing out blocks that are read again and again, which
+// the main queue keeps. On the engine's workloads this keeps more of the
+// blocks reads come back to than LRU did: see docs/decisions.md.
 //
 // Invariants, with mu held: the entries of the map are exactly those on
-// the LRU list; mu.size is the sum of their charges.
+// the two queues, each on the one its main field names; mu.size is the
+// sum of their charges and mu.smallSize the sum over the small queue.
 //
-// There is no index by file: EvictFile walks the list. Files are evicted
+// There is no index by file: EvictFile walks the queues. Files are evicted
 // when a table closes for good (after a compaction), far less often than
 // blocks are inserted, and keeping a per-file list cost every insert a map
 // lookup and two more links.
 type shard struct {
 	mu struct {
 		sync.Mutex
-		entries map[key]*entry
-		lru     entry // sentinel
-		size    int64
+		entries     map[key]*entry
+		small, main queue
+		ghost       ghostSet
+		size        int64
+		smallSize   int64
 	}
 	hits, misses, evictions atomic.Int64
 	_                       [64]byte // keep shards' hot fields on separate cache lines
@@ -53,7 +85,8 @@ type shard struct {
 
 func (s *shard) init() {
 	s.mu.entries = make(map[key]*entry)
-	s.mu.lru.prev, s.mu.lru.next = &s.mu.lru, &s.mu.lru
+	s.mu.small.init()
+	s.mu.main.init()
 }
 
 func (s *shard) size() int64 {
@@ -73,7 +106,9 @@ func (s *shard) get(k key) *refValue {
 		s.misses.Add(1)
 		return nil
 	}
-	s.moveToFrontLocked(e)
+	if e.freq < maxFreq {
+		e.freq++
+	}
 	v := e.value
 	v.ref()
 	s.mu.Unlock()
@@ -82,7 +117,7 @@ func (s *shard) get(k key) *refValue {
 }
 
 // set caches v under k, taking a reference for the entry, then evicts down
-// to budget.
+// to budget. A value that replaces another keeps its entry's place.
 func (s *shard) set(k key, v *refValue, budget int64) {
 	charge := int64(cap(v.buf)) + EntryOverhead
 	s.mu.Lock()
@@ -94,9 +129,8 @@ func (s *shard) set(k key, v *refValue, budget int64) {
 		}
 		v.ref()
 		e.value.unref()
-		s.mu.size += charge - e.charge
-		e.value, e.charge = v, charge
-		s.moveToFrontLocked(e)
+		s.chargeLocked(e, charge-e.charge)
+		e.value = v
 		s.trimLocked(budget)
 		return
 	}
@@ -104,14 +138,28 @@ func (s *shard) set(k key, v *refValue, budget int64) {
 		return
 	}
 	v.ref()
-	e := &entry{key: k, value: v, charge: charge}
+	e := &entry{key: k, value: v}
 	s.mu.entries[k] = e
-	s.mu.size += charge
-	s.pushFrontLocked(e)
+	if s.mu.ghost.remove(k.hash()) {
+		e.main = true
+		s.mu.main.pushFront(e)
+	} else {
+		s.mu.small.pushFront(e)
+	}
+	s.chargeLocked(e, charge)
 	s.trimLocked(budget)
 }
 
-// trim evicts least recently used entries until the shard fits budget.
+// chargeLocked adds delta to e's charge and to the sizes that count it.
+func (s *shard) chargeLocked(e *entry, delta int64) {
+	e.charge += delta
+	s.mu.size += delta
+	if !e.main {
+		s.mu.smallSize += delta
+	}
+}
+
+// trim evicts entries until the shard fits budget.
 func (s *shard) trim(budget int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -120,46 +168,83 @@ func (s *shard) trim(budget int64) {
 
 func (s *shard) trimLocked(budget int64) {
 	for s.mu.size > budget {
-		s.removeLocked(s.mu.lru.prev)
-		s.evictions.Add(1)
+		if s.mu.smallSize > budget*smallShare/10 || s.mu.main.empty() {
+			s.evictSmallLocked(budget)
+		} else {
+			s.evictMainLocked()
+		}
 	}
+}
+
+// evictSmallLocked takes the small queue's tail: to the main queue if it
+// was hit, else out of the cache and into the ghost set.
+func (s *shard) evictSmallLocked(budget int64) {
+	e := s.mu.small.back()
+	s.mu.small.remove(e)
+	if e.freq > 0 {
+		s.mu.smallSize -= e.charge
+		e.main, e.freq = true, 0
+		s.mu.main.pushFront(e)
+		return
+	}
+	s.mu.ghost.add(e.key.hash(), s.ghostLimitLocked(budget, e.charge))
+	s.dropLocked(e)
+	s.evictions.Add(1)
+}
+
+// evictMainLocked takes the main queue's tail: back to the head with one
+// hit fewer if it was hit, else out of the cache.
+func (s *shard) evictMainLocked() {
+	e := s.mu.main.back()
+	s.mu.main.remove(e)
+	if e.freq > 0 {
+		e.freq--
+		s.mu.main.pushFront(e)
+		return
+	}
+	s.dropLocked(e)
+	s.evictions.Add(1)
+}
+
+// ghostLimitLocked bounds the ghost set at about as many keys as the
+// main queue holds entries of the given charge.
+func (s *shard) ghostLimitLocked(budget, charge int64) int {
+	return int(max(budget*(10-smallShare)/10/max(charge, 1), 1))
 }
 
 // evictFile drops the entries of file fileNum in namespace id.
 func (s *shard) evictFile(id, fileNum uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for e := s.mu.lru.next; e != &s.mu.lru; {
-		next := e.next
-		if e.key.id == id && e.key.fileNum == fileNum {
-			s.removeLocked(e)
+	for _, q := range []*queue{&s.mu.small, &s.mu.main} {
+		for e := q.head.next; e != &q.head; {
+			next := e.next
+			if e.key.id == id && e.key.fileNum == fileNum {
+				s.removeLocked(e)
+			}
+			e = next
 		}
-		e = next
 	}
 }
 
-// removeLocked drops e from the map and the list, and its reference to
-// its value.
+// removeLocked takes e off its queue and drops it.
 func (s *shard) removeLocked(e *entry) {
+	if e.main {
+		s.mu.main.remove(e)
+	} else {
+		s.mu.small.remove(e)
+	}
+	s.dropLocked(e)
+}
+
+// dropLocked removes e, already off its queue, from the map and the
+// sizes, and drops its reference to its value.
+func (s *shard) dropLocked(e *entry) {
 	e.value.unref()
 	e.value = nil
 	delete(s.mu.entries, e.key)
 	s.mu.size -= e.charge
-	e.prev.next, e.next.prev = e.next, e.prev
-	e.prev, e.next = nil, nil
-}
-
-func (s *shard) pushFrontLocked(e *entry) {
-	head := &s.mu.lru
-	e.prev, e.next = head, head.next
-	head.next.prev = e
-	head.next = e
-}
-
-func (s *shard) moveToFrontLocked(e *entry) {
-	if s.mu.lru.next == e {
-		return
+	if !e.main {
+		s.mu.smallSize -= e.charge
 	}
-	e.prev.next, e.next.prev = e.next, e.prev
-	s.pushFrontLocked(e)
 }
