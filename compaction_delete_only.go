@@ -49,7 +49,10 @@ func (d *DB) pickLocked(hints []compact.DeleteHint, rewrite bool) *compact.Compa
 	}
 	// The picker must know the oldest snapshot: a file whose tombstones
 	// a snapshot still needs would come out of a rewrite unchanged.
-	return d.picker.PickAt(v, d.mu.compactions, oldest)
+	if c := d.picker.PickAt(v, d.mu.compactions, oldest); c != nil {
+		return c
+	}
+	return d.pickReadLocked(v)
 }
 
 // runDeleteOnlyLocked runs, one after another, the delete-only

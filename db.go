@@ -79,6 +79,9 @@ type DB struct {
 		// manualCompactions counts DB.Compact calls in progress; automatic
 		// compactions wait for them.
 		manualCompactions int
+		// readCompaction is the L0 whose seeks asked for a read-triggered
+		// compaction (see read_compaction.go), or nil.
+		readCompaction []*manifest.FileMetadata
 		// horizon: versions older than this seqnum may have been dropped by
 		// compactions, so no snapshot may read below it.
 		horizon base.SeqNum
@@ -103,6 +106,7 @@ type DB struct {
 		stallNanos        atomic.Uint64
 		tablesDeleted     atomic.Uint64
 		compactions       atomic.Uint64
+		readCompactions   atomic.Uint64
 		compactionDropped atomic.Uint64
 	}
 }

@@ -32,7 +32,7 @@ type FlushInfo struct {
 
 // CompactionInfo describes a compaction.
 type CompactionInfo struct {
-	Kind        string // "default", "move", "intra-l0", "tombstone-density", "manual"
+	Kind        string // "default", "move", "intra-l0", "tombstone-density", "manual", "read"
 	StartLevel  int
 	OutputLevel int
 	Inputs      []uint64 // file numbers read

@@ -109,6 +109,7 @@ func (i *Iterator) First() bool {
 		return i.seekGE(i.lower)
 	}
 	i.dir = +1
+	i.rs.noteSeek()
 	i.iterOK = i.iter.First()
 	return i.findNextEntry()
 }
@@ -122,6 +123,7 @@ func (i *Iterator) Last() bool {
 		return i.seekLT(i.upper)
 	}
 	i.dir = -1
+	i.rs.noteSeek()
 	i.iterOK = i.iter.Last()
 	return i.findPrevEntry()
 }
@@ -152,12 +154,14 @@ func (i *Iterator) SeekLT(key []byte) bool {
 
 func (i *Iterator) seekGE(key []byte) bool {
 	i.dir = +1
+	i.rs.noteSeek()
 	i.iterOK = i.iter.SeekGE(base.InternalKey{UserKey: key, Trailer: base.TrailerMax})
 	return i.findNextEntry()
 }
 
 func (i *Iterator) seekLT(key []byte) bool {
 	i.dir = -1
+	i.rs.noteSeek()
 	i.iterOK = i.iter.SeekLT(base.InternalKey{UserKey: key, Trailer: base.TrailerMax})
 	return i.findPrevEntry()
 }

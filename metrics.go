@@ -41,6 +41,10 @@ type Metrics struct {
 	}
 	Flushes     uint64
 	Compactions uint64
+	// ReadCompactions counts the compactions started because iterator
+	// seeks paid for L0's files (see read_compaction.go), included in
+	// Compactions.
+	ReadCompactions uint64
 	// CompactionsInProgress is the number of compactions running now.
 	CompactionsInProgress int
 	// CompactionDebt estimates the bytes compactions must still rewrite to
@@ -135,6 +139,7 @@ func (d *DB) Metrics() Metrics {
 	}
 	m.MemoryBytes += m.Cache.Size
 	m.Compactions = d.counters.compactions.Load()
+	m.ReadCompactions = d.counters.readCompactions.Load()
 	m.ObsoleteTablesDeleted = d.counters.tablesDeleted.Load()
 	m.WriteStallDuration = time.Duration(d.counters.stallNanos.Load())
 	m.WAL.Records, m.WAL.Syncs, m.WAL.Bytes = st.records, st.syncs, st.bytes
@@ -165,8 +170,8 @@ func (m Metrics) String() string {
 	fmt.Fprintf(&b, "cache: %s of %s, %d hits, %d misses; engine memory %s\n",
 		humanBytes(uint64(m.Cache.Size)), humanBytes(uint64(m.Cache.Capacity)), m.Cache.Hits, m.Cache.Misses,
 		humanBytes(uint64(m.MemoryBytes)))
-	fmt.Fprintf(&b, "compactions: %d (%d running), obsolete tables deleted: %d\n",
-		m.Compactions, m.CompactionsInProgress, m.ObsoleteTablesDeleted)
+	fmt.Fprintf(&b, "compactions: %d (%d running, %d read-triggered), obsolete tables deleted: %d\n",
+		m.Compactions, m.CompactionsInProgress, m.ReadCompactions, m.ObsoleteTablesDeleted)
 	fmt.Fprintf(&b, "memtables: %d (%d frozen), %s\n", m.MemTables.Count, m.MemTables.Immutable, humanBytes(m.MemTables.Bytes))
 	fmt.Fprintf(&b, "wal: %d files, %d records, %d fsyncs\n", m.WAL.Files, m.WAL.Records, m.WAL.Syncs)
 	fmt.Fprintf(&b, "flushes: %d, write stalls: %d (%v), write slowdowns: %d (%v), snapshots: %d, visible seqnum: %d\n",

@@ -27,6 +27,9 @@ type readState struct {
 	version *manifest.Version
 	// rangeDels are the fragmented tombstones of mems[1:] and version.
 	rangeDels immutableRangeDels
+	// seeks counts what iterator seeks paid for version's L0 files (see
+	// read_compaction.go).
+	seeks l0SeekCounter
 }
 
 // loadReadState returns the current readState with a reference the
@@ -65,6 +68,7 @@ func (d *DB) updateReadStateLocked() *readState {
 	}
 	rs := &readState{d: d, mems: mems, version: d.manifest.Version()}
 	d.checkVersion(rs.version)
+	rs.seeks.init(rs.version.Levels[0], d.mu.readState)
 	rs.refs.Store(1)
 	d.files.refVersion(rs.version)
 	old := d.mu.readState

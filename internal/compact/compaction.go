@@ -34,6 +34,9 @@ const (
 	// KindMove changes the level of one file in the manifest: Inputs holds
 	// that file, Outputs is empty and nothing is rewritten.
 	KindMove
+	// KindRead moves L0 into the base level before L0 is due, because
+	// reads keep paying for its files (PickRead).
+	KindRead
 )
 
 var kindNames = [...]string{
@@ -43,6 +46,7 @@ var kindNames = [...]string{
 	KindDeleteOnly:       "delete-only",
 	KindManual:           "manual",
 	KindMove:             "move",
+	KindRead:             "read",
 }
 
 func (k Kind) String() string {

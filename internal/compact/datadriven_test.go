@@ -49,6 +49,8 @@ import (
 //	pick-delete-only [snapshots=SEQ,SEQ...] [hold]
 //	    Prints PickDeleteOnly's choice given the open snapshots and the
 //	    hints on the input lines, one a line: "[start,end)#seq in=FILE".
+//	pick-read [hold]
+//	    Prints PickRead's choice.
 //	release
 //	    Forgets the compactions in progress.
 //
@@ -196,6 +198,8 @@ func (d *ddState) run(cmdLine string, input []string) []string {
 			}
 		}
 		return d.show(d.p.PickDeleteOnly(d.v, d.inProgress, hints, snaps), hold)
+	case "pick-read":
+		return d.show(d.p.PickRead(d.v, d.inProgress), hold)
 	case "release":
 		d.inProgress = nil
 		return []string{"ok"}

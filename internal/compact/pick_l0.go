@@ -10,7 +10,7 @@ const minIntraL0Files = 4
 // pickL0 picks an L0 → base level compaction, or, if none can run, an
 // intra-L0 compaction.
 func (p *Picker) pickL0(v *manifest.Version, info LevelInfo, busy compacting, inProgress []*Compaction) *Compaction {
-	if c := p.pickL0ToBase(v, info, busy, inProgress); c != nil {
+	if c := p.pickL0ToBase(v, KindDefault, info, busy, inProgress); c != nil {
 		return c
 	}
 	return p.pickIntraL0(v, info, busy, inProgress)
@@ -22,7 +22,7 @@ func (p *Picker) pickL0(v *manifest.Version, info LevelInfo, busy compacting, in
 // moved down), plus the overlapping base level files. The first candidate
 // that shares no file with, and does not conflict with, a compaction in
 // progress wins; it is then grown if that adds no base level file.
-func (p *Picker) pickL0ToBase(v *manifest.Version, info LevelInfo, busy compacting, inProgress []*Compaction) *Compaction {
+func (p *Picker) pickL0ToBase(v *manifest.Version, kind Kind, info LevelInfo, busy compacting, inProgress []*Compaction) *Compaction {
 	l0 := v.Levels[0]
 	tried := make(map[*manifest.FileMetadata]bool)
 	for i := len(l0) - 1; i >= 0; i-- {
@@ -37,7 +37,7 @@ func (p *Picker) pickL0ToBase(v *manifest.Version, info LevelInfo, busy compacti
 		if busy.any(inputs) {
 			continue
 		}
-		c := p.newCompaction(v, KindDefault, 0, info.BaseLevel, info, inputs)
+		c := p.newCompaction(v, kind, 0, info.BaseLevel, info, inputs)
 		if busy.any(c.Outputs) || conflicts(c, inProgress) {
 			continue
 		}

@@ -111,7 +111,7 @@ func (p *Picker) finish(v *manifest.Version, c *Compaction) *Compaction {
 	} else {
 		c.TargetFileSize = p.TargetFileSize(c.OutputLevel, c.BaseLevel)
 	}
-	if (c.Kind == KindDefault || c.Kind == KindTombstoneDensity) && p.isTrivialMove(c) {
+	if (c.Kind == KindDefault || c.Kind == KindTombstoneDensity || c.Kind == KindRead) && p.isTrivialMove(c) {
 		c.Kind = KindMove
 	}
 	return c

@@ -1,0 +1,132 @@
+package tempest
+
+import (
+	"sync/atomic"
+
+	"github.com/tempestdb/tempest/internal/compact"
+	"github.com/tempestdb/tempest/internal/manifest"
+)
+
+// Read-triggered compactions move L0 into the base level before L0 is due
+// by score, when reads have paid enough for its files.
+//
+// Every iterator seek (SeekGE, SeekLT, First, Last) positions itself in
+// each L0 file, and flushed files usually span the whole key space: each
+// L0 file is one more block loaded per seek. Score-based picking waits for
+// L0CompactionThreshold files, which write-heavy workloads reach soon; a
+// workload that mostly reads can keep one to three files in L0 for good
+// and pay for them on every seek. So seeks are counted against the L0
+// files they pass through: each file may be sought
+// max(size/readCompactionBytesPerSeek, readCompactionMinSeeks) times. When
+// the seeks on the current L0 use up the sum of its files' allowances,
+// the reader asks for a compaction, and the next time the picker finds
+// nothing due by score it picks L0 → base level (compact.PickRead).
+//
+// The allowance prices one seek, a block read and decoded that the
+// compaction would save (a few microseconds), against the bytes the
+// compaction rewrites (the L0 file and the base level data it overlaps,
+// at tens of nanoseconds a byte): one seek per readCompactionBytesPerSeek
+// bytes of L0. Gets are not counted: bloom filters let them skip L0 files
+// that lack their key.
+//
+// The count lives with the readState and carries over to the next one
+// while L0 holds the same files; a change to L0 (a flush, a compaction)
+// starts it afresh.
+
+const (
+	readCompactionBytesPerSeek = 64
+	readCompactionMinSeeks     = 10_000
+)
+
+// l0SeekCounter counts the seeks through one set of L0 files.
+type l0SeekCounter struct {
+	files  []*manifest.FileMetadata // L0 of the readState's version
+	budget int64                    // seeks × files allowed before asking
+	state  *l0SeekState             // shared by readStates with the same L0
+}
+
+type l0SeekState struct {
+	used  atomic.Int64 // seeks × files so far
+	asked atomic.Bool  // a compaction was asked for
+}
+
+// init sets c up for L0 files l0, carrying on prev's count if its L0 is
+// the same.
+func (c *l0SeekCounter) init(l0 []*manifest.FileMetadata, prev *readState) {
+	if len(l0) == 0 {
+		return
+	}
+	if prev != nil && sameFiles(prev.seeks.files, l0) {
+		*c = prev.seeks
+		return
+	}
+	c.files = l0
+	for _, f := range l0 {
+		c.budget += max(int64(f.Size)/readCompactionBytesPerSeek, readCompactionMinSeeks)
+	}
+	c.state = new(l0SeekState)
+}
+
+func sameFiles(a, b []*manifest.FileMetadata) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// noteSeek counts one iterator seek through rs's L0 files, and asks for a
+// read-triggered compaction when they have been sought enough.
+func (rs *readState) noteSeek() {
+	c := &rs.seeks
+	if c.state == nil || c.state.asked.Load() {
+		return
+	}
+	if c.state.used.Add(int64(len(c.files))) >= c.budget && c.state.asked.CompareAndSwap(false, true) {
+		rs.d.askReadCompaction(c.files)
+	}
+}
+
+// askReadCompaction records that seeks paid for the L0 files l0, and
+// schedules compactions.
+func (d *DB) askReadCompaction(l0 []*manifest.FileMetadata) {
+	d.mu.Lock()
+	d.mu.readCompaction = l0
+	d.mu.Unlock()
+	d.maybeScheduleCompaction()
+}
+
+// pickReadLocked returns the read-triggered compaction asked for, if one
+// was and L0 still holds a file it was asked for, or nil.
+func (d *DB) pickReadLocked(v *manifest.Version) *compact.Compaction {
+	asked := d.mu.readCompaction
+	if asked == nil {
+		return nil
+	}
+	if !anyIn(asked, v.Levels[0]) {
+		d.mu.readCompaction = nil // those files have gone down already
+		return nil
+	}
+	c := d.picker.PickRead(v, d.mu.compactions)
+	if c != nil {
+		d.mu.readCompaction = nil
+		d.counters.readCompactions.Add(1)
+	}
+	return c
+}
+
+// anyIn reports whether some file of a is in b.
+func anyIn(a, b []*manifest.FileMetadata) bool {
+	for _, f := range a {
+		for _, g := range b {
+			if f == g {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,114 @@
+package tempest
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/tempestdb/tempest/vfs"
+)
+
+// TestReadTriggeredCompaction checks that iterator seeks through L0 files
+// ask for an L0 compaction once they use up the files' allowance, and not
+// one seek sooner; that point reads do not count; and that the data is
+// intact afterwards.
+func TestReadTriggeredCompaction(t *testing.T) {
+	o := smallOptions(vfs.NewMem())
+	o.Scheduler = InlineScheduler{}
+	o.L0CompactionThreshold = 8 // two L0 files score 0.25: nothing is due
+	var mu sync.Mutex
+	var kinds []string
+	o.EventListener = &EventListener{CompactionBegin: func(info CompactionInfo) {
+		mu.Lock()
+		kinds = append(kinds, info.Kind)
+		mu.Unlock()
+	}}
+	d := mustOpen(t, "/db", o)
+	defer mustClose(t, d)
+	model := map[string]string{}
+	for round := range 2 {
+		for i := round; i < 400; i += 2 {
+			k, v := fmt.Sprintf("key%04d", i), fmt.Sprintf("v%d-%d", round, i)
+			mustSet(t, d, k, v, NoSync)
+			model[k] = v
+		}
+		if err := d.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rs := d.loadReadState()
+	l0 := rs.version.Levels[0]
+	budget := rs.seeks.budget
+	rs.unref()
+	if len(l0) != 2 {
+		t.Fatalf("%d L0 files, want 2", len(l0))
+	}
+	var want int64
+	for _, f := range l0 {
+		want += max(int64(f.Size)/readCompactionBytesPerSeek, readCompactionMinSeeks)
+	}
+	if budget != want {
+		t.Fatalf("budget %d, want %d", budget, want)
+	}
+	seeksNeeded := int(budget / 2) // each seek passes through both files
+
+	for i := range 3 * seeksNeeded {
+		mustGet(t, d, fmt.Sprintf("key%04d", i%400), model[fmt.Sprintf("key%04d", i%400)])
+	}
+	if m := d.Metrics(); m.ReadCompactions != 0 || m.Compactions != 0 {
+		t.Fatalf("point reads led to compactions: %d (read-triggered %d)", m.Compactions, m.ReadCompactions)
+	}
+
+	it, err := d.NewIter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seek := func(i int) {
+		k := fmt.Sprintf("key%04d", i%400)
+		switch i % 4 {
+		case 0:
+			it.First()
+		case 1:
+			it.Last()
+		case 2:
+			if !it.SeekGE([]byte(k)) || string(it.Key()) != k {
+				t.Fatalf("SeekGE(%s) at %q", k, it.Key())
+			}
+		default:
+			it.SeekLT([]byte(k))
+		}
+	}
+	for i := range seeksNeeded - 1 {
+		seek(i)
+	}
+	if m := d.Metrics(); m.ReadCompactions != 0 {
+		t.Fatalf("read compaction after %d seeks, want it after %d", seeksNeeded-1, seeksNeeded)
+	}
+	seek(seeksNeeded - 1)
+	m := d.Metrics()
+	if m.ReadCompactions != 1 || m.Levels[0].Files != 0 {
+		t.Fatalf("after %d seeks: %d read compactions, %d L0 files; want 1 and 0\n%s",
+			seeksNeeded, m.ReadCompactions, m.Levels[0].Files, m)
+	}
+	mu.Lock()
+	if len(kinds) != 1 || (kinds[0] != "read" && kinds[0] != "move") {
+		t.Fatalf("compactions %v, want one read-triggered", kinds)
+	}
+	mu.Unlock()
+	// The iterator opened before still reads the files it pinned.
+	for i := range 100 {
+		seek(i)
+	}
+	if err := it.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := dump(t, d)
+	if len(got) != len(model) {
+		t.Fatalf("%d keys after the compaction, want %d", len(got), len(model))
+	}
+	for k, v := range model {
+		if got[k] != v {
+			t.Fatalf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+}
