@@ -198,7 +198,11 @@ func (w *Writer) writeBlock(block []byte, c Compression) (blockHandle, bool) {
 		return blockHandle{}, false
 	}
 	h := blockHandle{offset: w.offset, size: uint32(len(stored))}
-	return h, w.write(appendBlockTrailer(stored, stored, c))
+	// The trailer goes in a separate write: appending it to stored would
+	// reallocate a block that fills its buffer (a bloom filter's bits).
+	var trailer [blockTrailerLen]byte
+	appendBlockTrailer(trailer[:0], stored, c)
+	return h, w.write(stored) && w.write(trailer[:])
 }
 
 // writeBufSize is how many bytes the Writer gathers before one write to

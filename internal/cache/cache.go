@@ -130,9 +130,7 @@ func Alloc(n int) []byte { return manual.New(n) }
 // its Release frees value. Readers that bypass the cache use it to keep
 // the blocks they read off the heap all the same.
 func Own(value []byte) Handle {
-	v := &refValue{buf: value}
-	v.refs.Store(1)
-	return Handle{v: v}
+	return Handle{v: newRefValue(value)}
 }
 
 // Free gives back a buffer from Alloc that was not given to Set.
@@ -146,8 +144,7 @@ func Free(b []byte) { manual.Free(b) }
 // value). The caller must not modify value afterwards.
 func (c *Cache) Set(id, fileNum, off uint64, value []byte) Handle {
 	k := key{id: id, fileNum: fileNum, off: off}
-	v := &refValue{buf: value}
-	v.refs.Store(1) // the returned Handle's
+	v := newRefValue(value) // the returned Handle's reference
 	c.shardFor(k).set(k, v, c.shardBudget())
 	return Handle{v: v}
 }

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"github.com/tempestdb/tempest/internal/testutil"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 
+	"github.com/tempestdb/tempest/internal/testutil"
 	"go.uber.org/goleak"
 )
 
@@ -56,13 +57,19 @@ func checkInvariants(t testing.TB, c *Cache) {
 			t.Fatalf("shard %d: %d entries queued, %d in the map; size %d (small %d), recorded %d (small %d)",
 				i, n, len(s.mu.entries), size, smallSize, s.mu.size, s.mu.smallSize)
 		}
-		for _, it := range s.mu.ghost.fifo {
-			if seq, ok := s.mu.ghost.set[it.hash]; ok && seq > s.mu.ghost.seq {
-				t.Fatalf("shard %d: ghost sequence %d beyond %d", i, seq, s.mu.ghost.seq)
+		g := &s.mu.ghost
+		live := 0
+		for i := range g.n {
+			it := g.ring[(g.head+i)%len(g.ring)]
+			if it.seq > g.seq {
+				t.Fatalf("shard %d: ghost sequence %d beyond %d", i, it.seq, g.seq)
+			}
+			if g.set[it.hash] == it.seq {
+				live++
 			}
 		}
-		if len(s.mu.ghost.set) > len(s.mu.ghost.fifo) {
-			t.Fatalf("shard %d: ghost set of %d with %d queued adds", i, len(s.mu.ghost.set), len(s.mu.ghost.fifo))
+		if live != len(g.set) {
+			t.Fatalf("shard %d: ghost set of %d hashes, %d of them in the ring", i, len(g.set), live)
 		}
 		s.mu.Unlock()
 		total += size
@@ -521,4 +528,45 @@ func TestHotEntryStays(t *testing.T) {
 	}
 	mustMiss(t, c, id, 1, 63) // cold entries do go
 	checkInvariants(t, c)
+}
+
+// TestGhostSet checks the ghost set against a model: it remembers the
+// latest limit distinct hashes added and not removed since, in add order.
+func TestGhostSet(t *testing.T) {
+	seed := testSeed(t)
+	for _, universe := range []uint64{40, 60, 200} {
+		testGhostSet(t, rand.New(rand.NewPCG(seed, universe)), universe)
+	}
+}
+
+func testGhostSet(t *testing.T, rng *rand.Rand, universe uint64) {
+	var g ghostSet
+	var order []uint64 // model: distinct live hashes, oldest first
+	const limit = 50
+	for i := range 20000 {
+		h := rng.Uint64N(universe)
+		if rng.IntN(4) == 0 {
+			got := g.remove(h)
+			want := slices.Contains(order, h)
+			if got != want {
+				t.Fatalf("op %d: remove(%d) = %v, want %v", i, h, got, want)
+			}
+			order = slices.DeleteFunc(order, func(x uint64) bool { return x == h })
+			continue
+		}
+		g.add(h, limit)
+		order = slices.DeleteFunc(order, func(x uint64) bool { return x == h })
+		order = append(order, h)
+		if len(order) > limit {
+			order = order[len(order)-limit:]
+		}
+		if len(g.set) != len(order) || g.n > 4*limit+32 {
+			t.Fatalf("op %d: %d hashes (ring %d), model %d", i, len(g.set), g.n, len(order))
+		}
+		for _, x := range order {
+			if _, ok := g.set[x]; !ok {
+				t.Fatalf("op %d: %d forgotten", i, x)
+			}
+		}
+	}
 }

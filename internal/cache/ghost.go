@@ -5,9 +5,16 @@ package cache
 // after its eviction goes straight to the main queue. It keeps hashes, not
 // keys: a collision only sends a new entry to the main queue, where it
 // must still be hit to stay.
+//
+// The adds are kept in order in a ring buffer, so that forgetting the
+// oldest allocates nothing. An add whose hash was removed or added again
+// since stays in the ring until its turn comes, and is then skipped, or
+// until the ring is full, which then drops them all at once.
 type ghostSet struct {
 	set  map[uint64]uint64 // hash -> sequence number of its latest add
-	fifo []ghostItem       // adds in order; fifo[0] is the oldest
+	ring []ghostItem       // adds in order, from ring[head], n of them
+	head int
+	n    int
 	seq  uint64
 }
 
@@ -22,28 +29,48 @@ func (g *ghostSet) add(hash uint64, limit int) {
 	}
 	g.seq++
 	g.set[hash] = g.seq
-	g.fifo = append(g.fifo, ghostItem{hash, g.seq})
-	for len(g.set) > limit && len(g.fifo) > 0 {
+	if g.n == len(g.ring) {
+		if len(g.ring) < 2*limit+16 {
+			g.grow()
+		} else {
+			g.compact() // over half the adds are stale
+		}
+	}
+	g.ring[(g.head+g.n)%len(g.ring)] = ghostItem{hash, g.seq}
+	g.n++
+	for len(g.set) > limit && g.n > 0 {
 		g.pop()
 	}
-	// Compact the FIFO once it is mostly items that were re-added or
-	// removed since (the set no longer points at them).
-	if len(g.fifo) > 2*len(g.set)+64 {
-		live := g.fifo[:0]
-		for _, it := range g.fifo {
-			if g.set[it.hash] == it.seq {
-				live = append(live, it)
-			}
-		}
-		clear(g.fifo[len(live):])
-		g.fifo = live
+}
+
+// grow doubles the ring, keeping the adds in order.
+func (g *ghostSet) grow() {
+	ring := make([]ghostItem, max(16, 2*len(g.ring)))
+	for i := range g.n {
+		ring[i] = g.ring[(g.head+i)%len(g.ring)]
 	}
+	g.ring, g.head = ring, 0
+}
+
+// compact drops the stale adds from the ring, keeping the others in
+// order.
+func (g *ghostSet) compact() {
+	live := 0
+	for i := range g.n {
+		it := g.ring[(g.head+i)%len(g.ring)]
+		if g.set[it.hash] == it.seq {
+			g.ring[(g.head+live)%len(g.ring)] = it
+			live++
+		}
+	}
+	g.n = live
 }
 
 // pop forgets the oldest add, unless the hash was added again since.
 func (g *ghostSet) pop() {
-	it := g.fifo[0]
-	g.fifo = g.fifo[1:]
+	it := g.ring[g.head]
+	g.head = (g.head + 1) % len(g.ring)
+	g.n--
 	if g.set[it.hash] == it.seq {
 		delete(g.set, it.hash)
 	}
@@ -57,5 +84,3 @@ func (g *ghostSet) remove(hash uint64) bool {
 	delete(g.set, hash)
 	return true
 }
-
-func (g *ghostSet) len() int { return len(g.set) }

@@ -138,7 +138,8 @@ func (s *shard) set(k key, v *refValue, budget int64) {
 		return
 	}
 	v.ref()
-	e := &entry{key: k, value: v}
+	e := entryPool.Get().(*entry)
+	*e = entry{key: k, value: v}
 	s.mu.entries[k] = e
 	if s.mu.ghost.remove(k.hash()) {
 		e.main = true
@@ -247,4 +248,10 @@ func (s *shard) dropLocked(e *entry) {
 	if !e.main {
 		s.mu.smallSize -= e.charge
 	}
+	entryPool.Put(e)
 }
+
+// entryPool recycles entries: a shard refers to an entry only while it
+// holds it, and each block miss would otherwise leave one behind as
+// garbage.
+var entryPool = sync.Pool{New: func() any { return new(entry) }}
