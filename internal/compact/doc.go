@@ -93,11 +93,11 @@
 //
 // # Trivial moves
 //
-// A score-based or tombstone-density compaction of one file with nothing
-// to merge in the output level becomes KindMove (a manifest edit that
-// changes the file's level) unless the file overlaps more than ten output
-// target file sizes of the level below the output (then it is rewritten,
-// split at grandparent boundaries). Manual compactions always rewrite.
+// A score-based, tombstone-density or read-triggered compaction of one
+// file with nothing to merge in the output level becomes KindMove (a
+// manifest edit that changes the file's level) unless the file overlaps
+// more than ten output target file sizes of the level below the output
+// (then it is rewritten, split at grandparent boundaries). Manual compactions always rewrite.
 //
 // # Tombstone density
 //
@@ -110,6 +110,14 @@
 // at most the oldest snapshot: PickAt). Files are tried by decreasing
 // density. Entry counts come from manifest.FileMetadata; a file without
 // them is never picked for density.
+//
+// # Read-triggered
+//
+// PickRead picks an L0 → base level compaction as pickL0ToBase does (kind
+// KindRead, which may become a move), for an engine whose iterator seeks
+// have paid enough for L0's files although L0 scores below 1. The engine
+// asks for it only after PickAt found nothing (see the root package's
+// read_compaction.go for when reads ask).
 //
 // # Delete-only: files of nothing but tombstones
 //
