@@ -39,7 +39,9 @@ func (d *DB) writeCompactionOutputs(c *compact.Compaction, snapshots []base.SeqN
 		d: d, level: c.OutputLevel, target: target,
 		spans: keepRangeDels(rangeDels, snapshots, c.IsBottommost),
 	}
+	var y yielder
 	for ok := ci.First(); ok; ok = ci.Next() {
+		y.step()
 		if err := out.add(ci.Key(), ci.Value()); err != nil {
 			out.abort()
 			return out.files, err

@@ -125,7 +125,9 @@ func (d *DB) writeSST(m *memTable) (*manifest.FileMetadata, error) {
 	}
 	var prev base.InternalKey
 	havePrev := false
+	var y yielder
 	for ok := it.First(); ok; ok = it.Next() {
+		y.step()
 		k := it.Key()
 		if havePrev && d.cmp.CompareInternal(prev, k) == 0 {
 			continue
