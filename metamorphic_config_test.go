@@ -65,6 +65,9 @@ func drawMetaConfig(rng *rand.Rand, index int) *metaConfig {
 	o.LevelMultiplier = 2 + rng.IntN(9)
 	o.MaxConcurrentCompactions = 1 + rng.IntN(3)
 	o.DisableAutomaticCompactions = rng.IntN(5) == 0
+	// Read-triggered compactions: off, the defaults, or after a few seeks.
+	o.ReadCompactionMinSeeks = pick(rng, -1, 0, 1, 8)
+	o.ReadCompactionBytesPerSeek = pick(rng, 0, 1<<20)
 	o.BloomFalsePositiveRate = pick(rng, -1, 0.001, 0.01, 0.1, 0.5)
 	if index > 0 && rng.IntN(2) == 0 {
 		o.Scheduler = GoScheduler{}
@@ -100,9 +103,10 @@ func (c *metaConfig) String() string {
 	} else {
 		fmt.Fprintf(&b, " cache=%d", o.CacheSize)
 	}
-	fmt.Fprintf(&b, " l0=%d/%d/%d lbase=%d multiplier=%d concurrency=%d autoCompactions=%v bloom=%v manifestBaseline=%d leases=%d/%d",
+	fmt.Fprintf(&b, " l0=%d/%d/%d lbase=%d multiplier=%d concurrency=%d autoCompactions=%v readCompactions=%d/%d bloom=%v manifestBaseline=%d leases=%d/%d",
 		o.L0CompactionThreshold, o.L0SlowdownWritesThreshold, o.L0StopWritesThreshold, o.LBaseMaxBytes,
 		o.LevelMultiplier, o.MaxConcurrentCompactions, !o.DisableAutomaticCompactions,
+		o.ReadCompactionMinSeeks, o.ReadCompactionBytesPerSeek,
 		o.BloomFalsePositiveRate, o.ManifestGrowthBaseline, o.SeqNumLeaseStep, o.FileNumLeaseStep)
 	return b.String()
 }

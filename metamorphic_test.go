@@ -67,6 +67,7 @@ var metaStrict = os.Getenv("TEMPEST_META_STRICT") == "1"
 type metaStats struct {
 	configs, ops, checkedReads, iterSteps      int64
 	flushes, compactions, reopens, refusedAt   int64
+	readCompactions                            int64
 	suffixRuns, inline, goSched, osFS, noAutoC int64
 	maxLevel                                   int
 }
@@ -78,6 +79,7 @@ func (s *metaStats) add(o metaStats) {
 	s.iterSteps += o.iterSteps
 	s.flushes += o.flushes
 	s.compactions += o.compactions
+	s.readCompactions += o.readCompactions
 	s.reopens += o.reopens
 	s.refusedAt += o.refusedAt
 	s.suffixRuns += o.suffixRuns
@@ -90,9 +92,9 @@ func (s *metaStats) add(o metaStats) {
 
 func (s metaStats) String() string {
 	return fmt.Sprintf("%d config runs (%d inline, %d go scheduler, %d OS FS, %d without automatic compactions), %d suffix-comparer config runs; "+
-		"%d ops, %d checked reads, %d iterator steps, %d flushes, %d compactions, %d reopens, %d NewSnapshotAt refused (horizon), deepest level L%d",
+		"%d ops, %d checked reads, %d iterator steps, %d flushes, %d compactions (%d read-triggered), %d reopens, %d NewSnapshotAt refused (horizon), deepest level L%d",
 		s.configs, s.inline, s.goSched, s.osFS, s.noAutoC, s.suffixRuns, s.ops, s.checkedReads, s.iterSteps,
-		s.flushes, s.compactions, s.reopens, s.refusedAt, s.maxLevel)
+		s.flushes, s.compactions, s.readCompactions, s.reopens, s.refusedAt, s.maxLevel)
 }
 
 // metaResult is the outcome of one op in one configuration. na marks an
@@ -220,9 +222,9 @@ type metaRunner struct {
 	lastWrite, lastCompact int
 	lastToken              WriteToken
 
-	flushes, compactions atomic.Int64
-	stats                metaStats
-	failed               bool
+	flushes, compactions, readCompactions atomic.Int64
+	stats                                 metaStats
+	failed                                bool
 }
 
 // metaOpTimeout bounds one op: a hang (a lost wakeup, a stall nothing
@@ -242,8 +244,13 @@ func (r *metaRunner) runAll(ops []*metaOp) []metaResult {
 	}
 	r.opts.Comparer = r.ks.comparer()
 	r.opts.EventListener = &EventListener{
-		FlushEnd:      func(FlushInfo) { r.flushes.Add(1) },
-		CompactionEnd: func(CompactionInfo) { r.compactions.Add(1) },
+		FlushEnd: func(FlushInfo) { r.flushes.Add(1) },
+		CompactionEnd: func(info CompactionInfo) {
+			r.compactions.Add(1)
+			if info.Kind == "read" {
+				r.readCompactions.Add(1)
+			}
+		},
 	}
 	var current atomic.Int64
 	watchdog := time.AfterFunc(metaOpTimeout, func() {
@@ -288,6 +295,7 @@ func (r *metaRunner) runAll(ops []*metaOp) []metaResult {
 	r.stats.configs++
 	r.stats.flushes += r.flushes.Load()
 	r.stats.compactions += r.compactions.Load()
+	r.stats.readCompactions += r.readCompactions.Load()
 	if r.cfg.osFS {
 		r.stats.osFS++
 	}

@@ -112,6 +112,14 @@ type Options struct {
 	// DisableAutomaticCompactions turns off background compaction; DB.Compact
 	// still works.
 	DisableAutomaticCompactions bool
+	// ReadCompactionBytesPerSeek and ReadCompactionMinSeeks set when
+	// iterator seeks make L0 worth moving to the base level before it is
+	// due by file count (read-triggered compactions, see docs/design.md):
+	// each L0 file allows max(size/ReadCompactionBytesPerSeek,
+	// ReadCompactionMinSeeks) seeks. Defaults 64 and 10,000; a negative
+	// ReadCompactionMinSeeks turns read-triggered compactions off.
+	ReadCompactionBytesPerSeek int
+	ReadCompactionMinSeeks     int
 
 	// Cache is the block cache; several DBs may share one. Default: a cache
 	// of CacheSize bytes for this DB alone.
@@ -256,6 +264,8 @@ func (o *Options) ensureDefaults() (*Options, error) {
 	setDefault(&c.LevelMultiplier, 10)
 	setDefault(&c.TargetFileSize, 2<<20)
 	setDefault(&c.MaxConcurrentCompactions, 2)
+	setDefault(&c.ReadCompactionBytesPerSeek, 64)
+	setDefault(&c.ReadCompactionMinSeeks, 10_000)
 	setDefault(&c.BlockSize, 4096)
 	setDefault(&c.BlockRestartInterval, 16)
 	setDefault(&c.BloomFalsePositiveRate, 0.01)
@@ -308,6 +318,8 @@ func (o *Options) validate() error {
 		return base.InvalidArgumentf("TargetFileSize and LBaseMaxBytes must be at least 4 KiB")
 	case o.MaxConcurrentCompactions < 1:
 		return base.InvalidArgumentf("MaxConcurrentCompactions %d < 1", o.MaxConcurrentCompactions)
+	case o.ReadCompactionBytesPerSeek < 1:
+		return base.InvalidArgumentf("ReadCompactionBytesPerSeek %d < 1", o.ReadCompactionBytesPerSeek)
 	case o.Compression > ZstdCompression:
 		return base.InvalidArgumentf("unknown Compression %d", o.Compression)
 	case o.BlockSize < 256 || o.BlockSize > 1<<24:

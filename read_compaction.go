@@ -17,7 +17,8 @@ import (
 // workload that mostly reads can keep one to three files in L0 for good
 // and pay for them on every seek. So seeks are counted against the L0
 // files they pass through: each file may be sought
-// max(size/readCompactionBytesPerSeek, readCompactionMinSeeks) times. When
+// max(size/Options.ReadCompactionBytesPerSeek,
+// Options.ReadCompactionMinSeeks) times (64 and 10,000 by default). When
 // the seeks on the current L0 use up the sum of its files' allowances,
 // the reader asks for a compaction, and the next time the picker finds
 // nothing due by score it picks L0 → base level (compact.PickRead).
@@ -25,18 +26,13 @@ import (
 // The allowance prices one seek, a block read and decoded that the
 // compaction would save (a few microseconds), against the bytes the
 // compaction rewrites (the L0 file and the base level data it overlaps,
-// at tens of nanoseconds a byte): one seek per readCompactionBytesPerSeek
-// bytes of L0. Gets are not counted: bloom filters let them skip L0 files
+// at tens of nanoseconds a byte): one seek per 64 bytes of L0 by default.
+// A negative ReadCompactionMinSeeks turns the counting off. Gets are not counted: bloom filters let them skip L0 files
 // that lack their key.
 //
 // The count lives with the readState and carries over to the next one
 // while L0 holds the same files; a change to L0 (a flush, a compaction)
 // starts it afresh.
-
-const (
-	readCompactionBytesPerSeek = 64
-	readCompactionMinSeeks     = 10_000
-)
 
 // l0SeekCounter counts the seeks through one set of L0 files.
 type l0SeekCounter struct {
@@ -52,8 +48,8 @@ type l0SeekState struct {
 
 // init sets c up for L0 files l0, carrying on prev's count if its L0 is
 // the same.
-func (c *l0SeekCounter) init(l0 []*manifest.FileMetadata, prev *readState) {
-	if len(l0) == 0 {
+func (c *l0SeekCounter) init(o *Options, l0 []*manifest.FileMetadata, prev *readState) {
+	if len(l0) == 0 || o.ReadCompactionMinSeeks < 0 {
 		return
 	}
 	if prev != nil && sameFiles(prev.seeks.files, l0) {
@@ -62,7 +58,7 @@ func (c *l0SeekCounter) init(l0 []*manifest.FileMetadata, prev *readState) {
 	}
 	c.files = l0
 	for _, f := range l0 {
-		c.budget += max(int64(f.Size)/readCompactionBytesPerSeek, readCompactionMinSeeks)
+		c.budget += max(int64(f.Size)/int64(o.ReadCompactionBytesPerSeek), int64(o.ReadCompactionMinSeeks))
 	}
 	c.state = new(l0SeekState)
 }

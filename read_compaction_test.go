@@ -1,6 +1,7 @@
 package tempest
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -45,12 +46,15 @@ func TestReadTriggeredCompaction(t *testing.T) {
 	}
 	var want int64
 	for _, f := range l0 {
-		want += max(int64(f.Size)/readCompactionBytesPerSeek, readCompactionMinSeeks)
+		want += max(int64(f.Size)/64, 10_000) // the defaults
 	}
 	if budget != want {
 		t.Fatalf("budget %d, want %d", budget, want)
 	}
 	seeksNeeded := int(budget / 2) // each seek passes through both files
+	if seeksNeeded < 10_000 {
+		t.Fatalf("budget %d: want 10,000 seeks or more a file", budget)
+	}
 
 	for i := range 3 * seeksNeeded {
 		mustGet(t, d, fmt.Sprintf("key%04d", i%400), model[fmt.Sprintf("key%04d", i%400)])
@@ -110,5 +114,50 @@ func TestReadTriggeredCompaction(t *testing.T) {
 		if got[k] != v {
 			t.Fatalf("%s = %q, want %q", k, got[k], v)
 		}
+	}
+}
+
+// TestReadCompactionOptions checks that the options set the allowance and
+// that a negative ReadCompactionMinSeeks turns the counting off.
+func TestReadCompactionOptions(t *testing.T) {
+	for _, tc := range []struct {
+		bytesPerSeek, minSeeks int
+		compacted              bool
+	}{
+		{bytesPerSeek: 1 << 20, minSeeks: 3, compacted: true},
+		{bytesPerSeek: 1 << 20, minSeeks: -1, compacted: false},
+	} {
+		o := smallOptions(vfs.NewMem())
+		o.Scheduler = InlineScheduler{}
+		o.L0CompactionThreshold = 8
+		o.ReadCompactionBytesPerSeek, o.ReadCompactionMinSeeks = tc.bytesPerSeek, tc.minSeeks
+		d := mustOpen(t, "/db", o)
+		mustSet(t, d, "a", "1", NoSync)
+		if err := d.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		it, err := d.NewIter(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if !it.First() || string(it.Key()) != "a" {
+				t.Fatalf("First at %q", it.Key())
+			}
+		}
+		if err := it.Close(); err != nil {
+			t.Fatal(err)
+		}
+		m := d.Metrics()
+		if got := m.ReadCompactions == 1 && m.Levels[0].Files == 0; got != tc.compacted {
+			t.Fatalf("%+v: %d read compactions, %d L0 files after 3 seeks", tc, m.ReadCompactions, m.Levels[0].Files)
+		}
+		mustGet(t, d, "a", "1")
+		mustClose(t, d)
+	}
+	o := smallOptions(vfs.NewMem())
+	o.ReadCompactionBytesPerSeek = -1
+	if _, err := Open("/db", o); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("ReadCompactionBytesPerSeek -1: %v", err)
 	}
 }

@@ -68,7 +68,7 @@ func (d *DB) updateReadStateLocked() *readState {
 	}
 	rs := &readState{d: d, mems: mems, version: d.manifest.Version()}
 	d.checkVersion(rs.version)
-	rs.seeks.init(rs.version.Levels[0], d.mu.readState)
+	rs.seeks.init(d.opts, rs.version.Levels[0], d.mu.readState)
 	rs.refs.Store(1)
 	d.files.refVersion(rs.version)
 	old := d.mu.readState
