@@ -2,7 +2,6 @@ package cache
 
 import (
 	"fmt"
-	"sync"
 	"sync/atomic"
 
 	"github.com/tempestdb/tempest/internal/invariants"
@@ -17,16 +16,13 @@ type refValue struct {
 	refs atomic.Int32
 }
 
-// refValuePool recycles refValues once their count reaches zero: a block
-// miss would otherwise leave one behind as garbage. Invariants builds do
-// not recycle them, so that a Handle released twice finds a negative count
-// (and panics) instead of another value's.
-var refValuePool = sync.Pool{New: func() any { return new(refValue) }}
-
 // newRefValue returns a refValue holding buf with one reference.
+//
+// refValues are not recycled: a Handle released twice then finds a
+// negative count on a dead value instead of taking a reference from
+// another value, which would free that value's buffer under its readers.
 func newRefValue(buf []byte) *refValue {
-	v := refValuePool.Get().(*refValue)
-	v.buf = buf
+	v := &refValue{buf: buf}
 	v.refs.Store(1)
 	return v
 }
@@ -38,9 +34,6 @@ func (v *refValue) unref() {
 	case n == 0:
 		manual.Free(v.buf)
 		v.buf = nil
-		if !invariants.Enabled {
-			refValuePool.Put(v)
-		}
 	case n < 0 && invariants.Enabled:
 		panic(fmt.Sprintf("cache: value released %d times too often", -n))
 	}
