@@ -92,7 +92,7 @@ func runRandomOpsAgainstModel(t *testing.T, ttl bool) {
 				readCompactions.Add(1)
 			}
 		},
-		FlushEnd:      func(FlushInfo) { flushes.Add(1) },
+		FlushEnd: func(FlushInfo) { flushes.Add(1) },
 	}
 	d := mustOpen(t, "/db", opts)
 	defer func() { d.Close() }()

@@ -27,8 +27,10 @@ import (
 // compaction would save (a few microseconds), against the bytes the
 // compaction rewrites (the L0 file and the base level data it overlaps,
 // at tens of nanoseconds a byte): one seek per 64 bytes of L0 by default.
-// A negative ReadCompactionMinSeeks turns the counting off. Gets are not counted: bloom filters let them skip L0 files
-// that lack their key.
+// A negative ReadCompactionMinSeeks, or DisableAutomaticCompactions, turns
+// the counting off. Gets are not counted: bloom filters let them skip L0
+// files that lack their key (the rare Get whose entry a range tombstone
+// covers seeks an iterator, and that seek counts).
 //
 // The count lives with the readState and carries over to the next one
 // while L0 holds the same files; a change to L0 (a flush, a compaction)
@@ -49,7 +51,7 @@ type l0SeekState struct {
 // init sets c up for L0 files l0, carrying on prev's count if its L0 is
 // the same.
 func (c *l0SeekCounter) init(o *Options, l0 []*manifest.FileMetadata, prev *readState) {
-	if len(l0) == 0 || o.ReadCompactionMinSeeks < 0 {
+	if len(l0) == 0 || o.ReadCompactionMinSeeks < 0 || o.DisableAutomaticCompactions {
 		return
 	}
 	if prev != nil && sameFiles(prev.seeks.files, l0) {
@@ -88,12 +90,19 @@ func (rs *readState) noteSeek() {
 }
 
 // askReadCompaction records that seeks paid for the L0 files l0, and
-// schedules compactions.
+// schedules compactions. An iterator on an older readState may ask for an
+// L0 that has since gone down: its request is ignored, so that it does
+// not replace one pending for the current L0.
 func (d *DB) askReadCompaction(l0 []*manifest.FileMetadata) {
 	d.mu.Lock()
-	d.mu.readCompaction = l0
+	current := anyIn(l0, d.mu.readState.version.Levels[0])
+	if current {
+		d.mu.readCompaction = l0
+	}
 	d.mu.Unlock()
-	d.maybeScheduleCompaction()
+	if current {
+		d.maybeScheduleCompaction()
+	}
 }
 
 // pickReadLocked returns the read-triggered compaction asked for, if one

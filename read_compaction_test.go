@@ -161,3 +161,45 @@ func TestReadCompactionOptions(t *testing.T) {
 		t.Fatalf("ReadCompactionBytesPerSeek -1: %v", err)
 	}
 }
+
+// TestStaleReadCompactionAsk checks that an iterator on an old readState,
+// whose L0 has since gone down, cannot replace the request pending for
+// the current L0: that request is still carried out.
+func TestStaleReadCompactionAsk(t *testing.T) {
+	o := smallOptions(vfs.NewMem())
+	o.Scheduler = InlineScheduler{}
+	o.L0CompactionThreshold = 2
+	o.ReadCompactionBytesPerSeek, o.ReadCompactionMinSeeks = 1<<20, 5
+	d := mustOpen(t, "/db", o)
+	defer mustClose(t, d)
+	flush := func(k string) {
+		mustSet(t, d, k, "v", NoSync)
+		if err := d.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flush("a") // L0: one file, A
+	old, err := d.NewIter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	flush("b") // two L0 files: compacted down by score
+	flush("c") // L0: one file, C
+	if n := d.Metrics().Levels[0].Files; n != 1 {
+		t.Fatalf("%d L0 files, want 1", n)
+	}
+	// A request for the current L0 is pending (as while a compaction
+	// runs that it conflicts with).
+	d.mu.Lock()
+	d.mu.readCompaction = d.mu.readState.version.Levels[0]
+	d.mu.Unlock()
+	for range 5 {
+		old.First() // asks, on its old readState, for A
+	}
+	d.maybeScheduleCompaction() // as when the conflicting compaction ends
+	m := d.Metrics()
+	if m.ReadCompactions != 1 || m.Levels[0].Files != 0 {
+		t.Fatalf("the pending request was lost: %d read compactions, %d L0 files", m.ReadCompactions, m.Levels[0].Files)
+	}
+}

@@ -183,8 +183,7 @@ func (w *Writer) flushBlock() {
 }
 
 // writeBlock appends block, compressed with c when that pays (see
-// compressBlock), and its trailer to the file. It may append the trailer
-// to block's backing array.
+// compressBlock), and its trailer to the file.
 func (w *Writer) writeBlock(block []byte, c Compression) (blockHandle, bool) {
 	if w.err != nil {
 		return blockHandle{}, false

@@ -534,7 +534,7 @@ func TestHotEntryStays(t *testing.T) {
 // latest limit distinct hashes added and not removed since, in add order.
 func TestGhostSet(t *testing.T) {
 	seed := testSeed(t)
-	for _, universe := range []uint64{40, 60, 200} {
+	for _, universe := range []uint64{40, 60, 200, 2000} {
 		testGhostSet(t, rand.New(rand.NewPCG(seed, universe)), universe)
 	}
 }
@@ -542,8 +542,12 @@ func TestGhostSet(t *testing.T) {
 func testGhostSet(t *testing.T, rng *rand.Rand, universe uint64) {
 	var g ghostSet
 	var order []uint64 // model: distinct live hashes, oldest first
-	const limit = 50
+	limit := 50
 	for i := range 20000 {
+		if rng.IntN(20) == 0 {
+			// The limit follows the evicted entries' sizes: it jumps.
+			limit = pick(rng, 1, 8, 50, 500)
+		}
 		h := rng.Uint64N(universe)
 		if rng.IntN(4) == 0 {
 			got := g.remove(h)
@@ -560,7 +564,7 @@ func testGhostSet(t *testing.T, rng *rand.Rand, universe uint64) {
 		if len(order) > limit {
 			order = order[len(order)-limit:]
 		}
-		if len(g.set) != len(order) || g.n > 4*limit+32 {
+		if len(g.set) != len(order) || g.n > len(g.ring) {
 			t.Fatalf("op %d: %d hashes (ring %d), model %d", i, len(g.set), g.n, len(order))
 		}
 		for _, x := range order {
@@ -568,5 +572,62 @@ func testGhostSet(t *testing.T, rng *rand.Rand, universe uint64) {
 				t.Fatalf("op %d: %d forgotten", i, x)
 			}
 		}
+		live := 0
+		for j := range g.n {
+			if it := g.ring[(g.head+j)%len(g.ring)]; g.set[it.hash] == it.seq {
+				live++
+			}
+		}
+		if live != len(g.set) {
+			t.Fatalf("op %d: %d hashes, %d of them in the ring", i, len(g.set), live)
+		}
 	}
+}
+
+func pick[T any](rng *rand.Rand, xs ...T) T { return xs[rng.IntN(len(xs))] }
+
+// TestGhostSetLimitDrops fills the ring with live hashes under a large
+// limit, then adds one under a small limit: the new hash must be kept
+// and the set must shrink to the new limit, oldest first.
+func TestGhostSetLimitDrops(t *testing.T) {
+	var g ghostSet
+	for h := range uint64(32) {
+		g.add(h, 1000)
+	}
+	g.add(999, 8)
+	if _, ok := g.set[999]; !ok {
+		t.Fatal("hash added under the smaller limit forgotten")
+	}
+	if len(g.set) != 8 || g.n > len(g.ring) {
+		t.Fatalf("%d hashes, ring %d of %d; want 8", len(g.set), g.n, len(g.ring))
+	}
+	for h := uint64(25); h < 32; h++ {
+		if _, ok := g.set[h]; !ok {
+			t.Fatalf("hash %d (among the newest) forgotten", h)
+		}
+	}
+}
+
+// TestLargeValueCached sets a value larger than the small queue's share
+// into a full cache: it is cached (in the main queue), and the cold
+// entries of the small queue are not all evicted for nothing.
+func TestLargeValueCached(t *testing.T) {
+	const size = 100
+	c := New(100 * (size + EntryOverhead)) // one shard, small share 1,960 bytes
+	id := c.NewID()
+	for off := range uint64(100) {
+		c.Set(id, 1, off, value(id, 1, off, size)).Release()
+		mustGet(t, c, id, 1, off)
+	}
+	for off := uint64(100); off < 110; off++ {
+		c.Set(id, 1, off, value(id, 1, off, size)).Release()
+	}
+	c.Set(id, 1, 200, value(id, 1, 200, 2500)).Release()
+	if !cached(c, id, 1, 200) {
+		t.Fatal("a value larger than the small queue's share was not cached")
+	}
+	if got := mustGet(t, c, id, 1, 200); !bytes.Equal(got, value(id, 1, 200, 2500)) {
+		t.Fatal("large value changed")
+	}
+	checkInvariants(t, c)
 }

@@ -9,7 +9,9 @@ package cache
 // The adds are kept in order in a ring buffer, so that forgetting the
 // oldest allocates nothing. An add whose hash was removed or added again
 // since stays in the ring until its turn comes, and is then skipped, or
-// until the ring is full, which then drops them all at once.
+// until the ring is full, which then drops them all at once. The limit may
+// change from one add to the next (it depends on the evicted entry's
+// size); a ring still full after dropping the stale adds grows.
 type ghostSet struct {
 	set  map[uint64]uint64 // hash -> sequence number of its latest add
 	ring []ghostItem       // adds in order, from ring[head], n of them
@@ -29,12 +31,11 @@ func (g *ghostSet) add(hash uint64, limit int) {
 	}
 	g.seq++
 	g.set[hash] = g.seq
+	if g.n == len(g.ring) && len(g.ring) >= 2*limit+16 {
+		g.compact() // usually over half the adds are stale
+	}
 	if g.n == len(g.ring) {
-		if len(g.ring) < 2*limit+16 {
-			g.grow()
-		} else {
-			g.compact() // over half the adds are stale
-		}
+		g.grow() // the limit was larger when they were added
 	}
 	g.ring[(g.head+g.n)%len(g.ring)] = ghostItem{hash, g.seq}
 	g.n++

@@ -46,8 +46,9 @@ const smallShare = 1
 // et al., "FIFO queues are all you need for cache eviction", SOSP 2023):
 //
 //   - A new entry joins the small queue, unless its key is in the ghost
-//     set (it was evicted from the small queue lately), in which case it
-//     joins the main queue.
+//     set (it was evicted from the small queue lately) or it is larger
+//     than the small queue's share, in which case it joins the main
+//     queue.
 //   - A hit only counts: freq goes up, to maxFreq. Nothing moves, so a
 //     hit holds the mutex for a map lookup and no more.
 //   - Eviction takes from the small queue's tail while that queue holds
@@ -141,7 +142,10 @@ func (s *shard) set(k key, v *refValue, budget int64) {
 	e := entryPool.Get().(*entry)
 	*e = entry{key: k, value: v}
 	s.mu.entries[k] = e
-	if s.mu.ghost.remove(k.hash()) {
+	// A value larger than the small queue's share would push every other
+	// entry out of the small queue and then itself: it goes to the main
+	// queue, as does a key the ghost set remembers.
+	if s.mu.ghost.remove(k.hash()) || charge > budget*smallShare/10 {
 		e.main = true
 		s.mu.main.pushFront(e)
 	} else {
