@@ -492,6 +492,23 @@ func BenchmarkGetHit(b *testing.B) {
 	})
 }
 
+// BenchmarkSetEvict inserts 4 KiB blocks into a full cache: each Set
+// evicts one (the cost of a block-cache miss, less the read).
+func BenchmarkSetEvict(b *testing.B) {
+	c := New(16 << 20)
+	id := c.NewID()
+	var off uint64
+	for c.Metrics().Evictions == 0 {
+		c.Set(id, 1, off*4096, Alloc(4096)).Release()
+		off++
+	}
+	b.ResetTimer()
+	for range b.N {
+		c.Set(id, 1, off*4096, Alloc(4096)).Release()
+		off++
+	}
+}
+
 // Keys with sequential file numbers and block-aligned offsets spread
 // evenly over the shards.
 func TestShardSpread(t *testing.T) {
