@@ -90,19 +90,24 @@ func (rs *readState) noteSeek() {
 }
 
 // askReadCompaction records that seeks paid for the L0 files l0, and
-// schedules compactions. An iterator on an older readState may ask for an
-// L0 that has since gone down: its request is ignored, so that it does
-// not replace one pending for the current L0.
+// schedules compactions through the Scheduler, so that the reader's seek
+// does not pay for picking (which reads the live files' range
+// tombstones). An iterator on an older readState may ask for an L0 that
+// has since gone down: its request is ignored, so that it does not
+// replace one pending for the current L0.
 func (d *DB) askReadCompaction(l0 []*manifest.FileMetadata) {
 	d.mu.Lock()
-	current := anyIn(l0, d.mu.readState.version.Levels[0])
-	if current {
-		d.mu.readCompaction = l0
+	if d.mu.closing || !anyIn(l0, d.mu.readState.version.Levels[0]) {
+		d.mu.Unlock()
+		return
 	}
+	d.mu.readCompaction = l0
+	d.bg.Add(1)
 	d.mu.Unlock()
-	if current {
+	d.opts.Scheduler.Schedule(func() {
+		defer d.bg.Done()
 		d.maybeScheduleCompaction()
-	}
+	})
 }
 
 // pickReadLocked returns the read-triggered compaction asked for, if one

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tempestdb/tempest/vfs"
 )
@@ -202,4 +203,48 @@ func TestStaleReadCompactionAsk(t *testing.T) {
 	if m.ReadCompactions != 1 || m.Levels[0].Files != 0 {
 		t.Fatalf("the pending request was lost: %d read compactions, %d L0 files", m.ReadCompactions, m.Levels[0].Files)
 	}
+}
+
+// TestReadCompactionGoScheduler checks the asynchronous path: seeks ask,
+// a background goroutine picks and runs the compaction, and Close waits
+// for it (goleak checks that nothing is left running).
+func TestReadCompactionGoScheduler(t *testing.T) {
+	o := smallOptions(vfs.NewMem())
+	o.Scheduler = GoScheduler{}
+	o.L0CompactionThreshold = 8
+	o.ReadCompactionBytesPerSeek, o.ReadCompactionMinSeeks = 1<<20, 10
+	d := mustOpen(t, "/db", o)
+	for i := range 100 {
+		mustSet(t, d, fmt.Sprintf("key%03d", i), "v", NoSync)
+	}
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	it, err := d.NewIter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if k := fmt.Sprintf("key%03d", i); !it.SeekGE([]byte(k)) || string(it.Key()) != k {
+			t.Fatalf("SeekGE(%s) at %q", k, it.Key())
+		}
+	}
+	if err := it.Close(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		m := d.Metrics()
+		if m.ReadCompactions == 1 && m.Levels[0].Files == 0 && m.CompactionsInProgress == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no read-triggered compaction after 10s:\n%s", m)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for i := range 100 {
+		mustGet(t, d, fmt.Sprintf("key%03d", i), "v")
+	}
+	mustClose(t, d)
 }
