@@ -44,10 +44,7 @@ func (d *DB) maybeScheduleCompaction() {
 	}
 	d.mu.Unlock()
 	for _, c := range start {
-		d.opts.Scheduler.Schedule(func() {
-			defer d.bg.Done()
-			d.runCompaction(c)
-		})
+		d.schedule(func() { d.runCompaction(c) })
 	}
 }
 

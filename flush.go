@@ -32,10 +32,7 @@ func (d *DB) maybeScheduleFlush() {
 	d.mu.flushing = true
 	d.bg.Add(1)
 	d.mu.Unlock()
-	d.opts.Scheduler.Schedule(func() {
-		defer d.bg.Done()
-		d.flushLoop()
-	})
+	d.schedule(d.flushLoop)
 }
 
 func (d *DB) flushLoop() {

@@ -1,6 +1,7 @@
 package tempest
 
 import (
+	"slices"
 	"sync/atomic"
 
 	"github.com/tempestdb/tempest/internal/compact"
@@ -36,11 +37,11 @@ import (
 // while L0 holds the same files; a change to L0 (a flush, a compaction)
 // starts it afresh.
 
-// l0SeekCounter counts the seeks through one set of L0 files.
+// l0SeekCounter counts the seeks through the L0 files of its readState's
+// version.
 type l0SeekCounter struct {
-	files  []*manifest.FileMetadata // L0 of the readState's version
-	budget int64                    // seeks × files allowed before asking
-	state  *l0SeekState             // shared by readStates with the same L0
+	budget int64        // seeks × files allowed before asking
+	state  *l0SeekState // shared by readStates with the same L0; nil: not counting
 }
 
 type l0SeekState struct {
@@ -54,27 +55,14 @@ func (c *l0SeekCounter) init(o *Options, l0 []*manifest.FileMetadata, prev *read
 	if len(l0) == 0 || o.ReadCompactionMinSeeks < 0 || o.DisableAutomaticCompactions {
 		return
 	}
-	if prev != nil && sameFiles(prev.seeks.files, l0) {
+	if prev != nil && slices.Equal(prev.version.Levels[0], l0) {
 		*c = prev.seeks
 		return
 	}
-	c.files = l0
 	for _, f := range l0 {
 		c.budget += max(int64(f.Size)/int64(o.ReadCompactionBytesPerSeek), int64(o.ReadCompactionMinSeeks))
 	}
 	c.state = new(l0SeekState)
-}
-
-func sameFiles(a, b []*manifest.FileMetadata) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // noteSeek counts one iterator seek through rs's L0 files, and asks for a
@@ -84,8 +72,9 @@ func (rs *readState) noteSeek() {
 	if c.state == nil || c.state.asked.Load() {
 		return
 	}
-	if c.state.used.Add(int64(len(c.files))) >= c.budget && c.state.asked.CompareAndSwap(false, true) {
-		rs.d.askReadCompaction(c.files)
+	l0 := rs.version.Levels[0]
+	if c.state.used.Add(int64(len(l0))) >= c.budget && c.state.asked.CompareAndSwap(false, true) {
+		rs.d.askReadCompaction(l0)
 	}
 }
 
@@ -104,10 +93,7 @@ func (d *DB) askReadCompaction(l0 []*manifest.FileMetadata) {
 	d.mu.readCompaction = l0
 	d.bg.Add(1)
 	d.mu.Unlock()
-	d.opts.Scheduler.Schedule(func() {
-		defer d.bg.Done()
-		d.maybeScheduleCompaction()
-	})
+	d.schedule(d.maybeScheduleCompaction)
 }
 
 // pickReadLocked returns the read-triggered compaction asked for, if one

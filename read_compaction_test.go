@@ -3,6 +3,7 @@ package tempest
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -107,15 +108,20 @@ func TestReadTriggeredCompaction(t *testing.T) {
 	if err := it.Close(); err != nil {
 		t.Fatal(err)
 	}
-	got := dump(t, d)
-	if len(got) != len(model) {
-		t.Fatalf("%d keys after the compaction, want %d", len(got), len(model))
+	if got := dump(t, d); !maps.Equal(got, model) {
+		t.Fatalf("after the compaction the DB holds %d keys, the model %d, or a value differs", len(got), len(model))
 	}
-	for k, v := range model {
-		if got[k] != v {
-			t.Fatalf("%s = %q, want %q", k, got[k], v)
-		}
-	}
+}
+
+// readCompactionOptions returns small options on MemFS under sched, with
+// L0 compacted by score at l0Threshold files and after minSeeks seeks a
+// file by reads (the size term is negligible at 1 MiB a seek).
+func readCompactionOptions(sched Scheduler, l0Threshold, minSeeks int) *Options {
+	o := smallOptions(vfs.NewMem())
+	o.Scheduler = sched
+	o.L0CompactionThreshold = l0Threshold
+	o.ReadCompactionBytesPerSeek, o.ReadCompactionMinSeeks = 1<<20, minSeeks
+	return o
 }
 
 // TestReadCompactionOptions checks that the options set the allowance and
@@ -128,10 +134,8 @@ func TestReadCompactionOptions(t *testing.T) {
 		{bytesPerSeek: 1 << 20, minSeeks: 3, compacted: true},
 		{bytesPerSeek: 1 << 20, minSeeks: -1, compacted: false},
 	} {
-		o := smallOptions(vfs.NewMem())
-		o.Scheduler = InlineScheduler{}
-		o.L0CompactionThreshold = 8
-		o.ReadCompactionBytesPerSeek, o.ReadCompactionMinSeeks = tc.bytesPerSeek, tc.minSeeks
+		o := readCompactionOptions(InlineScheduler{}, 8, tc.minSeeks)
+		o.ReadCompactionBytesPerSeek = tc.bytesPerSeek
 		d := mustOpen(t, "/db", o)
 		mustSet(t, d, "a", "1", NoSync)
 		if err := d.Flush(); err != nil {
@@ -167,11 +171,7 @@ func TestReadCompactionOptions(t *testing.T) {
 // whose L0 has since gone down, cannot replace the request pending for
 // the current L0: that request is still carried out.
 func TestStaleReadCompactionAsk(t *testing.T) {
-	o := smallOptions(vfs.NewMem())
-	o.Scheduler = InlineScheduler{}
-	o.L0CompactionThreshold = 2
-	o.ReadCompactionBytesPerSeek, o.ReadCompactionMinSeeks = 1<<20, 5
-	d := mustOpen(t, "/db", o)
+	d := mustOpen(t, "/db", readCompactionOptions(InlineScheduler{}, 2, 5))
 	defer mustClose(t, d)
 	flush := func(k string) {
 		mustSet(t, d, k, "v", NoSync)
@@ -209,11 +209,7 @@ func TestStaleReadCompactionAsk(t *testing.T) {
 // a background goroutine picks and runs the compaction, and Close waits
 // for it (goleak checks that nothing is left running).
 func TestReadCompactionGoScheduler(t *testing.T) {
-	o := smallOptions(vfs.NewMem())
-	o.Scheduler = GoScheduler{}
-	o.L0CompactionThreshold = 8
-	o.ReadCompactionBytesPerSeek, o.ReadCompactionMinSeeks = 1<<20, 10
-	d := mustOpen(t, "/db", o)
+	d := mustOpen(t, "/db", readCompactionOptions(GoScheduler{}, 8, 10))
 	for i := range 100 {
 		mustSet(t, d, fmt.Sprintf("key%03d", i), "v", NoSync)
 	}

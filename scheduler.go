@@ -34,3 +34,13 @@ type SystemClock struct{}
 
 // Now returns time.Now().
 func (SystemClock) Now() time.Time { return time.Now() }
+
+// schedule runs task on the Scheduler as background work that Close waits
+// for. The caller has counted it in d.bg, under d.mu and after checking
+// that the DB is not closing, so that Close cannot miss it.
+func (d *DB) schedule(task func()) {
+	d.opts.Scheduler.Schedule(func() {
+		defer d.bg.Done()
+		task()
+	})
+}

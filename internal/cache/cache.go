@@ -145,7 +145,8 @@ func Free(b []byte) { manual.Free(b) }
 func (c *Cache) Set(id, fileNum, off uint64, value []byte) Handle {
 	k := key{id: id, fileNum: fileNum, off: off}
 	v := newRefValue(value) // the returned Handle's reference
-	c.shardFor(k).set(k, v, c.shardBudget())
+	h := k.hash()
+	c.shards[h&c.mask].set(k, h, v, c.shardBudget())
 	return Handle{v: v}
 }
 

@@ -117,9 +117,10 @@ func (s *shard) get(k key) *refValue {
 	return v
 }
 
-// set caches v under k, taking a reference for the entry, then evicts down
-// to budget. A value that replaces another keeps its entry's place.
-func (s *shard) set(k key, v *refValue, budget int64) {
+// set caches v under k, whose hash is h, taking a reference for the
+// entry, then evicts down to budget. A value that replaces another keeps
+// its entry's place.
+func (s *shard) set(k key, h uint64, v *refValue, budget int64) {
 	charge := int64(cap(v.buf)) + EntryOverhead
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -145,7 +146,7 @@ func (s *shard) set(k key, v *refValue, budget int64) {
 	// A value larger than the small queue's share would push every other
 	// entry out of the small queue and then itself: it goes to the main
 	// queue, as does a key the ghost set remembers.
-	if s.mu.ghost.remove(k.hash()) || charge > budget*smallShare/10 {
+	if s.mu.ghost.remove(h) || charge > budget*smallShare/10 {
 		e.main = true
 		s.mu.main.pushFront(e)
 	} else {

@@ -29,7 +29,7 @@ type Collector struct {
 	flushes, compactions, compactionDebt, stalls, stallSecs   *prometheus.Desc
 	writeAmp, readAmp, spaceAmp, cacheHits, cacheMisses       *prometheus.Desc
 	cacheBytes, memoryBytes, snapshots, visibleSeq            *prometheus.Desc
-	slowdowns, slowdownSecs                                   *prometheus.Desc
+	slowdowns, slowdownSecs, readCompactions                  *prometheus.Desc
 }
 
 // NewCollector returns a collector for db whose metric names start with
@@ -39,19 +39,21 @@ func NewCollector(db MetricsSource, namespace string) *Collector {
 		return prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), help, labels, nil)
 	}
 	return &Collector{
-		db:             db,
-		levelFiles:     d("level_files", "SST files per level.", "level"),
-		levelBytes:     d("level_bytes", "Bytes of SST files per level.", "level"),
-		levelScore:     d("level_score", "Compaction score per level (>= 1 needs compaction).", "level"),
-		levelIn:        d("level_read_bytes_total", "Bytes read by compactions into a level.", "level"),
-		levelWritten:   d("level_written_bytes_total", "Bytes written by flushes and compactions into a level.", "level"),
-		memtables:      d("memtables", "Memtables, active and frozen."),
-		memtableBytes:  d("memtable_bytes", "Bytes used in memtable arenas."),
-		walRecords:     d("wal_records_total", "Batches written to the WAL."),
-		walSyncs:       d("wal_syncs_total", "WAL fsyncs."),
-		walBytes:       d("wal_bytes_total", "Bytes written to the WAL."),
-		flushes:        d("flushes_total", "Memtable flushes."),
-		compactions:    d("compactions_total", "Compactions."),
+		db:            db,
+		levelFiles:    d("level_files", "SST files per level.", "level"),
+		levelBytes:    d("level_bytes", "Bytes of SST files per level.", "level"),
+		levelScore:    d("level_score", "Compaction score per level (>= 1 needs compaction).", "level"),
+		levelIn:       d("level_read_bytes_total", "Bytes read by compactions into a level.", "level"),
+		levelWritten:  d("level_written_bytes_total", "Bytes written by flushes and compactions into a level.", "level"),
+		memtables:     d("memtables", "Memtables, active and frozen."),
+		memtableBytes: d("memtable_bytes", "Bytes used in memtable arenas."),
+		walRecords:    d("wal_records_total", "Batches written to the WAL."),
+		walSyncs:      d("wal_syncs_total", "WAL fsyncs."),
+		walBytes:      d("wal_bytes_total", "Bytes written to the WAL."),
+		flushes:       d("flushes_total", "Memtable flushes."),
+		compactions:   d("compactions_total", "Compactions."),
+		readCompactions: d("read_compactions_total",
+			"Compactions of L0 started because iterator seeks through its files paid for them (included in compactions_total)."),
 		compactionDebt: d("compaction_debt_bytes", "Estimated bytes compactions must rewrite."),
 		stalls:         d("write_stalls_total", "Writer stops until a flush or compaction (memtables, L0 files or compaction debt)."),
 		stallSecs:      d("write_stall_seconds_total", "Time writers spent stalled."),
@@ -74,7 +76,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.levelFiles, c.levelBytes, c.levelScore, c.levelIn, c.levelWritten,
 		c.memtables, c.memtableBytes, c.walRecords, c.walSyncs, c.walBytes, c.flushes, c.compactions,
 		c.compactionDebt, c.stalls, c.stallSecs, c.writeAmp, c.readAmp, c.spaceAmp, c.cacheHits,
-		c.cacheMisses, c.cacheBytes, c.memoryBytes, c.snapshots, c.visibleSeq, c.slowdowns, c.slowdownSecs} {
+		c.cacheMisses, c.cacheBytes, c.memoryBytes, c.snapshots, c.visibleSeq, c.slowdowns, c.slowdownSecs, c.readCompactions} {
 		ch <- d
 	}
 }
@@ -103,6 +105,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.walBytes, float64(m.WAL.Bytes))
 	counter(c.flushes, float64(m.Flushes))
 	counter(c.compactions, float64(m.Compactions))
+	counter(c.readCompactions, float64(m.ReadCompactions))
 	gauge(c.compactionDebt, float64(m.CompactionDebt))
 	counter(c.stalls, float64(m.WriteStalls))
 	counter(c.stallSecs, m.WriteStallDuration.Seconds())

@@ -73,3 +73,21 @@ tempest_write_stall_seconds_total 1.5
 		t.Fatal(err)
 	}
 }
+
+func TestCollectorReadCompactions(t *testing.T) {
+	var m tempest.Metrics
+	m.Compactions, m.ReadCompactions = 9, 2
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(NewCollector(fixedMetrics(m), "tempest"))
+	want := `
+# HELP tempest_compactions_total Compactions.
+# TYPE tempest_compactions_total counter
+tempest_compactions_total 9
+# HELP tempest_read_compactions_total Compactions of L0 started because iterator seeks through its files paid for them (included in compactions_total).
+# TYPE tempest_read_compactions_total counter
+tempest_read_compactions_total 2
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "tempest_compactions_total", "tempest_read_compactions_total"); err != nil {
+		t.Fatal(err)
+	}
+}
