@@ -1,6 +1,7 @@
 package crc
 
 import (
+	"github.com/tempestdb/tempest/internal/testutil"
 	"math/rand/v2"
 	"testing"
 )
@@ -31,8 +32,7 @@ func bitwise(p []byte) uint64 {
 }
 
 func TestMatchesBitwise(t *testing.T) {
-	seed := uint64(rand.Int64())
-	t.Logf("seed=%d", seed)
+	seed := testutil.Seed(t)
 	r := rand.New(rand.NewPCG(seed, 0))
 	for i := 0; i < 500; i++ {
 		p := make([]byte, r.IntN(100))
@@ -69,8 +69,7 @@ func TestFoldingMatchesTable(t *testing.T) {
 	if !useCLMUL {
 		t.Log("no carry-less multiplication on this platform: Update is the table method")
 	}
-	seed := uint64(rand.Int64())
-	t.Logf("seed=%d", seed)
+	seed := testutil.Seed(t)
 	r := rand.New(rand.NewPCG(seed, 1))
 	buf := make([]byte, 9000)
 	for j := range buf {

@@ -2,7 +2,9 @@ package manifest
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/tempestdb/tempest/internal/base"
@@ -79,13 +81,17 @@ func (m *model) randomValidEdit(rng *rand.Rand) *Edit {
 		e.Added = []FileMetadata{meta(num, 1, k, k, 1, m.lastSeq+1)}
 		e.LastSeqNum = m.lastSeq + 1
 	case 4: // move or delete a random file
-		for num, f := range m.files {
+		// Pick by sorted file number, not map order, so that a seed
+		// replays the same operations.
+		if len(m.files) > 0 {
+			nums := slices.Sorted(maps.Keys(m.files))
+			num := nums[rng.IntN(len(nums))]
+			f := m.files[num]
 			e.Removed = []RemovedFile{{f.Level, num}}
 			if f.Level > 0 && f.Level < NumLevels-1 && rng.IntN(2) == 0 {
 				f.Level++
 				e.Added = []FileMetadata{f}
 			}
-			break
 		}
 	case 5:
 		e.CleanClose = true
