@@ -79,3 +79,52 @@ func TestQueueReclaimsSpace(t *testing.T) {
 		t.Fatalf("LSM holds %d bytes for a backlog of %d bytes: deleted entries pile up", bytes, live)
 	}
 }
+
+// TestQueueDenseL0GoesDown runs a queue with memtables large enough that
+// each flush writes an L0 file of thousands of deleted entries and their
+// tombstones, and checks at checkpoints that no such file stays in L0
+// once compactions settle: every seek to the head would otherwise step
+// over all of them until L0 is due by count (see compact.pickDenseL0).
+func TestQueueDenseL0GoesDown(t *testing.T) {
+	o := &Options{FS: vfs.NewMem(), MemTableSize: 512 << 10, Scheduler: InlineScheduler{}}
+	d := mustOpen(t, "/db", o)
+	defer d.Close()
+	key := func(n uint64) []byte { return binary.BigEndian.AppendUint64([]byte("q"), n) }
+	const backlog, cycles, checkEvery = 500, 30_000, 2_000
+	value := make([]byte, 64)
+	var head, tail uint64
+	for ; tail < backlog; tail++ {
+		if err := d.Set(key(tail), value, NoSync); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checked := 0
+	for c := 1; c <= cycles; c++ {
+		if err := d.Set(key(tail), value, NoSync); err != nil {
+			t.Fatal(err)
+		}
+		tail++
+		if err := d.Delete(key(head), NoSync); err != nil {
+			t.Fatal(err)
+		}
+		head++
+		if c%checkEvery != 0 {
+			continue
+		}
+		d.mu.Lock()
+		l0 := d.mu.readState.version.Levels[0]
+		d.mu.Unlock()
+		for _, f := range l0 {
+			checked++
+			if f.DeletionCount >= 1000 && 2*f.DeletionCount >= f.EntryCount-f.DeletionCount {
+				t.Fatalf("after %d cycles L0 file %d holds %d entries, %d of them tombstones",
+					c, f.FileNum, f.EntryCount, f.DeletionCount)
+			}
+		}
+	}
+	m := d.Metrics()
+	t.Logf("%d flushes, %d compactions, %d L0 files checked", m.Flushes, m.Compactions, checked)
+	if m.Flushes < 5 {
+		t.Fatalf("only %d flushes: the test checks nothing", m.Flushes)
+	}
+}

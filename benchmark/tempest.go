@@ -3,6 +3,7 @@ package benchmark
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,6 +29,9 @@ type Tempest struct {
 	// syncedCommits counts the synced Set, Delete and Apply calls that
 	// succeeded.
 	syncedCommits atomic.Uint64
+	// batches recycles the batches of Apply (a batch may be reused once
+	// Apply returns), as Pebble's Batch.Close does for the Pebble adapter.
+	batches sync.Pool
 }
 
 // NewTempest returns an unopened Tempest engine.
@@ -101,7 +105,14 @@ func (e *Tempest) Delete(key []byte, sync bool) error {
 
 // Apply implements Engine.
 func (e *Tempest) Apply(b *Batch, sync bool) error {
-	tb := e.db.NewBatch()
+	tb, _ := e.batches.Get().(*tempest.Batch)
+	if tb == nil {
+		tb = e.db.NewBatch()
+	}
+	defer func() {
+		tb.Reset()
+		e.batches.Put(tb)
+	}()
 	for _, op := range b.Ops {
 		var err error
 		if op.Delete {

@@ -111,6 +111,15 @@
 // density. Entry counts come from manifest.FileMetadata; a file without
 // them is never picked for density.
 //
+// Then L0 (pickDenseL0): the overlap closure of an idle L0 file with at
+// least MinTombstoneFileEntries entries whose tombstones number at least
+// TombstoneDensity times its other entries (a flush keeps the values
+// tombstones delete, often in the same file) is compacted into the base
+// level, never moved, unless that would rewrite more than twice its size
+// of the base level. A queue (append at the tail, delete at the head,
+// seek to the head) otherwise seeks over every tombstone of every flush
+// until L0 is due by count.
+//
 // # Read-triggered
 //
 // PickRead picks an L0 → base level compaction as pickL0ToBase does (kind

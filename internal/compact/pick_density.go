@@ -53,8 +53,39 @@ func (p *Picker) pickTombstoneDensity(v *manifest.Version, info LevelInfo, busy 
 			return c
 		}
 	}
-	return nil
+	return p.pickDenseL0(v, info, busy, inProgress)
 }
+
+// pickDenseL0 picks an L0 → base level compaction, as pickL0ToBase does
+// but never a move, of the overlap closure of an idle L0 file that is
+// dense (denseL0). Every
+// seek positions itself in every L0 file it overlaps, and in a dense one
+// steps over its tombstones to find a live key: a queue (append at the
+// tail, delete at the head, seek to the head) pays for every tombstone of
+// every flush until L0 reaches L0CompactionThreshold files. Moved down,
+// the tombstones reach the data they delete, or the bottom level, where
+// the density rules above drop them. The pick is skipped when it would
+// rewrite more than maxDenseL0Rewrite times its L0 bytes of the base
+// level.
+func (p *Picker) pickDenseL0(v *manifest.Version, info LevelInfo, busy compacting, inProgress []*Compaction) *Compaction {
+	c := p.pickL0ToBase(v, KindTombstoneDensity, info, busy, inProgress, p.denseL0)
+	if c == nil || totalSize(c.Outputs) > maxDenseL0Rewrite*totalSize(c.Inputs) {
+		return nil
+	}
+	// Never a move: the rewrite is what drops the values the tombstones
+	// delete (and, at the bottom, the tombstones); moved as they are,
+	// they would weigh on seeks in the base level instead.
+	c.Kind = KindTombstoneDensity
+	c.Score = density(c.Inputs)
+	return c
+}
+
+// maxDenseL0Rewrite bounds the base level bytes a dense L0 pick may
+// rewrite, as a multiple of its L0 bytes. A queue's dense files overlap
+// little of the base level (its keys move on), and go down cheaply; a
+// flush of deletes spread over the whole key space would rewrite the
+// whole base level, and waits for L0's count instead.
+const maxDenseL0Rewrite = 2
 
 // densityCompaction returns the compaction for dense file f (see
 // pickTombstoneDensity), or nil if it cannot run now.
@@ -100,6 +131,20 @@ func (p *Picker) densityCompaction(v *manifest.Version, f *manifest.FileMetadata
 	c = p.finish(v, c)
 	c.Score = density(inputs)
 	return c
+}
+
+// denseL0 reports whether L0 file f is dense enough for pickDenseL0: it
+// has at least MinTombstoneFileEntries entries, and its tombstones number
+// at least TombstoneDensity times its other entries. A flush keeps every
+// version, so the value a tombstone deletes is often in the same file
+// (a queue's file holds each deleted entry and its tombstone): a seek
+// steps over both, and counting tombstones against all entries would
+// never see such a file as more than half dead.
+func (p *Picker) denseL0(f *manifest.FileMetadata) bool {
+	if f.EntryCount < p.opts.MinTombstoneFileEntries || f.DeletionCount == 0 || f.DeletionCount > f.EntryCount {
+		return false
+	}
+	return float64(f.DeletionCount) >= p.opts.TombstoneDensity*float64(f.EntryCount-f.DeletionCount)
 }
 
 // dense reports whether f's tombstone density reaches TombstoneDensity.

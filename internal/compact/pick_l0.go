@@ -10,7 +10,7 @@ const minIntraL0Files = 4
 // pickL0 picks an L0 → base level compaction, or, if none can run, an
 // intra-L0 compaction.
 func (p *Picker) pickL0(v *manifest.Version, info LevelInfo, busy compacting, inProgress []*Compaction) *Compaction {
-	if c := p.pickL0ToBase(v, KindDefault, info, busy, inProgress); c != nil {
+	if c := p.pickL0ToBase(v, KindDefault, info, busy, inProgress, nil); c != nil {
 		return c
 	}
 	return p.pickIntraL0(v, info, busy, inProgress)
@@ -21,13 +21,14 @@ func (p *Picker) pickL0(v *manifest.Version, info LevelInfo, busy compacting, in
 // set spans, so no version of a key stays behind in L0 above a newer one
 // moved down), plus the overlapping base level files. The first candidate
 // that shares no file with, and does not conflict with, a compaction in
-// progress wins; it is then grown if that adds no base level file.
-func (p *Picker) pickL0ToBase(v *manifest.Version, kind Kind, info LevelInfo, busy compacting, inProgress []*Compaction) *Compaction {
+// progress wins; it is then grown if that adds no base level file. A
+// non-nil seed limits the files the closure may start from.
+func (p *Picker) pickL0ToBase(v *manifest.Version, kind Kind, info LevelInfo, busy compacting, inProgress []*Compaction, seed func(*manifest.FileMetadata) bool) *Compaction {
 	l0 := v.Levels[0]
 	tried := make(map[*manifest.FileMetadata]bool)
 	for i := len(l0) - 1; i >= 0; i-- {
 		f := l0[i]
-		if busy.has(f) || tried[f] {
+		if busy.has(f) || tried[f] || (seed != nil && !seed(f)) {
 			continue
 		}
 		inputs := v.OverlapsAtomic(p.cmp, 0, bound(f.Smallest.UserKey), bound(f.Largest.UserKey))
