@@ -2,7 +2,10 @@
 
 package manual
 
-import "testing"
+import (
+	"testing"
+	"unsafe"
+)
 
 // TestChunksUnmapped checks that freeing every buffer of a class gives its
 // chunks back, but one.
@@ -33,5 +36,48 @@ func TestChunksUnmapped(t *testing.T) {
 	}
 	if got := count(); got > 1 {
 		t.Fatalf("%d chunks of the class mapped after freeing everything, want at most 1", got)
+	}
+}
+
+// TestLargeAligned checks that buffers of a huge page or more start on a
+// huge-page boundary, keep their length and capacity, are reused after
+// Free (the same size comes back from the spares), and that the spares
+// stay bounded.
+func TestLargeAligned(t *testing.T) {
+	for _, n := range []int{hugePageSize, 3*hugePageSize + 4096, 5 << 20} {
+		b := NewZeroed(n)
+		if len(b) != n || cap(b) != n {
+			t.Fatalf("NewZeroed(%d): len %d cap %d", n, len(b), cap(b))
+		}
+		addr := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+		if addr%hugePageSize != 0 {
+			t.Fatalf("NewZeroed(%d) at %#x: not huge-page aligned", n, addr)
+		}
+		for i := range b {
+			if b[i] != 0 {
+				t.Fatalf("byte %d of a fresh buffer is %d", i, b[i])
+			}
+		}
+		b[0], b[n-1] = 1, 2
+		Free(b)
+		c := New(n)
+		if uintptr(unsafe.Pointer(unsafe.SliceData(c))) != addr {
+			t.Fatalf("New(%d) after Free did not reuse the spare", n)
+		}
+		Free(c)
+	}
+	// More frees than spares: the oldest mappings are unmapped.
+	var bufs [][]byte
+	for range maxSpares + 3 {
+		bufs = append(bufs, New(hugePageSize))
+	}
+	for _, b := range bufs {
+		Free(b)
+	}
+	largeMu.Lock()
+	n := len(spares)
+	largeMu.Unlock()
+	if n > maxSpares {
+		t.Fatalf("%d spares kept, want at most %d", n, maxSpares)
 	}
 }
