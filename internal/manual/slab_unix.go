@@ -234,7 +234,10 @@ func mapLarge(n int) (largeBuf, bool) {
 	start := uintptr(unsafe.Pointer(unsafe.SliceData(mem)))
 	skip := int((start+hugePageSize-1)&^(hugePageSize-1) - start)
 	buf := mem[skip : skip+n : skip+n]
-	adviseHugePages(buf)
+	// Only the whole huge pages of buf: advising a partial one at its end
+	// would have the kernel back the few bytes there with 2 MiB (the
+	// mapping runs on past buf), all of it resident once buf is zeroed.
+	adviseHugePages(buf[:n&^(hugePageSize-1)])
 	return largeBuf{buf: buf, mem: mem}, true
 }
 
