@@ -64,12 +64,17 @@ func (p *Picker) pickTombstoneDensity(v *manifest.Version, info LevelInfo, busy 
 // tail, delete at the head, seek to the head) pays for every tombstone of
 // every flush until L0 reaches L0CompactionThreshold files. Moved down,
 // the tombstones reach the data they delete, or the bottom level, where
-// the density rules above drop them. The pick is skipped when it would
-// rewrite more than maxDenseL0Rewrite times its L0 bytes of the base
-// level.
+// the density rules above drop them. A closure that would rewrite more
+// than maxDenseL0Rewrite times its L0 bytes of the base level is passed
+// over for the next one.
 func (p *Picker) pickDenseL0(v *manifest.Version, info LevelInfo, busy compacting, inProgress []*Compaction) *Compaction {
-	c := p.pickL0ToBase(v, KindTombstoneDensity, info, busy, inProgress, p.denseL0)
-	if c == nil || totalSize(c.Outputs) > maxDenseL0Rewrite*totalSize(c.Inputs) {
+	c := p.pickL0ToBase(v, KindTombstoneDensity, info, busy, inProgress, l0Filter{
+		seed: p.denseL0,
+		accept: func(c *Compaction) bool {
+			return totalSize(c.Outputs) <= maxDenseL0Rewrite*totalSize(c.Inputs)
+		},
+	})
+	if c == nil {
 		return nil
 	}
 	// Never a move: the rewrite is what drops the values the tombstones

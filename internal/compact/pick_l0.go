@@ -10,7 +10,7 @@ const minIntraL0Files = 4
 // pickL0 picks an L0 → base level compaction, or, if none can run, an
 // intra-L0 compaction.
 func (p *Picker) pickL0(v *manifest.Version, info LevelInfo, busy compacting, inProgress []*Compaction) *Compaction {
-	if c := p.pickL0ToBase(v, KindDefault, info, busy, inProgress, nil); c != nil {
+	if c := p.pickL0ToBase(v, KindDefault, info, busy, inProgress, l0Filter{}); c != nil {
 		return c
 	}
 	return p.pickIntraL0(v, info, busy, inProgress)
@@ -21,17 +21,18 @@ func (p *Picker) pickL0(v *manifest.Version, info LevelInfo, busy compacting, in
 // set spans, so no version of a key stays behind in L0 above a newer one
 // moved down), plus the overlapping base level files. The first candidate
 // that shares no file with, and does not conflict with, a compaction in
-// progress wins; it is then grown if that adds no base level file. A
-// non-nil seed limits the files the closure may start from.
-func (p *Picker) pickL0ToBase(v *manifest.Version, kind Kind, info LevelInfo, busy compacting, inProgress []*Compaction, seed func(*manifest.FileMetadata) bool) *Compaction {
+// progress wins; it is then grown if that adds no base level file. The
+// filter, if set, limits the files a closure may start from and the
+// compactions that may win.
+func (p *Picker) pickL0ToBase(v *manifest.Version, kind Kind, info LevelInfo, busy compacting, inProgress []*Compaction, f l0Filter) *Compaction {
 	l0 := v.Levels[0]
 	tried := make(map[*manifest.FileMetadata]bool)
 	for i := len(l0) - 1; i >= 0; i-- {
-		f := l0[i]
-		if busy.has(f) || tried[f] || (seed != nil && !seed(f)) {
+		seed := l0[i]
+		if busy.has(seed) || tried[seed] || (f.seed != nil && !f.seed(seed)) {
 			continue
 		}
-		inputs := v.OverlapsAtomic(p.cmp, 0, bound(f.Smallest.UserKey), bound(f.Largest.UserKey))
+		inputs := v.OverlapsAtomic(p.cmp, 0, bound(seed.Smallest.UserKey), bound(seed.Largest.UserKey))
 		for _, in := range inputs {
 			tried[in] = true // a closure is the closure of each of its files
 		}
@@ -42,9 +43,21 @@ func (p *Picker) pickL0ToBase(v *manifest.Version, kind Kind, info LevelInfo, bu
 		if busy.any(c.Outputs) || conflicts(c, inProgress) {
 			continue
 		}
-		return p.finish(v, p.grow(v, c, busy, inProgress))
+		c = p.finish(v, p.grow(v, c, busy, inProgress))
+		if f.accept != nil && !f.accept(c) {
+			continue
+		}
+		return c
 	}
 	return nil
+}
+
+// l0Filter narrows pickL0ToBase: seed, if set, says which L0 files a
+// closure may start from; accept, if set, which picked compactions may
+// win (the next closure is tried otherwise).
+type l0Filter struct {
+	seed   func(*manifest.FileMetadata) bool
+	accept func(*Compaction) bool
 }
 
 // pickIntraL0 picks the oldest run of at least minIntraL0Files L0 files

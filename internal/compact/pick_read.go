@@ -26,5 +26,5 @@ func (p *Picker) PickRead(v *manifest.Version, inProgress []*Compaction) *Compac
 	}
 	busy := newCompacting(inProgress)
 	info := p.info(v, busy)
-	return p.pickL0ToBase(v, KindRead, info, busy, inProgress, nil)
+	return p.pickL0ToBase(v, KindRead, info, busy, inProgress, l0Filter{})
 }

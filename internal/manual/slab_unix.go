@@ -6,6 +6,8 @@ import (
 	"sync"
 	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // chunkSize is the size of a slab chunk, and its alignment: the chunk of a
@@ -178,10 +180,11 @@ func unmapChunk(ch *chunk) {
 // (and having the kernel zero) every page of a fresh one.
 const maxSpares = 2
 
-// largeBuf is a buffer mapped alone: buf, the buffer handed out, lies
-// inside mem, the mapping (see mapLarge).
+// largeBuf is a buffer mapped alone: buf, the buffer handed out, is the
+// start of a mapping of size bytes (len(buf) rounded up to the page size).
 type largeBuf struct {
-	buf, mem []byte
+	buf  []byte
+	size uintptr
 }
 
 // spares are freed large buffers kept for reuse, oldest first; guarded
@@ -214,46 +217,62 @@ func newLarge(n int) []byte {
 }
 
 // mapLarge maps a buffer of n bytes. A buffer of at least hugePageSize
-// bytes starts on a huge-page boundary (the mapping is that much larger;
-// its unused ends are never touched, so they take address space only)
-// and is advised for transparent huge pages: a memtable arena, which
-// skiplist searches walk at random, then needs one TLB entry per 2 MiB
-// instead of one per 4 KiB page.
+// bytes starts on a huge-page boundary: it is cut out of a mapping
+// hugePageSize larger, whose ends before and after it are unmapped at
+// once, and its whole huge pages are advised for transparent huge pages.
+// A memtable arena, which skiplist searches walk at random, then needs
+// one TLB entry per 2 MiB instead of one per 4 KiB page. Only whole huge
+// pages are advised: the kernel would back a partial one at the end with
+// 2 MiB, all resident once the arena is zeroed. (Nothing else stays
+// mapped next to the buffer for a kernel that uses huge pages everywhere
+// to fill such a page from.)
 func mapLarge(n int) (largeBuf, bool) {
-	size := n
+	page := uintptr(syscall.Getpagesize())
+	size := (uintptr(n) + page - 1) &^ (page - 1)
+	extra := uintptr(0)
 	if n >= hugePageSize {
-		size += hugePageSize
+		extra = hugePageSize
 	}
-	mem, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if size+extra < size {
+		return largeBuf{}, false // overflows the address space
+	}
+	p, err := unix.MmapPtr(-1, 0, nil, size+extra, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
 	if err != nil {
 		return largeBuf{}, false
 	}
-	if n < hugePageSize {
-		return largeBuf{buf: mem, mem: mem}, true
+	skip := uintptr(0)
+	if extra > 0 {
+		start := uintptr(p)
+		skip = (start+hugePageSize-1)&^(hugePageSize-1) - start
+		// Failures leave address space mapped that nothing touches.
+		if skip > 0 {
+			_ = unix.MunmapPtr(p, skip)
+		}
+		if tail := extra - skip; tail > 0 {
+			_ = unix.MunmapPtr(unsafe.Add(p, skip+size), tail)
+		}
 	}
-	start := uintptr(unsafe.Pointer(unsafe.SliceData(mem)))
-	skip := int((start+hugePageSize-1)&^(hugePageSize-1) - start)
-	buf := mem[skip : skip+n : skip+n]
-	// Only the whole huge pages of buf: advising a partial one at its end
-	// would have the kernel back the few bytes there with 2 MiB (the
-	// mapping runs on past buf), all of it resident once buf is zeroed.
-	adviseHugePages(buf[:n&^(hugePageSize-1)])
-	return largeBuf{buf: buf, mem: mem}, true
+	buf := unsafe.Slice((*byte)(unsafe.Add(p, skip)), n)
+	if extra > 0 {
+		adviseHugePages(buf[:n&^(hugePageSize-1)])
+	}
+	return largeBuf{buf: buf, size: size}, true
 }
 
 func freeLarge(addr uintptr) {
 	largeMu.Lock()
 	lb, ok := large[addr]
 	delete(large, addr)
-	var unmap []byte
+	var unmap largeBuf
 	if ok {
 		spares = append(spares, lb)
 		if len(spares) > maxSpares {
-			unmap, spares = spares[0].mem, spares[1:]
+			unmap, spares = spares[0], spares[1:]
 		}
 	}
 	largeMu.Unlock()
-	if unmap != nil {
-		_ = syscall.Munmap(unmap) // failure leaks the mapping; nothing refers to it
+	if unmap.buf != nil {
+		// Failure leaks the mapping; nothing refers to it.
+		_ = unix.MunmapPtr(unsafe.Pointer(unsafe.SliceData(unmap.buf)), unmap.size)
 	}
 }

@@ -5,6 +5,8 @@ package manual
 import (
 	"testing"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestChunksUnmapped checks that freeing every buffer of a class gives its
@@ -44,6 +46,17 @@ func TestChunksUnmapped(t *testing.T) {
 // Free (the same size comes back from the spares), and that the spares
 // stay bounded.
 func TestLargeAligned(t *testing.T) {
+	// Start without spares, whatever ran before: New hands out the oldest
+	// spare of the size asked for.
+	largeMu.Lock()
+	old := spares
+	spares = nil
+	largeMu.Unlock()
+	for _, lb := range old {
+		if err := unix.MunmapPtr(unsafe.Pointer(unsafe.SliceData(lb.buf)), lb.size); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, n := range []int{hugePageSize, 3*hugePageSize + 4096, 5 << 20} {
 		b := NewZeroed(n)
 		if len(b) != n || cap(b) != n {
