@@ -134,6 +134,17 @@ func (d *DB) runCompaction(c *compact.Compaction) {
 	}
 	d.mu.Lock()
 	d.mu.compactions = slices.DeleteFunc(d.mu.compactions, func(x *compact.Compaction) bool { return x == c })
+	// Until the compactions that follow this one are scheduled (below,
+	// after the listener, the readState release and the deletion of the
+	// inputs, which can take milliseconds), c still counts as in progress:
+	// a caller waiting for CompactionsInProgress to reach 0 must not see
+	// 0 in between.
+	d.mu.finishing++
+	defer func() {
+		d.mu.Lock()
+		d.mu.finishing--
+		d.mu.Unlock()
+	}()
 	var old *readState
 	if err != nil {
 		d.setBackgroundErrorLocked(err)

@@ -3,6 +3,7 @@ package tempest
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tempestdb/tempest/vfs"
@@ -149,5 +150,46 @@ func TestCompactionDeletesObsoleteFilesOnlyWhenUnused(t *testing.T) {
 	}
 	if live != len(after) {
 		t.Fatalf("%d live files, %d on disk", live, len(after))
+	}
+}
+
+// TestCompactionsInProgressUntilFollowUpsScheduled checks that a finished
+// compaction counts in Metrics().CompactionsInProgress until it has
+// scheduled the compactions that follow it: CompactionEnd runs in that
+// window (after the result is installed, before the next pick), and must
+// not see 0, or a caller waiting for 0 could stop waiting while the next
+// compaction is about to start.
+func TestCompactionsInProgressUntilFollowUpsScheduled(t *testing.T) {
+	o := smallOptions(vfs.NewMem())
+	var d *DB
+	var ends, zero atomic.Int64
+	o.EventListener = &EventListener{CompactionEnd: func(CompactionInfo) {
+		ends.Add(1)
+		if d.Metrics().CompactionsInProgress == 0 {
+			zero.Add(1)
+		}
+	}}
+	d = mustOpen(t, "/db", o)
+	defer d.Close()
+	rng := newRand(testSeed(t))
+	value := make([]byte, 100)
+	for i := range 20_000 {
+		key := fmt.Appendf(nil, "k%06d", rng.IntN(50_000))
+		if err := d.Set(key, value, NoSync); err != nil {
+			t.Fatalf("set %d: %v", i, err)
+		}
+	}
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	waitCompactions(t, d)
+	if ends.Load() < 10 {
+		t.Fatalf("only %d compactions: the test checks nothing", ends.Load())
+	}
+	if n := zero.Load(); n > 0 {
+		t.Fatalf("%d of %d CompactionEnd calls saw CompactionsInProgress == 0", n, ends.Load())
+	}
+	if got := d.Metrics().CompactionsInProgress; got != 0 {
+		t.Fatalf("settled DB reports %d compactions in progress", got)
 	}
 }

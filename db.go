@@ -76,6 +76,9 @@ type DB struct {
 		snapshots snapshotList
 		// compactions are the compactions in progress.
 		compactions []*compact.Compaction
+		// finishing counts compactions that left compactions but have
+		// not yet scheduled what follows them (see runCompaction).
+		finishing int
 		// manualCompactions counts DB.Compact calls in progress; automatic
 		// compactions wait for them.
 		manualCompactions int

@@ -45,7 +45,10 @@ type Metrics struct {
 	// seeks paid for L0's files (see read_compaction.go), included in
 	// Compactions.
 	ReadCompactions uint64
-	// CompactionsInProgress is the number of compactions running now.
+	// CompactionsInProgress is the number of compactions running now,
+	// counting one that has installed its result until it has scheduled
+	// the compactions that follow it: 0 means that nothing runs and
+	// nothing is about to start, unless new writes or reads call for it.
 	CompactionsInProgress int
 	// CompactionDebt estimates the bytes compactions must still rewrite to
 	// bring every level within its target size.
@@ -91,7 +94,7 @@ func (d *DB) Metrics() Metrics {
 	d.mu.Lock()
 	rs := d.mu.readState
 	m.MemTables.Immutable = len(d.mu.imms)
-	m.CompactionsInProgress = len(d.mu.compactions)
+	m.CompactionsInProgress = len(d.mu.compactions) + d.mu.finishing
 	for s := d.mu.snapshots.root.next; s != &d.mu.snapshots.root; s = s.next {
 		m.Snapshots++
 	}

@@ -2,9 +2,7 @@ package bench
 
 import (
 	"errors"
-	"fmt"
 	"sync/atomic"
-	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -17,12 +15,12 @@ import (
 //
 // Cache: Pebble's block cache also holds its memtables' memory, so the
 // adapter sizes it CacheSize plus two memtables. Sync: pebble.Sync or
-// pebble.NoSync per write. Settle: Flush, then wait (up to a minute) until
-// no compaction runs. Stats: WAL bytes plus table and blob bytes flushed
-// and compacted (Metrics.Total). SyncStats: the synced writes the adapter
-// saw acknowledged, and the sample count of Pebble's WAL fsync latency
-// histogram (Metrics.LogWriter.FsyncLatency: one sample per WAL fsync,
-// including the one that closes a log). Other options are Pebble's
+// pebble.NoSync per write. Settle: Flush, then benchmark.WaitQuiet on
+// Metrics().Compact.NumInProgress. Stats: WAL bytes plus table and blob
+// bytes flushed and compacted (Metrics.Total). SyncStats: the synced
+// writes the adapter saw acknowledged, and the sample count of Pebble's
+// WAL fsync latency histogram (Metrics.LogWriter.FsyncLatency: one sample
+// per WAL fsync, including the one that closes a log). Other options are Pebble's
 // defaults, with a 10-bit bloom filter on every level.
 type Pebble struct {
 	dir string
@@ -140,12 +138,7 @@ func (e *Pebble) Settle() error {
 	if err := e.db.Flush(); err != nil {
 		return err
 	}
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if e.db.Metrics().Compact.NumInProgress == 0 {
-			return nil
-		}
-	}
-	return fmt.Errorf("pebble: compactions still running after a minute")
+	return benchmark.WaitQuiet("pebble", func() int { return int(e.db.Metrics().Compact.NumInProgress) })
 }
 
 // Stats implements benchmark.Engine.

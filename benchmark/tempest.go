@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/tempestdb/tempest"
 )
@@ -18,8 +17,8 @@ import (
 // memtables reserve their memory in it: Tempest gets MemoryBudget =
 // CacheSize + 2 × MemTableSize, so memtables and blocks share one budget
 // of the same size, and blocks get CacheSize while two memtables exist. Sync: tempest.Sync
-// or tempest.NoSync per write. Settle: DB.Flush, then wait (up to a
-// minute) until no compaction runs. Stats: WAL bytes plus the SST bytes
+// or tempest.NoSync per write. Settle: DB.Flush, then WaitQuiet on
+// Metrics().CompactionsInProgress. Stats: WAL bytes plus the SST bytes
 // written by flushes and compactions (Metrics: the levels' BytesWritten).
 // SyncStats: the synced writes the adapter saw acknowledged, and
 // Metrics().WAL.Syncs, the commit groups' WAL fsyncs.
@@ -138,12 +137,7 @@ func (e *Tempest) Settle() error {
 	if err := e.db.Flush(); err != nil {
 		return err
 	}
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if e.db.Metrics().CompactionsInProgress == 0 {
-			return nil
-		}
-	}
-	return fmt.Errorf("tempest: compactions still running after a minute")
+	return WaitQuiet("tempest", func() int { return e.db.Metrics().CompactionsInProgress })
 }
 
 // Stats implements Engine.
