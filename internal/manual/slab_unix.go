@@ -55,7 +55,8 @@ func New(n int) []byte {
 	case n <= 0:
 		return nil
 	case n > maxSlabSize:
-		return newLarge(n)
+		b, _ := newLarge(n)
+		return b
 	}
 	c := classOf(n)
 	b := classes[c].alloc(classSize(c))
@@ -67,6 +68,13 @@ func New(n int) []byte {
 
 // NewZeroed is New with every byte zero.
 func NewZeroed(n int) []byte {
+	if n > maxSlabSize {
+		b, zeroed := newLarge(n)
+		if !zeroed {
+			clear(b)
+		}
+		return b
+	}
 	b := New(n)
 	clear(b)
 	return b
@@ -175,10 +183,12 @@ func unmapChunk(ch *chunk) {
 }
 
 // maxSpares is how many freed large mappings are kept for reuse. A
-// memtable arena is freed after its flush, just before the next rotation
-// asks for one of the same size: reusing the mapping saves faulting in
-// (and having the kernel zero) every page of a fresh one.
-const maxSpares = 2
+// memtable arena is freed after its flush, before the next rotation asks
+// for one of the same size: reusing the mapping saves faulting in (and
+// having the kernel zero) every page of a fresh one, which without huge
+// pages is one fault per 4 KiB. One is enough for that; each more would
+// stay resident, unused, beside the memtables.
+const maxSpares = 1
 
 // largeBuf is a buffer mapped alone: buf, the buffer handed out, is the
 // start of a mapping of size bytes (len(buf) rounded up to the page size).
@@ -195,25 +205,28 @@ var spares []largeBuf
 // largeMu.
 var large = map[uintptr]largeBuf{}
 
-func newLarge(n int) []byte {
+// newLarge returns a buffer of n bytes mapped alone (or from the heap if
+// the system refuses), and whether it is known to be zero: a fresh
+// mapping is, a reused spare is not.
+func newLarge(n int) (b []byte, zeroed bool) {
 	largeMu.Lock()
 	for i, lb := range spares {
 		if len(lb.buf) == n {
 			spares = append(spares[:i], spares[i+1:]...)
 			large[uintptr(unsafe.Pointer(unsafe.SliceData(lb.buf)))] = lb
 			largeMu.Unlock()
-			return lb.buf
+			return lb.buf, false
 		}
 	}
 	largeMu.Unlock()
 	lb, ok := mapLarge(n)
 	if !ok {
-		return make([]byte, n)
+		return make([]byte, n), true
 	}
 	largeMu.Lock()
 	large[uintptr(unsafe.Pointer(unsafe.SliceData(lb.buf)))] = lb
 	largeMu.Unlock()
-	return lb.buf
+	return lb.buf, true
 }
 
 // mapLarge maps a buffer of n bytes. A buffer of at least hugePageSize
