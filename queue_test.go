@@ -25,6 +25,42 @@ func waitCompactions(t *testing.T, d *DB) {
 	}
 }
 
+// testQueue is a FIFO queue in a DB: entries keyed "q" + big-endian
+// sequence number, appended at the tail and deleted at the head.
+type testQueue struct {
+	t          *testing.T
+	d          *DB
+	value      []byte
+	head, tail uint64
+}
+
+func queueKey(n uint64) []byte { return binary.BigEndian.AppendUint64([]byte("q"), n) }
+
+// newTestQueue appends a backlog of entries of 64-byte values.
+func newTestQueue(t *testing.T, d *DB, backlog int) *testQueue {
+	q := &testQueue{t: t, d: d, value: make([]byte, 64)}
+	for range backlog {
+		q.push()
+	}
+	return q
+}
+
+func (q *testQueue) push() {
+	q.t.Helper()
+	if err := q.d.Set(queueKey(q.tail), q.value, NoSync); err != nil {
+		q.t.Fatal(err)
+	}
+	q.tail++
+}
+
+func (q *testQueue) pop() {
+	q.t.Helper()
+	if err := q.d.Delete(queueKey(q.head), NoSync); err != nil {
+		q.t.Fatal(err)
+	}
+	q.head++
+}
+
 // TestQueueReclaimsSpace runs a queue (append at the tail, delete at the
 // head, seek to the head) for many times its backlog, and checks that
 // compactions keep what the LSM holds proportional to the live backlog:
@@ -33,31 +69,18 @@ func TestQueueReclaimsSpace(t *testing.T) {
 	o := smallOptions(vfs.NewMem())
 	d := mustOpen(t, "/db", o)
 	defer d.Close()
-	key := func(n uint64) []byte { return binary.BigEndian.AppendUint64([]byte("q"), n) }
 	const backlog, cycles = 500, 40_000
-	value := make([]byte, 64)
-	var head, tail uint64
-	for ; tail < backlog; tail++ {
-		if err := d.Set(key(tail), value, NoSync); err != nil {
-			t.Fatal(err)
-		}
-	}
+	q := newTestQueue(t, d, backlog)
 	for range cycles {
-		if err := d.Set(key(tail), value, NoSync); err != nil {
-			t.Fatal(err)
-		}
-		tail++
-		if err := d.Delete(key(head), NoSync); err != nil {
-			t.Fatal(err)
-		}
-		head++
+		q.push()
+		q.pop()
 	}
 	it, err := d.NewIter(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !it.First() || string(it.Key()) != string(key(head)) {
-		t.Fatalf("head = %x, want %x (err %v)", it.Key(), key(head), it.Error())
+	if !it.First() || string(it.Key()) != string(queueKey(q.head)) {
+		t.Fatalf("head = %x, want %x (err %v)", it.Key(), queueKey(q.head), it.Error())
 	}
 	it.Close()
 	if err := d.Flush(); err != nil {
@@ -73,7 +96,7 @@ func TestQueueReclaimsSpace(t *testing.T) {
 			bytes += f.Size
 		}
 	}
-	live := uint64(backlog * (9 + len(value)))
+	live := uint64(backlog * (9 + len(q.value)))
 	t.Logf("after %d cycles: %d files, %d bytes on disk for %d live bytes\n%s", cycles, files, bytes, live, d.Metrics())
 	if bytes > 20*live {
 		t.Fatalf("LSM holds %d bytes for a backlog of %d bytes: deleted entries pile up", bytes, live)
@@ -89,25 +112,12 @@ func TestQueueDenseL0GoesDown(t *testing.T) {
 	o := &Options{FS: vfs.NewMem(), MemTableSize: 512 << 10, Scheduler: InlineScheduler{}}
 	d := mustOpen(t, "/db", o)
 	defer d.Close()
-	key := func(n uint64) []byte { return binary.BigEndian.AppendUint64([]byte("q"), n) }
 	const backlog, cycles, checkEvery = 500, 30_000, 2_000
-	value := make([]byte, 64)
-	var head, tail uint64
-	for ; tail < backlog; tail++ {
-		if err := d.Set(key(tail), value, NoSync); err != nil {
-			t.Fatal(err)
-		}
-	}
+	q := newTestQueue(t, d, backlog)
 	checked := 0
 	for c := 1; c <= cycles; c++ {
-		if err := d.Set(key(tail), value, NoSync); err != nil {
-			t.Fatal(err)
-		}
-		tail++
-		if err := d.Delete(key(head), NoSync); err != nil {
-			t.Fatal(err)
-		}
-		head++
+		q.push()
+		q.pop()
 		if c%checkEvery != 0 {
 			continue
 		}

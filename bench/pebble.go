@@ -20,8 +20,8 @@ import (
 // bytes flushed and compacted (Metrics.Total). SyncStats: the synced
 // writes the adapter saw acknowledged, and the sample count of Pebble's
 // WAL fsync latency histogram (Metrics.LogWriter.FsyncLatency: one sample
-// per WAL fsync, including the one that closes a log). Other options are Pebble's
-// defaults, with a 10-bit bloom filter on every level.
+// per WAL fsync, including the one that closes a log). Other options are
+// Pebble's defaults, with a 10-bit bloom filter on every level.
 type Pebble struct {
 	dir string
 	db  *pebble.DB

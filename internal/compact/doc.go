@@ -116,9 +116,9 @@
 // TombstoneDensity times its other entries (a flush keeps the values
 // tombstones delete, often in the same file) is compacted into the base
 // level, never moved; a closure that would rewrite more than twice its
-// size of the base level is passed over. A queue (append at the tail, delete at the head,
-// seek to the head) otherwise seeks over every tombstone of every flush
-// until L0 is due by count.
+// size of the base level is passed over. A queue (append at the tail,
+// delete at the head, seek to the head) otherwise seeks over every
+// tombstone of every flush until L0 is due by count.
 //
 // # Read-triggered
 //

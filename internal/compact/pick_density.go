@@ -58,11 +58,11 @@ func (p *Picker) pickTombstoneDensity(v *manifest.Version, info LevelInfo, busy 
 
 // pickDenseL0 picks an L0 → base level compaction, as pickL0ToBase does
 // but never a move, of the overlap closure of an idle L0 file that is
-// dense (denseL0). Every
-// seek positions itself in every L0 file it overlaps, and in a dense one
-// steps over its tombstones to find a live key: a queue (append at the
-// tail, delete at the head, seek to the head) pays for every tombstone of
-// every flush until L0 reaches L0CompactionThreshold files. Moved down,
+// dense (denseL0). Every seek positions itself in every L0 file it
+// overlaps, and in a dense one steps over its tombstones to find a live
+// key: a queue (append at the tail, delete at the head, seek to the head)
+// pays for every tombstone of every flush until L0 reaches
+// L0CompactionThreshold files. Moved down,
 // the tombstones reach the data they delete, or the bottom level, where
 // the density rules above drop them. A closure that would rewrite more
 // than maxDenseL0Rewrite times its L0 bytes of the base level is passed
