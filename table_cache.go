@@ -90,6 +90,7 @@ func (c *tableCache) evict(num base.FileNum) {
 	if ok {
 		r.Close()
 	}
+	c.cache.EvictFile(c.cacheID, uint64(num))
 }
 
 // close closes every reader.
@@ -105,5 +106,6 @@ func (c *tableCache) close() error {
 		}
 		delete(c.mu.readers, num)
 	}
+	c.cache.EvictID(c.cacheID)
 	return err
 }

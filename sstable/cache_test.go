@@ -92,15 +92,34 @@ func TestCacheSharedByTables(t *testing.T) {
 			t.Fatalf("%s: %+v", tc.name, m)
 		}
 	}
-	// Closing a Reader drops its blocks only.
+	// Closing a Reader with a namespace of its own drops its blocks only.
 	before := bc.Metrics().Count
-	r := openCached(t, fa.reopen(), bc, id, 3)
+	r := openCached(t, fa.reopen(), bc, 0, 0)
 	scanForward(t, r)
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if n := bc.Metrics().Count; n != before {
 		t.Fatalf("%d blocks cached after Close, %d before Open", n, before)
+	}
+	// Under the caller's CacheID the blocks outlive the Reader: a new
+	// Reader of the same FileNum hits them, until the caller evicts them.
+	r = openCached(t, fa.reopen(), bc, id, 3)
+	scanForward(t, r)
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	after := bc.Metrics()
+	if after.Count <= before {
+		t.Fatalf("%d blocks cached after Close under a shared ID, %d before Open", after.Count, before)
+	}
+	requireEntries(t, base.DefaultComparer, scanForward(t, openCached(t, fa.reopen(), bc, id, 3)), a)
+	if m := bc.Metrics(); m.Misses != after.Misses || m.Hits <= after.Hits {
+		t.Fatalf("reopened Reader: %+v, after the first Reader: %+v; want hits only", m, after)
+	}
+	bc.EvictFile(id, 3)
+	if n := bc.Metrics().Count; n != before {
+		t.Fatalf("%d blocks cached after EvictFile, %d before", n, before)
 	}
 }
 

@@ -95,13 +95,15 @@ type ReaderOptions struct {
 	FileName string
 	// Cache, if not nil, caches the table's decoded data blocks and is
 	// charged (Cache.Reserve) for its index and filter blocks while the
-	// Reader is open. Close drops the table's blocks from the cache.
+	// Reader is open.
 	Cache *cache.Cache
 	// CacheID and FileNum name the table in Cache. Every table opened
 	// with the same CacheID must have its own FileNum, and a FileNum must
 	// always name the same bytes: a DB passes one CacheID (from
-	// Cache.NewID) and its file numbers. A CacheID of 0 gives the Reader
-	// a namespace of its own, and FileNum is then not needed.
+	// Cache.NewID) and its file numbers, and its blocks outlive each
+	// Reader (see Reader.Close). A CacheID of 0 gives the Reader a
+	// namespace of its own, which Close empties, and FileNum is then not
+	// needed.
 	CacheID uint64
 	FileNum uint64
 }

@@ -36,6 +36,7 @@ type Reader struct {
 
 	cache     *cache.Cache // nil: no block cache
 	cacheID   uint64
+	ownID     bool // cacheID is the Reader's own: Close evicts its blocks
 	fileNum   uint64
 	unreserve func() // gives back the cache charge of the blocks held in memory
 }
@@ -140,7 +141,7 @@ func (r *Reader) attachCache(opts ReaderOptions, indexLen, rangeDelLen int) {
 	}
 	r.cache, r.cacheID, r.fileNum = opts.Cache, opts.CacheID, opts.FileNum
 	if r.cacheID == 0 {
-		r.cacheID = r.cache.NewID()
+		r.cacheID, r.ownID = r.cache.NewID(), true
 	}
 	held := len(r.filter.bits) + indexLen + len(r.index)*int(unsafe.Sizeof(indexEntry{})) +
 		rangeDelLen + len(r.rangeDels)*int(unsafe.Sizeof(RangeDel{}))
@@ -350,8 +351,11 @@ func (r *Reader) RangeDels() []RangeDel { return r.rangeDels }
 // modify them.
 func (r *Reader) Properties() Properties { return r.props }
 
-// Close closes the file, drops the table's blocks from the block cache
-// and gives back the cache charge of its index, filter and tombstones. Iterators must
+// Close closes the file and gives back the cache charge of its index,
+// filter and tombstones. A Reader with a namespace of its own (CacheID 0)
+// also drops the table's blocks from the block cache; under the caller's
+// CacheID they stay, valid for a later Reader of the same FileNum, until
+// the caller evicts them (Cache.EvictFile, Cache.EvictID). Iterators must
 // be closed first.
 func (r *Reader) Close() error {
 	if r.closed.Swap(true) {
@@ -359,7 +363,9 @@ func (r *Reader) Close() error {
 	}
 	if r.cache != nil {
 		r.unreserve()
-		r.cache.EvictFile(r.cacheID, r.fileNum)
+		if r.ownID {
+			r.cache.EvictFile(r.cacheID, r.fileNum)
+		}
 	}
 	return r.file.Close()
 }

@@ -151,11 +151,21 @@ func (c *Cache) Set(id, fileNum, off uint64, value []byte) Handle {
 }
 
 // EvictFile drops every cached block of file fileNum in namespace id. Call
-// it when a table is closed for good, so that its blocks stop taking up
+// it when a table is gone for good, so that its blocks stop taking up
 // the budget. It walks every shard's list: O(cached blocks).
 func (c *Cache) EvictFile(id, fileNum uint64) {
+	c.evictWhere(func(k key) bool { return k.id == id && k.fileNum == fileNum })
+}
+
+// EvictID drops every cached block of namespace id, as when the DB that
+// owns it closes. It walks every shard's list: O(cached blocks).
+func (c *Cache) EvictID(id uint64) {
+	c.evictWhere(func(k key) bool { return k.id == id })
+}
+
+func (c *Cache) evictWhere(drop func(k key) bool) {
 	for i := range c.shards {
-		c.shards[i].evictFile(id, fileNum)
+		c.shards[i].evictWhere(drop)
 	}
 }
 

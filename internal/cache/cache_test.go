@@ -366,6 +366,30 @@ func TestEvictFile(t *testing.T) {
 	checkInvariants(t, c)
 }
 
+// EvictID drops one namespace's blocks, of every file, and no other.
+func TestEvictID(t *testing.T) {
+	c := New(64 << 20)
+	a, b := c.NewID(), c.NewID()
+	for _, id := range []uint64{a, b} {
+		for f := range uint64(3) {
+			for off := range uint64(20) {
+				c.Set(id, f, off*4096, value(id, f, off, 10)).Release()
+			}
+		}
+	}
+	c.EvictID(a)
+	for f := range uint64(3) {
+		for off := range uint64(20) {
+			mustMiss(t, c, a, f, off*4096)
+			mustGet(t, c, b, f, off*4096)
+		}
+	}
+	if m := c.Metrics(); m.Count != 60 {
+		t.Fatalf("metrics %+v, want the 60 blocks of the other namespace", m)
+	}
+	checkInvariants(t, c)
+}
+
 func TestReserve(t *testing.T) {
 	const charge = 1000 + EntryOverhead
 	c := New(10 * charge)

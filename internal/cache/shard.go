@@ -218,14 +218,14 @@ func (s *shard) ghostLimitLocked(budget, charge int64) int {
 	return int(max(budget*(10-smallShare)/10/max(charge, 1), 1))
 }
 
-// evictFile drops the entries of file fileNum in namespace id.
-func (s *shard) evictFile(id, fileNum uint64) {
+// evictWhere drops the entries whose key drop accepts.
+func (s *shard) evictWhere(drop func(k key) bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, q := range []*queue{&s.mu.small, &s.mu.main} {
 		for e := q.head.next; e != &q.head; {
 			next := e.next
-			if e.key.id == id && e.key.fileNum == fileNum {
+			if drop(e.key) {
 				s.removeLocked(e)
 			}
 			e = next
