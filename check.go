@@ -65,9 +65,10 @@ func (d *DB) Check() error {
 }
 
 func (d *DB) checkTable(f *manifest.FileMetadata) error {
-	r, err := d.tables.get(f)
+	t, err := d.tables.get(f)
 	if err != nil {
 		return err
 	}
-	return r.VerifyChecksums()
+	defer t.release()
+	return t.r.VerifyChecksums()
 }

@@ -79,12 +79,10 @@ func (d *DB) newCompactionInputIter(c *compact.Compaction) (base.InternalIterato
 			return nil
 		}
 		for _, f := range files {
-			r, err := d.tables.get(f)
-			if err != nil {
+			it := new(tableIter)
+			if err := it.init(d.tables, f, true); err != nil {
 				return err
 			}
-			it := new(sstable.Iter)
-			r.InitCompactionIter(it)
 			children = append(children, it)
 		}
 		return nil
@@ -109,13 +107,14 @@ func (d *DB) compactionRangeDels(c *compact.Compaction) (*rangedel.Set, error) {
 		if f.RangeDelCount == 0 {
 			continue
 		}
-		r, err := d.tables.get(f)
+		t, err := d.tables.get(f)
 		if err != nil {
 			return nil, err
 		}
-		for _, t := range r.RangeDels() {
-			ts = append(ts, rangedel.Tombstone{Start: t.Start, End: t.End, Seq: t.Seq})
+		for _, rd := range t.r.RangeDels() { // valid after the reader closes
+			ts = append(ts, rangedel.Tombstone{Start: rd.Start, End: rd.End, Seq: rd.Seq})
 		}
+		t.release()
 	}
 	return rangedel.Build(d.cmp, ts), nil
 }

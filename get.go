@@ -144,15 +144,16 @@ func (d *DB) getFromFile(g *getter, f *manifest.FileMetadata) error {
 	if !g.mayHold(f) {
 		return nil
 	}
-	r, err := d.tables.get(f)
+	t, err := d.tables.get(f)
 	if err != nil {
 		return err
 	}
-	if !r.MayContainPrefix(g.prefix) {
+	defer t.release()
+	if !t.r.MayContainPrefix(g.prefix) {
 		return nil
 	}
-	r.InitIter(&g.sstIter)
-	return g.consider(&g.sstIter)
+	t.r.InitIter(&g.sstIter)
+	return g.consider(&g.sstIter) // closes the iterator
 }
 
 // getAt returns the value of key at seq: the fast search of getter,

@@ -6,7 +6,6 @@ import (
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/manifest"
 	"github.com/tempestdb/tempest/internal/memtable"
-	"github.com/tempestdb/tempest/sstable"
 )
 
 // iterParts is the storage behind the internal iterator of a read: the
@@ -20,7 +19,7 @@ type iterParts struct {
 	merging  mergingIter
 	children []base.InternalIterator
 	mems     []memtable.Iter
-	tables   []sstable.Iter
+	tables   []tableIter
 	levels   []levelIter
 }
 
@@ -54,15 +53,13 @@ func (d *DB) newInternalIter(rs *readState) (*mergingIter, *iterParts, error) {
 		p.children = append(p.children, &p.mems[i])
 	}
 	for i, f := range l0 {
-		r, err := d.tables.get(f)
-		if err != nil {
+		if err := p.tables[i].init(d.tables, f, false); err != nil {
 			for _, c := range p.children {
 				c.Close()
 			}
 			p.release()
 			return nil, nil, err
 		}
-		r.InitIter(&p.tables[i])
 		p.children = append(p.children, &p.tables[i])
 	}
 	li := 0
@@ -84,7 +81,7 @@ func (p *iterParts) release() {
 	p.children = p.children[:0]
 	clear(p.mems)
 	for i := range p.tables {
-		p.tables[i].Reset()
+		p.tables[i].reset()
 	}
 	for i := range p.levels {
 		p.levels[i].reset()

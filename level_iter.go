@@ -5,7 +5,6 @@ import (
 
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/manifest"
-	"github.com/tempestdb/tempest/sstable"
 )
 
 // levelIter iterates over the files of one level L1+ (sorted by key and
@@ -14,10 +13,10 @@ type levelIter struct {
 	cmp    *base.Comparer
 	tables *tableCache
 	files  []*manifest.FileMetadata
-	idx    int           // index of the current file
-	iter   *sstable.Iter // iterator of files[idx] (it points to sst), or nil
+	idx    int        // index of the current file
+	iter   *tableIter // iterator of files[idx] (it points to sst), or nil
 	err    error
-	sst    sstable.Iter // reused for each file in turn
+	sst    tableIter // reused for each file in turn; holds files[idx] open
 	// compaction marks a compaction's input: its reads bypass the block
 	// cache (sstable.Reader.InitCompactionIter).
 	compaction bool
@@ -44,15 +43,9 @@ func (l *levelIter) open(i int) bool {
 	if i < 0 || i >= len(l.files) {
 		return false
 	}
-	r, err := l.tables.get(l.files[i])
-	if err != nil {
+	if err := l.sst.init(l.tables, l.files[i], l.compaction); err != nil {
 		l.err = err
 		return false
-	}
-	if l.compaction {
-		r.InitCompactionIter(&l.sst)
-	} else {
-		r.InitIter(&l.sst)
 	}
 	l.iter = &l.sst
 	return true
@@ -175,6 +168,6 @@ func (l *levelIter) Close() error {
 
 // reset drops l's references once it is closed, keeping its buffers.
 func (l *levelIter) reset() {
-	l.sst.Reset()
+	l.sst.reset()
 	*l = levelIter{sst: l.sst}
 }

@@ -24,6 +24,7 @@ func Open(dirname string, opts *Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	o.clampMaxOpenFiles()
 	d := &DB{
 		dirname: dirname,
 		opts:    o,
@@ -40,7 +41,7 @@ func Open(dirname string, opts *Options) (*DB, error) {
 		bc = NewCache(o.CacheSize)
 	}
 	d.cache = bc
-	d.tables = newTableCache(d.fs, d.cmp, d.sstPath, bc.c)
+	d.tables = newTableCache(d.fs, d.cmp, d.sstPath, bc.c, o.tableCacheSize())
 	d.files.init(d)
 	d.picker = compact.NewPicker(d.cmp, o.pickerOptions())
 	if err := d.open(); err != nil {

@@ -121,6 +121,19 @@ type Options struct {
 	ReadCompactionBytesPerSeek int
 	ReadCompactionMinSeeks     int
 
+	// MaxOpenFiles bounds the file descriptors the DB keeps open: its
+	// table readers plus its other files (LOCK, WALs, manifests,
+	// directory handles, and the SSTs that a flush and each concurrent
+	// compaction write: 8 + MaxConcurrentCompactions in all). The table
+	// cache keeps the rest, at least 4, and closes the least recently
+	// used readers that no read holds; a read that needs one more while
+	// every reader is held opens it anyway, and the cache shrinks back as
+	// reads finish. At Open it is lowered, with a warning in the log, to
+	// the process's descriptor limit (the soft RLIMIT_NOFILE on Unix)
+	// minus 16 left to the rest of the process. Default 1000, minimum
+	// MinMaxOpenFiles.
+	MaxOpenFiles int
+
 	// Cache is the block cache; several DBs may share one. Default: a cache
 	// of CacheSize bytes for this DB alone.
 	Cache *Cache
@@ -264,6 +277,7 @@ func (o *Options) ensureDefaults() (*Options, error) {
 	setDefault(&c.LevelMultiplier, 10)
 	setDefault(&c.TargetFileSize, 2<<20)
 	setDefault(&c.MaxConcurrentCompactions, 2)
+	setDefault(&c.MaxOpenFiles, 1000)
 	setDefault(&c.ReadCompactionBytesPerSeek, 64)
 	setDefault(&c.ReadCompactionMinSeeks, 10_000)
 	setDefault(&c.BlockSize, 4096)
@@ -318,6 +332,8 @@ func (o *Options) validate() error {
 		return base.InvalidArgumentf("TargetFileSize and LBaseMaxBytes must be at least 4 KiB")
 	case o.MaxConcurrentCompactions < 1:
 		return base.InvalidArgumentf("MaxConcurrentCompactions %d < 1", o.MaxConcurrentCompactions)
+	case o.MaxOpenFiles < MinMaxOpenFiles:
+		return base.InvalidArgumentf("MaxOpenFiles %d < %d", o.MaxOpenFiles, MinMaxOpenFiles)
 	case o.ReadCompactionBytesPerSeek < 1:
 		return base.InvalidArgumentf("ReadCompactionBytesPerSeek %d < 1", o.ReadCompactionBytesPerSeek)
 	case o.Compression > ZstdCompression:

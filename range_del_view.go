@@ -88,13 +88,14 @@ func (d *DB) tableRangeDels(v *manifest.Version, fn func(f *manifest.FileMetadat
 			if f.RangeDelCount == 0 {
 				continue
 			}
-			r, err := d.tables.get(f)
+			t, err := d.tables.get(f)
 			if err != nil {
 				return err
 			}
-			for _, t := range r.RangeDels() {
-				fn(f, t)
+			for _, rd := range t.r.RangeDels() { // valid after the reader closes
+				fn(f, rd)
 			}
+			t.release()
 		}
 	}
 	return nil
