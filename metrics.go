@@ -78,6 +78,9 @@ type Metrics struct {
 	MemoryBytes int64
 	// ObsoleteTablesDeleted counts SSTs deleted after compactions.
 	ObsoleteTablesDeleted uint64
+	// OpenTables is the number of SST readers (file descriptors) open
+	// now; see Options.MaxOpenFiles.
+	OpenTables int
 	// VisibleSeqNum is the highest sequence number readers see.
 	VisibleSeqNum uint64
 	// Snapshots is the number of open snapshots.
@@ -144,6 +147,7 @@ func (d *DB) Metrics() Metrics {
 	m.Compactions = d.counters.compactions.Load()
 	m.ReadCompactions = d.counters.readCompactions.Load()
 	m.ObsoleteTablesDeleted = d.counters.tablesDeleted.Load()
+	m.OpenTables = d.tables.openTables()
 	m.WriteStallDuration = time.Duration(d.counters.stallNanos.Load())
 	m.WAL.Records, m.WAL.Syncs, m.WAL.Bytes = st.records, st.syncs, st.bytes
 	m.Flushes = d.counters.flushes.Load()
@@ -173,8 +177,8 @@ func (m Metrics) String() string {
 	fmt.Fprintf(&b, "cache: %s of %s, %d hits, %d misses; engine memory %s\n",
 		humanBytes(uint64(m.Cache.Size)), humanBytes(uint64(m.Cache.Capacity)), m.Cache.Hits, m.Cache.Misses,
 		humanBytes(uint64(m.MemoryBytes)))
-	fmt.Fprintf(&b, "compactions: %d (%d running, %d read-triggered), obsolete tables deleted: %d\n",
-		m.Compactions, m.CompactionsInProgress, m.ReadCompactions, m.ObsoleteTablesDeleted)
+	fmt.Fprintf(&b, "compactions: %d (%d running, %d read-triggered), obsolete tables deleted: %d, open tables: %d\n",
+		m.Compactions, m.CompactionsInProgress, m.ReadCompactions, m.ObsoleteTablesDeleted, m.OpenTables)
 	fmt.Fprintf(&b, "memtables: %d (%d frozen), %s\n", m.MemTables.Count, m.MemTables.Immutable, humanBytes(m.MemTables.Bytes))
 	fmt.Fprintf(&b, "wal: %d files, %d records, %d fsyncs\n", m.WAL.Files, m.WAL.Records, m.WAL.Syncs)
 	fmt.Fprintf(&b, "flushes: %d, write stalls: %d (%v), write slowdowns: %d (%v), snapshots: %d, visible seqnum: %d\n",

@@ -29,7 +29,7 @@ type Collector struct {
 	flushes, compactions, compactionDebt, stalls, stallSecs   *prometheus.Desc
 	writeAmp, readAmp, spaceAmp, cacheHits, cacheMisses       *prometheus.Desc
 	cacheBytes, memoryBytes, snapshots, visibleSeq            *prometheus.Desc
-	slowdowns, slowdownSecs, readCompactions                  *prometheus.Desc
+	slowdowns, slowdownSecs, readCompactions, openTables      *prometheus.Desc
 }
 
 // NewCollector returns a collector for db whose metric names start with
@@ -68,6 +68,7 @@ func NewCollector(db MetricsSource, namespace string) *Collector {
 		memoryBytes:    d("memory_bytes", "Engine memory: memtables plus block cache."),
 		snapshots:      d("snapshots", "Open snapshots."),
 		visibleSeq:     d("visible_seqnum", "Highest sequence number visible to reads."),
+		openTables:     d("open_tables", "SST readers (file descriptors) open."),
 	}
 }
 
@@ -76,7 +77,8 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.levelFiles, c.levelBytes, c.levelScore, c.levelIn, c.levelWritten,
 		c.memtables, c.memtableBytes, c.walRecords, c.walSyncs, c.walBytes, c.flushes, c.compactions,
 		c.compactionDebt, c.stalls, c.stallSecs, c.writeAmp, c.readAmp, c.spaceAmp, c.cacheHits,
-		c.cacheMisses, c.cacheBytes, c.memoryBytes, c.snapshots, c.visibleSeq, c.slowdowns, c.slowdownSecs, c.readCompactions} {
+		c.cacheMisses, c.cacheBytes, c.memoryBytes, c.snapshots, c.visibleSeq, c.slowdowns, c.slowdownSecs, c.readCompactions,
+		c.openTables} {
 		ch <- d
 	}
 }
@@ -120,4 +122,5 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.memoryBytes, float64(m.MemoryBytes))
 	gauge(c.snapshots, float64(m.Snapshots))
 	gauge(c.visibleSeq, float64(m.VisibleSeqNum))
+	gauge(c.openTables, float64(m.OpenTables))
 }

@@ -91,3 +91,18 @@ tempest_read_compactions_total 2
 		t.Fatal(err)
 	}
 }
+
+func TestCollectorOpenTables(t *testing.T) {
+	var m tempest.Metrics
+	m.OpenTables = 37
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(NewCollector(fixedMetrics(m), "tempest"))
+	want := `
+# HELP tempest_open_tables SST readers (file descriptors) open.
+# TYPE tempest_open_tables gauge
+tempest_open_tables 37
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "tempest_open_tables"); err != nil {
+		t.Fatal(err)
+	}
+}
