@@ -14,6 +14,9 @@ func TestMain(m *testing.M) {
 		crashChildMain()
 		return
 	}
+	if os.Getenv(fileLimitChildEnv) != "" {
+		os.Exit(fileLimitChildMain())
+	}
 	goleak.VerifyTestMain(m)
 }
 
