@@ -82,6 +82,8 @@ func TestBadOptions(t *testing.T) {
 		"growth factor 1":    {FS: fs, ManifestGrowthFactor: 1},
 		"comparer no name":   {FS: fs, Comparer: &Comparer{}},
 		"negative stall":     {FS: fs, WriteStallTimeout: -1},
+		"few open files":     {FS: fs, MaxOpenFiles: MinMaxOpenFiles - 1},
+		"negative files":     {FS: fs, MaxOpenFiles: -1},
 	}
 	for name, o := range cases {
 		t.Run(name, func(t *testing.T) {
