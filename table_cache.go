@@ -58,7 +58,8 @@ type cachedTable struct {
 	num  base.FileNum
 	refs atomic.Int32 // the cache's, while in c.mu.tables, plus one per user
 	// obsolete is set, before the cache drops its reference, when the
-	// file is gone for good: the last release then evicts its blocks.
+	// file is gone for good or the DB closes: the last release then
+	// evicts its blocks.
 	obsolete bool
 	// prev and next link the LRU list; guarded by c.mu.
 	prev, next *cachedTable
@@ -205,15 +206,18 @@ func (c *tableCache) evict(num base.FileNum) {
 
 // close drops every table. Readers no one holds close now (in file-number
 // order, so that a deterministic run stays deterministic); a reader still
-// in use closes when released. The DB's blocks leave the block cache.
+// in use closes when released, and evicts the blocks it read meanwhile.
+// The DB's blocks leave the block cache.
 func (c *tableCache) close() error {
 	c.mu.Lock()
 	c.mu.closed = true
 	var victims []*cachedTable
 	for _, t := range c.mu.tables {
 		c.dropLocked(t)
+		t.obsolete = true // for a holder's last release
 		if t.refs.Add(-1) == 0 {
 			c.open.Add(-1)
+			t.obsolete = false // EvictID below drops its blocks
 			victims = append(victims, t)
 		}
 	}

@@ -260,11 +260,12 @@ func TestTableCacheEvict(t *testing.T) {
 }
 
 // Closing the cache while a reader is held closes the others at once and
-// that one at its release.
+// that one at its release, which drops the blocks it read meanwhile.
 func TestTableCacheCloseWhileHeld(t *testing.T) {
 	tt := buildTestTables(t, 3)
 	fs := &sstCountingFS{FS: tt.fs}
-	c := newTableCache(fs, DefaultComparer, tt.path, cache.New(1<<20), 4)
+	bc := cache.New(1 << 20)
+	c := newTableCache(fs, DefaultComparer, tt.path, bc, 4)
 	var held *cachedTable
 	for i := range 3 {
 		ct, err := c.get(tt.files[i])
@@ -281,11 +282,20 @@ func TestTableCacheCloseWhileHeld(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkOpen(t, c, fs, 1)
+	if n := bc.Metrics().Count; n != 0 {
+		t.Fatalf("%d blocks cached after close", n)
+	}
 	if err := tt.readTable(held, 1); err != nil {
 		t.Fatal(err)
 	}
+	if bc.Metrics().Count == 0 {
+		t.Fatal("the held reader cached nothing")
+	}
 	held.release()
 	checkOpen(t, c, fs, 0)
+	if n := bc.Metrics().Count; n != 0 {
+		t.Fatalf("%d blocks cached after the last release", n)
+	}
 }
 
 // Many goroutines read tables through a cache of 3 while another evicts
