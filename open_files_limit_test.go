@@ -137,14 +137,6 @@ func TestReadsUnderFileLimit(t *testing.T) {
 	}
 }
 
-func liveTables(m Metrics) int {
-	n := 0
-	for _, l := range m.Levels {
-		n += l.Files
-	}
-	return n
-}
-
 // fileLimitChildMain lowers the process's descriptor limit to fileLimit,
 // then opens and reads the database; it prints "ok ..." and returns 0, or
 // prints the failure and returns 1.

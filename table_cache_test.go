@@ -541,3 +541,12 @@ func TestMaxOpenFilesOptions(t *testing.T) {
 		}
 	}
 }
+
+// liveTables is the number of SSTs in the LSM.
+func liveTables(m Metrics) int {
+	n := 0
+	for _, l := range m.Levels {
+		n += l.Files
+	}
+	return n
+}
