@@ -16,7 +16,8 @@ import (
 // DB is an open database. All methods are safe for concurrent use.
 //
 // Lock order: commit.mu, then mu. alloc.mu is taken alone or under
-// neither. No lock is held across file I/O except alloc.mu (held while a
+// neither. The table cache's lock comes after all of them: nothing but
+// the block cache's locks is taken under it. No lock is held across file I/O except alloc.mu (held while a
 // lease edit is appended to the manifest, which only allocation waits
 // for) and the commit leadership, which is a role rather than a lock:
 // exactly one goroutine, the commit leader, writes the WAL and the active
