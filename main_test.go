@@ -14,6 +14,9 @@ func TestMain(m *testing.M) {
 		crashChildMain()
 		return
 	}
+	if os.Getenv(readOnlyChildEnv) != "" {
+		readOnlyChildMain() // exits
+	}
 	goleak.VerifyTestMain(m)
 }
 

@@ -23,7 +23,7 @@ func (e *LockedError) Error() string {
 	if e.Shared {
 		kind = "shared"
 	}
-	s := fmt.Sprintf("lock %s: held %s by %s: %v", e.Path, kind, who, ErrLocked)
+	s := fmt.Sprintf("lock %s: held %s by %s", e.Path, kind, who)
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
 	}
