@@ -15,6 +15,9 @@ import (
 // them. Automatic compactions pause while it runs. It returns ctx.Err()
 // if ctx ends first (the compaction running at that moment completes).
 func (d *DB) Compact(ctx context.Context, start, end []byte) error {
+	if err := d.writable(); err != nil {
+		return err
+	}
 	if err := d.Flush(); err != nil {
 		return err
 	}

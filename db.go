@@ -133,6 +133,9 @@ func (d *DB) NewBatch() *Batch { return newBatch(&d.lim) }
 
 // Set writes key=value. A nil o means Sync.
 func (d *DB) Set(key, value []byte, o *WriteOptions) error {
+	if err := d.writable(); err != nil {
+		return err
+	}
 	b := d.getBatch()
 	defer d.putBatch(b)
 	if err := b.Set(key, value); err != nil {
@@ -144,6 +147,9 @@ func (d *DB) Set(key, value []byte, o *WriteOptions) error {
 
 // Delete writes a tombstone for key. A nil o means Sync.
 func (d *DB) Delete(key []byte, o *WriteOptions) error {
+	if err := d.writable(); err != nil {
+		return err
+	}
 	b := d.getBatch()
 	defer d.putBatch(b)
 	if err := b.Delete(key); err != nil {
@@ -174,6 +180,9 @@ func (d *DB) putBatch(b *Batch) {
 // DeleteRange deletes every key k with start <= k < end (in the
 // Comparer's order) written before it. A nil o means Sync.
 func (d *DB) DeleteRange(start, end []byte, o *WriteOptions) error {
+	if err := d.writable(); err != nil {
+		return err
+	}
 	b := d.NewBatch()
 	if err := b.DeleteRange(start, end); err != nil {
 		return err
@@ -186,8 +195,8 @@ func (d *DB) DeleteRange(start, end []byte, o *WriteOptions) error {
 // WriteToken carries. A nil o means Sync. The batch may be reused (after
 // Reset) once Apply returns.
 func (d *DB) Apply(b *Batch, o *WriteOptions) (WriteToken, error) {
-	if d.closed.Load() {
-		return WriteToken{}, ErrClosed
+	if err := d.writable(); err != nil {
+		return WriteToken{}, err
 	}
 	if b == nil || b.data == nil {
 		return WriteToken{}, base.InvalidArgumentf("nil batch or batch not created by DB.NewBatch")

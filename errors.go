@@ -18,9 +18,12 @@ var (
 	ErrCorruption = base.ErrCorruption
 	// ErrReadOnly is returned by writes after a failed write or sync of the
 	// WAL, an SST or the manifest. The error also wraps the cause. Reads
-	// keep working; reopening the DB recovers from the log.
+	// keep working; reopening the DB recovers from the log. Every write to
+	// a DB opened with Options.ReadOnly returns it too.
 	ErrReadOnly = base.ErrReadOnly
 	// ErrLocked is returned by Open when another process (or another DB in
-	// this process) has the directory open.
+	// this process) has the directory open in a conflicting mode: a
+	// read-write open excludes every other open, and read-only opens
+	// exclude read-write ones. The message says which kind holds it.
 	ErrLocked = base.ErrLocked
 )

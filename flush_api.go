@@ -27,8 +27,8 @@ func (d *DB) Flush() error {
 // freeze asks the commit leader to rotate the active memtable and WAL,
 // which schedules a flush; it does not wait for the flush.
 func (d *DB) freeze() error {
-	if d.closed.Load() {
-		return ErrClosed
+	if err := d.writable(); err != nil {
+		return err
 	}
 	r := &commitReq{rotate: true}
 	d.runCommit(r)

@@ -17,6 +17,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(fileLimitChildEnv) != "" {
 		os.Exit(fileLimitChildMain())
 	}
+	if os.Getenv(readOnlyChildEnv) != "" {
+		readOnlyChildMain() // exits
+	}
 	goleak.VerifyTestMain(m)
 }
 

@@ -74,8 +74,14 @@ func (m *memTable) unref() {
 
 // newMemTable returns a memtable holding one reference, its owner's.
 func (d *DB) newMemTable(logNum base.FileNum) *memTable {
+	return d.newMemTableOfSize(logNum, d.opts.MemTableSize)
+}
+
+// newMemTableOfSize returns a memtable whose arena holds size bytes
+// (clamped to the memtable package's limits), holding one reference.
+func (d *DB) newMemTableOfSize(logNum base.FileNum, size int) *memTable {
 	seed := d.opts.RandomSeed ^ uint64(logNum)*0x9E3779B97F4A7C15
-	m := &memTable{Memtable: memtable.New(d.cmp, d.opts.MemTableSize, seed), logNum: logNum}
+	m := &memTable{Memtable: memtable.New(d.cmp, size, seed), logNum: logNum}
 	m.refs.Store(1)
 	return m
 }

@@ -2,7 +2,6 @@ package tempest
 
 import (
 	"errors"
-	"fmt"
 	"os"
 
 	"github.com/tempestdb/tempest/internal/base"
@@ -18,7 +17,8 @@ import (
 // Recovery writes what the WALs held to L0 SSTs, starts a fresh WAL, and
 // records both in one manifest edit; only then are old WALs and orphan
 // files deleted. A crash at any point of Open leaves a state that the next
-// Open recovers from to the same result.
+// Open recovers from to the same result. With Options.ReadOnly, Open
+// writes nothing (see open_readonly.go).
 func Open(dirname string, opts *Options) (*DB, error) {
 	o, err := opts.ensureDefaults()
 	if err != nil {
@@ -44,7 +44,11 @@ func Open(dirname string, opts *Options) (*DB, error) {
 	d.tables = newTableCache(d.fs, d.cmp, d.sstPath, bc.c, o.tableCacheSize())
 	d.files.init(d)
 	d.picker = compact.NewPicker(d.cmp, o.pickerOptions())
-	if err := d.open(); err != nil {
+	open := d.open
+	if o.ReadOnly {
+		open = d.openReadOnly // open_readonly.go
+	}
+	if err := open(); err != nil {
 		d.abandon()
 		return nil, err
 	}
@@ -58,7 +62,7 @@ func (d *DB) open() error {
 	lock, err := d.fs.Lock(d.fs.PathJoin(d.dirname, "LOCK"))
 	if err != nil {
 		if errors.Is(err, base.ErrLocked) {
-			return fmt.Errorf("tempest: open %s: %w", d.dirname, err)
+			return lockedError(d.dirname, false, err)
 		}
 		return err
 	}
@@ -153,18 +157,10 @@ func (d *DB) recover() error {
 	// Every seqnum up to the manifest's lease may have been used before the
 	// restart, by writes that did not survive it; new batches start above.
 	d.commit.lastSeq = lastSeq
-	// Readers see everything recovered. The visible seqnum is the newest
-	// recovered one (not the lease), so tokens handed out before the
-	// restart still name a state at or below it.
-	// The manifest's VisibleSeqNum covers committed batches that left no
-	// entry (an empty batch, a tombstone a compaction dropped). Its
-	// horizon keeps NewSnapshotAt refusing tokens whose versions
-	// compactions before the restart may have dropped.
-	newest := max(r.lastSeq, d.manifest.VisibleSeqNum())
-	for _, f := range d.manifest.Files() {
-		newest = max(newest, f.LargestSeq)
-	}
-	d.visibleSeq.Store(uint64(newest))
+	// Readers see everything recovered. The manifest's horizon keeps
+	// NewSnapshotAt refusing tokens whose versions compactions before the
+	// restart may have dropped.
+	d.visibleSeq.Store(uint64(d.recoveredVisibleSeq(r.lastSeq)))
 	d.mu.horizon = d.manifest.Horizon()
 	d.mu.mem = d.newMemTable(num)
 	d.chargeCache(d.mu.mem)

@@ -45,6 +45,16 @@ type Options struct {
 	// Comparer orders keys. Default: DefaultComparer. It is recorded in the
 	// manifest; reopening with a different one fails with ErrInvalidArgument.
 	Comparer *Comparer
+	// ReadOnly opens the database without writing to its directory: the
+	// WALs are replayed into memory (no flush, no new WAL), nothing is
+	// recorded in the manifest, no compaction runs, no file is deleted,
+	// and no directory or lock file is created. Only read access is
+	// needed, so it works on a read-only file system and for a user who
+	// cannot write the directory. Several read-only opens, in this
+	// process or in others, may share a database; a read-write open
+	// excludes them and they exclude it (ErrLocked). Every write method
+	// returns ErrReadOnly. See docs/design.md, "Read-only open".
+	ReadOnly bool
 
 	// MemTableSize is the arena size of each memtable in bytes. When the
 	// active memtable is full it is frozen and flushed to an L0 SST, and a

@@ -36,7 +36,7 @@ func (d *DB) logsToReplay() ([]base.FileNum, error) {
 }
 
 // replayer applies WAL records to memtables, flushing each that fills up
-// to an L0 SST.
+// to an L0 SST, or, for a read-only open, keeping it in memory.
 type replayer struct {
 	d       *DB
 	mem     *memTable
@@ -45,6 +45,10 @@ type replayer struct {
 	// unclean names a WAL that ended without an end record (a crash).
 	// Only empty WALs may follow it.
 	unclean base.FileNum
+	// inMemory keeps each full memtable in kept, oldest first, instead
+	// of flushing it.
+	inMemory bool
+	kept     []*memTable
 }
 
 func (r *replayer) replay(logs []base.FileNum) error {
@@ -110,6 +114,11 @@ func (r *replayer) apply(path string, payload []byte, off int64) error {
 
 func (r *replayer) flush() error {
 	if r.mem == nil || r.mem.empty() {
+		return nil
+	}
+	if r.inMemory {
+		r.kept = append(r.kept, r.mem)
+		r.mem = nil
 		return nil
 	}
 	meta, err := r.d.writeSST(r.mem)

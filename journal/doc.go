@@ -43,6 +43,14 @@
 //     valid header.
 //  5. Remove older journal files and leftover temporary files.
 //
+// # Read-only open
+//
+// OpenReadOnly follows steps 2 and 3 and nothing else: it creates no
+// directory or file, does not rotate after a torn tail (ReplayInfo reports
+// the tail), removes nothing, syncs nothing and keeps no file open. Append
+// and Rotate fail with base.ErrReadOnly. With no journal file there is
+// nothing to read: it fails with os.ErrNotExist rather than create one.
+//
 // # Append and rotation
 //
 // Append checks the edit against the state (Replayable.Check: an edit that

@@ -70,6 +70,9 @@ type Journal[T Replayable[E], E any] struct {
 	codec  Codec[E]
 	cfg    Config
 	info   ReplayInfo
+	// readOnly is set by OpenReadOnly: the journal has no file open and
+	// takes no appends.
+	readOnly bool
 
 	// state is replaced never; Append mutates it under mu.
 	state T
@@ -94,60 +97,20 @@ type Journal[T Replayable[E], E any] struct {
 // Open opens the journal of prefix in dir, replaying its newest file into
 // initial(), or creates it. See doc.go for the recovery rules.
 func Open[T Replayable[E], E any](fs vfs.FS, dir, prefix string, initial func() T, codec Codec[E], cfg Config) (*Journal[T, E], error) {
-	switch {
-	case fs == nil:
-		return nil, base.InvalidArgumentf("journal: nil file system")
-	case !validPrefix(prefix):
-		return nil, base.InvalidArgumentf("journal: invalid file name prefix %q", prefix)
-	case initial == nil:
-		return nil, base.InvalidArgumentf("journal: nil initial state constructor")
-	case codec == nil:
-		return nil, base.InvalidArgumentf("journal: nil codec")
-	}
-	j := &Journal[T, E]{
-		fs:     fs,
-		dir:    dir,
-		prefix: prefix,
-		codec:  codec,
-		cfg:    cfg.withDefaults(),
-		state:  initial(),
+	j, err := newJournal(fs, dir, prefix, initial, codec, cfg)
+	if err != nil {
+		return nil, err
 	}
 	if err := fs.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("journal: create directory %s: %w", dir, err)
 	}
-	names, err := fs.List(dir)
+	chosen, count, err := j.findNewest()
 	if err != nil {
-		return nil, fmt.Errorf("journal: list %s: %w", dir, err)
+		return nil, err
 	}
-	var nums []uint64
-	for _, name := range names {
-		if n, ok := parseFilename(prefix, name); ok {
-			nums = append(nums, n)
-		}
-	}
-	sort.Slice(nums, func(a, b int) bool { return nums[a] > nums[b] })
-
-	// The newest file with a valid header wins. Newer files with an invalid
-	// header are rotations that never completed.
-	chosen, found := uint64(0), false
-	for _, n := range nums {
-		ok, err := j.hasValidHeader(n)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			chosen, found = n, true
-			break
-		}
-		j.info.Skipped = append(j.info.Skipped, makeFilename(prefix, n))
-	}
-	switch {
-	case len(nums) == 0:
+	if count == 0 {
 		err = j.create()
-	case !found:
-		return nil, base.Corruptionf(j.path(nums[0]), 0,
-			"none of the %d journal files of prefix %q has a valid header", len(nums), prefix)
-	default:
+	} else {
 		err = j.replay(chosen)
 	}
 	if err == nil {
@@ -162,6 +125,62 @@ func Open[T Replayable[E], E any](fs vfs.FS, dir, prefix string, initial func() 
 	}
 	j.removeObsolete()
 	return j, nil
+}
+
+// newJournal checks Open's arguments and returns a journal holding the
+// initial state and no file.
+func newJournal[T Replayable[E], E any](fs vfs.FS, dir, prefix string, initial func() T, codec Codec[E], cfg Config) (*Journal[T, E], error) {
+	switch {
+	case fs == nil:
+		return nil, base.InvalidArgumentf("journal: nil file system")
+	case !validPrefix(prefix):
+		return nil, base.InvalidArgumentf("journal: invalid file name prefix %q", prefix)
+	case initial == nil:
+		return nil, base.InvalidArgumentf("journal: nil initial state constructor")
+	case codec == nil:
+		return nil, base.InvalidArgumentf("journal: nil codec")
+	}
+	return &Journal[T, E]{
+		fs:     fs,
+		dir:    dir,
+		prefix: prefix,
+		codec:  codec,
+		cfg:    cfg.withDefaults(),
+		state:  initial(),
+	}, nil
+}
+
+// findNewest returns the newest journal file of the prefix with a valid
+// header, and how many journal files exist. Newer files with an invalid
+// header are rotations that never completed: they are listed in
+// j.info.Skipped. If files exist and none is valid, that is corruption.
+func (j *Journal[T, E]) findNewest() (chosen uint64, count int, err error) {
+	names, err := j.fs.List(j.dir)
+	if err != nil {
+		return 0, 0, fmt.Errorf("journal: list %s: %w", j.dir, err)
+	}
+	var nums []uint64
+	for _, name := range names {
+		if n, ok := parseFilename(j.prefix, name); ok {
+			nums = append(nums, n)
+		}
+	}
+	sort.Slice(nums, func(a, b int) bool { return nums[a] > nums[b] })
+	for _, n := range nums {
+		ok, err := j.hasValidHeader(n)
+		if err != nil {
+			return 0, 0, err
+		}
+		if ok {
+			return n, len(nums), nil
+		}
+		j.info.Skipped = append(j.info.Skipped, makeFilename(j.prefix, n))
+	}
+	if len(nums) > 0 {
+		return 0, 0, base.Corruptionf(j.path(nums[0]), 0,
+			"none of the %d journal files of prefix %q has a valid header", len(nums), j.prefix)
+	}
+	return 0, 0, nil
 }
 
 // path returns the path of journal file num.
@@ -226,20 +245,11 @@ func (j *Journal[T, E]) create() error {
 // replay rebuilds the state from file num, which has a valid header. After
 // a torn tail it rotates at once: nothing is ever appended after garbage.
 func (j *Journal[T, E]) replay(num uint64) error {
-	name := j.path(num)
-	data, err := readAll(j.fs, name)
+	torn, err := j.load(num)
 	if err != nil {
 		return err
 	}
-	res, err := replayEdits(name, data, j.codec, j.state.Apply)
-	j.info.FileNum, j.info.Edits = num, res.edits
-	if err != nil {
-		return err
-	}
-	j.mu.fileNum = num
-	j.mu.pos, j.mu.startSize = res.end, res.end
-	if res.torn {
-		j.info.TornTail, j.info.TornOffset, j.info.TornReason = true, res.end, res.problem.String()
+	if torn {
 		if err := j.rotateLocked(); err != nil {
 			return err
 		}
@@ -249,12 +259,34 @@ func (j *Journal[T, E]) replay(num uint64) error {
 		j.info.Rotated = true
 		return nil
 	}
+	name := j.path(num)
 	f, err := j.fs.OpenForAppend(name)
 	if err != nil {
 		return fmt.Errorf("journal: open %s: %w", name, err)
 	}
 	j.mu.file = f
 	return nil
+}
+
+// load applies the edits of file num to the state and records in j.info
+// what it found. It reports whether the file ends in a torn tail.
+func (j *Journal[T, E]) load(num uint64) (torn bool, err error) {
+	name := j.path(num)
+	data, err := readAll(j.fs, name)
+	if err != nil {
+		return false, err
+	}
+	res, err := replayEdits(name, data, j.codec, j.state.Apply)
+	j.info.FileNum, j.info.Edits = num, res.edits
+	if err != nil {
+		return false, err
+	}
+	j.mu.fileNum = num
+	j.mu.pos, j.mu.startSize = res.end, res.end
+	if res.torn {
+		j.info.TornTail, j.info.TornOffset, j.info.TornReason = true, res.end, res.problem.String()
+	}
+	return res.torn, nil
 }
 
 // Append makes e durable and applies it: Check, frame, write at the end of
@@ -325,8 +357,11 @@ func checkBodySize(n int) error {
 
 // usableLocked returns why the journal cannot take appends, if it cannot.
 func (j *Journal[T, E]) usableLocked() error {
-	if j.mu.closed {
+	switch {
+	case j.mu.closed:
 		return fmt.Errorf("journal %s: %w", j.prefix, base.ErrClosed)
+	case j.readOnly:
+		return fmt.Errorf("journal %s: %w: opened with OpenReadOnly", j.prefix, base.ErrReadOnly)
 	}
 	return j.mu.err
 }

@@ -22,7 +22,7 @@ func newDBMetricsCmd(g *globals, dir *string) *cobra.Command {
 		Short: "Print the database's metrics (per-level table, memtables, WAL)",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withDB(dbOpen{dir: *dir}, func(db *tempest.DB) error {
+			return g.withDB(dbOpen{dir: *dir, readOnly: true}, func(db *tempest.DB) error {
 				_, err := fmt.Fprint(g.stdout, db.Metrics().String())
 				return err
 			})
@@ -37,7 +37,7 @@ func newDBLSMCmd(g *globals, dir *string) *cobra.Command {
 		Short: "Print the shape of the LSM tree: every SST by level",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withDB(dbOpen{dir: *dir}, func(db *tempest.DB) error {
+			return g.withDB(dbOpen{dir: *dir, readOnly: true}, func(db *tempest.DB) error {
 				lsm, err := db.LSM()
 				if err != nil {
 					return dbError(*dir, err)

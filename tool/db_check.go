@@ -16,10 +16,10 @@ func newDBCheckCmd(g *globals, dir *string) *cobra.Command {
 	return &cobra.Command{
 		Use:   "check",
 		Short: "Verify the database: recovery, level invariants, every SST block checksum",
-		Long: `Check opens the database, which runs recovery (the WAL is replayed into L0
-SSTs and the manifest records it, so check writes to the directory like any
-open), then verifies the level invariants and reads every block of every live
-SST, verifying its checksum and its keys' order.
+		Long: `Check opens the database read-only (the WAL is replayed into memory, and
+nothing in the directory changes), then verifies the level invariants and
+reads every block of every live SST, verifying its checksum and its keys'
+order.
 
 A clean database prints "ok: N files, M keys checked" (M counts every entry of
 the SSTs, overwritten versions and tombstones included) and exits 0. Otherwise
@@ -41,7 +41,8 @@ func runDBCheck(g *globals, dir string) error {
 		return err
 	}
 	var read atomic.Int64
-	db, err := tempest.Open(dir, &tempest.Options{Comparer: cmp, FS: countingFS{FS: vfs.Default, read: &read}})
+	db, err := tempest.Open(dir, &tempest.Options{Comparer: cmp, ReadOnly: true,
+		FS: countingFS{FS: vfs.Default, read: &read}})
 	if errors.Is(err, tempest.ErrCorruption) {
 		return reportProblems(g.stdout, dir, "open", err)
 	}

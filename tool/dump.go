@@ -43,7 +43,7 @@ dump | load round-trips any keys and values exactly.`,
 				return err
 			}
 			var read atomic.Int64
-			o := dbOpen{dir: f.dir, fs: countingFS{FS: vfs.Default, read: &read}}
+			o := dbOpen{dir: f.dir, readOnly: true, fs: countingFS{FS: vfs.Default, read: &read}}
 			return g.withDB(o, func(db *tempest.DB) error {
 				return f.dump(g, db, lower, upper, &read)
 			})

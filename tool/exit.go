@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tempestdb/tempest"
+	"github.com/tempestdb/tempest/vfs"
 )
 
 // Exit codes of the tempest command.
@@ -65,7 +66,7 @@ func dbError(dir string, err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, tempest.ErrLocked):
-		return fmt.Errorf("database at %s is locked: another process has it open", dir)
+		return fmt.Errorf("database at %s is locked: another process has it open%s", dir, lockHolder(err))
 	case errors.Is(err, tempest.ErrCorruption):
 		return fmt.Errorf("database at %s is corrupt: %w", dir, err)
 	case errors.Is(err, os.ErrNotExist):
@@ -121,4 +122,17 @@ func newGroup(use, short string, subs ...*cobra.Command) *cobra.Command {
 	c := &cobra.Command{Use: use, Short: short, Args: cobra.ArbitraryArgs, RunE: groupRun}
 	c.AddCommand(subs...)
 	return c
+}
+
+// lockHolder says how the holder of a lock has the database open, if the
+// error tells: " read-only" or " read-write".
+func lockHolder(err error) string {
+	var le *vfs.LockedError
+	switch {
+	case !errors.As(err, &le):
+		return ""
+	case le.Shared:
+		return " read-only"
+	}
+	return " read-write"
 }

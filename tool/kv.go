@@ -54,7 +54,7 @@ func newGetCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return g.withDB(dbOpen{dir: f.dir}, func(db *tempest.DB) error {
+			return g.withDB(dbOpen{dir: f.dir, readOnly: true}, func(db *tempest.DB) error {
 				v, err := db.Get(key)
 				if errors.Is(err, tempest.ErrNotFound) {
 					return fmt.Errorf("key %s not found", formatBytes(key, f.isHex))

@@ -27,12 +27,17 @@ type dbOpen struct {
 	// create allows creating a database where there is none. Without it,
 	// a directory that holds no database is an error and is left as is.
 	create bool
+	// readOnly opens with Options.ReadOnly: the command changes nothing in
+	// the directory (the WAL is replayed into memory), needs only read
+	// access, and may run beside other read-only commands.
+	readOnly bool
 	// fs is the file system; nil means the operating system's.
 	fs vfs.FS
 }
 
-// withDB opens the database, runs fn and closes the database. Open runs
-// recovery: it replays the WAL and may write SSTs and a manifest edit.
+// withDB opens the database, runs fn and closes the database. A
+// read-write open runs recovery: it replays the WAL and may write SSTs and
+// a manifest edit. A read-only one writes nothing.
 func (g *globals) withDB(o dbOpen, fn func(db *tempest.DB) error) error {
 	if !o.create {
 		if err := requireDB(o.dir); err != nil {
@@ -43,7 +48,7 @@ func (g *globals) withDB(o dbOpen, fn func(db *tempest.DB) error) error {
 	if err != nil {
 		return err
 	}
-	db, err := tempest.Open(o.dir, &tempest.Options{Comparer: cmp, FS: o.fs})
+	db, err := tempest.Open(o.dir, &tempest.Options{Comparer: cmp, FS: o.fs, ReadOnly: o.readOnly})
 	if err != nil {
 		return dbError(o.dir, err)
 	}

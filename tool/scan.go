@@ -35,7 +35,7 @@ func newScanCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return g.withDB(dbOpen{dir: f.dir}, func(db *tempest.DB) error {
+			return g.withDB(dbOpen{dir: f.dir, readOnly: true}, func(db *tempest.DB) error {
 				return f.scan(g, db, lower, upper)
 			})
 		},

@@ -49,6 +49,7 @@ var conformance = []struct {
 	{"Stat", testStat},
 	{"MkdirAll", testMkdirAll},
 	{"Lock", testLock},
+	{"LockShared", testLockShared},
 	{"DirSync", testDirSync},
 	{"Closed", testClosed},
 	{"ConcurrentReadWrite", testConcurrentReadWrite},

@@ -7,9 +7,9 @@ import (
 	"os"
 )
 
-// errLockUnsupported is returned by Default.Lock on platforms without a
-// supported file-locking primitive.
+// errLockUnsupported is returned by Default.Lock and Default.LockShared on
+// platforms without a supported file-locking primitive.
 var errLockUnsupported = errors.New("vfs: file locking is not supported on this platform")
 
-func lockFile(*os.File) error   { return errLockUnsupported }
-func unlockFile(*os.File) error { return nil }
+func tryLockFile(*os.File, bool) (conflict bool, err error) { return false, errLockUnsupported }
+func unlockFile(*os.File) error                             { return nil }

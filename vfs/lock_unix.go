@@ -4,29 +4,30 @@ package vfs
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"syscall"
 )
 
-// lockFile takes a non-blocking exclusive flock(2) on f. The lock belongs
-// to f's open file description and the kernel drops it when the process
-// dies.
-func lockFile(f *os.File) error {
+// tryLockFile takes a non-blocking flock(2) on f, shared or exclusive. On
+// failure, conflict reports whether a conflicting lock is held. The lock
+// belongs to f's open file description and the kernel drops it when the
+// process dies. A shared lock needs only read access to f.
+func tryLockFile(f *os.File, shared bool) (conflict bool, err error) {
+	how := syscall.LOCK_EX
+	if shared {
+		how = syscall.LOCK_SH
+	}
 	rc, err := f.SyscallConn()
 	if err != nil {
-		return err
+		return false, err
 	}
 	var lerr error
 	if err := rc.Control(func(fd uintptr) {
-		lerr = syscall.Flock(int(fd), syscall.LOCK_EX|syscall.LOCK_NB)
+		lerr = syscall.Flock(int(fd), how|syscall.LOCK_NB)
 	}); err != nil {
-		return err
+		return false, err
 	}
-	if errors.Is(lerr, syscall.EWOULDBLOCK) {
-		return fmt.Errorf("%w: %w", ErrLocked, lerr)
-	}
-	return lerr
+	return errors.Is(lerr, syscall.EWOULDBLOCK), lerr
 }
 
 // unlockFile releases the flock(2) on f.

@@ -3,7 +3,6 @@ package vfs
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"sort"
@@ -341,47 +340,8 @@ func (fs *MemFS) Stat(name string) (os.FileInfo, error) {
 	return fi, nil
 }
 
-// Lock implements FS. The lock is held in a table owned by fs; it does not
-// survive CrashClone, just as a dead process's locks do not.
-func (fs *MemFS) Lock(name string) (io.Closer, error) {
-	p := memClean(name)
-	if !fs.locks.acquire(p) {
-		return nil, &os.PathError{Op: "lock", Path: name, Err: ErrLocked}
-	}
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	parent, base, n, err := fs.lookupLocked(p)
-	if err == nil && (parent == nil || (n != nil && n.isDir)) {
-		err = errIsDir
-	}
-	if err != nil {
-		fs.locks.release(p)
-		return nil, &os.PathError{Op: "lock", Path: name, Err: err}
-	}
-	if n == nil {
-		fs.createLocked(parent, base, &memNode{})
-	}
-	return &memLock{fs: fs, path: p}, nil
-}
-
 // PathJoin implements FS.
 func (fs *MemFS) PathJoin(elem ...string) string { return path.Join(elem...) }
-
-// memLock is a lock held in MemFS.locks.
-type memLock struct {
-	fs   *MemFS
-	path string
-	once sync.Once
-}
-
-func (l *memLock) Close() error {
-	err := error(&os.PathError{Op: "unlock", Path: l.path, Err: os.ErrClosed})
-	l.once.Do(func() {
-		l.fs.locks.release(l.path)
-		err = nil
-	})
-	return err
-}
 
 // memFileInfo implements os.FileInfo.
 type memFileInfo struct {

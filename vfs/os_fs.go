@@ -2,22 +2,16 @@ package vfs
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
-	"sync"
 )
 
 // Default is the FS of the operating system.
 var Default FS = osFS{}
 
-// osLocks holds the paths this process has locked through Default.
-var osLocks lockTable
-
-// osFS implements FS with package os. Lock uses flock(2) on unix and
-// LockFileEx on windows, plus osLocks for conflicts within this process.
+// osFS implements FS with package os. Its locks are in os_lock.go.
 type osFS struct{}
 
 var _ FS = osFS{}
@@ -91,50 +85,6 @@ func (osFS) List(dir string) ([]string, error) {
 func (osFS) Stat(name string) (os.FileInfo, error) { return os.Stat(name) }
 
 func (osFS) PathJoin(elem ...string) string { return filepath.Join(elem...) }
-
-// Lock takes the in-process lock for the absolute path first, then the OS
-// lock, so that a conflict with this process never reaches the OS.
-func (osFS) Lock(name string) (io.Closer, error) {
-	key, err := filepath.Abs(name)
-	if err != nil {
-		return nil, err
-	}
-	if !osLocks.acquire(key) {
-		return nil, &os.PathError{Op: "lock", Path: name,
-			Err: fmt.Errorf("%w (held by this process)", ErrLocked)}
-	}
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		osLocks.release(key)
-		return nil, err
-	}
-	if err := lockFile(f); err != nil {
-		_ = f.Close()
-		osLocks.release(key)
-		return nil, &os.PathError{Op: "lock", Path: name, Err: err}
-	}
-	return &osLock{f: f, key: key}, nil
-}
-
-// osLock is a held lock. Close releases the OS lock, then the in-process one.
-type osLock struct {
-	mu  sync.Mutex
-	f   *os.File // nil once closed
-	key string
-}
-
-func (l *osLock) Close() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.f == nil {
-		return &os.PathError{Op: "unlock", Path: l.key, Err: os.ErrClosed}
-	}
-	uerr := unlockFile(l.f)
-	cerr := l.f.Close()
-	l.f = nil
-	osLocks.release(l.key)
-	return errors.Join(uerr, cerr)
-}
 
 // osFile adapts *os.File to File.
 type osFile struct{ *os.File }

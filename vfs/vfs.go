@@ -73,10 +73,18 @@ type FS interface {
 	// Stat returns information about the named file.
 	Stat(name string) (os.FileInfo, error)
 	// Lock takes an exclusive lock on the named file, creating it if needed.
-	// It fails with an error matching ErrLocked if another process, or
-	// another Lock call in this process, holds it. Closing the returned
+	// It fails with a *LockedError, which matches ErrLocked, if another
+	// process, or another Lock or LockShared call in this process, holds it. Closing the returned
 	// Closer releases the lock. The OS releases it when the process dies.
 	Lock(name string) (io.Closer, error)
+	// LockShared takes a shared lock on the named file, which must exist:
+	// it is never created (an error matching os.ErrNotExist says so), and
+	// only read access to it is needed. Any number of shared locks may be
+	// held at once, by this process and by others; they exclude Lock and
+	// Lock excludes them. A conflict fails with a *LockedError, which
+	// matches ErrLocked and says which kind of lock is held. Closing the
+	// returned Closer releases the lock.
+	LockShared(name string) (io.Closer, error)
 	// PathJoin joins path elements with the FS's separator.
 	PathJoin(elem ...string) string
 }

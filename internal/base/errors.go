@@ -17,7 +17,7 @@ var (
 	// ErrCorruption: persisted bytes failed validation.
 	ErrCorruption = errors.New("tempest: corruption")
 	// ErrReadOnly: the DB no longer accepts writes after a failed write or
-	// sync; the cause is wrapped alongside.
+	// sync, or was opened read-only; the cause is wrapped alongside.
 	ErrReadOnly = errors.New("tempest: read-only")
 	// ErrLocked: another process (or DB) holds the directory's lock.
 	ErrLocked = errors.New("tempest: directory is locked by another process")

@@ -43,16 +43,30 @@ type Manifest struct {
 // whose files break the Version invariants, fails with an error matching
 // base.ErrCorruption.
 func Open(fs vfs.FS, dir string, cmp *base.Comparer, cfg journal.Config) (*Manifest, error) {
+	cmp, err := checkComparer(cmp)
+	if err != nil {
+		return nil, err
+	}
+	j, err := journal.Open(fs, dir, FilePrefix, newState, Codec{}, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return newManifest(j, cmp)
+}
+
+// checkComparer returns cmp, or the default for nil; it must be named.
+func checkComparer(cmp *base.Comparer) (*base.Comparer, error) {
 	if cmp == nil {
 		cmp = base.DefaultComparer
 	}
 	if cmp.Name == "" {
 		return nil, base.InvalidArgumentf("manifest: comparer has no name")
 	}
-	j, err := journal.Open(fs, dir, FilePrefix, newState, Codec{}, cfg)
-	if err != nil {
-		return nil, err
-	}
+	return cmp, nil
+}
+
+// newManifest checks the state replayed by j and wraps it.
+func newManifest(j *journal.Journal[*state, *Edit], cmp *base.Comparer) (*Manifest, error) {
 	m := &Manifest{cmp: cmp}
 	m.mu.j = j
 	if err := m.init(); err != nil {

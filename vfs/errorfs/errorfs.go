@@ -177,6 +177,19 @@ func (fs *FS) Lock(name string) (io.Closer, error) {
 	return &lock{fs: fs, inner: l, path: name}, nil
 }
 
+// LockShared implements vfs.FS. It is an OpLock; closing the lock is an
+// OpClose.
+func (fs *FS) LockShared(name string) (io.Closer, error) {
+	if err := fs.maybeError(Op{Kind: OpLock, Path: name}); err != nil {
+		return nil, err
+	}
+	l, err := fs.inner.LockShared(name)
+	if err != nil {
+		return nil, err
+	}
+	return &lock{fs: fs, inner: l, path: name}, nil
+}
+
 // PathJoin implements vfs.FS; it is not an operation.
 func (fs *FS) PathJoin(elem ...string) string { return fs.inner.PathJoin(elem...) }
 

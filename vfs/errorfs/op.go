@@ -14,7 +14,7 @@ const (
 	OpMkdirAll               // FS.MkdirAll
 	OpList                   // FS.List
 	OpStat                   // FS.Stat, File.Size
-	OpLock                   // FS.Lock
+	OpLock                   // FS.Lock, FS.LockShared
 	OpRead                   // File.ReadAt
 	OpWrite                  // File.Write, File.WriteAt
 	OpSync                   // File.Sync, on files and directories
