@@ -225,3 +225,16 @@ func TestSalvageComparerMismatch(t *testing.T) {
 		t.Fatal("the file was not closed")
 	}
 }
+
+func TestFileName(t *testing.T) {
+	for _, num := range []base.FileNum{0, 12, 999999, 1234567} {
+		if got, ok := ParseFileName(FileName(num)); !ok || got != num {
+			t.Fatalf("ParseFileName(%q) = %d, %v", FileName(num), got, ok)
+		}
+	}
+	for _, name := range []string{"12.sst", "0000012.sst", "000012.log", ".sst", "+00012.sst", "00001a.sst"} {
+		if _, ok := ParseFileName(name); ok {
+			t.Fatalf("ParseFileName(%q) accepted", name)
+		}
+	}
+}
