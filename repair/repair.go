@@ -93,6 +93,15 @@ func checkDirs(fs vfs.FS, src, dst string) error {
 	case !info.IsDir():
 		return base.InvalidArgumentf("repair: source %s is not a directory", src)
 	}
+	found := false
+	for _, sub := range []string{"sst", "wal", "manifest"} {
+		if info, err := fs.Stat(fs.PathJoin(src, sub)); err == nil && info.IsDir() {
+			found = true
+		}
+	}
+	if !found {
+		return fmt.Errorf("repair: no database at %s: it has no sst, wal or manifest directory", src)
+	}
 	if _, err := fs.Stat(dst); err == nil {
 		return base.InvalidArgumentf("repair: %s exists; the output must be a new directory", dst)
 	} else if !errors.Is(err, os.ErrNotExist) {

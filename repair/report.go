@@ -130,10 +130,13 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 	}
 	fmt.Fprintf(cw, "wrote %d keys and %d tombstones to %s (%d older or deleted versions dropped, %d conflicts)\n",
 		r.Keys, r.Tombstones, r.Dst, r.Shadowed, r.Conflicts)
-	if r.Lost() {
-		fmt.Fprintf(cw, "result: %d losses\n", len(r.Losses))
-	} else {
+	switch len(r.Losses) {
+	case 0:
 		fmt.Fprintf(cw, "result: nothing lost\n")
+	case 1:
+		fmt.Fprintf(cw, "result: 1 loss\n")
+	default:
+		fmt.Fprintf(cw, "result: %d losses\n", len(r.Losses))
 	}
 	err := cw.w.(*bufio.Writer).Flush()
 	if cw.err != nil {
