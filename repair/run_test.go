@@ -23,7 +23,7 @@ func TestRepairArguments(t *testing.T) {
 	must(t, os.Mkdir(filepath.Join(tmp, "busy"+tmpSuffix), 0o755))
 	for _, tc := range []struct {
 		name, src, dst string
-		invalid         bool
+		invalid        bool
 	}{
 		{"missing source", filepath.Join(tmp, "nope"), filepath.Join(tmp, "out1"), false},
 		{"not a database", exists, filepath.Join(tmp, "out2"), false},

@@ -53,11 +53,7 @@ func (r *run) openSSTs() ([]*sstSource, error) {
 				Status: "skipped: not live in the manifest (an obsolete or unrecorded file)"})
 			continue
 		}
-		src, err := r.openSST(num, path, meta)
-		if err != nil {
-			return srcs, err
-		}
-		if src != nil {
+		if src := r.openSST(num, path, meta); src != nil {
 			srcs = append(srcs, src)
 		}
 	}
@@ -84,7 +80,7 @@ func (r *run) missingSSTs(present map[base.FileNum]bool) {
 
 // openSST opens one SST for salvage. A file that cannot be opened at all
 // is a loss, and gives no source.
-func (r *run) openSST(num base.FileNum, path string, meta *manifest.FileMetadata) (*sstSource, error) {
+func (r *run) openSST(num base.FileNum, path string, meta *manifest.FileMetadata) *sstSource {
 	fr := FileReport{Kind: "sst", Num: num, Path: path, Status: "read"}
 	s, err := r.salvageSST(path, meta)
 	if err != nil {
@@ -93,14 +89,14 @@ func (r *run) openSST(num base.FileNum, path string, meta *manifest.FileMetadata
 		l := Loss{File: path, Offset: -1, End: -1, What: "whole file", Reason: err.Error()}
 		withFileBounds(&l, meta)
 		r.lose(l)
-		return nil, nil
+		return nil
 	}
 	fr.RangeDels = len(s.RangeDels)
 	for _, d := range s.RangeDels {
 		r.dels = append(r.dels, rangedel.Tombstone{Start: d.Start, End: d.End, Seq: d.Seq})
 	}
 	r.rep.Files = append(r.rep.Files, fr)
-	return &sstSource{num: num, path: path, s: s, it: s.NewIter(), meta: meta, report: len(r.rep.Files) - 1}, nil
+	return &sstSource{num: num, path: path, s: s, it: s.NewIter(), meta: meta, report: len(r.rep.Files) - 1}
 }
 
 // salvageSST opens the file and locates its readable blocks.
