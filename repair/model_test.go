@@ -29,8 +29,15 @@ type model struct {
 	ever map[string]map[string]bool
 }
 
-// apply commits ops as one batch to db and records it.
+// apply commits ops as one batch to db, without waiting for an fsync,
+// and records it.
 func (m *model) apply(t testing.TB, db *tempest.DB, ops ...op) {
+	t.Helper()
+	m.applyWith(t, db, tempest.NoSync, ops...)
+}
+
+// applyWith is apply with the given write options.
+func (m *model) applyWith(t testing.TB, db *tempest.DB, wo *tempest.WriteOptions, ops ...op) {
 	t.Helper()
 	b := db.NewBatch()
 	for _, o := range ops {
@@ -51,7 +58,7 @@ func (m *model) apply(t testing.TB, db *tempest.DB, ops ...op) {
 			t.Fatal(err)
 		}
 	}
-	tok, err := db.Apply(b, tempest.NoSync)
+	tok, err := db.Apply(b, wo)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,9 +26,18 @@ const numKeys = 3000
 // at a clean close, and returns the model of what was written.
 func buildDB(t *testing.T, dir string, seed uint64) *model {
 	t.Helper()
+	m, db := openBuiltDB(t, vfs.Default, dir, seed)
+	must(t, db.Close())
+	return m
+}
+
+// openBuiltDB is buildDB on fs, leaving the database open.
+func openBuiltDB(t *testing.T, fs vfs.FS, dir string, seed uint64) (*model, *tempest.DB) {
+	t.Helper()
 	rng := testutil.NewRand(seed)
 	m := &model{ever: map[string]map[string]bool{}}
 	db, err := tempest.Open(dir, &tempest.Options{
+		FS:                    fs,
 		MemTableSize:          tempest.MinMemTableSize,
 		BlockSize:             512,
 		L0CompactionThreshold: 2,
@@ -65,8 +74,7 @@ func buildDB(t *testing.T, dir string, seed uint64) *model {
 	m.apply(t, db, op{kind: "rangedel", key: key(2000), other: key(2050)})
 	m.apply(t, db, op{kind: "set", key: key(2999), other: "first"}, op{kind: "set", key: key(2999), other: "second"})
 	m.apply(t, db, op{kind: "set", key: key(1), other: "gone"}, op{kind: "del", key: key(1)})
-	must(t, db.Close())
-	return m
+	return m, db
 }
 
 func must(t testing.TB, err error) {
@@ -281,7 +289,13 @@ func checkOutput(t *testing.T, rep *Report, dst string, m *model) {
 // readDB opens the database in dir, checks it and returns its contents.
 func readDB(t *testing.T, dir string) map[string]string {
 	t.Helper()
-	db, err := tempest.Open(dir, nil)
+	return readDBOn(t, vfs.Default, dir)
+}
+
+// readDBOn is readDB on fs.
+func readDBOn(t *testing.T, fs vfs.FS, dir string) map[string]string {
+	t.Helper()
+	db, err := tempest.Open(dir, &tempest.Options{FS: fs})
 	must(t, err)
 	defer func() { must(t, db.Close()) }()
 	must(t, db.Check())
