@@ -20,7 +20,7 @@ func TestRepairCrashed(t *testing.T) {
 	seed := testutil.Seed(t)
 	rng := testutil.NewRand(seed)
 	mem := vfs.NewMem()
-	m, db := openBuiltDB(t, mem, "/db", seed)
+	m, db := openBuiltDB(t, mem, "/db", 1000, seed)
 	m.applyWith(t, db, tempest.Sync, op{kind: "set", key: key(5), other: "synced"})
 	synced := m.batches[len(m.batches)-1].seq
 	for i := range 40 {
@@ -28,7 +28,7 @@ func TestRepairCrashed(t *testing.T) {
 	}
 	for _, p := range []int{0, 50, 100} {
 		image := mem.CrashClone(vfs.CrashOptions{UnsyncedDataPercent: p, Rand: rng, TornLastWrite: true})
-		rep, err := Run("/db", "/out", &Options{FS: image})
+		rep, err := Run("/db", "/out", &Options{FS: image, Output: testOutput})
 		must(t, err)
 		got := readDBOn(t, image, "/out")
 		for _, l := range rep.Losses {

@@ -35,7 +35,7 @@ const tmpSuffix = ".repair-tmp"
 
 // createOutput creates the database that will become dst. Neither dst nor
 // its temporary directory may exist.
-func createOutput(fs vfs.FS, dst string, cmp *base.Comparer, tooLarge func([]byte, error)) (*output, error) {
+func createOutput(fs vfs.FS, dst string, opts *tempest.Options, cmp *base.Comparer, tooLarge func([]byte, error)) (*output, error) {
 	dir := dst + tmpSuffix
 	for _, p := range []string{dst, dir} {
 		if _, err := fs.Stat(p); err == nil {
@@ -44,13 +44,16 @@ func createOutput(fs vfs.FS, dst string, cmp *base.Comparer, tooLarge func([]byt
 			return nil, err
 		}
 	}
-	db, err := tempest.Open(dir, &tempest.Options{
-		FS:       fs,
-		Comparer: cmp,
+	var o tempest.Options
+	if opts != nil {
+		o = *opts
+	} else {
 		// Keys up to the engine's limit: a source written with larger
 		// memtables may hold keys above the default.
-		MaxKeySize: tempest.MaxKeySizeLimit,
-	})
+		o.MaxKeySize = tempest.MaxKeySizeLimit
+	}
+	o.FS, o.Comparer = fs, cmp
+	db, err := tempest.Open(dir, &o)
 	if err != nil {
 		_ = removeAll(fs, dir)
 		return nil, err

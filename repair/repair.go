@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/tempestdb/tempest"
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/manifest"
 	"github.com/tempestdb/tempest/internal/rangedel"
@@ -29,6 +30,10 @@ type Options struct {
 	// Comparers resolves a comparer name recorded in the manifest when
 	// Comparer is nil. Default: only base.DefaultComparer is known.
 	Comparers func(name string) (*base.Comparer, error)
+	// Output, if set, configures the output database; Run sets its FS and
+	// Comparer. Default: the engine's defaults, with keys up to
+	// tempest.MaxKeySizeLimit.
+	Output *tempest.Options
 }
 
 // run is one repair in progress.
@@ -38,6 +43,7 @@ type run struct {
 	sstDir, walDir, manifestDir string
 	cmp                         *base.Comparer
 	ms                          *manifestState
+	outOpts                     *tempest.Options // nil: defaults
 	rep                         *Report
 	dels                        []rangedel.Tombstone // from every source
 	unknown                     []string
@@ -66,6 +72,7 @@ func Run(src, dst string, opts *Options) (*Report, error) {
 		walDir:      o.FS.PathJoin(src, "wal"),
 		manifestDir: o.FS.PathJoin(src, "manifest"),
 		rep:         &Report{Src: src, Dst: dst},
+		outOpts:     o.Output,
 	}
 	var notes []string
 	r.ms, notes = readManifest(r.fs, r.manifestDir)
@@ -152,7 +159,7 @@ func (r *run) repair() (err error) {
 		return err
 	}
 	r.noteUnknown()
-	out, err := createOutput(r.fs, r.dst, r.cmp, r.tooLarge)
+	out, err := createOutput(r.fs, r.dst, r.outOpts, r.cmp, r.tooLarge)
 	if err != nil {
 		return err
 	}

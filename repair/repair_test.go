@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/tempestdb/tempest"
@@ -21,18 +22,48 @@ import (
 
 const numKeys = 3000
 
+// testOutput configures the outputs of the tests: a memtable of 1 MiB
+// rather than the default 64 MiB, which costs time to allocate and free.
+var testOutput = &tempest.Options{MemTableSize: 1 << 20}
+
+// shared is the database TestRepair and TestRepairWriteFailure repair
+// copies of, built once; TestMain removes it.
+var shared struct {
+	once sync.Once
+	dir  string
+	m    *model
+	seed uint64 // logged once; the tests' other random choices derive from it
+}
+
+// sharedDB returns the shared database and its model.
+func sharedDB(t *testing.T) (string, *model) {
+	t.Helper()
+	shared.once.Do(func() {
+		tmp, err := os.MkdirTemp("", "repair-test-")
+		must(t, err)
+		dir := filepath.Join(tmp, "db")
+		shared.seed = testutil.Seed(t)
+		shared.m = buildDB(t, dir, numKeys, shared.seed)
+		shared.dir = dir
+	})
+	if shared.dir == "" {
+		t.Fatal("building the shared database failed")
+	}
+	return shared.dir, shared.m
+}
+
 // buildDB writes a database in dir with SSTs on more than one level, point
 // and range deletions in SSTs and in the WAL, and writes left in the WAL
 // at a clean close, and returns the model of what was written.
-func buildDB(t *testing.T, dir string, seed uint64) *model {
+func buildDB(t *testing.T, dir string, n int, seed uint64) *model {
 	t.Helper()
-	m, db := openBuiltDB(t, vfs.Default, dir, seed)
+	m, db := openBuiltDB(t, vfs.Default, dir, n, seed)
 	must(t, db.Close())
 	return m
 }
 
 // openBuiltDB is buildDB on fs, leaving the database open.
-func openBuiltDB(t *testing.T, fs vfs.FS, dir string, seed uint64) (*model, *tempest.DB) {
+func openBuiltDB(t *testing.T, fs vfs.FS, dir string, n int, seed uint64) (*model, *tempest.DB) {
 	t.Helper()
 	rng := testutil.NewRand(seed)
 	m := &model{ever: map[string]map[string]bool{}}
@@ -49,14 +80,14 @@ func openBuiltDB(t *testing.T, fs vfs.FS, dir string, seed uint64) (*model, *tem
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	m.writeRound(t, db, rng, 0, numKeys, 1, 0)
+	m.writeRound(t, db, rng, 0, n, 1, 0)
 	must(t, db.Compact(ctx, nil, nil))
-	m.writeRound(t, db, rng, 1, numKeys, 3, 7)
-	m.apply(t, db, op{kind: "rangedel", key: key(1000), other: key(1100)})
+	m.writeRound(t, db, rng, 1, n, 3, 7)
+	m.apply(t, db, op{kind: "rangedel", key: key(n / 3), other: key(n/3 + 100)})
 	must(t, db.Flush())
-	must(t, db.Compact(ctx, []byte(key(0)), []byte(key(1500))))
-	m.writeRound(t, db, rng, 2, numKeys, 5, 17)
-	m.apply(t, db, op{kind: "rangedel", key: key(500), other: key(520)})
+	must(t, db.Compact(ctx, []byte(key(0)), []byte(key(n/2))))
+	m.writeRound(t, db, rng, 2, n, 5, 17)
+	m.apply(t, db, op{kind: "rangedel", key: key(n / 6), other: key(n/6 + 20)})
 	must(t, db.Flush())
 	lsm, err := db.LSM()
 	must(t, err)
@@ -70,9 +101,9 @@ func openBuiltDB(t *testing.T, fs vfs.FS, dir string, seed uint64) (*model, *tem
 		t.Fatalf("SSTs on %d levels, want at least 2: %v", levels, lsm)
 	}
 	// Left in the WAL by the clean close.
-	m.writeRound(t, db, rng, 3, numKeys, 11, 13)
-	m.apply(t, db, op{kind: "rangedel", key: key(2000), other: key(2050)})
-	m.apply(t, db, op{kind: "set", key: key(2999), other: "first"}, op{kind: "set", key: key(2999), other: "second"})
+	m.writeRound(t, db, rng, 3, n, 11, 13)
+	m.apply(t, db, op{kind: "rangedel", key: key(2 * n / 3), other: key(2*n/3 + 50)})
+	m.apply(t, db, op{kind: "set", key: key(n - 1), other: "first"}, op{kind: "set", key: key(n - 1), other: "second"})
 	m.apply(t, db, op{kind: "set", key: key(1), other: "gone"}, op{kind: "del", key: key(1)})
 	return m, db
 }
@@ -92,10 +123,8 @@ func must(t testing.TB, err error) {
 // loss reports), keys within them hold a value they once had or nothing,
 // and no key appears that should not. The source must not change.
 func TestRepair(t *testing.T) {
-	seed := testutil.Seed(t)
-	template := filepath.Join(t.TempDir(), "db")
-	m := buildDB(t, template, seed)
-	rng := testutil.NewRand(seed + 1)
+	template, m := sharedDB(t)
+	rng := testutil.NewRand(shared.seed + 1)
 
 	t.Run("intact", func(t *testing.T) {
 		src := copyDB(t, template)
@@ -217,7 +246,7 @@ func repairChecked(t *testing.T, src string) (*Report, string) {
 	t.Helper()
 	before := treeHash(t, src)
 	dst := filepath.Join(t.TempDir(), "out")
-	rep, err := Run(src, dst, nil)
+	rep, err := Run(src, dst, &Options{Output: testOutput})
 	if err != nil {
 		t.Fatalf("repair: %v", err)
 	}
@@ -295,7 +324,7 @@ func readDB(t *testing.T, dir string) map[string]string {
 // readDBOn is readDB on fs.
 func readDBOn(t *testing.T, fs vfs.FS, dir string) map[string]string {
 	t.Helper()
-	db, err := tempest.Open(dir, &tempest.Options{FS: fs})
+	db, err := tempest.Open(dir, &tempest.Options{FS: fs, MemTableSize: testOutput.MemTableSize})
 	must(t, err)
 	defer func() { must(t, db.Close()) }()
 	must(t, db.Check())
