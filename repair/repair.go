@@ -119,7 +119,7 @@ func checkDirs(fs vfs.FS, src, dst string) error {
 	if err := errors.Join(err1, err2); err != nil {
 		return err
 	}
-	if rel, err := filepath.Rel(as, ad); err == nil && (rel == "." || !strings.HasPrefix(rel, "..")) {
+	if rel, err := filepath.Rel(as, ad); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return base.InvalidArgumentf("repair: the output %s lies within the source %s, which repair never writes to", dst, src)
 	}
 	return nil

@@ -15,7 +15,9 @@ import (
 	"testing"
 
 	"github.com/tempestdb/tempest"
+	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/testutil"
+	"github.com/tempestdb/tempest/sstable"
 	"github.com/tempestdb/tempest/vfs"
 	"github.com/tempestdb/tempest/wal"
 )
@@ -132,6 +134,7 @@ func TestRepair(t *testing.T) {
 		if rep.Lost() || rep.Manifest.State != "intact" {
 			t.Fatalf("intact database: %s", reportText(rep))
 		}
+		checkCounts(t, rep)
 		checkOutput(t, rep, dst, m)
 	})
 
@@ -313,6 +316,38 @@ func checkOutput(t *testing.T, rep *Report, dst string, m *model) {
 		t.Fatalf("report says %d keys written, the output holds %d", rep.Keys, len(got))
 	}
 	t.Logf("%d keys checked exactly, %d within reported losses", exact, covered)
+}
+
+// checkCounts checks the entries the report counts for each file read
+// against the file: an SST's properties, a WAL's batches.
+func checkCounts(t *testing.T, rep *Report) {
+	t.Helper()
+	for _, f := range rep.Files {
+		if f.Status != "read" {
+			t.Fatalf("%s: %s", f.Path, f.Status)
+		}
+		switch f.Kind {
+		case "sst":
+			file, err := vfs.Default.Open(f.Path)
+			must(t, err)
+			size, err := file.Size()
+			must(t, err)
+			r, err := sstable.Open(file, size, sstable.ReaderOptions{Comparer: base.DefaultComparer})
+			must(t, err)
+			p := r.Properties()
+			must(t, r.Close())
+			if f.Entries != p.EntryCount || uint64(f.RangeDels) != p.RangeDelCount {
+				t.Fatalf("%s: report counts %d entries and %d range tombstones, the table %d and %d",
+					f.Path, f.Entries, f.RangeDels, p.EntryCount, p.RangeDelCount)
+			}
+		case "wal":
+			res, err := wal.Salvage(vfs.Default, f.Path, func([]byte, int64) error { return nil })
+			must(t, err)
+			if f.Batches != res.Records || f.Batches == 0 {
+				t.Fatalf("%s: report counts %d batches, the log holds %d", f.Path, f.Batches, res.Records)
+			}
+		}
+	}
 }
 
 // readDB opens the database in dir, checks it and returns its contents.

@@ -29,6 +29,7 @@ func TestRepairArguments(t *testing.T) {
 		{"output exists", src, exists, true},
 		{"output within the source", src, filepath.Join(src, "out"), true},
 		{"output is the source", src, src, true},
+		{"output within the source, named like a parent", src, filepath.Join(src, "..out"), true},
 		{"temporary directory exists", src, filepath.Join(tmp, "busy"), true},
 	} {
 		before := treeHash(t, tmp)
