@@ -46,7 +46,7 @@ func runDBRepair(g *globals, src, dst string) error {
 	}
 	rep, err := repair.Run(src, dst, opts)
 	if err != nil {
-		return fmt.Errorf("db repair: %w", err)
+		return err // it names the repair
 	}
 	if _, err := rep.WriteTo(g.stdout); err != nil {
 		return err
