@@ -14,7 +14,7 @@ import (
 func TestDBRepair(t *testing.T) {
 	tmp := t.TempDir()
 	src := filepath.Join(tmp, "db")
-	writeDB(t, src, 3000)
+	writeDB(t, src, 1000)
 	dump := mustRun(t, "dump", "--dir", src).stdout
 
 	out := filepath.Join(tmp, "intact")
