@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/batchrepr"
 	"github.com/tempestdb/tempest/internal/memtable"
 )
 
@@ -18,7 +19,7 @@ import (
 // A Set entry has a key and a value; a Delete entry only a key. Every entry
 // of a committed batch carries the batch's seqnum: the whole batch is one
 // atomic write. When a batch names a key twice, the later entry wins.
-const batchHeaderLen = 12
+const batchHeaderLen = batchrepr.HeaderLen
 
 const batchInitialCap = 256
 

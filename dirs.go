@@ -1,11 +1,8 @@
 package tempest
 
 import (
-	"fmt"
-	"strconv"
-	"strings"
-
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/sstable"
 	"github.com/tempestdb/tempest/vfs"
 )
 
@@ -29,17 +26,11 @@ func makeDirs(fs vfs.FS, root string) dirs {
 }
 
 // sstFileName is the name of SST num inside the sst directory.
-func sstFileName(num base.FileNum) string { return fmt.Sprintf("%06d.sst", uint64(num)) }
+func sstFileName(num base.FileNum) string { return sstable.FileName(num) }
 
-// parseSSTFileName is the inverse of sstFileName.
-func parseSSTFileName(name string) (base.FileNum, bool) {
-	s, ok := strings.CutSuffix(name, ".sst")
-	if !ok || s == "" {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(s, 10, 64)
-	return base.FileNum(n), err == nil
-}
+// parseSSTFileName is the inverse of sstFileName. Only canonical names
+// parse: any other file in the sst directory is not the engine's.
+func parseSSTFileName(name string) (base.FileNum, bool) { return sstable.ParseFileName(name) }
 
 func (d *DB) sstPath(num base.FileNum) string {
 	return d.fs.PathJoin(d.dirs.sst, sstFileName(num))

@@ -47,3 +47,7 @@ func validPrefix(prefix string) bool {
 	}
 	return !strings.ContainsAny(prefix, "/\\\x00")
 }
+
+// ParseFileName reports whether name is the canonical name of a journal
+// file of prefix ("manifest-000003"), and its number, as Open decides.
+func ParseFileName(prefix, name string) (num uint64, ok bool) { return parseFilename(prefix, name) }

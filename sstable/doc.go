@@ -202,4 +202,23 @@
 // reads the data blocks and checks the counts, the smallest key and the
 // seqnum range against them. Every failure on persisted bytes returns an
 // error matching base.ErrCorruption that names the file and the offset.
+//
+// # What a damaged table still gives (Salvage)
+//
+// Each block is checksummed on its own, so damage is confined to the
+// blocks it touches. With a valid footer and index, every undamaged data
+// block is read, and a damaged one loses exactly its entries: those after
+// the previous index key, up to its own. Without a usable index (or
+// footer), the blocks are still found, because they tile the file from
+// offset 0 and each is followed by a trailer whose checksum covers it: the
+// first offset after a block's start where the next 9 bytes are a valid
+// trailer for the bytes before them ends the block. A damaged block has no
+// matching trailer, and nothing in the format marks where the next block
+// starts, so without an index the blocks after a damaged one are lost. A
+// block of zeros followed by a trailer of zeros checksums correctly (the
+// CRC of zeros is zero), so found blocks must also decode, and data
+// blocks are never all zeros. Without a footer, the range-deletion,
+// bloom, properties and index blocks are recognized after the data
+// blocks by their order and encoding; an index naming exactly the data
+// blocks found proves that none was lost.
 package sstable

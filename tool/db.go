@@ -11,7 +11,7 @@ import (
 func newDBCmd(g *globals) *cobra.Command {
 	var dir string
 	cmd := newGroup("db", "Inspect and check a database",
-		newDBCheckCmd(g, &dir), newDBMetricsCmd(g, &dir), newDBLSMCmd(g, &dir))
+		newDBCheckCmd(g, &dir), newDBMetricsCmd(g, &dir), newDBLSMCmd(g, &dir), newDBRepairCmd(g))
 	addDirFlag(cmd, &dir)
 	return cmd
 }
