@@ -26,6 +26,14 @@
 // data blocks; the other four blocks are always present. Version 1 (no
 // range-deletion block, a 72-byte footer) is not read.
 //
+// # Whole-file checksum
+//
+// The Writer also returns the XXH3-64 (seed 0) of the whole file
+// (Meta.Checksum), which a DB records in its manifest and checks against
+// the file (Reader.FileChecksum). It is not CRC-64/Jones: each block and
+// the footer end with the CRC-64/Jones of the bytes before it, which makes
+// the CRC-64/Jones of every well-formed table zero.
+//
 // # Block trailer (9 bytes)
 //
 //	offset  size  field

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/tempestdb/tempest/internal/base"
-	"github.com/tempestdb/tempest/internal/crc"
+	"github.com/zeebo/xxh3"
 )
 
 func TestWriteSingleBlock(t *testing.T) {
@@ -60,8 +60,8 @@ func TestWriterMeta(t *testing.T) {
 	if string(m.Smallest.UserKey) != "k00" || string(m.Largest.UserKey) != "k19" {
 		t.Fatalf("smallest, largest = %s, %s", m.Smallest, m.Largest)
 	}
-	if want := crc.Checksum(f.data); m.Checksum != want {
-		t.Fatalf("Meta.Checksum = %#x, file checksum %#x", m.Checksum, want)
+	if want := xxh3.Hash(f.data); m.Checksum != want {
+		t.Fatalf("Meta.Checksum = %#x, XXH3-64 of the file %#x", m.Checksum, want)
 	}
 	r := openTable(t, f.reopen(), nil)
 	p := r.Properties()
