@@ -75,6 +75,7 @@ func NewWriter(f vfs.File, opts WriterOptions) *Writer {
 	w.bloom.init(w.opts.bloomEnabled(), w.opts.BloomFPR, w.opts.EstimatedKeys)
 	w.props.ComparerName = w.opts.Comparer.Name
 	w.props.FormatVersion = FormatVersion
+	w.props.FileNum = w.opts.FileNum
 	return w
 }
 

@@ -3,6 +3,7 @@ package sstable
 import (
 	"errors"
 	"fmt"
+	"os"
 	"testing"
 
 	"github.com/tempestdb/tempest/internal/base"
@@ -228,5 +229,21 @@ func TestWriterBlockSize(t *testing.T) {
 		if size >= blockSize+64 {
 			t.Fatalf("block %d has %d bytes: it should have been cut earlier", j, size)
 		}
+	}
+}
+
+// TestWriterRecordsFileNum: the table records the file number the writer
+// was given, and a version 3 table (which has none) reads as file 0.
+func TestWriterRecordsFileNum(t *testing.T) {
+	f, _ := buildTable(t, WriterOptions{FileNum: 123456}, numbered(10))
+	if p := openTable(t, f, nil).Properties(); p.FileNum != 123456 || p.FormatVersion != 4 {
+		t.Fatalf("properties say file %s, format version %d; want 123456, 4", p.FileNum, p.FormatVersion)
+	}
+	data, err := os.ReadFile("testdata/format-v3.sst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := openTable(t, &memFile{data: data}, nil).Properties(); p.FileNum != 0 {
+		t.Fatalf("version 3 table says file %s", p.FileNum)
 	}
 }

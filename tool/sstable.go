@@ -177,6 +177,9 @@ func printProperties(out io.Writer, p sstable.Properties, cmp *tempest.Comparer,
 		return formatKey(cmp, k.UserKey, isHex) + " " + formatTrailer(k.Trailer)
 	}
 	fmt.Fprintf(w, "format version:  %d\n", p.FormatVersion)
+	if p.FormatVersion >= 4 {
+		fmt.Fprintf(w, "file number:     %s\n", p.FileNum)
+	}
 	fmt.Fprintf(w, "comparer:        %s\n", p.ComparerName)
 	fmt.Fprintf(w, "entries:         %d\n", p.EntryCount)
 	fmt.Fprintf(w, "deletions:       %d\n", p.DeletionCount)
