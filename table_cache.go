@@ -78,7 +78,7 @@ func (c *tableCache) openLocked(meta *manifest.FileMetadata) (*sstable.Reader, e
 	if err != nil {
 		return nil, err // Open closed f
 	}
-	return r, nil
+	return checkTableIdentity(r, meta, name, c.cmp)
 }
 
 // evict closes and forgets the reader of num (its file became obsolete).
