@@ -64,15 +64,14 @@ func sstableRunE(g *globals, fn func(path string, r *sstable.Reader, cmp *tempes
 	}
 }
 
-// countEntries returns the number of entries the table at path holds,
-// from its properties.
-func countEntries(path string, cmp *tempest.Comparer) (uint64, error) {
-	var n uint64
+// tableProperties returns the properties of the table at path.
+func tableProperties(path string, cmp *tempest.Comparer) (sstable.Properties, error) {
+	var p sstable.Properties
 	err := withSSTable(path, cmp, func(r *sstable.Reader) error {
-		n = r.Properties().EntryCount
+		p = r.Properties()
 		return nil
 	})
-	return n, err
+	return p, err
 }
 
 func newSSTableDumpCmd(g *globals) *cobra.Command {
