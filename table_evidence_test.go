@@ -23,9 +23,9 @@ import (
 
 // evidenceOptions stores blocks raw and runs no automatic compaction, so
 // that each flush leaves one L0 SST whose size depends only on the
-// lengths of its keys and values.
+// lengths of its keys and values. A small memtable keeps opens cheap.
 func evidenceOptions(fs vfs.FS) *Options {
-	return &Options{FS: fs, Compression: NoCompression, DisableAutomaticCompactions: true}
+	return &Options{FS: fs, Compression: NoCompression, DisableAutomaticCompactions: true, MemTableSize: MinMemTableSize}
 }
 
 // writeFlushed sets keys prefix000 to prefix(n-1) to 100-byte values of
@@ -34,7 +34,9 @@ func writeFlushed(t *testing.T, d *DB, prefix string, n int, fill byte) {
 	t.Helper()
 	b := d.NewBatch()
 	for i := range n {
-		b.Set(fmt.Appendf(nil, "%s%03d", prefix, i), bytes.Repeat([]byte{fill}, 100))
+		if err := b.Set(fmt.Appendf(nil, "%s%03d", prefix, i), bytes.Repeat([]byte{fill}, 100)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := d.Apply(b, Sync); err != nil {
 		t.Fatal(err)
@@ -156,7 +158,7 @@ func TestDivergedSSTCopy(t *testing.T) {
 func TestCheckFindsDamageNoReadSees(t *testing.T) {
 	mem := vfs.NewMem()
 	d := mustOpen(t, "/db", evidenceOptions(mem))
-	writeFlushed(t, d, "a", 200, 'x') // about six 4 KiB data blocks
+	writeFlushed(t, d, "a", 100, 'x') // three 4 KiB data blocks
 	path := d.sstPath(liveTables(d)[0].FileNum)
 	mustClose(t, d)
 	data, err := mem.ReadFile(path)
@@ -170,7 +172,7 @@ func TestCheckFindsDamageNoReadSees(t *testing.T) {
 
 	d = mustOpen(t, "/db", evidenceOptions(mem))
 	defer mustClose(t, d)
-	mustGet(t, d, "a199", strings.Repeat("x", 100))
+	mustGet(t, d, "a099", strings.Repeat("x", 100))
 	requireCorruption(t, d.Check(), path)
 }
 
