@@ -5,6 +5,7 @@ import (
 
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/manifest"
+	"github.com/tempestdb/tempest/sstable"
 )
 
 // FileInfo describes one live SST file.
@@ -41,10 +42,15 @@ func (d *DB) LSM() ([NumLevels][]FileInfo, error) {
 }
 
 // Check verifies the whole database: the level invariants of the current
-// version, and every block checksum of every live SST (which also checks
-// each file against its recorded size). It returns every problem found,
-// joined; each matches ErrCorruption. Opening the DB already verified the
-// manifest and replayed the WAL, whose records are checksummed.
+// version, and every live SST: its size and what it says about itself
+// against the manifest (checkTableIdentity), every block checksum, and
+// the checksum of the whole file against the one the manifest recorded.
+// It returns every problem found, joined; each matches ErrCorruption and
+// names the file. Opening the DB already verified the manifest and
+// replayed the WAL, whose records are checksummed.
+//
+// An SST written before whole-file checksums were recorded (see
+// checksumRecorded) is checked block by block only, and Check logs it.
 func (d *DB) Check() error {
 	if d.closed.Load() {
 		return ErrClosed
@@ -70,5 +76,34 @@ func (d *DB) checkTable(f *manifest.FileMetadata) error {
 		return err
 	}
 	defer t.release()
-	return t.r.VerifyChecksums()
+	r := t.r
+	if err := r.VerifyChecksums(); err != nil {
+		return err
+	}
+	if !checksumRecorded(f, r.Properties()) {
+		d.opts.Logger.Info("tempest: SST has no recorded whole-file checksum: checked block by block",
+			"file", d.sstPath(f.FileNum))
+		return nil
+	}
+	sum, err := r.FileChecksum()
+	if err != nil {
+		return err
+	}
+	if sum != f.Checksum {
+		return base.Corruptionf(d.sstPath(f.FileNum), -1,
+			"whole-file checksum %#016x differs from %#016x recorded in the manifest", sum, f.Checksum)
+	}
+	return nil
+}
+
+// checksumRecorded reports whether meta.Checksum is the whole-file
+// checksum of the table whose properties are p. Versions that wrote SST
+// format 3 and older recorded a checksum that is zero for every table, so
+// a zero there means "not recorded"; a table of format 4 or later was
+// written by a version that records it, so its value, zero included, is
+// always compared. A nonzero checksum is compared whatever the table's
+// version: an older table put in place of a newer one must not pass
+// unchecked.
+func checksumRecorded(meta *manifest.FileMetadata, p sstable.Properties) bool {
+	return meta.Checksum != 0 || p.FormatVersion >= 4
 }

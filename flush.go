@@ -159,6 +159,7 @@ func (d *DB) writerOptions(level int, num base.FileNum, estimate int) sstable.Wr
 		BloomFPR:        d.opts.BloomFalsePositiveRate,
 		EstimatedKeys:   estimate,
 		FileName:        d.sstPath(num),
+		FileNum:         num,
 		Compression:     d.opts.LevelCompression[level].sstable(),
 	}
 }

@@ -131,7 +131,7 @@ func (c *tableCache) openLocked(meta *manifest.FileMetadata) (*sstable.Reader, e
 	if err != nil {
 		return nil, err // Open closed f
 	}
-	return r, nil
+	return checkTableIdentity(r, meta, name, c.cmp)
 }
 
 // release gives back a reference from get. The last one closes a table

@@ -8,22 +8,31 @@ import (
 	"github.com/tempestdb/tempest/internal/base"
 )
 
-// TestReadFormatV2 opens a table written by format version 2 (seeded bloom
-// filter; testdata/format-v2.sst, numbered(2000) with 1 KiB blocks) and
-// checks every entry, point lookups through its filter, and that keys it
-// does not hold are mostly rejected by the filter.
-func TestReadFormatV2(t *testing.T) {
-	data, err := os.ReadFile("testdata/format-v2.sst")
+// The fixtures in testdata are tables written by earlier format versions,
+// each numbered(2000) with 1 KiB blocks: format-v2.sst (seeded bloom
+// filter) and format-v3.sst (blocked bloom filter, no file number).
+
+// TestReadFormatV2 opens the version 2 fixture.
+func TestReadFormatV2(t *testing.T) { readFixture(t, "testdata/format-v2.sst", 2, false) }
+
+// TestReadFormatV3 opens the version 3 fixture.
+func TestReadFormatV3(t *testing.T) { readFixture(t, "testdata/format-v3.sst", 3, true) }
+
+// readFixture opens the fixture at path, checks its format version and
+// filter kind, every entry, point lookups through its filter, and that keys
+// it does not hold are mostly rejected by the filter.
+func readFixture(t *testing.T, path string, version uint32, blocked bool) {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := &memFile{data: data}
 	r := openTable(t, f, nil)
-	if v := r.Properties().FormatVersion; v != 2 {
-		t.Fatalf("fixture has format version %d, want 2", v)
+	if v := r.Properties().FormatVersion; v != version {
+		t.Fatalf("fixture has format version %d, want %d", v, version)
 	}
-	if r.filter.blocked || r.filter.m == 0 {
-		t.Fatalf("version 2 filter read as blocked=%v m=%d", r.filter.blocked, r.filter.m)
+	if r.filter.blocked != blocked || r.filter.m == 0 {
+		t.Fatalf("version %d filter read as blocked=%v m=%d", version, r.filter.blocked, r.filter.m)
 	}
 	want := numbered(2000)
 	it := r.NewIter()
@@ -50,6 +59,9 @@ func TestReadFormatV2(t *testing.T) {
 		}
 	}
 	if fp > 60 {
-		t.Fatalf("version 2 filter passed %d of 2000 absent keys", fp)
+		t.Fatalf("version %d filter passed %d of 2000 absent keys", version, fp)
+	}
+	if err := r.VerifyChecksums(); err != nil {
+		t.Fatalf("VerifyChecksums: %v", err)
 	}
 }

@@ -13,7 +13,7 @@
 // block cache holds only verified, decoded blocks. All integers are
 // little-endian.
 //
-// # File layout (format version 3)
+// # File layout (format version 4)
 //
 //	+--------------+-----+--------------+-----------------+-------------+------------------+-------------+--------+
 //	| data block 0 | ... | data block N | range-del block | bloom block | properties block | index block | footer |
@@ -23,8 +23,20 @@
 // blocks and the footer tile the file with no gaps: data block 0 starts at
 // offset 0, every block starts where the previous block's trailer ends, and
 // the footer takes the last 84 bytes. A table with no point entries has no
-// data blocks; the other four blocks are always present. Version 1 (no
+// data blocks; the other four blocks are always present.
+//
+// Versions differ as follows: 4 adds the table's file number to the
+// properties block; 3 has a blocked bloom filter instead of 2's seeded one.
+// Versions 2 and 3 are still read, not written. Version 1 (no
 // range-deletion block, a 72-byte footer) is not read.
+//
+// # Whole-file checksum
+//
+// The Writer also returns the XXH3-64 (seed 0) of the whole file
+// (Meta.Checksum), which a DB records in its manifest and checks against
+// the file (Reader.FileChecksum). It is not CRC-64/Jones: each block and
+// the footer end with the CRC-64/Jones of the bytes before it, which makes
+// the CRC-64/Jones of every well-formed table zero.
 //
 // # Block trailer (9 bytes)
 //
@@ -140,6 +152,8 @@
 //	raw value size       uvarint   sum of len(value) over point entries
 //	data block count     uvarint
 //	format version       uvarint   equal to the footer's
+//	file number          uvarint   version 4 and later: the number of the
+//	                               file the table was written as
 //
 // A table is empty when it has neither point entries nor tombstones. The
 // smallest and largest keys bound everything the table holds, in
@@ -191,7 +205,7 @@
 //	56      4     properties block size u32
 //	60      8     index block offset u64
 //	68      4     index block size u32
-//	72      4     format version u32 (3; 2 is still read)
+//	72      4     format version u32 (4; 2 and 3 are still read)
 //	76      8     crc64 u64 of footer bytes [0, 76)
 //
 // Open checks, in order: the magic ("bad magic"), the format version

@@ -154,7 +154,11 @@ func TestPropertiesRoundTrip(t *testing.T) {
 			ComparerName: base.DefaultComparer.Name, EntryCount: 10, DeletionCount: 3,
 			Smallest: ikey("a", 5, base.KindSet), Largest: ikey("z", 7, base.KindDelete),
 			SmallestSeq: 2, LargestSeq: base.SeqNumMax, RawKeySize: 1 << 40, RawValueSize: 77,
-			DataBlockCount: 2, FormatVersion: FormatVersion,
+			DataBlockCount: 2, FormatVersion: FormatVersion, FileNum: 1 << 40,
+		},
+		{
+			ComparerName: "c", EntryCount: 1, Smallest: ikey("a", 5, base.KindSet), Largest: ikey("a", 5, base.KindSet),
+			SmallestSeq: 5, LargestSeq: 5, DataBlockCount: 1, FormatVersion: 3, // no file number
 		},
 		{
 			ComparerName: "c", EntryCount: 1, RangeDelCount: 4,
@@ -176,7 +180,7 @@ func TestPropertiesRoundTrip(t *testing.T) {
 			got.RangeDelCount != p.RangeDelCount || !sameKey(got.Smallest, p.Smallest) || !sameKey(got.Largest, p.Largest) ||
 			got.SmallestSeq != p.SmallestSeq || got.LargestSeq != p.LargestSeq || got.RawKeySize != p.RawKeySize ||
 			got.RawValueSize != p.RawValueSize || got.DataBlockCount != p.DataBlockCount ||
-			got.FormatVersion != p.FormatVersion {
+			got.FormatVersion != p.FormatVersion || got.FileNum != p.FileNum {
 			t.Fatalf("round trip: got %+v, want %+v", got, p)
 		}
 		for n := range len(b) {

@@ -6,9 +6,14 @@ import (
 )
 
 // FormatVersion is the format version this package writes. It reads
-// versions MinFormatVersion to FormatVersion: version 3 differs from 2
+// versions MinFormatVersion to FormatVersion: version 4 differs from 3
+// only in the file number of its properties block, and version 3 from 2
 // only in its bloom filter, blocked instead of seeded (doc.go).
-const FormatVersion uint32 = 3
+const FormatVersion uint32 = 4
+
+// fileNumVersion is the first format version that records the table's
+// file number.
+const fileNumVersion uint32 = 4
 
 // MinFormatVersion is the oldest format version this package reads.
 const MinFormatVersion uint32 = 2
@@ -55,6 +60,10 @@ type WriterOptions struct {
 	Compression Compression
 	// FileName names the file in error messages.
 	FileName string
+	// FileNum is the table's file number, recorded in its properties so
+	// that whoever opens the file can check that it is the table it
+	// expects (Properties.FileNum).
+	FileNum base.FileNum
 }
 
 // withDefaults returns a copy of o with defaults applied, or an error

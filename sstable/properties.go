@@ -35,6 +35,10 @@ type Properties struct {
 	DataBlockCount uint64
 	// FormatVersion is the table's format version.
 	FormatVersion uint32
+	// FileNum is the file number the table was written as
+	// (WriterOptions.FileNum); zero for format versions before 4, which
+	// do not record it.
+	FileNum base.FileNum
 }
 
 // empty reports whether the table holds neither point entries nor range
@@ -87,7 +91,11 @@ func (p *Properties) encode(dst []byte) []byte {
 	dst = binary.AppendUvarint(dst, p.RawKeySize)
 	dst = binary.AppendUvarint(dst, p.RawValueSize)
 	dst = binary.AppendUvarint(dst, p.DataBlockCount)
-	return binary.AppendUvarint(dst, uint64(p.FormatVersion))
+	dst = binary.AppendUvarint(dst, uint64(p.FormatVersion))
+	if p.FormatVersion >= fileNumVersion {
+		dst = binary.AppendUvarint(dst, uint64(p.FileNum))
+	}
+	return dst
 }
 
 // propsDecoder reads the fields of a properties block in order, remembering
@@ -168,6 +176,9 @@ func decodeProperties(data []byte, file string, off int64) (Properties, error) {
 	p.RawValueSize = d.uvarint("raw value size")
 	p.DataBlockCount = d.uvarint("data block count")
 	version := d.uvarint("format version")
+	if version >= uint64(fileNumVersion) {
+		p.FileNum = base.FileNum(d.uvarint("file number"))
+	}
 	if d.err != nil {
 		return Properties{}, d.err
 	}

@@ -6,7 +6,6 @@ import (
 	"math"
 
 	"github.com/tempestdb/tempest/internal/base"
-	"github.com/tempestdb/tempest/internal/crc"
 	"github.com/tempestdb/tempest/vfs"
 )
 
@@ -28,8 +27,8 @@ type Meta struct {
 	// and range tombstones (seqnums are not sorted by key); zero if the
 	// table is empty.
 	SmallestSeq, LargestSeq base.SeqNum
-	// Checksum is the CRC-64/Jones of the whole file, computed while
-	// writing.
+	// Checksum is the whole-file checksum (see file_checksum.go),
+	// computed while writing.
 	Checksum uint64
 }
 
@@ -45,9 +44,9 @@ type Writer struct {
 	err  error // sticky: the first failure, or errWriterClosed
 	done bool  // the file has been closed
 
-	offset   uint64 // bytes written so far, buffered or not
-	checksum uint64 // CRC-64/Jones of those bytes
-	wbuf     []byte // bytes not yet handed to the file (see write)
+	offset uint64     // bytes written so far, buffered or not
+	hash   fileHasher // whole-file checksum of those bytes
+	wbuf   []byte     // bytes not yet handed to the file (see write)
 
 	block blockWriter
 	cbuf  []byte // compressed form of the block being written
@@ -76,6 +75,7 @@ func NewWriter(f vfs.File, opts WriterOptions) *Writer {
 	w.bloom.init(w.opts.bloomEnabled(), w.opts.BloomFPR, w.opts.EstimatedKeys)
 	w.props.ComparerName = w.opts.Comparer.Name
 	w.props.FormatVersion = FormatVersion
+	w.props.FileNum = w.opts.FileNum
 	return w
 }
 
@@ -221,16 +221,16 @@ func (w *Writer) write(p []byte) bool {
 	}
 	w.wbuf = append(w.wbuf, p...)
 	w.offset += uint64(len(p))
-	w.checksum = crc.Update(w.checksum, p)
+	w.hash.write(p)
 	if len(w.wbuf) >= writeBufSize {
 		return w.flushWrites()
 	}
 	return true
 }
 
-// writeBufs recycles the Writers' write buffers: flushes and compactions
-// write table after table. One grown past twice its size by a huge block
-// is not kept.
+// writeBufs recycles the Writers' write buffers (flushes and compactions
+// write table after table) and FileChecksum's read buffers. One grown
+// past twice its size by a huge block is not kept.
 var writeBufs = bufPool{maxCap: 2 * writeBufSize}
 
 // releaseWriteBuf gives the write buffer back to the pool (it must hold
@@ -282,7 +282,7 @@ func (w *Writer) Finish() (Meta, error) {
 		RangeDelCount: p.RangeDelCount,
 		SmallestSeq:   p.SmallestSeq,
 		LargestSeq:    p.LargestSeq,
-		Checksum:      w.checksum,
+		Checksum:      w.hash.sum(),
 	}
 	if !p.empty() {
 		m.Smallest, m.Largest = p.Smallest, p.Largest // owned: cloned by addStats and finish

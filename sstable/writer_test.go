@@ -3,10 +3,11 @@ package sstable
 import (
 	"errors"
 	"fmt"
+	"os"
 	"testing"
 
 	"github.com/tempestdb/tempest/internal/base"
-	"github.com/tempestdb/tempest/internal/crc"
+	"github.com/zeebo/xxh3"
 )
 
 func TestWriteSingleBlock(t *testing.T) {
@@ -60,8 +61,8 @@ func TestWriterMeta(t *testing.T) {
 	if string(m.Smallest.UserKey) != "k00" || string(m.Largest.UserKey) != "k19" {
 		t.Fatalf("smallest, largest = %s, %s", m.Smallest, m.Largest)
 	}
-	if want := crc.Checksum(f.data); m.Checksum != want {
-		t.Fatalf("Meta.Checksum = %#x, file checksum %#x", m.Checksum, want)
+	if want := xxh3.Hash(f.data); m.Checksum != want {
+		t.Fatalf("Meta.Checksum = %#x, XXH3-64 of the file %#x", m.Checksum, want)
 	}
 	r := openTable(t, f.reopen(), nil)
 	p := r.Properties()
@@ -228,5 +229,21 @@ func TestWriterBlockSize(t *testing.T) {
 		if size >= blockSize+64 {
 			t.Fatalf("block %d has %d bytes: it should have been cut earlier", j, size)
 		}
+	}
+}
+
+// TestWriterRecordsFileNum: the table records the file number the writer
+// was given, and a version 3 table (which has none) reads as file 0.
+func TestWriterRecordsFileNum(t *testing.T) {
+	f, _ := buildTable(t, WriterOptions{FileNum: 123456}, numbered(10))
+	if p := openTable(t, f, nil).Properties(); p.FileNum != 123456 || p.FormatVersion != 4 {
+		t.Fatalf("properties say file %s, format version %d; want 123456, 4", p.FileNum, p.FormatVersion)
+	}
+	data, err := os.ReadFile("testdata/format-v3.sst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := openTable(t, &memFile{data: data}, nil).Properties(); p.FileNum != 0 {
+		t.Fatalf("version 3 table says file %s", p.FileNum)
 	}
 }

@@ -21,7 +21,8 @@ func TestSSTableCommands(t *testing.T) {
 
 	r := mustRun(t, "sstable", "properties", sst)
 	for _, want := range []string{fmt.Sprintf("format version:  %d\n", sstable.FormatVersion),
-		"comparer:        tempest.bytewise", "deletions:       0", "seqnums:         ["} {
+		"comparer:        tempest.bytewise", "deletions:       0", "seqnums:         [",
+		"file number:     " + strings.TrimSuffix(filepath.Base(sst), ".sst") + "\n"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Fatalf("properties: want %q: %v", want, r)
 		}

@@ -64,15 +64,14 @@ func sstableRunE(g *globals, fn func(path string, r *sstable.Reader, cmp *tempes
 	}
 }
 
-// countEntries returns the number of entries the table at path holds,
-// from its properties.
-func countEntries(path string, cmp *tempest.Comparer) (uint64, error) {
-	var n uint64
+// tableProperties returns the properties of the table at path.
+func tableProperties(path string, cmp *tempest.Comparer) (sstable.Properties, error) {
+	var p sstable.Properties
 	err := withSSTable(path, cmp, func(r *sstable.Reader) error {
-		n = r.Properties().EntryCount
+		p = r.Properties()
 		return nil
 	})
-	return n, err
+	return p, err
 }
 
 func newSSTableDumpCmd(g *globals) *cobra.Command {
@@ -177,6 +176,9 @@ func printProperties(out io.Writer, p sstable.Properties, cmp *tempest.Comparer,
 		return formatKey(cmp, k.UserKey, isHex) + " " + formatTrailer(k.Trailer)
 	}
 	fmt.Fprintf(w, "format version:  %d\n", p.FormatVersion)
+	if p.FormatVersion >= 4 {
+		fmt.Fprintf(w, "file number:     %s\n", p.FileNum)
+	}
 	fmt.Fprintf(w, "comparer:        %s\n", p.ComparerName)
 	fmt.Fprintf(w, "entries:         %d\n", p.EntryCount)
 	fmt.Fprintf(w, "deletions:       %d\n", p.DeletionCount)

@@ -35,12 +35,21 @@
 //	6    removed file        level u8, filenum u64
 //	7    clean close         (no value)
 //	65   added file stats    uvarint length (>= 24), filenum u64,
-//	                         entry count u64, deletion count u64
+//	                         entry count u64, deletion count u64,
+//	                         range deletion count u64 (may be absent)
 //	                         (safe to ignore; see below)
 //	66   visible seqnum      uvarint length (>= 8), seqnum u64
 //	                         (safe to ignore)
 //	67   horizon             uvarint length (>= 8), seqnum u64
 //	                         (safe to ignore)
+//
+// The checksum of tag 5 is the SST's whole-file checksum: the XXH3-64
+// (seed 0) of all its bytes (package sstable, file_checksum.go). Versions
+// that wrote SST format 3 and older recorded the CRC-64/Jones of the whole
+// file there, which is zero for every table, so a zero recorded for a
+// table whose format version is 3 or lower means "not recorded". A table
+// of format version 4 or later was written by a version that records the
+// checksum, so its recorded value is always checked, zero included.
 //
 // Integers are little-endian and fixed-width unless marked uvarint. Tags 1
 // to 4 and 7 appear at most once; 5 and 6 repeat, once per file. Fields are
@@ -58,8 +67,10 @@
 // statistics encode exactly as before the tag existed; a decoder that
 // ignores it reads both counts as zero ("unknown"). A decoder that knows
 // it rejects a value shorter than 24 bytes, one naming no added file or a
-// file already given stats, and deletions above entries; bytes after the
-// first 24 are reserved for later fields and skipped.
+// file already given stats, and deletions above entries. The range
+// deletion count (FileMetadata.RangeDelCount) follows in bytes 24 to 32
+// when the value has them; a value of 24 bytes leaves it zero, unknown.
+// Bytes after the first 32 are reserved for later fields and skipped.
 //
 // Tags 66 and 67 record Edit.VisibleSeqNum (the newest seqnum known
 // committed, so that Open makes visible even a batch that left no entry)

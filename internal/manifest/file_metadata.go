@@ -17,7 +17,9 @@ type FileMetadata struct {
 	Level int
 	// Size is the file size in bytes.
 	Size uint64
-	// Checksum is the CRC-64/Jones of the whole SST file.
+	// Checksum is the whole-file checksum of the SST (XXH3-64 of all its
+	// bytes, sstable.Reader.FileChecksum). Zero recorded for a table of
+	// SST format 3 or older means "not recorded" (see doc.go).
 	Checksum uint64
 	// Smallest and Largest bound the file's internal keys (inclusive).
 	Smallest, Largest base.InternalKey
@@ -44,7 +46,7 @@ func (f *FileMetadata) clone() FileMetadata {
 }
 
 func (f *FileMetadata) String() string {
-	s := fmt.Sprintf("%s:L%d [%s-%s] seqs[%d-%d] size=%d crc=%#016x",
+	s := fmt.Sprintf("%s:L%d [%s-%s] seqs[%d-%d] size=%d checksum=%#016x",
 		f.FileNum, f.Level, f.Smallest, f.Largest, uint64(f.SmallestSeq), uint64(f.LargestSeq), f.Size, f.Checksum)
 	if f.hasStats() {
 		s += fmt.Sprintf(" entries=%d dels=%d", f.EntryCount, f.DeletionCount)
