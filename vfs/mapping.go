@@ -61,4 +61,4 @@ type Mapping interface {
 // ErrMappingFault reports a store through a Mapping that faulted, or that
 // would have: past the allocated size, or on a page the system could not
 // provide.
-var ErrMappingFault = errors.New("vfs: memory fault storing through a file mapping (an I/O error, a store past the allocated size, or a file truncated under the mapping)")
+var ErrMappingFault = errors.New("vfs: memory fault storing through a file mapping")
