@@ -2,6 +2,7 @@ package vfs_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"math/rand/v2"
 	"os"
@@ -228,14 +229,15 @@ func testMapRefused(t *testing.T, fs vfs.FS, dir string) {
 // testMapLarge stores 3 MiB in random pieces, allocating ahead in random
 // steps as a log does, and reads it back.
 func testMapLarge(t *testing.T, fs vfs.FS, dir string) {
-	rng := rand.New(rand.NewPCG(testSeed(t), 3))
+	seed := testSeed(t)
+	rng := rand.New(rand.NewPCG(seed, 3))
 	name := fs.PathJoin(dir, "f")
 	f, m := createMapped(t, fs, name, nil)
 	defer f.Close()
 	want := make([]byte, 3<<20)
-	for i := range want {
-		want[i] = byte(rng.Uint32())
-	}
+	var key [32]byte
+	binary.LittleEndian.PutUint64(key[:], seed)
+	_, _ = rand.NewChaCha8(key).Read(want)
 	allocated := int64(0)
 	for off := 0; off < len(want); {
 		n := min(1+rng.IntN(200<<10), len(want)-off)

@@ -171,7 +171,7 @@ func TestCrashMappedTruncate(t *testing.T) {
 // a process crash keeps exactly the current content.
 func TestCrashMappedInvariants(t *testing.T) {
 	seed := testSeed(t)
-	for iter := range uint64(30) {
+	for iter := range uint64(20) {
 		rng := rand.New(rand.NewPCG(seed, iter))
 		fs, _, m := mappedLog(t, 0)
 		var stored []byte
