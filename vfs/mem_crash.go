@@ -28,9 +28,9 @@ import (
 // sparsely, so preallocating costs nothing. Until the next Sync the new
 // size is one unsynced change, kept with probability UnsyncedDataPercent
 // (drawn after the file's blocks). Kept, it is the file's length, and a
-// lost block reads as zeros past the smallest size a Truncate set; undone, the length is computed
-// as above from the synced length, and the bytes a Truncate cut read as
-// their synced content.
+// lost block reads as zeros past the smallest size a Truncate set;
+// undone, the length is computed as above from the synced length, and the
+// bytes a Truncate cut read as their synced content.
 //
 // Directory entries. Create, Remove and Rename of a file change the
 // directory's current entries and append a change to a log of unsynced
@@ -64,12 +64,11 @@ import (
 //
 // A process crash (UnsyncedDataPercent 100) keeps everything. With
 // TornLastWrite, the most recent write (Write, WriteAt or Mapping.Store)
-// on the file system, if
-// its file was not synced after it, persists only a prefix that is a
-// multiple of 512 bytes and shorter than the write; the rest of the
-// written range reads as zeros or as random bytes. This applies at every
-// UnsyncedDataPercent, so that it can model a torn sector even when the
-// rest of the data reached the OS.
+// on the file system, if its file was not synced after it, persists only
+// a prefix that is a multiple of 512 bytes and shorter than the write; the
+// rest of the written range reads as zeros or as random bytes. This
+// applies at every UnsyncedDataPercent, so that it can model a torn sector
+// even when the rest of the data reached the OS.
 //
 // All randomness comes from CrashOptions.Rand and is consumed in a fixed
 // order (log order, then files in path order, blocks in offset order, then

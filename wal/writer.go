@@ -183,9 +183,9 @@ func (w *Writer) write(p []byte) error {
 
 // Sync makes the file durable: File.Sync (fsync), or the Mapping's Sync
 // on a mapped writer (fdatasync on linux, which also flushes the pages
-// stored through the mapping). On success everything written so far is durable
-// and SyncedSize equals Size. On error the writer is broken: this and
-// every later call return the same error. An fsync is never retried.
+// stored through the mapping). On success everything written so far is
+// durable and SyncedSize equals Size. On error the writer is broken: this
+// and every later call return the same error. An fsync is never retried.
 func (w *Writer) Sync() error {
 	if err := w.usable(); err != nil {
 		return err
@@ -219,9 +219,9 @@ func (w *Writer) sync() error {
 // A mapped writer (see Writer) first cuts the preallocated zeros off the
 // file's end (Mapping.Truncate), unmaps it, and fsyncs, so the shorter
 // size is durable before the end record is written (with WriteAt) and
-// fsynced. In the other order a crash could leave a durable
-// end record followed by zeros, which recovery rightly reports as
-// corruption: nothing may follow an end record.
+// fsynced. In the other order a crash could leave a durable end record
+// followed by zeros, which recovery rightly reports as corruption:
+// nothing may follow an end record.
 //
 // After Close, WriteRecords, Sync and Close return an error. If the
 // writer is broken, Close releases the file and returns the sticky error.
