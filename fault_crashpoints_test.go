@@ -162,19 +162,41 @@ var faultWorkloads = []faultWorkload{
 	}},
 }
 
-// faultCrashRun runs w once, checking a crash image before every
-// write-class operation; it returns the number of images checked.
-func faultCrashRun(t *testing.T, wi int, w faultWorkload, known faultKnownBugs) int {
+// faultMappedOp names the operation of a mapping that op is, or returns
+// "" if op is none.
+func faultMappedOp(op errorfs.Op) string {
+	switch {
+	case !op.Mapped:
+		return ""
+	case op.Kind == errorfs.OpWrite:
+		return "store"
+	}
+	return op.Kind.String()
+}
+
+// faultCrashRun runs w once, with the WAL mapped or not, checking a crash
+// image before every write-class operation; it returns the number of
+// images checked, and adds those taken before each operation of a
+// mapping to mappedPoints.
+func faultCrashRun(t *testing.T, wi int, w faultWorkload, mapped bool, known faultKnownBugs, mappedPoints map[string]int) int {
 	mem := vfs.NewMem()
+	mem.SetMappable(mapped)
+	path := map[bool]uint64{false: 0, true: 1}[mapped]
 	o := &faultOracle{}
 	points, failures, k := 0, 0, 0
 	inj := errorfs.InjectorFunc(func(op errorfs.Op) error {
 		if !op.Kind.IsWrite() {
 			return nil
 		}
+		if name := faultMappedOp(op); name != "" {
+			if !mapped {
+				t.Errorf("%s: %s on the write path", w.name, op)
+			}
+			mappedPoints[name] += len(faultCrashVariants)
+		}
 		k++
 		for vi, v := range faultCrashVariants {
-			v.Rand = faultRand(uint64(wi)<<32 | uint64(k)<<4 | uint64(vi))
+			v.Rand = faultRand(path<<48 | uint64(wi)<<32 | uint64(k)<<4 | uint64(vi))
 			img := mem.CrashClone(v)
 			need := o.synced
 			if v.UnsyncedDataPercent == 100 {
@@ -187,7 +209,7 @@ func faultCrashRun(t *testing.T, wi int, w faultWorkload, known faultKnownBugs) 
 					continue
 				}
 				if failures++; failures <= 5 {
-					t.Errorf("%s: crash before write op %d (%s), %s: %v", w.name, k, op, v, err)
+					t.Errorf("%s (mapped WAL: %t): crash before write op %d (%s), %s: %v", w.name, mapped, k, op, v, err)
 				}
 			}
 		}
@@ -210,24 +232,35 @@ func faultCrashRun(t *testing.T, wi int, w faultWorkload, known faultKnownBugs) 
 	if l, err := faultRecover(img, w.opts(img), o, o.acked); err != nil || l != len(o.commits) {
 		t.Errorf("%s: after close: recovered %d of %d commits: %v", w.name, l, len(o.commits), err)
 	}
-	t.Logf("%s: %d write ops, %d commits, %d crash images", w.name, k, len(o.commits), points)
+	t.Logf("%s (mapped WAL: %t): %d write ops, %d commits, %d crash images", w.name, mapped, k, len(o.commits), points)
 	return points
 }
 
-// TestFaultCrashPoints crashes every canonical workload before each of its
-// write-class operations. Required: no failed reopen, no lost durable or
-// (for a process crash) acknowledged commit, no hole.
+// TestFaultCrashPoints crashes every canonical workload, on both WAL
+// paths, before each of its write-class operations. Required: no failed
+// reopen, no lost durable or (for a process crash) acknowledged commit,
+// no hole; and on the mapped path, crash points before the mapping's
+// allocations, stores, syncs and truncations.
 func TestFaultCrashPoints(t *testing.T) {
 	total := 0
 	known := faultKnownBugs{}
-	for wi, w := range faultWorkloads {
-		total += faultCrashRun(t, wi, w, known)
+	mappedPoints := map[string]int{}
+	for _, mapped := range []bool{false, true} {
+		for wi, w := range faultWorkloads {
+			total += faultCrashRun(t, wi, w, mapped, known, mappedPoints)
+		}
 	}
-	rec := faultCrashDuringRecovery(t)
-	faultFigures(t, "crash points: %d images over %d workloads (%d with unsynced p in {0,50}%% or torn), plus %d during recovery",
-		total, len(faultWorkloads), total*3/4, rec)
+	rec := faultCrashDuringRecovery(t, false) + faultCrashDuringRecovery(t, true)
+	faultFigures(t, "crash points: %d images over %d workloads on both WAL paths (%d with unsynced p in {0,50}%% or torn; %d before a mapped WAL's allocations, %d stores, %d syncs, %d truncations), plus %d during recovery",
+		total, len(faultWorkloads), total*3/4, mappedPoints["allocate"], mappedPoints["store"], mappedPoints["sync"],
+		mappedPoints["truncate"], rec)
 	if total*3/4 < 2000 {
 		t.Errorf("only %d crash points with p in {0,50}%% or torn; want >= 2000", total*3/4)
+	}
+	for _, op := range []string{"allocate", "store", "sync", "truncate"} {
+		if mappedPoints[op] == 0 {
+			t.Errorf("no crash point before a mapped WAL's %s", op)
+		}
 	}
 	known.skipIfAny(t)
 }
@@ -237,11 +270,12 @@ func TestFaultCrashPoints(t *testing.T) {
 // write-class operations, then crashes the recovery of that image before
 // each of its operations, and so on one level deeper. Every image must
 // recover to exactly the state the uninterrupted recovery gives: repeated
-// crashes converge.
-func faultCrashDuringRecovery(t *testing.T) int {
+// crashes converge. With mapped, the WALs are written through a mapping.
+func faultCrashDuringRecovery(t *testing.T, mapped bool) int {
 	// The start image: the mixed workload, crashed (power loss, half the
 	// unsynced data kept) before it closed.
 	mem := vfs.NewMem()
+	mem.SetMappable(mapped) // the images inherit it
 	o := &faultOracle{}
 	d, err := Open("/db", faultBaseOptions(mem))
 	if err != nil {

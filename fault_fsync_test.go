@@ -55,7 +55,7 @@ func faultSyncSite(path string) string {
 func TestFaultFsyncMatrix(t *testing.T) {
 	isSync := func(op errorfs.Op) bool { return op.Kind == errorfs.OpSync }
 	counter := errorfs.OnIndex(-1, nil, isSync)
-	if _, err := faultSyncRun(errorfs.Wrap(vfs.NewMem(), counter), &faultOracle{}, func() bool { return false }); err != nil {
+	if _, err := faultSyncRun(errorfs.Wrap(vfs.NewMem(), counter), &faultOracle{}, errorfs.ErrInjected, func() bool { return false }); err != nil {
 		t.Fatal(err)
 	}
 	n := counter.Count()
@@ -77,7 +77,7 @@ func TestFaultFsyncMatrix(t *testing.T) {
 			return err
 		})
 		o := &faultOracle{}
-		res, err := faultSyncRun(errorfs.Wrap(mem, inj), o, idx.Fired)
+		res, err := faultSyncRun(errorfs.Wrap(mem, inj), o, errorfs.ErrInjected, idx.Fired)
 		site := faultSyncSite(failed.Path)
 		sites[site]++
 		if err != nil {
@@ -120,11 +120,11 @@ type faultSyncResult struct {
 // After fired() turns true every failing commit or flush must report
 // ErrReadOnly wrapping the injected error. It returns an error only for a
 // wrong outcome.
-func faultSyncRun(fs vfs.FS, o *faultOracle, fired func() bool) (faultSyncResult, error) {
+func faultSyncRun(fs vfs.FS, o *faultOracle, injected error, fired func() bool) (faultSyncResult, error) {
 	var res faultSyncResult
 	d, err := Open("/db", faultSyncOptions(fs))
 	if err != nil {
-		if fired() && errors.Is(err, errorfs.ErrInjected) {
+		if fired() && errors.Is(err, injected) {
 			return res, nil
 		}
 		return res, fmt.Errorf("open: %v", err)
@@ -135,8 +135,8 @@ func faultSyncRun(fs vfs.FS, o *faultOracle, fired func() bool) (faultSyncResult
 			return nil
 		case !fired():
 			return fmt.Errorf("%s failed with no fault: %v", what, err)
-		case !errors.Is(err, ErrReadOnly) || !errors.Is(err, errorfs.ErrInjected):
-			return fmt.Errorf("%s: %v is not ErrReadOnly wrapping the injected EIO", what, err)
+		case !errors.Is(err, ErrReadOnly) || !errors.Is(err, injected):
+			return fmt.Errorf("%s: %v is not ErrReadOnly wrapping the injected %v", what, err, injected)
 		}
 		return nil
 	}

@@ -3,6 +3,8 @@ package tempest
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"strings"
 )
 
@@ -12,20 +14,34 @@ import (
 type metaConfig struct {
 	index int
 	osFS  bool // a temporary directory on the OS file system, else vfs.NewMem()
-	opts  Options
+	// mappedWAL makes the MemFS mappable, so that the WAL is written
+	// through a mapping, as on the OS file system on linux.
+	mappedWAL bool
+	opts      Options
 }
 
 func pick[T any](rng *rand.Rand, xs ...T) T { return xs[rng.IntN(len(xs))] }
 
 // drawMetaConfigs draws n configurations from rng. Configuration 0 runs
 // inline on MemFS (deterministic, the reference in failure reports); one
-// other (configuration 1, or 0 if n is 1) uses the OS file system.
+// other (configuration 1, or 0 if n is 1) uses the OS file system. When
+// two or more run on MemFS, their WALs take both paths: if the draws
+// agree, the last one's is flipped.
 func drawMetaConfigs(rng *rand.Rand, n int) []*metaConfig {
 	cs := make([]*metaConfig, n)
 	for i := range cs {
 		cs[i] = drawMetaConfig(rng, i)
 	}
 	cs[min(1, n-1)].osFS = true
+	var mem []*metaConfig
+	for _, c := range cs {
+		if !c.osFS {
+			mem = append(mem, c)
+		}
+	}
+	if len(mem) >= 2 && !slices.ContainsFunc(mem, func(c *metaConfig) bool { return c.mappedWAL != mem[0].mappedWAL }) {
+		mem[len(mem)-1].mappedWAL = !mem[0].mappedWAL
+	}
 	return cs
 }
 
@@ -78,7 +94,18 @@ func drawMetaConfig(rng *rand.Rand, index int) *metaConfig {
 	o.SeqNumLeaseStep = pick[uint64](rng, 0, 8, 64)
 	o.FileNumLeaseStep = pick[uint64](rng, 0, 1, 8)
 	o.RandomSeed = rng.Uint64()
+	c.mappedWAL = rng.IntN(2) == 0
 	return c
+}
+
+// walMapped reports whether the configuration's WAL is written through a
+// mapping: on the OS file system where it offers one (linux), on MemFS
+// when the configuration makes it mappable.
+func (c *metaConfig) walMapped() bool {
+	if c.osFS {
+		return runtime.GOOS == "linux"
+	}
+	return c.mappedWAL
 }
 
 func (c *metaConfig) String() string {
@@ -87,6 +114,8 @@ func (c *metaConfig) String() string {
 	fs := "mem"
 	if c.osFS {
 		fs = "os"
+	} else if c.mappedWAL {
+		fs = "mem-mapped"
 	}
 	sched := "inline"
 	if _, ok := o.Scheduler.(GoScheduler); ok {

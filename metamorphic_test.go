@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tempestdb/tempest/vfs"
+	"github.com/tempestdb/tempest/vfs/errorfs"
 )
 
 // TestMetamorphic runs one generated operation sequence against several
@@ -48,6 +49,9 @@ func TestMetamorphic(t *testing.T) {
 	}
 	faultFigures(t, "metamorphic: %d seeds × %d configs × %d ops in %v: %s",
 		runs, nconf, nops, time.Since(start).Round(time.Millisecond), total)
+	if memFS := total.configs - total.osFS; nconf >= 3 && (total.memMapped == 0 || total.memMapped == memFS) {
+		t.Errorf("%d of %d MemFS configurations wrote the WAL through a mapping: want both paths", total.memMapped, memFS)
+	}
 }
 
 // metaKnownBugs are the engine bugs the metamorphic test found that are
@@ -69,6 +73,7 @@ type metaStats struct {
 	flushes, compactions, reopens, refusedAt   int64
 	readCompactions                            int64
 	suffixRuns, inline, goSched, osFS, noAutoC int64
+	mappedWAL, memMapped, mappedOps            int64
 	maxLevel                                   int
 }
 
@@ -87,13 +92,16 @@ func (s *metaStats) add(o metaStats) {
 	s.goSched += o.goSched
 	s.osFS += o.osFS
 	s.noAutoC += o.noAutoC
+	s.mappedWAL += o.mappedWAL
+	s.memMapped += o.memMapped
+	s.mappedOps += o.mappedOps
 	s.maxLevel = max(s.maxLevel, o.maxLevel)
 }
 
 func (s metaStats) String() string {
-	return fmt.Sprintf("%d config runs (%d inline, %d go scheduler, %d OS FS, %d without automatic compactions), %d suffix-comparer config runs; "+
+	return fmt.Sprintf("%d config runs (%d inline, %d go scheduler, %d OS FS, %d with a mapped WAL (%d on MemFS; %d mapped operations), %d without automatic compactions), %d suffix-comparer config runs; "+
 		"%d ops, %d checked reads, %d iterator steps, %d flushes, %d compactions (%d read-triggered), %d reopens, %d NewSnapshotAt refused (horizon), deepest level L%d",
-		s.configs, s.inline, s.goSched, s.osFS, s.noAutoC, s.suffixRuns, s.ops, s.checkedReads, s.iterSteps,
+		s.configs, s.inline, s.goSched, s.osFS, s.mappedWAL, s.memMapped, s.mappedOps, s.noAutoC, s.suffixRuns, s.ops, s.checkedReads, s.iterSteps,
 		s.flushes, s.compactions, s.readCompactions, s.reopens, s.refusedAt, s.maxLevel)
 }
 
@@ -237,11 +245,18 @@ const metaOpTimeout = 3 * time.Minute
 func (r *metaRunner) runAll(ops []*metaOp) []metaResult {
 	o := r.cfg.opts
 	r.opts = &o
+	var fs vfs.FS
 	if r.cfg.osFS {
-		r.opts.FS, r.dir = vfs.Default, filepath.Join(r.t.TempDir(), "db")
+		fs, r.dir = vfs.Default, filepath.Join(r.t.TempDir(), "db")
 	} else {
-		r.opts.FS, r.dir = vfs.NewMem(), "/db"
+		mem := vfs.NewMem()
+		mem.SetMappable(r.cfg.mappedWAL)
+		fs, r.dir = mem, "/db"
 	}
+	// Counting the operations of mappings checks that the WAL took the
+	// path the configuration chose.
+	mapped := errorfs.OnIndex(-1, nil, func(op errorfs.Op) bool { return op.Mapped })
+	r.opts.FS = errorfs.Wrap(fs, mapped)
 	r.opts.Comparer = r.ks.comparer()
 	r.opts.EventListener = &EventListener{
 		FlushEnd: func(FlushInfo) { r.flushes.Add(1) },
@@ -292,6 +307,7 @@ func (r *metaRunner) runAll(ops []*metaOp) []metaResult {
 			results = append(results, metaResult{s: "final close: " + err.Error()})
 		}
 	}
+	r.checkWALPath(mapped.Count())
 	r.stats.configs++
 	r.stats.flushes += r.flushes.Load()
 	r.stats.compactions += r.compactions.Load()
@@ -308,6 +324,22 @@ func (r *metaRunner) runAll(ops []*metaOp) []metaResult {
 		r.stats.noAutoC++
 	}
 	return results
+}
+
+// checkWALPath fails the test unless the WAL took the configuration's
+// path: n operations through mappings, some exactly when mapped.
+func (r *metaRunner) checkWALPath(n int64) {
+	if want := r.cfg.walMapped(); (n > 0) != want {
+		r.t.Errorf("metamorphic: seed %d, %s: the WAL made %d operations through a mapping, want mapped=%t",
+			r.seed, r.cfg, n, want)
+	}
+	if n > 0 {
+		r.stats.mappedWAL++
+		r.stats.mappedOps += n
+		if !r.cfg.osFS {
+			r.stats.memMapped++
+		}
+	}
 }
 
 // closeAll checks the DB, releases iterators and snapshots and closes it.

@@ -145,7 +145,7 @@ func (d *DB) recover() error {
 	if err != nil {
 		return err
 	}
-	log, err := wal.Create(d.fs, d.dirs.wal, num)
+	log, err := wal.Create(d.fs, d.dirs.wal, num, d.opts.walOptions())
 	if err != nil {
 		return err
 	}

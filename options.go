@@ -11,6 +11,7 @@ import (
 	"github.com/tempestdb/tempest/internal/memtable"
 	"github.com/tempestdb/tempest/journal"
 	"github.com/tempestdb/tempest/vfs"
+	"github.com/tempestdb/tempest/wal"
 )
 
 // Comparer orders user keys and splits them into a logical prefix and a
@@ -412,6 +413,15 @@ func (o *Options) pickerOptions() compact.Options {
 	}
 	p.EnsureDefaults()
 	return p
+}
+
+// walOptions sizes the WAL's preallocation: a WAL holds about a
+// memtable's worth of records, so it grows by at most a quarter of
+// MemTableSize at a time. A small memtable's log then neither reserves
+// megabytes of disk it never fills nor leaves recovery a long tail of
+// zeros to read after a crash.
+func (o *Options) walOptions() wal.Options {
+	return wal.Options{Preallocate: min(wal.DefaultPreallocate, int64(o.MemTableSize)/4)}
 }
 
 func (o *Options) journalConfig() journal.Config {

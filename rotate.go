@@ -111,7 +111,7 @@ func (d *DB) rotateMemTable() error {
 		return err
 	}
 	d.commit.log = nil
-	log, err := wal.Create(d.fs, d.dirs.wal, num)
+	log, err := wal.Create(d.fs, d.dirs.wal, num, d.opts.walOptions())
 	if err != nil {
 		return err
 	}

@@ -47,6 +47,11 @@ type config struct {
 	latency       time.Duration
 	latencyP      float64
 	patience      int // steps a read-only DB keeps serving reads before the reopen
+
+	// mappedWAL makes the MemFS mappable, so that the WAL is written
+	// through a vfs.Mapping (the path that ships on linux) rather than
+	// with File.Write.
+	mappedWAL bool
 }
 
 // newConfig draws a configuration from rng.
@@ -93,6 +98,7 @@ func newConfig(rng *rand.Rand, ops int) config {
 		c.latencyP = 0.01 * rng.Float64()
 	}
 	c.patience = rng.IntN(8)
+	c.mappedWAL = rng.IntN(2) == 0
 	return c
 }
 
@@ -103,9 +109,9 @@ func (c config) String() string {
 			faults = append(faults, fmt.Sprintf("%s=%.4f", faultClass(i), r))
 		}
 	}
-	return fmt.Sprintf("ops=%d crashes=%d mem=%d imm=%d block=%d manifest=%d leases=%d/%d keys=%d hot=%t batch<=%d value<=%d sync=%d%% del=%d%% inline=%d%% unsynced=%d%% mixed=%t torn=%d%% window=%d faults=[%s] inOpen=%t partial=%t latency=%v@%.3f",
+	return fmt.Sprintf("ops=%d crashes=%d mem=%d imm=%d block=%d manifest=%d leases=%d/%d keys=%d hot=%t batch<=%d value<=%d sync=%d%% del=%d%% inline=%d%% unsynced=%d%% mixed=%t torn=%d%% window=%d faults=[%s] inOpen=%t partial=%t latency=%v@%.3f mappedWAL=%t",
 		c.ops, c.crashes, c.memTableSize, c.maxImmutable, c.blockSize, c.manifestGrowth, c.seqLeaseStep,
 		c.fileLeaseStep, c.keys, c.hotKeys, c.maxBatch, c.maxValue, c.syncPct, c.deletePct, c.inlinePct,
 		c.unsyncedPct, c.mixedCrash, c.tornPct, c.crashWindow, strings.Join(faults, " "), c.faultsInOpen,
-		c.partialWrites, c.latency, c.latencyP)
+		c.partialWrites, c.latency, c.latencyP, c.mappedWAL)
 }

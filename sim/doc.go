@@ -5,7 +5,9 @@
 //
 // # One seed, one run
 //
-// A seed fixes everything: the engine configuration, the workload mix
+// A seed fixes everything: the engine configuration, whether the WAL is
+// written through a mapping (the MemFS is made mappable, as files of
+// vfs.Default are on linux) or with File.Write, the workload mix
 // (batches with and without Sync, gets, bounded iterators walked in both
 // directions and kept open across writes, snapshots and reads at them,
 // flushes, clean closes and reopens), the fault rates of the run (swarm
@@ -15,14 +17,17 @@
 // Run records a trace of both, and the tests compare traces byte for byte.
 //
 // Faults: EIO on read, write, sync and create, ENOSPC on write, create and
-// sync, EIO on the other file-system calls (remove, rename, list, ...),
-// and slow operations (errorfs.Latency with a fake sleep that advances the
-// simulated clock). Crashes: a crash image (MemFS.CrashClone) taken just
+// sync; on a mapped WAL, EIO on allocate, store (as a memory fault), sync
+// and truncate, and ENOSPC on allocate; EIO on the other file-system
+// calls (remove, rename, list, ...); and slow operations (errorfs.Latency
+// with a fake sleep that advances the simulated clock). Crashes: a crash image (MemFS.CrashClone) taken just
 // before a seeded write-class file operation, keeping each unsynced block
 // with probability 0, 10, 50 or 90 percent (power loss) or 100 percent
 // (process crash), optionally with the last write torn. The image may be
 // taken in the middle of a commit, a flush, a close, or of the recovery
-// that follows an earlier crash.
+// that follows an earlier crash, and before a mapping's allocate, store,
+// sync or truncate as before any other write. A run fails if its WAL did
+// not take the path its seed chose.
 //
 // # Scheduling
 //

@@ -16,10 +16,10 @@ type faultClass int
 
 const (
 	faultReadEIO   faultClass = iota // EIO on ReadAt and on opening a file
-	faultWriteEIO                    // EIO on Write and WriteAt
-	faultSyncEIO                     // EIO on Sync, of files and directories
+	faultWriteEIO                    // EIO on Write and WriteAt; on a mapping's Store (a memory fault), Allocate and Truncate
+	faultSyncEIO                     // EIO on Sync, of files, directories and mappings
 	faultCreateEIO                   // EIO on Create
-	faultNoSpace                     // ENOSPC on Write, Create and Sync
+	faultNoSpace                     // ENOSPC on Write, Create, Sync and a mapping's Allocate
 	faultMetaEIO                     // EIO on Remove, Rename, List, Stat, MkdirAll, OpenDir, Lock, Close
 	numFaultClasses
 )
@@ -34,13 +34,16 @@ func (c faultClass) matches(op errorfs.Op) bool {
 	case faultReadEIO:
 		return op.Kind == errorfs.OpRead || op.Kind == errorfs.OpOpen
 	case faultWriteEIO:
-		return op.Kind == errorfs.OpWrite
+		return op.Kind == errorfs.OpWrite || op.Kind == errorfs.OpAllocate || op.Kind == errorfs.OpTruncate
 	case faultSyncEIO:
 		return op.Kind == errorfs.OpSync
 	case faultCreateEIO:
 		return op.Kind == errorfs.OpCreate
 	case faultNoSpace:
-		return op.Kind == errorfs.OpWrite || op.Kind == errorfs.OpCreate || op.Kind == errorfs.OpSync
+		// A store through a mapping cannot run out of space: its space
+		// was allocated first.
+		return (op.Kind == errorfs.OpWrite && !op.Mapped) || op.Kind == errorfs.OpCreate ||
+			op.Kind == errorfs.OpSync || op.Kind == errorfs.OpAllocate
 	default:
 		switch op.Kind {
 		case errorfs.OpRemove, errorfs.OpRename, errorfs.OpList, errorfs.OpStat, errorfs.OpMkdirAll,
@@ -92,12 +95,18 @@ type injector struct {
 	// injected counts injected errors over the whole run.
 	injected int64
 	crashes  int64
+	// mappedOps counts the operations of mappings (Op.Mapped) over the
+	// whole run.
+	mappedOps int64
 }
 
 // MaybeError implements errorfs.Injector.
 func (inj *injector) MaybeError(op errorfs.Op) error {
 	if traceOps && inj.crash == nil {
 		inj.s.tracef("    op %s", op)
+	}
+	if op.Mapped {
+		inj.mappedOps++
 	}
 	if op.Kind.IsWrite() {
 		inj.writeOps++
@@ -122,7 +131,7 @@ func (inj *injector) MaybeError(op errorfs.Op) error {
 		if op.Kind == errorfs.OpSync {
 			s.proc.syncFaults++
 		}
-		s.site(op.Kind.String(), fileType(op.Path))
+		s.site(opName(op), fileType(op.Path))
 		s.tracef("  fault %s: %s: %v", c, op, c.err())
 		if op.Path == manifestDir && (op.Kind == errorfs.OpOpenDir || op.Kind == errorfs.OpSync) {
 			s.manifestDirRisk = true
@@ -157,7 +166,7 @@ func (inj *injector) takeCrash(op *errorfs.Op, why string, pct int) {
 	where := "between steps"
 	if op != nil {
 		where = "before " + op.String()
-		s.site("crash-"+op.Kind.String(), fileType(op.Path))
+		s.site("crash-"+opName(*op), fileType(op.Path))
 	} else {
 		s.site("crash", "-")
 	}
@@ -168,13 +177,28 @@ func (inj *injector) takeCrash(op *errorfs.Op, why string, pct int) {
 // trace, for debugging a replayed seed.
 var traceOps = os.Getenv("TEMPEST_SIM_TRACE_OPS") != ""
 
-// isStrict reports whether a failure of op must make the DB read-only:
-// a write or sync of a WAL or SST file or of their directories. (A failed
-// write or sync of a manifest file the journal is rotating to is
-// tolerated: the journal abandons that file and stays on the current one;
-// the recovery oracle still checks that nothing is lost.)
+// opName names op's kind for the fault sites: a mapping's Store and Sync
+// are "store" and "msync", apart from File.Write and File.Sync.
+func opName(op errorfs.Op) string {
+	switch {
+	case op.Mapped && op.Kind == errorfs.OpWrite:
+		return "store"
+	case op.Mapped && op.Kind == errorfs.OpSync:
+		return "msync"
+	}
+	return op.Kind.String()
+}
+
+// isStrict reports whether a failure of op must make the DB read-only: a
+// write, sync, allocation or truncation of a WAL or SST file, or a write
+// or sync of their directories. (A failed write or sync of a manifest
+// file the journal is rotating to is tolerated: the journal abandons that
+// file and stays on the current one; the recovery oracle still checks
+// that nothing is lost.)
 func isStrict(op errorfs.Op) bool {
-	if op.Kind != errorfs.OpWrite && op.Kind != errorfs.OpSync {
+	switch op.Kind {
+	case errorfs.OpWrite, errorfs.OpSync, errorfs.OpAllocate, errorfs.OpTruncate:
+	default:
 		return false
 	}
 	switch fileType(op.Path) {

@@ -34,6 +34,10 @@ type Stats struct {
 	FaultReopens int64 // reopens after a fault turned the DB read-only
 	Faults       int64 // injected errors
 	Delayed      int64 // operations slowed down
+	// MappedSeeds counts the seeds whose WAL was written through a
+	// mapping, and MappedOps the operations of mappings they made.
+	MappedSeeds int64
+	MappedOps   int64
 	// Sites counts the faults and crashes per site: "op/file/phase".
 	Sites map[string]int
 	// KnownBugs counts the occurrences of each known engine bug (see
@@ -53,6 +57,8 @@ func (s *Stats) Add(o Stats) {
 	s.FaultReopens += o.FaultReopens
 	s.Faults += o.Faults
 	s.Delayed += o.Delayed
+	s.MappedSeeds += o.MappedSeeds
+	s.MappedOps += o.MappedOps
 	if s.Sites == nil {
 		s.Sites = map[string]int{}
 	}
@@ -68,8 +74,9 @@ func (s *Stats) Add(o Stats) {
 }
 
 func (s Stats) String() string {
-	str := fmt.Sprintf("%d seeds, %d steps, %d commits (%d acked), %d checked reads, %d crash-restarts, %d recoveries checked, %d fault reopens, %d faults injected, %d slow ops, %d distinct fault sites",
-		s.Seeds, s.Steps, s.Commits, s.Acked, s.Reads, s.Crashes, s.Reopens, s.FaultReopens, s.Faults, s.Delayed, len(s.Sites))
+	str := fmt.Sprintf("%d seeds (%d with a mapped WAL, %d mapped operations), %d steps, %d commits (%d acked), %d checked reads, %d crash-restarts, %d recoveries checked, %d fault reopens, %d faults injected, %d slow ops, %d distinct fault sites",
+		s.Seeds, s.MappedSeeds, s.MappedOps, s.Steps, s.Commits, s.Acked, s.Reads, s.Crashes, s.Reopens, s.FaultReopens,
+		s.Faults, s.Delayed, len(s.Sites))
 	for _, k := range slices.Sorted(maps.Keys(s.KnownBugs)) {
 		str += fmt.Sprintf("; known bug %q hit %d times", k, s.KnownBugs[k])
 	}
@@ -173,11 +180,19 @@ func Run(seed uint64, o Options) (res Result) {
 		res.Trace = s.trace.String()
 		s.stats.Faults = s.inj.injected
 		s.stats.Delayed = s.lat.Delayed()
+		s.stats.MappedOps = s.inj.mappedOps
+		if s.cfg.mappedWAL {
+			s.stats.MappedSeeds = 1
+		}
 		res.Stats = s.stats
 	}()
 	s.tracef("seed %d: %s", seed, s.cfg)
 	defer s.cleanup()
-	if err := s.run(); err != nil && err != errStopKnownBug {
+	err := s.run()
+	if err == nil {
+		err = s.checkWALPath()
+	}
+	if err != nil && err != errStopKnownBug {
 		var f *Failure
 		if !errors.As(err, &f) {
 			f = s.failure(err.Error())
@@ -206,6 +221,7 @@ func newSim(seed uint64, o Options) *Sim {
 		clock: &clock{now: time.Unix(1_700_000_000, 0)},
 		model: newModel(),
 	}
+	s.mem.SetMappable(s.cfg.mappedWAL) // crash images inherit it
 	s.stats.Seeds = 1
 	s.stats.Sites = map[string]int{}
 	s.stats.KnownBugs = map[string]int{}
@@ -262,6 +278,17 @@ func (s *Sim) failure(msg string) *Failure {
 func (s *Sim) failf(format string, args ...any) error {
 	s.tracef("  FAIL: "+format, args...)
 	return s.failure(fmt.Sprintf(format, args...))
+}
+
+// checkWALPath fails the run unless the WAL took the path the seed chose:
+// through a mapping exactly when the MemFS is mappable. It keeps the
+// coverage of either path from disappearing silently.
+func (s *Sim) checkWALPath() error {
+	if mapped := s.inj.mappedOps > 0; mapped != s.cfg.mappedWAL {
+		return s.failf("the run made %d operations through mappings, but the seed chose mappedWAL=%t",
+			s.inj.mappedOps, s.cfg.mappedWAL)
+	}
+	return nil
 }
 
 // dead reports whether a crash struck the current process.

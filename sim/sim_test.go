@@ -153,6 +153,30 @@ func TestSim(t *testing.T) {
 	t.Logf("%s in %v", total, elapsed)
 	t.Logf("fault sites: %v", total.SiteList())
 	report("sim: %s in %v", total, elapsed)
+	checkBothWALPaths(t, total)
+}
+
+// checkBothWALPaths fails a run of many seeds unless both WAL paths ran,
+// and crashes struck the mapped path's allocations, stores and syncs.
+// (Each run also checks that its WAL took the path its seed chose.)
+func checkBothWALPaths(t *testing.T, total Stats) {
+	if total.Seeds < 100 {
+		return
+	}
+	if total.MappedSeeds == 0 || total.MappedSeeds == total.Seeds {
+		t.Errorf("%d of %d seeds wrote the WAL through a mapping: want both paths", total.MappedSeeds, total.Seeds)
+	}
+	for _, op := range []string{"allocate", "store", "msync"} {
+		hit := 0
+		for site, n := range total.Sites {
+			if strings.HasPrefix(site, "crash-"+op+"/wal/") {
+				hit += n
+			}
+		}
+		if hit == 0 {
+			t.Errorf("no crash struck before a mapped WAL %s", op)
+		}
+	}
 }
 
 // TestSimDeterministic runs seeds twice and compares the traces byte for
@@ -190,20 +214,57 @@ func firstDiff(a, b string) string {
 	return fmt.Sprintf("at byte %d:\n--- first\n%s\n--- second\n%s", i, a[lo:min(len(a), i+200)], b[lo:min(len(b), i+200)])
 }
 
-// lyingFS plants a bug under the engine: File.Sync returns nil without
-// syncing, so synced data is lost in a power loss.
-type lyingFS struct{ vfs.FS }
+// lyingFS plants a bug under the engine: File.Sync (unless onlyMapped)
+// and Mapping.Sync return nil without syncing, so synced data is lost in
+// a power loss.
+type lyingFS struct {
+	vfs.FS
+	onlyMapped bool
+}
 
-type lyingFile struct{ vfs.File }
+type lyingFile struct {
+	vfs.File
+	fs lyingFS
+}
 
-func (lyingFile) Sync() error { return nil }
+func (f lyingFile) Sync() error {
+	if f.fs.onlyMapped {
+		return f.File.Sync()
+	}
+	return nil
+}
+
+// lyingMapFile is a lyingFile whose mappings lie.
+type lyingMapFile struct {
+	lyingFile
+	inner vfs.MappableFile
+}
+
+func (f lyingMapFile) Map() (vfs.Mapping, error) {
+	m, err := f.inner.Map()
+	if err != nil {
+		return nil, err
+	}
+	return lyingMapping{m}, nil
+}
+
+type lyingMapping struct{ vfs.Mapping }
+
+func (lyingMapping) Sync() error { return nil }
+
+func (fs lyingFS) lie(f vfs.File) vfs.File {
+	if mf, ok := f.(vfs.MappableFile); ok {
+		return lyingMapFile{lyingFile{f, fs}, mf}
+	}
+	return lyingFile{f, fs}
+}
 
 func (fs lyingFS) Create(name string) (vfs.File, error) {
 	f, err := fs.FS.Create(name)
 	if err != nil {
 		return nil, err
 	}
-	return lyingFile{f}, nil
+	return fs.lie(f), nil
 }
 
 func (fs lyingFS) OpenForAppend(name string) (vfs.File, error) {
@@ -211,28 +272,35 @@ func (fs lyingFS) OpenForAppend(name string) (vfs.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return lyingFile{f}, nil
+	return fs.lie(f), nil
 }
 
-// TestSimFindsLostSyncs checks that the simulator can fail: with an fsync
-// that lies, power-loss crashes lose synced commits (or whole files), and
-// some of 100 seeds must fail.
+// TestSimFindsLostSyncs checks that the simulator can fail: with syncs
+// that lie, power-loss crashes lose synced commits (or whole files).
+// When every sync lies, some of 100 seeds must fail among those whose WAL
+// is written through a mapping and among the others. When only the
+// mappings' syncs lie, some seeds with a mapped WAL must fail, and no
+// other.
 func TestSimFindsLostSyncs(t *testing.T) {
-	testHookFS = func(fs vfs.FS) vfs.FS { return lyingFS{fs} }
-	defer func() { testHookFS = nil }()
-	base := uint64(time.Now().UnixNano())
-	found := 0
-	for i := range uint64(100) {
-		res := Run(base+i, Options{Ops: 200})
-		if res.Err != nil {
-			found++
-			if found == 1 {
-				t.Logf("first failure: %s", strings.SplitN(res.Err.Error(), "\n", 2)[0])
+	for _, onlyMapped := range []bool{false, true} {
+		t.Run(fmt.Sprintf("onlyMapped=%t", onlyMapped), func(t *testing.T) {
+			testHookFS = func(fs vfs.FS) vfs.FS { return lyingFS{fs, onlyMapped} }
+			defer func() { testHookFS = nil }()
+			base := uint64(time.Now().UnixNano())
+			found := map[bool]int{} // by mapped WAL
+			for i := range uint64(100) {
+				res := Run(base+i, Options{Ops: 200})
+				if res.Err != nil {
+					mapped := res.Stats.MappedSeeds > 0
+					if found[mapped]++; found[mapped] == 1 {
+						t.Logf("first failure (mapped WAL: %t): %s", mapped, strings.SplitN(res.Err.Error(), "\n", 2)[0])
+					}
+				}
 			}
-		}
-	}
-	t.Logf("seeds %d..: %d of 100 failed", base, found)
-	if found == 0 {
-		t.Fatalf("no seed noticed that fsync lies (seeds %d..)", base)
+			t.Logf("seeds %d..: %d of 100 failed (%d with a mapped WAL)", base, found[false]+found[true], found[true])
+			if found[true] == 0 || (found[false] == 0) == !onlyMapped {
+				t.Fatalf("%d failures with a mapped WAL, %d without (seeds %d..)", found[true], found[false], base)
+			}
+		})
 	}
 }

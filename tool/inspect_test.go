@@ -96,7 +96,7 @@ func encodeBatch(seq uint64, entries ...batchEntry) []byte {
 
 func TestWALDump(t *testing.T) {
 	dir := t.TempDir()
-	w, err := wal.Create(vfs.Default, dir, 7)
+	w, err := wal.Create(vfs.Default, dir, 7, wal.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ replay: 2 data records, clean close yes, next 000009, valid 126 of 126 bytes, to
 	}
 
 	// A second log, abandoned with a torn tail after its records.
-	w, err = wal.Create(vfs.Default, dir, 8)
+	w, err = wal.Create(vfs.Default, dir, 8, wal.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,13 +13,24 @@ import (
 // leave behind, and CrashClone draws one such outcome.
 //
 // File content. Each file keeps its synced content: its bytes as of its
-// last successful File.Sync. Writes since then are unsynced, tracked per
-// 4 KiB block (a page of the OS cache). In a power loss each unsynced
-// block independently survives with probability UnsyncedDataPercent. A
-// block that is lost reads as the synced content there, or as zeros past
-// the synced length. The file's length is its synced length, or extends to
-// the end of the last surviving block (capped by the current length), so a
-// lost block in the middle of the unsynced tail reads as zeros.
+// last successful File.Sync (or Mapping.Sync). Writes since then are
+// unsynced, tracked per 4 KiB block (a page of the OS cache); a store
+// through a Mapping is a write like any other, as the page it dirties in
+// the OS cache is. In a power loss each unsynced block independently
+// survives with probability UnsyncedDataPercent. A block that is lost
+// reads as the synced content there, or as zeros past the synced length.
+// The file's length is its synced length, or extends to the end of the
+// last surviving block (capped by the current length), so a lost block in
+// the middle of the unsynced tail reads as zeros.
+//
+// File size. Mapping.Allocate and Mapping.Truncate change a file's size
+// without writing: the space Allocate adds reads as zeros, and is held
+// sparsely, so preallocating costs nothing. Until the next Sync the new
+// size is one unsynced change, kept with probability UnsyncedDataPercent
+// (drawn after the file's blocks). Kept, it is the file's length, and a
+// lost block reads as zeros past the smallest size a Truncate set;
+// undone, the length is computed as above from the synced length, and the
+// bytes a Truncate cut read as their synced content.
 //
 // Directory entries. Create, Remove and Rename of a file change the
 // directory's current entries and append a change to a log of unsynced
@@ -52,12 +63,12 @@ import (
 // durable.
 //
 // A process crash (UnsyncedDataPercent 100) keeps everything. With
-// TornLastWrite, the most recent Write or WriteAt on the file system, if
-// its file was not synced after it, persists only a prefix that is a
-// multiple of 512 bytes and shorter than the write; the rest of the
-// written range reads as zeros or as random bytes. This applies at every
-// UnsyncedDataPercent, so that it can model a torn sector even when the
-// rest of the data reached the OS.
+// TornLastWrite, the most recent write (Write, WriteAt or Mapping.Store)
+// on the file system, if its file was not synced after it, persists only
+// a prefix that is a multiple of 512 bytes and shorter than the write; the
+// rest of the written range reads as zeros or as random bytes. This
+// applies at every UnsyncedDataPercent, so that it can model a torn sector
+// even when the rest of the data reached the OS.
 //
 // All randomness comes from CrashOptions.Rand and is consumed in a fixed
 // order (log order, then files in path order, blocks in offset order, then
@@ -263,6 +274,7 @@ func (fs *MemFS) CrashClone(opts CrashOptions) *MemFS {
 	}
 	clone := NewMem()
 	clone.mu.root = copyDir(fs.mu.root, nil)
+	clone.mappable.Store(fs.mappable.Load())
 
 	// Replay the unsynced changes that survive.
 	undone := make(map[memEntry]bool)
@@ -342,47 +354,57 @@ func (c *crasher) chance() bool {
 func (c *crasher) cloneFile(n *memNode) *memNode {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	data := n.mu.data
-	dataLen := int64(len(data))
-	syncedLen := n.mu.syncedLen
-
-	var out []byte
+	cn := &memNode{}
 	if c.pct == 100 {
-		out = append([]byte{}, data...)
-	} else {
-		dirty := make([]int64, 0, len(n.mu.dirty))
-		for b := range n.mu.dirty {
-			dirty = append(dirty, b)
+		cn.mu.data = append([]byte{}, n.mu.data...)
+		cn.mu.size = n.mu.size
+		cn.syncLocked()
+		return cn
+	}
+	size := n.mu.size
+	dirty := make([]int64, 0, len(n.mu.dirty))
+	for b := range n.mu.dirty {
+		dirty = append(dirty, b)
+	}
+	slices.Sort(dirty)
+	lost := make(map[int64]bool)
+	reach := int64(0) // the end of the last surviving block
+	for _, b := range dirty {
+		if !c.chance() {
+			lost[b] = true
+			continue
 		}
-		slices.Sort(dirty)
-		lost := make(map[int64]bool)
-		length := syncedLen
-		for _, b := range dirty {
-			if !c.chance() {
-				lost[b] = true
-				continue
-			}
-			length = max(length, min((b+1)*memBlockSize, dataLen))
-		}
-		// length <= dataLen: no truncation exists, so syncedLen <= dataLen.
-		out = make([]byte, length)
-		copy(out, data[:length])
-		for _, b := range dirty {
-			start := b * memBlockSize
-			if !lost[b] || start >= length {
-				continue
-			}
-			end := min(start+memBlockSize, length)
-			if end > syncedLen {
-				clear(out[max(start, syncedLen):end])
-			}
-			if orig, ok := n.mu.orig[b]; ok {
-				copy(out[start:], orig)
-			}
+		reach = max(reach, min((b+1)*memBlockSize, size))
+	}
+	// The size Allocate or Truncate set survives or not as a whole; if a
+	// Truncate survives, lost blocks read as zeros past it.
+	length, limit := n.mu.syncedSize, n.mu.syncedSize
+	if n.mu.resized && c.chance() {
+		length, limit = size, n.mu.cutTo
+	}
+	length = max(length, reach)
+
+	// Past max(len(data), the saved synced blocks) everything reads as
+	// zeros and stays unmaterialized.
+	matEnd := int64(len(n.mu.data))
+	for b, orig := range n.mu.orig {
+		matEnd = max(matEnd, b*memBlockSize+int64(len(orig)))
+	}
+	matEnd = min(matEnd, length)
+	out := make([]byte, matEnd)
+	copy(out, n.mu.data)
+	if matEnd > size {
+		// A Truncate the crash undid: the synced bytes it cut.
+		n.syncedLocked(out[size:], size, limit)
+	}
+	for _, b := range dirty {
+		start := b * memBlockSize
+		if end := min(start+memBlockSize, size, matEnd); lost[b] && start < end {
+			n.syncedLocked(out[start:end], start, limit)
 		}
 	}
-	cn := &memNode{}
 	cn.mu.data = out
+	cn.mu.size = length
 	cn.syncLocked()
 	return cn
 }
@@ -393,13 +415,12 @@ func (c *crasher) tear(n, cn *memNode, off, length int64, epoch uint64) {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	if n.mu.syncEpoch != epoch || off+length > int64(len(n.mu.data)) {
-		return // synced since: durable, not torn
+		return // synced since: durable, not torn; or cut since
 	}
 	sectors := (length-1)/tornSectorSize + 1
 	keep := int64(c.rng.IntN(int(sectors))) * tornSectorSize
-	if end := off + length; end > int64(len(cn.mu.data)) {
-		cn.mu.data = append(cn.mu.data, make([]byte, end-int64(len(cn.mu.data)))...)
-	}
+	cn.materializeLocked(off + length)
+	cn.mu.size = max(cn.mu.size, off+length)
 	copy(cn.mu.data[off:off+keep], n.mu.data[off:off+keep])
 	tail := cn.mu.data[off+keep : off+length]
 	if c.rng.IntN(2) == 0 {

@@ -34,19 +34,31 @@ type memNode struct {
 	// File state.
 	mu struct {
 		sync.RWMutex
-		// data is the current content.
+		// data is the current content up to the last byte written; the
+		// bytes from len(data) to size read as zeros (space that Allocate
+		// or Truncate added and nothing wrote).
 		data []byte
-		// syncedLen is len(data) at the last Sync. The synced content is
-		// data[:syncedLen], except in blocks listed in orig.
-		syncedLen int64
-		// dirty holds the index of every block written since the last Sync.
+		// size is the file's current size. Invariant: len(data) <= size.
+		size int64
+		// syncedSize is size at the last Sync. The synced content is
+		// data[:syncedSize], with zeros past len(data), except in blocks
+		// listed in orig.
+		syncedSize int64
+		// dirty holds the index of every block written since the last
+		// Sync, and of every block a Truncate cut below the synced size.
 		dirty map[int64]struct{}
 		// orig holds, for each dirty block whose synced bytes have been
-		// overwritten since the last Sync, the synced bytes of that block:
-		// data[b*memBlockSize : min((b+1)*memBlockSize, syncedLen)] as it
-		// was at the Sync. It is filled the first time a block is written
-		// after a Sync, so the copies cost O(bytes written).
+		// overwritten or cut since the last Sync, the synced bytes of that
+		// block: its part below syncedSize as it was at the Sync. It is
+		// filled the first time a block changes after a Sync, so the
+		// copies cost O(bytes written).
 		orig map[int64][]byte
+		// resized is set when Allocate or Truncate changed the size since
+		// the last Sync, and cutTo is then the smallest size a Truncate
+		// set since it (syncedSize if none was smaller); see the crash
+		// model in mem_crash.go.
+		resized bool
+		cutTo   int64
 		// syncEpoch counts the Syncs of this file. A write recorded with an
 		// older epoch has been made durable.
 		syncEpoch uint64
@@ -79,28 +91,29 @@ func (n *memNode) writeAtLocked(p []byte, off int64) error {
 	for b := off / memBlockSize; b*memBlockSize < end; b++ {
 		n.markDirtyLocked(b)
 	}
-	if end > int64(len(n.mu.data)) {
-		if end > int64(cap(n.mu.data)) {
-			newCap := 2 * int64(cap(n.mu.data))
-			if newCap < end {
-				newCap = end
-			}
-			if newCap > memMaxFileSize {
-				newCap = memMaxFileSize
-			}
-			grown := make([]byte, len(n.mu.data), int(newCap))
-			copy(grown, n.mu.data)
-			n.mu.data = grown
-		}
-		old := len(n.mu.data)
-		n.mu.data = n.mu.data[:int(end)]
-		clear(n.mu.data[old:]) // the bytes of a hole read as zeros
-	}
+	n.materializeLocked(end)
 	copy(n.mu.data[int(off):], p)
+	n.mu.size = max(n.mu.size, end)
 	return nil
 }
 
-// markDirtyLocked records that block b is about to be written, saving its
+// materializeLocked makes len(data) at least end, with zeros.
+func (n *memNode) materializeLocked(end int64) {
+	if end <= int64(len(n.mu.data)) {
+		return
+	}
+	if end > int64(cap(n.mu.data)) {
+		newCap := min(max(2*int64(cap(n.mu.data)), end), memMaxFileSize)
+		grown := make([]byte, len(n.mu.data), int(newCap))
+		copy(grown, n.mu.data)
+		n.mu.data = grown
+	}
+	old := len(n.mu.data)
+	n.mu.data = n.mu.data[:int(end)]
+	clear(n.mu.data[old:]) // the bytes of a hole read as zeros
+}
+
+// markDirtyLocked records that block b is about to change, saving its
 // synced bytes if they are about to be overwritten for the first time
 // since the last Sync.
 func (n *memNode) markDirtyLocked(b int64) {
@@ -109,31 +122,115 @@ func (n *memNode) markDirtyLocked(b int64) {
 	}
 	n.mu.dirty[b] = struct{}{}
 	start := b * memBlockSize
-	if start >= n.mu.syncedLen {
+	if start >= n.mu.syncedSize {
 		return
 	}
 	if _, ok := n.mu.orig[b]; ok {
 		return
 	}
-	end := min(start+memBlockSize, n.mu.syncedLen)
 	if n.mu.orig == nil {
 		n.mu.orig = make(map[int64][]byte)
 	}
-	n.mu.orig[b] = append([]byte(nil), n.mu.data[start:end]...)
+	orig := make([]byte, min(start+memBlockSize, n.mu.syncedSize)-start)
+	if start < int64(len(n.mu.data)) {
+		copy(orig, n.mu.data[start:])
+	}
+	n.mu.orig[b] = orig
+}
+
+// allocateLocked extends the file to size bytes of zeros, if it is
+// shorter.
+func (n *memNode) allocateLocked(size int64) error {
+	if size > memMaxFileSize {
+		return errors.New("vfs: MemFS file too large")
+	}
+	if size > n.mu.size {
+		n.mu.size = size
+		n.resizedLocked()
+	}
+	return nil
+}
+
+// truncateLocked sets the file's size to size, saving the synced bytes
+// of the blocks it cuts.
+func (n *memNode) truncateLocked(size int64) error {
+	if size < 0 {
+		return errors.New("vfs: negative size")
+	}
+	if size >= n.mu.size {
+		return n.allocateLocked(size)
+	}
+	for b := size / memBlockSize; b*memBlockSize < min(int64(len(n.mu.data)), n.mu.syncedSize); b++ {
+		n.markDirtyLocked(b)
+	}
+	n.mu.data = n.mu.data[:min(int64(len(n.mu.data)), size)]
+	n.mu.size = size
+	n.resizedLocked()
+	n.mu.cutTo = min(n.mu.cutTo, size)
+	return nil
+}
+
+// resizedLocked records a change of size by Allocate or Truncate.
+func (n *memNode) resizedLocked() {
+	if !n.mu.resized {
+		n.mu.resized, n.mu.cutTo = true, n.mu.syncedSize
+	}
 }
 
 // syncLocked makes the current content the synced content.
 func (n *memNode) syncLocked() {
-	n.mu.syncedLen = int64(len(n.mu.data))
+	n.mu.syncedSize = n.mu.size
 	n.mu.dirty = nil
 	n.mu.orig = nil
+	n.mu.resized = false
 	n.mu.syncEpoch++
+}
+
+// syncedLocked copies into dst the synced content at off, reading bytes
+// at or past limit (at most syncedSize) as zeros. n.mu must be held.
+func (n *memNode) syncedLocked(dst []byte, off, limit int64) {
+	clear(dst)
+	end := min(off+int64(len(dst)), limit)
+	if off >= end {
+		return
+	}
+	if off < int64(len(n.mu.data)) {
+		copy(dst[:end-off], n.mu.data[off:min(end, int64(len(n.mu.data)))])
+	}
+	for b := off / memBlockSize; b*memBlockSize < end; b++ {
+		orig, ok := n.mu.orig[b]
+		if !ok {
+			continue
+		}
+		start := b * memBlockSize
+		from, to := max(start, off), min(start+int64(len(orig)), end)
+		if from < to {
+			copy(dst[from-off:to-off], orig[from-start:to-start])
+		}
+	}
 }
 
 func (n *memNode) size() int64 {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	return int64(len(n.mu.data))
+	return n.mu.size
+}
+
+// readAtLocked reads the current content at off, as ReadAt does.
+func (n *memNode) readAtLocked(p []byte, off int64) (int, error) {
+	if off >= n.mu.size {
+		return 0, io.EOF
+	}
+	k := int(min(int64(len(p)), n.mu.size-off))
+	copied := 0
+	if off < int64(len(n.mu.data)) {
+		copied = copy(p[:k], n.mu.data[off:])
+	}
+	clear(p[copied:k])
+	if k < len(p) {
+		return k, io.EOF
+	}
+	return k, nil
 }
 
 // memFile is an open handle on a MemFS file or directory.
@@ -174,14 +271,7 @@ func (f *memFile) ReadAt(p []byte, off int64) (int, error) {
 	}
 	f.n.mu.RLock()
 	defer f.n.mu.RUnlock()
-	if off >= int64(len(f.n.mu.data)) {
-		return 0, io.EOF
-	}
-	k := copy(p, f.n.mu.data[int(off):])
-	if k < len(p) {
-		return k, io.EOF
-	}
-	return k, nil
+	return f.n.readAtLocked(p, off)
 }
 
 func (f *memFile) Write(p []byte) (int, error) {

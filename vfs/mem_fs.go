@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -49,8 +50,11 @@ type MemFS struct {
 		pending []*memDirOp
 	}
 	locks lockTable
+	// mappable is set by SetMappable.
+	mappable atomic.Bool
 
-	// lastWrite is the most recent Write or WriteAt on any file, for
+	// lastWrite is the most recent write (Write, WriteAt or a Mapping's
+	// Store) on any file, for
 	// CrashOptions.TornLastWrite. Lock order: memNode.mu, then lastWrite.
 	lastWrite struct {
 		sync.Mutex
@@ -58,7 +62,7 @@ type MemFS struct {
 	}
 }
 
-// memWrite records a Write or WriteAt.
+// memWrite records a Write, WriteAt or Mapping.Store.
 type memWrite struct {
 	n     *memNode
 	off   int64
@@ -381,7 +385,9 @@ func (fs *MemFS) ReadFile(name string) ([]byte, error) {
 	}
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	return append([]byte{}, n.mu.data...), nil
+	out := make([]byte, n.mu.size)
+	copy(out, n.mu.data)
+	return out, nil
 }
 
 // WriteFile replaces the content of the named file with data, creating the
@@ -409,6 +415,7 @@ func (fs *MemFS) WriteFile(name string, data []byte) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.mu.data = append([]byte{}, data...)
+	n.mu.size = int64(len(data))
 	n.syncLocked()
 	return nil
 }
@@ -432,7 +439,7 @@ func (fs *MemFS) String() string {
 			}
 			n.mu.RLock()
 			fmt.Fprintf(&b, "%s size=%d synced=%d dirty-blocks=%d\n",
-				p, len(n.mu.data), n.mu.syncedLen, len(n.mu.dirty))
+				p, n.mu.size, n.mu.syncedSize, len(n.mu.dirty))
 			n.mu.RUnlock()
 		}
 	}

@@ -18,13 +18,32 @@
 // retry the Sync and treat a later success as covering the earlier writes.
 // Tempest turns such an error into a sticky read-only state.
 //
+// Bytes stored through a Mapping (the MappableFile capability) are like
+// bytes written with File.Write and not yet synced: they are in the
+// operating system's cache, so they survive a crash of the process, and
+// a power loss may keep, drop or tear them. Mapping.Sync makes them
+// durable, and with them the size that Mapping.Allocate or
+// Mapping.Truncate set, which a power loss may otherwise undo. Space
+// allocated and never stored to reads as zeros. The same rules as for
+// Sync hold after a failed Mapping.Sync.
+//
 // # Implementations
 //
-// Default is the operating system's file system. MemFS is an in-memory
-// file system that tracks what is durable under this contract and can
-// produce the state a crash would leave (CrashClone; the crash model is
-// described in mem_crash.go). Package errorfs wraps any FS to inject
-// faults.
+// Default is the operating system's file system; on linux its files are
+// MappableFiles (os_mapping_linux.go). MemFS is an in-memory file system
+// that tracks what is durable under this contract and can produce the
+// state a crash would leave (CrashClone; the crash model is described in
+// mem_crash.go); its files imitate mappable ones when SetMappable says
+// so. Package errorfs wraps any FS to inject faults, into mappings too.
+//
+// # Capabilities
+//
+// A File may offer more than File, through an interface the caller
+// checks for with a type assertion: MappableFile (mapping.go). A wrapper
+// of File forwards a capability only when the file it wraps has it, and
+// only in a form that lets it see every operation, so that a caller can
+// never bypass it; a wrapper that does not know a capability hides it,
+// and the caller falls back to File.
 package vfs
 
 import (

@@ -9,7 +9,7 @@ import (
 
 // BenchmarkWriteRecords measures framing and writing commit groups of
 // 100-byte payloads without fsync, on the OS file system: "write" is the
-// write path (one write(2) per group, the descriptor hidden by a wrapper),
+// write path (one write(2) per group, the mapping hidden by a wrapper),
 // "mmap" the mapped path where the platform has it (a copy into the page
 // cache, plus an occasional fallocate).
 func BenchmarkWriteRecords(b *testing.B) {
@@ -20,7 +20,7 @@ func BenchmarkWriteRecords(b *testing.B) {
 				if m == "write" {
 					fs = &faultFS{FS: vfs.Default}
 				}
-				w, err := Create(fs, b.TempDir(), 1)
+				w, err := Create(fs, b.TempDir(), 1, Options{})
 				if err != nil {
 					b.Fatal(err)
 				}

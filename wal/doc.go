@@ -105,20 +105,25 @@
 // write(2) (File.Write) for it, which amortizes the system call over the
 // group; Sync is one fsync for everything written so far.
 //
-// On linux, when the file is an operating-system file (it implements
-// vfs.FdFile; wrapped files such as errorfs's do not), the Writer instead
-// copies the group into a shared memory mapping of the file: a NoSync
-// commit makes no system call (the writer makes one per 64 KiB of log to
-// prepare pages, and one per preallocation), and Sync is one fdatasync,
-// which on Linux also flushes pages dirtied through a shared mapping. The
-// file is extended ahead of the writes with fallocate, so a store through
-// the mapping never runs out of space (which would raise SIGBUS); the file
-// then ends with zeros after the last record, which recovery reads as a
-// torn tail, exactly like the tail of a crashed process. Close truncates
-// the zeros and makes the shorter size durable before it writes the end
-// record, so no crash can leave zeros after an end record (Abandon
-// truncates them too, best effort). mapping_linux.go has the details; the
-// format does not change.
+// When the file offers a mapping (it implements vfs.MappableFile: files
+// of vfs.Default on linux, of a MemFS made mappable, and errorfs's files
+// over either), the Writer instead copies the group into a shared memory
+// mapping of the file (vfs.Mapping.Store): a NoSync commit makes no
+// system call (on linux the mapping makes one per megabyte of log to
+// prepare pages, and the writer one per preallocation), and Sync is the
+// Mapping's, one fdatasync on linux, which also flushes pages dirtied
+// through a shared mapping. The file is extended ahead of the writes
+// (vfs.Mapping.Allocate, fallocate on linux), so a store through the
+// mapping never runs out of space (which would raise SIGBUS); a full disk
+// is an error of WriteRecords. The file then ends with zeros after the
+// last record, which recovery reads as a torn tail, exactly like the tail
+// of a crashed process. Close truncates the zeros and makes the shorter
+// size durable before it writes the end record, so no crash can leave
+// zeros after an end record (Abandon truncates them too, best effort).
+// mapped.go has the details, vfs/os_mapping_linux.go the mapping itself;
+// the format does not change. Because the mapping goes through the vfs
+// seam, MemFS's crash model and errorfs's faults apply to it as to
+// File.Write.
 //
 // # Reading
 //

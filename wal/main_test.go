@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math/rand/v2"
+	"runtime"
 	"sync/atomic"
 	"testing"
 
@@ -110,19 +111,20 @@ func walPath(num base.FileNum) string { return testDir + "/" + FileName(num) }
 var errInjected = errors.New("injected I/O error")
 
 // faultFS wraps an FS; its files fail Write or Sync once armed, and count
-// the calls they receive. Its files hide the inner file's Fd, so a Writer
-// takes the write path, unless keepFd is set; then the mapped path's
-// fdatasync calls must be routed to sync by hookSyscalls to be counted.
+// the calls they receive. Its files hide the inner file's mapping
+// capability, so a Writer takes the write path, unless keepMap is set;
+// then the Mapping's Stores and Syncs are counted and failed too.
 type faultFS struct {
 	vfs.FS
-	keepFd    bool
+	keepMap   bool
 	failWrite atomic.Bool
 	failSync  atomic.Bool
 	// failSyncAt, if positive, fails the Sync call that brings syncs to
 	// this count.
 	failSyncAt atomic.Int64
-	writes     atomic.Int64
-	syncs      atomic.Int64
+	writes     atomic.Int64 // File.Write and WriteAt calls
+	stores     atomic.Int64 // Mapping.Store calls
+	syncs      atomic.Int64 // File.Sync and Mapping.Sync calls
 }
 
 func (fs *faultFS) Create(name string) (vfs.File, error) {
@@ -131,8 +133,8 @@ func (fs *faultFS) Create(name string) (vfs.File, error) {
 		return nil, err
 	}
 	ff := &faultFile{File: f, fs: fs}
-	if fd, ok := f.(vfs.FdFile); ok && fs.keepFd {
-		return &faultFdFile{faultFile: ff, fd: fd}, nil
+	if mf, ok := f.(vfs.MappableFile); ok && fs.keepMap {
+		return &faultMapFile{faultFile: ff, inner: mf}, nil
 	}
 	return ff, nil
 }
@@ -143,11 +145,17 @@ type faultFile struct {
 }
 
 func (f *faultFile) Write(p []byte) (int, error) {
-	f.fs.writes.Add(1)
-	if f.fs.failWrite.Load() {
-		return 0, errInjected
+	if err := f.fs.write(); err != nil {
+		return 0, err
 	}
 	return f.File.Write(p)
+}
+
+func (f *faultFile) WriteAt(p []byte, off int64) (int, error) {
+	if err := f.fs.write(); err != nil {
+		return 0, err
+	}
+	return f.File.WriteAt(p, off)
 }
 
 func (f *faultFile) Sync() error {
@@ -155,6 +163,15 @@ func (f *faultFile) Sync() error {
 		return err
 	}
 	return f.File.Sync()
+}
+
+// write counts a write and returns the injected error if one is armed.
+func (fs *faultFS) write() error {
+	fs.writes.Add(1)
+	if fs.failWrite.Load() {
+		return errInjected
+	}
+	return nil
 }
 
 // sync counts a sync and returns the injected error if one is armed.
@@ -166,55 +183,118 @@ func (fs *faultFS) sync() error {
 	return nil
 }
 
-// faultFdFile is a faultFile that exposes the inner file's descriptor, so
-// a Writer maps it.
-type faultFdFile struct {
+// faultMapFile is a faultFile that forwards the inner file's mapping
+// capability, so a Writer maps it, through a faultMapping.
+type faultMapFile struct {
 	*faultFile
-	fd vfs.FdFile
+	inner vfs.MappableFile
 }
 
-func (f *faultFdFile) Fd() uintptr { return f.fd.Fd() }
+func (f *faultMapFile) Map() (vfs.Mapping, error) {
+	m, err := f.inner.Map()
+	if err != nil {
+		return nil, err
+	}
+	return &faultMapping{Mapping: m, fs: f.fs}, nil
+}
+
+// faultMapping counts Stores and Syncs, and fails them when failWrite or
+// a sync failure is armed.
+type faultMapping struct {
+	vfs.Mapping
+	fs *faultFS
+}
+
+func (m *faultMapping) Store(p []byte, off int64) error {
+	m.fs.stores.Add(1)
+	if m.fs.failWrite.Load() {
+		return errInjected
+	}
+	return m.Mapping.Store(p, off)
+}
+
+func (m *faultMapping) Sync() error {
+	if err := m.fs.sync(); err != nil {
+		return err
+	}
+	return m.Mapping.Sync()
+}
+
+// mmapSupported is true where files of vfs.Default are mappable.
+var mmapSupported = runtime.GOOS == "linux"
 
 // A mode is a file system and write path that the writer tests run on.
 type mode struct {
 	name string
 	// os selects vfs.Default in a temporary directory instead of MemFS.
 	os bool
-	// fd lets the Writer see the file's descriptor: the mapped path, on
-	// platforms that have it.
-	fd bool
-	// small shrinks the mapped path's windows and preallocation, so that
-	// tests extend and remap the file many times.
+	// mapped lets the Writer see the file's mapping capability: the
+	// mapped path, where the file system has it (MemFS made mappable,
+	// vfs.Default on linux).
+	mapped bool
+	// small shrinks the mapped path's preallocation, so that tests extend
+	// the file many times.
 	small bool
 }
 
 var modes = []mode{
 	{name: "mem"},
+	{name: "mem-mapped", mapped: true, small: true},
 	{name: "write", os: true},
-	{name: "mmap", os: true, fd: true},
-	{name: "mmap-small", os: true, fd: true, small: true},
+	{name: "mmap", os: true, mapped: true},
+	{name: "mmap-small", os: true, mapped: true, small: true},
 }
 
-// mapped reports whether Writers in this mode take the mapped path.
-func (m mode) mapped() bool { return m.fd && mmapSupported }
+// mappedModes are the modes that take the mapped path on this platform.
+func mappedModes() []mode {
+	var ms []mode
+	for _, m := range modes {
+		if m.maps() {
+			ms = append(ms, m)
+		}
+	}
+	return ms
+}
+
+// maps reports whether Writers in this mode take the mapped path.
+func (m mode) maps() bool { return m.mapped && (!m.os || mmapSupported) }
+
+// options returns the Writer options of the mode.
+func (m mode) options() Options {
+	if m.small {
+		return Options{Preallocate: 64 << 10}
+	}
+	return Options{}
+}
+
+// base returns the mode's file system, unwrapped, and the directory to
+// create logs in.
+func (m mode) base(t testing.TB) (vfs.FS, string) {
+	t.Helper()
+	if m.os {
+		return vfs.Default, t.TempDir()
+	}
+	mem := newMemFS(t)
+	mem.SetMappable(m.mapped)
+	return mem, testDir
+}
 
 // setup returns the mode's file system, wrapped in a faultFS, and the
 // directory to create logs in.
 func (m mode) setup(t testing.TB) (*faultFS, string) {
 	t.Helper()
-	if !m.os {
-		return &faultFS{FS: newMemFS(t)}, testDir
-	}
-	fs := &faultFS{FS: vfs.Default, keepFd: m.fd}
-	if m.fd {
-		hookSyscalls(t, fs, m.small)
-	}
-	return fs, t.TempDir()
+	fs, dir := m.base(t)
+	return &faultFS{FS: fs, keepMap: m.mapped}, dir
 }
 
 // forEachMode runs f as a subtest in every mode.
 func forEachMode(t *testing.T, f func(t *testing.T, m mode)) {
-	for _, m := range modes {
+	forModes(t, modes, f)
+}
+
+// forModes runs f as a subtest in each of ms.
+func forModes(t *testing.T, ms []mode, f func(t *testing.T, m mode)) {
+	for _, m := range ms {
 		t.Run(m.name, func(t *testing.T) { f(t, m) })
 	}
 }
@@ -222,12 +302,12 @@ func forEachMode(t *testing.T, f func(t *testing.T, m mode)) {
 // createIn creates WAL num in dir and checks that it took the mode's path.
 func createIn(t testing.TB, m mode, fs vfs.FS, dir string, num base.FileNum) *Writer {
 	t.Helper()
-	w, err := Create(fs, dir, num)
+	w, err := Create(fs, dir, num, m.options())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w.mapped() != m.mapped() {
-		t.Fatalf("mode %s: writer mapped=%t, want %t", m.name, w.mapped(), m.mapped())
+	if w.mapped() != m.maps() {
+		t.Fatalf("mode %s: writer mapped=%t, want %t", m.name, w.mapped(), m.maps())
 	}
 	return w
 }

@@ -16,14 +16,14 @@ import (
 )
 
 // The environment of TestMappedProcessCrash's child: the directory to
-// write WAL 1 in, and whether to shrink the mapping's windows.
+// write WAL 1 in, and whether to shrink the preallocation steps.
 const (
 	crashChildEnv      = "TEMPEST_WAL_CRASH_CHILD_DIR"
 	crashChildSmallEnv = "TEMPEST_WAL_CRASH_CHILD_SMALL"
 )
 
 // crashPayload is the i-th record the child writes: 1 to 700 bytes, so
-// records straddle pages (and, with small windows, windows).
+// records straddle pages (and, with small steps, preallocations).
 func crashPayload(i int) []byte {
 	p := fmt.Appendf(nil, "record %d;", i)
 	return append(p, bytes.Repeat([]byte{byte(i)}, (i*37)%700)...)
@@ -37,10 +37,11 @@ func runCrashChild() {
 	if dir == "" {
 		return
 	}
+	var opts Options
 	if os.Getenv(crashChildSmallEnv) != "" {
-		setSmall()
+		opts.Preallocate = 64 << 10
 	}
-	w, err := Create(vfs.Default, dir, 1)
+	w, err := Create(vfs.Default, dir, 1, opts)
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(2)

@@ -31,7 +31,7 @@ func (l *builtLog) end(i int) int64 {
 // without an end record.
 func buildLog(t testing.TB, fs vfs.FS, num base.FileNum, rng *rand.Rand, n, maxPayload int, syncProb float64, closeNext int) *builtLog {
 	t.Helper()
-	w, err := Create(fs, testDir, num)
+	w, err := Create(fs, testDir, num, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,12 +16,10 @@ const maxRetainedBuf = 1 << 20
 
 // Writer appends records to one WAL file.
 //
-// On linux, when the file is an operating-system file (vfs.FdFile), the
-// Writer appends records by copying them into a shared memory mapping of
-// the file, so WriteRecords makes no system call, and Sync is fdatasync
-// (see mapping). Otherwise, including on files wrapped for fault
-// injection, it writes each group with one File.Write call and syncs with
-// File.Sync. The file's format is the same either way.
+// When the file offers a mapping (vfs.MappableFile), the Writer appends
+// records by storing them through it, so WriteRecords makes no system
+// call; otherwise it writes each group with one File.Write call. See The
+// mapped path in mapped.go. The file's format is the same either way.
 //
 // A Writer is not safe for concurrent use: the commit pipeline calls it
 // from one goroutine at a time (it serializes commit groups itself), and
@@ -43,11 +41,15 @@ type Writer struct {
 	// boundary.
 	synced int64
 	// buf frames a group of records so the group costs one Write call
-	// (or one copy into the mapping).
+	// (or one Store into the mapping).
 	buf []byte
-	// m is the shared mapping records are written through, or nil for
-	// the write path. Close and Abandon release it.
-	m *mapping
+	// m is the mapping records are stored through, or nil for the write
+	// path. Close and Abandon release it.
+	m vfs.Mapping
+	// allocated is the mapped file's allocated size; prealloc is the
+	// least it grows by (see The mapped path). Invariant while mapped:
+	// size <= allocated.
+	allocated, prealloc int64
 	// writeAt is set once m is released by Close: the File's own offset
 	// never moved past the header, so the end record is written with
 	// WriteAt at size.
@@ -60,9 +62,10 @@ type Writer struct {
 
 // Create creates WAL num in dir, writes the header, and fsyncs both the
 // file and the directory, so the file exists after a crash before any
-// record is acknowledged. On error nothing is left open, and the partial
-// file is removed on a best-effort basis.
-func Create(fs vfs.FS, dir string, num base.FileNum) (*Writer, error) {
+// record is acknowledged. A mapped writer then allocates the file's
+// first extension. On error nothing is left open, and the partial file
+// is removed on a best-effort basis.
+func Create(fs vfs.FS, dir string, num base.FileNum, opts Options) (*Writer, error) {
 	path := fs.PathJoin(dir, FileName(num))
 	f, err := fs.Create(path)
 	if err != nil {
@@ -79,13 +82,11 @@ func Create(fs vfs.FS, dir string, num base.FileNum) (*Writer, error) {
 		_ = fs.Remove(path)
 		return nil, err
 	}
-	m, err := newMapping(f, w.size)
-	if err != nil {
+	if err := w.mapFile(opts.Preallocate); err != nil {
 		_ = f.Close()
 		_ = fs.Remove(path)
 		return nil, fmt.Errorf("wal: preallocate %s: %w", path, err)
 	}
-	w.m = m
 	return w, nil
 }
 
@@ -117,11 +118,12 @@ func syncDir(fs vfs.FS, dir string) error {
 }
 
 // WriteRecords frames every payload as a data record and writes the whole
-// group with one File.Write call, or one copy into the file's mapping.
+// group with one File.Write call, or one Store into the file's mapping.
 // When it returns nil the bytes have reached the operating system (they
-// survive a crash of the process, not a loss of power). It does not fsync: see Sync. Each payload must be at
-// most MaxPayloadSize bytes; an oversized payload fails the call with an
-// error matching base.ErrInvalidArgument before anything is written.
+// survive a crash of the process, not a loss of power). It does not
+// fsync: see Sync. Each payload must be at most MaxPayloadSize bytes; an
+// oversized payload fails the call with an error matching
+// base.ErrInvalidArgument before anything is written.
 func (w *Writer) WriteRecords(payloads ...[]byte) error {
 	if err := w.usable(); err != nil {
 		return err
@@ -162,7 +164,7 @@ func (w *Writer) write(p []byte) error {
 	var err error
 	switch {
 	case w.m != nil:
-		n, err = len(p), w.m.write(w.size, p)
+		n, err = len(p), w.store(p)
 	case w.writeAt:
 		n, err = w.f.WriteAt(p, w.size)
 	default:
@@ -179,11 +181,11 @@ func (w *Writer) write(p []byte) error {
 	return nil
 }
 
-// Sync makes the file durable: File.Sync (fsync), or fdatasync on a
-// mapped writer, which also flushes the pages written through the
-// mapping (see mapping). On success everything written so far is durable
-// and SyncedSize equals Size. On error the writer is broken: this and
-// every later call return the same error. An fsync is never retried.
+// Sync makes the file durable: File.Sync (fsync), or the Mapping's Sync
+// on a mapped writer (fdatasync on linux, which also flushes the pages
+// stored through the mapping). On success everything written so far is
+// durable and SyncedSize equals Size. On error the writer is broken: this
+// and every later call return the same error. An fsync is never retried.
 func (w *Writer) Sync() error {
 	if err := w.usable(); err != nil {
 		return err
@@ -194,7 +196,7 @@ func (w *Writer) Sync() error {
 func (w *Writer) sync() error {
 	var err error
 	if w.m != nil {
-		err = w.m.sync()
+		err = w.m.Sync()
 	} else {
 		err = w.f.Sync()
 	}
@@ -214,12 +216,12 @@ func (w *Writer) sync() error {
 // written: a crash between the two writes can then never leave an end
 // record on disk that vouches for records that were lost.
 //
-// A mapped writer (see Writer) first unmaps the file, cuts the
-// preallocated zeros off its end with ftruncate, and fsyncs, so the
-// shorter size is durable before the end record is written (with
-// WriteAt) and fsynced. In the other order a crash could leave a durable
-// end record followed by zeros, which recovery rightly reports as
-// corruption: nothing may follow an end record.
+// A mapped writer (see Writer) first cuts the preallocated zeros off the
+// file's end (Mapping.Truncate), unmaps it, and fsyncs, so the shorter
+// size is durable before the end record is written (with WriteAt) and
+// fsynced. In the other order a crash could leave a durable end record
+// followed by zeros, which recovery rightly reports as corruption:
+// nothing may follow an end record.
 //
 // After Close, WriteRecords, Sync and Close return an error. If the
 // writer is broken, Close releases the file and returns the sticky error.
@@ -233,7 +235,6 @@ func (w *Writer) Close(next base.FileNum) error {
 	}
 	err := w.closeLog(next)
 	w.closed = true
-	w.release() // when closeLog failed before it released the mapping
 	if cerr := w.f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("wal: close %s: %w", w.path, cerr)
 	}
@@ -273,37 +274,8 @@ func (w *Writer) Abandon() {
 		return
 	}
 	w.closed = true
-	if w.m != nil {
-		_ = w.m.release()
-		_, _ = w.m.truncate(w.size)
-		w.m = nil
-	}
+	w.release()
 	_ = w.f.Close()
-}
-
-// unmap releases the mapping and truncates the file to size; it reports
-// whether the file was truncated. Later writes use WriteAt. A failure is
-// sticky.
-func (w *Writer) unmap() (truncated bool, err error) {
-	err = w.m.release()
-	if err == nil {
-		truncated, err = w.m.truncate(w.size)
-	}
-	w.m, w.writeAt = nil, true
-	if err != nil {
-		w.err = fmt.Errorf("wal: close %s: %w", w.path, err)
-		return false, w.err
-	}
-	return truncated, nil
-}
-
-// release unmaps the file, if it is mapped, ignoring errors: the writer is
-// done with the file.
-func (w *Writer) release() {
-	if w.m != nil {
-		_ = w.m.release()
-		w.m = nil
-	}
 }
 
 // Size returns the number of bytes written to the file, header included.
@@ -330,6 +302,3 @@ func (w *Writer) usable() error {
 func (w *Writer) closedErr() error {
 	return fmt.Errorf("wal: %s: %w", w.path, base.ErrClosed)
 }
-
-// mapped reports whether the writer writes through a mapping.
-func (w *Writer) mapped() bool { return w.m != nil }

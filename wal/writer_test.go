@@ -42,7 +42,7 @@ func TestAppendAcknowledged(t *testing.T) {
 		// A mapped log is preallocated: zeros follow its last record,
 		// which recovery reads as a torn tail.
 		size := statSize(t, fs, fs.PathJoin(dir, FileName(1)))
-		if m.mapped() != (size > w.Size()) {
+		if m.maps() != (size > w.Size()) {
 			t.Fatalf("a %d-byte file holds %d written bytes", size, w.Size())
 		}
 		want := ReplayResult{Records: 1, ValidSize: w.Size(), FileSize: size, TornTail: size > w.Size()}
@@ -162,9 +162,9 @@ func testRoundTrip(t *testing.T, m mode) {
 }
 
 // TestGroupIsOneWrite checks the group-commit contract: a group of records
-// costs one Write call, and no fsync. On the mapped path it costs no Write
-// call at all: the File wrapper exposes the descriptor and counts Write
-// calls, and the Writer makes none.
+// costs one Write call, and no fsync. On the mapped path it costs one
+// Store and no Write call at all: the File wrapper forwards the mapping
+// and counts both, and the Writer makes no Write.
 func TestGroupIsOneWrite(t *testing.T) {
 	forEachMode(t, testGroupIsOneWrite)
 }
@@ -173,11 +173,11 @@ func testGroupIsOneWrite(t *testing.T, m mode) {
 	fs, dir := m.setup(t)
 	w := createIn(t, m, fs, dir, 3)
 	defer w.Abandon()
-	wantWrites := int64(1)
-	if m.mapped() {
-		wantWrites = 0
+	wantWrites, wantStores := int64(1), int64(0)
+	if m.maps() {
+		wantWrites, wantStores = 0, 1
 	}
-	writes, syncs := fs.writes.Load(), fs.syncs.Load()
+	writes, stores, syncs := fs.writes.Load(), fs.stores.Load(), fs.syncs.Load()
 	group := make([][]byte, 16)
 	for i := range group {
 		group[i] = bytes.Repeat([]byte{byte(i)}, 100)
@@ -188,27 +188,32 @@ func testGroupIsOneWrite(t *testing.T, m mode) {
 	if got := fs.writes.Load() - writes; got != wantWrites {
 		t.Fatalf("%d Write calls for one group, want %d", got, wantWrites)
 	}
+	if got := fs.stores.Load() - stores; got != wantStores {
+		t.Fatalf("%d Stores for one group, want %d", got, wantStores)
+	}
 	if got := fs.syncs.Load() - syncs; got != 0 {
 		t.Fatalf("%d Sync calls by WriteRecords, want 0", got)
 	}
 	if err := w.WriteRecords(); err != nil {
 		t.Fatal(err)
 	}
-	if got := fs.writes.Load() - writes; got != wantWrites {
-		t.Fatalf("an empty group made a Write call")
+	if fs.writes.Load()-writes != wantWrites || fs.stores.Load()-stores != wantStores {
+		t.Fatalf("an empty group made a Write call or a Store")
 	}
 }
 
 // TestCloseSyncsBeforeEndRecord checks that Close makes earlier records
-// durable before it writes the end record that vouches for them.
+// durable before it writes the end record that vouches for them. A mapped
+// writer also syncs its truncation first, synced records or not.
 func TestCloseSyncsBeforeEndRecord(t *testing.T) {
+	forModes(t, []mode{modes[0], modes[1]}, testCloseSyncsBeforeEndRecord)
+}
+
+func testCloseSyncsBeforeEndRecord(t *testing.T, m mode) {
 	for _, synced := range []bool{false, true} {
 		t.Run(fmt.Sprintf("synced=%t", synced), func(t *testing.T) {
-			fs := &faultFS{FS: newMemFS(t)}
-			w, err := Create(fs, testDir, 3)
-			if err != nil {
-				t.Fatal(err)
-			}
+			fs, dir := m.setup(t)
+			w := createIn(t, m, fs, dir, 3)
 			if err := w.WriteRecords([]byte("a"), []byte("b")); err != nil {
 				t.Fatal(err)
 			}
@@ -222,7 +227,7 @@ func TestCloseSyncsBeforeEndRecord(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := int64(2)
-			if synced {
+			if synced && !m.maps() {
 				want = 1
 			}
 			if got := fs.syncs.Load() - syncs; got != want {
@@ -285,15 +290,9 @@ func testSyncErrorSticky(t *testing.T, m mode) {
 	}
 }
 
-// TestWriteErrorSticky runs on the write path; the mapped path's failures
-// come from fallocate (TestMappedNoSpace).
+// TestWriteErrorSticky fails a Write, or a Store on the mapped path.
 func TestWriteErrorSticky(t *testing.T) {
-	forEachMode(t, func(t *testing.T, m mode) {
-		if m.mapped() {
-			t.Skip("the mapped path makes no Write call")
-		}
-		testWriteErrorSticky(t, m)
-	})
+	forEachMode(t, testWriteErrorSticky)
 }
 
 func testWriteErrorSticky(t *testing.T, m mode) {
@@ -324,12 +323,12 @@ func TestCreateErrors(t *testing.T) {
 func testCreateErrors(t *testing.T, m mode) {
 	fs, dir := m.setup(t)
 	// No such directory.
-	if _, err := Create(fs, fs.PathJoin(dir, "missing"), 1); err == nil {
+	if _, err := Create(fs, fs.PathJoin(dir, "missing"), 1, m.options()); err == nil {
 		t.Fatal("Create in a missing directory succeeded")
 	}
 	// The header fsync fails: nothing is left behind.
 	fs.failSync.Store(true)
-	if _, err := Create(fs, dir, 1); !errors.Is(err, errInjected) {
+	if _, err := Create(fs, dir, 1, m.options()); !errors.Is(err, errInjected) {
 		t.Fatalf("Create: %v, want the injected error", err)
 	}
 	names, err := fs.List(dir)

@@ -79,7 +79,7 @@ func (fs *FS) Create(name string) (vfs.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &file{fs: fs, inner: f, path: name}, nil
+	return fs.wrapFile(f, name, 0), nil
 }
 
 // Open implements vfs.FS.
@@ -91,7 +91,7 @@ func (fs *FS) Open(name string) (vfs.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &file{fs: fs, inner: f, path: name}, nil
+	return fs.wrapFile(f, name, 0), nil
 }
 
 // OpenForAppend implements vfs.FS.
@@ -108,9 +108,7 @@ func (fs *FS) OpenForAppend(name string) (vfs.File, error) {
 		_ = f.Close()
 		return nil, err
 	}
-	wf := &file{fs: fs, inner: f, path: name}
-	wf.mu.pos = size
-	return wf, nil
+	return fs.wrapFile(f, name, size), nil
 }
 
 // OpenDir implements vfs.FS.
@@ -207,6 +205,17 @@ func (l *lock) Close() error {
 		return ierr
 	}
 	return err
+}
+
+// wrapFile wraps f, whose next Write goes at pos. It implements
+// vfs.MappableFile exactly when f does.
+func (fs *FS) wrapFile(f vfs.File, path string, pos int64) vfs.File {
+	wf := &file{fs: fs, inner: f, path: path}
+	wf.mu.pos = pos
+	if mf, ok := f.(vfs.MappableFile); ok {
+		return &mappableFile{file: wf, inner: mf}
+	}
+	return wf
 }
 
 // file wraps a vfs.File.

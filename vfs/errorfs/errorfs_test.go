@@ -335,9 +335,10 @@ func TestLatencyAndAny(t *testing.T) {
 
 func TestOpKinds(t *testing.T) {
 	writes := map[errorfs.OpKind]bool{errorfs.OpCreate: true, errorfs.OpRemove: true, errorfs.OpRename: true,
-		errorfs.OpMkdirAll: true, errorfs.OpWrite: true, errorfs.OpSync: true}
+		errorfs.OpMkdirAll: true, errorfs.OpWrite: true, errorfs.OpSync: true, errorfs.OpAllocate: true,
+		errorfs.OpTruncate: true}
 	seen := map[string]bool{}
-	for k := errorfs.OpCreate; k <= errorfs.OpClose; k++ {
+	for k := errorfs.OpCreate; k <= errorfs.OpTruncate; k++ {
 		if k.IsWrite() != writes[k] {
 			t.Errorf("%s.IsWrite() = %t", k, k.IsWrite())
 		}
@@ -346,9 +347,19 @@ func TestOpKinds(t *testing.T) {
 		}
 		seen[k.String()] = true
 	}
-	op := errorfs.Op{Kind: errorfs.OpWrite, Path: "/f", Offset: 12}
-	if op.String() != "write /f @12" {
-		t.Errorf("Op.String = %q", op.String())
+	for _, c := range []struct {
+		op   errorfs.Op
+		want string
+	}{
+		{errorfs.Op{Kind: errorfs.OpWrite, Path: "/f", Offset: 12}, "write /f @12"},
+		{errorfs.Op{Kind: errorfs.OpWrite, Path: "/f", Offset: 12, Mapped: true}, "store /f @12"},
+		{errorfs.Op{Kind: errorfs.OpSync, Path: "/f", Mapped: true}, "mapped sync /f"},
+		{errorfs.Op{Kind: errorfs.OpAllocate, Path: "/f", Offset: 4096, Mapped: true}, "allocate /f to 4096"},
+		{errorfs.Op{Kind: errorfs.OpTruncate, Path: "/f", Offset: 7, Mapped: true}, "truncate /f to 7"},
+	} {
+		if got := c.op.String(); got != c.want {
+			t.Errorf("Op.String = %q, want %q", got, c.want)
+		}
 	}
 	if !errors.Is(errorfs.ErrNoSpace, syscall.ENOSPC) || errors.Is(errorfs.ErrNoSpace, syscall.EIO) {
 		t.Error("ErrNoSpace must match ENOSPC only")

@@ -16,9 +16,11 @@ const (
 	OpStat                   // FS.Stat, File.Size
 	OpLock                   // FS.Lock, FS.LockShared
 	OpRead                   // File.ReadAt
-	OpWrite                  // File.Write, File.WriteAt
-	OpSync                   // File.Sync, on files and directories
+	OpWrite                  // File.Write, File.WriteAt, vfs.Mapping.Store
+	OpSync                   // File.Sync, on files and directories; vfs.Mapping.Sync
 	OpClose                  // File.Close, and closing a lock
+	OpAllocate               // vfs.Mapping.Allocate
+	OpTruncate               // vfs.Mapping.Truncate
 	numOpKinds
 )
 
@@ -36,6 +38,8 @@ var opKindNames = [numOpKinds]string{
 	OpWrite:    "write",
 	OpSync:     "sync",
 	OpClose:    "close",
+	OpAllocate: "allocate",
+	OpTruncate: "truncate",
 }
 
 func (k OpKind) String() string {
@@ -46,10 +50,10 @@ func (k OpKind) String() string {
 }
 
 // IsWrite reports whether k changes persistent state: create, remove,
-// rename, mkdir, write and sync.
+// rename, mkdir, write, sync, allocate and truncate.
 func (k OpKind) IsWrite() bool {
 	switch k {
-	case OpCreate, OpRemove, OpRename, OpMkdirAll, OpWrite, OpSync:
+	case OpCreate, OpRemove, OpRename, OpMkdirAll, OpWrite, OpSync, OpAllocate, OpTruncate:
 		return true
 	}
 	return false
@@ -64,16 +68,26 @@ type Op struct {
 	// NewPath is the new name of an OpRename, empty otherwise.
 	NewPath string
 	// Offset is where an OpRead or OpWrite starts (for File.Write, the
-	// handle's append position); 0 for other kinds.
+	// handle's append position), the size an OpAllocate or OpTruncate
+	// sets; 0 for other kinds.
 	Offset int64
+	// Mapped marks the operations of a vfs.Mapping: Store (an OpWrite),
+	// Sync (an OpSync), Allocate and Truncate.
+	Mapped bool
 }
 
 func (op Op) String() string {
-	switch op.Kind {
-	case OpRename:
+	switch {
+	case op.Kind == OpRename:
 		return fmt.Sprintf("rename %s -> %s", op.Path, op.NewPath)
-	case OpRead, OpWrite:
+	case op.Kind == OpWrite && op.Mapped:
+		return fmt.Sprintf("store %s @%d", op.Path, op.Offset)
+	case op.Kind == OpSync && op.Mapped:
+		return fmt.Sprintf("mapped sync %s", op.Path)
+	case op.Kind == OpRead, op.Kind == OpWrite:
 		return fmt.Sprintf("%s %s @%d", op.Kind, op.Path, op.Offset)
+	case op.Kind == OpAllocate, op.Kind == OpTruncate:
+		return fmt.Sprintf("%s %s to %d", op.Kind, op.Path, op.Offset)
 	}
 	return fmt.Sprintf("%s %s", op.Kind, op.Path)
 }
