@@ -47,7 +47,14 @@ func (d *DB) Compact(ctx context.Context, start, end []byte) error {
 			if d.mu.closing {
 				return ErrClosed
 			}
-			c := d.picker.PickManual(d.mu.readState.version, level, start, end, nil)
+			// Automatic compactions are paused, but another Compact call
+			// may be running one: wait for it, so that the pick below
+			// sees every file it would share.
+			if len(d.mu.compactions) > 0 {
+				d.mu.cond.Wait()
+				continue
+			}
+			c := d.picker.PickManual(d.mu.readState.version, level, start, end, d.mu.compactions)
 			if c == nil || (level == NumLevels-1 && c.OutputLevel == level && !hasGarbage(c)) {
 				break
 			}

@@ -218,8 +218,7 @@ func (d *DB) Get(key []byte) ([]byte, error) {
 	if d.closed.Load() {
 		return nil, ErrClosed
 	}
-	seq := base.SeqNum(d.visibleSeq.Load())
-	rs := d.loadReadState()
+	rs, seq := d.loadReadStateAndSeq()
 	defer rs.unref()
 	return d.getAt(rs, key, seq)
 }
@@ -230,8 +229,8 @@ func (d *DB) NewIter(o *IterOptions) (*Iterator, error) {
 	if d.closed.Load() {
 		return nil, ErrClosed
 	}
-	seq := base.SeqNum(d.visibleSeq.Load())
-	return d.newIter(d.loadReadState(), seq, o)
+	rs, seq := d.loadReadStateAndSeq()
+	return d.newIter(rs, seq, o)
 }
 
 // setBackgroundError makes the DB read-only with err as the cause.

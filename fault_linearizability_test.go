@@ -11,12 +11,14 @@ import (
 	"github.com/tempestdb/tempest/vfs"
 )
 
-// TestFaultLinearizability runs 16 writers, 16 readers and a snapshot
-// holder against one DB (MemFS, a small memtable, background flushes on
-// goroutines) for a bounded time, records every Set and Get with its call
-// and return times, and checks each key's history with porcupine against
-// a register: every Get returns the value of the last Set linearized
-// before it. Every written value is unique, so the check is exact.
+// TestFaultLinearizability runs 16 writers, 16 readers, a snapshot
+// holder and a goroutine looping Compact against one DB (MemFS, a small
+// memtable, background flushes and compactions on goroutines) for a
+// bounded time, records every Set and Get with its call and return times,
+// and checks each key's history with porcupine against a register: every
+// Get returns the value of the last Set linearized before it. Every
+// written value is unique, so the check is exact. (Without the Compact
+// loop a run saw about four compactions, too few for a Get to race one.)
 //
 // Snapshots are checked exactly, without porcupine: each Set goes through
 // Apply and its WriteToken gives its seqnum, so a snapshot at seqnum s must
@@ -105,6 +107,18 @@ func TestFaultLinearizability(t *testing.T) {
 			}
 		}()
 	}
+	// Flushes and compactions run all along: a read racing them must still
+	// return a state that existed during the call.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for time.Since(start) < runFor {
+			if err := faultCompact(d); err != nil {
+				fail(fmt.Errorf("compact: %w", err))
+				return
+			}
+		}
+	}()
 	type snapRead struct {
 		seq  uint64
 		seen map[string]string
@@ -188,8 +202,9 @@ func TestFaultLinearizability(t *testing.T) {
 			t.Errorf("snapshot at %d read %v, want %v", sr.seq, sr.seen, want)
 		}
 	}
-	faultFigures(t, "linearizability: %d Set/Get operations on %d keys by %d goroutines: porcupine %s; %d snapshots exact",
-		len(history), keys, writers+readers, res, len(snaps))
+	m := d.Metrics()
+	faultFigures(t, "linearizability: %d Set/Get operations on %d keys by %d goroutines, %d flushes, %d compactions: porcupine %s; %d snapshots exact",
+		len(history), keys, writers+readers, m.Flushes, m.Compactions, res, len(snaps))
 }
 
 // faultSnapshotAtBug: snapshot.go (NewSnapshotAt) and compaction.go (the

@@ -2,6 +2,7 @@ package tempest
 
 import (
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 
@@ -72,18 +73,32 @@ func (m *memTable) unref() {
 	}
 }
 
-// newMemTable returns a memtable holding one reference, its owner's.
+// newMemTable returns a memtable of MemTableSize holding one reference,
+// its owner's.
 func (d *DB) newMemTable(logNum base.FileNum) *memTable {
 	return d.newMemTableOfSize(logNum, d.opts.MemTableSize)
 }
 
 // newMemTableOfSize returns a memtable whose arena holds size bytes
-// (clamped to the memtable package's limits), holding one reference.
+// (clamped to the memtable package's limits), holding one reference, its
+// owner's.
 func (d *DB) newMemTableOfSize(logNum base.FileNum, size int) *memTable {
 	seed := d.opts.RandomSeed ^ uint64(logNum)*0x9E3779B97F4A7C15
 	m := &memTable{Memtable: memtable.New(d.cmp, size, seed), logNum: logNum}
 	m.refs.Store(1)
 	return m
+}
+
+// memTableSizeFor returns the arena size of a memtable into which, empty,
+// entries costing need bytes in all fit (need sums EntrySize and
+// rangeDelMemSize): at least minSize. ok is false when no memtable can
+// hold them.
+func memTableSizeFor(need uint64, minSize int) (size int, ok bool) {
+	n := (uint64(memtable.MinArenaSize) + need + 7) &^ 7 // New rounds down to 8
+	if n > uint64(min(MaxMemTableSize, math.MaxInt)) {
+		return 0, false
+	}
+	return max(int(n), minSize), true
 }
 
 // rangeDelMemSize is what one range tombstone costs a memtable.

@@ -95,7 +95,11 @@ func (d *DB) Metrics() Metrics {
 		return m
 	}
 	d.mu.Lock()
-	rs := d.mu.readState
+	// A reference: the readState's memtables are read below, after d.mu
+	// is released, when a flush may have freed them otherwise.
+	rs := d.refReadStateLocked()
+	defer rs.unref()
+	m.VisibleSeqNum = d.visibleSeq.Load()
 	m.MemTables.Immutable = len(d.mu.imms)
 	m.CompactionsInProgress = len(d.mu.compactions) + d.mu.finishing
 	for s := d.mu.snapshots.root.next; s != &d.mu.snapshots.root; s = s.next {
@@ -154,7 +158,6 @@ func (d *DB) Metrics() Metrics {
 	m.WriteStalls = d.counters.stalls.Load()
 	m.WriteSlowdowns = d.slow.count.Load()
 	m.WriteSlowdownDuration = time.Duration(d.slow.nanos.Load())
-	m.VisibleSeqNum = d.visibleSeq.Load()
 	return m
 }
 

@@ -157,9 +157,11 @@ type Options struct {
 	// memtable in use, active or frozen, reserves its arena in the cache,
 	// so blocks get what the memtables leave and get it back when a
 	// memtable is flushed. MemTableSize defaults to a quarter of the budget
-	// divided by MaxImmutableMemTables+1. Memtables are not squeezed: if
-	// (MaxImmutableMemTables+1) × MemTableSize exceeds the budget, the
-	// cache holds no blocks while that many exist. Metrics reports the
+	// divided by MaxImmutableMemTables+1, within [MinMemTableSize,
+	// MaxMemTableSize] (64 KiB below a budget of 1.25 MiB with the
+	// defaults). Memtables are not squeezed: if (MaxImmutableMemTables+1)
+	// × MemTableSize exceeds the budget (below 320 KiB with the defaults),
+	// the cache holds no blocks while that many exist. Metrics reports the
 	// total (MemoryBytes).
 	MemoryBudget int64
 
@@ -236,6 +238,18 @@ type IterOptions struct {
 	UpperBound []byte
 }
 
+// budgetMemTableSize is the MemTableSize a MemoryBudget implies: a quarter
+// of the budget over the memtables that may exist at once, clamped to the
+// legal range (a user-set MemTableSize is never clamped: outside the
+// range it is refused). With four immutable memtables, a budget below
+// 1.25 MiB gives MinMemTableSize, and one below 320 KiB memtables that
+// may take the whole budget: they are not squeezed further (see
+// MemoryBudget).
+func budgetMemTableSize(budget int64, immutable int) int {
+	size := budget / 4 / int64(immutable+1)
+	return int(min(max(size, MinMemTableSize), MaxMemTableSize, math.MaxInt))
+}
+
 // ensureDefaults returns a validated copy of o with defaults filled in.
 func (o *Options) ensureDefaults() (*Options, error) {
 	var c Options
@@ -257,7 +271,7 @@ func (o *Options) ensureDefaults() (*Options, error) {
 	}
 	if c.MemoryBudget > 0 {
 		if c.MemTableSize == 0 && c.MaxImmutableMemTables > 0 {
-			c.MemTableSize = int(min(c.MemoryBudget/4/int64(c.MaxImmutableMemTables+1), MaxMemTableSize))
+			c.MemTableSize = budgetMemTableSize(c.MemoryBudget, c.MaxImmutableMemTables)
 		}
 		if c.CacheSize == 0 && c.Cache == nil {
 			c.CacheSize = c.MemoryBudget

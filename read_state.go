@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/manifest"
 )
 
@@ -37,9 +38,41 @@ type readState struct {
 func (d *DB) loadReadState() *readState {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	return d.refReadStateLocked()
+}
+
+// refReadStateLocked returns the current readState with a reference the
+// caller must release with unref. Without the reference, a readState read
+// under d.mu may be released once d.mu is: its memtables freed and its
+// files deleted.
+func (d *DB) refReadStateLocked() *readState {
 	rs := d.mu.readState
 	rs.refs.Add(1)
 	return rs
+}
+
+// loadReadStateAndSeq returns the current readState, with a reference the
+// caller must release with unref, and the visible seqnum: the pair a read
+// at the latest state reads at. Both are taken under d.mu, in one
+// critical section.
+//
+// Why together: a compaction keeps, below the seqnum that was visible when
+// it started (its horizon, raised in startCompactionLocked under d.mu),
+// only the newest version of each snapshot stripe; its outputs are exact
+// for reads at or above its horizon and at open snapshots, and for no
+// other seqnum. A readState lists the outputs of compactions that started
+// before it was installed. Read under d.mu, the visible seqnum is at least
+// the horizon of every such compaction (the horizon is a visible seqnum
+// read earlier under d.mu, and visibleSeq only rises), so the read is at
+// a seqnum the readState's files answer exactly. Loaded apart, the seqnum
+// may predate a compaction that the readState already shows: the read
+// would then miss versions it was entitled to (a stale value, ErrNotFound
+// for a present key, a scan mixing two states). And every batch at or
+// below that seqnum is in some source of the readState (see readState).
+func (d *DB) loadReadStateAndSeq() (*readState, base.SeqNum) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.refReadStateLocked(), base.SeqNum(d.visibleSeq.Load())
 }
 
 // unref releases a reference; the last one releases the version's files

@@ -36,7 +36,10 @@ func (d *DB) logsToReplay() ([]base.FileNum, error) {
 }
 
 // replayer applies WAL records to memtables, flushing each that fills up
-// to an L0 SST, or, for a read-only open, keeping it in memory.
+// to an L0 SST, or, for a read-only open, keeping it in memory. Its
+// memtables are not charged to the block cache (recovery runs before the DB
+// serves reads); one sized for a large batch holds that batch alone and is
+// flushed (or kept) at once.
 type replayer struct {
 	d       *DB
 	mem     *memTable
@@ -81,10 +84,6 @@ func (r *replayer) apply(path string, payload []byte, off int64) error {
 	if b.Seq <= r.lastSeq {
 		return base.Corruptionf(path, off, "batch seqnum %d does not follow %d", b.Seq, r.lastSeq)
 	}
-	if r.mem == nil {
-		r.mem = r.d.newMemTable(0)
-	}
-	// A batch never exceeds half a memtable, so it fits in an empty one.
 	var need uint64
 	if err := b.forEach(func(e batchEntry) error {
 		if e.Kind == base.KindRangeDelete {
@@ -96,36 +95,52 @@ func (r *replayer) apply(path string, payload []byte, off int64) error {
 	}); err != nil {
 		return base.Corruptionf(path, off, "%v", err)
 	}
-	if !r.mem.fits(need) {
+	if r.mem != nil && !r.mem.fits(need) {
 		if err := r.flush(); err != nil {
 			return err
 		}
-		r.mem = r.d.newMemTable(0)
-		if !r.mem.fits(need) {
-			return base.Corruptionf(path, off, "batch of %d bytes exceeds a memtable", need)
+	}
+	if r.mem == nil {
+		// A batch never exceeds half a memtable of the MemTableSize it was
+		// written under, which may be larger than today's: then the batch
+		// gets a memtable of its own, sized for it, and flushed alone
+		// (below). It is never split: its entries share one seqnum, and L0
+		// files must hold disjoint seqnum ranges (in two files, the older
+		// one could win).
+		size, ok := memTableSizeFor(need, r.d.opts.MemTableSize)
+		if !ok {
+			return base.Corruptionf(path, off, "batch of %d bytes exceeds the largest memtable", need)
 		}
+		r.mem = r.d.newMemTableOfSize(0, size)
 	}
 	if err := applyBatch(r.mem, payload); err != nil {
 		return base.Corruptionf(path, off, "%v", err)
 	}
 	r.lastSeq = b.Seq
+	if r.mem.Capacity() > uint64(r.d.opts.MemTableSize) {
+		return r.flush() // sized for this batch: it holds it alone
+	}
 	return nil
 }
 
+// flush writes the current memtable, if it holds anything, to an L0 SST
+// and releases it.
 func (r *replayer) flush() error {
-	if r.mem == nil || r.mem.empty() {
+	if r.mem == nil {
 		return nil
 	}
-	if r.inMemory {
+	if r.inMemory && !r.mem.empty() {
 		r.kept = append(r.kept, r.mem)
 		r.mem = nil
 		return nil
 	}
-	meta, err := r.d.writeSST(r.mem)
-	if err != nil {
-		return err
+	if !r.mem.empty() {
+		meta, err := r.d.writeSST(r.mem)
+		if err != nil {
+			return err
+		}
+		r.added = append(r.added, *meta)
 	}
-	r.added = append(r.added, *meta)
 	r.mem.unref()
 	r.mem = nil
 	return nil
