@@ -162,6 +162,37 @@ func (m *Manifest) MinUnflushedLog() base.FileNum {
 	return m.mu.j.Data().minUnflushedLog
 }
 
+// ClosedLog returns the final size and checksum recorded for WAL num, if
+// it was recorded closed and is at or above MinUnflushedLog.
+func (m *Manifest) ClosedLog(num base.FileNum) (ClosedLog, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.mu.j.Data().closedLogs[num]
+	return c, ok
+}
+
+// Obsolete returns the files recorded obsolete and not yet deleted,
+// ordered by file number.
+func (m *Manifest) Obsolete() []ObsoleteFile {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.mu.j.Data().sortedObsolete()
+}
+
+// OrphanFloor returns the orphan floor (see Edit.OrphanFloor), 0 if none
+// was ever recorded.
+func (m *Manifest) OrphanFloor() base.FileNum {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.mu.j.Data().orphanFloor
+}
+
+// Tracked reports whether the manifest keeps the records recovery decides
+// from: closed logs, obsolete files and the orphan floor. A manifest last
+// written by an older version does not, until its first edit that
+// records a floor.
+func (m *Manifest) Tracked() bool { return m.OrphanFloor() != 0 }
+
 // ComparerName returns the name of the comparer the database was created
 // with, or "" if no edit has recorded one yet.
 func (m *Manifest) ComparerName() string {
