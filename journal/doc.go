@@ -43,6 +43,10 @@
 //     valid header.
 //  5. Remove older journal files and leftover temporary files.
 //
+// OpenTentative (tentative.go) opens without writing to or removing any
+// file that exists, so a caller that fails afterwards can leave the
+// directory as it was; Load (load.go) replays without writing anything.
+//
 // # Append and rotation
 //
 // Append checks the edit against the state (Replayable.Check: an edit that

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"sync"
 
 	"github.com/tempestdb/tempest/internal/base"
@@ -73,6 +72,9 @@ type Journal[T Replayable[E], E any] struct {
 
 	// state is replaced never; Append mutates it under mu.
 	state T
+	// maxNum is the highest journal file number found at Open: a rotation
+	// goes past it, so it never truncates a leftover file.
+	maxNum uint64
 
 	mu struct {
 		sync.Mutex
@@ -88,12 +90,25 @@ type Journal[T Replayable[E], E any] struct {
 		err    error
 		closed bool
 		buf    []byte
+		// tentative is set by OpenTentative until Commit: no file that
+		// existed at Open is written or removed (see tentative.go).
+		tentative bool
 	}
 }
 
 // Open opens the journal of prefix in dir, replaying its newest file into
 // initial(), or creates it. See doc.go for the recovery rules.
 func Open[T Replayable[E], E any](fs vfs.FS, dir, prefix string, initial func() T, codec Codec[E], cfg Config) (*Journal[T, E], error) {
+	j, err := open(fs, dir, prefix, initial, codec, cfg, false)
+	if err != nil {
+		return nil, err
+	}
+	j.removeObsolete()
+	return j, nil
+}
+
+// open opens the journal, tentatively or not.
+func open[T Replayable[E], E any](fs vfs.FS, dir, prefix string, initial func() T, codec Codec[E], cfg Config, tentative bool) (*Journal[T, E], error) {
 	switch {
 	case fs == nil:
 		return nil, base.InvalidArgumentf("journal: nil file system")
@@ -112,6 +127,7 @@ func Open[T Replayable[E], E any](fs vfs.FS, dir, prefix string, initial func() 
 		cfg:    cfg.withDefaults(),
 		state:  initial(),
 	}
+	j.mu.tentative = tentative
 	if err := fs.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("journal: create directory %s: %w", dir, err)
 	}
@@ -119,35 +135,17 @@ func Open[T Replayable[E], E any](fs vfs.FS, dir, prefix string, initial func() 
 	if err != nil {
 		return nil, fmt.Errorf("journal: list %s: %w", dir, err)
 	}
-	var nums []uint64
-	for _, name := range names {
-		if n, ok := parseFilename(prefix, name); ok {
-			nums = append(nums, n)
-		}
+	nums := journalNums(prefix, names)
+	if len(nums) > 0 {
+		j.maxNum = nums[0]
 	}
-	sort.Slice(nums, func(a, b int) bool { return nums[a] > nums[b] })
-
-	// The newest file with a valid header wins. Newer files with an invalid
-	// header are rotations that never completed.
-	chosen, found := uint64(0), false
-	for _, n := range nums {
-		ok, err := j.hasValidHeader(n)
-		if err != nil {
+	if len(nums) == 0 {
+		err = j.create()
+	} else {
+		var chosen uint64
+		if chosen, err = j.newestValid(nums); err != nil {
 			return nil, err
 		}
-		if ok {
-			chosen, found = n, true
-			break
-		}
-		j.info.Skipped = append(j.info.Skipped, makeFilename(prefix, n))
-	}
-	switch {
-	case len(nums) == 0:
-		err = j.create()
-	case !found:
-		return nil, base.Corruptionf(j.path(nums[0]), 0,
-			"none of the %d journal files of prefix %q has a valid header", len(nums), prefix)
-	default:
 		err = j.replay(chosen)
 	}
 	if err == nil {
@@ -160,7 +158,6 @@ func Open[T Replayable[E], E any](fs vfs.FS, dir, prefix string, initial func() 
 		j.closeFile()
 		return nil, err
 	}
-	j.removeObsolete()
 	return j, nil
 }
 
@@ -240,6 +237,8 @@ func (j *Journal[T, E]) replay(num uint64) error {
 	j.mu.pos, j.mu.startSize = res.end, res.end
 	if res.torn {
 		j.info.TornTail, j.info.TornOffset, j.info.TornReason = true, res.end, res.problem.String()
+	}
+	if res.torn || j.mu.tentative {
 		if err := j.rotateLocked(); err != nil {
 			return err
 		}

@@ -331,8 +331,9 @@ func TestNoValidHeader(t *testing.T) {
 }
 
 // TestSkipsIncompleteRotation: a newer file without a valid header is a
-// rotation that never completed; the older file wins and the next rotation
-// replaces the leftover.
+// rotation that never completed; the older file wins, and the next
+// rotation goes past the leftover (never truncating an existing file) and
+// removes it.
 func TestSkipsIncompleteRotation(t *testing.T) {
 	fs := vfs.NewMem()
 	j := openCounter(t, fs, Config{})
@@ -359,10 +360,10 @@ func TestSkipsIncompleteRotation(t *testing.T) {
 	j.Close()
 	j = openCounter(t, fs, Config{})
 	defer j.Close()
-	if j.Data().v != 7 || j.FileNum() != 2 || len(j.ReplayInfo().Skipped) != 0 {
+	if j.Data().v != 7 || j.FileNum() != 3 || len(j.ReplayInfo().Skipped) != 0 {
 		t.Fatalf("state %d file %d info %+v", j.Data().v, j.FileNum(), j.ReplayInfo())
 	}
-	if files := journalFiles(t, fs); !slices.Equal(files, []string{makeFilename(testPrefix, 2)}) {
+	if files := journalFiles(t, fs); !slices.Equal(files, []string{makeFilename(testPrefix, 3)}) {
 		t.Fatalf("files %v", files)
 	}
 }

@@ -11,7 +11,12 @@ import (
 //  3. write the header over the reserved bytes (WriteAt); fsync;
 //  4. fsync the directory;
 //  5. switch appends to N+1, close N;
-//  6. remove every older journal file of the prefix, fsync the directory.
+//  6. remove every older journal file of the prefix, fsync the directory
+//     (deferred to Commit while the journal is tentative).
+//
+// N+1 is one past the newest journal file found at Open, when that is
+// higher: a leftover from a rotation that never completed is skipped,
+// never truncated.
 //
 // The header is written last and only after the snapshot is durable, so a
 // file with a valid header always holds its whole snapshot; a crash before
@@ -40,7 +45,7 @@ func (j *Journal[T, E]) Rotate() error {
 // rotateLocked performs a rotation. When it returns an error with j.mu.err
 // unset, the journal is still on its old file and usable.
 func (j *Journal[T, E]) rotateLocked() error {
-	next := j.mu.fileNum + 1
+	next := max(j.mu.fileNum, j.maxNum) + 1
 	if next == 0 {
 		return j.failLocked(fmt.Errorf("file numbers exhausted"))
 	}
@@ -101,7 +106,9 @@ func (j *Journal[T, E]) rotateLocked() error {
 	j.mu.file = f
 	j.mu.fileNum = next
 	j.mu.pos, j.mu.startSize = int64(len(buf)), int64(len(buf))
-	j.removeObsolete()
+	if !j.mu.tentative {
+		j.removeObsolete()
+	}
 	return nil
 }
 

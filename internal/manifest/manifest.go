@@ -43,13 +43,46 @@ type Manifest struct {
 // whose files break the Version invariants, fails with an error matching
 // base.ErrCorruption.
 func Open(fs vfs.FS, dir string, cmp *base.Comparer, cfg journal.Config) (*Manifest, error) {
+	return open(cmp, func() (*journal.Journal[*state, *Edit], error) {
+		return journal.Open(fs, dir, FilePrefix, newState, Codec{}, cfg)
+	})
+}
+
+// OpenTentative opens the manifest like Open, but writes to or removes no
+// file that exists until Commit (see journal.OpenTentative): a caller
+// that fails before Commit removes the files that were not in dir before,
+// and the manifest is as it was.
+func OpenTentative(fs vfs.FS, dir string, cmp *base.Comparer, cfg journal.Config) (*Manifest, error) {
+	return open(cmp, func() (*journal.Journal[*state, *Edit], error) {
+		return journal.OpenTentative(fs, dir, FilePrefix, newState, Codec{}, cfg)
+	})
+}
+
+// Load reads the manifest in dir without writing anything (see
+// journal.Load). Its Apply and Rotate fail with an error matching
+// base.ErrReadOnly. A directory without a manifest file gives an error
+// matching os.ErrNotExist.
+func Load(fs vfs.FS, dir string, cmp *base.Comparer) (*Manifest, error) {
+	return open(cmp, func() (*journal.Journal[*state, *Edit], error) {
+		return journal.Load(fs, dir, FilePrefix, newState, Codec{})
+	})
+}
+
+// Commit ends a tentative open (see OpenTentative).
+func (m *Manifest) Commit() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.mu.j.Commit()
+}
+
+func open(cmp *base.Comparer, openJournal func() (*journal.Journal[*state, *Edit], error)) (*Manifest, error) {
 	if cmp == nil {
 		cmp = base.DefaultComparer
 	}
 	if cmp.Name == "" {
 		return nil, base.InvalidArgumentf("manifest: comparer has no name")
 	}
-	j, err := journal.Open(fs, dir, FilePrefix, newState, Codec{}, cfg)
+	j, err := openJournal()
 	if err != nil {
 		return nil, err
 	}

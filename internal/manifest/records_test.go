@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/journal"
 	"github.com/tempestdb/tempest/vfs"
 )
 
@@ -100,5 +101,32 @@ func TestUntrackedManifest(t *testing.T) {
 	mustApply(t, m, &Edit{NextFileNum: 3})
 	if m.Tracked() {
 		t.Fatal("a manifest without a floor is tracked")
+	}
+}
+
+// TestLoadReadOnly: Load serves the state of a manifest and refuses
+// edits; OpenTentative's edits survive Commit and a reopen.
+func TestLoadReadOnly(t *testing.T) {
+	fs := vfs.NewMem()
+	m := openManifest(t, fs)
+	mustApply(t, m, &Edit{NextFileNum: 9, OrphanFloor: 4})
+	m.Close()
+	m, err := OpenTentative(fs, manifestDir, nil, journal.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustApply(t, m, &Edit{OrphanFloor: 5})
+	m.Commit()
+	m.Close()
+	l, err := Load(fs, manifestDir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if l.NextFileNum() != 9 || l.OrphanFloor() != 5 {
+		t.Fatalf("loaded next %s floor %s", l.NextFileNum(), l.OrphanFloor())
+	}
+	if err := l.Apply(&Edit{OrphanFloor: 6}); !errors.Is(err, base.ErrReadOnly) {
+		t.Fatalf("apply on a loaded manifest: %v", err)
 	}
 }
