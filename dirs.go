@@ -19,6 +19,9 @@ type dirs struct {
 	root, wal, sst, manifest string
 }
 
+// lockFileName is the name of the lock file in the database directory.
+const lockFileName = "LOCK"
+
 func makeDirs(fs vfs.FS, root string) dirs {
 	return dirs{
 		root:     root,
@@ -31,14 +34,17 @@ func makeDirs(fs vfs.FS, root string) dirs {
 // sstFileName is the name of SST num inside the sst directory.
 func sstFileName(num base.FileNum) string { return fmt.Sprintf("%06d.sst", uint64(num)) }
 
-// parseSSTFileName is the inverse of sstFileName.
+// parseSSTFileName is the inverse of sstFileName. It accepts only the
+// canonical spelling ("12.sst" and "+00012.sst" are not SST names), so two
+// directory entries never name the same file number.
 func parseSSTFileName(name string) (base.FileNum, bool) {
 	s, ok := strings.CutSuffix(name, ".sst")
 	if !ok || s == "" {
 		return 0, false
 	}
 	n, err := strconv.ParseUint(s, 10, 64)
-	return base.FileNum(n), err == nil
+	num := base.FileNum(n)
+	return num, err == nil && sstFileName(num) == name
 }
 
 func (d *DB) sstPath(num base.FileNum) string {

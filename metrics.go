@@ -78,6 +78,9 @@ type Metrics struct {
 	MemoryBytes int64
 	// ObsoleteTablesDeleted counts SSTs deleted after compactions.
 	ObsoleteTablesDeleted uint64
+	// UnknownFiles is the number of files Open found in the database's
+	// directories and left in place, unknown (see EventListener.UnknownFile).
+	UnknownFiles int
 	// VisibleSeqNum is the highest sequence number readers see.
 	VisibleSeqNum uint64
 	// Snapshots is the number of open snapshots.
@@ -144,6 +147,7 @@ func (d *DB) Metrics() Metrics {
 	m.Compactions = d.counters.compactions.Load()
 	m.ReadCompactions = d.counters.readCompactions.Load()
 	m.ObsoleteTablesDeleted = d.counters.tablesDeleted.Load()
+	m.UnknownFiles = int(d.counters.unknownFiles.Load())
 	m.WriteStallDuration = time.Duration(d.counters.stallNanos.Load())
 	m.WAL.Records, m.WAL.Syncs, m.WAL.Bytes = st.records, st.syncs, st.bytes
 	m.Flushes = d.counters.flushes.Load()

@@ -1,67 +1,148 @@
 package tempest
 
 import (
-	"slices"
-
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/manifest"
 	"github.com/tempestdb/tempest/internal/memtable"
 	"github.com/tempestdb/tempest/wal"
 )
 
-// logsToReplay lists the WAL files at or above the manifest's
-// MinUnflushedLog, in order. The WAL named by MinUnflushedLog must exist:
-// the manifest edit naming it was written after the file was created and
-// its directory synced, and WAL files are deleted only below it. If it is
-// missing, a manifest edit was lost (or files were removed by hand), and
-// opening would silently drop data: that is corruption.
-func (d *DB) logsToReplay() ([]base.FileNum, error) {
-	names, err := d.fs.List(d.dirs.wal)
-	if err != nil {
-		return nil, err
-	}
-	minLog := d.manifest.MinUnflushedLog()
-	var logs []base.FileNum
-	for _, name := range names {
-		if num, ok := wal.ParseFileName(name); ok && num >= minLog {
-			logs = append(logs, num)
-		}
-	}
-	slices.Sort(logs)
-	if minLog != 0 && (len(logs) == 0 || logs[0] != minLog) {
-		return nil, base.Corruptionf(d.fs.PathJoin(d.dirs.wal, wal.FileName(minLog)), -1,
-			"WAL named by the manifest as the oldest unflushed log is missing")
-	}
-	return logs, nil
-}
-
 // replayer applies WAL records to memtables, flushing each that fills up
-// to an L0 SST.
+// to an L0 SST. It applies the WAL rows of the recovery table
+// (docs/design.md) that need a WAL's contents.
 type replayer struct {
 	d       *DB
 	mem     *memTable
 	added   []manifest.FileMetadata
 	lastSeq base.SeqNum
-	// unclean names a WAL that ended without an end record (a crash).
-	// Only empty WALs may follow it.
-	unclean base.FileNum
+	// seqLease is the manifest's LastSeqNum; seqFloor the newest seqnum
+	// the manifest knows flushed (0 for a manifest of an older version).
+	seqLease, seqFloor base.SeqNum
+	// prev is the WAL replayed last, and how it ended.
+	prev    base.FileNum
+	prevRes wal.ReplayResult
+	// replayed lists the WALs replayed, in order.
+	replayed []base.FileNum
+}
+
+func newReplayer(d *DB) *replayer {
+	r := &replayer{d: d, seqLease: d.manifest.LastSeqNum()}
+	if d.manifest.Tracked() {
+		r.seqFloor = d.manifest.VisibleSeqNum()
+		for _, f := range d.manifest.Files() {
+			r.seqFloor = max(r.seqFloor, f.LargestSeq)
+		}
+	}
+	return r
 }
 
 func (r *replayer) replay(logs []base.FileNum) error {
 	for _, num := range logs {
-		path := r.d.fs.PathJoin(r.d.dirs.wal, wal.FileName(num))
-		res, err := wal.Replay(r.d.fs, r.d.dirs.wal, num, func(payload []byte, off int64) error {
-			if r.unclean != 0 {
-				return base.Corruptionf(path, off, "records follow WAL %s, which ended without an end record", r.unclean)
-			}
-			return r.apply(path, payload, off)
-		})
-		if err != nil {
+		if err := r.replayLog(num); err != nil {
 			return err
 		}
-		if !res.CleanClose && r.unclean == 0 {
-			r.unclean = num
+	}
+	return r.checkNamedNext(0)
+}
+
+// replayLog replays WAL num and judges how it ends.
+func (r *replayer) replayLog(num base.FileNum) error {
+	path := r.d.fs.PathJoin(r.d.dirs.wal, wal.FileName(num))
+	if err := r.checkNamedNext(num); err != nil {
+		return err
+	}
+	res, err := wal.Replay(r.d.fs, r.d.dirs.wal, num, func(payload []byte, off int64) error {
+		if err := r.checkFollows(path, num, off); err != nil {
+			return err
 		}
+		if err := r.checkSeq(path, payload, off); err != nil {
+			return err
+		}
+		return r.apply(path, payload, off)
+	})
+	if err != nil {
+		return err // W8: damage the file itself shows
+	}
+	// W2, W4: a recorded WAL is exactly the file that was closed. W5: after
+	// a clean close, a WAL holding records ends with its end record.
+	if err := r.d.manifest.LogExpect(num).Check(path, res); err != nil {
+		return err
+	}
+	if err := r.checkUnrecorded(path, num, res); err != nil {
+		return err
+	}
+	r.prev, r.prevRes = num, res
+	r.replayed = append(r.replayed, num)
+	return nil
+}
+
+// checkFollows applies row W10 to a record of WAL num at off: a WAL that
+// holds records is the first replayed, or the one the previous WAL's end
+// record names. A rotation closes a WAL naming the next before it writes
+// a record to the next, and a WAL that ended without an end record (a
+// crash) or with one naming no WAL (Close) is followed only by WALs that
+// an Open created and never wrote to.
+func (r *replayer) checkFollows(path string, num base.FileNum, off int64) error {
+	switch {
+	case r.prev == 0, r.prevRes.CleanClose && r.prevRes.Next == num:
+		return nil
+	case !r.prevRes.CleanClose:
+		return base.Corruptionf(path, off, "records follow WAL %s, which ended without an end record", r.prev)
+	case r.prevRes.Next == 0:
+		return base.Corruptionf(path, off, "records follow WAL %s, which ended when the database closed", r.prev)
+	}
+	return base.Corruptionf(path, off, "records follow WAL %s, whose end record names WAL %s", r.prev, r.prevRes.Next)
+}
+
+// checkNamedNext applies row W3 before WAL num is replayed (0: after the
+// last): if the previous WAL was recorded closed and its end record names
+// a WAL, that WAL comes next. A rotation creates the WAL it names before
+// it records the closed one, so the named WAL existed; WALs are deleted
+// only once obsolete.
+func (r *replayer) checkNamedNext(num base.FileNum) error {
+	next := r.prevRes.Next
+	if r.prev == 0 || !r.prevRes.CleanClose || next == 0 || next == num {
+		return nil
+	}
+	if _, recorded := r.d.manifest.ClosedLog(r.prev); !recorded {
+		return nil // closed by a rotation that crashed before its edit
+	}
+	return base.Corruptionf(r.d.fs.PathJoin(r.d.dirs.wal, wal.FileName(next)), -1,
+		"WAL named by the end record of WAL %s (recorded closed in the manifest) is missing", r.prev)
+}
+
+// checkUnrecorded applies row W5 to a WAL the manifest does not record
+// closed: after a clean close, every WAL that holds records is recorded
+// (a rotation or Close recorded it), so one that is not holds records
+// that were never part of the closed database.
+func (r *replayer) checkUnrecorded(path string, num base.FileNum, res wal.ReplayResult) error {
+	m := r.d.manifest
+	if _, recorded := m.ClosedLog(num); recorded || !m.Tracked() || !m.WasCleanClose() || res.Records == 0 {
+		return nil
+	}
+	return base.Corruptionf(path, -1, "WAL holds %d records but is not recorded closed, though the database was closed cleanly", res.Records)
+}
+
+// checkSeq applies rows W11 and W13 to a batch. Its seqnum is at most the
+// manifest's lease: the lease edit is durable before any batch uses a
+// seqnum beyond the old lease, so a batch above it proves the manifest
+// older than the WAL (rolled back). And it is above every seqnum the
+// manifest records flushed: a batch at or below proves the WAL older
+// than the manifest (a copy put back). A malformed batch is left to
+// apply, which reports it.
+func (r *replayer) checkSeq(path string, payload []byte, off int64) error {
+	b, err := decodeBatch(payload)
+	switch {
+	case err != nil:
+		return nil
+	case b.Seq > r.seqLease:
+		return base.Corruptionf(path, off,
+			"batch seqnum %d is above the manifest's sequence-number lease %d: the manifest is older than the WAL (rolled back)",
+			uint64(b.Seq), uint64(r.seqLease))
+	case b.Seq <= r.seqFloor:
+		return base.Corruptionf(path, off,
+			"batch seqnum %d is at or below %d, which the manifest records as flushed: the WAL is older than the manifest",
+			uint64(b.Seq), uint64(r.seqFloor))
 	}
 	return nil
 }

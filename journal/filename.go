@@ -47,3 +47,10 @@ func validPrefix(prefix string) bool {
 	}
 	return !strings.ContainsAny(prefix, "/\\\x00")
 }
+
+// Owns reports whether name is a file the journal of prefix manages: a
+// journal file or the temporary file of its creation.
+func Owns(prefix, name string) bool {
+	_, ok := parseFilename(prefix, name)
+	return ok || name == makeFilename(prefix, 0)+tmpSuffix
+}

@@ -92,12 +92,19 @@ type injector struct {
 	// injected counts injected errors over the whole run.
 	injected int64
 	crashes  int64
+	// lastOp is the last operation offered, directory opens aside (a
+	// directory sync opens the directory first).
+	lastOp errorfs.Op
 }
 
 // MaybeError implements errorfs.Injector.
 func (inj *injector) MaybeError(op errorfs.Op) error {
 	if traceOps && inj.crash == nil {
 		inj.s.tracef("    op %s", op)
+	}
+	prev := inj.lastOp
+	if op.Kind != errorfs.OpOpenDir {
+		inj.lastOp = op
 	}
 	if op.Kind.IsWrite() {
 		inj.writeOps++
@@ -127,7 +134,7 @@ func (inj *injector) MaybeError(op errorfs.Op) error {
 		if op.Path == manifestDir && (op.Kind == errorfs.OpOpenDir || op.Kind == errorfs.OpSync) {
 			s.manifestDirRisk = true
 		}
-		if s.proc.strict == nil && isStrict(op) {
+		if s.proc.strict == nil && isStrict(op, prev) {
 			o := op
 			s.proc.strict = &o
 		}
@@ -168,12 +175,15 @@ func (inj *injector) takeCrash(op *errorfs.Op, why string, pct int) {
 // trace, for debugging a replayed seed.
 var traceOps = os.Getenv("TEMPEST_SIM_TRACE_OPS") != ""
 
-// isStrict reports whether a failure of op must make the DB read-only:
-// a write or sync of a WAL or SST file or of their directories. (A failed
-// write or sync of a manifest file the journal is rotating to is
-// tolerated: the journal abandons that file and stays on the current one;
-// the recovery oracle still checks that nothing is lost.)
-func isStrict(op errorfs.Op) bool {
+// isStrict reports whether a failure of op (which followed prev) must
+// make the DB read-only: a write or sync of a WAL or SST file or of their
+// directories. (A failed write or sync of a manifest file the journal is
+// rotating to is tolerated: the journal abandons that file and stays on
+// the current one. So is a failed sync of the WAL or SST directory right
+// after obsolete files were removed from it: the removals are then not
+// recorded, and the next Open deletes the files again. The recovery
+// oracle still checks that nothing is lost.)
+func isStrict(op, prev errorfs.Op) bool {
 	if op.Kind != errorfs.OpWrite && op.Kind != errorfs.OpSync {
 		return false
 	}
@@ -181,7 +191,8 @@ func isStrict(op errorfs.Op) bool {
 	case "wal", "sst":
 		return true
 	case "dir":
-		return op.Path == walDir || op.Path == sstDir
+		afterRemovals := prev.Kind == errorfs.OpRemove && strings.HasPrefix(prev.Path, op.Path+"/")
+		return (op.Path == walDir || op.Path == sstDir) && !afterRemovals
 	}
 	return false
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/journal"
 	"github.com/tempestdb/tempest/vfs"
+	"github.com/tempestdb/tempest/wal"
 )
 
 // FilePrefix is the journal file prefix of the manifest: files are named
@@ -202,6 +203,26 @@ func (m *Manifest) ClosedLog(num base.FileNum) (ClosedLog, bool) {
 	defer m.mu.Unlock()
 	c, ok := m.mu.j.Data().closedLogs[num]
 	return c, ok
+}
+
+// ClosedLogs returns the WALs recorded closed, ordered by file number.
+func (m *Manifest) ClosedLogs() []ClosedLog {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.mu.j.Data().sortedClosedLogs()
+}
+
+// LogExpect returns what recovery must require of WAL num from the
+// manifest (see wal.Expect): its final size and checksum if it was
+// recorded closed, and a complete log if the database was closed
+// cleanly.
+func (m *Manifest) LogExpect(num base.FileNum) wal.Expect {
+	c, ok := m.ClosedLog(num)
+	return wal.Expect{
+		Recorded: ok,
+		Final:    wal.Final{Size: int64(c.Size), Checksum: c.Checksum},
+		Ended:    m.WasCleanClose(),
+	}
 }
 
 // Obsolete returns the files recorded obsolete and not yet deleted,
