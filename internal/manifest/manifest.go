@@ -214,14 +214,14 @@ func (m *Manifest) ClosedLogs() []ClosedLog {
 
 // LogExpect returns what recovery must require of WAL num from the
 // manifest (see wal.Expect): its final size and checksum if it was
-// recorded closed, and a complete log if the database was closed
-// cleanly.
+// recorded closed, and a complete log if the database was closed cleanly
+// and num is at or above MinUnflushedLog (recovery reads it).
 func (m *Manifest) LogExpect(num base.FileNum) wal.Expect {
 	c, ok := m.ClosedLog(num)
 	return wal.Expect{
 		Recorded: ok,
 		Final:    wal.Final{Size: int64(c.Size), Checksum: c.Checksum},
-		Ended:    m.WasCleanClose(),
+		Ended:    m.WasCleanClose() && num >= m.MinUnflushedLog(),
 	}
 }
 
