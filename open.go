@@ -181,10 +181,16 @@ func (d *DB) checkTableFile(f *manifest.FileMetadata) error {
 
 // initAlloc starts allocation at the manifest's leases, and past every
 // file number in the directory: a number is never handed out twice, and
-// never to a file that exists (one the engine does not know, say).
+// never to a file that exists (one the engine does not know, say). A
+// number beyond maxJump (which allocation never reaches) is not jumped
+// past, so that a stray name cannot exhaust the numbers.
 func (d *DB) initAlloc(plan *recoveryPlan) {
+	const maxJump = base.FileNum(1) << 48
 	m := d.manifest
-	d.alloc.nextFile = max(m.NextFileNum(), plan.highest+1)
+	d.alloc.nextFile = m.NextFileNum()
+	if plan.highest < maxJump {
+		d.alloc.nextFile = max(d.alloc.nextFile, plan.highest+1)
+	}
 	d.alloc.fileLease = m.NextFileNum()
 	d.alloc.seqLease = m.LastSeqNum()
 }
@@ -194,11 +200,13 @@ func (d *DB) initAlloc(plan *recoveryPlan) {
 // proven orphans recorded obsolete.
 func (d *DB) recover(plan *recoveryPlan) error {
 	r := newReplayer(d)
-	if err := r.replay(plan.logs); err != nil {
-		return err
+	err := r.replay(plan.logs)
+	var added []manifest.FileMetadata
+	if err == nil {
+		added, err = r.finish()
 	}
-	added, err := r.finish()
 	if err != nil {
+		r.release()
 		return err
 	}
 	num, err := d.allocFileNum()

@@ -210,3 +210,11 @@ func (r *replayer) finish() ([]manifest.FileMetadata, error) {
 	}
 	return r.added, nil
 }
+
+// release frees the memtable of a replay that failed.
+func (r *replayer) release() {
+	if r.mem != nil {
+		r.mem.unref()
+		r.mem = nil
+	}
+}
