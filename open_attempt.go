@@ -11,20 +11,22 @@ import (
 	"github.com/tempestdb/tempest/vfs"
 )
 
-// A failed Open changes nothing. Until it commits (see finishOpen), Open
+// A failed Open changes nothing. Until it commits (see commitOpen), Open
 // only creates: directories, LOCK, recovery's SSTs, a new WAL, and a new
 // manifest file (manifest.OpenTentative); it never writes to, renames or
 // removes a file that was there. So to give up, it removes what it
 // created and the directory is as it found it, byte for byte:
 //
 //  1. close every file it opened (abandon);
-//  2. remove the new files in wal/ and sst/, then sync both directories;
-//  3. only if all of them are gone, remove the new files in manifest/ and
-//     sync it. The new manifest file's lease covers the numbers of the
-//     new WALs and SSTs; if one of them could not be removed, the new
-//     manifest stays, and the next Open deletes the leftover as an orphan
-//     (it is at or above the orphan floor) instead of finding a file
-//     numbered past the lease;
+//  2. remove the new files in manifest/, newest first, and sync it: the
+//     manifest it found is again the newest. The new one may record the
+//     new WAL and SSTs (when the recovery edit was written but its sync
+//     failed), so it must go before them;
+//  3. only if that succeeded, remove the new files in wal/ and sst/ and
+//     sync both. A file left over (a removal failed, or a crash undid it)
+//     is numbered at or past the old manifest's lease: an SST is then
+//     unknown (row S6), the new WAL, which holds no record, too (W12);
+//     neither is data the old manifest misses;
 //  4. remove the subdirectories it created, then LOCK if it created it
 //     (while still holding the lock), release the lock, and remove the
 //     database directory and its parents if it created them.
@@ -35,8 +37,9 @@ import (
 // names the file it locked, and fails otherwise.
 //
 // If a removal fails, Open returns that error joined to the one that made
-// it give up, and leaves the file: the directory is then not as it was,
-// but it is consistent, and the next Open judges the leftovers.
+// it give up, and leaves the file and every later step's files: the
+// directory is then not as it was, but it is consistent, and the next
+// Open judges the leftovers by the recovery table.
 
 // openAttempt records what the database's directories held before Open
 // changed anything.
@@ -155,11 +158,10 @@ func (a *openAttempt) revert(cause error, lock io.Closer) error {
 // revertLocked removes the files and subdirectories the attempt created,
 // with the lock held.
 func (a *openAttempt) revertLocked() error {
-	data := a.removeNew(a.dirs.wal, a.dirs.sst)
-	errs := []error{data}
-	if data == nil {
-		errs = append(errs, a.removeNew(a.dirs.manifest))
+	if err := a.removeNew(a.dirs.manifest); err != nil {
+		return err
 	}
+	errs := []error{a.removeNew(a.dirs.wal, a.dirs.sst)}
 	for _, dir := range []string{a.dirs.wal, a.dirs.sst, a.dirs.manifest} {
 		if _, ok := a.before[dir]; !ok {
 			errs = append(errs, removeDir(a.fs, dir))
@@ -179,8 +181,8 @@ func (a *openAttempt) removeMadeDirs() error {
 	return nil
 }
 
-// removeNew removes the entries of dirs that were not there before, then
-// syncs each directory it changed.
+// removeNew removes the entries of dirs that were not there before,
+// newest name first, then syncs each directory it changed.
 func (a *openAttempt) removeNew(dirs ...string) error {
 	var errs []error
 	for _, dir := range dirs {
@@ -192,6 +194,7 @@ func (a *openAttempt) removeNew(dirs ...string) error {
 			errs = append(errs, err)
 			continue
 		}
+		slices.SortFunc(names, func(x, y string) int { return cmpFileNames(y, x) })
 		removed := false
 		for _, name := range names {
 			if slices.Contains(a.before[dir], name) {
@@ -217,4 +220,13 @@ func removeDir(fs vfs.FS, dir string) error {
 		return nil
 	}
 	return fmt.Errorf("tempest: removing directory %s created by a failed open: %w", dir, err)
+}
+
+// cmpFileNames orders file names as their numbers: a longer name (more
+// digits) after a shorter one, then bytewise.
+func cmpFileNames(x, y string) int {
+	if len(x) != len(y) {
+		return len(x) - len(y)
+	}
+	return strings.Compare(x, y)
 }

@@ -223,10 +223,27 @@ func TestRolledBackFilesDetected(t *testing.T) {
 	})
 	t.Run("WAL past the file-number lease", func(t *testing.T) {
 		fs := vfs.NewMem()
-		buildRecoveryDB(t, fs)
+		want := buildRecoveryDB(t, fs)
 		num := loadManifest(t, fs).NextFileNum() + 3
 		w, err := wal.Create(fs, "/db/wal", num)
 		if err != nil {
+			t.Fatal(err)
+		}
+		// Without records, it is what a failed Open may leave: unknown.
+		w.Abandon()
+		var u unknownRecorder
+		d := mustOpen(t, "/db", u.options(recoveryOptions(fs)))
+		checkContents(t, d, want)
+		mustClose(t, d)
+		if p := "/db/wal/" + wal.FileName(num); !slices.Equal(u.paths, []string{p}) {
+			t.Fatalf("reported %v, want %s", u.paths, p)
+		}
+		// With a record, the manifest is older than the WAL.
+		num = loadManifest(t, fs).NextFileNum() + 3
+		if w, err = wal.Create(fs, "/db/wal", num); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WriteRecords(make([]byte, batchHeaderLen)); err != nil {
 			t.Fatal(err)
 		}
 		w.Abandon()

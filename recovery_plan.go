@@ -86,10 +86,10 @@ func (d *DB) planLogs(p *recoveryPlan, names []string) error {
 		p.highest = max(p.highest, num)
 		switch {
 		case num >= lease:
-			// W12: allocFileNum raises the lease before a number is
-			// used, so this WAL was created under a newer manifest.
-			return base.Corruptionf(path, -1,
-				"WAL numbered at or past the manifest's file-number lease %s: the manifest is older than the WAL (rolled back)", lease)
+			if err := d.checkPastLease(path, num, lease); err != nil {
+				return err
+			}
+			p.unknownFile(path, "a WAL holding no record, numbered at or past the file-number lease: left by an Open that failed")
 		case num >= minLog:
 			p.logs = append(p.logs, num) // W2-W11, W13: replay.go
 		case obsolete[num]:
@@ -104,6 +104,24 @@ func (d *DB) planLogs(p *recoveryPlan, names []string) error {
 	}
 	slices.Sort(p.logs)
 	return d.checkLogsPresent(p.logs)
+}
+
+// checkPastLease applies row W12 to WAL num, at or past the manifest's
+// file-number lease. allocFileNum raises the lease before it hands out a
+// number, so the WAL was created under a newer manifest: if it holds
+// records, the manifest is older than the WAL (rolled back). One that
+// holds none is the new WAL of an Open whose new manifest file is gone
+// (see open_attempt.go): it holds nothing the manifest misses.
+func (d *DB) checkPastLease(path string, num, lease base.FileNum) error {
+	res, err := wal.Replay(d.fs, d.dirs.wal, num, func([]byte, int64) error { return nil })
+	switch {
+	case err != nil:
+		return err // W8
+	case res.Records > 0:
+		return base.Corruptionf(path, -1,
+			"WAL numbered at or past the manifest's file-number lease %s: the manifest is older than the WAL (rolled back)", lease)
+	}
+	return nil
 }
 
 // checkLogsPresent applies rows W1 and W3: the WAL named by

@@ -18,6 +18,11 @@ type replayer struct {
 	// seqLease is the manifest's LastSeqNum; seqFloor the newest seqnum
 	// the manifest knows flushed (0 for a manifest of an older version).
 	seqLease, seqFloor base.SeqNum
+	// prevSeq is the seqnum of the last batch replayed, 0 before the
+	// first.
+	prevSeq base.SeqNum
+	// tracked: the manifest is not of an older version (row M9).
+	tracked bool
 	// prev is the WAL replayed last, and how it ended.
 	prev    base.FileNum
 	prevRes wal.ReplayResult
@@ -26,8 +31,8 @@ type replayer struct {
 }
 
 func newReplayer(d *DB) *replayer {
-	r := &replayer{d: d, seqLease: d.manifest.LastSeqNum()}
-	if d.manifest.Tracked() {
+	r := &replayer{d: d, seqLease: d.manifest.LastSeqNum(), tracked: d.manifest.Tracked()}
+	if r.tracked {
 		r.seqFloor = d.manifest.VisibleSeqNum()
 		for _, f := range d.manifest.Files() {
 			r.seqFloor = max(r.seqFloor, f.LargestSeq)
@@ -126,15 +131,25 @@ func (r *replayer) checkUnrecorded(path string, num base.FileNum, res wal.Replay
 // checkSeq applies rows W11 and W13 to a batch. Its seqnum is at most the
 // manifest's lease: the lease edit is durable before any batch uses a
 // seqnum beyond the old lease, so a batch above it proves the manifest
-// older than the WAL (rolled back). And it is above every seqnum the
+// older than the WAL (rolled back). It is above every seqnum the
 // manifest records flushed: a batch at or below proves the WAL older
-// than the manifest (a copy put back). A malformed batch is left to
-// apply, which reports it.
+// than the manifest (a copy put back). And it follows the previous batch
+// by one: the WALs recovery reads were all written by one process since
+// its Open (the recovery before it made every older WAL obsolete), which
+// gives each committed batch the next seqnum and writes it, so a gap is
+// a record lost from the middle. A malformed batch is left to apply,
+// which reports it.
 func (r *replayer) checkSeq(path string, payload []byte, off int64) error {
 	b, err := decodeBatch(payload)
-	switch {
-	case err != nil:
+	if err != nil {
 		return nil
+	}
+	prev := r.prevSeq
+	r.prevSeq = b.Seq
+	switch {
+	case r.tracked && prev != 0 && b.Seq != prev+1:
+		return base.Corruptionf(path, off,
+			"batch seqnum %d does not follow %d: a batch is missing before it", uint64(b.Seq), uint64(prev))
 	case b.Seq > r.seqLease:
 		return base.Corruptionf(path, off,
 			"batch seqnum %d is above the manifest's sequence-number lease %d: the manifest is older than the WAL (rolled back)",
