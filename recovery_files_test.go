@@ -2,6 +2,7 @@ package tempest
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -309,6 +310,39 @@ func TestRolledBackFilesDetected(t *testing.T) {
 		slices.Sort(u.paths)
 		if !slices.Equal(u.paths, putBackPaths) {
 			t.Fatalf("reported %v, want the copies put back %v", u.paths, putBackPaths)
+		}
+	})
+	t.Run("record cut from the middle of the live WAL of a crash", func(t *testing.T) {
+		mem := vfs.NewMem()
+		d := mustOpen(t, "/db", recoveryOptions(mem))
+		for i := range 20 {
+			mustSet(t, d, fmt.Sprintf("k%02d", i), "v", NoSync)
+		}
+		img := mem.CrashClone(vfs.CrashOptions{UnsyncedDataPercent: 100})
+		mustClose(t, d)
+		names, err := img.List("/db/wal")
+		if err != nil || len(names) != 1 {
+			t.Fatalf("WALs %v %v", names, err)
+		}
+		p := "/db/wal/" + names[0]
+		data, err := img.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Records are read from offset 16: skip nine, cut the tenth. No
+		// record is synced, so the file alone shows nothing.
+		off := wal.HeaderSize
+		for range 9 {
+			off += wal.RecordHeaderSize + int(binary.LittleEndian.Uint32(data[off+8:]))
+		}
+		next := off + wal.RecordHeaderSize + int(binary.LittleEndian.Uint32(data[off+8:]))
+		if err := img.WriteFile(p, append(data[:off:off], data[next:]...)); err != nil {
+			t.Fatal(err)
+		}
+		_, err = Open("/db", recoveryOptions(img))
+		expectCorruption(t, err, p)
+		if !strings.Contains(err.Error(), "does not follow") {
+			t.Fatalf("open: %v, want the seqnum gap named", err)
 		}
 	})
 	t.Run("live WAL of a crash zeroed", func(t *testing.T) {
