@@ -168,7 +168,7 @@ func (d *DB) checkTableFile(f *manifest.FileMetadata) error {
 	path := d.sstPath(f.FileNum)
 	info, err := d.fs.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return base.Corruptionf(path, -1, "SST recorded in the manifest is missing: %v", err) // S2
+		return base.Corruptionf(path, -1, "SST recorded in the manifest %s is missing: %v", d.manifestFile(), err) // S2
 	}
 	if err != nil {
 		return err // an I/O error is not corruption

@@ -35,19 +35,34 @@ type recoveryPlan struct {
 // a database without a readable manifest are never taken for an empty
 // one: starting one would drop them, and then delete them as orphans.
 func (d *DB) checkNewDB(a *openAttempt) error {
+	what := "no manifest"
+	if !d.manifest.ReplayInfo().Created {
+		what = "the manifest records no database (no edit of it survives)"
+	}
 	for _, name := range a.listed(d.dirs.wal) {
 		if _, ok := wal.ParseFileName(name); ok {
-			return base.Corruptionf(d.dirs.manifest, -1,
-				"no manifest, but %s holds WAL %s: the manifest was lost, and the database is not new", d.dirs.wal, name)
+			return base.Corruptionf(d.manifestFile(), -1,
+				"%s, but %s holds WAL %s: the manifest was lost, and the database is not new", what, d.dirs.wal, name)
 		}
 	}
 	for _, name := range a.listed(d.dirs.sst) {
 		if _, ok := parseSSTFileName(name); ok {
-			return base.Corruptionf(d.dirs.manifest, -1,
-				"no manifest, but %s holds SST %s: the manifest was lost, and the database is not new", d.dirs.sst, name)
+			return base.Corruptionf(d.manifestFile(), -1,
+				"%s, but %s holds SST %s: the manifest was lost, and the database is not new", what, d.dirs.sst, name)
 		}
 	}
 	return nil
+}
+
+// manifestFile names the manifest file Open replayed, or the manifest
+// directory if it found none. Errors that a lost manifest edit explains
+// as well as a lost file name it (rows W1, W3, W11, W12, S2, M2).
+func (d *DB) manifestFile() string {
+	info := d.manifest.ReplayInfo()
+	if info.Created {
+		return d.dirs.manifest
+	}
+	return d.fs.PathJoin(d.dirs.manifest, journal.FileName(manifest.FilePrefix, info.FileNum))
 }
 
 // planRecovery classifies the files of wal/ and sst/ (as listed once the
@@ -63,6 +78,9 @@ func (d *DB) planRecovery(a *openAttempt) (*recoveryPlan, error) {
 		if !journal.Owns(manifest.FilePrefix, name) {
 			p.unknownFile(d.fs.PathJoin(d.dirs.manifest, name), "not a manifest file name")
 		}
+	}
+	for _, name := range d.manifest.ReplayInfo().Foreign {
+		p.unknownFile(d.fs.PathJoin(d.dirs.manifest, name), "named like a manifest file, but neither a valid one nor a leftover of the manifest's")
 	}
 	return p, nil
 }
@@ -119,7 +137,8 @@ func (d *DB) checkPastLease(path string, num, lease base.FileNum) error {
 		return err // W8
 	case res.Records > 0:
 		return base.Corruptionf(path, -1,
-			"WAL numbered at or past the manifest's file-number lease %s: the manifest is older than the WAL (rolled back)", lease)
+			"WAL numbered at or past the manifest's file-number lease %s: the manifest %s is older than the WAL (rolled back)",
+			lease, d.manifestFile())
 	}
 	return nil
 }
@@ -133,12 +152,12 @@ func (d *DB) checkPastLease(path string, num, lease base.FileNum) error {
 func (d *DB) checkLogsPresent(logs []base.FileNum) error {
 	if minLog := d.manifest.MinUnflushedLog(); minLog != 0 && (len(logs) == 0 || logs[0] != minLog) {
 		return base.Corruptionf(d.fs.PathJoin(d.dirs.wal, wal.FileName(minLog)), -1,
-			"WAL named by the manifest as the oldest unflushed log is missing")
+			"WAL named by the manifest %s as the oldest unflushed log is missing: removed, or the manifest lost edits", d.manifestFile())
 	}
 	for _, c := range d.manifest.ClosedLogs() {
 		if _, found := slices.BinarySearch(logs, c.FileNum); !found {
 			return base.Corruptionf(d.fs.PathJoin(d.dirs.wal, wal.FileName(c.FileNum)), -1,
-				"WAL recorded closed in the manifest (%d bytes) is missing", c.Size)
+				"WAL recorded closed (%d bytes) in the manifest %s is missing", c.Size, d.manifestFile())
 		}
 	}
 	return nil

@@ -68,6 +68,9 @@ func (r *replayer) replayLog(num base.FileNum) error {
 	if err != nil {
 		return err // W8: damage the file itself shows
 	}
+	if err := r.checkHeader(path, num, res); err != nil {
+		return err
+	}
 	// W2, W4: a recorded WAL is exactly the file that was closed. W5: after
 	// a clean close, a WAL holding records ends with its end record.
 	if err := r.d.manifest.LogExpect(num).Check(path, res); err != nil {
@@ -79,6 +82,26 @@ func (r *replayer) replayLog(num base.FileNum) error {
 	r.prev, r.prevRes = num, res
 	r.replayed = append(r.replayed, num)
 	return nil
+}
+
+// checkHeader applies row W8 to a WAL without a valid header (at most 16
+// bytes: wal reads it as a log whose creation crashed, W7). That reading
+// is wrong when the manifest proves the header was durable: wal.Create
+// syncs it before it returns, and only then is a WAL recorded as the
+// oldest unflushed log, or named by the end record of a WAL recorded
+// closed. Such a WAL was cut after its creation.
+func (r *replayer) checkHeader(path string, num base.FileNum, res wal.ReplayResult) error {
+	if res.ValidSize != 0 {
+		return nil
+	}
+	_, prevRecorded := r.d.manifest.ClosedLog(r.prev)
+	named := r.prev != 0 && prevRecorded && r.prevRes.CleanClose && r.prevRes.Next == num
+	if num != r.d.manifest.MinUnflushedLog() && !named {
+		return nil
+	}
+	return base.Corruptionf(path, 0,
+		"the WAL has no valid header (%d bytes), but the manifest %s records it created: it was cut after its creation",
+		res.FileSize, r.d.manifestFile())
 }
 
 // checkFollows applies row W10 to a record of WAL num at off: a WAL that
@@ -113,7 +136,7 @@ func (r *replayer) checkNamedNext(num base.FileNum) error {
 		return nil // closed by a rotation that crashed before its edit
 	}
 	return base.Corruptionf(r.d.fs.PathJoin(r.d.dirs.wal, wal.FileName(next)), -1,
-		"WAL named by the end record of WAL %s (recorded closed in the manifest) is missing", r.prev)
+		"WAL named by the end record of WAL %s (recorded closed in the manifest %s) is missing", r.prev, r.d.manifestFile())
 }
 
 // checkUnrecorded applies row W5 to a WAL the manifest does not record
@@ -152,8 +175,8 @@ func (r *replayer) checkSeq(path string, payload []byte, off int64) error {
 			"batch seqnum %d does not follow %d: a batch is missing before it", uint64(b.Seq), uint64(prev))
 	case b.Seq > r.seqLease:
 		return base.Corruptionf(path, off,
-			"batch seqnum %d is above the manifest's sequence-number lease %d: the manifest is older than the WAL (rolled back)",
-			uint64(b.Seq), uint64(r.seqLease))
+			"batch seqnum %d is above the manifest's sequence-number lease %d: the manifest %s is older than the WAL (rolled back)",
+			uint64(b.Seq), uint64(r.seqLease), r.d.manifestFile())
 	case b.Seq <= r.seqFloor:
 		return base.Corruptionf(path, off,
 			"batch seqnum %d is at or below %d, which the manifest records as flushed: the WAL is older than the manifest",

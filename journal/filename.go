@@ -54,3 +54,7 @@ func Owns(prefix, name string) bool {
 	_, ok := parseFilename(prefix, name)
 	return ok || name == makeFilename(prefix, 0)+tmpSuffix
 }
+
+// FileName returns the name of journal file num of prefix
+// ("manifest-000003").
+func FileName(prefix string, num uint64) string { return makeFilename(prefix, num) }

@@ -53,8 +53,11 @@ type ReplayInfo struct {
 	// Rotated is true if Open rotated to a new file (after a torn tail).
 	Rotated bool
 	// Skipped lists journal files ignored because their header is invalid
-	// (rotations that never completed).
+	// (rotations that never completed, or files not the journal's).
 	Skipped []string
+	// Foreign lists the files with journal names that the journal does
+	// not remove because nothing proves them its own (see leftovers.go).
+	Foreign []string
 }
 
 // Journal is an append-only, rotating log of edits to a Replayable state T.
@@ -158,6 +161,7 @@ func open[T Replayable[E], E any](fs vfs.FS, dir, prefix string, initial func() 
 		j.closeFile()
 		return nil, err
 	}
+	_, j.info.Foreign = j.leftovers()
 	return j, nil
 }
 

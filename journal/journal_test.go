@@ -369,7 +369,8 @@ func TestSkipsIncompleteRotation(t *testing.T) {
 }
 
 // TestRemovesOlderFilesOnOpen: files left behind by a crash between a
-// rotation and the removal of the old files go at the next Open.
+// rotation and the removal of the old files go at the next Open; files
+// with journal names that are not the journal's stay.
 func TestRemovesOlderFilesOnOpen(t *testing.T) {
 	fs := vfs.NewMem()
 	j := openCounter(t, fs, Config{})
@@ -386,16 +387,26 @@ func TestRemovesOlderFilesOnOpen(t *testing.T) {
 	if err := fs.WriteFile(path.Join(testDir, makeFilename(testPrefix, 0)), old); err != nil {
 		t.Fatal(err)
 	}
-	if err := fs.WriteFile(path.Join(testDir, makeFilename(testPrefix, 0)+tmpSuffix), []byte("x")); err != nil {
+	// A temporary file of file 0 cut in its header, as a crash during
+	// the creation of file 0 leaves it.
+	hdr := encodeHeader(Header{FileNum: 0})
+	if err := fs.WriteFile(path.Join(testDir, makeFilename(testPrefix, 0)+tmpSuffix), hdr[:10]); err != nil {
 		t.Fatal(err)
+	}
+	// Files with journal names that nothing proves the journal's stay.
+	foreign := []string{makeFilename(testPrefix, 7), makeFilename(testPrefix, 900000)}
+	for _, name := range foreign {
+		if err := fs.WriteFile(path.Join(testDir, name), []byte("not a journal file")); err != nil {
+			t.Fatal(err)
+		}
 	}
 	j = openCounter(t, fs, Config{})
 	defer j.Close()
-	if j.Data().v != 2 || j.FileNum() != 1 {
-		t.Fatalf("state %d file %d", j.Data().v, j.FileNum())
+	if j.Data().v != 2 || j.FileNum() != 1 || !slices.Equal(j.ReplayInfo().Foreign, foreign) {
+		t.Fatalf("state %d file %d info %+v", j.Data().v, j.FileNum(), j.ReplayInfo())
 	}
 	names, _ := fs.List(testDir)
-	if !slices.Equal(names, []string{makeFilename(testPrefix, 1)}) {
+	if !slices.Equal(names, append([]string{makeFilename(testPrefix, 1)}, foreign...)) {
 		t.Fatalf("files %v", names)
 	}
 }

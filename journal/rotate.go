@@ -111,26 +111,3 @@ func (j *Journal[T, E]) rotateLocked() error {
 	}
 	return nil
 }
-
-// removeObsolete removes, best effort, every journal file of the prefix
-// older than the current one and any leftover temporary file, then syncs
-// the directory if it removed anything.
-func (j *Journal[T, E]) removeObsolete() {
-	names, err := j.fs.List(j.dir)
-	if err != nil {
-		return
-	}
-	removed := false
-	for _, name := range names {
-		n, ok := parseFilename(j.prefix, name)
-		if !(ok && n < j.mu.fileNum) && name != makeFilename(j.prefix, 0)+tmpSuffix {
-			continue
-		}
-		if j.fs.Remove(j.fs.PathJoin(j.dir, name)) == nil {
-			removed = true
-		}
-	}
-	if removed {
-		_ = syncDir(j.fs, j.dir)
-	}
-}

@@ -27,11 +27,12 @@ func snapshotDir(t testing.TB, fs *vfs.MemFS) map[string]string {
 
 // tornJournal returns a file system whose journal holds file 1 (v = 6)
 // with a torn last frame, plus a leftover file 0 and a leftover newer
-// file 2 without a valid header.
+// file 2 whose header was never written.
 func tornJournal(t *testing.T) *vfs.MemFS {
 	fs := vfs.NewMem()
 	j := openCounter(t, fs, Config{})
 	mustAppend(t, j, set(5))
+	file0 := readMem(t, fs, path.Join(testDir, makeFilename(testPrefix, 0)))
 	if err := j.Rotate(); err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +46,7 @@ func tornJournal(t *testing.T) *vfs.MemFS {
 		data []byte
 	}{
 		{name, data},
-		{path.Join(testDir, makeFilename(testPrefix, 0)), readMem(t, fs, name)},
+		{path.Join(testDir, makeFilename(testPrefix, 0)), file0},
 		{path.Join(testDir, makeFilename(testPrefix, 2)), make([]byte, 40)},
 	} {
 		if err := fs.WriteFile(f.name, f.data); err != nil {
