@@ -53,6 +53,7 @@ func TestUnknownFilesLeftInPlace(t *testing.T) {
 		"/db/sst/random":                   "random",
 		"/db/wal/foo.log":                  "not a WAL name",
 		"/db/manifest/README":              "not a manifest name",
+		"/db/manifest/manifest-900000":     "named like a manifest file",
 		"/db/notes.txt":                    "in the database directory",
 		"/db/wal/" + wal.FileName(1) + "x": "suffixed",
 	}
@@ -345,6 +346,23 @@ func TestRolledBackFilesDetected(t *testing.T) {
 			t.Fatalf("open: %v, want the seqnum gap named", err)
 		}
 	})
+	for i, size := range []int{0, 10} {
+		t.Run(fmt.Sprintf("WAL the manifest proves created cut to %d bytes", size), func(t *testing.T) {
+			// logs[1] is named by the end record of logs[0], recorded
+			// closed; logs[0] is the oldest unflushed WAL.
+			img, logs := crashWithTwoLogs(t)
+			p := "/db/wal/" + wal.FileName(logs[1-i])
+			data, err := img.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := img.WriteFile(p, data[:size]); err != nil {
+				t.Fatal(err)
+			}
+			_, err = Open("/db", recoveryOptions(img))
+			expectCorruption(t, err, p)
+		})
+	}
 	t.Run("live WAL of a crash zeroed", func(t *testing.T) {
 		img, logs := crashWithTwoLogs(t)
 		p := "/db/wal/" + wal.FileName(logs[1])
