@@ -314,18 +314,7 @@ func TestRolledBackFilesDetected(t *testing.T) {
 		}
 	})
 	t.Run("record cut from the middle of the live WAL of a crash", func(t *testing.T) {
-		mem := vfs.NewMem()
-		d := mustOpen(t, "/db", recoveryOptions(mem))
-		for i := range 20 {
-			mustSet(t, d, fmt.Sprintf("k%02d", i), "v", NoSync)
-		}
-		img := mem.CrashClone(vfs.CrashOptions{UnsyncedDataPercent: 100})
-		mustClose(t, d)
-		names, err := img.List("/db/wal")
-		if err != nil || len(names) != 1 {
-			t.Fatalf("WALs %v %v", names, err)
-		}
-		p := "/db/wal/" + names[0]
+		img, p := crashWithOneLog(t, 20)
 		data, err := img.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
@@ -346,23 +335,27 @@ func TestRolledBackFilesDetected(t *testing.T) {
 			t.Fatalf("open: %v, want the seqnum gap named", err)
 		}
 	})
-	for i, size := range []int{0, 10} {
-		t.Run(fmt.Sprintf("WAL the manifest proves created cut to %d bytes", size), func(t *testing.T) {
-			// logs[1] is named by the end record of logs[0], recorded
-			// closed; logs[0] is the oldest unflushed WAL.
-			img, logs := crashWithTwoLogs(t)
-			p := "/db/wal/" + wal.FileName(logs[1-i])
-			data, err := img.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := img.WriteFile(p, data[:size]); err != nil {
-				t.Fatal(err)
-			}
-			_, err = Open("/db", recoveryOptions(img))
-			expectCorruption(t, err, p)
-		})
-	}
+	t.Run("WAL named by a recorded WAL cut to nothing", func(t *testing.T) {
+		img, logs := crashWithTwoLogs(t)
+		p := "/db/wal/" + wal.FileName(logs[1])
+		if err := img.WriteFile(p, nil); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Open("/db", recoveryOptions(img))
+		expectCorruption(t, err, p)
+	})
+	t.Run("oldest unflushed WAL cut inside its header", func(t *testing.T) {
+		img, p := crashWithOneLog(t, 20)
+		data, err := img.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := img.WriteFile(p, data[:10]); err != nil {
+			t.Fatal(err)
+		}
+		_, err = Open("/db", recoveryOptions(img))
+		expectCorruption(t, err, p)
+	})
 	t.Run("live WAL of a crash zeroed", func(t *testing.T) {
 		img, logs := crashWithTwoLogs(t)
 		p := "/db/wal/" + wal.FileName(logs[1])
@@ -377,6 +370,24 @@ func TestRolledBackFilesDetected(t *testing.T) {
 		_, err = Open("/db", recoveryOptions(img))
 		expectCorruption(t, err, p)
 	})
+}
+
+// crashWithOneLog returns the image of a process crash after n NoSync
+// commits into the only WAL, and the WAL's path.
+func crashWithOneLog(t *testing.T, n int) (*vfs.MemFS, string) {
+	t.Helper()
+	mem := vfs.NewMem()
+	d := mustOpen(t, "/db", recoveryOptions(mem))
+	for i := range n {
+		mustSet(t, d, fmt.Sprintf("k%02d", i), "v", NoSync)
+	}
+	img := mem.CrashClone(vfs.CrashOptions{UnsyncedDataPercent: 100})
+	mustClose(t, d)
+	names, err := img.List("/db/wal")
+	if err != nil || len(names) != 1 {
+		t.Fatalf("WALs %v %v", names, err)
+	}
+	return img, "/db/wal/" + names[0]
 }
 
 // putBack replaces the files of dir by the copies in old.
