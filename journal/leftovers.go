@@ -26,8 +26,8 @@ import (
 type leftover int
 
 const (
-	leftoverForeign leftover = iota // not provably the journal's
-	leftoverObsolete                // the journal's, and no longer needed
+	leftoverForeign  leftover = iota // not provably the journal's
+	leftoverObsolete                 // the journal's, and no longer needed
 )
 
 // judgeLeftover classifies the file name (number num, or the temporary
