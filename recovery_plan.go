@@ -31,16 +31,23 @@ type recoveryPlan struct {
 
 // checkNewDB applies rows M1 and M2 to a manifest that records no
 // comparer (none existed, or its creation crashed before the first edit):
-// the database is new only if wal/ and sst/ hold no WAL or SST. Files of
-// a database without a readable manifest are never taken for an empty
-// one: starting one would drop them, and then delete them as orphans.
+// the database is new only if sst/ holds no SST and wal/ no WAL that
+// holds a record. Files of a database without a readable manifest are
+// never taken for an empty one: starting one would drop them, and then
+// delete them as orphans. A WAL without records holds nothing to lose:
+// an Open that failed and could not remove its new WAL leaves one.
 func (d *DB) checkNewDB(a *openAttempt) error {
 	what := "no manifest"
 	if !d.manifest.ReplayInfo().Created {
 		what = "the manifest records no database (no edit of it survives)"
 	}
 	for _, name := range a.listed(d.dirs.wal) {
-		if _, ok := wal.ParseFileName(name); ok {
+		num, ok := wal.ParseFileName(name)
+		if !ok {
+			continue
+		}
+		res, err := wal.Replay(d.fs, d.dirs.wal, num, func([]byte, int64) error { return nil })
+		if err != nil || res.Records > 0 {
 			return base.Corruptionf(d.manifestFile(), -1,
 				"%s, but %s holds WAL %s: the manifest was lost, and the database is not new", what, d.dirs.wal, name)
 		}
