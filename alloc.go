@@ -14,10 +14,52 @@ import (
 // sequence number ever assigned. On open, allocation resumes at the leased
 // bounds, so numbers used before a crash are never handed out again.
 
-// allocFileNum returns a file number never used before.
+// allocFileNum returns a file number never used before, for a WAL.
 func (d *DB) allocFileNum() (base.FileNum, error) {
 	d.alloc.mu.Lock()
 	defer d.alloc.mu.Unlock()
+	return d.allocFileNumLocked()
+}
+
+// allocTableNum returns a file number never used before, for an SST. The
+// number is in flight until releaseTableNums: the orphan floor recorded
+// with every edit stays at or below it (see orphanFloor).
+func (d *DB) allocTableNum() (base.FileNum, error) {
+	d.alloc.mu.Lock()
+	defer d.alloc.mu.Unlock()
+	n, err := d.allocFileNumLocked()
+	if err == nil {
+		d.alloc.inflight[n] = struct{}{}
+	}
+	return n, err
+}
+
+// releaseTableNums ends the flight of SST numbers: each is recorded in
+// the manifest (by an edit that has been applied), or its file is gone.
+func (d *DB) releaseTableNums(nums ...base.FileNum) {
+	d.alloc.mu.Lock()
+	defer d.alloc.mu.Unlock()
+	for _, n := range nums {
+		delete(d.alloc.inflight, n)
+	}
+}
+
+// orphanFloor returns the orphan floor to record with an edit: the lowest
+// SST number in flight, or the next number to hand out. Every SST number
+// below it was recorded or its file is gone, and stays so; a floor read
+// before an edit is still true when the edit becomes durable, so edits
+// may apply in another order than their floors were read.
+func (d *DB) orphanFloor() base.FileNum {
+	d.alloc.mu.Lock()
+	defer d.alloc.mu.Unlock()
+	floor := d.alloc.nextFile
+	for n := range d.alloc.inflight {
+		floor = min(floor, n)
+	}
+	return floor
+}
+
+func (d *DB) allocFileNumLocked() (base.FileNum, error) {
 	n := d.alloc.nextFile
 	if n >= d.alloc.fileLease {
 		lease := n + base.FileNum(d.opts.FileNumLeaseStep)

@@ -1,32 +1,110 @@
 package tempest
 
-// deleteOrphanTables removes SST files the manifest does not reference:
-// outputs of flushes or compactions whose manifest edit never became
-// durable, and inputs whose deletion a crash interrupted.
+import (
+	"errors"
+	"os"
+
+	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/manifest"
+	"github.com/tempestdb/tempest/wal"
+)
+
+// Deleting files. The engine deletes only a file the manifest proves it
+// may: one recorded obsolete (an SST a compaction removed, a WAL below
+// MinUnflushedLog, or an orphan that recovery proved and recorded, see
+// recovery_plan.go), or an output it wrote and never recorded, while the
+// number is still in flight (removeAbandonedTables). Every other file in
+// the database's directories is left in place; recovery reports the ones
+// it does not know (reportUnknownFiles).
 //
-// It runs only after recovery succeeded, which established that no
-// manifest edit was lost in a way that loses data: every recorded file
-// exists with its recorded size, and the oldest unflushed WAL exists, so
-// whatever an orphan holds is also held by a live file or a WAL that was
-// just replayed and flushed.
-func (d *DB) deleteOrphanTables() {
-	names, err := d.fs.List(d.dirs.sst)
-	if err != nil {
-		d.opts.Logger.Warn("tempest: listing SST directory", "err", err)
+// Deleting an obsolete file: remove it (a file already gone counts as
+// removed), sync its directory, then queue its number for the next
+// manifest edit, which records it as deleted (applyEdit). Until then it
+// stays obsolete, and the next Open deletes it again if it is there.
+
+// deleteObsolete removes obsolete files of one kind and queues their
+// deletion records. A failure is logged; the file stays obsolete.
+func (d *DB) deleteObsolete(kind manifest.FileKind, nums []base.FileNum) {
+	if len(nums) == 0 {
 		return
 	}
-	live := make(map[uint64]bool)
-	for _, f := range d.manifest.Files() {
-		live[uint64(f.FileNum)] = true
+	dir := d.dirs.sst
+	if kind == manifest.KindLog {
+		dir = d.dirs.wal
 	}
-	for _, name := range names {
-		num, ok := parseSSTFileName(name)
-		if !ok || live[uint64(num)] {
+	var gone []base.FileNum
+	for _, n := range nums {
+		path := d.obsoletePath(kind, n)
+		err := d.fs.Remove(path)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			d.opts.Logger.Warn("tempest: removing obsolete file", "file", path, "err", err)
 			continue
 		}
-		d.opts.Logger.Info("tempest: removing orphan SST", "file", name)
-		if err := d.fs.Remove(d.fs.PathJoin(d.dirs.sst, name)); err != nil {
-			d.opts.Logger.Warn("tempest: removing orphan SST", "file", name, "err", err)
+		gone = append(gone, n)
+		if err == nil {
+			d.fileDeleted(kind, n)
+		}
+	}
+	if err := syncDir(d.fs, dir); err != nil {
+		// The removals may not survive a crash: do not record them.
+		d.opts.Logger.Warn("tempest: syncing directory after removals", "dir", dir, "err", err)
+		return
+	}
+	d.queueDeletions(gone)
+}
+
+func (d *DB) obsoletePath(kind manifest.FileKind, n base.FileNum) string {
+	if kind == manifest.KindLog {
+		return d.fs.PathJoin(d.dirs.wal, wal.FileName(n))
+	}
+	return d.sstPath(n)
+}
+
+// fileDeleted counts a removed file and tells the listener.
+func (d *DB) fileDeleted(kind manifest.FileKind, n base.FileNum) {
+	l := d.opts.EventListener
+	if kind == manifest.KindLog {
+		if l.WALDeleted != nil {
+			l.WALDeleted(WALInfo{FileNum: uint64(n)})
+		}
+		return
+	}
+	d.counters.tablesDeleted.Add(1)
+	if l.TableDeleted != nil {
+		l.TableDeleted(TableInfo{FileNum: uint64(n)})
+	}
+}
+
+// removeAbandonedTables removes SSTs a flush or compaction wrote and will
+// never record. A number leaves flight only once its file is gone and the
+// directory synced; until then the orphan floor stays at or below it, so
+// the next Open proves the file an orphan if it is still there.
+func (d *DB) removeAbandonedTables(nums []base.FileNum) {
+	var gone []base.FileNum
+	for _, n := range nums {
+		d.tables.evict(n)
+		err := d.fs.Remove(d.sstPath(n))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			d.opts.Logger.Warn("tempest: removing an unrecorded SST", "file", n, "err", err)
+			continue
+		}
+		gone = append(gone, n)
+	}
+	if err := syncDir(d.fs, d.dirs.sst); err != nil {
+		d.opts.Logger.Warn("tempest: syncing directory after removals", "dir", d.dirs.sst, "err", err)
+		return
+	}
+	d.releaseTableNums(gone...)
+}
+
+// reportUnknownFiles logs each file recovery left in place because it
+// could not prove it the engine's to delete, and tells the listener.
+func (d *DB) reportUnknownFiles(files []UnknownFileInfo) {
+	d.counters.unknownFiles.Store(int64(len(files)))
+	for _, f := range files {
+		d.opts.Logger.Warn("tempest: unknown file left in place", "file", f.Path, "reason", f.Reason)
+		if l := d.opts.EventListener; l.UnknownFile != nil {
+			l.UnknownFile(f)
 		}
 	}
 }

@@ -45,16 +45,20 @@ func (d *DB) Close() error {
 	d.mu.Unlock()
 
 	var errs []error
-	if d.commit.log != nil {
-		if bgErr == nil {
-			errs = append(errs, d.commit.log.Close(0))
-		} else {
-			d.commit.log.Abandon()
-		}
+	edit := &manifest.Edit{CleanClose: true}
+	if log := d.commit.log; log != nil {
 		d.commit.log = nil
+		if bgErr == nil {
+			errs = append(errs, log.Close(0))
+			edit.ClosedLogs = []manifest.ClosedLog{closedLog(log)}
+		} else {
+			log.Abandon()
+		}
 	}
+	// The clean-close edit records the last WAL's final size and
+	// checksum: after it, every WAL recovery reads is recorded closed.
 	if bgErr == nil && errors.Join(errs...) == nil {
-		errs = append(errs, d.manifest.Apply(&manifest.Edit{CleanClose: true}))
+		errs = append(errs, d.applyEdit(edit))
 	}
 	errs = append(errs, d.release())
 	return errors.Join(errs...)

@@ -16,7 +16,8 @@ import (
 //  3. install the new version for readers; the inputs become obsolete and
 //     are deleted once no read uses them.
 // A crash before step 2 leaves the inputs live and the outputs orphans
-// (deleted on open); after it, the inputs are orphans.
+// (at or above the orphan floor: deleted on open); after it, the inputs
+// are recorded obsolete (deleted on open).
 //
 // Compactions that run concurrently never share an input file or write
 // overlapping key ranges of one level (the picker excludes them).
@@ -119,18 +120,21 @@ func (d *DB) runCompaction(c *compact.Compaction) {
 	edit, err := d.compactionEdit(c, snapshots)
 	if err != nil {
 		// The outputs were never recorded: remove them now.
-		for _, f := range edit.Added {
-			d.deleteTables([]base.FileNum{f.FileNum})
-		}
+		d.removeAbandonedTables(addedNums(edit))
 	} else {
 		// The horizon is recorded with the first edit that may drop
 		// versions below it, so that it survives a restart.
 		if c.Kind != compact.KindMove {
 			edit.Horizon = horizon
 		}
+		for _, n := range removedOnly(edit) {
+			edit.Obsolete = append(edit.Obsolete, manifest.ObsoleteFile{Kind: manifest.KindTable, FileNum: n})
+		}
 		// After a failed manifest append the edit may still be durable, so
-		// its outputs are left for the next Open to judge.
-		err = d.manifest.Apply(edit)
+		// its outputs stay in flight, for the next Open to judge.
+		if err = d.applyEdit(edit); err == nil {
+			d.releaseTableNums(addedNums(edit)...)
+		}
 	}
 	d.mu.Lock()
 	d.mu.compactions = slices.DeleteFunc(d.mu.compactions, func(x *compact.Compaction) bool { return x == c })
@@ -225,6 +229,15 @@ func (d *DB) compactionEdit(c *compact.Compaction, snapshots []base.SeqNum) (*ma
 	added, err := d.writeCompactionOutputs(c, snapshots)
 	edit.Added = added
 	return edit, err
+}
+
+// addedNums returns the numbers of the files an edit adds.
+func addedNums(e *manifest.Edit) []base.FileNum {
+	var out []base.FileNum
+	for _, f := range e.Added {
+		out = append(out, f.FileNum)
+	}
+	return out
 }
 
 // removedOnly returns the file numbers an edit removes and does not re-add

@@ -187,7 +187,7 @@ func (o *compactionOutputs) samePrefix(userKey []byte) bool {
 }
 
 func (o *compactionOutputs) open() error {
-	num, err := o.d.allocFileNum()
+	num, err := o.d.allocTableNum()
 	if err != nil {
 		return err
 	}

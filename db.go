@@ -60,6 +60,17 @@ type DB struct {
 		nextFile  base.FileNum // guarded by mu
 		fileLease base.FileNum // guarded by mu: the manifest's NextFileNum
 		seqLease  base.SeqNum  // guarded by mu: the manifest's LastSeqNum
+		// inflight are the SST numbers handed out and not yet recorded
+		// in the manifest nor removed (guarded by mu).
+		inflight map[base.FileNum]struct{}
+	}
+
+	// deletions are obsolete files removed, the removal synced, that no
+	// manifest edit has recorded as deleted yet; the next edit does (see
+	// applyEdit).
+	deletions struct {
+		sync.Mutex
+		nums []base.FileNum
 	}
 
 	mu struct {
@@ -112,6 +123,7 @@ type DB struct {
 		compactions       atomic.Uint64
 		readCompactions   atomic.Uint64
 		compactionDropped atomic.Uint64
+		unknownFiles      atomic.Int64 // files Open left in place unknown
 	}
 }
 

@@ -16,6 +16,9 @@ type dirs struct {
 	root, wal, sst, manifest string
 }
 
+// lockFileName is the name of the lock file in the database directory.
+const lockFileName = "LOCK"
+
 func makeDirs(fs vfs.FS, root string) dirs {
 	return dirs{
 		root:     root,

@@ -20,6 +20,19 @@ type EventListener struct {
 	WALDeleted      func(WALInfo)
 	BackgroundError func(error)
 	CorruptionFound func(error)
+	// UnknownFile reports a file that Open found in the database's
+	// directories and left in place, because recovery could not prove
+	// it the engine's to delete (see UnknownFileInfo).
+	UnknownFile func(UnknownFileInfo)
+}
+
+// UnknownFileInfo names a file Open left in place: not recorded in the
+// manifest, and not provably an obsolete or orphaned file of the engine.
+// It may be a user's file, or a copy of an old file put back; the engine
+// never deletes it.
+type UnknownFileInfo struct {
+	Path   string
+	Reason string
 }
 
 // FlushInfo describes a flush of a frozen memtable to L0.

@@ -73,18 +73,12 @@ func (f *fileRefs) markObsolete(nums []base.FileNum) {
 	f.d.deleteTables(dead)
 }
 
-// deleteTables closes and removes SST files. A failure is logged: the file
-// is an orphan that the next Open deletes.
+// deleteTables closes and removes obsolete SST files (see
+// deleteObsolete). A failure is logged: the file stays obsolete in the
+// manifest, and the next Open deletes it.
 func (d *DB) deleteTables(nums []base.FileNum) {
 	for _, n := range nums {
 		d.tables.evict(n)
-		if err := d.fs.Remove(d.sstPath(n)); err != nil {
-			d.opts.Logger.Warn("tempest: removing obsolete SST", "file", n, "err", err)
-			continue
-		}
-		d.counters.tablesDeleted.Add(1)
-		if l := d.opts.EventListener; l.TableDeleted != nil {
-			l.TableDeleted(TableInfo{FileNum: uint64(n)})
-		}
 	}
+	d.deleteObsolete(manifest.KindTable, nums)
 }

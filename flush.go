@@ -4,7 +4,6 @@ import (
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/manifest"
 	"github.com/tempestdb/tempest/sstable"
-	"github.com/tempestdb/tempest/wal"
 )
 
 // Flushing writes frozen memtables, oldest first, to L0 SSTs.
@@ -15,11 +14,12 @@ import (
 //  2. append a manifest edit that adds the file and raises
 //     MinUnflushedLog to the WAL of the next memtable, and fsync it;
 //  3. only then make the SST visible to readers in place of the memtable,
-//     and delete the WAL files below MinUnflushedLog.
+//     and delete the memtable's WAL, which the edit recorded obsolete.
 //
 // A crash between any two steps leaves either the WAL (replayed on open)
 // or the manifest-recorded SST holding the data; an SST never recorded in
-// the manifest is an orphan deleted on open.
+// the manifest is at or above the orphan floor, and Open deletes it (see
+// recovery_plan.go).
 
 // maybeScheduleFlush starts the flush loop if memtables await flush and it
 // is not running. Called without d.mu.
@@ -56,7 +56,7 @@ func (d *DB) flushLoop() {
 		d.mu.cond.Broadcast()
 		d.mu.Unlock()
 		old.unref()
-		d.deleteObsoleteLogs(next)
+		d.deleteObsolete(manifest.KindLog, []base.FileNum{imm.logNum})
 		d.maybeScheduleCompaction()
 		d.mu.Lock()
 	}
@@ -64,7 +64,8 @@ func (d *DB) flushLoop() {
 }
 
 // flushMemTable writes imm to an L0 SST (if it holds anything) and records
-// it in the manifest together with MinUnflushedLog = next.
+// it in the manifest together with MinUnflushedLog = next, which makes
+// imm's WAL obsolete.
 func (d *DB) flushMemTable(imm *memTable, next base.FileNum) error {
 	l := d.opts.EventListener
 	start := d.opts.Clock.Now()
@@ -73,7 +74,8 @@ func (d *DB) flushMemTable(imm *memTable, next base.FileNum) error {
 	}
 	// imm.lastSeq covers batches that left no entry in it (empty ones):
 	// once its WAL is gone, only the manifest remembers them.
-	edit := &manifest.Edit{MinUnflushedLog: next, VisibleSeqNum: imm.lastSeq}
+	edit := &manifest.Edit{MinUnflushedLog: next, VisibleSeqNum: imm.lastSeq,
+		Obsolete: []manifest.ObsoleteFile{{Kind: manifest.KindLog, FileNum: imm.logNum}}}
 	info := FlushInfo{}
 	var err error
 	if !imm.empty() {
@@ -85,7 +87,10 @@ func (d *DB) flushMemTable(imm *memTable, next base.FileNum) error {
 		}
 	}
 	if err == nil {
-		err = d.manifest.Apply(edit)
+		err = d.applyEdit(edit)
+	}
+	if err == nil && info.Output != 0 {
+		d.releaseTableNums(base.FileNum(info.Output))
 	}
 	info.Duration, info.Err = d.opts.Clock.Now().Sub(start), err
 	if l.FlushEnd != nil {
@@ -105,7 +110,7 @@ func (d *DB) writeSST(m *memTable) (*manifest.FileMetadata, error) {
 	it := m.NewIter()
 	defer it.Close()
 	estimate := int(m.Count())
-	num, err := d.allocFileNum()
+	num, err := d.allocTableNum()
 	if err != nil {
 		return nil, err
 	}
@@ -161,27 +166,5 @@ func (d *DB) writerOptions(level int, num base.FileNum, estimate int) sstable.Wr
 		FileName:        d.sstPath(num),
 		FileNum:         num,
 		Compression:     d.opts.LevelCompression[level].sstable(),
-	}
-}
-
-// deleteObsoleteLogs removes WAL files below minUnflushed: their contents
-// are in SSTs recorded in the manifest. Failures are logged, not fatal:
-// recovery deletes leftovers.
-func (d *DB) deleteObsoleteLogs(minUnflushed base.FileNum) {
-	names, err := d.fs.List(d.dirs.wal)
-	if err != nil {
-		d.opts.Logger.Warn("tempest: listing WAL directory", "err", err)
-		return
-	}
-	for _, name := range names {
-		num, ok := wal.ParseFileName(name)
-		if !ok || num >= minUnflushed {
-			continue
-		}
-		if err := d.fs.Remove(d.fs.PathJoin(d.dirs.wal, name)); err != nil {
-			d.opts.Logger.Warn("tempest: removing obsolete WAL", "file", name, "err", err)
-		} else if l := d.opts.EventListener; l.WALDeleted != nil {
-			l.WALDeleted(WALInfo{FileNum: uint64(num)})
-		}
 	}
 }

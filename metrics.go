@@ -81,6 +81,9 @@ type Metrics struct {
 	// OpenTables is the number of SST readers (file descriptors) open
 	// now; see Options.MaxOpenFiles.
 	OpenTables int
+	// UnknownFiles is the number of files Open found in the database's
+	// directories and left in place, unknown (see EventListener.UnknownFile).
+	UnknownFiles int
 	// VisibleSeqNum is the highest sequence number readers see.
 	VisibleSeqNum uint64
 	// Snapshots is the number of open snapshots.
@@ -152,6 +155,7 @@ func (d *DB) Metrics() Metrics {
 	m.ReadCompactions = d.counters.readCompactions.Load()
 	m.ObsoleteTablesDeleted = d.counters.tablesDeleted.Load()
 	m.OpenTables = d.tables.openTables()
+	m.UnknownFiles = int(d.counters.unknownFiles.Load())
 	m.WriteStallDuration = time.Duration(d.counters.stallNanos.Load())
 	m.WAL.Records, m.WAL.Syncs, m.WAL.Bytes = st.records, st.syncs, st.bytes
 	m.Flushes = d.counters.flushes.Load()

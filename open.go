@@ -14,11 +14,20 @@ import (
 // it: it replays the manifest, then the WAL files the manifest does not
 // know to be flushed. A nil opts means defaults.
 //
-// Recovery writes what the WALs held to L0 SSTs, starts a fresh WAL, and
-// records both in one manifest edit; only then are old WALs and orphan
-// files deleted. A crash at any point of Open leaves a state that the next
-// Open recovers from to the same result. With Options.ReadOnly, Open
-// writes nothing (see open_readonly.go).
+// Recovery decides from evidence, by the recovery table in
+// docs/design.md: a directory that holds WALs or SSTs but no readable
+// manifest, a WAL shorter than the manifest or a clean close says it
+// must be, a missing or resized SST, are ErrCorruption naming the file,
+// never a new or smaller database. It writes what the WALs held to L0
+// SSTs, starts a fresh WAL, and records both in one manifest edit; only
+// then are obsolete files and proven orphans deleted. Files it cannot
+// prove its own are left in place and reported (EventListener.UnknownFile).
+//
+// A crash at any point of Open leaves a state that the next Open recovers
+// from to the same result. A failed Open changes nothing: it removes every
+// file and directory it created (see open_attempt.go).
+//
+// With Options.ReadOnly, Open writes nothing (see open_readonly.go).
 func Open(dirname string, opts *Options) (*DB, error) {
 	o, err := opts.ensureDefaults()
 	if err != nil {
@@ -36,6 +45,7 @@ func Open(dirname string, opts *Options) (*DB, error) {
 	d.commit.cond.L = &d.commit.mu
 	d.mu.cond.L = &d.mu.Mutex
 	d.mu.snapshots.init()
+	d.alloc.inflight = make(map[base.FileNum]struct{})
 	bc := o.Cache
 	if bc == nil {
 		bc = NewCache(o.CacheSize)
@@ -44,22 +54,62 @@ func Open(dirname string, opts *Options) (*DB, error) {
 	d.tables = newTableCache(d.fs, d.cmp, d.sstPath, bc.c, o.tableCacheSize())
 	d.files.init(d)
 	d.picker = compact.NewPicker(d.cmp, o.pickerOptions())
-	open := d.open
 	if o.ReadOnly {
-		open = d.openReadOnly // open_readonly.go
+		if err := d.openReadOnly(); err != nil { // open_readonly.go
+			d.abandon()
+			return nil, err
+		}
+		return d, nil
 	}
-	if err := open(); err != nil {
-		d.abandon()
+	a, err := recordRoot(d.fs, d.dirs)
+	if err != nil {
 		return nil, err
+	}
+	if err := d.open(a); err != nil {
+		lock := d.lock
+		d.lock = nil
+		d.abandon()
+		return nil, a.revert(err, lock)
 	}
 	return d, nil
 }
 
-func (d *DB) open() error {
+// open runs the steps of recovery (docs/design.md, "Recovery").
+func (d *DB) open(a *openAttempt) error {
+	if err := d.lockDir(a); err != nil {
+		return err
+	}
+	if err := a.recordDirs(); err != nil {
+		return err
+	}
+	if err := d.makeDirs(); err != nil {
+		return err
+	}
+	if err := d.openManifest(a); err != nil {
+		return err
+	}
+	plan, err := d.planRecovery(a)
+	if err != nil {
+		return err
+	}
+	d.initAlloc(plan)
+	if err := d.recover(plan); err != nil {
+		return err
+	}
+	d.commitOpen(plan)
+	return nil
+}
+
+// lockDir creates the database directory if needed and takes its lock.
+func (d *DB) lockDir(a *openAttempt) error {
 	if err := d.fs.MkdirAll(d.dirname, 0o755); err != nil {
 		return err
 	}
-	lock, err := d.fs.Lock(d.fs.PathJoin(d.dirname, "LOCK"))
+	path := d.fs.PathJoin(d.dirname, lockFileName)
+	if err := a.noteLock(path); err != nil {
+		return err
+	}
+	lock, err := d.fs.Lock(path)
 	if err != nil {
 		if errors.Is(err, base.ErrLocked) {
 			return lockedError(d.dirname, false, err)
@@ -67,80 +117,107 @@ func (d *DB) open() error {
 		return err
 	}
 	d.lock = lock
+	return nil
+}
+
+// makeDirs creates the subdirectories and makes their entries durable.
+func (d *DB) makeDirs() error {
 	for _, dir := range []string{d.dirs.wal, d.dirs.sst, d.dirs.manifest} {
 		if err := d.fs.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
 	}
-	if err := syncDir(d.fs, d.dirname); err != nil {
-		return err
-	}
-	m, err := manifest.Open(d.fs, d.dirs.manifest, d.cmp, d.opts.journalConfig())
+	return syncDir(d.fs, d.dirname)
+}
+
+// openManifest opens the manifest tentatively (nothing that exists is
+// changed until commitOpen) and checks it.
+func (d *DB) openManifest(a *openAttempt) error {
+	m, err := manifest.OpenTentative(d.fs, d.dirs.manifest, d.cmp, d.opts.journalConfig())
 	if err != nil {
-		return err
+		return err // M3, M4 (M5 is not an error)
 	}
 	d.manifest = m
-	if err := d.checkManifest(); err != nil {
-		return err
-	}
-	d.alloc.nextFile = m.NextFileNum()
-	d.alloc.fileLease = m.NextFileNum()
-	d.alloc.seqLease = m.LastSeqNum()
-	return d.recover()
+	return d.checkManifest(a)
 }
 
 // checkManifest initializes a new DB's manifest or validates an existing
 // one: the comparer must match and every recorded SST must exist with its
 // recorded size.
-func (d *DB) checkManifest() error {
+func (d *DB) checkManifest(a *openAttempt) error {
 	m := d.manifest
 	switch name := m.ComparerName(); {
 	case name == "":
 		if len(m.Files()) != 0 {
 			return base.Corruptionf(d.dirs.manifest, -1, "manifest records files but no comparer")
 		}
+		if err := d.checkNewDB(a); err != nil {
+			return err // M2
+		}
+		// M1: a new database. The floor marks its manifest tracked.
 		return m.Apply(&manifest.Edit{
 			ComparerName: d.cmp.Name,
 			LastSeqNum:   base.SeqNumMin,
 			NextFileNum:  1,
+			OrphanFloor:  1,
 		})
 	case name != d.cmp.Name:
-		return base.InvalidArgumentf("database uses comparer %q, opened with %q", name, d.cmp.Name)
+		return base.InvalidArgumentf("database uses comparer %q, opened with %q", name, d.cmp.Name) // M6
 	}
 	for _, f := range m.Files() {
-		path := d.sstPath(f.FileNum)
-		info, err := d.fs.Stat(path)
-		if errors.Is(err, os.ErrNotExist) {
-			return base.Corruptionf(path, -1, "SST recorded in the manifest is missing: %v", err)
-		}
-		if err != nil {
-			return err // an I/O error is not corruption
-		}
-		if uint64(info.Size()) != f.Size {
-			return base.Corruptionf(path, -1, "size %d differs from %d recorded in the manifest", info.Size(), f.Size)
+		if err := d.checkTableFile(f); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// recover replays the WALs, flushes what they held, starts a new WAL and
-// records all of it in the manifest, then deletes obsolete files.
-func (d *DB) recover() error {
-	logs, err := d.logsToReplay()
+// checkTableFile applies rows S1-S3 to a live SST.
+func (d *DB) checkTableFile(f *manifest.FileMetadata) error {
+	path := d.sstPath(f.FileNum)
+	info, err := d.fs.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return base.Corruptionf(path, -1, "SST recorded in the manifest %s is missing: %v", d.manifestFile(), err) // S2
+	}
 	if err != nil {
-		return err
+		return err // an I/O error is not corruption
 	}
-	lastSeq := d.manifest.LastSeqNum()
-	r := &replayer{d: d, lastSeq: base.SeqNumZero}
-	if err := r.replay(logs); err != nil {
-		return err
+	if uint64(info.Size()) != f.Size {
+		return base.Corruptionf(path, -1, "size %d differs from %d recorded in the manifest", info.Size(), f.Size) // S3
 	}
-	added, err := r.finish()
-	if err != nil {
-		return err
-	}
-	lastSeq = max(lastSeq, r.lastSeq)
+	return nil
+}
 
+// initAlloc starts allocation at the manifest's leases, and past every
+// file number in the directory: a number is never handed out twice, and
+// never to a file that exists (one the engine does not know, say). A
+// number beyond maxJump (which allocation never reaches) is not jumped
+// past, so that a stray name cannot exhaust the numbers.
+func (d *DB) initAlloc(plan *recoveryPlan) {
+	const maxJump = base.FileNum(1) << 48
+	m := d.manifest
+	d.alloc.nextFile = m.NextFileNum()
+	if plan.highest < maxJump {
+		d.alloc.nextFile = max(d.alloc.nextFile, plan.highest+1)
+	}
+	d.alloc.fileLease = m.NextFileNum()
+	d.alloc.seqLease = m.LastSeqNum()
+}
+
+// recover replays the WALs, flushes what they held, starts a new WAL and
+// records all of it in the manifest, with the replayed WALs and the
+// proven orphans recorded obsolete.
+func (d *DB) recover(plan *recoveryPlan) error {
+	r := newReplayer(d)
+	err := r.replay(plan.logs)
+	var added []manifest.FileMetadata
+	if err == nil {
+		added, err = r.finish()
+	}
+	if err != nil {
+		r.release()
+		return err
+	}
 	num, err := d.allocFileNum()
 	if err != nil {
 		return err
@@ -150,25 +227,53 @@ func (d *DB) recover() error {
 		return err
 	}
 	d.commit.log = log
-	edit := &manifest.Edit{Added: added, MinUnflushedLog: num, VisibleSeqNum: r.lastSeq}
-	if err := d.manifest.Apply(edit); err != nil {
+	edit := &manifest.Edit{Added: added, MinUnflushedLog: num, VisibleSeqNum: r.lastSeq, Obsolete: plan.orphans}
+	for _, n := range r.replayed {
+		edit.Obsolete = append(edit.Obsolete, manifest.ObsoleteFile{Kind: manifest.KindLog, FileNum: n})
+	}
+	if err := d.applyEdit(edit); err != nil {
 		return err
 	}
+	d.releaseTableNums(addedNums(edit)...)
+	d.startRecovered(num, r.lastSeq)
+	return nil
+}
+
+// startRecovered sets up the in-memory state after recovery: sequence
+// numbers, what readers see, and the memtable of WAL num.
+func (d *DB) startRecovered(num base.FileNum, replayedSeq base.SeqNum) {
 	// Every seqnum up to the manifest's lease may have been used before the
 	// restart, by writes that did not survive it; new batches start above.
-	d.commit.lastSeq = lastSeq
+	// (No replayed batch is above the lease: row W11.)
+	d.commit.lastSeq = max(d.manifest.LastSeqNum(), replayedSeq)
 	// Readers see everything recovered. The manifest's horizon keeps
 	// NewSnapshotAt refusing tokens whose versions compactions before the
 	// restart may have dropped.
-	d.visibleSeq.Store(uint64(d.recoveredVisibleSeq(r.lastSeq)))
+	d.visibleSeq.Store(uint64(d.recoveredVisibleSeq(replayedSeq)))
 	d.mu.horizon = d.manifest.Horizon()
 	d.mu.mem = d.newMemTable(num)
 	d.chargeCache(d.mu.mem)
 	d.mu.Lock()
 	d.updateReadStateLocked() // the first: there is no previous one
 	d.mu.Unlock()
-	d.deleteObsoleteLogs(num)
-	d.deleteOrphanTables()
+}
+
+// commitOpen ends the tentative open: Open can no longer fail. The
+// manifest removes the files it superseded; obsolete files and proven
+// orphans (S4, S5, W14) are deleted; unknown files (S6, W15) are
+// reported; compactions start.
+func (d *DB) commitOpen(plan *recoveryPlan) {
+	d.manifest.Commit()
+	var tables, logs []base.FileNum
+	for _, o := range d.manifest.Obsolete() {
+		if o.Kind == manifest.KindLog {
+			logs = append(logs, o.FileNum)
+		} else {
+			tables = append(tables, o.FileNum)
+		}
+	}
+	d.deleteObsolete(manifest.KindLog, logs)
+	d.deleteObsolete(manifest.KindTable, tables)
+	d.reportUnknownFiles(plan.unknown)
 	d.maybeScheduleCompaction()
-	return nil
 }

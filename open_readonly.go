@@ -54,15 +54,27 @@ func (d *DB) openReadOnly() error {
 		return err
 	}
 	d.manifest = m
-	// A manifest that records no comparer yet belongs to a database whose
-	// first Open stopped before its first edit: it is empty, and the
-	// comparer edit a read-write Open would add is not written.
-	if m.ComparerName() != "" || len(m.Files()) != 0 {
-		if err := d.checkManifest(); err != nil {
-			return err
-		}
+	// The recovery table decides as for a read-write open, from the
+	// directories as listed now.
+	a := &openAttempt{fs: d.fs, dirs: d.dirs}
+	if err := a.recordDirs(); err != nil {
+		return err
 	}
-	return d.recoverReadOnly()
+	if m.ComparerName() == "" && len(m.Files()) == 0 {
+		// A manifest that records no comparer yet: rows M1 and M2, without
+		// the first edit, which a read-only open does not write.
+		err = d.checkNewDB(a)
+	} else {
+		err = d.checkManifest(a)
+	}
+	if err != nil {
+		return err
+	}
+	plan, err := d.planRecovery(a)
+	if err != nil {
+		return err
+	}
+	return d.recoverReadOnly(plan)
 }
 
 // lockShared takes a shared lock on LOCK, which a read-only open never
@@ -120,22 +132,15 @@ func lockedError(dir string, readOnly bool, err error) error {
 // recoverReadOnly replays the WALs into memtables that are kept, frozen,
 // and installs the first readState. The active memtable is an empty one
 // of the smallest size: nothing is ever written to it.
-func (d *DB) recoverReadOnly() error {
-	logs, err := d.logsToReplay()
-	if err != nil {
-		return err
-	}
-	r := &replayer{d: d, lastSeq: base.SeqNumZero, inMemory: true}
-	err = r.replay(logs)
+func (d *DB) recoverReadOnly(plan *recoveryPlan) error {
+	r := newReplayer(d)
+	r.inMemory = true
+	err := r.replay(plan.logs)
 	if err == nil {
 		err = r.flush() // keeps the last memtable
 	}
 	if err != nil {
-		for _, m := range append(r.kept, r.mem) {
-			if m != nil {
-				m.unref()
-			}
-		}
+		r.release()
 		return err
 	}
 	for _, m := range r.kept {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/manifest"
 	"github.com/tempestdb/tempest/wal"
 )
 
@@ -99,20 +100,27 @@ func (stallTimeoutError) Error() string {
 
 // rotateMemTable freezes the active memtable and starts a new memtable
 // with a new WAL file. The old WAL is closed with an end record naming the
-// new one (which makes its records durable). Leader only; called without
-// d.mu.
+// new one (which makes its records durable), the new one is created, and
+// a manifest edit records the old one's final size and checksum, before
+// any record goes to the new one. So a WAL that holds records always
+// follows a WAL recorded closed (see the recovery table in
+// docs/design.md). Leader only; called without d.mu.
 func (d *DB) rotateMemTable() error {
 	num, err := d.allocFileNum()
 	if err != nil {
 		return err
 	}
-	if err := d.commit.log.Close(num); err != nil {
-		d.commit.log = nil
+	prev := d.commit.log
+	d.commit.log = nil
+	if err := prev.Close(num); err != nil {
 		return err
 	}
-	d.commit.log = nil
 	log, err := wal.Create(d.fs, d.dirs.wal, num, d.opts.walOptions())
 	if err != nil {
+		return err
+	}
+	if err := d.applyEdit(&manifest.Edit{ClosedLogs: []manifest.ClosedLog{closedLog(prev)}}); err != nil {
+		log.Abandon()
 		return err
 	}
 	d.commit.log = log
@@ -139,4 +147,10 @@ func (d *DB) logNumAfterLocked(i int) base.FileNum {
 		return d.mu.imms[i+1].logNum
 	}
 	return d.mu.mem.logNum
+}
+
+// closedLog is the manifest's record of a WAL that Close closed.
+func closedLog(w *wal.Writer) manifest.ClosedLog {
+	f := w.Final()
+	return manifest.ClosedLog{FileNum: w.Num(), Size: uint64(f.Size), Checksum: f.Checksum}
 }

@@ -41,7 +41,15 @@
 //     header is written to "<prefix>-000000.tmp", synced, and renamed into
 //     place, and the directory is synced, so file 0 never exists without a
 //     valid header.
-//  5. Remove older journal files and leftover temporary files.
+//  5. Remove the files the journal proves it no longer needs: older
+//     journal files with a valid header, files whose header is zeros
+//     (rotations that never completed) and the temporary file of file 0.
+//     Any other file with a journal name is left in place
+//     (ReplayInfo.Foreign).
+//
+// OpenTentative (tentative.go) opens without writing to or removing any
+// file that exists, so a caller that fails afterwards can leave the
+// directory as it was; Load (load.go) replays without writing anything.
 //
 // # Read-only open
 //

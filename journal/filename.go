@@ -51,3 +51,14 @@ func validPrefix(prefix string) bool {
 // ParseFileName reports whether name is the canonical name of a journal
 // file of prefix ("manifest-000003"), and its number, as Open decides.
 func ParseFileName(prefix, name string) (num uint64, ok bool) { return parseFilename(prefix, name) }
+
+// Owns reports whether name is a file the journal of prefix manages: a
+// journal file or the temporary file of its creation.
+func Owns(prefix, name string) bool {
+	_, ok := parseFilename(prefix, name)
+	return ok || name == makeFilename(prefix, 0)+tmpSuffix
+}
+
+// FileName returns the name of journal file num of prefix
+// ("manifest-000003").
+func FileName(prefix string, num uint64) string { return makeFilename(prefix, num) }

@@ -54,8 +54,11 @@ type ReplayInfo struct {
 	// Rotated is true if Open rotated to a new file (after a torn tail).
 	Rotated bool
 	// Skipped lists journal files ignored because their header is invalid
-	// (rotations that never completed).
+	// (rotations that never completed, or files not the journal's).
 	Skipped []string
+	// Foreign lists the files with journal names that the journal does
+	// not remove because nothing proves them its own (see leftovers.go).
+	Foreign []string
 }
 
 // Journal is an append-only, rotating log of edits to a Replayable state T.
@@ -76,6 +79,9 @@ type Journal[T Replayable[E], E any] struct {
 
 	// state is replaced never; Append mutates it under mu.
 	state T
+	// maxNum is the highest journal file number found at Open: a rotation
+	// goes past it, so it never truncates a leftover file.
+	maxNum uint64
 
 	mu struct {
 		sync.Mutex
@@ -91,16 +97,30 @@ type Journal[T Replayable[E], E any] struct {
 		err    error
 		closed bool
 		buf    []byte
+		// tentative is set by OpenTentative until Commit: no file that
+		// existed at Open is written or removed (see tentative.go).
+		tentative bool
 	}
 }
 
 // Open opens the journal of prefix in dir, replaying its newest file into
 // initial(), or creates it. See doc.go for the recovery rules.
 func Open[T Replayable[E], E any](fs vfs.FS, dir, prefix string, initial func() T, codec Codec[E], cfg Config) (*Journal[T, E], error) {
+	j, err := open(fs, dir, prefix, initial, codec, cfg, false)
+	if err != nil {
+		return nil, err
+	}
+	j.removeObsolete()
+	return j, nil
+}
+
+// open opens the journal, tentatively or not.
+func open[T Replayable[E], E any](fs vfs.FS, dir, prefix string, initial func() T, codec Codec[E], cfg Config, tentative bool) (*Journal[T, E], error) {
 	j, err := newJournal(fs, dir, prefix, initial, codec, cfg)
 	if err != nil {
 		return nil, err
 	}
+	j.mu.tentative = tentative
 	if err := fs.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("journal: create directory %s: %w", dir, err)
 	}
@@ -123,7 +143,7 @@ func Open[T Replayable[E], E any](fs vfs.FS, dir, prefix string, initial func() 
 		j.closeFile()
 		return nil, err
 	}
-	j.removeObsolete()
+	_, j.info.Foreign = j.leftovers()
 	return j, nil
 }
 
@@ -166,6 +186,9 @@ func (j *Journal[T, E]) findNewest() (chosen uint64, count int, err error) {
 		}
 	}
 	sort.Slice(nums, func(a, b int) bool { return nums[a] > nums[b] })
+	if len(nums) > 0 {
+		j.maxNum = nums[0]
+	}
 	for _, n := range nums {
 		ok, err := j.hasValidHeader(n)
 		if err != nil {
@@ -249,7 +272,7 @@ func (j *Journal[T, E]) replay(num uint64) error {
 	if err != nil {
 		return err
 	}
-	if torn {
+	if torn || j.mu.tentative {
 		if err := j.rotateLocked(); err != nil {
 			return err
 		}

@@ -331,8 +331,9 @@ func TestNoValidHeader(t *testing.T) {
 }
 
 // TestSkipsIncompleteRotation: a newer file without a valid header is a
-// rotation that never completed; the older file wins and the next rotation
-// replaces the leftover.
+// rotation that never completed; the older file wins, and the next
+// rotation goes past the leftover (never truncating an existing file) and
+// removes it.
 func TestSkipsIncompleteRotation(t *testing.T) {
 	fs := vfs.NewMem()
 	j := openCounter(t, fs, Config{})
@@ -359,16 +360,17 @@ func TestSkipsIncompleteRotation(t *testing.T) {
 	j.Close()
 	j = openCounter(t, fs, Config{})
 	defer j.Close()
-	if j.Data().v != 7 || j.FileNum() != 2 || len(j.ReplayInfo().Skipped) != 0 {
+	if j.Data().v != 7 || j.FileNum() != 3 || len(j.ReplayInfo().Skipped) != 0 {
 		t.Fatalf("state %d file %d info %+v", j.Data().v, j.FileNum(), j.ReplayInfo())
 	}
-	if files := journalFiles(t, fs); !slices.Equal(files, []string{makeFilename(testPrefix, 2)}) {
+	if files := journalFiles(t, fs); !slices.Equal(files, []string{makeFilename(testPrefix, 3)}) {
 		t.Fatalf("files %v", files)
 	}
 }
 
 // TestRemovesOlderFilesOnOpen: files left behind by a crash between a
-// rotation and the removal of the old files go at the next Open.
+// rotation and the removal of the old files go at the next Open; files
+// with journal names that are not the journal's stay.
 func TestRemovesOlderFilesOnOpen(t *testing.T) {
 	fs := vfs.NewMem()
 	j := openCounter(t, fs, Config{})
@@ -385,16 +387,26 @@ func TestRemovesOlderFilesOnOpen(t *testing.T) {
 	if err := fs.WriteFile(path.Join(testDir, makeFilename(testPrefix, 0)), old); err != nil {
 		t.Fatal(err)
 	}
-	if err := fs.WriteFile(path.Join(testDir, makeFilename(testPrefix, 0)+tmpSuffix), []byte("x")); err != nil {
+	// A temporary file of file 0 cut in its header, as a crash during
+	// the creation of file 0 leaves it.
+	hdr := encodeHeader(Header{FileNum: 0})
+	if err := fs.WriteFile(path.Join(testDir, makeFilename(testPrefix, 0)+tmpSuffix), hdr[:10]); err != nil {
 		t.Fatal(err)
+	}
+	// Files with journal names that nothing proves the journal's stay.
+	foreign := []string{makeFilename(testPrefix, 7), makeFilename(testPrefix, 900000)}
+	for _, name := range foreign {
+		if err := fs.WriteFile(path.Join(testDir, name), []byte("not a journal file")); err != nil {
+			t.Fatal(err)
+		}
 	}
 	j = openCounter(t, fs, Config{})
 	defer j.Close()
-	if j.Data().v != 2 || j.FileNum() != 1 {
-		t.Fatalf("state %d file %d", j.Data().v, j.FileNum())
+	if j.Data().v != 2 || j.FileNum() != 1 || !slices.Equal(j.ReplayInfo().Foreign, foreign) {
+		t.Fatalf("state %d file %d info %+v", j.Data().v, j.FileNum(), j.ReplayInfo())
 	}
 	names, _ := fs.List(testDir)
-	if !slices.Equal(names, []string{makeFilename(testPrefix, 1)}) {
+	if !slices.Equal(names, append([]string{makeFilename(testPrefix, 1)}, foreign...)) {
 		t.Fatalf("files %v", names)
 	}
 }

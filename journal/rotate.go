@@ -11,7 +11,12 @@ import (
 //  3. write the header over the reserved bytes (WriteAt); fsync;
 //  4. fsync the directory;
 //  5. switch appends to N+1, close N;
-//  6. remove every older journal file of the prefix, fsync the directory.
+//  6. remove every older journal file of the prefix, fsync the directory
+//     (deferred to Commit while the journal is tentative).
+//
+// N+1 is one past the newest journal file found at Open, when that is
+// higher: a leftover from a rotation that never completed is skipped,
+// never truncated.
 //
 // The header is written last and only after the snapshot is durable, so a
 // file with a valid header always holds its whole snapshot; a crash before
@@ -40,7 +45,7 @@ func (j *Journal[T, E]) Rotate() error {
 // rotateLocked performs a rotation. When it returns an error with j.mu.err
 // unset, the journal is still on its old file and usable.
 func (j *Journal[T, E]) rotateLocked() error {
-	next := j.mu.fileNum + 1
+	next := max(j.mu.fileNum, j.maxNum) + 1
 	if next == 0 {
 		return j.failLocked(fmt.Errorf("file numbers exhausted"))
 	}
@@ -101,29 +106,8 @@ func (j *Journal[T, E]) rotateLocked() error {
 	j.mu.file = f
 	j.mu.fileNum = next
 	j.mu.pos, j.mu.startSize = int64(len(buf)), int64(len(buf))
-	j.removeObsolete()
+	if !j.mu.tentative {
+		j.removeObsolete()
+	}
 	return nil
-}
-
-// removeObsolete removes, best effort, every journal file of the prefix
-// older than the current one and any leftover temporary file, then syncs
-// the directory if it removed anything.
-func (j *Journal[T, E]) removeObsolete() {
-	names, err := j.fs.List(j.dir)
-	if err != nil {
-		return
-	}
-	removed := false
-	for _, name := range names {
-		n, ok := parseFilename(j.prefix, name)
-		if !(ok && n < j.mu.fileNum) && name != makeFilename(j.prefix, 0)+tmpSuffix {
-			continue
-		}
-		if j.fs.Remove(j.fs.PathJoin(j.dir, name)) == nil {
-			removed = true
-		}
-	}
-	if removed {
-		_ = syncDir(j.fs, j.dir)
-	}
 }

@@ -98,6 +98,9 @@ type injector struct {
 	// mappedOps counts the operations of mappings (Op.Mapped) over the
 	// whole run.
 	mappedOps int64
+	// lastOp is the last operation offered, directory opens aside (a
+	// directory sync opens the directory first).
+	lastOp errorfs.Op
 }
 
 // MaybeError implements errorfs.Injector.
@@ -107,6 +110,10 @@ func (inj *injector) MaybeError(op errorfs.Op) error {
 	}
 	if op.Mapped {
 		inj.mappedOps++
+	}
+	prev := inj.lastOp
+	if op.Kind != errorfs.OpOpenDir {
+		inj.lastOp = op
 	}
 	if op.Kind.IsWrite() {
 		inj.writeOps++
@@ -136,7 +143,7 @@ func (inj *injector) MaybeError(op errorfs.Op) error {
 		if op.Path == manifestDir && (op.Kind == errorfs.OpOpenDir || op.Kind == errorfs.OpSync) {
 			s.manifestDirRisk = true
 		}
-		if s.proc.strict == nil && isStrict(op) {
+		if s.proc.strict == nil && isStrict(op, prev) {
 			o := op
 			s.proc.strict = &o
 		}
@@ -189,13 +196,15 @@ func opName(op errorfs.Op) string {
 	return op.Kind.String()
 }
 
-// isStrict reports whether a failure of op must make the DB read-only: a
-// write, sync, allocation or truncation of a WAL or SST file, or a write
-// or sync of their directories. (A failed write or sync of a manifest
-// file the journal is rotating to is tolerated: the journal abandons that
-// file and stays on the current one; the recovery oracle still checks
-// that nothing is lost.)
-func isStrict(op errorfs.Op) bool {
+// isStrict reports whether a failure of op (which followed prev) must
+// make the DB read-only: a write, sync, allocation or truncation of a WAL
+// or SST file, or a write or sync of their directories. (A failed write or
+// sync of a manifest file the journal is rotating to is tolerated: the
+// journal abandons that file and stays on the current one. So is a failed
+// sync of the WAL or SST directory right after obsolete files were removed
+// from it: the removals are then not recorded, and the next Open deletes
+// the files again. The recovery oracle still checks that nothing is lost.)
+func isStrict(op, prev errorfs.Op) bool {
 	switch op.Kind {
 	case errorfs.OpWrite, errorfs.OpSync, errorfs.OpAllocate, errorfs.OpTruncate:
 	default:
@@ -205,7 +214,8 @@ func isStrict(op errorfs.Op) bool {
 	case "wal", "sst":
 		return true
 	case "dir":
-		return op.Path == walDir || op.Path == sstDir
+		afterRemovals := prev.Kind == errorfs.OpRemove && strings.HasPrefix(prev.Path, op.Path+"/")
+		return (op.Path == walDir || op.Path == sstDir) && !afterRemovals
 	}
 	return false
 }

@@ -92,3 +92,64 @@ func TestDBMetricsAndLSM(t *testing.T) {
 		t.Fatalf("lsm: %v", r)
 	}
 }
+
+// TestCleanCloseWALTail: a WAL cut after a clean close lost synced
+// records; wal dump and db check report corruption naming it, not a torn
+// tail.
+func TestCleanCloseWALTail(t *testing.T) {
+	dir := t.TempDir()
+	writeDB(t, dir, 300)
+	db, err := tempest.Open(dir, smallMemTable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		if err := db.Set(fmt.Appendf(nil, "tail%03d", i), []byte("v"), tempest.Sync); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wals, _ := filepath.Glob(filepath.Join(dir, "wal", "*.log"))
+	if len(wals) != 1 {
+		t.Fatalf("WALs %v, want the one of the last session", wals)
+	}
+	path := wals[0]
+	r := mustRun(t, "wal", "dump", path)
+	if !strings.Contains(r.stdout, "manifest: database closed cleanly yes, recorded closed with ") {
+		t.Fatalf("wal dump of the intact log:\n%s", r.stdout)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, info.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	r = expectFail(t, ExitFailure, "wal dump: corruption in "+path, "wal", "dump", path)
+	if !strings.Contains(r.stdout, "torn tail yes") {
+		t.Fatalf("the file alone reads as a torn tail:\n%s", r.stdout)
+	}
+	r = expectFail(t, ExitFailure, "db check: 1 problem found in "+dir, "db", "check", "--dir", dir)
+	if !strings.HasPrefix(r.stdout, "open: corruption in "+path) {
+		t.Fatalf("db check: want a line naming %s: %v", path, r)
+	}
+}
+
+// TestDBCheckMissingManifest: a database whose manifest directory is gone
+// is corrupt, not absent, and checking it creates nothing.
+func TestDBCheckMissingManifest(t *testing.T) {
+	dir := t.TempDir()
+	writeDB(t, dir, 300)
+	if err := os.RemoveAll(filepath.Join(dir, "manifest")); err != nil {
+		t.Fatal(err)
+	}
+	r := expectFail(t, ExitFailure, "db check: 1 problem found in "+dir, "db", "check", "--dir", dir)
+	if !strings.HasPrefix(r.stdout, "open: corruption in "+filepath.Join(dir, "manifest")) {
+		t.Fatalf("db check: want a line naming the manifest: %v", r)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "manifest")); !os.IsNotExist(err) {
+		t.Fatalf("the failed open left a manifest directory: %v", err)
+	}
+}

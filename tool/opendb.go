@@ -59,19 +59,23 @@ func (g *globals) withDB(o dbOpen, fn func(db *tempest.DB) error) error {
 	return err
 }
 
-// requireDB checks that dir holds a database (it has a manifest
-// directory) without creating anything.
+// requireDB checks that dir holds a database (it has a manifest, wal or
+// sst directory) without creating anything. A database that lost its
+// manifest is still one: opening it reports the corruption.
 func requireDB(dir string) error {
-	info, err := os.Stat(filepath.Join(dir, "manifest"))
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("no database at %s", dir)
-	case err != nil:
-		return fmt.Errorf("cannot read database at %s: %w", dir, err)
-	case !info.IsDir():
-		return fmt.Errorf("no database at %s: %s is not a directory", dir, filepath.Join(dir, "manifest"))
+	for _, sub := range []string{"manifest", "wal", "sst"} {
+		info, err := os.Stat(filepath.Join(dir, sub))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			continue
+		case err != nil:
+			return fmt.Errorf("cannot read database at %s: %w", dir, err)
+		case !info.IsDir():
+			return fmt.Errorf("no database at %s: %s is not a directory", dir, filepath.Join(dir, sub))
+		}
+		return nil
 	}
-	return nil
+	return fmt.Errorf("no database at %s", dir)
 }
 
 // requireFile checks that the input file at path exists, so that a

@@ -3,11 +3,16 @@ package tool
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
+	"github.com/tempestdb/tempest"
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/manifest"
 	"github.com/tempestdb/tempest/vfs"
 	"github.com/tempestdb/tempest/wal"
 )
@@ -27,6 +32,13 @@ record the batch it holds (sequence number, then one line per entry). It ends
 with the replay result: the number of data records, whether the log was
 closed cleanly, and whether a torn tail (the unsynced end of a crashed
 process, which recovery drops) follows the last valid record.
+
+When the file lies in the wal/ directory of a database whose manifest can be
+read, dump also judges it as recovery does: a log the manifest records closed
+must be exactly that file (its size and checksum), and after a clean close of
+the database a log that holds records must end with its end record. A log
+short of either lost its tail after it was durable: corruption, not a torn
+tail.
 
 Exit status 1 if the file is corrupt (damage that recovery reports as an
 error) or a record holds a malformed batch; the records before the damage are
@@ -75,6 +87,7 @@ func dumpWAL(out io.Writer, path string, isHex bool) error {
 	if err == nil {
 		fmt.Fprintf(w, "replay: %d data records, clean close %s, next %s, valid %d of %d bytes, torn tail %s\n",
 			res.Records, yesNo(res.CleanClose), res.Next, res.ValidSize, res.FileSize, yesNo(res.TornTail))
+		err = checkAgainstManifest(w, path, res)
 	}
 	if ferr := w.Flush(); ferr != nil {
 		return ferr
@@ -86,6 +99,44 @@ func dumpWAL(out io.Writer, path string, isHex bool) error {
 		return fmt.Errorf("wal dump: %s: %d records hold malformed batches", path, bad)
 	}
 	return nil
+}
+
+// checkAgainstManifest judges the WAL at path, when it lies in the wal/
+// directory of a database whose manifest can be read, by what the
+// manifest requires of it (as recovery does, manifest.LogExpect): a log
+// that lost its tail after it was closed, or after a clean close of the
+// database, is corruption, not a torn tail. It prints what the manifest
+// says:
+//
+//	manifest: database closed cleanly yes, recorded closed with 126 bytes, checksum 0x1a2b3c4d5e6f7081
+func checkAgainstManifest(w io.Writer, path string, res wal.ReplayResult) error {
+	num, ok := wal.ParseFileName(filepath.Base(path))
+	walDir := filepath.Dir(path)
+	if !ok || filepath.Base(walDir) != "wal" {
+		return nil
+	}
+	mdir := filepath.Join(filepath.Dir(walDir), "manifest")
+	cmp, err := parseComparer(recordedComparer(vfs.Default, mdir))
+	if err != nil {
+		cmp = tempest.DefaultComparer
+	}
+	m, err := manifest.OpenReadOnly(vfs.Default, mdir, cmp)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		fmt.Fprintf(w, "manifest: not consulted: %s\n", message(err))
+		return nil
+	}
+	defer m.Close()
+	e := m.LogExpect(num)
+	fmt.Fprintf(w, "manifest: database closed cleanly %s", yesNo(m.WasCleanClose()))
+	if e.Recorded {
+		fmt.Fprintf(w, ", recorded closed with %d bytes, checksum %#016x\n", e.Final.Size, e.Final.Checksum)
+	} else {
+		fmt.Fprintf(w, ", not recorded closed\n")
+	}
+	return e.Check(path, res)
 }
 
 // printBatch prints the rest of a data record's line and its entries. It

@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -55,7 +56,30 @@ func lockOS(name string, shared bool) (io.Closer, error) {
 		osLocks.release(key)
 		return nil, err
 	}
+	if err := stillNamed(f, name); err != nil {
+		_ = unlockFile(f)
+		_ = f.Close()
+		osLocks.release(key)
+		return nil, &os.PathError{Op: "lock", Path: name, Err: err}
+	}
 	return &osLock{f: f, key: key}, nil
+}
+
+// stillNamed checks that name still names f once f is locked. A holder
+// may remove its lock file before it releases the lock (a failed open
+// that created it does); a process that opened the file before the
+// removal would otherwise lock a file no longer in the directory, while a
+// third process creates and locks a new one. It gets ErrLocked instead.
+func stillNamed(f *os.File, name string) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	ni, err := os.Stat(name)
+	if err != nil || !os.SameFile(fi, ni) {
+		return fmt.Errorf("%w (the lock file was removed or replaced while being locked)", ErrLocked)
+	}
+	return nil
 }
 
 // heldShared reports whether the lock that another process holds on f,

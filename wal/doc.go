@@ -94,10 +94,25 @@
 //
 // # Empty and headerless files
 //
-// A file shorter than the header, or one whose bytes are all zero, is a
-// WAL whose creation crashed before the header was durable. Create had
-// not returned, so nothing was acknowledged: Replay treats it as an empty
-// log with no records. Any other header with a wrong magic is corruption.
+// A file of at most 16 bytes that does not hold a valid header (empty,
+// short, or a header torn into zeros or stale bytes) is a WAL whose
+// creation crashed before the header was durable. Create had not
+// returned, so nothing was acknowledged: Replay treats it as an empty log
+// with no records. Create fsyncs the header before anything is written
+// after it (records, or the preallocation of a mapped writer), so a longer
+// file without a valid header is corruption, even when it is all zeros.
+//
+// # What the file cannot show
+//
+// A log cut exactly at a record boundary, or cut or zeroed from some
+// offset to its end, reads like the log of a process that crashed there:
+// no record after the cut vouches for what was lost. The format cannot
+// tell the two apart. What the manifest knows closes that gap for every
+// log but the live one: Writer.Final gives a closed log's size and the
+// CRC-64/Jones of all its bytes, the engine records them in the manifest,
+// and recovery requires the file to match them (Expect). After a clean
+// close, every log is closed and recorded. Only the live log of a crashed
+// process is judged by its own bytes alone.
 //
 // # Writing
 //

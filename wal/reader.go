@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/crc"
 	"github.com/tempestdb/tempest/vfs"
 )
 
@@ -27,6 +28,9 @@ type ReplayResult struct {
 	// TornTail is true if the bytes from ValidSize to FileSize were
 	// dropped as the unsynced tail of a crashed process.
 	TornTail bool
+	// Checksum is the CRC-64/Jones of the whole file, to compare with the
+	// Final recorded when the log was closed (see Expect).
+	Checksum uint64
 }
 
 // Replay reads WAL num in dir and calls fn, in order, for each data
@@ -103,12 +107,13 @@ func readFile(fs vfs.FS, path string) ([]byte, error) {
 // every valid record (data and end) in order. If check is set the header
 // must name num. See doc.go for the recovery rules it implements.
 func decode(path string, data []byte, num base.FileNum, check bool, fn func(Record) error) (Header, ReplayResult, error) {
-	res := ReplayResult{FileSize: int64(len(data))}
-	if len(data) < HeaderSize || (string(data[:len(magic)]) != magic && allZero(data[HeaderSize:])) {
+	res := ReplayResult{FileSize: int64(len(data)), Checksum: crc.Checksum(data)}
+	if len(data) < HeaderSize || (len(data) == HeaderSize && string(data[:len(magic)]) != magic) {
 		// The header never became durable (a short file, or a header torn
 		// into zeros or stale bytes with nothing after it): Create had not
-		// returned, so no record was acknowledged. An empty log. A bad
-		// header followed by records is corruption (below).
+		// returned, so no record was acknowledged. An empty log. Create
+		// fsyncs the header before anything follows it, so a bad header
+		// in a longer file is corruption (below).
 		res.TornTail = len(data) > 0
 		return Header{}, res, nil
 	}
@@ -187,13 +192,4 @@ func tornOrCorrupt(path string, data []byte, x int64, res *ReplayResult) error {
 	}
 	res.TornTail = true
 	return nil
-}
-
-func allZero(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
 }

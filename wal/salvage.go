@@ -142,3 +142,13 @@ func nextValidRecord(data []byte, from int64) int64 {
 	}
 	return int64(len(data))
 }
+
+// allZero reports whether b holds only zero bytes.
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}

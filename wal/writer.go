@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/crc"
 	"github.com/tempestdb/tempest/vfs"
 )
 
@@ -36,6 +37,8 @@ type Writer struct {
 	num  base.FileNum
 	// size is the number of bytes written to the file (header included).
 	size int64
+	// sum is the CRC-64 of the size bytes written so far (see Final).
+	sum uint64
 	// synced is the offset up to which the file is known to be durable.
 	// Invariant: HeaderSize <= synced <= size, and synced is a record
 	// boundary.
@@ -178,6 +181,7 @@ func (w *Writer) write(p []byte) error {
 		return w.err
 	}
 	w.size += int64(len(p))
+	w.sum = crc.Update(w.sum, p)
 	return nil
 }
 
@@ -277,6 +281,19 @@ func (w *Writer) Abandon() {
 	w.release()
 	_ = w.f.Close()
 }
+
+// Final describes a log as Writer.Close left it: its size and the
+// CRC-64/Jones of all its bytes. The manifest records it for every closed
+// log, so that recovery can tell the file it finds from the one that was
+// closed (see Expect).
+type Final struct {
+	Size     int64
+	Checksum uint64
+}
+
+// Final returns the log's size and checksum. It describes the file once
+// Close has returned nil; before, it describes the bytes written so far.
+func (w *Writer) Final() Final { return Final{Size: w.size, Checksum: w.sum} }
 
 // Size returns the number of bytes written to the file, header included.
 func (w *Writer) Size() int64 { return w.size }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/crc"
 	"github.com/tempestdb/tempest/vfs"
 )
 
@@ -45,7 +46,8 @@ func TestAppendAcknowledged(t *testing.T) {
 		if m.maps() != (size > w.Size()) {
 			t.Fatalf("a %d-byte file holds %d written bytes", size, w.Size())
 		}
-		want := ReplayResult{Records: 1, ValidSize: w.Size(), FileSize: size, TornTail: size > w.Size()}
+		want := ReplayResult{Records: 1, ValidSize: w.Size(), FileSize: size, TornTail: size > w.Size(),
+			Checksum: crc.Checksum(fileBytes(t, fs, fs.PathJoin(dir, FileName(1))))}
 		if r.res != want {
 			t.Fatalf("result %+v, want %+v", r.res, want)
 		}

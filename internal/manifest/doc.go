@@ -34,6 +34,10 @@
 //	                         length >= 8)
 //	6    removed file        level u8, filenum u64
 //	7    clean close         (no value)
+//	8    closed log          filenum u64, size u64, checksum u64
+//	9    obsolete file       kind u8 (1 = SST, 2 = WAL), filenum u64
+//	10   deleted file        filenum u64
+//	11   orphan floor        filenum u64
 //	65   added file stats    uvarint length (>= 24), filenum u64,
 //	                         entry count u64, deletion count u64,
 //	                         range deletion count u64 (may be absent)
@@ -52,9 +56,29 @@
 // checksum, so its recorded value is always checked, zero included.
 //
 // Integers are little-endian and fixed-width unless marked uvarint. Tags 1
-// to 4 and 7 appear at most once; 5 and 6 repeat, once per file. Fields are
-// written in tag order and omitted when zero (an absent counter means
-// "unchanged"), but a decoder accepts any order.
+// to 4, 7 and 11 appear at most once; 5, 6, 8, 9 and 10 repeat, once per
+// file. Fields are written in tag order and omitted when zero (an absent
+// counter means "unchanged"), but a decoder accepts any order.
+//
+// Tags 8 to 11 are the records recovery decides from (see the recovery
+// table in docs/design.md). Tag 8 gives the final size and CRC-64/Jones
+// of a WAL closed with an end record (wal.Final), written when a rotation
+// closes a WAL and by the clean-close edit for the last one; recovery
+// requires the file to be exactly that, and drops the record once
+// MinUnflushedLog passes the WAL. Tag 9 names a file that no longer holds
+// live data and may still exist: an SST removed from the LSM, or a WAL
+// below MinUnflushedLog; recovery deletes it. Tag 10 says such a file is
+// gone (removed, and the removal synced). Tag 11 is the orphan floor:
+// every SST number below it that the database handed out was recorded by
+// an edit (live or obsolete) or its file is gone, so an SST at or above it
+// and below NextFileNum that is neither live nor obsolete is an orphan; a
+// lower value than the current one is ignored. A snapshot edit carries
+// every closed log, every obsolete file and the floor. A manifest that
+// never recorded a floor was written by a version without these records:
+// recovery then holds its files to the older rules (Manifest.Tracked).
+// These tags are not safe to ignore, so a version that does not know them
+// refuses the manifest instead of deleting files or replaying WALs without
+// them.
 //
 // Tags with bit 0x40 set are safe to ignore: their value is always a
 // uvarint length and that many bytes, which a decoder that does not know

@@ -42,7 +42,69 @@ type Edit struct {
 	// that only reads below this seqnum could see (see DB.NewSnapshotAt). A
 	// lower value than the current one leaves it unchanged.
 	Horizon base.SeqNum
+	// ClosedLogs records WALs closed with an end record: each one's final
+	// size and checksum, which recovery requires the file to have. A
+	// record is dropped once MinUnflushedLog passes its WAL.
+	ClosedLogs []ClosedLog
+	// Obsolete records files that hold no live data but may still exist:
+	// SSTs removed from the LSM (by this edit or, when found orphaned at
+	// Open, never added) and WALs below MinUnflushedLog. They may be
+	// deleted; until Deleted names them, recovery deletes them.
+	Obsolete []ObsoleteFile
+	// Deleted records that obsolete files are gone: removed, and the
+	// removal made durable.
+	Deleted []base.FileNum
+	// OrphanFloor, if not 0, records that every SST file number below it
+	// that the database handed out is recorded (live or obsolete) or its
+	// file is gone. So an SST numbered at or above it, below NextFileNum,
+	// neither live nor obsolete, is the output of a flush or compaction
+	// whose edit never became durable: an orphan. A lower value than the
+	// current one leaves it unchanged. A manifest that has never recorded
+	// one was written by a version that kept none of these records (see
+	// Manifest.Tracked).
+	OrphanFloor base.FileNum
 }
+
+// ClosedLog is a WAL's size and checksum when it was closed (wal.Final).
+type ClosedLog struct {
+	FileNum  base.FileNum
+	Size     uint64
+	Checksum uint64
+}
+
+func (c ClosedLog) String() string {
+	return fmt.Sprintf("%s size=%d crc=%#016x", c.FileNum, c.Size, c.Checksum)
+}
+
+// FileKind says what an obsolete file is.
+type FileKind uint8
+
+const (
+	// KindTable is an SST ("NNNNNN.sst").
+	KindTable FileKind = 1
+	// KindLog is a WAL ("NNNNNN.log").
+	KindLog FileKind = 2
+)
+
+func (k FileKind) String() string {
+	switch k {
+	case KindTable:
+		return "sst"
+	case KindLog:
+		return "log"
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+func (k FileKind) valid() bool { return k == KindTable || k == KindLog }
+
+// ObsoleteFile names a file that may be deleted.
+type ObsoleteFile struct {
+	Kind    FileKind
+	FileNum base.FileNum
+}
+
+func (o ObsoleteFile) String() string { return fmt.Sprintf("%s:%s", o.FileNum, o.Kind) }
 
 // AddFile returns the edit that records a new SST, as a flush does.
 func AddFile(meta FileMetadata) *Edit {
@@ -65,6 +127,9 @@ func (e *Edit) clone() *Edit {
 		}
 	}
 	c.Removed = append([]RemovedFile(nil), e.Removed...)
+	c.ClosedLogs = append([]ClosedLog(nil), e.ClosedLogs...)
+	c.Obsolete = append([]ObsoleteFile(nil), e.Obsolete...)
+	c.Deleted = append([]base.FileNum(nil), e.Deleted...)
 	return &c
 }
 
@@ -94,6 +159,18 @@ func (e *Edit) String() string {
 	}
 	for i := range e.Added {
 		parts = append(parts, "add "+e.Added[i].String())
+	}
+	for _, c := range e.ClosedLogs {
+		parts = append(parts, "closed-log "+c.String())
+	}
+	for _, o := range e.Obsolete {
+		parts = append(parts, "obsolete "+o.String())
+	}
+	for _, n := range e.Deleted {
+		parts = append(parts, "deleted "+n.String())
+	}
+	if e.OrphanFloor != 0 {
+		parts = append(parts, fmt.Sprintf("orphan-floor=%s", e.OrphanFloor))
 	}
 	if e.CleanClose {
 		parts = append(parts, "clean-close")

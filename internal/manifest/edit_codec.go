@@ -19,6 +19,13 @@ const (
 	tagAddedFile       = 5
 	tagRemovedFile     = 6
 	tagCleanClose      = 7
+	// Tags 8 to 11 are not safe to ignore: a decoder that dropped them
+	// would judge WALs and delete files without the records that make
+	// doing so safe, so older versions refuse such a manifest.
+	tagClosedLog    = 8
+	tagObsoleteFile = 9
+	tagDeletedFile  = 10
+	tagOrphanFloor  = 11
 
 	// tagSafeToIgnore marks a tag whose value is a uvarint-length byte
 	// string that a decoder not knowing the tag may skip. Unknown tags
@@ -99,6 +106,7 @@ func (e *Edit) Append(dst []byte) []byte {
 	if e.CleanClose {
 		dst = binary.AppendUvarint(dst, tagCleanClose)
 	}
+	dst = e.appendRecords(dst)
 	for i := range e.Added {
 		f := &e.Added[i]
 		if !f.hasStats() {
@@ -120,6 +128,30 @@ func (e *Edit) Append(dst []byte) []byte {
 			dst = binary.AppendUvarint(dst, 8)
 			dst = binary.LittleEndian.AppendUint64(dst, uint64(f.seq))
 		}
+	}
+	return dst
+}
+
+// appendRecords appends tags 8 to 11.
+func (e *Edit) appendRecords(dst []byte) []byte {
+	for _, c := range e.ClosedLogs {
+		dst = binary.AppendUvarint(dst, tagClosedLog)
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(c.FileNum))
+		dst = binary.LittleEndian.AppendUint64(dst, c.Size)
+		dst = binary.LittleEndian.AppendUint64(dst, c.Checksum)
+	}
+	for _, o := range e.Obsolete {
+		dst = binary.AppendUvarint(dst, tagObsoleteFile)
+		dst = append(dst, byte(o.Kind))
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(o.FileNum))
+	}
+	for _, n := range e.Deleted {
+		dst = binary.AppendUvarint(dst, tagDeletedFile)
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(n))
+	}
+	if e.OrphanFloor != 0 {
+		dst = binary.AppendUvarint(dst, tagOrphanFloor)
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(e.OrphanFloor))
 	}
 	return dst
 }
@@ -257,7 +289,7 @@ func DecodeEdit(b []byte) (*Edit, error) {
 		d.fail("unknown edit format version %d", v)
 	}
 	e := &Edit{}
-	var seen [tagCleanClose + 1]bool
+	var seen [tagOrphanFloor + 1]bool
 	var seenSeq [2]bool // tagVisibleSeqNum, tagHorizon
 	for d.err == nil && d.off < len(b) {
 		tagOff := d.off
@@ -265,7 +297,7 @@ func DecodeEdit(b []byte) (*Edit, error) {
 		if d.err != nil {
 			break
 		}
-		if tag < uint64(len(seen)) && tag != tagAddedFile && tag != tagRemovedFile {
+		if tag < uint64(len(seen)) && !repeatable(tag) {
 			if seen[tag] {
 				d.off = tagOff
 				d.fail("tag %d repeated", tag)
@@ -308,6 +340,8 @@ func DecodeEdit(b []byte) (*Edit, error) {
 			}
 		case tagCleanClose:
 			e.CleanClose = true
+		case tagClosedLog, tagObsoleteFile, tagDeletedFile, tagOrphanFloor:
+			d.record(e, tag)
 		case tagAddedFileStats:
 			d.addedFileStats(e, tagOff)
 		case tagVisibleSeqNum:
@@ -330,6 +364,48 @@ func DecodeEdit(b []byte) (*Edit, error) {
 		return nil, d.err
 	}
 	return e, nil
+}
+
+// repeatable reports whether a tag below tagSafeToIgnore may appear more
+// than once in an edit.
+func repeatable(tag uint64) bool {
+	switch tag {
+	case tagAddedFile, tagRemovedFile, tagClosedLog, tagObsoleteFile, tagDeletedFile:
+		return true
+	}
+	return false
+}
+
+// record decodes the value of tag 8, 9, 10 or 11 into e.
+func (d *editDecoder) record(e *Edit, tag uint64) {
+	switch tag {
+	case tagClosedLog:
+		var c ClosedLog
+		c.FileNum = base.FileNum(d.u64("closed log number"))
+		c.Size = d.u64("closed log size")
+		c.Checksum = d.u64("closed log checksum")
+		if d.err == nil {
+			e.ClosedLogs = append(e.ClosedLogs, c)
+		}
+	case tagObsoleteFile:
+		off := d.off
+		o := ObsoleteFile{Kind: FileKind(d.u8("obsolete file kind"))}
+		o.FileNum = base.FileNum(d.u64("obsolete file number"))
+		if d.err == nil && !o.Kind.valid() {
+			d.off = off
+			d.fail("obsolete file kind %d is not defined", uint8(o.Kind))
+		}
+		if d.err == nil {
+			e.Obsolete = append(e.Obsolete, o)
+		}
+	case tagDeletedFile:
+		n := base.FileNum(d.u64("deleted file number"))
+		if d.err == nil {
+			e.Deleted = append(e.Deleted, n)
+		}
+	case tagOrphanFloor:
+		e.OrphanFloor = base.FileNum(d.u64("orphan floor"))
+	}
 }
 
 // fileStats is a decoded tagAddedFileStats value.

@@ -46,6 +46,18 @@ func randomEdit(rng *rand.Rand) *Edit {
 	for i := rng.IntN(4); i > 0; i-- {
 		e.Removed = append(e.Removed, RemovedFile{Level: rng.IntN(NumLevels), FileNum: base.FileNum(rng.Uint64())})
 	}
+	for i := rng.IntN(3); i > 0; i-- {
+		e.ClosedLogs = append(e.ClosedLogs, ClosedLog{FileNum: base.FileNum(rng.Uint64()), Size: rng.Uint64(), Checksum: rng.Uint64()})
+	}
+	for i := rng.IntN(3); i > 0; i-- {
+		e.Obsolete = append(e.Obsolete, ObsoleteFile{Kind: FileKind(1 + rng.IntN(2)), FileNum: base.FileNum(rng.Uint64())})
+	}
+	for i := rng.IntN(3); i > 0; i-- {
+		e.Deleted = append(e.Deleted, base.FileNum(rng.Uint64()))
+	}
+	if rng.IntN(2) == 0 {
+		e.OrphanFloor = base.FileNum(rng.Uint64())
+	}
 	e.CleanClose = rng.IntN(4) == 0
 	return e
 }
@@ -71,6 +83,15 @@ func normalize(e *Edit) *Edit {
 	}
 	if len(c.Removed) == 0 {
 		c.Removed = nil
+	}
+	if len(c.ClosedLogs) == 0 {
+		c.ClosedLogs = nil
+	}
+	if len(c.Obsolete) == 0 {
+		c.Obsolete = nil
+	}
+	if len(c.Deleted) == 0 {
+		c.Deleted = nil
 	}
 	return c
 }
@@ -138,7 +159,12 @@ func TestDecodeErrors(t *testing.T) {
 		{"empty", nil, "truncated format version"},
 		{"version 0", []byte{0}, "unknown edit format version 0"},
 		{"version 2", []byte{2, tagCleanClose}, "unknown edit format version 2"},
-		{"unknown tag", []byte{1, 8}, "unknown tag 8"},
+		{"unknown tag", []byte{1, 12}, "unknown tag 12"},
+		{"closed log truncated", cat([]byte{1, tagClosedLog}, u64(1), u64(2)), "truncated closed log checksum"},
+		{"obsolete kind 0", cat([]byte{1, tagObsoleteFile, 0}, u64(1)), "obsolete file kind 0"},
+		{"obsolete kind 3", cat([]byte{1, tagObsoleteFile, 3}, u64(1)), "obsolete file kind 3"},
+		{"deleted truncated", []byte{1, tagDeletedFile, 1}, "truncated deleted file number"},
+		{"repeated orphan floor", cat([]byte{1, tagOrphanFloor}, u64(1), []byte{tagOrphanFloor}, u64(2)), "tag 11 repeated"},
 		{"unknown tag 0", []byte{1, 0}, "unknown tag 0"},
 		{"unknown big tag", []byte{1, 0x81, 0x01}, "unknown tag 129"},
 		{"bad uvarint", []byte{1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, "bad uvarint"},

@@ -8,6 +8,7 @@ import (
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/journal"
 	"github.com/tempestdb/tempest/vfs"
+	"github.com/tempestdb/tempest/wal"
 )
 
 // FilePrefix is the journal file prefix of the manifest: files are named
@@ -52,6 +53,29 @@ func Open(fs vfs.FS, dir string, cmp *base.Comparer, cfg journal.Config) (*Manif
 		return nil, err
 	}
 	return newManifest(j, cmp)
+}
+
+// OpenTentative opens the manifest like Open, but writes to or removes no
+// file that exists until Commit (see journal.OpenTentative): a caller
+// that fails before Commit removes the files that were not in dir before,
+// and the manifest is as it was.
+func OpenTentative(fs vfs.FS, dir string, cmp *base.Comparer, cfg journal.Config) (*Manifest, error) {
+	cmp, err := checkComparer(cmp)
+	if err != nil {
+		return nil, err
+	}
+	j, err := journal.OpenTentative(fs, dir, FilePrefix, newState, Codec{}, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return newManifest(j, cmp)
+}
+
+// Commit ends a tentative open (see OpenTentative).
+func (m *Manifest) Commit() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.mu.j.Commit()
 }
 
 // checkComparer returns cmp, or the default for nil; it must be named.
@@ -175,6 +199,57 @@ func (m *Manifest) MinUnflushedLog() base.FileNum {
 	defer m.mu.Unlock()
 	return m.mu.j.Data().minUnflushedLog
 }
+
+// ClosedLog returns the final size and checksum recorded for WAL num, if
+// it was recorded closed and is at or above MinUnflushedLog.
+func (m *Manifest) ClosedLog(num base.FileNum) (ClosedLog, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.mu.j.Data().closedLogs[num]
+	return c, ok
+}
+
+// ClosedLogs returns the WALs recorded closed, ordered by file number.
+func (m *Manifest) ClosedLogs() []ClosedLog {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.mu.j.Data().sortedClosedLogs()
+}
+
+// LogExpect returns what recovery must require of WAL num from the
+// manifest (see wal.Expect): its final size and checksum if it was
+// recorded closed, and a complete log if the database was closed cleanly
+// and num is at or above MinUnflushedLog (recovery reads it).
+func (m *Manifest) LogExpect(num base.FileNum) wal.Expect {
+	c, ok := m.ClosedLog(num)
+	return wal.Expect{
+		Recorded: ok,
+		Final:    wal.Final{Size: int64(c.Size), Checksum: c.Checksum},
+		Ended:    m.WasCleanClose() && num >= m.MinUnflushedLog(),
+	}
+}
+
+// Obsolete returns the files recorded obsolete and not yet deleted,
+// ordered by file number.
+func (m *Manifest) Obsolete() []ObsoleteFile {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.mu.j.Data().sortedObsolete()
+}
+
+// OrphanFloor returns the orphan floor (see Edit.OrphanFloor), 0 if none
+// was ever recorded.
+func (m *Manifest) OrphanFloor() base.FileNum {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.mu.j.Data().orphanFloor
+}
+
+// Tracked reports whether the manifest keeps the records recovery decides
+// from: closed logs, obsolete files and the orphan floor. A manifest last
+// written by an older version does not, until its first edit that
+// records a floor.
+func (m *Manifest) Tracked() bool { return m.OrphanFloor() != 0 }
 
 // ComparerName returns the name of the comparer the database was created
 // with, or "" if no edit has recorded one yet.

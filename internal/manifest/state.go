@@ -19,8 +19,14 @@ import (
 //     at most once per edit;
 //   - an added file has a valid level, SmallestSeq <= LargestSeq <=
 //     base.SeqNumMax, DeletionCount <= EntryCount, a number below
-//     NextFileNum (after the edit) and not live once the edit's removals
-//     are applied.
+//     NextFileNum (after the edit), not live once the edit's removals
+//     are applied, and not obsolete;
+//   - a closed log is below NextFileNum, at or above MinUnflushedLog
+//     (after the edit), and recorded once;
+//   - an obsolete file has a valid kind, a number below NextFileNum, is
+//     not already obsolete, and is not live after the edit (an SST) or
+//     is below MinUnflushedLog after the edit (a WAL);
+//   - a deleted file is obsolete before the edit, and named once.
 //
 // NextFileNum is persisted explicitly, in every edit that raises it and in
 // the snapshot, rather than derived from the live files: removing the file
@@ -36,10 +42,20 @@ type state struct {
 	minUnflushedLog        base.FileNum
 	// cleanClose is true iff the last applied edit had CleanClose set.
 	cleanClose bool
+	// closedLogs are the closed WALs at or above minUnflushedLog.
+	closedLogs map[base.FileNum]ClosedLog
+	// obsolete are the files that may still exist and may be deleted.
+	obsolete map[base.FileNum]FileKind
+	// orphanFloor only rises (Edit.OrphanFloor).
+	orphanFloor base.FileNum
 }
 
 func newState() *state {
-	return &state{files: make(map[base.FileNum]*FileMetadata)}
+	return &state{
+		files:      make(map[base.FileNum]*FileMetadata),
+		closedLogs: make(map[base.FileNum]ClosedLog),
+		obsolete:   make(map[base.FileNum]FileKind),
+	}
 }
 
 func invariantf(format string, args ...any) error {
@@ -124,11 +140,86 @@ func (s *state) Check(e *Edit) error {
 		if _, live := s.files[f.FileNum]; live && !removed[f.FileNum] {
 			return invariantf("adds file %s, which is already live", f.FileNum)
 		}
+		if _, obs := s.obsolete[f.FileNum]; obs {
+			return invariantf("adds file %s, which is obsolete", f.FileNum)
+		}
 		if added != nil {
 			added[f.FileNum] = true
 		}
 	}
+	if e.OrphanFloor > next {
+		return invariantf("OrphanFloor %s is beyond NextFileNum %s", e.OrphanFloor, next)
+	}
+	if err := s.checkClosedLogs(e, next, minLog); err != nil {
+		return err
+	}
+	if err := s.checkObsolete(e, next, minLog, removed); err != nil {
+		return err
+	}
+	return s.checkDeleted(e)
+}
+
+// checkClosedLogs checks e.ClosedLogs against the counters after e.
+func (s *state) checkClosedLogs(e *Edit, next, minLog base.FileNum) error {
+	seen := make(map[base.FileNum]bool, len(e.ClosedLogs))
+	for _, c := range e.ClosedLogs {
+		_, recorded := s.closedLogs[c.FileNum]
+		switch {
+		case c.FileNum >= next:
+			return invariantf("closed log %s is not below NextFileNum %s", c.FileNum, next)
+		case c.FileNum < minLog:
+			return invariantf("closed log %s is below MinUnflushedLog %s", c.FileNum, minLog)
+		case recorded || seen[c.FileNum]:
+			return invariantf("closed log %s recorded twice", c.FileNum)
+		}
+		seen[c.FileNum] = true
+	}
 	return nil
+}
+
+// checkObsolete checks e.Obsolete: removed lists the SSTs e removes.
+func (s *state) checkObsolete(e *Edit, next, minLog base.FileNum, removed map[base.FileNum]bool) error {
+	seen := make(map[base.FileNum]bool, len(e.Obsolete))
+	for _, o := range e.Obsolete {
+		_, already := s.obsolete[o.FileNum]
+		_, live := s.files[o.FileNum]
+		switch {
+		case !o.Kind.valid():
+			return invariantf("obsolete file %s has invalid kind %d", o.FileNum, uint8(o.Kind))
+		case o.FileNum >= next:
+			return invariantf("obsolete file %s is not below NextFileNum %s", o.FileNum, next)
+		case already || seen[o.FileNum]:
+			return invariantf("file %s made obsolete twice", o.FileNum)
+		case o.Kind == KindTable && (live && !removed[o.FileNum] || e.adds(o.FileNum)):
+			return invariantf("SST %s made obsolete while live", o.FileNum)
+		case o.Kind == KindLog && o.FileNum >= minLog:
+			return invariantf("WAL %s made obsolete at or above MinUnflushedLog %s", o.FileNum, minLog)
+		}
+		seen[o.FileNum] = true
+	}
+	return nil
+}
+
+// checkDeleted checks e.Deleted.
+func (s *state) checkDeleted(e *Edit) error {
+	seen := make(map[base.FileNum]bool, len(e.Deleted))
+	for _, n := range e.Deleted {
+		if _, obs := s.obsolete[n]; !obs || seen[n] {
+			return invariantf("deletes file %s, which is not obsolete (or is named twice)", n)
+		}
+		seen[n] = true
+	}
+	return nil
+}
+
+// adds reports whether e adds file num.
+func (e *Edit) adds(num base.FileNum) bool {
+	for i := range e.Added {
+		if e.Added[i].FileNum == num {
+			return true
+		}
+	}
+	return false
 }
 
 // Apply applies e. It keeps pointers into e.Added: e must not be modified
@@ -157,8 +248,29 @@ func (s *state) Apply(e *Edit) error {
 	for i := range e.Added {
 		s.files[e.Added[i].FileNum] = &e.Added[i]
 	}
+	s.applyRecords(e)
 	s.cleanClose = e.CleanClose
 	return nil
+}
+
+// applyRecords applies the closed logs, obsolete and deleted files and
+// the orphan floor of a checked edit.
+func (s *state) applyRecords(e *Edit) {
+	for _, c := range e.ClosedLogs {
+		s.closedLogs[c.FileNum] = c
+	}
+	for n := range s.closedLogs {
+		if n < s.minUnflushedLog {
+			delete(s.closedLogs, n) // flushed: recovery no longer reads it
+		}
+	}
+	for _, o := range e.Obsolete {
+		s.obsolete[o.FileNum] = o.Kind
+	}
+	for _, n := range e.Deleted {
+		delete(s.obsolete, n)
+	}
+	s.orphanFloor = max(s.orphanFloor, e.OrphanFloor)
 }
 
 // Snapshot returns the edit that rebuilds s from the initial state: the
@@ -173,6 +285,9 @@ func (s *state) Snapshot() *Edit {
 		CleanClose:      s.cleanClose,
 		VisibleSeqNum:   s.visibleSeqNum,
 		Horizon:         s.horizon,
+		ClosedLogs:      s.sortedClosedLogs(),
+		Obsolete:        s.sortedObsolete(),
+		OrphanFloor:     s.orphanFloor,
 	}
 	files := s.sortedFiles()
 	if len(files) > 0 {
@@ -182,6 +297,26 @@ func (s *state) Snapshot() *Edit {
 		}
 	}
 	return e
+}
+
+// sortedClosedLogs returns the closed logs ordered by file number.
+func (s *state) sortedClosedLogs() []ClosedLog {
+	var out []ClosedLog
+	for _, c := range s.closedLogs {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].FileNum < out[j].FileNum })
+	return out
+}
+
+// sortedObsolete returns the obsolete files ordered by file number.
+func (s *state) sortedObsolete() []ObsoleteFile {
+	var out []ObsoleteFile
+	for n, k := range s.obsolete {
+		out = append(out, ObsoleteFile{Kind: k, FileNum: n})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].FileNum < out[j].FileNum })
+	return out
 }
 
 // sortedFiles returns the live files ordered by file number.

@@ -1,0 +1,40 @@
+package tempest
+
+import (
+	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/manifest"
+)
+
+// applyEdit makes e durable in the manifest, stamped with what every edit
+// of the engine carries for recovery: the orphan floor (see orphanFloor)
+// and the deletions not yet recorded (see deleteObsolete). Flushes,
+// compactions, rotations, recovery and Close write their edits through
+// it; the lease edits of alloc.go need neither and go directly.
+func (d *DB) applyEdit(e *manifest.Edit) error {
+	e.OrphanFloor = d.orphanFloor()
+	e.Deleted = d.takeDeletions()
+	if err := d.manifest.Apply(e); err != nil {
+		d.queueDeletions(e.Deleted) // the next edit records them
+		return err
+	}
+	return nil
+}
+
+// takeDeletions returns and forgets the deletions awaiting a record.
+func (d *DB) takeDeletions() []base.FileNum {
+	d.deletions.Lock()
+	defer d.deletions.Unlock()
+	nums := d.deletions.nums
+	d.deletions.nums = nil
+	return nums
+}
+
+// queueDeletions adds deletions for the next edit to record.
+func (d *DB) queueDeletions(nums []base.FileNum) {
+	if len(nums) == 0 {
+		return
+	}
+	d.deletions.Lock()
+	defer d.deletions.Unlock()
+	d.deletions.nums = append(d.deletions.nums, nums...)
+}
