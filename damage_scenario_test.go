@@ -292,7 +292,11 @@ func (b *damageBuilder) image(crash bool) *damageImage {
 	if err != nil {
 		b.t.Fatalf("%s: %v", b.name, err)
 	}
-	img := &damageImage{name: b.name + "/clean", crash: crash, o: b.o, acked: b.o.acked,
+	kind := "clean"
+	if crash {
+		kind = "crash"
+	}
+	img := &damageImage{name: b.name + "/" + kind, crash: crash, o: b.o, acked: b.o.acked,
 		copies: slices.Clone(b.copies), opts: b.opts}
 	for level, files := range lsm {
 		for _, f := range files {
@@ -300,10 +304,10 @@ func (b *damageBuilder) image(crash bool) *damageImage {
 			img.ssts = append(img.ssts, damageSST{path: p, level: level, size: f.Size})
 		}
 	}
-	if crash {
-		img.name = b.name + "/crash"
-	} else if err := b.d.Close(); err != nil {
-		b.t.Fatalf("%s: close: %v", b.name, err)
+	if !crash {
+		if err := b.d.Close(); err != nil {
+			b.t.Fatalf("%s: close: %v", b.name, err)
+		}
 	}
 	img.fs = b.mem.CrashClone(vfs.CrashOptions{UnsyncedDataPercent: 100})
 	if crash {

@@ -292,6 +292,11 @@ func (r *enospcRun) check(name string, opErr error) string {
 	if err := r.recovered(r.d); err != nil {
 		t.Errorf("%s: the open DB after ENOSPC: %v", name, err)
 	}
+	// A later commit either succeeds or fails cleanly.
+	if err := enospcCatch(func() error { return r.write(1) }); err != nil &&
+		!errors.Is(err, ErrReadOnly) && !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("%s: a commit after ENOSPC failed with %v, want ErrReadOnly or ENOSPC", name, err)
+	}
 	if err := enospcCatch(r.d.Close); err != nil {
 		t.Logf("%s: Close after ENOSPC: %v", name, err)
 	}
