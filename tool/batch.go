@@ -15,7 +15,8 @@ import (
 //	+-----------------+--------------+------------------------------+
 //	entry := kind u8 | uvarint(len(key)) key [| uvarint(len(value)) value]
 //
-// A Set entry has a key and a value, a Delete entry only a key. This
+// A Set entry has a key and a value, a Delete entry only a key, and a
+// RangeDelete entry a start key and an end key (in the value's place). This
 // decoder is the inspection tool's own, independent of the engine's, so
 // that a dump shows the bytes as they are even where the engine would
 // reject them.
@@ -49,14 +50,14 @@ func decodeBatch(p []byte) (decodedBatch, error) {
 		start := off
 		e := batchEntry{Kind: base.Kind(p[off])}
 		off++
-		if !e.Kind.Valid() {
+		if !e.Kind.Valid() && e.Kind != base.KindRangeDelete {
 			return b, fmt.Errorf("entry %d at offset %d: unknown kind %d", len(b.Entries), start, uint8(e.Kind))
 		}
 		var err error
 		if e.Key, off, err = readVarstring(p, off); err != nil {
 			return b, fmt.Errorf("entry %d at offset %d: key: %v", len(b.Entries), start, err)
 		}
-		if e.Kind == base.KindSet {
+		if e.Kind == base.KindSet || e.Kind == base.KindRangeDelete {
 			if e.Value, off, err = readVarstring(p, off); err != nil {
 				return b, fmt.Errorf("entry %d at offset %d: value: %v", len(b.Entries), start, err)
 			}

@@ -39,3 +39,18 @@ func TestDecodeBatch(t *testing.T) {
 		decodeBatch(good[:i])
 	}
 }
+
+// TestDecodeBatchRangeDelete: a range deletion's end key is read in the
+// value's place, as the engine writes it.
+func TestDecodeBatchRangeDelete(t *testing.T) {
+	p := encodeBatch(7, batchEntry{Kind: base.KindRangeDelete, Key: []byte("a"), Value: []byte("m")},
+		batchEntry{Kind: base.KindSet, Key: []byte("z"), Value: []byte("1")})
+	b, err := decodeBatch(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Entries) != 2 || b.Entries[0].Kind != base.KindRangeDelete ||
+		string(b.Entries[0].Key) != "a" || string(b.Entries[0].Value) != "m" || string(b.Entries[1].Key) != "z" {
+		t.Fatalf("decoded %+v", b)
+	}
+}

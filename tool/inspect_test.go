@@ -86,7 +86,7 @@ func encodeBatch(seq uint64, entries ...batchEntry) []byte {
 		b = append(b, byte(e.Kind))
 		b = binary.AppendUvarint(b, uint64(len(e.Key)))
 		b = append(b, e.Key...)
-		if e.Kind == base.KindSet {
+		if e.Kind == base.KindSet || e.Kind == base.KindRangeDelete {
 			b = binary.AppendUvarint(b, uint64(len(e.Value)))
 			b = append(b, e.Value...)
 		}

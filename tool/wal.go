@@ -145,9 +145,12 @@ func printBatch(w io.Writer, payload []byte, isHex bool) bool {
 	b, err := decodeBatch(payload)
 	fmt.Fprintf(w, ": batch seq %d, %d entries\n", b.Seq, b.Count)
 	for _, e := range b.Entries {
-		if e.Kind == base.KindSet {
+		switch e.Kind {
+		case base.KindSet:
 			fmt.Fprintf(w, "  %s %s %s\n", e.Kind, formatBytes(e.Key, isHex), formatBytes(e.Value, isHex))
-		} else {
+		case base.KindRangeDelete:
+			fmt.Fprintf(w, "  %s [%s, %s)\n", e.Kind, formatBytes(e.Key, isHex), formatBytes(e.Value, isHex))
+		default:
 			fmt.Fprintf(w, "  %s %s\n", e.Kind, formatBytes(e.Key, isHex))
 		}
 	}
