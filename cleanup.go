@@ -6,6 +6,7 @@ import (
 
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/manifest"
+	"github.com/tempestdb/tempest/vfs"
 	"github.com/tempestdb/tempest/wal"
 )
 
@@ -45,7 +46,7 @@ func (d *DB) deleteObsolete(kind manifest.FileKind, nums []base.FileNum) {
 			d.fileDeleted(kind, n)
 		}
 	}
-	if err := syncDir(d.fs, dir); err != nil {
+	if err := vfs.SyncDir(d.fs, dir); err != nil {
 		// The removals may not survive a crash: do not record them.
 		d.opts.Logger.Warn("tempest: syncing directory after removals", "dir", dir, "err", err)
 		return
@@ -90,7 +91,7 @@ func (d *DB) removeAbandonedTables(nums []base.FileNum) {
 		}
 		gone = append(gone, n)
 	}
-	if err := syncDir(d.fs, d.dirs.sst); err != nil {
+	if err := vfs.SyncDir(d.fs, d.dirs.sst); err != nil {
 		d.opts.Logger.Warn("tempest: syncing directory after removals", "dir", d.dirs.sst, "err", err)
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/tempestdb/tempest/internal/manifest"
 	"github.com/tempestdb/tempest/internal/rangedel"
 	"github.com/tempestdb/tempest/sstable"
+	"github.com/tempestdb/tempest/vfs"
 )
 
 // writeCompactionOutputs merges c's inputs through a compactionIter and
@@ -55,7 +56,7 @@ func (d *DB) writeCompactionOutputs(c *compact.Compaction, snapshots []base.SeqN
 		return out.files, err
 	}
 	if len(out.files) > 0 {
-		if err := syncDir(d.fs, d.dirs.sst); err != nil {
+		if err := vfs.SyncDir(d.fs, d.dirs.sst); err != nil {
 			return out.files, err
 		}
 	}

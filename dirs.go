@@ -38,16 +38,3 @@ func parseSSTFileName(name string) (base.FileNum, bool) { return sstable.ParseFi
 func (d *DB) sstPath(num base.FileNum) string {
 	return d.fs.PathJoin(d.dirs.sst, sstFileName(num))
 }
-
-// syncDir makes the entries of dir durable.
-func syncDir(fs vfs.FS, dir string) error {
-	f, err := fs.OpenDir(dir)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}

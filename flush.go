@@ -4,6 +4,7 @@ import (
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/manifest"
 	"github.com/tempestdb/tempest/sstable"
+	"github.com/tempestdb/tempest/vfs"
 )
 
 // Flushing writes frozen memtables, oldest first, to L0 SSTs.
@@ -148,7 +149,7 @@ func (d *DB) writeSST(m *memTable) (*manifest.FileMetadata, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := syncDir(d.fs, d.dirs.sst); err != nil {
+	if err := vfs.SyncDir(d.fs, d.dirs.sst); err != nil {
 		return nil, err
 	}
 	meta := fileMetadata(num, 0, sm)

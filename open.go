@@ -7,6 +7,7 @@ import (
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/compact"
 	"github.com/tempestdb/tempest/internal/manifest"
+	"github.com/tempestdb/tempest/vfs"
 	"github.com/tempestdb/tempest/wal"
 )
 
@@ -127,7 +128,7 @@ func (d *DB) makeDirs() error {
 			return err
 		}
 	}
-	return syncDir(d.fs, d.dirname)
+	return vfs.SyncDir(d.fs, d.dirname)
 }
 
 // openManifest opens the manifest tentatively (nothing that exists is

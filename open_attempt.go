@@ -207,7 +207,7 @@ func (a *openAttempt) removeNew(dirs ...string) error {
 			removed = true
 		}
 		if removed {
-			errs = append(errs, syncDir(a.fs, dir))
+			errs = append(errs, vfs.SyncDir(a.fs, dir))
 		}
 	}
 	return errors.Join(errs...)

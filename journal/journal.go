@@ -137,7 +137,7 @@ func open[T Replayable[E], E any](fs vfs.FS, dir, prefix string, initial func() 
 		// The file in use may have been created or renamed by an earlier
 		// Open or rotation whose directory sync failed: make its entry
 		// durable before anything is appended to it.
-		err = syncDir(j.fs, j.dir)
+		err = vfs.SyncDir(j.fs, j.dir)
 	}
 	if err != nil {
 		j.closeFile()
@@ -253,7 +253,7 @@ func (j *Journal[T, E]) create() error {
 	if err := j.fs.Rename(tmp, name); err != nil {
 		return fmt.Errorf("journal: rename %s: %w", tmp, err)
 	}
-	if err := syncDir(j.fs, j.dir); err != nil {
+	if err := vfs.SyncDir(j.fs, j.dir); err != nil {
 		return err
 	}
 	if f, err = j.fs.OpenForAppend(name); err != nil {
@@ -472,22 +472,6 @@ func writeFull(f vfs.File, p []byte) error {
 		err = io.ErrShortWrite
 	}
 	return err
-}
-
-// syncDir makes the entries of dir durable.
-func syncDir(fs vfs.FS, dir string) error {
-	d, err := fs.OpenDir(dir)
-	if err != nil {
-		return fmt.Errorf("journal: open directory %s: %w", dir, err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("journal: sync directory %s: %w", dir, err)
-	}
-	return nil
 }
 
 // readAll reads the whole file name.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
+
+	"github.com/tempestdb/tempest/vfs"
 )
 
 // Files the journal removes. Besides its current file, a journal
@@ -95,6 +97,6 @@ func (j *Journal[T, E]) removeObsolete() {
 		}
 	}
 	if removed {
-		_ = syncDir(j.fs, j.dir)
+		_ = vfs.SyncDir(j.fs, j.dir)
 	}
 }

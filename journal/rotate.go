@@ -2,6 +2,8 @@ package journal
 
 import (
 	"fmt"
+
+	"github.com/tempestdb/tempest/vfs"
 )
 
 // Rotation moves the journal from file N to file N+1:
@@ -68,7 +70,7 @@ func (j *Journal[T, E]) rotateLocked() error {
 		if err := j.fs.Remove(name); err != nil {
 			return false
 		}
-		return syncDir(j.fs, j.dir) == nil
+		return vfs.SyncDir(j.fs, j.dir) == nil
 	}
 	if err := writeFull(f, buf); err != nil {
 		abandon()
@@ -94,7 +96,7 @@ func (j *Journal[T, E]) rotateLocked() error {
 		}
 		return fmt.Errorf("journal: rotate: header of %s: %w", name, err)
 	}
-	if err := syncDir(j.fs, j.dir); err != nil {
+	if err := vfs.SyncDir(j.fs, j.dir); err != nil {
 		_ = f.Close()
 		return j.failLocked(fmt.Errorf("rotate to %s: %w", name, err))
 	}

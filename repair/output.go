@@ -126,25 +126,12 @@ func (o *output) finish() error {
 		}
 	}
 	if err == nil {
-		err = syncDir(o.fs, filepath.Dir(o.dst))
+		err = vfs.SyncDir(o.fs, filepath.Dir(o.dst))
 	}
 	if err != nil {
 		return fmt.Errorf("repair: finishing %s: %w", o.dst, err)
 	}
 	return nil
-}
-
-// syncDir makes the entries of dir durable.
-func syncDir(fs vfs.FS, dir string) error {
-	d, err := fs.OpenDir(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // abort closes the database, if open, and removes what was written:

@@ -80,7 +80,7 @@ func Create(fs vfs.FS, dir string, num base.FileNum, opts Options) (*Writer, err
 		_ = fs.Remove(path)
 		return nil, err
 	}
-	if err := syncDir(fs, dir); err != nil {
+	if err := vfs.SyncDir(fs, dir); err != nil {
 		_ = f.Close()
 		_ = fs.Remove(path)
 		return nil, err
@@ -102,21 +102,6 @@ func (w *Writer) writeHeader() error {
 		return fmt.Errorf("wal: sync %s: %w", w.path, err)
 	}
 	w.synced = w.size
-	return nil
-}
-
-func syncDir(fs vfs.FS, dir string) error {
-	d, err := fs.OpenDir(dir)
-	if err != nil {
-		return fmt.Errorf("wal: open directory %s: %w", dir, err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("wal: sync directory %s: %w", dir, err)
-	}
 	return nil
 }
 
