@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -68,7 +69,9 @@ func TestDamageMatrix(t *testing.T) {
 		for _, img := range []*damageImage{clean, crash} {
 			images++
 			for _, c := range damageCasesFor(t, img) {
-				results = append(results, runDamageCaseTimed(t, img, c))
+				for _, readOnly := range []bool{false, true} {
+					results = append(results, runDamageCaseTimed(t, img, c, readOnly))
+				}
 			}
 		}
 	}
@@ -78,21 +81,32 @@ func TestDamageMatrix(t *testing.T) {
 // runDamageCaseTimed runs a case, giving up on it (as a failure) if it
 // does not finish within a minute, so that one hang does not hide the
 // other cases.
-func runDamageCaseTimed(t *testing.T, img *damageImage, c damageCase) damageResult {
+func runDamageCaseTimed(t *testing.T, img *damageImage, c damageCase, readOnly bool) damageResult {
 	done := make(chan damageResult, 1)
-	go func() { done <- runDamageCase(t, img, c) }()
+	go func() { done <- runDamageCase(t, img, c, readOnly) }()
 	select {
 	case r := <-done:
 		return r
 	case <-time.After(time.Minute):
-		return damageResult{img: img.name, c: c, outcome: damageFailed,
+		return damageResult{img: damageImageName(img, readOnly), c: c, outcome: damageFailed,
 			problems: []string{"Open or the reads did not finish within a minute"}}
 	}
 }
 
-// runDamageCase applies c to a copy of img, opens it and judges the result.
-func runDamageCase(t *testing.T, img *damageImage, c damageCase) (res damageResult) {
-	res = damageResult{img: img.name, c: c}
+// damageImageName names img in the results; a read-only open's cases are
+// counted apart.
+func damageImageName(img *damageImage, readOnly bool) string {
+	if readOnly {
+		return img.name + " read-only"
+	}
+	return img.name
+}
+
+// runDamageCase applies c to a copy of img, opens it (read-only or not)
+// and judges the result. A read-only open is judged as a read-write one,
+// and must also leave every byte of the directory as it was.
+func runDamageCase(t *testing.T, img *damageImage, c damageCase, readOnly bool) (res damageResult) {
+	res = damageResult{img: damageImageName(img, readOnly), c: c}
 	fs := img.fs.CrashClone(vfs.CrashOptions{UnsyncedDataPercent: 100})
 	if err := c.apply(fs); err != nil {
 		t.Errorf("%s: %s: applying the damage: %v", img.name, c.desc, err)
@@ -110,10 +124,17 @@ func runDamageCase(t *testing.T, img *damageImage, c damageCase) (res damageResu
 	}()
 	o := img.opts(fs)
 	o.Scheduler = InlineScheduler{}
+	o.ReadOnly = readOnly
 	d, err := Open(damageRoot, o)
 	if err != nil {
 		res.how = err.Error()
 		res.problems = judgeRefusedOpen(err, c)
+		if readOnly && c.desc == "delete LOCK" && errors.Is(err, os.ErrNotExist) && strings.Contains(err.Error(), "no LOCK file") {
+			// A read-only open does not create LOCK, and without it cannot
+			// keep a writer out of a directory that may be written: it
+			// refuses by decision (docs/decisions.md), saying why.
+			res.problems = nil
+		}
 		after, terr := damageTreeOf(fs, damageRoot)
 		if terr != nil {
 			t.Errorf("%s: %s: reading the directory: %v", img.name, c.desc, terr)
@@ -138,6 +159,9 @@ func runDamageCase(t *testing.T, img *damageImage, c damageCase) (res damageResu
 		res.problems = append(res.problems, fmt.Sprintf("Close: %v", closeErr))
 	}
 	res.problems = append(res.problems, damageDeleted(c, before, after)...)
+	if diff := before.diff(after); readOnly && len(diff) > 0 {
+		res.problems = append(res.problems, "the read-only open changed the directory: "+strings.Join(diff, ", "))
+	}
 	if len(res.problems) > 0 {
 		res.outcome = damageFailed
 	}

@@ -46,20 +46,24 @@ func (d *DB) openReadOnly() error {
 	if err := d.lockShared(); err != nil {
 		return err
 	}
-	m, err := manifest.OpenReadOnly(d.fs, d.dirs.manifest, d.cmp)
-	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("tempest: open %s read-only: no database: %w", d.dirname, err)
-	}
-	if err != nil {
-		return err
-	}
-	d.manifest = m
 	// The recovery table decides as for a read-write open, from the
 	// directories as listed now.
 	a := &openAttempt{fs: d.fs, dirs: d.dirs}
 	if err := a.recordDirs(); err != nil {
 		return err
 	}
+	m, err := manifest.OpenReadOnly(d.fs, d.dirs.manifest, d.cmp)
+	if errors.Is(err, os.ErrNotExist) {
+		// Rows M1 and M2: no manifest is no database only without data.
+		if cerr := d.checkNoData(a, "no manifest", d.dirs.manifest); cerr != nil {
+			return cerr
+		}
+		return fmt.Errorf("tempest: open %s read-only: no database: %w", d.dirname, err)
+	}
+	if err != nil {
+		return err
+	}
+	d.manifest = m
 	if m.ComparerName() == "" && len(m.Files()) == 0 {
 		// A manifest that records no comparer yet: rows M1 and M2, without
 		// the first edit, which a read-only open does not write.

@@ -41,6 +41,13 @@ func (d *DB) checkNewDB(a *openAttempt) error {
 	if !d.manifest.ReplayInfo().Created {
 		what = "the manifest records no database (no edit of it survives)"
 	}
+	return d.checkNoData(a, what, d.manifestFile())
+}
+
+// checkNoData returns ErrCorruption naming manifestPath if sst/ holds an
+// SST or wal/ a WAL that holds a record (or cannot be read): a database
+// whose manifest is, as what says, missing or empty, but whose data is not.
+func (d *DB) checkNoData(a *openAttempt, what, manifestPath string) error {
 	for _, name := range a.listed(d.dirs.wal) {
 		num, ok := wal.ParseFileName(name)
 		if !ok {
@@ -48,13 +55,13 @@ func (d *DB) checkNewDB(a *openAttempt) error {
 		}
 		res, err := wal.Replay(d.fs, d.dirs.wal, num, func([]byte, int64) error { return nil })
 		if err != nil || res.Records > 0 {
-			return base.Corruptionf(d.manifestFile(), -1,
+			return base.Corruptionf(manifestPath, -1,
 				"%s, but %s holds WAL %s: the manifest was lost, and the database is not new", what, d.dirs.wal, name)
 		}
 	}
 	for _, name := range a.listed(d.dirs.sst) {
 		if _, ok := parseSSTFileName(name); ok {
-			return base.Corruptionf(d.manifestFile(), -1,
+			return base.Corruptionf(manifestPath, -1,
 				"%s, but %s holds SST %s: the manifest was lost, and the database is not new", what, d.dirs.sst, name)
 		}
 	}
