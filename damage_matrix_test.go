@@ -45,9 +45,10 @@ const (
 	damageRefused
 	damageUndetectable
 	damageFailed
+	damageRefusedNoLock // a read-only open refused a directory without LOCK
 )
 
-var damageOutcomeNames = [...]string{"recovered exactly", "refused:", "undetectable by design:", "failed"}
+var damageOutcomeNames = [...]string{"recovered exactly", "refused:", "undetectable by design:", "failed", "refused without LOCK:"}
 
 // damageResult is the outcome of one case.
 type damageResult struct {
@@ -129,11 +130,12 @@ func runDamageCase(t *testing.T, img *damageImage, c damageCase, readOnly bool) 
 	if err != nil {
 		res.how = err.Error()
 		res.problems = judgeRefusedOpen(err, c)
+		refused := damageRefused
 		if readOnly && c.desc == "delete LOCK" && errors.Is(err, os.ErrNotExist) && strings.Contains(err.Error(), "no LOCK file") {
 			// A read-only open does not create LOCK, and without it cannot
 			// keep a writer out of a directory that may be written: it
 			// refuses by decision (docs/decisions.md), saying why.
-			res.problems = nil
+			res.problems, refused = nil, damageRefusedNoLock
 		}
 		after, terr := damageTreeOf(fs, damageRoot)
 		if terr != nil {
@@ -142,7 +144,7 @@ func runDamageCase(t *testing.T, img *damageImage, c damageCase, readOnly bool) 
 		if diff := before.diff(after); len(diff) > 0 {
 			res.problems = append(res.problems, "the failed Open changed the directory: "+strings.Join(diff, ", "))
 		}
-		res.outcome = damageRefused
+		res.outcome = refused
 		if len(res.problems) > 0 {
 			res.outcome = damageFailed
 		}
@@ -283,7 +285,7 @@ func damageRelAll(paths []string) string {
 // failing case.
 func damageReport(t *testing.T, seed uint64, images int, results []damageResult) {
 	t.Helper()
-	var count [4]int
+	var count [len(damageOutcomeNames)]int
 	type classCount struct{ cases, failed int }
 	classes := map[string]*classCount{}
 	cuts := map[string]int{}
@@ -302,8 +304,8 @@ func damageReport(t *testing.T, seed uint64, images int, results []damageResult)
 			cuts[r.how]++
 		}
 	}
-	faultFigures(t, "damage matrix (seed %d): %d cases over %d images: %d recovered exactly, %d refused with ErrCorruption, %d undetectable by design, %d failures",
-		seed, len(results), images, count[damageExact], count[damageRefused], count[damageUndetectable], count[damageFailed])
+	faultFigures(t, "damage matrix (seed %d): %d cases (%d damages to %d images, each opened read-write and read-only): %d recovered exactly, %d refused with ErrCorruption, %d undetectable by design, %d read-only opens refused without LOCK, %d failures",
+		seed, len(results), len(results)/2, images, count[damageExact], count[damageRefused], count[damageUndetectable], count[damageRefusedNoLock], count[damageFailed])
 	var per []string
 	for _, name := range slices.Sorted(maps.Keys(classes)) {
 		per = append(per, fmt.Sprintf("%s %d/%d", name, classes[name].failed, classes[name].cases))
