@@ -30,6 +30,26 @@
 // Versions 2 and 3 are still read, not written. Version 1 (no
 // range-deletion block, a 72-byte footer) is not read.
 //
+// # Tables written for ingest
+//
+// A table meant to be added to a DB from outside it (by an ingest) is written
+// with Writer.Set, Writer.Delete and Writer.DeleteRange, which take user
+// keys: only the DB assigns seqnums. Its format is the one below; what
+// marks it is that every point entry and range tombstone has seqnum zero,
+// and its seqnum range is [0, 0]. The DB gives the whole file one seqnum
+// when it ingests it and records that seqnum in its manifest (the file is
+// not rewritten), and reads apply it in place of the stored zeros. So each
+// user key appears at most once among the point entries, which strictly
+// increase in the Comparer's order, and the range tombstones do not
+// overlap each other (adjacent ones may touch). Once the file's seqnum is
+// applied, its tombstones delete older entries of the DB, not the file's
+// own point entries, which share their seqnum. A Writer takes either these
+// calls or Add and AddRangeDel (internal keys with their seqnums), never
+// both. Outside the module, WriterOptions.Comparer and
+// ReaderOptions.Comparer take the root package's Comparer
+// (tempest.DefaultComparer, tempest.FixedSuffixComparer), an alias of the
+// internal type.
+//
 // # Whole-file checksum
 //
 // The Writer also returns the XXH3-64 (seed 0) of the whole file

@@ -36,6 +36,12 @@ type Meta struct {
 // keeping the index, the bloom filter and the range tombstones in memory
 // until Finish. A Writer is not safe for concurrent use.
 //
+// A Writer takes either internal keys, with Add and AddRangeDel (the DB's
+// flushes and compactions), or user keys, with Set, Delete and
+// DeleteRange (a table written for ingest, whose entries carry seqnum
+// zero: see the package doc), fixed by its first call: a call of the other
+// kind fails the writer.
+//
 // Once any call fails the Writer is unusable: every later call returns
 // the same error. The caller then calls Abort and removes the file.
 type Writer struct {
@@ -58,6 +64,8 @@ type Writer struct {
 
 	lastKey     []byte // user key of the previous entry (owned)
 	lastTrailer base.Trailer
+
+	mode writerMode // fixed by the first entry (writer_ingest.go)
 }
 
 // errWriterClosed is returned by calls after Finish or Abort.
@@ -82,11 +90,16 @@ func NewWriter(f vfs.File, opts WriterOptions) *Writer {
 // Add appends an entry. Keys must be strictly increasing in internal-key
 // order (Comparer.CompareInternal); otherwise Add returns an error matching
 // base.ErrInvalidArgument and the writer is unusable. Add copies key and
-// value.
+// value. A writer that took Set, Delete or DeleteRange refuses Add.
 func (w *Writer) Add(key base.InternalKey, value []byte) error {
-	if w.err != nil {
-		return w.err
+	if err := w.enterMode(modeInternal); err != nil {
+		return err
 	}
+	return w.add(key, value)
+}
+
+// add appends an entry of either mode.
+func (w *Writer) add(key base.InternalKey, value []byte) error {
 	if err := w.checkEntry(key, value); err != nil {
 		w.err = err
 		return err
@@ -107,11 +120,17 @@ func (w *Writer) Add(key base.InternalKey, value []byte) error {
 // interleave with Add. start must be before end (Comparer.Compare) and
 // seq at most base.SeqNumMax; otherwise AddRangeDel returns an error
 // matching base.ErrInvalidArgument and the writer is unusable. AddRangeDel
-// copies start and end.
+// copies start and end. A writer that took Set, Delete or DeleteRange
+// refuses AddRangeDel.
 func (w *Writer) AddRangeDel(start, end []byte, seq base.SeqNum) error {
-	if w.err != nil {
-		return w.err
+	if err := w.enterMode(modeInternal); err != nil {
+		return err
 	}
+	return w.addRangeDel(start, end, seq)
+}
+
+// addRangeDel records a range tombstone of either mode.
+func (w *Writer) addRangeDel(start, end []byte, seq base.SeqNum) error {
 	cmp := w.opts.Comparer
 	switch {
 	case cmp.Compare(start, end) >= 0:
