@@ -9,6 +9,7 @@ import (
 	"sort"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tempestdb/tempest/internal/testutil"
 	"github.com/tempestdb/tempest/vfs"
@@ -172,6 +173,12 @@ func TestCheckpointConcurrentWrites(t *testing.T) {
 					if n >= (i+1)*400 {
 						break
 					}
+					if t.Failed() { // a writer failed: stop them all
+						close(stop)
+						wg.Wait()
+						return
+					}
+					time.Sleep(time.Millisecond)
 				}
 				mu.Lock()
 				var acked uint64
