@@ -133,7 +133,9 @@ func ckState(t *testing.T, d *DB) map[string]string {
 // TestCheckpointConcurrentWrites takes checkpoints while four goroutines
 // write, with small memtables so that flushes and compactions run, and
 // checks that each opens (read-write and read-only), passes Check, and
-// equals the state at its token built from every batch's token.
+// equals the state at its token built from every batch's token. A
+// read-only open of a copy refuses Checkpoint with ErrReadOnly; a
+// read-write one checkpoints it again, to the same state.
 func TestCheckpointConcurrentWrites(t *testing.T) {
 	for _, name := range []string{"mem", "os"} {
 		t.Run(name, func(t *testing.T) {
@@ -214,6 +216,13 @@ func TestCheckpointConcurrentWrites(t *testing.T) {
 					co := smallOptions(fs)
 					co.ReadOnly = ro
 					c := mustOpen(t, ck.dir, co)
+					again := ck.dir + "-again"
+					switch _, err := c.Checkpoint(again); {
+					case ro && !errors.Is(err, ErrReadOnly):
+						t.Fatalf("checkpoint of a read-only DB: %v, want ErrReadOnly", err)
+					case !ro && err != nil:
+						t.Fatalf("checkpoint of checkpoint %d: %v", i, err)
+					}
 					if !ro {
 						if err := c.Check(); err != nil {
 							t.Fatalf("checkpoint %d: check: %v", i, err)
@@ -225,6 +234,12 @@ func TestCheckpointConcurrentWrites(t *testing.T) {
 					}
 					mustClose(t, c)
 				}
+				// A checkpoint of the checkpoint, taken above, holds the same.
+				c := mustOpen(t, ck.dir+"-again", smallOptions(fs))
+				if got := ckState(t, c); !maps.Equal(got, want) {
+					t.Fatalf("checkpoint of checkpoint %d: %s", i, ckDiff(got, want))
+				}
+				mustClose(t, c)
 				t.Logf("checkpoint %d: token %d, %d keys", i, ck.tok.SeqNum(), len(want))
 			}
 		})
