@@ -40,6 +40,10 @@ type commitReq struct {
 	// anything) instead of committing a batch. It is always alone in its
 	// group.
 	rotate bool
+	// always makes a rotate request freeze the active memtable even when
+	// it is empty; the leader then sets seq to the frozen memtable's
+	// lastSeq.
+	always bool
 	done   bool // guarded by commit.mu
 	seq    base.SeqNum
 	err    error
@@ -81,9 +85,12 @@ func (d *DB) runCommit(r *commitReq) {
 	group := d.takeGroupLocked()
 	c.mu.Unlock()
 
-	if r.rotate {
+	switch {
+	case r.rotate && r.always:
+		r.seq, r.err = d.rotateAlways()
+	case r.rotate:
 		r.err = d.rotateIfNotEmpty()
-	} else {
+	default:
 		d.commitGroup(group)
 	}
 

@@ -100,6 +100,11 @@ type DB struct {
 		// horizon: versions older than this seqnum may have been dropped by
 		// compactions, so no snapshot may read below it.
 		horizon base.SeqNum
+		// flushedSeq is the seqnum up to which the version holds every
+		// batch, and above which it holds none: the last flushed
+		// memtable's lastSeq (flushes install in order), or what Open
+		// recovered. Only rises.
+		flushedSeq base.SeqNum
 	}
 
 	// slow is the write slowdown state; see write_slowdown.go.

@@ -52,6 +52,7 @@ func (d *DB) flushLoop() {
 		}
 		d.counters.flushes.Add(1)
 		d.mu.imms = d.mu.imms[1:]
+		d.mu.flushedSeq = max(d.mu.flushedSeq, imm.lastSeq)
 		imm.unref()
 		old := d.updateReadStateLocked()
 		d.mu.cond.Broadcast()

@@ -1,5 +1,7 @@
 package tempest
 
+import "github.com/tempestdb/tempest/internal/base"
+
 // Flush freezes the active memtable, if it holds anything, and waits until
 // every frozen memtable is written to an L0 SST and recorded in the
 // manifest, and the compactions those flushes call for are scheduled (so
@@ -33,6 +35,34 @@ func (d *DB) freeze() error {
 	r := &commitReq{rotate: true}
 	d.runCommit(r)
 	return r.err
+}
+
+// freezeAll freezes the active memtable, even an empty one, and returns
+// the frozen memtable's lastSeq: every batch acknowledged before the call
+// is at or below it, in that memtable or an older source.
+func (d *DB) freezeAll() (base.SeqNum, error) {
+	if err := d.writable(); err != nil {
+		return 0, err
+	}
+	r := &commitReq{rotate: true, always: true}
+	d.runCommit(r)
+	return r.seq, r.err
+}
+
+// rotateAlways is rotateIfNotEmpty for freezeAll: it rotates even an
+// empty memtable, and returns the frozen memtable's lastSeq. Leader only.
+func (d *DB) rotateAlways() (base.SeqNum, error) {
+	d.mu.Lock()
+	bgErr := d.mu.bgErr
+	d.mu.Unlock()
+	if bgErr != nil {
+		return 0, bgErr
+	}
+	seq := d.commit.lastSeq
+	if err := d.rotateMemTable(); err != nil {
+		return 0, d.setBackgroundError(err)
+	}
+	return seq, nil
 }
 
 // rotateIfNotEmpty freezes the active memtable unless it is empty, and

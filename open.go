@@ -255,7 +255,8 @@ func (d *DB) startRecovered(num base.FileNum, replayedSeq base.SeqNum) {
 	d.mu.mem = d.newMemTable(num)
 	d.chargeCache(d.mu.mem)
 	d.mu.Lock()
-	d.updateReadStateLocked() // the first: there is no previous one
+	d.mu.flushedSeq = d.commit.lastSeq // recovery flushed everything it replayed
+	d.updateReadStateLocked()          // the first: there is no previous one
 	d.mu.Unlock()
 }
 

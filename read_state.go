@@ -26,6 +26,9 @@ type readState struct {
 	refs    atomic.Int32
 	mems    []*memTable // active first, then frozen ones newest first
 	version *manifest.Version
+	// flushedSeq: version holds every batch with a seqnum up to it and
+	// none above it (d.mu.flushedSeq when the readState was installed).
+	flushedSeq base.SeqNum
 	// rangeDels are the fragmented tombstones of mems[1:] and version.
 	rangeDels immutableRangeDels
 	// seeks counts what iterator seeks paid for version's L0 files (see
@@ -99,7 +102,7 @@ func (d *DB) updateReadStateLocked() *readState {
 	for _, m := range mems {
 		m.ref()
 	}
-	rs := &readState{d: d, mems: mems, version: d.manifest.Version()}
+	rs := &readState{d: d, mems: mems, version: d.manifest.Version(), flushedSeq: d.mu.flushedSeq}
 	d.checkVersion(rs.version)
 	rs.seeks.init(d.opts, rs.version.Levels[0], d.mu.readState)
 	rs.refs.Store(1)

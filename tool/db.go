@@ -11,7 +11,8 @@ import (
 func newDBCmd(g *globals) *cobra.Command {
 	var dir string
 	cmd := newGroup("db", "Inspect and check a database",
-		newDBCheckCmd(g, &dir), newDBMetricsCmd(g, &dir), newDBLSMCmd(g, &dir), newDBRepairCmd(g))
+		newDBCheckCmd(g, &dir), newDBMetricsCmd(g, &dir), newDBLSMCmd(g, &dir), newDBRepairCmd(g),
+		newDBCheckpointCmd(g, &dir))
 	addDirFlag(cmd, &dir)
 	return cmd
 }

@@ -450,3 +450,35 @@ func (fs *MemFS) String() string {
 	}
 	return b.String()
 }
+
+// Link implements Linker: newname becomes a second entry for the file
+// oldname, durable once its directory is synced (like Create's).
+func (fs *MemFS) Link(oldname, newname string) error {
+	op, np := memClean(oldname), memClean(newname)
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	linkErr := func(err error) error {
+		return &os.LinkError{Op: "link", Old: oldname, New: newname, Err: err}
+	}
+	_, _, n, err := fs.lookupLocked(op)
+	if err == nil && n == nil {
+		err = os.ErrNotExist
+	}
+	if err != nil {
+		return linkErr(err)
+	}
+	if n.isDir {
+		return linkErr(errIsDir)
+	}
+	newParent, newBase, target, err := fs.lookupLocked(np)
+	switch {
+	case err != nil:
+		return linkErr(err)
+	case newParent == nil || target != nil:
+		return linkErr(os.ErrExist)
+	}
+	fs.createLocked(newParent, newBase, n)
+	return nil
+}
+
+var _ Linker = (*MemFS)(nil)

@@ -139,6 +139,23 @@ func (fs *FS) Rename(oldname, newname string) error {
 	return fs.inner.Rename(oldname, newname)
 }
 
+// Link implements vfs.Linker when the wrapped FS does: the link is
+// offered to the injector first. When the wrapped FS cannot link, it
+// fails with an error matching errors.ErrUnsupported, so that
+// vfs.LinkOrCopy copies.
+func (fs *FS) Link(oldname, newname string) error {
+	l, ok := fs.inner.(vfs.Linker)
+	if !ok {
+		return &os.LinkError{Op: "link", Old: oldname, New: newname, Err: errors.ErrUnsupported}
+	}
+	if err := fs.maybeError(Op{Kind: OpLink, Path: oldname, NewPath: newname}); err != nil {
+		return err
+	}
+	return l.Link(oldname, newname)
+}
+
+var _ vfs.Linker = (*FS)(nil)
+
 // MkdirAll implements vfs.FS.
 func (fs *FS) MkdirAll(dir string, perm os.FileMode) error {
 	if err := fs.maybeError(Op{Kind: OpMkdirAll, Path: dir}); err != nil {

@@ -21,6 +21,7 @@ const (
 	OpClose                  // File.Close, and closing a lock
 	OpAllocate               // vfs.Mapping.Allocate
 	OpTruncate               // vfs.Mapping.Truncate
+	OpLink                   // vfs.Linker.Link
 	numOpKinds
 )
 
@@ -40,6 +41,7 @@ var opKindNames = [numOpKinds]string{
 	OpClose:    "close",
 	OpAllocate: "allocate",
 	OpTruncate: "truncate",
+	OpLink:     "link",
 }
 
 func (k OpKind) String() string {
@@ -50,10 +52,10 @@ func (k OpKind) String() string {
 }
 
 // IsWrite reports whether k changes persistent state: create, remove,
-// rename, mkdir, write, sync, allocate and truncate.
+// rename, mkdir, write, sync, allocate, truncate and link.
 func (k OpKind) IsWrite() bool {
 	switch k {
-	case OpCreate, OpRemove, OpRename, OpMkdirAll, OpWrite, OpSync, OpAllocate, OpTruncate:
+	case OpCreate, OpRemove, OpRename, OpMkdirAll, OpWrite, OpSync, OpAllocate, OpTruncate, OpLink:
 		return true
 	}
 	return false
@@ -62,10 +64,10 @@ func (k OpKind) IsWrite() bool {
 // Op describes one operation offered to an Injector.
 type Op struct {
 	Kind OpKind
-	// Path is the file or directory operated on; for OpRename, the old
-	// name.
+	// Path is the file or directory operated on; for OpRename and
+	// OpLink, the old name.
 	Path string
-	// NewPath is the new name of an OpRename, empty otherwise.
+	// NewPath is the new name of an OpRename or OpLink, empty otherwise.
 	NewPath string
 	// Offset is where an OpRead or OpWrite starts (for File.Write, the
 	// handle's append position), the size an OpAllocate or OpTruncate
@@ -78,8 +80,8 @@ type Op struct {
 
 func (op Op) String() string {
 	switch {
-	case op.Kind == OpRename:
-		return fmt.Sprintf("rename %s -> %s", op.Path, op.NewPath)
+	case op.Kind == OpRename, op.Kind == OpLink:
+		return fmt.Sprintf("%s %s -> %s", op.Kind, op.Path, op.NewPath)
 	case op.Kind == OpWrite && op.Mapped:
 		return fmt.Sprintf("store %s @%d", op.Path, op.Offset)
 	case op.Kind == OpSync && op.Mapped:
