@@ -31,6 +31,10 @@ type Batch struct {
 	count   uint32
 	memSize uint64 // worst-case memtable arena bytes of the entries
 	lim     *limits
+	// db and index are set in a batch from DB.NewIndexedBatch, which
+	// reads through (batch_read.go); nil in a plain one.
+	db    *DB
+	index *batchIndex
 }
 
 // limits are the checks a batch applies as it grows.
@@ -47,6 +51,11 @@ func newBatch(lim *limits) *Batch {
 
 // Reset empties the batch, keeping its buffer.
 func (b *Batch) Reset() {
+	if b.index != nil {
+		// Iterators of an indexed batch may still point into the buffer.
+		b.data = nil
+		b.index.reset()
+	}
 	if cap(b.data) < batchHeaderLen {
 		b.data = make([]byte, batchHeaderLen, batchInitialCap)
 	}
@@ -96,7 +105,8 @@ func (b *Batch) Delete(key []byte) error {
 // DeleteRange adds a range tombstone deleting every key k with
 // start <= k < end (in the Comparer's order) written before the batch.
 // It does not delete the batch's own writes, whatever their order: they
-// share its sequence number, and a tombstone hides only older ones. It
+// share its sequence number, and a tombstone hides only older ones. Reads
+// through an indexed batch follow the same rule. It
 // returns ErrInvalidArgument, leaving the batch unchanged, unless
 // start < end and both fit the key limit.
 func (b *Batch) DeleteRange(start, end []byte) error {
