@@ -102,13 +102,16 @@ func (b *Batch) Delete(key []byte) error {
 	return nil
 }
 
-// DeleteRange adds a range tombstone deleting every key k with
-// start <= k < end (in the Comparer's order) written before the batch.
-// It does not delete the batch's own writes, whatever their order: they
-// share its sequence number, and a tombstone hides only older ones. Reads
-// through an indexed batch follow the same rule. It
-// returns ErrInvalidArgument, leaving the batch unchanged, unless
-// start < end and both fit the key limit.
+// DeleteRange deletes every key k with start <= k < end (in the
+// Comparer's order) written before it: before the batch, and by the
+// batch's earlier entries, which it removes from the batch (so Count
+// drops). The batch's later writes in the range stand. It adds a range
+// tombstone, which, sharing the batch's sequence number, hides only the
+// writes of earlier batches: removing the covered entries at build time
+// gives the batch's own writes the same order rule, in the memtable, in
+// the WAL and on replay alike. It costs a scan of the batch. It returns
+// ErrInvalidArgument, leaving the batch unchanged, unless start < end and
+// both fit the key limit.
 func (b *Batch) DeleteRange(start, end []byte) error {
 	if err := b.check(start, nil, false); err != nil {
 		return err
@@ -124,6 +127,10 @@ func (b *Batch) DeleteRange(start, end []byte) error {
 	if len(b.data)+size > b.lim.maxBatch || mem > uint64(b.lim.maxBatch) {
 		return base.InvalidArgumentf("batch would exceed MaxBatchSize %d", b.lim.maxBatch)
 	}
+	if err := b.dropCovered(start, end); err != nil {
+		return err
+	}
+	mem = b.memSize + uint64(rangeDelMemSize(len(start), len(end)))
 	b.data = append(b.data, byte(base.KindRangeDelete))
 	b.data = appendVarstring(b.data, start)
 	b.data = appendVarstring(b.data, end)

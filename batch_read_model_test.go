@@ -14,10 +14,9 @@ import (
 
 // The model of reads through an indexed batch. A state is a map of user
 // key to value (a deleted key is absent). The view through a batch is the
-// DB's state with the batch's range deletions removing the DB's keys in
-// their ranges, then the batch's point writes applied, the later of two
-// writes of a key winning: a batch's DeleteRange never deletes the same
-// batch's writes, whatever their order (docs/decisions.md).
+// DB's state with the batch's writes applied in order: a DeleteRange
+// deletes the DB's keys in its range and the batch's earlier writes there,
+// not its later ones (docs/decisions.md).
 
 type batchModelOp struct {
 	kind     base.Kind
@@ -32,21 +31,17 @@ func applyBatchModel(cmp *base.Comparer, state map[string]string, ops []batchMod
 		out[k] = v
 	}
 	for _, op := range ops {
-		if op.kind != base.KindRangeDelete {
-			continue
-		}
-		for k := range out {
-			if cmp.Compare([]byte(k), []byte(op.key)) >= 0 && cmp.Compare([]byte(k), []byte(op.end)) < 0 {
-				delete(out, k)
-			}
-		}
-	}
-	for _, op := range ops {
 		switch op.kind {
 		case base.KindSet:
 			out[op.key] = op.value
 		case base.KindDelete:
 			delete(out, op.key)
+		case base.KindRangeDelete:
+			for k := range out {
+				if cmp.Compare([]byte(k), []byte(op.key)) >= 0 && cmp.Compare([]byte(k), []byte(op.end)) < 0 {
+					delete(out, k)
+				}
+			}
 		}
 	}
 	return out

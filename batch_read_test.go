@@ -45,7 +45,8 @@ func TestBatchReadErrors(t *testing.T) {
 
 // TestIndexedBatchSnapshotAndReset: an iterator keeps the batch as it was
 // when created, across later writes and a Reset of the batch, and the
-// batch's DeleteRange hides the DB's keys but not its own writes.
+// batch's DeleteRange hides the DB's keys and the batch's earlier writes
+// in its range, not its later ones; Apply leaves the same.
 func TestIndexedBatchSnapshotAndReset(t *testing.T) {
 	d := mustOpen(t, "/db", &Options{FS: vfs.NewMem()})
 	defer mustClose(t, d)
@@ -61,17 +62,42 @@ func TestIndexedBatchSnapshotAndReset(t *testing.T) {
 	must(b.Set([]byte("b"), []byte("batch-b")))
 	must(b.DeleteRange([]byte("a"), []byte("z")))
 	must(b.Set([]byte("d"), []byte("batch-d")))
+	if b.Count() != 2 {
+		t.Fatalf("Count = %d, want 2 (the DeleteRange dropped the Set of b)", b.Count())
+	}
+	for _, k := range []string{"a", "b", "c"} {
+		if v, err := b.Get([]byte(k)); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("Get %q = %q, %v; want ErrNotFound", k, v, err)
+		}
+	}
 	it, err := b.NewIter(nil)
 	must(err)
 	defer it.Close()
-	must(b.Set([]byte("e"), []byte("later")))
-	b.Reset()
-	must(b.Set([]byte("b"), []byte("XXXXXXX"))) // would overwrite a reused buffer
-	want := []string{"b=batch-b", "d=batch-d"}
+	want := []string{"d=batch-d"}
 	if got := scanAll(t, it); !slices.Equal(got, want) {
 		t.Fatalf("scan = %v, want %v", got, want)
 	}
+	must(b.Set([]byte("e"), []byte("later")))
+	b.Reset()
+	// Would overwrite d's entry in a reused buffer.
+	must(b.Set([]byte("b"), []byte("XXXXXXXXXXXXXXXXXXXX")))
+	if got := scanAll(t, it); !slices.Equal(got, want) {
+		t.Fatalf("scan after Reset = %v, want %v", got, want)
+	}
 	if v, err := b.Get([]byte("a")); err != nil || string(v) != "db-a" {
 		t.Fatalf("Get after Reset = %q, %v; want db-a", v, err)
+	}
+	b.Reset()
+	must(b.Set([]byte("b"), []byte("batch-b")))
+	must(b.DeleteRange([]byte("a"), []byte("z")))
+	must(b.Set([]byte("d"), []byte("batch-d")))
+	if _, err := d.Apply(b, NoSync); err != nil {
+		t.Fatal(err)
+	}
+	all, err := d.NewIter(nil)
+	must(err)
+	defer all.Close()
+	if got := scanAll(t, all); !slices.Equal(got, want) {
+		t.Fatalf("scan after Apply = %v, want %v", got, want)
 	}
 }
