@@ -18,7 +18,10 @@ import (
 // The seqnum is zero while the batch is built and is stamped at commit.
 // A Set entry has a key and a value; a Delete entry only a key. Every entry
 // of a committed batch carries the batch's seqnum: the whole batch is one
-// atomic write. When a batch names a key twice, the later entry wins.
+// atomic write. When a batch names a key twice, the later entry wins. A
+// range tombstone hides only lower seqnums, so DeleteRange removes the
+// batch's earlier entries in its range when it is added. Invariant: no
+// point entry of the encoding precedes a range entry that covers it.
 const batchHeaderLen = batchrepr.HeaderLen
 
 const batchInitialCap = 256

@@ -5,8 +5,10 @@ import "github.com/tempestdb/tempest/internal/base"
 // Reads through an indexed batch: the batch's own writes over the DB's
 // current state. The batch's entries take part in a read as the newest
 // source, at batchSeq; its range tombstones cover the DB's entries and
-// none of the batch's own (the rule of Batch.DeleteRange, which Apply
-// keeps: every entry of a batch shares one seqnum). A read takes the DB's
+// none of the batch's own. That is the rule of Batch.DeleteRange, as Apply
+// keeps it: the tombstone deletes the batch's earlier writes in its range
+// by removing them from the batch, and does not cover its later ones,
+// which share the batch's seqnum. A read takes the DB's
 // readState and visible seqnum together (loadReadStateAndSeq), so it sees
 // the DB at one seqnum.
 
