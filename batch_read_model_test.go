@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/testutil"
@@ -218,22 +219,27 @@ func (g batchModelKeys) span(cmp *base.Comparer) (start, end string, ok bool) {
 // TestIndexedBatchModel checks reads through indexed batches (Get and
 // iterators that change direction, with bounds) against the model, with
 // writes to the DB and flushes between the batch's writes, then checks the
-// DB after Apply and after reopening against the same rule.
+// DB after Apply and after reopening against the same rule. The filter
+// run sets a Filter that keeps every value (they are too short to carry a
+// timestamp), which sends Get down the filtered path.
 func TestIndexedBatchModel(t *testing.T) {
-	for _, suffix := range []bool{false, true} {
-		t.Run(fmt.Sprintf("suffix=%v", suffix), func(t *testing.T) {
-			testIndexedBatchModel(t, suffix)
+	for _, c := range []struct{ suffix, filter bool }{{false, false}, {true, false}, {false, true}} {
+		t.Run(fmt.Sprintf("suffix=%v,filter=%v", c.suffix, c.filter), func(t *testing.T) {
+			testIndexedBatchModel(t, c.suffix, c.filter)
 		})
 	}
 }
 
-func testIndexedBatchModel(t *testing.T, suffix bool) {
+func testIndexedBatchModel(t *testing.T, suffix, filter bool) {
 	seed := testSeed(t)
 	rng := testutil.NewRand(seed)
 	fs := vfs.NewMem()
 	o := smallOptions(fs)
 	if suffix {
 		o.Comparer = FixedSuffixComparer(8)
+	}
+	if filter {
+		o.Filter = &TTLFilter{TTL: time.Hour}
 	}
 	d := mustOpen(t, "/db", o)
 	defer func() { mustClose(t, d) }()
