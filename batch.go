@@ -22,6 +22,8 @@ import (
 // range tombstone hides only lower seqnums, so DeleteRange removes the
 // batch's earlier entries in its range when it is added. Invariant: no
 // point entry of the encoding precedes a range entry that covers it.
+// Batches written by earlier versions may hold such entries; replay
+// applies them as written, and the tombstone does not hide them.
 const batchHeaderLen = batchrepr.HeaderLen
 
 const batchInitialCap = 256
