@@ -67,22 +67,19 @@ type atomicEffect struct {
 	val uint32
 }
 
-// effects returns what b leaves in each key it touches, in key order. A
-// range delete removes only what was written before the batch, so the
-// batch's own point writes win over it whatever their order; among point
+// effects returns what b leaves in each key it touches, in key order. The
+// ops take effect in order: a range delete removes what was written
+// before it, before the batch and by the batch's earlier ops; among point
 // writes of one key, the last wins.
 func (b atomicBatch) effects() []atomicEffect {
 	vals := make(map[int]uint32)
 	for _, op := range b.ops {
-		if op.rangeDel {
-			for k := op.key; k < op.end; k++ {
-				vals[k] = 0
-			}
-		}
-	}
-	for _, op := range b.ops {
 		if !op.rangeDel {
 			vals[op.key] = op.val
+			continue
+		}
+		for k := op.key; k < op.end; k++ {
+			vals[k] = 0
 		}
 	}
 	out := make([]atomicEffect, 0, len(vals))

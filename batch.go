@@ -18,7 +18,12 @@ import (
 // The seqnum is zero while the batch is built and is stamped at commit.
 // A Set entry has a key and a value; a Delete entry only a key. Every entry
 // of a committed batch carries the batch's seqnum: the whole batch is one
-// atomic write. When a batch names a key twice, the later entry wins.
+// atomic write. When a batch names a key twice, the later entry wins. A
+// range tombstone hides only lower seqnums, so DeleteRange removes the
+// batch's earlier entries in its range when it is added. Invariant: no
+// point entry of the encoding precedes a range entry that covers it.
+// Batches written by earlier versions may hold such entries; replay
+// applies them as written, and the tombstone does not hide them.
 const batchHeaderLen = batchrepr.HeaderLen
 
 const batchInitialCap = 256
@@ -31,6 +36,10 @@ type Batch struct {
 	count   uint32
 	memSize uint64 // worst-case memtable arena bytes of the entries
 	lim     *limits
+	// db and index are set in a batch from DB.NewIndexedBatch, which
+	// reads through (batch_read.go); nil in a plain one.
+	db    *DB
+	index *batchIndex
 }
 
 // limits are the checks a batch applies as it grows.
@@ -47,6 +56,11 @@ func newBatch(lim *limits) *Batch {
 
 // Reset empties the batch, keeping its buffer.
 func (b *Batch) Reset() {
+	if b.index != nil {
+		// Iterators of an indexed batch may still point into the buffer.
+		b.data = nil
+		b.index.reset()
+	}
 	if cap(b.data) < batchHeaderLen {
 		b.data = make([]byte, batchHeaderLen, batchInitialCap)
 	}
@@ -93,12 +107,16 @@ func (b *Batch) Delete(key []byte) error {
 	return nil
 }
 
-// DeleteRange adds a range tombstone deleting every key k with
-// start <= k < end (in the Comparer's order) written before the batch.
-// It does not delete the batch's own writes, whatever their order: they
-// share its sequence number, and a tombstone hides only older ones. It
-// returns ErrInvalidArgument, leaving the batch unchanged, unless
-// start < end and both fit the key limit.
+// DeleteRange deletes every key k with start <= k < end (in the
+// Comparer's order) written before it: before the batch, and by the
+// batch's earlier entries, which it removes from the batch (so Count
+// drops). The batch's later writes in the range stand. It adds a range
+// tombstone, which, sharing the batch's sequence number, hides only the
+// writes of earlier batches: removing the covered entries at build time
+// gives the batch's own writes the same order rule, in the memtable, in
+// the WAL and on replay alike. It costs a scan of the batch. It returns
+// ErrInvalidArgument, leaving the batch unchanged, unless start < end and
+// both fit the key limit.
 func (b *Batch) DeleteRange(start, end []byte) error {
 	if err := b.check(start, nil, false); err != nil {
 		return err
@@ -114,6 +132,10 @@ func (b *Batch) DeleteRange(start, end []byte) error {
 	if len(b.data)+size > b.lim.maxBatch || mem > uint64(b.lim.maxBatch) {
 		return base.InvalidArgumentf("batch would exceed MaxBatchSize %d", b.lim.maxBatch)
 	}
+	if err := b.dropCovered(start, end); err != nil {
+		return err
+	}
+	mem = b.memSize + uint64(rangeDelMemSize(len(start), len(end)))
 	b.data = append(b.data, byte(base.KindRangeDelete))
 	b.data = appendVarstring(b.data, start)
 	b.data = appendVarstring(b.data, end)

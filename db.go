@@ -247,7 +247,7 @@ func (d *DB) NewIter(o *IterOptions) (*Iterator, error) {
 		return nil, ErrClosed
 	}
 	rs, seq := d.loadReadStateAndSeq()
-	return d.newIter(rs, seq, o)
+	return d.newIter(rs, seq, o, nil)
 }
 
 // setBackgroundError makes the DB read-only with err as the cause.

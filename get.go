@@ -162,7 +162,7 @@ func (d *DB) getFromFile(g *getter, f *manifest.FileMetadata) error {
 // back to an iterator, which skips every covered entry.
 func (d *DB) getAt(rs *readState, key []byte, seq base.SeqNum) ([]byte, error) {
 	if d.opts.Filter != nil {
-		return d.getFiltered(rs, key, seq)
+		return d.getFiltered(rs, key, seq, nil)
 	}
 	g := d.newGetter(key, seq)
 	defer g.release()
@@ -186,7 +186,14 @@ func (d *DB) getAt(rs *readState, key []byte, seq base.SeqNum) ([]byte, error) {
 	// tombstone: under a Comparer with version suffixes an older version
 	// of the prefix may show through.
 	rs.refs.Add(1) // the iterator's
-	it, err := d.newIter(rs, seq, nil)
+	return d.iterGet(rs, key, seq, nil)
+}
+
+// iterGet is Get through an iterator, which skips every entry a range
+// tombstone covers; bs, if not nil, is an indexed batch read through. It
+// takes over the caller's reference to rs.
+func (d *DB) iterGet(rs *readState, key []byte, seq base.SeqNum, bs *batchSnapshot) ([]byte, error) {
+	it, err := d.newIter(rs, seq, nil, bs)
 	if err != nil {
 		return nil, err
 	}

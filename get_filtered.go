@@ -9,12 +9,15 @@ import (
 // group from its start: back from the key to the group's first entry, then
 // forward, counting kept versions, up to the first entry at or after the
 // key that decides the result.
-func (d *DB) getFiltered(rs *readState, key []byte, seq base.SeqNum) ([]byte, error) {
+//
+// bs, if not nil, is an indexed batch read through.
+func (d *DB) getFiltered(rs *readState, key []byte, seq base.SeqNum, bs *batchSnapshot) ([]byte, error) {
 	rd, err := d.rangeDelView(rs, seq)
 	if err != nil {
 		return nil, err
 	}
-	it, parts, err := d.newInternalIter(rs)
+	rd.addBatch(bs)
+	it, parts, err := d.newInternalIter(rs, bs)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +42,7 @@ func (d *DB) getFiltered(rs *readState, key []byte, seq base.SeqNum) ([]byte, er
 	var decided []byte // user key whose newest visible version was seen
 	for ; ok && same(); ok = it.Next() {
 		k := it.Key()
-		if k.SeqNum() > seq || rd.covered(k) || (decided != nil && cmp.Equal(k.UserKey, decided)) {
+		if tooNew(k.SeqNum(), seq) || rd.covered(k) || (decided != nil && cmp.Equal(k.UserKey, decided)) {
 			continue
 		}
 		atOrAfter := cmp.Compare(k.UserKey, key) >= 0

@@ -21,6 +21,7 @@ type iterParts struct {
 	mems     []memtable.Iter
 	tables   []tableIter
 	levels   []levelIter
+	batch    batchIter
 }
 
 var iterPartsPool = sync.Pool{New: func() any { return new(iterParts) }}
@@ -33,9 +34,10 @@ func resize[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-// newInternalIter merges every source of rs, in parts from the pool. The
+// newInternalIter merges every source of rs, and the snapshot of an indexed
+// batch bs when not nil (the newest source), in parts from the pool. The
 // caller releases the parts (releaseIterParts) after closing the iterator.
-func (d *DB) newInternalIter(rs *readState) (*mergingIter, *iterParts, error) {
+func (d *DB) newInternalIter(rs *readState, bs *batchSnapshot) (*mergingIter, *iterParts, error) {
 	p := iterPartsPool.Get().(*iterParts)
 	nLevels := 0
 	for level := 1; level < manifest.NumLevels; level++ {
@@ -48,6 +50,10 @@ func (d *DB) newInternalIter(rs *readState) (*mergingIter, *iterParts, error) {
 	p.tables = resize(p.tables, len(l0))
 	p.levels = resize(p.levels, nLevels)
 	p.children = p.children[:0]
+	if bs != nil {
+		p.batch = batchIter{cmp: d.cmp, points: bs.points}
+		p.children = append(p.children, &p.batch)
+	}
 	for i, m := range rs.mems {
 		m.InitIter(&p.mems[i])
 		p.children = append(p.children, &p.mems[i])
@@ -80,6 +86,7 @@ func (p *iterParts) release() {
 	clear(p.children[:cap(p.children)])
 	p.children = p.children[:0]
 	clear(p.mems)
+	p.batch = batchIter{}
 	for i := range p.tables {
 		p.tables[i].reset()
 	}

@@ -51,7 +51,7 @@ type Iterator struct {
 // too new, deleted by a range tombstone, or rejected by the Filter (as the
 // first kept version of its prefix: the one the iterator would yield).
 func (i *Iterator) hidden(k base.InternalKey) bool {
-	if k.SeqNum() > i.seq || i.rd.covered(k) {
+	if tooNew(k.SeqNum(), i.seq) || i.rd.covered(k) {
 		return true
 	}
 	f := i.db.opts.Filter
@@ -59,8 +59,9 @@ func (i *Iterator) hidden(k base.InternalKey) bool {
 		!f.Keep(FilterEntry{Key: k.UserKey, Value: i.iter.Value(), SeqNum: uint64(k.SeqNum())})
 }
 
-// newIter takes over the caller's reference to rs.
-func (d *DB) newIter(rs *readState, seq base.SeqNum, o *IterOptions) (*Iterator, error) {
+// newIter takes over the caller's reference to rs. A non-nil bs merges
+// the snapshot of an indexed batch over the DB's state.
+func (d *DB) newIter(rs *readState, seq base.SeqNum, o *IterOptions, bs *batchSnapshot) (*Iterator, error) {
 	it := &Iterator{db: d, rs: rs, cmp: d.cmp, seq: seq}
 	if o != nil {
 		if o.LowerBound != nil {
@@ -75,8 +76,9 @@ func (d *DB) newIter(rs *readState, seq base.SeqNum, o *IterOptions) (*Iterator,
 		rs.unref()
 		return nil, err
 	}
+	rd.addBatch(bs)
 	it.rd = rd
-	ii, parts, err := d.newInternalIter(rs)
+	ii, parts, err := d.newInternalIter(rs, bs)
 	if err != nil {
 		rs.unref()
 		return nil, err

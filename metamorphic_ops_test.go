@@ -329,21 +329,18 @@ func (m metaState) deleteRange(ks metaKeySpace, start, end []byte) {
 	}
 }
 
-// apply applies a batch: one sequence number for all its entries, so its
-// range tombstones delete only what was written before it, and among its
-// point writes to one key the last wins.
+// apply applies a batch's entries in order: a range deletion deletes what
+// was written before it, before the batch and by the batch's earlier
+// entries, and among point writes to one key the last wins.
 func (m metaState) apply(ks metaKeySpace, batch []metaBatchEntry) {
-	for _, e := range batch {
-		if e.kind == metaDeleteRange {
-			m.deleteRange(ks, e.key, e.end)
-		}
-	}
 	for _, e := range batch {
 		switch e.kind {
 		case metaSet:
 			m[string(e.key)] = metaEntry{value: string(e.value)}
 		case metaDelete:
 			m[string(e.key)] = metaEntry{deleted: true}
+		case metaDeleteRange:
+			m.deleteRange(ks, e.key, e.end)
 		}
 	}
 }

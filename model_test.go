@@ -118,8 +118,8 @@ func runRandomOpsAgainstModel(t *testing.T, ttl bool) {
 			for range 1 + rng.IntN(5) {
 				k := key()
 				if rng.IntN(25) == 0 {
-					// A range tombstone deletes what was written before the
-					// batch, never the batch's own writes.
+					// A range tombstone deletes what was written before it:
+					// before the batch, and the batch's earlier writes.
 					lo, hi := string(key()), string(key())
 					if lo > hi {
 						lo, hi = hi, lo
@@ -131,6 +131,11 @@ func runRandomOpsAgainstModel(t *testing.T, ttl bool) {
 						t.Fatal(err)
 					}
 					ranges = append(ranges, [2]string{lo, hi})
+					for pk := range pending {
+						if pk >= lo && pk < hi {
+							delete(pending, pk)
+						}
+					}
 					continue
 				}
 				if rng.IntN(4) == 0 {

@@ -25,7 +25,10 @@ import (
 type rangeDelView struct {
 	sets     [2]*rangedel.Set
 	snapshot base.SeqNum
-	none     bool // no tombstone in either set: covered is always false
+	// batch holds the tombstones of an indexed batch read through, at
+	// batchSeq: they cover every entry of the DB and none of the batch.
+	batch *rangedel.Set
+	none  bool // no tombstone in any set: covered is always false
 }
 
 // covered reports whether the entry k is deleted by a range tombstone.
@@ -38,7 +41,15 @@ func (v *rangeDelView) covered(k base.InternalKey) bool {
 			return true
 		}
 	}
-	return false
+	return v.batch.Covers(k.UserKey, k.SeqNum(), batchSeq)
+}
+
+// addBatch adds the tombstones of bs, if not nil.
+func (v *rangeDelView) addBatch(bs *batchSnapshot) {
+	if bs != nil && !bs.rangeDels.Empty() {
+		v.batch = bs.rangeDels
+		v.none = false
+	}
 }
 
 func (v *rangeDelView) empty() bool { return v.none }

@@ -128,7 +128,7 @@ func (s *Snapshot) NewIter(o *IterOptions) (*Iterator, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	return s.db.newIter(s.db.loadReadState(), s.seq, o)
+	return s.db.newIter(s.db.loadReadState(), s.seq, o, nil)
 }
 
 // Close releases the snapshot. A second Close returns ErrClosed.

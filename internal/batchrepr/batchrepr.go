@@ -61,6 +61,13 @@ func Decode(data []byte) (Batch, error) {
 	return d, nil
 }
 
+// Unstamped returns the Batch of count entries encoded in entries, a
+// stretch of a batch that is still being built (whose header is not yet
+// stamped). ForEach validates the entries as it does for a committed batch.
+func Unstamped(entries []byte, count uint32) Batch {
+	return Batch{Count: count, entries: entries}
+}
+
 // ForEach calls fn for each entry, in order. It returns an error matching
 // base.ErrCorruption if the encoding is malformed: a bad kind, a length
 // past the end, trailing bytes, or a count that does not match; fn may

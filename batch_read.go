@@ -1,0 +1,73 @@
+package tempest
+
+import "github.com/tempestdb/tempest/internal/base"
+
+// Reads through an indexed batch: the batch's own writes over the DB's
+// current state. The batch's entries take part in a read as the newest
+// source, at batchSeq; its range tombstones cover the DB's entries and
+// none of the batch's own. That is the rule of Batch.DeleteRange, as Apply
+// keeps it: the tombstone deletes the batch's earlier writes in its range
+// by removing them from the batch, and does not cover its later ones,
+// which share the batch's seqnum. A read takes the DB's
+// readState and visible seqnum together (loadReadStateAndSeq), so it sees
+// the DB at one seqnum.
+
+// NewIndexedBatch returns an empty batch that can also be read: Get and
+// NewIter see its writes over the DB's state. Writing to it costs what a
+// plain batch's writes cost; the first read after writes sorts them into
+// the batch's index.
+func (d *DB) NewIndexedBatch() *Batch {
+	b := newBatch(&d.lim)
+	b.db = d
+	b.index = &batchIndex{cmp: d.cmp}
+	b.index.reset()
+	return b
+}
+
+// readSnapshot checks that b can be read and returns its current state.
+func (b *Batch) readSnapshot() (*batchSnapshot, error) {
+	if b == nil || b.index == nil {
+		return nil, base.InvalidArgumentf("batch not created by DB.NewIndexedBatch")
+	}
+	if b.db.closed.Load() {
+		return nil, ErrClosed
+	}
+	return b.index.snapshot(b)
+}
+
+// Get returns a copy of key's value as the batch's writes leave the DB's
+// current state, or ErrNotFound: the batch's latest write of key if it has
+// one, unless it is a Delete; otherwise the DB's value, unless one of the
+// batch's range tombstones covers key. Under a Comparer with version
+// suffixes it returns, as DB.Get does, the first visible version of key's
+// prefix at or after key, the batch's versions taking part. It returns
+// ErrInvalidArgument for a batch from NewBatch and ErrClosed once the DB
+// is closed.
+func (b *Batch) Get(key []byte) ([]byte, error) {
+	bs, err := b.readSnapshot()
+	if err != nil {
+		return nil, err
+	}
+	d := b.db
+	rs, seq := d.loadReadStateAndSeq()
+	if d.opts.Filter != nil {
+		defer rs.unref()
+		return d.getFiltered(rs, key, seq, bs)
+	}
+	return d.iterGet(rs, key, seq, bs) // takes over the reference
+}
+
+// NewIter returns an iterator over the batch's writes merged with the
+// DB's current state, in both directions, within o's bounds. It sees the
+// batch as it is when NewIter is called (later writes to the batch are not
+// seen; a new iterator sees them) and the DB at one seqnum, as DB.NewIter
+// does. It returns ErrInvalidArgument for a batch from NewBatch and
+// ErrClosed once the DB is closed.
+func (b *Batch) NewIter(o *IterOptions) (*Iterator, error) {
+	bs, err := b.readSnapshot()
+	if err != nil {
+		return nil, err
+	}
+	rs, seq := b.db.loadReadStateAndSeq()
+	return b.db.newIter(rs, seq, o, bs)
+}
