@@ -18,8 +18,9 @@ const repo = "/repo"
 // incrementalSetup fills a DB on fs with several levels of SSTs, backs it
 // up, changes 1% of its keys (one contiguous range, compacted, so most
 // SSTs stay as they are), and backs it up again. It returns the DB, the
-// two backups and the states they hold.
-func incrementalSetup(t *testing.T, fs vfs.FS, n int) (*tempest.DB, [2]backup.Info, [2]model) {
+// two backups and the states they hold. beforeSecond, if not nil, runs
+// just before the second Create.
+func incrementalSetup(t *testing.T, fs vfs.FS, n int, beforeSecond func()) (*tempest.DB, [2]backup.Info, [2]model) {
 	t.Helper()
 	rng := testutil.NewRand(testutil.Seed(t))
 	d, err := tempest.Open("/db", dbOptions(fs))
@@ -50,6 +51,9 @@ func incrementalSetup(t *testing.T, fs vfs.FS, n int) (*tempest.DB, [2]backup.In
 	if err := d.Compact(t.Context(), []byte(key(lo)), []byte(key(lo+n/100))); err != nil {
 		t.Fatal(err)
 	}
+	if beforeSecond != nil {
+		beforeSecond()
+	}
 	if infos[1], err = o.Create(d, repo); err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +77,7 @@ func nonEmptyLevels(d *tempest.DB) int {
 // own state.
 func TestIncrementalBackup(t *testing.T) {
 	fs := vfs.NewMem()
-	d, infos, states := incrementalSetup(t, fs, 6000)
+	d, infos, states := incrementalSetup(t, fs, 6000, nil)
 	defer d.Close()
 	first, second := infos[0], infos[1]
 	if first.StoredBytes != first.Bytes || first.Files < 10 {
@@ -107,7 +111,7 @@ func TestIncrementalBackup(t *testing.T) {
 // naming that file, and Restore leaves nothing behind.
 func TestBackupFlippedByte(t *testing.T) {
 	fs := vfs.NewMem()
-	d, infos, _ := incrementalSetup(t, fs, 1500)
+	d, infos, _ := incrementalSetup(t, fs, 1500, nil)
 	defer d.Close()
 	id := infos[1].ID
 	shared, err := fs.List(repo + "/shared")
@@ -177,7 +181,7 @@ func must(t *testing.T, err error) {
 // used; keepLast 0 empties the repository's stores.
 func TestBackupPurge(t *testing.T) {
 	fs := vfs.NewMem()
-	d, infos, states := incrementalSetup(t, fs, 1500)
+	d, infos, states := incrementalSetup(t, fs, 1500, nil)
 	defer d.Close()
 	o := backup.Options{FS: fs}
 	before, err := fs.List(repo + "/shared")
