@@ -52,7 +52,7 @@ func New(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(
 		newPutCmd(g), newGetCmd(g), newDeleteCmd(g), newScanCmd(g),
 		newLoadCmd(g), newDumpCmd(g),
-		newDBCmd(g), newSSTableCmd(g), newWALCmd(g), newManifestCmd(g),
+		newDBCmd(g), newBackupCmd(g), newSSTableCmd(g), newWALCmd(g), newManifestCmd(g),
 		newDemoCmd(), newBenchCmd(),
 	)
 	return root
