@@ -1,8 +1,10 @@
 package backup_test
 
 import (
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tempestdb/tempest/backup"
@@ -152,4 +154,68 @@ func TestBackupPurgeCrashPoints(t *testing.T) {
 		t.Fatalf("%d of %d images hold the purged backup; want some but not all", kept, len(c.images))
 	}
 	t.Logf("purge crash points: %d images, %d still with the purged backup", len(c.images), kept)
+}
+
+// TestBackupCreateFailures fails each write-class operation in the
+// repository of a second Create in turn (errorfs): each failed Create
+// returns the error and lists no new backup (except after a failure of
+// the last operation, the sync of meta/ after the rename, which leaves it
+// listed and complete, as a failed fsync leaves its data unknown), the
+// first backup still verifies and restores, and the Create that finally
+// succeeds restores to the DB's state.
+func TestBackupCreateFailures(t *testing.T) {
+	mem := vfs.NewMem()
+	failAt, k := -1, 0
+	fs := errorfs.Wrap(mem, errorfs.InjectorFunc(func(op errorfs.Op) error {
+		if failAt < 0 || !op.Kind.IsWrite() || !strings.HasPrefix(op.Path, repo+"/") {
+			return nil
+		}
+		k++
+		if k-1 == failAt {
+			return errorfs.ErrInjected
+		}
+		return nil
+	}))
+	d, infos, states := incrementalSetup(t, fs, 300, nil)
+	defer d.Close()
+	o := backup.Options{FS: fs}
+	lateListed := 0
+	for failAt = 0; ; failAt++ {
+		k = 0
+		in, err := o.Create(d, repo)
+		if err == nil {
+			n := failAt
+			failAt = -1
+			if err := checkRestore(mem, repo, in.ID, "/final", states[1]); err != nil {
+				t.Fatal(err)
+			}
+			if n < 10 || lateListed > 1 {
+				t.Fatalf("%d operations failed, %d failed Creates listed their backup", n, lateListed)
+			}
+			t.Logf("create failures: %d write operations failed in turn", n)
+			return
+		}
+		if !errors.Is(err, errorfs.ErrInjected) {
+			t.Fatalf("failure at op %d: %v", failAt, err)
+		}
+		saved := failAt
+		failAt = -1
+		list, err := backup.Options{FS: mem}.List(repo)
+		if err != nil || len(list) < 2 || list[1].ID != infos[1].ID {
+			t.Fatalf("failure at op %d: list %+v, %v", saved, list, err)
+		}
+		for _, in := range list[2:] {
+			if err := checkRestore(mem, repo, in.ID, fmt.Sprintf("/late%d", in.ID), states[1]); err != nil {
+				t.Fatalf("failure at op %d: listed backup %d: %v", saved, in.ID, err)
+			}
+			lateListed++
+		}
+		if err := checkRestore(mem, repo, infos[0].ID, fmt.Sprintf("/r%d", saved), states[0]); err != nil {
+			t.Fatalf("failure at op %d: %v", saved, err)
+		}
+		failAt = saved
+		if failAt > 1000 {
+			t.Fatal("Create never succeeded")
+		}
+	}
 }

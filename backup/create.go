@@ -43,12 +43,24 @@ func (o Options) Create(db *tempest.DB, repo string) (Info, error) {
 	}
 	m, stored, err := r.create(db, id)
 	if err != nil {
-		_ = removeAll(r.fs, r.privateDir(id))
+		r.abandon(id)
 		return Info{}, fmt.Errorf("backup: create in %s: %w", repo, err)
 	}
 	in := m.info()
 	in.StoredBytes = stored
 	return in, nil
+}
+
+// abandon removes what a failed create of backup id left, unless its
+// metadata is in place (a failed sync after the rename): then the backup
+// is complete and may be visible, and nothing of it may go. What abandon
+// cannot remove, the next Create or Purge does.
+func (r repoDirs) abandon(id uint64) {
+	if ok, err := exists(r.fs, r.metaPath(id)); err != nil || ok {
+		return
+	}
+	_ = removeAll(r.fs, r.privateDir(id))
+	_ = removeExcept(r.fs, r.tmp, nil)
 }
 
 // create builds backup id and returns its metadata and the bytes it added
