@@ -73,8 +73,9 @@ func nonEmptyLevels(d *tempest.DB) int {
 }
 
 // TestIncrementalBackup: a backup after 1% of the keys changed stores
-// under 5% of the bytes of the first, and each backup restores to its
-// own state.
+// under 5% of the bytes of the first, each backup restores to its own
+// state, a backup of an unchanged DB stores less still, and
+// Options.Progress counts every file.
 func TestIncrementalBackup(t *testing.T) {
 	fs := vfs.NewMem()
 	d, infos, states := incrementalSetup(t, fs, 6000, nil)
@@ -100,6 +101,15 @@ func TestIncrementalBackup(t *testing.T) {
 		if err := checkRestore(fs, repo, in.ID, fmt.Sprintf("/restore%d", i), states[i]); err != nil {
 			t.Fatal(err)
 		}
+	}
+	var seen int64
+	po := backup.Options{FS: fs, Progress: func(n int64) { seen += n }}
+	must(t, po.Verify(repo, second.ID))
+	must(t, po.Restore(repo, second.ID, "/restore-progress"))
+	if third, err := po.Create(d, repo); err != nil || third.StoredBytes >= second.StoredBytes {
+		t.Fatalf("backup of an unchanged DB: %+v, %v", third, err)
+	} else if seen != 2*second.Bytes+third.Bytes {
+		t.Fatalf("progress reported %d bytes, want %d", seen, 2*second.Bytes+third.Bytes)
 	}
 	if err := (backup.Options{FS: fs}).Restore(repo, first.ID, "/restore0"); !errors.Is(err, base.ErrInvalidArgument) {
 		t.Fatalf("restore to an existing directory: %v, want ErrInvalidArgument", err)

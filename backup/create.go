@@ -21,7 +21,7 @@ import (
 // and last writes the metadata atomically: the backup exists from that
 // rename on.
 func (o Options) Create(db *tempest.DB, repo string) (Info, error) {
-	r := makeRepoDirs(o.fs(), repo)
+	r := o.repo(repo)
 	if err := r.mkdirs(); err != nil {
 		return Info{}, err
 	}
@@ -105,6 +105,7 @@ func (r repoDirs) storeFile(ck, rel string) (fileEntry, int64, error) {
 		return fileEntry{}, 0, err
 	}
 	f := fileEntry{path: rel, size: size, checksum: sum, shared: isSST(rel)}
+	r.done(size)
 	if !f.shared {
 		return f, size, nil // moved with the checkpoint's rest
 	}

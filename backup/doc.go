@@ -32,6 +32,16 @@ type Options struct {
 	// Create it must be the FS of the DB being backed up. Default:
 	// vfs.Default.
 	FS vfs.FS
+	// Progress, if not nil, is called with the size of each file once
+	// Create has stored it or Verify or Restore has checked it.
+	Progress func(bytes int64)
+}
+
+// repo returns the repository at dir on o's FS.
+func (o Options) repo(dir string) repoDirs {
+	r := makeRepoDirs(o.fs(), dir)
+	r.progress = o.Progress
+	return r
 }
 
 func (o Options) fs() vfs.FS {

@@ -12,6 +12,14 @@ import (
 type repoDirs struct {
 	fs                               vfs.FS
 	root, meta, private, shared, tmp string
+	progress                         func(bytes int64) // Options.Progress
+}
+
+// done reports a file of n bytes done to the progress callback.
+func (r repoDirs) done(n int64) {
+	if r.progress != nil {
+		r.progress(n)
+	}
 }
 
 func makeRepoDirs(fs vfs.FS, repo string) repoDirs {

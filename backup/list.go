@@ -16,7 +16,7 @@ import (
 // fails it with ErrCorruption naming the file. A repository that does not
 // exist holds no backups.
 func (o Options) List(repo string) ([]Info, error) {
-	r := makeRepoDirs(o.fs(), repo)
+	r := o.repo(repo)
 	metas, err := r.readAll()
 	if err != nil {
 		return nil, err

@@ -17,7 +17,7 @@ func (o Options) Purge(repo string, keepLast int) error {
 	if keepLast < 0 {
 		return base.InvalidArgumentf("backup: purge: keepLast %d < 0", keepLast)
 	}
-	r := makeRepoDirs(o.fs(), repo)
+	r := o.repo(repo)
 	if ok, err := exists(r.fs, r.meta); err != nil || !ok {
 		return err // nothing to purge
 	}

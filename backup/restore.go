@@ -28,7 +28,7 @@ func (o Options) Restore(repo string, id uint64, destDir string) error {
 	} else if ok {
 		return base.InvalidArgumentf("backup: restore: %s exists", destDir)
 	}
-	r := makeRepoDirs(fs, repo)
+	r := o.repo(repo)
 	m, err := r.readMeta(id)
 	if err != nil {
 		return err

@@ -13,7 +13,7 @@ import (
 // checksum its metadata records. A mismatch fails with ErrCorruption
 // naming the stored file; a missing backup with ErrInvalidArgument.
 func (o Options) Verify(repo string, id uint64) error {
-	r := makeRepoDirs(o.fs(), repo)
+	r := o.repo(repo)
 	m, err := r.readMeta(id)
 	if err != nil {
 		return err
@@ -38,7 +38,11 @@ func (r repoDirs) checkStored(id uint64, f fileEntry, w io.Writer) error {
 	case err != nil:
 		return err
 	}
-	return checkFile(name, f, size, sum)
+	if err := checkFile(name, f, size, sum); err != nil {
+		return err
+	}
+	r.done(size)
+	return nil
 }
 
 // checkFile compares a stored file's size and checksum with its entry.

@@ -15,10 +15,31 @@ import (
 func newBackupCmd(g *globals) *cobra.Command {
 	var repo string
 	cmd := newGroup("backup", "Keep incremental physical backups of a database in a repository",
-		newBackupCreateCmd(g, &repo), newBackupListCmd(g, &repo), newBackupVerifyCmd(&repo),
-		newBackupRestoreCmd(&repo), newBackupPurgeCmd(&repo))
+		newBackupCreateCmd(g, &repo), newBackupListCmd(g, &repo), newBackupVerifyCmd(g, &repo),
+		newBackupRestoreCmd(g, &repo), newBackupPurgeCmd(&repo))
 	cmd.PersistentFlags().StringVar(&repo, "repo", "", "backup repository directory (required)")
 	return cmd
+}
+
+// withBackupProgress runs fn with backup options whose progress goes to
+// a report named name of total bytes (0: unknown) on standard error.
+func (g *globals) withBackupProgress(name string, total int64, fn func(o backup.Options) error) error {
+	prog := g.startProgress(name, total, nil)
+	err := fn(backup.Options{Progress: prog.Add})
+	prog.finish(err == nil)
+	return err
+}
+
+// backupBytes returns the size of backup id of repo, or 0 if List cannot
+// tell (the command then reports the error).
+func backupBytes(repo string, id uint64) int64 {
+	list, _ := backup.List(repo)
+	for _, in := range list {
+		if in.ID == id {
+			return in.Bytes
+		}
+	}
+	return 0
 }
 
 // needRepo requires --repo.
@@ -44,7 +65,11 @@ prints the new backup's ID.`,
 				return err
 			}
 			return g.withDB(dbOpen{dir: dir}, func(db *tempest.DB) error {
-				in, err := backup.Create(db, *repo)
+				var in backup.Info
+				err := g.withBackupProgress("backup", 0, func(o backup.Options) (err error) {
+					in, err = o.Create(db, *repo)
+					return err
+				})
 				if err != nil {
 					return err
 				}
@@ -85,7 +110,7 @@ func newBackupListCmd(g *globals, repo *string) *cobra.Command {
 	}
 }
 
-func newBackupVerifyCmd(repo *string) *cobra.Command {
+func newBackupVerifyCmd(g *globals, repo *string) *cobra.Command {
 	var id uint64
 	cmd := &cobra.Command{
 		Use:   "verify",
@@ -95,14 +120,16 @@ func newBackupVerifyCmd(repo *string) *cobra.Command {
 			if err := needRepo(cmd, *repo); err != nil {
 				return err
 			}
-			return backup.Verify(*repo, id)
+			return g.withBackupProgress("verify", backupBytes(*repo, id), func(o backup.Options) error {
+				return o.Verify(*repo, id)
+			})
 		},
 	}
 	cmd.Flags().Uint64Var(&id, "id", 0, "backup ID")
 	return cmd
 }
 
-func newBackupRestoreCmd(repo *string) *cobra.Command {
+func newBackupRestoreCmd(g *globals, repo *string) *cobra.Command {
 	var id uint64
 	var to string
 	cmd := &cobra.Command{
@@ -116,7 +143,9 @@ func newBackupRestoreCmd(repo *string) *cobra.Command {
 			if to == "" {
 				return usagef("%s--to is required (see '%s --help')", commandPrefix(cmd), cmd.CommandPath())
 			}
-			return backup.Restore(*repo, id, to)
+			return g.withBackupProgress("restore", backupBytes(*repo, id), func(o backup.Options) error {
+				return o.Restore(*repo, id, to)
+			})
 		},
 	}
 	cmd.Flags().Uint64Var(&id, "id", 0, "backup ID")
