@@ -18,6 +18,7 @@ var formatDocSources = []struct{ title, file string }{
 	{"Sorted string tables (sstable)", "sstable/doc.go"},
 	{"Journal files (journal)", "journal/doc.go"},
 	{"Manifest edits (internal/manifest)", "internal/manifest/doc.go"},
+	{"Backup repositories (backup)", "backup/doc.go"},
 }
 
 // TestFormatDocUpToDate keeps docs/format.md equal to the format

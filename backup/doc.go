@@ -6,13 +6,38 @@
 // so a later backup that holds the same table stores nothing new for it.
 // The repository's layout:
 //
-//	LOCK                          held by Create and Purge
-//	meta/<id>                     one backup's metadata (see meta.go)
-//	private/<id>/...              its manifest, LOCK and empty directories
-//	shared/<name>_<size>_<sum>.sst SSTs shared by every backup naming them
-//	tmp/                          work area of Create, emptied by the next one
+//	LOCK                            held by Create and Purge
+//	meta/<id>                       one backup's metadata (below)
+//	private/<id>/...                its manifest, LOCK and empty directories
+//	shared/<name>_<size>_<sum>.sst  SSTs shared by every backup naming them
+//	tmp/                            work area of Create, emptied by the next one
 //
-// Invariant: a backup exists exactly when its metadata file exists, and
+// # Metadata
+//
+// A backup's metadata file, meta/<id>, is text, one record a line, in
+// this order:
+//
+//	tempest-backup 1
+//	id <id, decimal>
+//	time <creation time, Unix nanoseconds>
+//	seq <the sequence number the backup is consistent at>
+//	dir <relative path>                             once per directory
+//	file <relative path> <size> <checksum> shared|private   once per file
+//	crc <16 hex digits>
+//
+// Relative paths use '/', have no empty, "." or ".." element, and name
+// the directory or file in the restored DB. The checksum is the XXH3-64
+// (seed 0) of the whole file, 16 hex digits: for an SST, the whole-file
+// checksum its manifest records. A shared file is stored as
+// shared/<base>_<size>_<checksum>.sst (base: its name without ".sst"), a
+// private one as private/<id>/<path>. The crc line holds the
+// CRC-64/Jones of every byte before it. A file that fails to parse, or
+// whose crc differs, is ErrCorruption; a name in meta/ that is not a
+// decimal ID (a "<id>.tmp" being written) is not a backup.
+//
+// # Invariants
+//
+// A backup exists exactly when its metadata file exists, and
 // every file that metadata names is complete and durable before the
 // metadata is renamed into place. Purge removes metadata first and files
 // after; Create and Purge remove files that no metadata names (leftovers

@@ -12,19 +12,7 @@ import (
 	"github.com/tempestdb/tempest/internal/crc"
 )
 
-// A backup's metadata file is text, one record a line:
-//
-//	tempest-backup 1
-//	id <id>
-//	time <unix nanoseconds>
-//	seq <sequence number>
-//	dir <relative path>                          once per directory
-//	file <relative path> <size> <xxh3 hex> shared|private
-//	crc <CRC-64/Jones hex of every byte before this line>
-//
-// Relative paths use '/' and name the file in the restored DB. A shared
-// file is stored as shared/<sharedName>, a private one as
-// private/<id>/<path>.
+// metaMagic is the first line of a metadata file (format in doc.go).
 const metaMagic = "tempest-backup 1"
 
 // fileEntry is one file of a backup.
