@@ -118,7 +118,8 @@ func TestIncrementalBackup(t *testing.T) {
 
 // TestBackupFlippedByte: one flipped byte in a shared SST, a private
 // file or a metadata file fails Verify and Restore with ErrCorruption
-// naming that file, and Restore leaves nothing behind.
+// naming that file, and Restore leaves nothing behind; a missing shared
+// file fails Verify so too.
 func TestBackupFlippedByte(t *testing.T) {
 	fs := vfs.NewMem()
 	d, infos, _ := incrementalSetup(t, fs, 1500, nil)
@@ -164,6 +165,10 @@ func TestBackupFlippedByte(t *testing.T) {
 		data[len(data)/2] ^= 0x10
 		must(t, fs.WriteFile(name, data))
 		must(t, backup.Options{FS: fs}.Verify(repo, id))
+	}
+	must(t, fs.Remove(usedShared))
+	if err := (backup.Options{FS: fs}).Verify(repo, id); !errors.Is(err, base.ErrCorruption) || !strings.Contains(err.Error(), usedShared) {
+		t.Fatalf("missing %s: %v, want ErrCorruption naming it", usedShared, err)
 	}
 }
 
