@@ -25,6 +25,7 @@ type Iterator struct {
 	seq   base.SeqNum
 	lower []byte
 	upper []byte
+	pfx   iterPrefix
 
 	// iterOK reports whether iter is positioned. Going backward, iter sits
 	// one entry before the current one (the last entry of the preceding
@@ -48,10 +49,10 @@ type Iterator struct {
 }
 
 // hidden reports whether entry k is invisible at the iterator's snapshot:
-// too new, deleted by a range tombstone, or rejected by the Filter (as the
+// too new, outside the iterator's Prefix, deleted by a range tombstone, or rejected by the Filter (as the
 // first kept version of its prefix: the one the iterator would yield).
 func (i *Iterator) hidden(k base.InternalKey) bool {
-	if tooNew(k.SeqNum(), i.seq) || i.rd.covered(k) {
+	if tooNew(k.SeqNum(), i.seq) || !i.pfx.admits(i.cmp, k.UserKey) || i.rd.covered(k) {
 		return true
 	}
 	f := i.db.opts.Filter
@@ -70,6 +71,10 @@ func (d *DB) newIter(rs *readState, seq base.SeqNum, o *IterOptions, bs *batchSn
 		if o.UpperBound != nil {
 			it.upper = append([]byte{}, o.UpperBound...)
 		}
+		if len(o.Prefix) > 0 {
+			it.pfx = iterPrefix{p: append([]byte{}, o.Prefix...), logical: o.LogicalPrefix}
+			it.lower, it.upper = it.pfx.narrowBounds(d.cmp, it.lower, it.upper)
+		}
 	}
 	rd, err := d.rangeDelView(rs, seq)
 	if err != nil {
@@ -78,7 +83,7 @@ func (d *DB) newIter(rs *readState, seq base.SeqNum, o *IterOptions, bs *batchSn
 	}
 	rd.addBatch(bs)
 	it.rd = rd
-	ii, parts, err := d.newInternalIter(rs, bs)
+	ii, parts, err := d.newInternalIter(rs, bs, it.pfx.filterPrefix())
 	if err != nil {
 		rs.unref()
 		return nil, err
@@ -225,7 +230,8 @@ func (i *Iterator) findNextEntry() bool {
 	i.valid = false
 	for i.iterOK {
 		k := i.iter.Key()
-		if i.upper != nil && i.cmp.Compare(k.UserKey, i.upper) >= 0 {
+		if i.upper != nil && i.cmp.Compare(k.UserKey, i.upper) >= 0 ||
+			i.pfx.pastForward(i.cmp, k.UserKey) {
 			break
 		}
 		if i.hidden(k) {
@@ -253,7 +259,8 @@ func (i *Iterator) findPrevEntry() bool {
 	var kind base.Kind
 	for i.iterOK {
 		k := i.iter.Key()
-		if i.lower != nil && i.cmp.Compare(k.UserKey, i.lower) < 0 {
+		if i.lower != nil && i.cmp.Compare(k.UserKey, i.lower) < 0 ||
+			i.pfx.pastBackward(i.cmp, k.UserKey) {
 			break
 		}
 		if have && !i.samePrefix(k.UserKey) {
