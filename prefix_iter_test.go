@@ -253,6 +253,14 @@ func testPrefixIterModel(t *testing.T, suffix bool) {
 			check(name+" batch", it, m, p, logical)
 		}
 	}
+	below := 0
+	met := d.Metrics()
+	for _, l := range met.Levels[1:] {
+		below += l.Files
+	}
+	if below == 0 {
+		t.Fatalf("seed %d: no table below L0: the run did not spread the data over levels", seed)
+	}
 	if suffix {
 		return
 	}
