@@ -113,7 +113,7 @@ func (d *DB) newInternalIter(rs *readState, bs *batchSnapshot, logicalPrefix []b
 // prefix group p (the order is prefix first, so the group lies between the
 // file's bounds or outside them).
 func fileMayHoldPrefix(cmp *base.Comparer, f *manifest.FileMetadata, p []byte) bool {
-	return cmp.CompareLogical(f.Smallest.UserKey, p) <= 0 && cmp.CompareLogical(f.Largest.UserKey, p) >= 0
+	return cmp.ComparePrefixOf(f.Smallest.UserKey, p) <= 0 && cmp.ComparePrefixOf(f.Largest.UserKey, p) >= 0
 }
 
 // skippedSources counts the memtables and SSTs a read left out because of

@@ -129,6 +129,9 @@ func (i *Iterator) Last() bool {
 	if i.upper != nil {
 		return i.seekLT(i.upper)
 	}
+	if i.pfx.logical && i.lower != nil {
+		return i.lastOfGroup()
+	}
 	i.dir = -1
 	i.rs.noteSeek()
 	i.iterOK = i.iter.Last()
@@ -155,8 +158,30 @@ func (i *Iterator) SeekLT(key []byte) bool {
 	if i.upper != nil && i.cmp.Compare(key, i.upper) > 0 {
 		key = i.upper
 	}
+	if i.upper == nil && i.lower != nil && i.pfx.pastForward(i.cmp, key) {
+		return i.lastOfGroup()
+	}
 	i.seekBuf = append(i.seekBuf[:0], key...)
 	return i.seekLT(i.seekBuf)
+}
+
+// lastOfGroup moves to the last key of a logical prefix group that has a
+// start (lower) but no end key (upper): it seeks to the start, steps past
+// the group's entries, and reads backward from there.
+func (i *Iterator) lastOfGroup() bool {
+	i.dir = -1
+	i.rs.noteSeek()
+	i.iterOK = i.iter.SeekGE(base.InternalKey{UserKey: i.lower, Trailer: base.TrailerMax})
+	for i.iterOK && !i.pfx.pastForward(i.cmp, i.iter.Key().UserKey) {
+		i.iterOK = i.iter.Next()
+	}
+	if !i.iterOK {
+		if i.iter.Error() != nil {
+			return i.finish()
+		}
+		i.iterOK = i.iter.Last()
+	}
+	return i.findPrevEntry()
 }
 
 func (i *Iterator) seekGE(key []byte) bool {

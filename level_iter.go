@@ -72,10 +72,10 @@ func (l *levelIter) prefixFiles() (lo, hi int) {
 		return 0, len(l.files)
 	}
 	lo = sort.Search(len(l.files), func(i int) bool {
-		return l.cmp.CompareLogical(l.files[i].Largest.UserKey, l.prefix) >= 0
+		return l.cmp.ComparePrefixOf(l.files[i].Largest.UserKey, l.prefix) >= 0
 	})
 	hi = sort.Search(len(l.files), func(i int) bool {
-		return l.cmp.CompareLogical(l.files[i].Smallest.UserKey, l.prefix) > 0
+		return l.cmp.ComparePrefixOf(l.files[i].Smallest.UserKey, l.prefix) > 0
 	})
 	return lo, hi
 }
@@ -87,9 +87,9 @@ func (l *levelIter) beyond(i, dir int) bool {
 		return false
 	}
 	if dir > 0 {
-		return l.cmp.CompareLogical(l.files[i].Smallest.UserKey, l.prefix) > 0
+		return l.cmp.ComparePrefixOf(l.files[i].Smallest.UserKey, l.prefix) > 0
 	}
-	return l.cmp.CompareLogical(l.files[i].Largest.UserKey, l.prefix) < 0
+	return l.cmp.ComparePrefixOf(l.files[i].Largest.UserKey, l.prefix) < 0
 }
 
 func (l *levelIter) closeCurrent() {

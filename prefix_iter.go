@@ -52,13 +52,13 @@ func (ip *iterPrefix) admits(cmp *base.Comparer, userKey []byte) bool {
 // pastForward reports that userKey, and every key after it, is beyond a
 // logical prefix group.
 func (ip *iterPrefix) pastForward(cmp *base.Comparer, userKey []byte) bool {
-	return ip.logical && cmp.CompareLogical(userKey, ip.p) > 0
+	return ip.logical && cmp.ComparePrefixOf(userKey, ip.p) > 0
 }
 
 // pastBackward reports that userKey, and every key before it, is before a
 // logical prefix group.
 func (ip *iterPrefix) pastBackward(cmp *base.Comparer, userKey []byte) bool {
-	return ip.logical && cmp.CompareLogical(userKey, ip.p) < 0
+	return ip.logical && cmp.ComparePrefixOf(userKey, ip.p) < 0
 }
 
 // filterPrefix is the prefix to ask the sources' prefix filters about, or
@@ -71,9 +71,19 @@ func (ip *iterPrefix) filterPrefix() []byte {
 }
 
 // narrowBounds intersects [lower, upper) with the prefix's range when the
-// Comparer orders keys bytewise, and returns the new bounds.
+// Comparer orders keys bytewise, and returns the new bounds. Under another
+// Comparer with a PrefixStart, a logical prefix raises lower to the start
+// of its group.
 func (ip *iterPrefix) narrowBounds(cmp *base.Comparer, lower, upper []byte) ([]byte, []byte) {
-	if ip.p == nil || !cmp.SuffixFree() {
+	if ip.p == nil {
+		return lower, upper
+	}
+	if !cmp.SuffixFree() {
+		if ip.logical && cmp.PrefixStart != nil {
+			if start := cmp.PrefixStart(ip.p); lower == nil || cmp.Compare(start, lower) > 0 {
+				lower = start
+			}
+		}
 		return lower, upper
 	}
 	pl := ip.p

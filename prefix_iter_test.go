@@ -29,8 +29,14 @@ func (g prefixModelKeys) str(minLen, maxLen int) string {
 	return string(b)
 }
 
-// row is a logical key.
-func (g prefixModelKeys) row() string { return g.str(1, 3) }
+// row is a logical key. Under a suffix Comparer some rows are longer
+// than the suffix, so that a row is not its own prefix as a key.
+func (g prefixModelKeys) row() string {
+	if g.suffix && g.rng.IntN(2) == 0 {
+		return g.str(1, 3) + "12345678"
+	}
+	return g.str(1, 3)
+}
 
 func (g prefixModelKeys) key() string {
 	if g.suffix {
