@@ -126,11 +126,11 @@ func (i *Iterator) Last() bool {
 	if !i.check() {
 		return false
 	}
-	if i.upper != nil {
-		return i.seekLT(i.upper)
-	}
 	if i.pfx.logical && i.lower != nil {
 		return i.lastOfGroup()
+	}
+	if i.upper != nil {
+		return i.seekLT(i.upper)
 	}
 	i.dir = -1
 	i.rs.noteSeek()
@@ -158,27 +158,35 @@ func (i *Iterator) SeekLT(key []byte) bool {
 	if i.upper != nil && i.cmp.Compare(key, i.upper) > 0 {
 		key = i.upper
 	}
-	if i.upper == nil && i.lower != nil && i.pfx.pastForward(i.cmp, key) {
+	if i.pfx.logical && i.lower != nil && i.pfx.pastForward(i.cmp, key) {
 		return i.lastOfGroup()
 	}
 	i.seekBuf = append(i.seekBuf[:0], key...)
 	return i.seekLT(i.seekBuf)
 }
 
-// lastOfGroup moves to the last key of a logical prefix group that has a
-// start (lower) but no end key (upper): it seeks to the start, steps past
-// the group's entries, and reads backward from there.
+// lastOfGroup moves to the last key of a logical prefix group whose start
+// is lower: it seeks there and steps forward past the group's entries (or
+// to UpperBound), then reads backward from the entry before, as seekLT
+// does. The group is short (one row's versions), unlike what may lie
+// between it and UpperBound or the end.
 func (i *Iterator) lastOfGroup() bool {
 	i.dir = -1
 	i.rs.noteSeek()
 	i.iterOK = i.iter.SeekGE(base.InternalKey{UserKey: i.lower, Trailer: base.TrailerMax})
-	for i.iterOK && !i.pfx.pastForward(i.cmp, i.iter.Key().UserKey) {
+	for i.iterOK {
+		k := i.iter.Key().UserKey
+		if i.pfx.pastForward(i.cmp, k) || i.upper != nil && i.cmp.Compare(k, i.upper) >= 0 {
+			break
+		}
 		i.iterOK = i.iter.Next()
 	}
-	if !i.iterOK {
-		if i.iter.Error() != nil {
-			return i.finish()
-		}
+	switch {
+	case i.iterOK:
+		i.iterOK = i.iter.Prev()
+	case i.iter.Error() != nil:
+		return i.finish()
+	default:
 		i.iterOK = i.iter.Last()
 	}
 	return i.findPrevEntry()
