@@ -49,8 +49,9 @@ type Iterator struct {
 }
 
 // hidden reports whether entry k is invisible at the iterator's snapshot:
-// too new, outside the iterator's Prefix, deleted by a range tombstone, or rejected by the Filter (as the
-// first kept version of its prefix: the one the iterator would yield).
+// too new, outside the iterator's Prefix, deleted by a range tombstone, or
+// rejected by the Filter (as the first kept version of its prefix: the one
+// the iterator would yield).
 func (i *Iterator) hidden(k base.InternalKey) bool {
 	if tooNew(k.SeqNum(), i.seq) || !i.pfx.admits(i.cmp, k.UserKey) || i.rd.covered(k) {
 		return true
