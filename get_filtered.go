@@ -17,7 +17,7 @@ func (d *DB) getFiltered(rs *readState, key []byte, seq base.SeqNum, bs *batchSn
 		return nil, err
 	}
 	rd.addBatch(bs)
-	it, parts, err := d.newInternalIter(rs, bs)
+	it, parts, err := d.newInternalIter(rs, bs, nil)
 	if err != nil {
 		return nil, err
 	}

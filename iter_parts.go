@@ -22,6 +22,9 @@ type iterParts struct {
 	tables   []tableIter
 	levels   []levelIter
 	batch    batchIter
+	// skipped counts the memtables and L0 tables left out because their
+	// prefix filters ruled the read's logical prefix out.
+	skipped int
 }
 
 var iterPartsPool = sync.Pool{New: func() any { return new(iterParts) }}
@@ -37,8 +40,14 @@ func resize[T any](s []T, n int) []T {
 // newInternalIter merges every source of rs, and the snapshot of an indexed
 // batch bs when not nil (the newest source), in parts from the pool. The
 // caller releases the parts (releaseIterParts) after closing the iterator.
-func (d *DB) newInternalIter(rs *readState, bs *batchSnapshot) (*mergingIter, *iterParts, error) {
+//
+// A non-nil logicalPrefix means the read wants only keys whose Comparer
+// prefix is logicalPrefix: a memtable or SST whose prefix filter rules it
+// out holds none of them, so it is left out (level iterators skip such
+// files as they reach them).
+func (d *DB) newInternalIter(rs *readState, bs *batchSnapshot, logicalPrefix []byte) (*mergingIter, *iterParts, error) {
 	p := iterPartsPool.Get().(*iterParts)
+	p.skipped = 0
 	nLevels := 0
 	for level := 1; level < manifest.NumLevels; level++ {
 		if len(rs.version.Levels[level]) > 0 {
@@ -55,10 +64,18 @@ func (d *DB) newInternalIter(rs *readState, bs *batchSnapshot) (*mergingIter, *i
 		p.children = append(p.children, &p.batch)
 	}
 	for i, m := range rs.mems {
+		if logicalPrefix != nil && !m.MayContainPrefix(logicalPrefix) {
+			p.skipped++
+			continue
+		}
 		m.InitIter(&p.mems[i])
 		p.children = append(p.children, &p.mems[i])
 	}
 	for i, f := range l0 {
+		if logicalPrefix != nil && !fileMayHoldPrefix(d.cmp, f, logicalPrefix) {
+			p.skipped++
+			continue
+		}
 		if err := p.tables[i].init(d.tables, f, false); err != nil {
 			for _, c := range p.children {
 				c.Close()
@@ -66,18 +83,47 @@ func (d *DB) newInternalIter(rs *readState, bs *batchSnapshot) (*mergingIter, *i
 			p.release()
 			return nil, nil, err
 		}
+		if logicalPrefix != nil && !p.tables[i].t.r.MayContainPrefix(logicalPrefix) {
+			p.skipped++
+			if err := p.tables[i].Close(); err != nil {
+				for _, c := range p.children {
+					c.Close()
+				}
+				p.release()
+				return nil, nil, err
+			}
+			continue
+		}
 		p.children = append(p.children, &p.tables[i])
 	}
 	li := 0
 	for level := 1; level < manifest.NumLevels; level++ {
 		if files := rs.version.Levels[level]; len(files) > 0 {
 			p.levels[li].init(d.cmp, d.tables, files)
+			p.levels[li].prefix = logicalPrefix
 			p.children = append(p.children, &p.levels[li])
 			li++
 		}
 	}
 	p.merging.init(d.cmp, p.children)
 	return &p.merging, p, nil
+}
+
+// fileMayHoldPrefix reports whether f's key range reaches the logical
+// prefix group p (the order is prefix first, so the group lies between the
+// file's bounds or outside them).
+func fileMayHoldPrefix(cmp *base.Comparer, f *manifest.FileMetadata, p []byte) bool {
+	return cmp.ComparePrefixOf(f.Smallest.UserKey, p) <= 0 && cmp.ComparePrefixOf(f.Largest.UserKey, p) >= 0
+}
+
+// skippedSources counts the memtables and SSTs a read left out because of
+// their prefix filters.
+func (p *iterParts) skippedSources() int {
+	n := p.skipped
+	for i := range p.levels {
+		n += p.levels[i].skipped
+	}
+	return n
 }
 
 // release drops every reference the parts hold (they must be closed) and

@@ -25,6 +25,7 @@ type Iterator struct {
 	seq   base.SeqNum
 	lower []byte
 	upper []byte
+	pfx   iterPrefix
 
 	// iterOK reports whether iter is positioned. Going backward, iter sits
 	// one entry before the current one (the last entry of the preceding
@@ -48,10 +49,11 @@ type Iterator struct {
 }
 
 // hidden reports whether entry k is invisible at the iterator's snapshot:
-// too new, deleted by a range tombstone, or rejected by the Filter (as the
-// first kept version of its prefix: the one the iterator would yield).
+// too new, outside the iterator's Prefix, deleted by a range tombstone, or
+// rejected by the Filter (as the first kept version of its prefix: the one
+// the iterator would yield).
 func (i *Iterator) hidden(k base.InternalKey) bool {
-	if tooNew(k.SeqNum(), i.seq) || i.rd.covered(k) {
+	if tooNew(k.SeqNum(), i.seq) || !i.pfx.admits(i.cmp, k.UserKey) || i.rd.covered(k) {
 		return true
 	}
 	f := i.db.opts.Filter
@@ -70,6 +72,10 @@ func (d *DB) newIter(rs *readState, seq base.SeqNum, o *IterOptions, bs *batchSn
 		if o.UpperBound != nil {
 			it.upper = append([]byte{}, o.UpperBound...)
 		}
+		if len(o.Prefix) > 0 {
+			it.pfx = iterPrefix{p: append([]byte{}, o.Prefix...), logical: o.LogicalPrefix}
+			it.lower, it.upper = it.pfx.narrowBounds(d.cmp, it.lower, it.upper)
+		}
 	}
 	rd, err := d.rangeDelView(rs, seq)
 	if err != nil {
@@ -78,7 +84,7 @@ func (d *DB) newIter(rs *readState, seq base.SeqNum, o *IterOptions, bs *batchSn
 	}
 	rd.addBatch(bs)
 	it.rd = rd
-	ii, parts, err := d.newInternalIter(rs, bs)
+	ii, parts, err := d.newInternalIter(rs, bs, it.pfx.filterPrefix())
 	if err != nil {
 		rs.unref()
 		return nil, err
@@ -121,6 +127,9 @@ func (i *Iterator) Last() bool {
 	if !i.check() {
 		return false
 	}
+	if i.pfx.logical && i.lower != nil {
+		return i.lastOfGroup()
+	}
 	if i.upper != nil {
 		return i.seekLT(i.upper)
 	}
@@ -150,8 +159,38 @@ func (i *Iterator) SeekLT(key []byte) bool {
 	if i.upper != nil && i.cmp.Compare(key, i.upper) > 0 {
 		key = i.upper
 	}
+	if i.pfx.logical && i.lower != nil && i.pfx.pastForward(i.cmp, key) {
+		return i.lastOfGroup()
+	}
 	i.seekBuf = append(i.seekBuf[:0], key...)
 	return i.seekLT(i.seekBuf)
+}
+
+// lastOfGroup moves to the last key of a logical prefix group whose start
+// is lower: it seeks there and steps forward past the group's entries (or
+// to UpperBound), then reads backward from the entry before, as seekLT
+// does. The group is short (one row's versions), unlike what may lie
+// between it and UpperBound or the end.
+func (i *Iterator) lastOfGroup() bool {
+	i.dir = -1
+	i.rs.noteSeek()
+	i.iterOK = i.iter.SeekGE(base.InternalKey{UserKey: i.lower, Trailer: base.TrailerMax})
+	for i.iterOK {
+		k := i.iter.Key().UserKey
+		if i.pfx.pastForward(i.cmp, k) || i.upper != nil && i.cmp.Compare(k, i.upper) >= 0 {
+			break
+		}
+		i.iterOK = i.iter.Next()
+	}
+	switch {
+	case i.iterOK:
+		i.iterOK = i.iter.Prev()
+	case i.iter.Error() != nil:
+		return i.finish()
+	default:
+		i.iterOK = i.iter.Last()
+	}
+	return i.findPrevEntry()
 }
 
 func (i *Iterator) seekGE(key []byte) bool {
@@ -225,7 +264,8 @@ func (i *Iterator) findNextEntry() bool {
 	i.valid = false
 	for i.iterOK {
 		k := i.iter.Key()
-		if i.upper != nil && i.cmp.Compare(k.UserKey, i.upper) >= 0 {
+		if i.upper != nil && i.cmp.Compare(k.UserKey, i.upper) >= 0 ||
+			i.pfx.pastForward(i.cmp, k.UserKey) {
 			break
 		}
 		if i.hidden(k) {
@@ -253,7 +293,8 @@ func (i *Iterator) findPrevEntry() bool {
 	var kind base.Kind
 	for i.iterOK {
 		k := i.iter.Key()
-		if i.lower != nil && i.cmp.Compare(k.UserKey, i.lower) < 0 {
+		if i.lower != nil && i.cmp.Compare(k.UserKey, i.lower) < 0 ||
+			i.pfx.pastBackward(i.cmp, k.UserKey) {
 			break
 		}
 		if have && !i.samePrefix(k.UserKey) {

@@ -20,6 +20,12 @@ type levelIter struct {
 	// compaction marks a compaction's input: its reads bypass the block
 	// cache (sstable.Reader.InitCompactionIter).
 	compaction bool
+	// prefix, when not nil, is the logical prefix a read wants: files that
+	// cannot hold it (by their bounds or their prefix filter) act as empty,
+	// and the level stops at files past it.
+	prefix  []byte
+	reject  bool // the open file holds no key of prefix
+	skipped int  // files left out for prefix
 }
 
 func newLevelIter(cmp *base.Comparer, tables *tableCache, files []*manifest.FileMetadata) *levelIter {
@@ -48,7 +54,42 @@ func (l *levelIter) open(i int) bool {
 		return false
 	}
 	l.iter = &l.sst
+	l.reject = l.prefix != nil && (!fileMayHoldPrefix(l.cmp, l.files[i], l.prefix) ||
+		!l.sst.t.r.MayContainPrefix(l.prefix))
+	if l.reject {
+		l.skipped++
+	}
 	return true
+}
+
+// rejected reports that the open file holds no key of l.prefix.
+func (l *levelIter) rejected() bool { return l.reject }
+
+// prefixFiles returns the range [lo, hi) of files whose bounds reach
+// l.prefix's group, or every file when l.prefix is nil.
+func (l *levelIter) prefixFiles() (lo, hi int) {
+	if l.prefix == nil {
+		return 0, len(l.files)
+	}
+	lo = sort.Search(len(l.files), func(i int) bool {
+		return l.cmp.ComparePrefixOf(l.files[i].Largest.UserKey, l.prefix) >= 0
+	})
+	hi = sort.Search(len(l.files), func(i int) bool {
+		return l.cmp.ComparePrefixOf(l.files[i].Smallest.UserKey, l.prefix) > 0
+	})
+	return lo, hi
+}
+
+// beyond reports that file i, and every file past it in direction dir, lies
+// outside l.prefix's group.
+func (l *levelIter) beyond(i, dir int) bool {
+	if l.prefix == nil || i < 0 || i >= len(l.files) {
+		return false
+	}
+	if dir > 0 {
+		return l.cmp.ComparePrefixOf(l.files[i].Smallest.UserKey, l.prefix) > 0
+	}
+	return l.cmp.ComparePrefixOf(l.files[i].Largest.UserKey, l.prefix) < 0
 }
 
 func (l *levelIter) closeCurrent() {
@@ -70,10 +111,10 @@ func (l *levelIter) forward(ok bool) bool {
 			l.err = err
 			return false
 		}
-		if !l.open(l.idx + 1) {
+		if l.beyond(l.idx+1, +1) || !l.open(l.idx+1) {
 			return false
 		}
-		ok = l.iter.First()
+		ok = !l.rejected() && l.iter.First()
 	}
 	return true
 }
@@ -88,10 +129,10 @@ func (l *levelIter) backward(ok bool) bool {
 			l.err = err
 			return false
 		}
-		if !l.open(l.idx - 1) {
+		if l.beyond(l.idx-1, -1) || !l.open(l.idx-1) {
 			return false
 		}
-		ok = l.iter.Last()
+		ok = !l.rejected() && l.iter.Last()
 	}
 	return true
 }
@@ -104,7 +145,7 @@ func (l *levelIter) SeekGE(key base.InternalKey) bool {
 	if !l.open(i) {
 		return false
 	}
-	return l.forward(l.iter.SeekGE(key))
+	return l.forward(!l.rejected() && l.iter.SeekGE(key))
 }
 
 func (l *levelIter) SeekLT(key base.InternalKey) bool {
@@ -115,23 +156,33 @@ func (l *levelIter) SeekLT(key base.InternalKey) bool {
 	if !l.open(i) {
 		return false
 	}
-	return l.backward(l.iter.SeekLT(key))
+	return l.backward(!l.rejected() && l.iter.SeekLT(key))
 }
 
 func (l *levelIter) First() bool {
 	l.err = nil
-	if !l.open(0) {
+	lo, hi := l.prefixFiles()
+	if lo >= hi {
+		l.closeCurrent()
 		return false
 	}
-	return l.forward(l.iter.First())
+	if !l.open(lo) {
+		return false
+	}
+	return l.forward(!l.rejected() && l.iter.First())
 }
 
 func (l *levelIter) Last() bool {
 	l.err = nil
-	if !l.open(len(l.files) - 1) {
+	lo, hi := l.prefixFiles()
+	if lo >= hi {
+		l.closeCurrent()
 		return false
 	}
-	return l.backward(l.iter.Last())
+	if !l.open(hi - 1) {
+		return false
+	}
+	return l.backward(!l.rejected() && l.iter.Last())
 }
 
 func (l *levelIter) Next() bool {

@@ -236,6 +236,19 @@ func (o *WriteOptions) sync() bool { return o == nil || o.Sync }
 type IterOptions struct {
 	LowerBound []byte
 	UpperBound []byte
+	// Prefix, if not empty, limits the iterator further to the keys that
+	// begin with these bytes, in both directions and within the bounds.
+	// An empty Prefix is no limit.
+	Prefix []byte
+	// LogicalPrefix declares Prefix a whole logical key (a Comparer
+	// prefix, such as a row without its version suffix): the iterator then
+	// yields only the keys whose Comparer prefix equals Prefix (the
+	// newest visible version of that one logical key), and skips the
+	// memtables and SSTs whose prefix filters rule it out. Under
+	// DefaultComparer that is the key equal to Prefix. Without it, a
+	// Prefix is a byte prefix that may span many logical keys, and no
+	// source is skipped.
+	LogicalPrefix bool
 }
 
 // budgetMemTableSize is the MemTableSize a MemoryBudget implies: a quarter

@@ -24,6 +24,7 @@ func TestUsageErrors(t *testing.T) {
 		{"scan: unknown flag: --bogus", []string{"scan", d, "--bogus"}},
 		{"scan: invalid argument \"x\" for \"--limit\"", []string{"scan", d, "--limit", "x"}},
 		{"--limit -1: must not be negative", []string{"scan", d, "--limit", "-1"}},
+		{"--logical needs --prefix", []string{"scan", d, "--logical"}},
 		{`key "zz" is not hexadecimal`, []string{"put", d, "--hex", "zz", "00"}},
 		{`--format "xml": want json or hex`, []string{"dump", d, "--format", "xml"}},
 		{`--progress "loud"`, []string{"scan", d, "--progress", "loud"}},

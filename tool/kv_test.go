@@ -42,6 +42,13 @@ func TestPutGetDeleteScan(t *testing.T) {
 		{[]string{"--reverse", "--upper", "banana"}, "\"apple\" \"green\"\n\"\\x00\\xff\" \"\\x01\\x02\"\n"},
 		{[]string{"--hex", "--upper", "01"}, "00ff 0102\n"},
 		{[]string{"--lower", "zzz"}, ""},
+		{[]string{"--prefix", "b"}, "\"banana\" \"yellow\"\n"},
+		{[]string{"--prefix", "ch", "--reverse"}, "\"cherry\" \"dark red\"\n"},
+		{[]string{"--prefix", "appl", "--upper", "apple"}, ""},
+		{[]string{"--prefix", "appl"}, "\"apple\" \"green\"\n"},
+		{[]string{"--prefix", "appl", "--logical"}, ""},
+		{[]string{"--prefix", "apple", "--logical"}, "\"apple\" \"green\"\n"},
+		{[]string{"--hex", "--prefix", "00"}, "00ff 0102\n"},
 	} {
 		args := append([]string{"scan", d}, tc.args...)
 		if r := mustRun(t, args...); r.stdout != tc.want {

@@ -12,6 +12,8 @@ import (
 type scanFlags struct {
 	dir          string
 	lower, upper string
+	prefix       string
+	logical      bool
 	reverse      bool
 	limit        int
 	isHex        bool
@@ -21,7 +23,7 @@ func newScanCmd(g *globals) *cobra.Command {
 	var f scanFlags
 	cmd := &cobra.Command{
 		Use:   "scan",
-		Short: "Print the keys and values in [--lower, --upper), one pair per line",
+		Short: "Print the keys and values in [--lower, --upper) with --prefix, one pair per line",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.limit < 0 {
@@ -35,8 +37,16 @@ func newScanCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			prefix, err := parseBound("--prefix", f.prefix, f.isHex)
+			if err != nil {
+				return err
+			}
+			if f.logical && prefix == nil {
+				return usagef("--logical needs --prefix")
+			}
+			o := &tempest.IterOptions{LowerBound: lower, UpperBound: upper, Prefix: prefix, LogicalPrefix: f.logical}
 			return g.withDB(dbOpen{dir: f.dir, readOnly: true}, func(db *tempest.DB) error {
-				return f.scan(g, db, lower, upper)
+				return f.scan(g, db, o)
 			})
 		},
 	}
@@ -44,15 +54,17 @@ func newScanCmd(g *globals) *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringVar(&f.lower, "lower", "", "first key (inclusive); default: the first key")
 	fl.StringVar(&f.upper, "upper", "", "end key (exclusive); default: past the last key")
+	fl.StringVar(&f.prefix, "prefix", "", "print only the keys that begin with these bytes")
+	fl.BoolVar(&f.logical, "logical", false, "--prefix is one whole logical key (the comparer's prefix): print its newest version, skipping tables whose filters rule it out")
 	fl.BoolVar(&f.reverse, "reverse", false, "scan from the last key down")
 	fl.IntVar(&f.limit, "limit", 0, "print at most this many pairs (0: all)")
-	fl.BoolVar(&f.isHex, "hex", false, "bounds are given, and keys and values printed, in hexadecimal")
+	fl.BoolVar(&f.isHex, "hex", false, "bounds and prefix are given, and keys and values printed, in hexadecimal")
 	return cmd
 }
 
 // scan prints `key value` lines, each quoted (or hexadecimal).
-func (f *scanFlags) scan(g *globals, db *tempest.DB, lower, upper []byte) (err error) {
-	it, err := db.NewIter(&tempest.IterOptions{LowerBound: lower, UpperBound: upper})
+func (f *scanFlags) scan(g *globals, db *tempest.DB, o *tempest.IterOptions) (err error) {
+	it, err := db.NewIter(o)
 	if err != nil {
 		return dbError(f.dir, err)
 	}

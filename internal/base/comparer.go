@@ -37,6 +37,12 @@ type Comparer struct {
 	// it exists because key comparison is the hottest call of the engine
 	// (every skiplist step, block seek and merge step).
 	CompareKeys func(a, b []byte) int
+	// PrefixStart, if set, returns a user key that sorts at or before
+	// every key whose prefix is prefix (and after every key with a
+	// smaller prefix). An iterator over one logical key seeks there;
+	// without it, such an iterator reads from the first key up to the
+	// prefix. It is not needed by DefaultComparer (the prefix is that key).
+	PrefixStart func(prefix []byte) []byte
 
 	// bytewise marks DefaultComparer: keys have no suffix and compare with
 	// bytes.Compare, so the calls above need no indirection.
@@ -90,6 +96,15 @@ func (c *Comparer) HasPrefix(userKey, prefix []byte) bool {
 		return bytes.Equal(userKey, prefix)
 	}
 	return c.ComparePrefix(userKey[:c.Split(userKey)], prefix) == 0
+}
+
+// ComparePrefixOf compares userKey's prefix with prefix (a prefix, as
+// returned by Prefix, which is not split again).
+func (c *Comparer) ComparePrefixOf(userKey, prefix []byte) int {
+	if c.bytewise {
+		return bytes.Compare(userKey, prefix)
+	}
+	return c.ComparePrefix(userKey[:c.Split(userKey)], prefix)
 }
 
 // Equal reports whether a and b are the same user key.
@@ -172,6 +187,10 @@ func FixedSuffixComparer(n int) *Comparer {
 				return r
 			}
 			return bytes.Compare(b[sb:], a[sa:])
+		},
+		// The largest suffix sorts first.
+		PrefixStart: func(prefix []byte) []byte {
+			return append(append(make([]byte, 0, len(prefix)+n), prefix...), bytes.Repeat([]byte{0xff}, n)...)
 		},
 		FormatKey: func(key []byte) string {
 			if len(key) < n {
