@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -48,7 +49,7 @@ func (r repoDirs) readAll() ([]*backupMeta, error) {
 		}
 		metas = append(metas, m)
 	}
-	slices.SortFunc(metas, func(a, b *backupMeta) int { return cmpUint(a.id, b.id) })
+	slices.SortFunc(metas, func(a, b *backupMeta) int { return cmp.Compare(a.id, b.id) })
 	return metas, nil
 }
 
@@ -79,14 +80,4 @@ func (r repoDirs) readMeta(id uint64) (*backupMeta, error) {
 		return nil, fmt.Errorf("backup: %w", err)
 	}
 	return m, nil
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -2,6 +2,7 @@ package repair
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -136,7 +137,7 @@ func (r *run) walDamage(fr *FileReport, res wal.SalvageResult, records []walReco
 		// Records are in file order: bound the lost seqnums by the
 		// batches before and after the range.
 		i, _ := slices.BinarySearchFunc(records, d.Offset, func(rec walRecord, off int64) int {
-			return compareInt64(rec.off, off)
+			return cmp.Compare(rec.off, off)
 		})
 		if i > 0 {
 			l.MinSeq, l.HasMinSeq = records[i-1].seq+1, true
@@ -168,27 +169,17 @@ func (r *run) walSuccessor(path string, res wal.SalvageResult, present map[base.
 	r.fileMissing("wal", next, r.walPath(next), fmt.Sprintf("%s ends naming it as the next WAL", path))
 }
 
-func compareInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // sortWALEntries sorts entries in internal-key order, and keeps one entry
 // per internal key: the later entry of a batch that names a key twice,
 // and one copy of a write found in two WALs.
-func sortWALEntries(cmp *base.Comparer, entries []walEntry) []walEntry {
+func sortWALEntries(kc *base.Comparer, entries []walEntry) []walEntry {
 	slices.SortFunc(entries, func(a, b walEntry) int {
-		if c := cmp.CompareInternal(a.key, b.key); c != 0 {
+		if c := kc.CompareInternal(a.key, b.key); c != 0 {
 			return c
 		}
-		return compareInt64(int64(b.ord), int64(a.ord)) // the later entry first
+		return cmp.Compare(b.ord, a.ord) // the later entry first
 	})
-	return slices.CompactFunc(entries, func(a, b walEntry) bool { return cmp.CompareInternal(a.key, b.key) == 0 })
+	return slices.CompactFunc(entries, func(a, b walEntry) bool { return kc.CompareInternal(a.key, b.key) == 0 })
 }
 
 // walIter iterates over sorted WAL entries for the merge.
