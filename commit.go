@@ -36,10 +36,11 @@ const maxGroupBytes = 4 << 20
 type commitReq struct {
 	batch *Batch
 	sync  bool
-	// rotate asks the leader to freeze the active memtable (if it holds
-	// anything) instead of committing a batch. It is always alone in its
-	// group.
-	rotate bool
+	// task, if not nil, is run by the leader instead of committing a
+	// batch (freezing the active memtable, ratcheting the format version):
+	// it runs alone in its group, with no rotation alongside. Its error is
+	// the request's.
+	task func() error
 	done   bool // guarded by commit.mu
 	seq    base.SeqNum
 	err    error
@@ -81,8 +82,8 @@ func (d *DB) runCommit(r *commitReq) {
 	group := d.takeGroupLocked()
 	c.mu.Unlock()
 
-	if r.rotate {
-		r.err = d.rotateIfNotEmpty()
+	if r.task != nil {
+		r.err = r.task()
 	} else {
 		d.commitGroup(group)
 	}
@@ -104,11 +105,11 @@ func (d *DB) runCommit(r *commitReq) {
 func (d *DB) takeGroupLocked() []*commitReq {
 	q := d.commit.queue
 	var bytes, mem uint64
-	if q[0].rotate {
+	if q[0].task != nil {
 		return q[:1:1]
 	}
 	n := 0
-	for n < len(q) && !q[n].rotate {
+	for n < len(q) && q[n].task == nil {
 		b := q[n].batch
 		if n > 0 && (bytes+uint64(b.Len()) > maxGroupBytes || mem+b.memSize > uint64(d.lim.maxBatch)) {
 			break

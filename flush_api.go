@@ -30,7 +30,7 @@ func (d *DB) freeze() error {
 	if err := d.writable(); err != nil {
 		return err
 	}
-	r := &commitReq{rotate: true}
+	r := &commitReq{task: d.rotateIfNotEmpty}
 	d.runCommit(r)
 	return r.err
 }
