@@ -41,9 +41,9 @@ type commitReq struct {
 	// it runs alone in its group, with no rotation alongside. Its error is
 	// the request's.
 	task func() error
-	done   bool // guarded by commit.mu
-	seq    base.SeqNum
-	err    error
+	done bool // guarded by commit.mu
+	seq  base.SeqNum
+	err  error
 }
 
 // commitReqPool recycles commit requests, so that a commit allocates

@@ -245,7 +245,6 @@ func (m *Manifest) OrphanFloor() base.FileNum {
 	return m.mu.j.Data().orphanFloor
 }
 
-
 // ComparerName returns the name of the comparer the database was created
 // with, or "" if no edit has recorded one yet.
 func (m *Manifest) ComparerName() string {
