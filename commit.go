@@ -36,17 +36,14 @@ const maxGroupBytes = 4 << 20
 type commitReq struct {
 	batch *Batch
 	sync  bool
-	// rotate asks the leader to freeze the active memtable (if it holds
-	// anything) instead of committing a batch. It is always alone in its
-	// group.
-	rotate bool
-	// always makes a rotate request freeze the active memtable even when
-	// it is empty; the leader then sets seq to the frozen memtable's
-	// lastSeq.
-	always bool
-	done   bool // guarded by commit.mu
-	seq    base.SeqNum
-	err    error
+	// task, if not nil, is run by the leader instead of committing a
+	// batch (freezing the active memtable, ratcheting the format version):
+	// it runs alone in its group, with no rotation alongside. Its error is
+	// the request's.
+	task func() error
+	done bool // guarded by commit.mu
+	seq  base.SeqNum
+	err  error
 }
 
 // commitReqPool recycles commit requests, so that a commit allocates
@@ -85,12 +82,9 @@ func (d *DB) runCommit(r *commitReq) {
 	group := d.takeGroupLocked()
 	c.mu.Unlock()
 
-	switch {
-	case r.rotate && r.always:
-		r.seq, r.err = d.rotateAlways()
-	case r.rotate:
-		r.err = d.rotateIfNotEmpty()
-	default:
+	if r.task != nil {
+		r.err = r.task()
+	} else {
 		d.commitGroup(group)
 	}
 
@@ -111,11 +105,11 @@ func (d *DB) runCommit(r *commitReq) {
 func (d *DB) takeGroupLocked() []*commitReq {
 	q := d.commit.queue
 	var bytes, mem uint64
-	if q[0].rotate {
+	if q[0].task != nil {
 		return q[:1:1]
 	}
 	n := 0
-	for n < len(q) && !q[n].rotate {
+	for n < len(q) && q[n].task == nil {
 		b := q[n].batch
 		if n > 0 && (bytes+uint64(b.Len()) > maxGroupBytes || mem+b.memSize > uint64(d.lim.maxBatch)) {
 			break

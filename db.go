@@ -65,6 +65,9 @@ type DB struct {
 		inflight map[base.FileNum]struct{}
 	}
 
+	// format serializes the manifest edits with format ratchets.
+	format formatState
+
 	// deletions are obsolete files removed, the removal synced, that no
 	// manifest edit has recorded as deleted yet; the next edit does (see
 	// applyEdit).

@@ -5,14 +5,17 @@ import (
 	"github.com/tempestdb/tempest/internal/manifest"
 )
 
-// applyEdit makes e durable in the manifest, stamped with what every edit
-// of the engine carries for recovery: the orphan floor (see orphanFloor)
-// and the deletions not yet recorded (see deleteObsolete). Flushes,
-// compactions, rotations, recovery and Close write their edits through
-// it; the lease edits of alloc.go need neither and go directly.
+// applyEdit makes e durable in the manifest, shaped by the database's
+// format version (formatRules.fit) and stamped with what every edit of
+// the engine carries for recovery under FormatVersion2: the orphan floor
+// (see orphanFloor) and the deletions not yet recorded (see
+// deleteObsolete). Flushes, compactions, rotations, recovery and Close
+// write their edits through it; the lease edits of alloc.go need neither
+// and go directly.
 func (d *DB) applyEdit(e *manifest.Edit) error {
-	e.OrphanFloor = d.orphanFloor()
-	e.Deleted = d.takeDeletions()
+	d.format.mu.Lock()
+	defer d.format.mu.Unlock()
+	d.formatRules().fit(e, d.manifest, d.orphanFloor(), d.takeDeletions())
 	if err := d.manifest.Apply(e); err != nil {
 		d.queueDeletions(e.Deleted) // the next edit records them
 		return err

@@ -26,4 +26,8 @@ var (
 	// read-write open excludes every other open, and read-only opens
 	// exclude read-write ones. The message says which kind holds it.
 	ErrLocked = base.ErrLocked
+	// ErrFormatVersion is returned by Open when the database records a
+	// format version newer than this binary's newest (FormatNewest): the
+	// message names both. The database is left unchanged.
+	ErrFormatVersion = base.ErrFormatVersion
 )

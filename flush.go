@@ -167,6 +167,7 @@ func (d *DB) writerOptions(level int, num base.FileNum, estimate int) sstable.Wr
 		EstimatedKeys:   estimate,
 		FileName:        d.sstPath(num),
 		FileNum:         num,
+		FormatVersion:   d.tableFormat(),
 		Compression:     d.opts.LevelCompression[level].sstable(),
 	}
 }

@@ -32,7 +32,7 @@ func (d *DB) freeze() error {
 	if err := d.writable(); err != nil {
 		return err
 	}
-	r := &commitReq{rotate: true}
+	r := &commitReq{task: d.rotateIfNotEmpty}
 	d.runCommit(r)
 	return r.err
 }
@@ -44,9 +44,13 @@ func (d *DB) freezeAll() (base.SeqNum, error) {
 	if err := d.writable(); err != nil {
 		return 0, err
 	}
-	r := &commitReq{rotate: true, always: true}
+	var seq base.SeqNum
+	r := &commitReq{task: func() (err error) {
+		seq, err = d.rotateAlways()
+		return err
+	}}
 	d.runCommit(r)
-	return r.seq, r.err
+	return seq, r.err
 }
 
 // rotateAlways is rotateIfNotEmpty for freezeAll: it rotates even an

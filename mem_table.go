@@ -8,6 +8,7 @@ import (
 
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/invariants"
+	"github.com/tempestdb/tempest/internal/manifest"
 	"github.com/tempestdb/tempest/internal/memtable"
 	"github.com/tempestdb/tempest/internal/rangedel"
 )
@@ -36,6 +37,10 @@ type memTable struct {
 	// lastSeq is the seqnum of the last batch written to the memtable's
 	// WAL, set when the memtable is frozen (0 for memtables of recovery).
 	lastSeq base.SeqNum
+	// closed is the final size and checksum of the memtable's WAL, set
+	// when a rotation freezes the memtable (nil for memtables of
+	// recovery), for RatchetFormatVersion to record.
+	closed *manifest.ClosedLog
 }
 
 // chargeCache charges m's arena to the block cache while m is in use,

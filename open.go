@@ -155,13 +155,18 @@ func (d *DB) checkManifest(a *openAttempt) error {
 		if err := d.checkNewDB(a); err != nil {
 			return err // M2
 		}
-		// M1: a new database. The floor marks its manifest tracked.
-		return m.Apply(&manifest.Edit{
+		// M1: a new database, of the chosen format version: one of
+		// FormatVersion2 records it and the floor.
+		e := &manifest.Edit{
 			ComparerName: d.cmp.Name,
 			LastSeqNum:   base.SeqNumMin,
 			NextFileNum:  1,
-			OrphanFloor:  1,
-		})
+		}
+		if v := d.opts.newDBFormat(); rulesOf(v).records {
+			e.FormatVersion = v
+			rulesOf(v).fit(e, m, 1, nil)
+		}
+		return m.Apply(e)
 	case name != d.cmp.Name:
 		return base.InvalidArgumentf("database uses comparer %q, opened with %q", name, d.cmp.Name) // M6
 	}
@@ -232,6 +237,9 @@ func (d *DB) recover(plan *recoveryPlan) error {
 	for _, n := range r.replayed {
 		edit.Obsolete = append(edit.Obsolete, manifest.ObsoleteFile{Kind: manifest.KindLog, FileNum: n})
 	}
+	if !d.formatRules().records {
+		plan.unrecorded = edit.Obsolete // M9: deleted, not recorded
+	}
 	if err := d.applyEdit(edit); err != nil {
 		return err
 	}
@@ -267,7 +275,7 @@ func (d *DB) startRecovered(num base.FileNum, replayedSeq base.SeqNum) {
 func (d *DB) commitOpen(plan *recoveryPlan) {
 	d.manifest.Commit()
 	var tables, logs []base.FileNum
-	for _, o := range d.manifest.Obsolete() {
+	for _, o := range append(d.manifest.Obsolete(), plan.unrecorded...) {
 		if o.Kind == manifest.KindLog {
 			logs = append(logs, o.FileNum)
 		} else {

@@ -57,6 +57,12 @@ type Options struct {
 	// returns ErrReadOnly. See docs/design.md, "Read-only open".
 	ReadOnly bool
 
+	// FormatVersion is the format version of a database Open creates
+	// (FormatVersion1 to FormatNewest; 0 selects FormatNewest). An
+	// existing database keeps its own version, whatever this says, until
+	// RatchetFormatVersion raises it.
+	FormatVersion uint32
+
 	// MemTableSize is the arena size of each memtable in bytes. When the
 	// active memtable is full it is frozen and flushed to an L0 SST, and a
 	// new WAL file is started. Default 64 MiB.
@@ -342,6 +348,8 @@ func (o *Options) ensureDefaults() (*Options, error) {
 
 func (o *Options) validate() error {
 	switch {
+	case o.FormatVersion > FormatNewest:
+		return base.InvalidArgumentf("FormatVersion %d is newer than this binary's newest, %d", o.FormatVersion, FormatNewest)
 	case o.MaxImmutableMemTables < 1:
 		return base.InvalidArgumentf("MaxImmutableMemTables %d < 1", o.MaxImmutableMemTables)
 	case o.WriteStallTimeout < 0:

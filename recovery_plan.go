@@ -23,6 +23,10 @@ type recoveryPlan struct {
 	// proved orphans (S5) and, in a manifest of an older version, WALs
 	// below MinUnflushedLog (W14).
 	orphans []manifest.ObsoleteFile
+	// unrecorded are the files the recovery edit makes obsolete when the
+	// format version keeps no such records (row M9): deleted all the
+	// same once Open commits.
+	unrecorded []manifest.ObsoleteFile
 	// unknown are files left in place and reported (S6, W15, names).
 	unknown []UnknownFileInfo
 	// highest is the highest file number in wal/ and sst/.

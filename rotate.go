@@ -119,7 +119,8 @@ func (d *DB) rotateMemTable() error {
 	if err != nil {
 		return err
 	}
-	if err := d.applyEdit(&manifest.Edit{ClosedLogs: []manifest.ClosedLog{closedLog(prev)}}); err != nil {
+	closed := closedLog(prev)
+	if err := d.applyEdit(&manifest.Edit{ClosedLogs: []manifest.ClosedLog{closed}}); err != nil {
 		log.Abandon()
 		return err
 	}
@@ -131,6 +132,7 @@ func (d *DB) rotateMemTable() error {
 	d.chargeCache(m)
 	d.mu.Lock()
 	d.mu.mem.lastSeq = d.commit.lastSeq // the leader wrote the old WAL's last batch
+	d.mu.mem.closed = &closed
 	d.mu.imms = append(d.mu.imms, d.mu.mem)
 	d.mu.mem = m
 	old := d.updateReadStateLocked()

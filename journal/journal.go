@@ -19,7 +19,8 @@ type Replayable[E any] interface {
 	// Its error is returned by Append as is.
 	Check(edit E) error
 	// Apply applies edit to the state. On replay an error fails Open with an
-	// error matching base.ErrCorruption. Apply may keep references into
+	// error matching base.ErrCorruption (or base.ErrFormatVersion, when the
+	// error matches it). Apply may keep references into
 	// edit: the journal never reuses an edit it passed to Apply.
 	Apply(edit E) error
 	// Snapshot returns an edit that rebuilds the whole current state when

@@ -2,6 +2,8 @@ package journal
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
 
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/crc"
@@ -30,7 +32,9 @@ import (
 // durable edit (one written by a newer format version, say), so it is
 // reported as corruption rather than treated as a torn tail. A run of zero
 // bytes has length 0 and never forms a frame, so a zero-filled tail is a
-// torn tail.
+// torn tail. An error of Decode or Apply that matches
+// base.ErrFormatVersion (the edit names a format version newer than the
+// codec knows) is returned as such, with the file name, not as corruption.
 //
 // "Valid frame later" means any byte offset after the damaged frame's start
 // holding a frame whose length fits in the file, whose checksum matches and
@@ -62,11 +66,18 @@ func replayEdits[E any](file string, data []byte, codec Codec[E], apply func(E) 
 			return res, nil
 		}
 		e, err := codec.Decode(body)
+		if errors.Is(err, base.ErrFormatVersion) {
+			return res, fmt.Errorf("%s: %w", file, err)
+		}
 		if err != nil {
 			return res, base.Corruptionf(file, int64(off), "edit %d has a valid checksum but does not decode: %v", res.edits, err)
 		}
 		if apply != nil {
-			if err := apply(e); err != nil {
+			err := apply(e)
+			if errors.Is(err, base.ErrFormatVersion) {
+				return res, fmt.Errorf("%s: %w", file, err)
+			}
+			if err != nil {
 				return res, base.Corruptionf(file, int64(off), "edit %d rejected on replay: %v", res.edits, err)
 			}
 		}

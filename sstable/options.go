@@ -15,6 +15,10 @@ const FormatVersion uint32 = 4
 // file number.
 const fileNumVersion uint32 = 4
 
+// MinWriteFormatVersion is the oldest format version this package writes
+// (WriterOptions.FormatVersion).
+const MinWriteFormatVersion uint32 = 3
+
 // MinFormatVersion is the oldest format version this package reads.
 const MinFormatVersion uint32 = 2
 
@@ -64,6 +68,10 @@ type WriterOptions struct {
 	// that whoever opens the file can check that it is the table it
 	// expects (Properties.FileNum).
 	FileNum base.FileNum
+	// FormatVersion is the format version to write: 0 selects
+	// FormatVersion; otherwise MinWriteFormatVersion to FormatVersion. A
+	// version 3 table records no file number.
+	FormatVersion uint32
 }
 
 // withDefaults returns a copy of o with defaults applied, or an error
@@ -71,6 +79,13 @@ type WriterOptions struct {
 func (o WriterOptions) withDefaults() (WriterOptions, error) {
 	if o.Comparer == nil {
 		return o, base.InvalidArgumentf("sstable: WriterOptions.Comparer is required")
+	}
+	if o.FormatVersion == 0 {
+		o.FormatVersion = FormatVersion
+	}
+	if o.FormatVersion < MinWriteFormatVersion || o.FormatVersion > FormatVersion {
+		return o, base.InvalidArgumentf("sstable: cannot write format version %d (writes %d to %d)",
+			o.FormatVersion, MinWriteFormatVersion, FormatVersion)
 	}
 	if o.BlockSize <= 0 {
 		o.BlockSize = DefaultBlockSize

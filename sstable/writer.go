@@ -82,8 +82,10 @@ func NewWriter(f vfs.File, opts WriterOptions) *Writer {
 	w.block.restartInterval = w.opts.RestartInterval
 	w.bloom.init(w.opts.bloomEnabled(), w.opts.BloomFPR, w.opts.EstimatedKeys)
 	w.props.ComparerName = w.opts.Comparer.Name
-	w.props.FormatVersion = FormatVersion
-	w.props.FileNum = w.opts.FileNum
+	w.props.FormatVersion = w.opts.FormatVersion
+	if w.opts.FormatVersion >= fileNumVersion {
+		w.props.FileNum = w.opts.FileNum
+	}
 	return w
 }
 
@@ -321,7 +323,7 @@ func (w *Writer) finish() {
 	sortRangeDels(w.opts.Comparer, w.rangeDels)
 	w.props.addRangeDels(w.opts.Comparer, w.rangeDels)
 	filter := w.bloom.finish()
-	ft := footer{bloomK: filter.k, bloomM: filter.m, version: FormatVersion}
+	ft := footer{bloomK: filter.k, bloomM: filter.m, version: w.opts.FormatVersion}
 	ft.rangeDel, _ = w.writeBlock(encodeRangeDels(nil, w.rangeDels), w.opts.Compression)
 	ft.bloom, _ = w.writeBlock(filter.bits, NoCompression) // random bits: incompressible
 	ft.props, _ = w.writeBlock(w.props.encode(nil), w.opts.Compression)

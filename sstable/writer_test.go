@@ -247,3 +247,19 @@ func TestWriterRecordsFileNum(t *testing.T) {
 		t.Fatalf("version 3 table says file %s", p.FileNum)
 	}
 }
+
+// TestWriterFormatVersion3: a writer asked for format version 3 writes a
+// table that reads as version 3, with no file number; versions it cannot
+// write are refused.
+func TestWriterFormatVersion3(t *testing.T) {
+	f, _ := buildTable(t, WriterOptions{FileNum: 77, FormatVersion: 3}, numbered(10))
+	if p := openTable(t, f, nil).Properties(); p.FormatVersion != 3 || p.FileNum != 0 || p.EntryCount != 10 {
+		t.Fatalf("properties say format version %d, file %s, %d entries; want 3, 0, 10", p.FormatVersion, p.FileNum, p.EntryCount)
+	}
+	for _, v := range []uint32{2, FormatVersion + 1} {
+		w := NewWriter(&memFile{}, WriterOptions{Comparer: base.DefaultComparer, FormatVersion: v})
+		if _, err := w.Finish(); !errors.Is(err, base.ErrInvalidArgument) {
+			t.Fatalf("format version %d: %v, want ErrInvalidArgument", v, err)
+		}
+	}
+}

@@ -83,7 +83,8 @@ func TestDBMetricsAndLSM(t *testing.T) {
 	dir := t.TempDir()
 	writeDB(t, dir, 500)
 	r := mustRun(t, "db", "metrics", "--dir", dir)
-	if !strings.Contains(r.stdout, "level | files") || !strings.Contains(r.stdout, "memtables:") {
+	if !strings.Contains(r.stdout, "level | files") || !strings.Contains(r.stdout, "memtables:") ||
+		!strings.HasPrefix(r.stdout, fmt.Sprintf("format version: %d\n", tempest.FormatNewest)) {
 		t.Fatalf("metrics: %v", r)
 	}
 	r = mustRun(t, "db", "lsm", "--dir", dir)
@@ -151,5 +152,25 @@ func TestDBCheckMissingManifest(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "manifest")); !os.IsNotExist(err) {
 		t.Fatalf("the failed open left a manifest directory: %v", err)
+	}
+}
+
+// TestDBUpgrade: db upgrade raises a version 1 database to the newest
+// version, reports both, and refuses a version the binary does not know.
+func TestDBUpgrade(t *testing.T) {
+	dir := t.TempDir()
+	d, err := tempest.Open(dir, &tempest.Options{FormatVersion: tempest.FormatVersion1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := mustRun(t, "db", "upgrade", "--dir", dir)
+	if want := fmt.Sprintf("format version 1 -> %d\n", tempest.FormatNewest); r.stdout != want {
+		t.Fatalf("upgrade printed %q, want %q", r.stdout, want)
+	}
+	if r := run(t, "db", "upgrade", "--dir", dir, "--to", fmt.Sprint(tempest.FormatNewest+1)); r.code == 0 {
+		t.Fatalf("upgrade to an unknown version: %v", r)
 	}
 }

@@ -12,7 +12,7 @@ func newDBCmd(g *globals) *cobra.Command {
 	var dir string
 	cmd := newGroup("db", "Inspect and check a database",
 		newDBCheckCmd(g, &dir), newDBMetricsCmd(g, &dir), newDBLSMCmd(g, &dir), newDBRepairCmd(g),
-		newDBCheckpointCmd(g, &dir))
+		newDBCheckpointCmd(g, &dir), newDBUpgradeCmd(g, &dir))
 	addDirFlag(cmd, &dir)
 	return cmd
 }
@@ -24,7 +24,7 @@ func newDBMetricsCmd(g *globals, dir *string) *cobra.Command {
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withDB(dbOpen{dir: *dir, readOnly: true}, func(db *tempest.DB) error {
-				_, err := fmt.Fprint(g.stdout, db.Metrics().String())
+				_, err := fmt.Fprintf(g.stdout, "format version: %d\n%s", db.FormatVersion(), db.Metrics().String())
 				return err
 			})
 		},

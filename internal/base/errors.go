@@ -21,7 +21,24 @@ var (
 	ErrReadOnly = errors.New("tempest: read-only")
 	// ErrLocked: another process (or DB) holds the directory's lock.
 	ErrLocked = errors.New("tempest: directory is locked by another process")
+	// ErrFormatVersion: the database's format version is newer than this
+	// binary knows (FormatVersionError).
+	ErrFormatVersion = errors.New("tempest: unknown database format version")
 )
+
+// FormatVersionError says that a database records a format version newer
+// than the newest this binary knows. It matches ErrFormatVersion.
+type FormatVersionError struct {
+	Version uint64 // the database's
+	Newest  uint64 // this binary's newest
+}
+
+func (e *FormatVersionError) Error() string {
+	return fmt.Sprintf("tempest: database format version %d is newer than this binary's newest, %d", e.Version, e.Newest)
+}
+
+// Is makes errors.Is(err, ErrFormatVersion) true.
+func (e *FormatVersionError) Is(target error) bool { return target == ErrFormatVersion }
 
 // CorruptionError locates corrupt bytes. It matches ErrCorruption.
 type CorruptionError struct {

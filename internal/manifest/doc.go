@@ -15,6 +15,38 @@
 // clean-close flag. Because NextFileNum is stored explicitly, removing the
 // newest SST never lets a file number be reused.
 //
+// # Database format versions
+//
+// A database has one format version, which says what its files may
+// hold. A new database gets the newest version unless asked for an older
+// one (Options.FormatVersion); a database's version rises only when
+// DB.RatchetFormatVersion asks, through one edit that records the new
+// version (tag 12), and it never writes what its version does not allow.
+// Every format change lands as a new version in this table:
+//
+//	version  adds                                         written by
+//	1        (the base) manifest without tags 8 to 12;    versions before
+//	         SST format 3, recorded checksum zero          the recovery records
+//	2        tags 8 to 11 (closed WALs, obsolete and      the default
+//	         deleted files, orphan floor) with the rows
+//	         of the recovery table that need them; tag
+//	         12; SST format 4 (file number in the
+//	         properties, whole-file checksum recorded)
+//
+// A manifest that records no version is version 2 if it records an orphan
+// floor (written before tag 12 existed, with the records of version 2)
+// and version 1 otherwise. Version 1 is never recorded: a database of
+// version 1 holds exactly what older binaries wrote and read.
+//
+// Tag 12 is not safe to ignore, so a binary that does not know it refuses
+// the database. One that knows it and finds a version newer than its
+// newest refuses the database with base.ErrFormatVersion, naming both
+// versions ("database format version 7 is newer than this binary's
+// newest, 2"): on the edit that records it, on an unknown tag later in
+// that edit (tags are written in order, so tag 12 comes first), or on
+// replaying it before any later edit. A newer version therefore records
+// tag 12 before any edit holds what it adds.
+//
 // # Edit encoding
 //
 // An edit is a format version byte followed by tagged fields:
@@ -38,6 +70,7 @@
 //	9    obsolete file       kind u8 (1 = SST, 2 = WAL), filenum u64
 //	10   deleted file        filenum u64
 //	11   orphan floor        filenum u64
+//	12   format version      uvarint (>= 2)
 //	65   added file stats    uvarint length (>= 24), filenum u64,
 //	                         entry count u64, deletion count u64,
 //	                         range deletion count u64 (may be absent)
@@ -56,7 +89,7 @@
 // checksum, so its recorded value is always checked, zero included.
 //
 // Integers are little-endian and fixed-width unless marked uvarint. Tags 1
-// to 4, 7 and 11 appear at most once; 5, 6, 8, 9 and 10 repeat, once per
+// to 4, 7, 11 and 12 appear at most once; 5, 6, 8, 9 and 10 repeat, once per
 // file. Fields are written in tag order and omitted when zero (an absent
 // counter means "unchanged"), but a decoder accepts any order.
 //
@@ -73,8 +106,8 @@
 // an edit (live or obsolete) or its file is gone, so an SST at or above it
 // and below NextFileNum that is neither live nor obsolete is an orphan; a
 // lower value than the current one is ignored. A snapshot edit carries
-// every closed log, every obsolete file and the floor. A manifest that
-// never recorded a floor was written by a version without these records:
+// every closed log, every obsolete file, the floor and the format
+// version. A database of format version 1 keeps none of these records:
 // recovery then holds its files to the older rules (Manifest.Tracked).
 // These tags are not safe to ignore, so a version that does not know them
 // refuses the manifest instead of deleting files or replaying WALs without

@@ -63,6 +63,12 @@ type Edit struct {
 	// one was written by a version that kept none of these records (see
 	// Manifest.Tracked).
 	OrphanFloor base.FileNum
+	// FormatVersion, if not 0, records the database's format version (see
+	// FormatV1): everything the database holds from this edit on may use
+	// what the version allows. It can only be raised, and an edit naming
+	// a version newer than FormatNewest is refused with an error matching
+	// base.ErrFormatVersion.
+	FormatVersion uint32
 }
 
 // ClosedLog is a WAL's size and checksum when it was closed (wal.Final).
@@ -171,6 +177,9 @@ func (e *Edit) String() string {
 	}
 	if e.OrphanFloor != 0 {
 		parts = append(parts, fmt.Sprintf("orphan-floor=%s", e.OrphanFloor))
+	}
+	if e.FormatVersion != 0 {
+		parts = append(parts, fmt.Sprintf("format-version=%d", e.FormatVersion))
 	}
 	if e.CleanClose {
 		parts = append(parts, "clean-close")

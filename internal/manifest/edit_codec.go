@@ -26,6 +26,10 @@ const (
 	tagObsoleteFile = 9
 	tagDeletedFile  = 10
 	tagOrphanFloor  = 11
+	// tagFormatVersion is not safe to ignore either: a decoder that does
+	// not know it cannot know what the database's files may hold, so it
+	// refuses the manifest rather than misread it.
+	tagFormatVersion = 12
 
 	// tagSafeToIgnore marks a tag whose value is a uvarint-length byte
 	// string that a decoder not knowing the tag may skip. Unknown tags
@@ -132,7 +136,7 @@ func (e *Edit) Append(dst []byte) []byte {
 	return dst
 }
 
-// appendRecords appends tags 8 to 11.
+// appendRecords appends tags 8 to 12.
 func (e *Edit) appendRecords(dst []byte) []byte {
 	for _, c := range e.ClosedLogs {
 		dst = binary.AppendUvarint(dst, tagClosedLog)
@@ -152,6 +156,10 @@ func (e *Edit) appendRecords(dst []byte) []byte {
 	if e.OrphanFloor != 0 {
 		dst = binary.AppendUvarint(dst, tagOrphanFloor)
 		dst = binary.LittleEndian.AppendUint64(dst, uint64(e.OrphanFloor))
+	}
+	if e.FormatVersion != 0 {
+		dst = binary.AppendUvarint(dst, tagFormatVersion)
+		dst = binary.AppendUvarint(dst, uint64(e.FormatVersion))
 	}
 	return dst
 }
@@ -289,7 +297,7 @@ func DecodeEdit(b []byte) (*Edit, error) {
 		d.fail("unknown edit format version %d", v)
 	}
 	e := &Edit{}
-	var seen [tagOrphanFloor + 1]bool
+	var seen [tagFormatVersion + 1]bool
 	var seenSeq [2]bool // tagVisibleSeqNum, tagHorizon
 	for d.err == nil && d.off < len(b) {
 		tagOff := d.off
@@ -342,6 +350,8 @@ func DecodeEdit(b []byte) (*Edit, error) {
 			e.CleanClose = true
 		case tagClosedLog, tagObsoleteFile, tagDeletedFile, tagOrphanFloor:
 			d.record(e, tag)
+		case tagFormatVersion:
+			d.formatVersion(e, tagOff)
 		case tagAddedFileStats:
 			d.addedFileStats(e, tagOff)
 		case tagVisibleSeqNum:
@@ -349,6 +359,11 @@ func DecodeEdit(b []byte) (*Edit, error) {
 		case tagHorizon:
 			e.Horizon = d.seqValue("horizon", tagOff, &seenSeq[1])
 		default:
+			if tag&tagSafeToIgnore == 0 && e.FormatVersion > FormatNewest {
+				// A newer version's tag, after the tag naming it.
+				d.err = checkFormatVersion(e.FormatVersion)
+				break
+			}
 			if tag&tagSafeToIgnore == 0 {
 				d.off = tagOff
 				d.fail("unknown tag %d", tag)
@@ -405,6 +420,21 @@ func (d *editDecoder) record(e *Edit, tag uint64) {
 		}
 	case tagOrphanFloor:
 		e.OrphanFloor = base.FileNum(d.u64("orphan floor"))
+	}
+}
+
+// formatVersion decodes the value of tag 12 into e: a uvarint, at least
+// FormatV2 (version 1 is never recorded). A version newer than
+// FormatNewest decodes; the state refuses it (base.ErrFormatVersion).
+func (d *editDecoder) formatVersion(e *Edit, tagOff int) {
+	v := d.uvarint("format version")
+	switch {
+	case d.err != nil:
+	case v < uint64(FormatV2) || v > 1<<32-1:
+		d.off = tagOff
+		d.fail("format version %d out of range [%d, %d]", v, FormatV2, uint32(1<<32-1))
+	default:
+		e.FormatVersion = uint32(v)
 	}
 }
 

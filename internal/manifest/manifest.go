@@ -245,12 +245,6 @@ func (m *Manifest) OrphanFloor() base.FileNum {
 	return m.mu.j.Data().orphanFloor
 }
 
-// Tracked reports whether the manifest keeps the records recovery decides
-// from: closed logs, obsolete files and the orphan floor. A manifest last
-// written by an older version does not, until its first edit that
-// records a floor.
-func (m *Manifest) Tracked() bool { return m.OrphanFloor() != 0 }
-
 // ComparerName returns the name of the comparer the database was created
 // with, or "" if no edit has recorded one yet.
 func (m *Manifest) ComparerName() string {

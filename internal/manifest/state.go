@@ -26,7 +26,9 @@ import (
 //   - an obsolete file has a valid kind, a number below NextFileNum, is
 //     not already obsolete, and is not live after the edit (an SST) or
 //     is below MinUnflushedLog after the edit (a WAL);
-//   - a deleted file is obsolete before the edit, and named once.
+//   - a deleted file is obsolete before the edit, and named once;
+//   - the format version only rises, and is at most FormatNewest (a
+//     newer one fails with base.ErrFormatVersion).
 //
 // NextFileNum is persisted explicitly, in every edit that raises it and in
 // the snapshot, rather than derived from the live files: removing the file
@@ -48,6 +50,9 @@ type state struct {
 	obsolete map[base.FileNum]FileKind
 	// orphanFloor only rises (Edit.OrphanFloor).
 	orphanFloor base.FileNum
+	// format is the recorded format version (Edit.FormatVersion), 0 if
+	// none; see formatVersion.
+	format uint32
 }
 
 func newState() *state {
@@ -67,6 +72,12 @@ func invariantf(format string, args ...any) error {
 func (s *state) Check(e *Edit) error {
 	if e == nil {
 		return invariantf("nil edit")
+	}
+	if err := checkFormatVersion(e.FormatVersion); err != nil {
+		return err
+	}
+	if e.FormatVersion != 0 && e.FormatVersion < s.format {
+		return invariantf("format version %d would go back from %d", e.FormatVersion, s.format)
 	}
 	if e.ComparerName != "" && s.comparerName != "" && e.ComparerName != s.comparerName {
 		return invariantf("comparer %q cannot change to %q", s.comparerName, e.ComparerName)
@@ -271,6 +282,7 @@ func (s *state) applyRecords(e *Edit) {
 		delete(s.obsolete, n)
 	}
 	s.orphanFloor = max(s.orphanFloor, e.OrphanFloor)
+	s.format = max(s.format, e.FormatVersion)
 }
 
 // Snapshot returns the edit that rebuilds s from the initial state: the
@@ -288,6 +300,7 @@ func (s *state) Snapshot() *Edit {
 		ClosedLogs:      s.sortedClosedLogs(),
 		Obsolete:        s.sortedObsolete(),
 		OrphanFloor:     s.orphanFloor,
+		FormatVersion:   s.format,
 	}
 	files := s.sortedFiles()
 	if len(files) > 0 {

@@ -1,0 +1,55 @@
+package manifest
+
+import "github.com/tempestdb/tempest/internal/base"
+
+// Database format versions. The format version says what a database's
+// files may hold; a database never holds more than its version allows,
+// and its version rises only through an edit naming the new one (a
+// ratchet). The table of versions is in docs/format.md.
+const (
+	// FormatV1: manifest without tags 8 to 12, SSTs of format 3. Recovery
+	// judges it by the older rules (row M9 of the recovery table).
+	FormatV1 uint32 = 1
+	// FormatV2 adds the recovery records (tags 8 to 11), the format version
+	// (tag 12), and SSTs of format 4 (file number in the properties).
+	FormatV2 uint32 = 2
+	// FormatNewest is the newest version this binary reads and writes.
+	FormatNewest = FormatV2
+)
+
+// checkFormatVersion refuses a version newer than FormatNewest.
+func checkFormatVersion(v uint32) error {
+	if v > FormatNewest {
+		return &base.FormatVersionError{Version: uint64(v), Newest: uint64(FormatNewest)}
+	}
+	return nil
+}
+
+// formatVersion is the database format version of s: the one recorded
+// (tag 12), or, for a manifest that records none, FormatV2 if it records
+// an orphan floor (written before the version tag, with the records of
+// version 2) and FormatV1 otherwise (written by a version without tags 8
+// to 11).
+func (s *state) formatVersion() uint32 {
+	switch {
+	case s.format != 0:
+		return s.format
+	case s.orphanFloor != 0:
+		return FormatV2
+	}
+	return FormatV1
+}
+
+// FormatVersion returns the database's format version (see FormatV1). A
+// manifest that holds no edit yet reports FormatV1.
+func (m *Manifest) FormatVersion() uint32 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.mu.j.Data().formatVersion()
+}
+
+// Tracked reports whether the manifest keeps the records recovery decides
+// from: closed logs, obsolete files and the orphan floor. Those are the
+// records of FormatV2; a database of FormatV1 keeps none of them and is
+// judged by the older rules (row M9).
+func (m *Manifest) Tracked() bool { return m.FormatVersion() >= FormatV2 }
