@@ -89,6 +89,48 @@ type modelIter struct {
 	cur          int    // index into v.keys, or -1
 }
 
+// walkModelIter makes moves random moves (First, Last, SeekGE and SeekLT
+// to keys from key, Next, Prev) on it and on the model m together. It
+// returns the moves made and, at the first disagreement, a description of
+// it; "" when they agree throughout.
+func walkModelIter(rng *rand.Rand, key func() string, it *Iterator, m *modelIter, moves int) (trace []string, mismatch string) {
+	for range moves {
+		var ok, want bool
+		var op string
+		switch r := rng.IntN(8); {
+		case r == 0:
+			op, ok, want = "First", it.First(), m.first()
+		case r == 1:
+			op, ok, want = "Last", it.Last(), m.last()
+		case r == 2:
+			k := key()
+			op, ok, want = fmt.Sprintf("SeekGE(%q)", k), it.SeekGE([]byte(k)), m.seekGE(k)
+		case r == 3:
+			k := key()
+			op, ok, want = fmt.Sprintf("SeekLT(%q)", k), it.SeekLT([]byte(k)), m.seekLT(k)
+		case r < 6:
+			if m.cur < 0 {
+				continue
+			}
+			op, ok, want = "Next", it.Next(), m.next()
+		default:
+			if m.cur < 0 {
+				continue
+			}
+			op, ok, want = "Prev", it.Prev(), m.prev()
+		}
+		trace = append(trace, op)
+		if ok != want || (ok && (string(it.Key()) != m.v.keys[m.cur] || string(it.Value()) != m.v.vals[m.v.keys[m.cur]])) {
+			wantKey := ""
+			if want {
+				wantKey = m.v.keys[m.cur]
+			}
+			return trace, fmt.Sprintf("got %v %q, want %v %q (err %v)", ok, it.Key(), want, wantKey, it.Error())
+		}
+	}
+	return trace, ""
+}
+
 func (m *modelIter) inBounds(i int) bool {
 	k := m.v.keys[i]
 	return (m.lower == "" || m.v.cmpKey(k, m.lower) >= 0) && (m.upper == "" || m.v.cmpKey(k, m.upper) < 0)
@@ -318,41 +360,10 @@ func testIndexedBatchModel(t *testing.T, suffix, filter bool) {
 	checkIter := func(step string, it *Iterator, m *modelIter) {
 		t.Helper()
 		defer it.Close()
-		var trace []string
-		for range 30 {
-			var ok, want bool
-			var op string
-			switch r := rng.IntN(8); {
-			case r == 0:
-				op, ok, want = "First", it.First(), m.first()
-			case r == 1:
-				op, ok, want = "Last", it.Last(), m.last()
-			case r == 2:
-				k := g.key()
-				op, ok, want = fmt.Sprintf("SeekGE(%q)", k), it.SeekGE([]byte(k)), m.seekGE(k)
-			case r == 3:
-				k := g.key()
-				op, ok, want = fmt.Sprintf("SeekLT(%q)", k), it.SeekLT([]byte(k)), m.seekLT(k)
-			case r < 6:
-				if m.cur < 0 {
-					continue
-				}
-				op, ok, want = "Next", it.Next(), m.next()
-			default:
-				if m.cur < 0 {
-					continue
-				}
-				op, ok, want = "Prev", it.Prev(), m.prev()
-			}
-			trace = append(trace, op)
-			if ok != want || (ok && (string(it.Key()) != m.v.keys[m.cur] || string(it.Value()) != m.v.vals[m.v.keys[m.cur]])) {
-				wantKey := ""
-				if want {
-					wantKey = m.v.keys[m.cur]
-				}
-				t.Fatalf("seed %d %s: bounds [%q, %q) after %v: got %v %q, want %v %q (err %v)",
-					seed, step, m.lower, m.upper, trace, ok, it.Key(), want, wantKey, it.Error())
-			}
+		trace, mismatch := walkModelIter(rng, g.key, it, m, 30)
+		if mismatch != "" {
+			t.Fatalf("seed %d %s: bounds [%q, %q) after %v: %s",
+				seed, step, m.lower, m.upper, trace, mismatch)
 		}
 		if err := it.Error(); err != nil {
 			t.Fatalf("seed %d %s: iterator: %v", seed, step, err)

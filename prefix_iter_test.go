@@ -154,41 +154,10 @@ func testPrefixIterModel(t *testing.T, suffix bool) {
 	check := func(step string, it *Iterator, m *modelIter, p string, logical bool) {
 		t.Helper()
 		defer it.Close()
-		var trace []string
-		for range 25 {
-			var ok, want bool
-			var op string
-			switch r := rng.IntN(8); {
-			case r == 0:
-				op, ok, want = "First", it.First(), m.first()
-			case r == 1:
-				op, ok, want = "Last", it.Last(), m.last()
-			case r == 2:
-				k := g.key()
-				op, ok, want = fmt.Sprintf("SeekGE(%q)", k), it.SeekGE([]byte(k)), m.seekGE(k)
-			case r == 3:
-				k := g.key()
-				op, ok, want = fmt.Sprintf("SeekLT(%q)", k), it.SeekLT([]byte(k)), m.seekLT(k)
-			case r < 6:
-				if m.cur < 0 {
-					continue
-				}
-				op, ok, want = "Next", it.Next(), m.next()
-			default:
-				if m.cur < 0 {
-					continue
-				}
-				op, ok, want = "Prev", it.Prev(), m.prev()
-			}
-			trace = append(trace, op)
-			if ok != want || (ok && (string(it.Key()) != m.v.keys[m.cur] || string(it.Value()) != m.v.vals[m.v.keys[m.cur]])) {
-				wantKey := ""
-				if want {
-					wantKey = m.v.keys[m.cur]
-				}
-				t.Fatalf("seed %d %s: prefix %q logical %v bounds [%q, %q) after %v: got %v %q, want %v %q (err %v)",
-					seed, step, p, logical, m.lower, m.upper, trace, ok, it.Key(), want, wantKey, it.Error())
-			}
+		trace, mismatch := walkModelIter(rng, g.key, it, m, 25)
+		if mismatch != "" {
+			t.Fatalf("seed %d %s: prefix %q logical %v bounds [%q, %q) after %v: %s",
+				seed, step, p, logical, m.lower, m.upper, trace, mismatch)
 		}
 		if err := it.Error(); err != nil {
 			t.Fatalf("seed %d %s: iterator: %v", seed, step, err)
