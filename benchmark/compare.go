@@ -9,7 +9,7 @@ import (
 )
 
 // Engines are the engines a comparison knows, Tempest first. Tempest's
-// adapter is in this package; the others are in the separate bench module.
+// adapter is in this package; the others are in the separate peers module (benchmark/peers).
 var Engines = []string{"tempest", "pebble", "badger", "goleveldb"}
 
 // Comparison is the JSON document of a side-by-side run: every engine's

@@ -58,7 +58,7 @@ type Config struct {
 	Compression string
 	// SyncWrites tells the engine that the measured writes of this run are
 	// synced. Engines with a per-write sync flag ignore it; Badger, whose
-	// sync setting is per database, uses it (see bench/badger.go).
+	// sync setting is per database, uses it (see benchmark/peers/badger.go).
 	SyncWrites bool
 }
 

@@ -46,7 +46,7 @@ peak RSS and size on disk, then one benchstat line per workload.
 With --engine tempest (the default) the workloads run in this process. With
 a peer engine, several, or all, every engine runs each workload in its own
 subprocess, the engines' order rotating from one workload to the next; the
-peers run in a peerbench binary built from the bench/ module of the
+peers run in a peerbench binary built from the benchmark/peers module of the
 repository (--repo), which needs the go command. A side-by-side table with
 Tempest's ratios to each peer closes the run. See docs/bench-tool.md.`,
 		Args: cobra.NoArgs,

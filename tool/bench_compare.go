@@ -195,7 +195,11 @@ func (l *benchTail) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// buildPeerbench builds bench/cmd/peerbench of the repository into dir.
+// peersModuleDir is where the peers module lies in the repository.
+const peersModuleDir = "benchmark/peers"
+
+// buildPeerbench builds benchmark/peers/cmd/peerbench of the repository
+// into dir.
 func buildPeerbench(ctx context.Context, repo, dir string, stderr io.Writer) (string, error) {
 	if repo == "" {
 		wd, err := os.Getwd()
@@ -210,11 +214,12 @@ func buildPeerbench(ctx context.Context, repo, dir string, stderr io.Writer) (st
 	if runtime.GOOS == "windows" {
 		exe += ".exe"
 	}
-	fmt.Fprintf(stderr, "building peerbench in %s\n", filepath.Join(repo, "bench"))
-	// -mod=mod lets the build bring bench/go.mod up to date when the root
-	// module's requirements have moved on since bench/go.mod was tidied.
+	peersDir := filepath.Join(repo, filepath.FromSlash(peersModuleDir))
+	fmt.Fprintf(stderr, "building peerbench in %s\n", peersDir)
+	// -mod=mod lets the build bring the peers module's go.mod up to date
+	// when the root module's requirements have moved on since it was tidied.
 	c := exec.CommandContext(ctx, "go", "build", "-mod=mod", "-o", exe, "./cmd/peerbench")
-	c.Dir = filepath.Join(repo, "bench")
+	c.Dir = peersDir
 	c.Stdout, c.Stderr = stderr, stderr
 	if err := c.Run(); err != nil {
 		return "", fmt.Errorf("bench: building peerbench in %s: %w", c.Dir, err)

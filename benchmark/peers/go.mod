@@ -1,8 +1,8 @@
-module github.com/tempestdb/tempest/bench
+module github.com/tempestdb/tempest/benchmark/peers
 
 go 1.26.0
 
-replace github.com/tempestdb/tempest => ../
+replace github.com/tempestdb/tempest => ../../
 
 require (
 	github.com/cockroachdb/pebble/v2 v2.1.7

@@ -15,8 +15,8 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/tempestdb/tempest/bench"
 	"github.com/tempestdb/tempest/benchmark"
+	"github.com/tempestdb/tempest/benchmark/peers"
 )
 
 func main() {
@@ -35,7 +35,7 @@ func run() error {
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return err
 	}
-	if _, err := bench.New(*engine); err != nil {
+	if _, err := peers.New(*engine); err != nil {
 		return err
 	}
 	if err := opts.Validate(); err != nil {
@@ -44,7 +44,7 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	newEngine := func() benchmark.Engine {
-		e, _ := bench.New(*engine)
+		e, _ := peers.New(*engine)
 		return e
 	}
 	results, err := benchmark.Run(ctx, newEngine, opts, os.Stderr)
