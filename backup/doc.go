@@ -6,7 +6,7 @@
 // so a later backup that holds the same table stores nothing new for it.
 // The repository's layout:
 //
-//	LOCK                            held by Create and Purge
+//	LOCK                            held by Create and Purge, shared by Verify and Restore
 //	meta/<id>                       one backup's metadata (below)
 //	private/<id>/...                its manifest, LOCK and empty directories
 //	shared/<name>_<size>_<sum>.sst  SSTs shared by every backup naming them

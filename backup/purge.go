@@ -1,7 +1,9 @@
 package backup
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"strconv"
 
 	"github.com/tempestdb/tempest/internal/base"
@@ -48,6 +50,22 @@ func (o Options) Purge(repo string, keepLast int) error {
 func (r repoDirs) lock() (func(), error) {
 	l, err := r.fs.Lock(r.lockPath())
 	if err != nil {
+		return nil, fmt.Errorf("backup: lock %s: %w", r.root, err)
+	}
+	return func() { _ = l.Close() }, nil
+}
+
+// lockShared takes the repository's lock shared, as Verify and Restore
+// do: any number of them run at once, and none beside Create or Purge, so
+// no file they read is removed under them. Without a LOCK file (every
+// repository Create made has one) they go on unlocked rather than create
+// a file in a directory that may not be a repository.
+func (r repoDirs) lockShared() (func(), error) {
+	l, err := r.fs.LockShared(r.lockPath())
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return func() {}, nil
+	case err != nil:
 		return nil, fmt.Errorf("backup: lock %s: %w", r.root, err)
 	}
 	return func() { _ = l.Close() }, nil

@@ -29,6 +29,11 @@ func (o Options) Restore(repo string, id uint64, destDir string) error {
 		return base.InvalidArgumentf("backup: restore: %s exists", destDir)
 	}
 	r := o.repo(repo)
+	unlock, err := r.lockShared()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	m, err := r.readMeta(id)
 	if err != nil {
 		return err

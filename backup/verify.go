@@ -14,6 +14,11 @@ import (
 // naming the stored file; a missing backup with ErrInvalidArgument.
 func (o Options) Verify(repo string, id uint64) error {
 	r := o.repo(repo)
+	unlock, err := r.lockShared()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	m, err := r.readMeta(id)
 	if err != nil {
 		return err
