@@ -137,12 +137,11 @@ func BenchmarkIterScan(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer it.Close()
-	ok := it.First()
+	it.First()
 	for b.Loop() {
-		if !ok {
-			ok = it.First()
+		if !it.Next() {
+			it.First()
 		}
-		ok = it.Next()
 	}
 	if err := it.Error(); err != nil {
 		b.Fatal(err)

@@ -110,12 +110,11 @@ func BenchmarkIterNext(b *testing.B) {
 	r, _ := benchReader(b, 100000)
 	it := r.NewIter()
 	defer it.Close()
-	ok := it.First()
+	it.First()
 	for b.Loop() {
-		if !ok {
-			ok = it.First()
+		if !it.Next() {
+			it.First()
 		}
-		ok = it.Next()
 	}
 	if err := it.Error(); err != nil {
 		b.Fatal(err)
@@ -126,12 +125,11 @@ func BenchmarkIterPrev(b *testing.B) {
 	r, _ := benchReader(b, 100000)
 	it := r.NewIter()
 	defer it.Close()
-	ok := it.Last()
+	it.Last()
 	for b.Loop() {
-		if !ok {
-			ok = it.Last()
+		if !it.Prev() {
+			it.Last()
 		}
-		ok = it.Prev()
 	}
 	if err := it.Error(); err != nil {
 		b.Fatal(err)

@@ -202,11 +202,9 @@ func dirDigest(t *testing.T, dir string) string {
 // buildTempest builds ./cmd/tempest into a temporary directory.
 func buildTempest(t *testing.T) string {
 	t.Helper()
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goBin); err != nil {
-		if goBin, err = exec.LookPath("go"); err != nil {
-			t.Skip("no go command to build the binary with")
-		}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("no go command to build the binary with: %v", err)
 	}
 	bin := filepath.Join(t.TempDir(), "tempest")
 	if runtime.GOOS == "windows" {

@@ -187,6 +187,7 @@ func (m *osMapping) Store(p []byte, off int64) (err error) {
 		}
 		fault, ok := r.(interface{ Addr() uintptr })
 		if !ok {
+			// lint:panic not a fault of the mapping: re-raised as it came
 			panic(r)
 		}
 		err = fmt.Errorf("%w (address %#x)", ErrMappingFault, fault.Addr())

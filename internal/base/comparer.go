@@ -163,6 +163,7 @@ var DefaultComparer = &Comparer{
 // first. A key shorter than n bytes has no suffix.
 func FixedSuffixComparer(n int) *Comparer {
 	if n <= 0 {
+		// lint:panic a programmer error, caught at construction
 		panic("base: FixedSuffixComparer needs a positive suffix length")
 	}
 	return &Comparer{

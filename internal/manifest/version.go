@@ -132,17 +132,17 @@ func (v *Version) CheckInvariants(cmp *base.Comparer) error {
 	for level, files := range v.Levels {
 		for i, f := range files {
 			if f == nil {
-				return fmt.Errorf("L%d: file %d is nil", level, i)
+				return fmt.Errorf("level L%d: file %d is nil", level, i)
 			}
 			if f.Level != level {
-				return fmt.Errorf("L%d: file %s claims level %d", level, f.FileNum, f.Level)
+				return fmt.Errorf("level L%d: file %s claims level %d", level, f.FileNum, f.Level)
 			}
 			if l, dup := seen[f.FileNum]; dup {
-				return fmt.Errorf("L%d: file %s also in L%d", level, f.FileNum, l)
+				return fmt.Errorf("level L%d: file %s also in L%d", level, f.FileNum, l)
 			}
 			seen[f.FileNum] = level
 			if err := checkFile(cmp, f); err != nil {
-				return fmt.Errorf("L%d: file %s: %w", level, f.FileNum, err)
+				return fmt.Errorf("level L%d: file %s: %w", level, f.FileNum, err)
 			}
 			if i == 0 {
 				continue
@@ -150,13 +150,13 @@ func (v *Version) CheckInvariants(cmp *base.Comparer) error {
 			prev := files[i-1]
 			if level == 0 {
 				if !l0Before(prev, f) {
-					return fmt.Errorf("L0: file %s (largest seq %d) is not ordered before file %s (largest seq %d)",
+					return fmt.Errorf("level L0: file %s (largest seq %d) is not ordered before file %s (largest seq %d)",
 						prev.FileNum, uint64(prev.LargestSeq), f.FileNum, uint64(f.LargestSeq))
 				}
 				continue
 			}
 			if cmp.CompareInternal(prev.Largest, f.Smallest) >= 0 {
-				return fmt.Errorf("L%d: file %s [%s-%s] overlaps or is out of order with file %s [%s-%s]",
+				return fmt.Errorf("level L%d: file %s [%s-%s] overlaps or is out of order with file %s [%s-%s]",
 					level, prev.FileNum, prev.Smallest.Pretty(cmp), prev.Largest.Pretty(cmp),
 					f.FileNum, f.Smallest.Pretty(cmp), f.Largest.Pretty(cmp))
 			}

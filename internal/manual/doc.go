@@ -38,4 +38,6 @@
 package manual
 
 // poisonByte fills freed buffers in invariants builds.
+//
+//lint:ignore U1000 used by heap.go, which only some builds compile
 const poisonByte = 0xdb
