@@ -87,21 +87,27 @@ func runBench(ctx context.Context, cmd *cobra.Command, opts benchmark.Options, f
 		return nil
 	}
 	if err := opts.Validate(); err != nil {
-		return err
+		return usagef("%v", err)
 	}
 	engines, err := parseBenchEngines(f.engine)
 	if err != nil {
-		return err
+		return usagef("%v", err)
 	}
 	inProcess := f.child || slices.Equal(engines, []string{"tempest"})
 	if !inProcess && (f.cpuProfile != "" || f.memProfile != "") {
-		return fmt.Errorf("--cpuprofile and --memprofile profile in-process runs: use --engine tempest")
+		return usagef("--cpuprofile and --memprofile profile in-process runs: use --engine tempest")
+	}
+	if opts.Dir != "" {
+		// The parent of the databases: made if absent, as its flag says.
+		if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+			return fmt.Errorf("--dir: %w", err)
+		}
 	}
 	if !inProcess {
 		return runComparison(ctx, cmd, opts, engines, f, progress)
 	}
 	if f.child && !slices.Equal(engines, []string{"tempest"}) {
-		return fmt.Errorf("--child runs tempest only")
+		return usagef("--child runs tempest only")
 	}
 	stopProfiles, err := startBenchProfiles(f.cpuProfile, f.memProfile)
 	if err != nil {

@@ -31,6 +31,9 @@ func TestUsageErrors(t *testing.T) {
 		{`unknown comparer "reverse"`, []string{"scan", d, "--comparer", "reverse"}},
 		{"suffix length must be a number", []string{"scan", d, "--comparer", "fixed-suffix:0"}},
 		{"sstable dump: accepts 1 arg(s), received 0", []string{"sstable", "dump"}},
+		{"--num -5: must be at least 1", []string{"bench", "--num", "-5", "--dir", dir}},
+		{`--engine: unknown engine "nope"`, []string{"bench", "--engine", "nope", "--dir", dir}},
+		{`version: unknown command "x"`, []string{"version", "x"}},
 	} {
 		expectFail(t, ExitUsage, tc.want, tc.args...)
 	}

@@ -39,8 +39,13 @@ type dbOpen struct {
 // read-write open runs recovery: it replays the WAL and may write SSTs and
 // a manifest edit. A read-only one writes nothing.
 func (g *globals) withDB(o dbOpen, fn func(db *tempest.DB) error) error {
-	if !o.create {
+	switch {
+	case !o.create:
 		if err := requireDB(o.dir); err != nil {
+			return err
+		}
+	case requireDB(o.dir) != nil:
+		if err := requireEmptyOrAbsent(o.dir); err != nil {
 			return err
 		}
 	}
@@ -76,6 +81,22 @@ func requireDB(dir string) error {
 		return nil
 	}
 	return fmt.Errorf("no database at %s", dir)
+}
+
+// requireEmptyOrAbsent refuses to create a database in a directory that
+// holds something else, so that a mistyped --dir never scatters a
+// database's files among the user's.
+func requireEmptyOrAbsent(dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("cannot read %s: %w", dir, err)
+	case len(entries) > 0:
+		return usagef("%s is not empty and holds no database (it has %s): give --dir an empty or new directory", dir, entries[0].Name())
+	}
+	return nil
 }
 
 // requireFile checks that the input file at path exists, so that a

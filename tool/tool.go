@@ -53,8 +53,10 @@ func New(stdout, stderr io.Writer) *cobra.Command {
 		newPutCmd(g), newGetCmd(g), newDeleteCmd(g), newScanCmd(g),
 		newLoadCmd(g), newDumpCmd(g),
 		newDBCmd(g), newBackupCmd(g), newSSTableCmd(g), newWALCmd(g), newManifestCmd(g),
-		newDemoCmd(), newBenchCmd(),
+		newDemoCmd(), newBenchCmd(), newVersionCmd(g),
 	)
+	root.Version = "-" // any: the template prints versionText
+	root.SetVersionTemplate(versionText())
 	return root
 }
 

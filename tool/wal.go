@@ -65,8 +65,10 @@ func dumpWAL(out io.Writer, path string, isHex bool) error {
 		return err
 	}
 	header, records, res, err := wal.ReadAll(vfs.Default, path)
-	if err != nil && len(records) == 0 && res.FileSize == 0 {
-		return err // the file could not be read at all
+	if err != nil && len(records) == 0 && (res.FileSize == 0 || header == (wal.Header{})) {
+		// Unreadable, or no WAL header at all (a file that is not a
+		// log): the error says which, and there is nothing to print.
+		return err
 	}
 	w := bufio.NewWriter(out)
 	fmt.Fprintf(w, "file %s: %d bytes, header file number %s\n", path, res.FileSize, header.Num)
