@@ -16,8 +16,8 @@ import "github.com/tempestdb/tempest/internal/crc"
 // range. The scan for a valid frame after a damaged one checks a candidate at
 // every byte offset; without this, garbage lengths would make it quadratic.
 
-// crcPoly is the reflected CRC-64/Jones polynomial (as in internal/crc).
-const crcPoly = 0x95AC9329AC4BC9B5
+// crcPoly is the reflected CRC-64/Jones polynomial.
+const crcPoly = crc.Poly
 
 // crcOne is the polynomial 1 (x^0) in the reflected representation.
 const crcOne = uint64(1) << 63

@@ -72,7 +72,7 @@ func TestCorruptionEveryByteRangeDels(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			good, m := buildTableWithRangeDels(t, WriterOptions{BlockSize: 256, RestartInterval: 4, Compression: tc.c},
 				tc.entries, dels)
-			if !isExclusiveSentinel(m.Largest) || m.RangeDelCount != uint64(len(dels)) {
+			if !m.Largest.IsExclusiveSentinel() || m.RangeDelCount != uint64(len(dels)) {
 				t.Fatalf("meta = %+v", m)
 			}
 			r := openTable(t, good.reopen(), nil)

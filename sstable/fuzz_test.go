@@ -251,7 +251,7 @@ func FuzzRangeDelBlock(f *testing.F) {
 		requireRangeDels(t, again, dels)
 		if len(dels) > 0 {
 			smallest, largest, minSeq, maxSeq := rangeDelBounds(cmp, dels)
-			if cmp.CompareInternal(smallest, largest) >= 0 || minSeq > maxSeq || !isExclusiveSentinel(largest) {
+			if cmp.CompareInternal(smallest, largest) >= 0 || minSeq > maxSeq || !largest.IsExclusiveSentinel() {
 				t.Fatalf("bounds %s, %s, seqnums [%d, %d]", smallest, largest, minSeq, maxSeq)
 			}
 		}

@@ -231,11 +231,11 @@ func checkMeta(t *testing.T, m *modelTable, meta Meta) {
 	widen := func(k base.InternalKey) {
 		if s := k.SeqNum(); !seen {
 			smallest, largest, seen = k, k, true
-			if !isExclusiveSentinel(k) {
+			if !k.IsExclusiveSentinel() {
 				minSeq, maxSeq = s, s
 			}
 			return
-		} else if !isExclusiveSentinel(k) {
+		} else if !k.IsExclusiveSentinel() {
 			minSeq, maxSeq = min(minSeq, s), max(maxSeq, s)
 		}
 		if m.cmp.CompareInternal(k, smallest) < 0 {

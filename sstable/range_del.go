@@ -161,11 +161,3 @@ func rangeDelBounds(cmp *base.Comparer, dels []RangeDel) (smallest, largest base
 	largest = base.MakeInternalKey(end, base.SeqNumMax, base.KindRangeDelete)
 	return smallest, largest, minSeq, maxSeq
 }
-
-// isExclusiveSentinel reports whether k, a table's largest key, is the
-// exclusive bound left by a range tombstone: seqnum SeqNumMax and kind
-// KindRangeDelete. The table then holds nothing at or after k.UserKey.
-// (internal/manifest.IsExclusiveSentinel is the same test on file bounds.)
-func isExclusiveSentinel(k base.InternalKey) bool {
-	return k.Trailer == base.MakeTrailer(base.SeqNumMax, base.KindRangeDelete)
-}

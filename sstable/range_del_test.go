@@ -46,7 +46,7 @@ func TestRangeDelOnlyTable(t *testing.T) {
 			}
 			requireKey(t, "Meta.Smallest", m.Smallest, base.MakeInternalKey([]byte("c"), 40, base.KindRangeDelete))
 			requireKey(t, "Meta.Largest", m.Largest, sentinel("p"))
-			if !isExclusiveSentinel(m.Largest) || isExclusiveSentinel(m.Smallest) {
+			if !m.Largest.IsExclusiveSentinel() || m.Smallest.IsExclusiveSentinel() {
 				t.Fatal("isExclusiveSentinel misjudges the bounds")
 			}
 			r := openTable(t, f, nil)

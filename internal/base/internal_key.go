@@ -28,6 +28,14 @@ func (k InternalKey) SeqNum() SeqNum { return k.Trailer.SeqNum() }
 // Kind returns the key's kind.
 func (k InternalKey) Kind() Kind { return k.Trailer.Kind() }
 
+// IsExclusiveSentinel reports whether k is the exclusive upper bound a
+// range tombstone gives a table or file: the tombstone's end with seqnum
+// SeqNumMax and kind KindRangeDelete. The table holds nothing at or after
+// k.UserKey.
+func (k InternalKey) IsExclusiveSentinel() bool {
+	return k.Trailer == MakeTrailer(SeqNumMax, KindRangeDelete)
+}
+
 // EncodedLen is the size of the encoded key.
 func (k InternalKey) EncodedLen() int { return len(k.UserKey) + TrailerLen }
 

@@ -322,7 +322,7 @@ func parseFile(tok string, level int) (*manifest.FileMetadata, error) {
 // sentinel: the default of the seqs attribute.
 func keySeqs(f *manifest.FileMetadata) (lo, hi base.SeqNum) {
 	lo, hi = f.Smallest.SeqNum(), f.Smallest.SeqNum()
-	if !manifest.IsExclusiveSentinel(f.Largest) {
+	if !f.Largest.IsExclusiveSentinel() {
 		lo, hi = min(lo, f.Largest.SeqNum()), max(hi, f.Largest.SeqNum())
 	}
 	return lo, hi
@@ -419,7 +419,7 @@ func formatLSM(cmp *base.Comparer, v *manifest.Version) []string {
 }
 
 func fmtKey(k base.InternalKey) string {
-	if manifest.IsExclusiveSentinel(k) {
+	if k.IsExclusiveSentinel() {
 		return fmt.Sprintf("%s#max,RANGEDEL", k.UserKey)
 	}
 	s := fmt.Sprintf("%s#%d", k.UserKey, uint64(k.SeqNum()))

@@ -312,7 +312,7 @@ func (s *doSim) bruteDeletable(busy compacting) []*manifest.FileMetadata {
 				if s.cmp.Compare(p, f.Smallest.UserKey) < 0 {
 					continue
 				}
-				if c := s.cmp.Compare(p, f.Largest.UserKey); c > 0 || (c == 0 && manifest.IsExclusiveSentinel(f.Largest)) {
+				if c := s.cmp.Compare(p, f.Largest.UserKey); c > 0 || (c == 0 && f.Largest.IsExclusiveSentinel()) {
 					continue
 				}
 				covered := false

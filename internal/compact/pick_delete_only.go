@@ -148,7 +148,7 @@ func (p *Picker) covered(f *manifest.FileMetadata, spans []rangedel.Span, snapsh
 	if i == len(spans) || p.cmp.Compare(spans[i].Start, f.Smallest.UserKey) > 0 {
 		return false
 	}
-	exclusive := manifest.IsExclusiveSentinel(f.Largest)
+	exclusive := f.Largest.IsExclusiveSentinel()
 	for ; i < len(spans); i++ {
 		sp := &spans[i]
 		// Seqs are descending: the newest at or below limit must delete

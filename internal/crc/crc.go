@@ -10,7 +10,8 @@ package crc
 
 import "encoding/binary"
 
-const poly = 0x95AC9329AC4BC9B5
+// Poly is the reflected CRC-64/Jones polynomial, the one definition of it.
+const Poly = 0x95AC9329AC4BC9B5
 
 // tables[0] is the classic byte table; tables[1..7] drive slicing-by-8.
 var tables = makeTables()
@@ -21,7 +22,7 @@ func makeTables() *[8][256]uint64 {
 		c := uint64(i)
 		for j := 0; j < 8; j++ {
 			if c&1 == 1 {
-				c = c>>1 ^ poly
+				c = c>>1 ^ Poly
 			} else {
 				c >>= 1
 			}

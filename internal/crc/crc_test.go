@@ -22,7 +22,7 @@ func bitwise(p []byte) uint64 {
 		crc ^= uint64(b)
 		for i := 0; i < 8; i++ {
 			if crc&1 == 1 {
-				crc = crc>>1 ^ poly
+				crc = crc>>1 ^ Poly
 			} else {
 				crc >>= 1
 			}

@@ -165,14 +165,6 @@ func (v *Version) CheckInvariants(cmp *base.Comparer) error {
 	return nil
 }
 
-// IsExclusiveSentinel reports whether k is the exclusive upper bound a
-// range tombstone gives a file: the tombstone's end with seqnum SeqNumMax
-// and kind KindRangeDelete. The file holds nothing at or after that user
-// key.
-func IsExclusiveSentinel(k base.InternalKey) bool {
-	return k.SeqNum() == base.SeqNumMax && k.Kind() == base.KindRangeDelete
-}
-
 // checkFile verifies the bounds of one file.
 func checkFile(cmp *base.Comparer, f *FileMetadata) error {
 	if cmp.CompareInternal(f.Smallest, f.Largest) > 0 {
@@ -182,7 +174,7 @@ func checkFile(cmp *base.Comparer, f *FileMetadata) error {
 		return fmt.Errorf("bad seqnum range [%d, %d]", uint64(f.SmallestSeq), uint64(f.LargestSeq))
 	}
 	for _, k := range []base.InternalKey{f.Smallest, f.Largest} {
-		if IsExclusiveSentinel(k) {
+		if k.IsExclusiveSentinel() {
 			continue
 		}
 		if s := k.SeqNum(); s < f.SmallestSeq || s > f.LargestSeq {
