@@ -9,8 +9,13 @@ import (
 )
 
 // Engines are the engines a comparison knows, Tempest first. Tempest's
-// adapter is in this package; the others are in the separate peers module (benchmark/peers).
-var Engines = []string{"tempest", "pebble", "badger", "goleveldb"}
+// adapter is in this package; the others are in the separate peers module
+// (benchmark/peers). bbolt, an mmap B+tree, is the read-side reference;
+// the others are the LSM peers (LSMPeers).
+var Engines = []string{"tempest", "pebble", "badger", "goleveldb", "bbolt"}
+
+// LSMPeers are the LSM engines Tempest's targets are measured against.
+var LSMPeers = []string{"pebble", "badger", "goleveldb"}
 
 // Comparison is the JSON document of a side-by-side run: every engine's
 // results, and Tempest's ratios to each peer.

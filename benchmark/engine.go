@@ -1,6 +1,9 @@
 package benchmark
 
-import "errors"
+import (
+	"errors"
+	"math"
+)
 
 // Engine is a storage engine under test. Open is called once, on a fresh
 // directory; every other method may be called from many goroutines at once
@@ -60,6 +63,26 @@ type Config struct {
 	// synced. Engines with a per-write sync flag ignore it; Badger, whose
 	// sync setting is per database, uses it (see benchmark/peers/badger.go).
 	SyncWrites bool
+	// EngineDefaults asks for the engine as its Open gives it with no
+	// options: the fields above except SyncWrites are then ignored.
+	EngineDefaults bool
+	// WaitingMemTables is how many full memtables may wait for flush
+	// before writes stall (beside the one being written).
+	WaitingMemTables int
+	// BloomBitsPerKey sizes every engine's bloom filters (engines that take
+	// a false-positive rate get the rate of that many bits per key).
+	BloomBitsPerKey int
+}
+
+// BloomFPR is the false-positive rate of a bloom filter of bitsPerKey bits
+// per key with the optimal number of probes: about 0.6185^bitsPerKey.
+func BloomFPR(bitsPerKey int) float64 { return math.Pow(0.6185, float64(bitsPerKey)) }
+
+// Describer is an Engine that can say which options it effectively ran
+// with; the report shows them.
+type Describer interface {
+	// Effective describes the options in effect, on one line.
+	Effective() string
 }
 
 // EngineStats are counters an engine reports about itself.

@@ -30,6 +30,10 @@ type Options struct {
 	// Seed seeds every random choice; a run is reproducible from it (with
 	// Concurrency 1, operation for operation).
 	Seed uint64 `json:"seed"`
+	// Settings names how every engine is configured (see Settings*):
+	// equal-64 (the default), equal-4, or defaults. It gives MemTableSize,
+	// CacheSize and Compression their values when they are zero.
+	Settings string `json:"settings"`
 	// MemTableSize and CacheSize are applied alike to every engine.
 	MemTableSize int64 `json:"memtable_size"`
 	CacheSize    int64 `json:"cache_size"`
@@ -45,15 +49,33 @@ type Options struct {
 	FsyncProbe time.Duration `json:"fsync_probe"`
 }
 
+// The settings of a run (Options.Settings).
+const (
+	// SettingsEqual64: every engine gets a 64 MiB memtable with at most one
+	// more waiting for flush, a 64 MiB cache for blocks alone, 10-bit
+	// bloom filters and Snappy. Tempest's own default memtable is 64 MiB.
+	SettingsEqual64 = "equal-64"
+	// SettingsEqual4: as SettingsEqual64 with a 4 MiB memtable and an
+	// 8 MiB cache.
+	SettingsEqual4 = "equal-4"
+	// SettingsDefaults: every engine as its Open gives it with no options.
+	SettingsDefaults = "defaults"
+)
+
+// settingsSizes are the memtable and cache sizes of the equal settings.
+var settingsSizes = map[string][2]int64{
+	SettingsEqual64: {64 << 20, 64 << 20},
+	SettingsEqual4:  {4 << 20, 8 << 20},
+}
+
 // Defaults of Options.
 const (
-	DefaultNum          = 100_000
-	DefaultConcurrency  = 1
-	DefaultKeySize      = 16
-	DefaultValueSize    = 100
-	DefaultSeed         = 1
-	DefaultMemTableSize = 4 << 20
-	DefaultCacheSize    = 8 << 20
+	DefaultNum         = 100_000
+	DefaultConcurrency = 1
+	DefaultKeySize     = 16
+	DefaultValueSize   = 100
+	DefaultSeed        = 1
+	DefaultSettings    = SettingsEqual64
 	// MinKeySize leaves room for a one-byte key-space tag and an 8-byte
 	// big-endian key number.
 	MinKeySize = 9
@@ -88,14 +110,24 @@ func (o *Options) fillDefaults() {
 	if o.Seed == 0 {
 		o.Seed = DefaultSeed
 	}
+	if o.Settings == "" {
+		o.Settings = DefaultSettings
+	}
+	sizes, equal := settingsSizes[o.Settings]
+	if !equal {
+		sizes = settingsSizes[SettingsEqual64] // recorded; the engines ignore them
+	}
 	if o.MemTableSize == 0 {
-		o.MemTableSize = DefaultMemTableSize
+		o.MemTableSize = sizes[0]
 	}
 	if o.CacheSize == 0 {
-		o.CacheSize = DefaultCacheSize
+		o.CacheSize = sizes[1]
 	}
 	if o.Compression == "" {
 		o.Compression = "default"
+		if equal {
+			o.Compression = "snappy"
+		}
 	}
 	if o.FsyncProbe == 0 {
 		o.FsyncProbe = DefaultFsyncProbe
@@ -130,6 +162,11 @@ func (o *Options) Validate() error {
 	case o.FsyncProbe < 0 || o.FsyncProbe > 10*time.Minute:
 		return fmt.Errorf("--fsync-probe %v: must be in (0, 10m]", o.FsyncProbe)
 	}
+	switch o.Settings {
+	case SettingsEqual64, SettingsEqual4, SettingsDefaults:
+	default:
+		return fmt.Errorf("--settings %q: want %s, %s or %s", o.Settings, SettingsEqual64, SettingsEqual4, SettingsDefaults)
+	}
 	switch o.Compression {
 	case "default", "none", "snappy":
 	default:
@@ -145,12 +182,18 @@ func (o *Options) Validate() error {
 
 // config is the engine configuration of a workload run.
 func (o *Options) config(syncWrites bool) Config {
-	return Config{MemTableSize: o.MemTableSize, CacheSize: o.CacheSize, Compression: o.Compression, SyncWrites: syncWrites}
+	return Config{
+		MemTableSize: o.MemTableSize, CacheSize: o.CacheSize, Compression: o.Compression, SyncWrites: syncWrites,
+		EngineDefaults: o.Settings == SettingsDefaults, WaitingMemTables: 1, BloomBitsPerKey: 10,
+	}
 }
 
 // RegisterFlags defines a flag for every field on fs, with the defaults
-// in o's fields (call on DefaultOptions()).
+// in o's fields (call on DefaultOptions()). MemTableSize, CacheSize and
+// Compression are cleared first: --settings gives them their values
+// unless their own flags do.
 func (o *Options) RegisterFlags(fs *flag.FlagSet) {
+	o.MemTableSize, o.CacheSize, o.Compression = 0, 0, ""
 	fs.Var((*listFlag)(&o.Benchmarks), "benchmarks", "comma-separated workloads to run (default: all): "+strings.Join(Names(), ",")+
 		"; "+FsyncProbeName+" runs the disk's fsync probe alone")
 	fs.Int64Var(&o.Num, "num", o.Num, "keys to load and operations to measure per workload")
@@ -160,9 +203,10 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.ValueSize, "value-size", o.ValueSize, "value size in bytes")
 	fs.BoolVar(&o.Sync, "sync", o.Sync, "sync every measured write")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "random seed")
-	fs.Var((*sizeFlag)(&o.MemTableSize), "memtable-size", "memtable (write buffer) size of every engine, e.g. 4MiB")
-	fs.Var((*sizeFlag)(&o.CacheSize), "cache-size", "block cache size of every engine, e.g. 8MiB")
-	fs.StringVar(&o.Compression, "compression", o.Compression, "block compression: default (each engine's own), none or snappy")
+	fs.StringVar(&o.Settings, "settings", o.Settings, "engine settings: equal-64 (64MiB memtable and cache, 10-bit blooms, Snappy for every engine), equal-4 (4MiB memtable, 8MiB cache) or defaults (each engine's own)")
+	fs.Var((*sizeFlag)(&o.MemTableSize), "memtable-size", "memtable (write buffer) size of every engine, e.g. 4MiB (default: from --settings)")
+	fs.Var((*sizeFlag)(&o.CacheSize), "cache-size", "block cache size of every engine, for blocks alone, e.g. 8MiB (default: from --settings)")
+	fs.StringVar(&o.Compression, "compression", o.Compression, "block compression: default (each engine's own), none or snappy (default: snappy with equal settings)")
 	fs.StringVar(&o.Distribution, "distribution", o.Distribution, "YCSB key distribution: uniform, zipfian or latest (default: each workload's own)")
 	fs.StringVar(&o.Dir, "dir", o.Dir, "parent directory of the databases (default: the temp directory)")
 	fs.DurationVar(&o.FsyncProbe, "fsync-probe", o.FsyncProbe, "duration of each fsync probe (run just before and just after each fsync-bound workload)")
@@ -186,6 +230,7 @@ func (o *Options) Args(benchmarks ...string) []string {
 		"--memtable-size=" + strconv.FormatInt(o.MemTableSize, 10),
 		"--cache-size=" + strconv.FormatInt(o.CacheSize, 10),
 		"--compression=" + o.Compression,
+		"--settings=" + o.Settings,
 		"--fsync-probe=" + o.FsyncProbe.String(),
 	}
 	if o.Distribution != "" {

@@ -49,6 +49,9 @@ type Result struct {
 	// Sync holds the group-commit figures of an fsync-bound workload
 	// (FsyncBound), nil for the others.
 	Sync *SyncFigures `json:"sync,omitempty"`
+	// EngineOptions are the options the engine says it ran with
+	// (Describer), empty if it does not say.
+	EngineOptions string `json:"engine_options,omitempty"`
 	// Error is set when the workload failed; the other fields are then
 	// partial.
 	Error string `json:"error,omitempty"`
@@ -109,6 +112,9 @@ func (r *Result) WriteText(w io.Writer) {
 		formatRatio(r.WriteAmp), formatRatio(r.OSWriteAmp), FormatBytes(r.DiskBytes),
 		formatRatio(r.SpaceAmp), FormatBytes(r.PeakRSS))
 	fmt.Fprintln(w, b.String())
+	if r.EngineOptions != "" {
+		fmt.Fprintf(w, "    options: %s\n", r.EngineOptions)
+	}
 	r.writeSyncText(w)
 }
 

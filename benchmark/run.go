@@ -92,6 +92,9 @@ type worker struct {
 	// userBytes are the key and value bytes this worker wrote, readBytes
 	// those it read through iterators.
 	userBytes, readBytes int64
+	// batch and arena serve fillbatch: the batch and its keys' bytes.
+	batch Batch
+	arena []byte
 	// iter, lo and hi serve readseq; head and tail the queue workload.
 	iter       Iter
 	lo, hi     []byte
@@ -127,6 +130,9 @@ func RunWorkload(ctx context.Context, eng Engine, name string, opts Options, pro
 	osBefore, osOK := osBytesWritten()
 	if err := eng.Open(dir, opts.config(r.sync)); err != nil {
 		return res, fmt.Errorf("open %s: %w", eng.Name(), err)
+	}
+	if d, ok := eng.(Describer); ok {
+		res.EngineOptions = d.Effective()
 	}
 	workers, err := r.runPhases(ctx, &res)
 	stats := eng.Stats()

@@ -11,20 +11,24 @@ import (
 
 // Tempest is the Engine adapter of Tempest itself.
 //
-// Config: MemTableSize, CacheSize and Compression ("default" is Tempest's
-// default, Snappy). Memory is configured as in the Pebble adapter, which
-// gives Pebble's cache CacheSize plus two memtables and lets Pebble's
-// memtables reserve their memory in it: Tempest gets MemoryBudget =
-// CacheSize + 2 × MemTableSize, so memtables and blocks share one budget
-// of the same size, and blocks get CacheSize while two memtables exist. Sync: tempest.Sync
+// Config: MemTableSize, WaitingMemTables (MaxImmutableMemTables),
+// BloomBitsPerKey (as a false-positive rate) and Compression ("default"
+// is Tempest's default, Snappy); EngineDefaults opens with nil options.
+// Memory is configured as in the Pebble adapter, which gives Pebble's
+// cache CacheSize plus the memtables and lets Pebble's memtables reserve
+// their memory in it: Tempest gets MemoryBudget = CacheSize + (1 +
+// WaitingMemTables) × MemTableSize, so memtables and blocks share one
+// budget of the same size, and blocks get CacheSize while every memtable
+// exists. Sync: tempest.Sync
 // or tempest.NoSync per write. Settle: DB.Flush, then WaitQuiet on
 // Metrics().CompactionsInProgress. Stats: WAL bytes plus the SST bytes
 // written by flushes and compactions (Metrics: the levels' BytesWritten).
 // SyncStats: the synced writes the adapter saw acknowledged, and
 // Metrics().WAL.Syncs, the commit groups' WAL fsyncs.
 type Tempest struct {
-	dir string
-	db  *tempest.DB
+	dir  string
+	db   *tempest.DB
+	opts *tempest.Options
 	// syncedCommits counts the synced Set, Delete and Apply calls that
 	// succeeded.
 	syncedCommits atomic.Uint64
@@ -41,7 +45,29 @@ func (e *Tempest) Name() string { return "tempest" }
 
 // Open implements Engine.
 func (e *Tempest) Open(dir string, cfg Config) error {
-	opts := &tempest.Options{MemoryBudget: cfg.CacheSize + 2*cfg.MemTableSize}
+	opts, err := tempestOptions(cfg)
+	if err != nil {
+		return err
+	}
+	db, err := tempest.Open(dir, opts)
+	if err != nil {
+		return err
+	}
+	e.dir, e.db, e.opts = dir, db, opts
+	return nil
+}
+
+// tempestOptions are the options of cfg: nil (the defaults) for
+// EngineDefaults.
+func tempestOptions(cfg Config) (*tempest.Options, error) {
+	if cfg.EngineDefaults {
+		return nil, nil
+	}
+	opts := &tempest.Options{
+		MaxImmutableMemTables:  cfg.WaitingMemTables,
+		MemoryBudget:           cfg.CacheSize + int64(cfg.WaitingMemTables+1)*cfg.MemTableSize,
+		BloomFalsePositiveRate: BloomFPR(cfg.BloomBitsPerKey),
+	}
 	switch cfg.Compression {
 	case "", "default":
 	case "none":
@@ -49,19 +75,21 @@ func (e *Tempest) Open(dir string, cfg Config) error {
 	case "snappy":
 		opts.Compression = tempest.SnappyCompression
 	default:
-		return fmt.Errorf("tempest: compression %q: %w", cfg.Compression, ErrUnsupported)
+		return nil, fmt.Errorf("tempest: compression %q: %w", cfg.Compression, ErrUnsupported)
 	}
 	if cfg.MemTableSize < tempest.MinMemTableSize || cfg.MemTableSize > tempest.MaxMemTableSize {
-		return fmt.Errorf("tempest: memtable size %d outside [%d, %d]", cfg.MemTableSize,
+		return nil, fmt.Errorf("tempest: memtable size %d outside [%d, %d]", cfg.MemTableSize,
 			tempest.MinMemTableSize, int64(tempest.MaxMemTableSize))
 	}
 	opts.MemTableSize = int(cfg.MemTableSize)
-	db, err := tempest.Open(dir, opts)
-	if err != nil {
-		return err
-	}
-	e.dir, e.db = dir, db
-	return nil
+	return opts, nil
+}
+
+// Effective implements Describer.
+func (e *Tempest) Effective() string {
+	o := e.db.Options()
+	return fmt.Sprintf("memtable %s, %d waiting, memory budget %s (blocks get what memtables leave), bloom fpr %.4f, compression %v",
+		FormatBytes(int64(o.MemTableSize)), o.MaxImmutableMemTables, FormatBytes(o.MemoryBudget), o.BloomFalsePositiveRate, o.Compression)
 }
 
 func writeOptions(sync bool) *tempest.WriteOptions {

@@ -15,6 +15,33 @@ func (w *worker) set(n uint64) error {
 	return nil
 }
 
+// setBatch writes n uniformly random main-space keys with fresh values
+// in one batch.
+func (w *worker) setBatch(n int) error {
+	r := w.r
+	ks := r.opts.KeySize
+	if len(w.arena) < n*ks {
+		w.arena = make([]byte, n*ks)
+	}
+	w.batch.Reset()
+	nums := make([]uint64, 0, n)
+	for j := range n {
+		num := w.uniformKey()
+		key := r.keys.main(w.arena[j*ks:j*ks:(j+1)*ks], num)
+		v := r.values.value(w.rng)
+		w.batch.Set(key, v)
+		w.userBytes += int64(len(key) + len(v))
+		nums = append(nums, num)
+	}
+	if err := r.eng.Apply(&w.batch, r.sync); err != nil {
+		return err
+	}
+	for _, num := range nums {
+		r.live.add(num)
+	}
+	return nil
+}
+
 // delete removes main-space key number n.
 func (w *worker) delete(n uint64) error {
 	r := w.r

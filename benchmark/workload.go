@@ -58,7 +58,7 @@ func (wl *workload) partNames() []string {
 
 // workloads is the registry, in the default run order.
 var workloads = []*workload{
-	fillSeq, fillRandom, overwrite, readRandom, readSeq, scan, deleteRandom, readWhileWriting,
+	fillSeq, fillRandom, fillBatch, overwrite, readRandom, readMissing, readSeq, scan, deleteRandom, readWhileWriting,
 	ycsbA, ycsbB, ycsbC, ycsbD, ycsbE, ycsbF, queue, syncWrites, sync16,
 }
 

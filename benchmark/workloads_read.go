@@ -24,6 +24,20 @@ var readRandom = &workload{
 	},
 }
 
+var readMissing = &workload{
+	name:    "readmissing",
+	about:   "load Num keys and settle, then Num point reads of absent keys, each between two loaded keys",
+	preload: true,
+	op: func(w *worker, i int64) (int, error) {
+		w.key = w.r.keys.missing(w.key, w.uniformKey())
+		found, err := w.get(w.key)
+		if err == nil && found {
+			err = fmt.Errorf("%w: found never-written key %x", errMismatch, w.key)
+		}
+		return 0, err
+	},
+}
+
 var readSeq = &workload{
 	name:    "readseq",
 	about:   "load Num keys and settle, then Num iterator steps in key order (each worker scans its share, wrapping around)",

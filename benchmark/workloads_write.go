@@ -62,3 +62,15 @@ var sync16 = &workload{
 		return 0, w.set(w.uniformKey())
 	},
 }
+
+// fillBatchSize is the number of keys per batch of fillbatch.
+const fillBatchSize = 1000
+
+var fillBatch = &workload{
+	name:  "fillbatch",
+	about: "write Num/1000 batches of 1000 uniformly random keys (with repeats) into an empty database; one operation is one batch (smaller batches under memtables below 2.4MiB, whose batch limit is lower)",
+	ops:   func(n int64) int64 { return n / fillBatchSize },
+	op: func(w *worker, i int64) (int, error) {
+		return 0, w.setBatch(min(fillBatchSize, w.r.loadBatchSize()))
+	},
+}

@@ -60,7 +60,7 @@ Tempest's ratios to each peer closes the run. See docs/bench-tool.md.`,
 	opts.RegisterFlags(gofs)
 	cmd.Flags().AddGoFlagSet(gofs)
 	fl := cmd.Flags()
-	fl.StringVar(&f.engine, "engine", "tempest", "engines: tempest, pebble, badger, goleveldb, all, or a comma-separated list")
+	fl.StringVar(&f.engine, "engine", "tempest", "engines: tempest, pebble, badger, goleveldb, bbolt, all, or a comma-separated list")
 	fl.BoolVar(&f.json, "json", false, "print one JSON document instead of text")
 	fl.BoolVar(&f.list, "list", false, "list the workloads and exit")
 	fl.StringVar(&f.repo, "repo", "", "the Tempest repository, for building peerbench (default: found from the working directory)")
@@ -202,9 +202,14 @@ func writeBenchHeader(w io.Writer, opts benchmark.Options, engines []string) {
 	if opts.Duration > 0 {
 		dur = opts.Duration.String()
 	}
-	fmt.Fprintf(w, "tempest bench   engines %s   num %d   duration %s   concurrency %d   key %dB   value %dB   sync %v   memtable %s   cache %s   compression %s   seed %d\n",
+	sizes := fmt.Sprintf("memtable %s   cache %s   compression %s",
+		benchmark.FormatBytes(opts.MemTableSize), benchmark.FormatBytes(opts.CacheSize), opts.Compression)
+	if opts.Settings == benchmark.SettingsDefaults {
+		sizes = "each engine's defaults"
+	}
+	fmt.Fprintf(w, "tempest bench   engines %s   num %d   duration %s   concurrency %d   key %dB   value %dB   sync %v   settings %s   %s   seed %d\n",
 		strings.Join(engines, ","), opts.Num, dur, opts.Concurrency, opts.KeySize, opts.ValueSize, opts.Sync,
-		benchmark.FormatBytes(opts.MemTableSize), benchmark.FormatBytes(opts.CacheSize), opts.Compression, opts.Seed)
+		opts.Settings, sizes, opts.Seed)
 }
 
 // writeBenchstat prints the results as benchstat input, after a blank line.

@@ -306,8 +306,8 @@ func TestBenchComparison(t *testing.T) {
 		t.Fatalf("%v\n%s", err, errOut)
 	}
 	calls, _ := os.ReadFile(log)
-	wantCalls := "tempest fillseq\npebble fillseq\nbadger fillseq\ngoleveldb fillseq\n" +
-		"pebble readrandom\nbadger readrandom\ngoleveldb readrandom\ntempest readrandom\n"
+	wantCalls := "tempest fillseq\npebble fillseq\nbadger fillseq\ngoleveldb fillseq\nbbolt fillseq\n" +
+		"pebble readrandom\nbadger readrandom\ngoleveldb readrandom\nbbolt readrandom\ntempest readrandom\n"
 	if string(calls) != wantCalls {
 		t.Errorf("subprocess order:\n%s\nwant:\n%s", calls, wantCalls)
 	}
@@ -315,7 +315,7 @@ func TestBenchComparison(t *testing.T) {
 		t.Errorf("child stderr not passed through: %q", errOut)
 	}
 	c := decodeStrict[benchmark.Comparison](t, out)
-	if !slices.Equal(c.Engines, benchmark.Engines) || len(c.Results) != 8 || len(c.Ratios) != 6 {
+	if !slices.Equal(c.Engines, benchmark.Engines) || len(c.Results) != 10 || len(c.Ratios) != 8 {
 		t.Fatalf("comparison: %d engines, %d results, %d ratios", len(c.Engines), len(c.Results), len(c.Ratios))
 	}
 	for _, r := range c.Results {

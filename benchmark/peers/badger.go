@@ -3,6 +3,7 @@ package peers
 import (
 	"bytes"
 	"errors"
+	"fmt"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
@@ -22,12 +23,16 @@ import (
 // Settle: Badger has no call that flushes the memtable; it does nothing.
 // Stats: Badger reports no total of bytes written; the OS figure stands
 // for it. Iterators do not prefetch values (they are small and kept in the
-// LSM: every value is below the value threshold). Other options are
-// Badger's defaults, except the value threshold, capped at Badger's
-// largest batch (15% of the memtable) so that small memtables open.
+// LSM: every value is below the value threshold). Config: MemTableSize,
+// CacheSize (BlockCacheSize), NumMemtables = 1 + WaitingMemTables, the
+// bloom false-positive rate of BloomBitsPerKey, and Compression. Other
+// options are Badger's defaults, except the value threshold, capped at
+// Badger's largest batch (15% of the memtable) so that small memtables
+// open. EngineDefaults: DefaultOptions with SyncWrites.
 type Badger struct {
-	dir string
-	db  *badger.DB
+	dir  string
+	db   *badger.DB
+	opts badger.Options
 }
 
 // Name implements benchmark.Engine.
@@ -35,12 +40,29 @@ func (e *Badger) Name() string { return "badger" }
 
 // Open implements benchmark.Engine.
 func (e *Badger) Open(dir string, cfg benchmark.Config) error {
+	opts := badgerOptions(dir, cfg)
+	db, err := badger.Open(opts)
+	if err != nil {
+		return err
+	}
+	e.dir, e.db, e.opts = dir, db, opts
+	return nil
+}
+
+// badgerOptions are the options of cfg; for EngineDefaults, Badger's
+// DefaultOptions with only the logging quieted and SyncWrites set.
+func badgerOptions(dir string, cfg benchmark.Config) badger.Options {
 	opts := badger.DefaultOptions(dir).
 		WithLoggingLevel(badger.WARNING).
-		WithMemTableSize(cfg.MemTableSize).
-		WithBlockCacheSize(cfg.CacheSize).
 		WithSyncWrites(cfg.SyncWrites).
 		WithDetectConflicts(false)
+	if cfg.EngineDefaults {
+		return opts
+	}
+	opts = opts.WithMemTableSize(cfg.MemTableSize).
+		WithBlockCacheSize(cfg.CacheSize).
+		WithNumMemtables(cfg.WaitingMemTables + 1).
+		WithBloomFalsePositive(benchmark.BloomFPR(cfg.BloomBitsPerKey))
 	opts = opts.WithValueThreshold(min(opts.ValueThreshold, 15*cfg.MemTableSize/100))
 	switch cfg.Compression {
 	case "none":
@@ -48,12 +70,15 @@ func (e *Badger) Open(dir string, cfg benchmark.Config) error {
 	case "snappy":
 		opts = opts.WithCompression(options.Snappy)
 	}
-	db, err := badger.Open(opts)
-	if err != nil {
-		return err
-	}
-	e.dir, e.db = dir, db
-	return nil
+	return opts
+}
+
+// Effective implements benchmark.Describer.
+func (e *Badger) Effective() string {
+	o := e.opts
+	return fmt.Sprintf("memtable %s, %d memtables in all, block cache %s, index cache %s, bloom fpr %.4f, compression %v, value threshold %d, detect conflicts %v",
+		benchmark.FormatBytes(o.MemTableSize), o.NumMemtables, benchmark.FormatBytes(o.BlockCacheSize),
+		benchmark.FormatBytes(o.IndexCacheSize), o.BloomFalsePositive, o.Compression, o.ValueThreshold, o.DetectConflicts)
 }
 
 // Set implements benchmark.Engine; sync is the database's setting.

@@ -21,6 +21,8 @@ func New(name string) (benchmark.Engine, error) {
 		return &Badger{}, nil
 	case "goleveldb":
 		return &GoLevelDB{}, nil
+	case "bbolt":
+		return &Bbolt{}, nil
 	}
 	return nil, fmt.Errorf("unknown engine %q (known: %s)", name, strings.Join(Names, ", "))
 }

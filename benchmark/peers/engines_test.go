@@ -3,6 +3,7 @@ package peers
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/tempestdb/tempest/benchmark"
@@ -12,7 +13,7 @@ import (
 // tiny size: the adapters must pass the workloads' own checks (reads find
 // what was written, misses miss, queues pop in order). This module's tests
 // are not part of the root module's `go test ./...`; run them with
-// `cd bench && go test ./...`.
+// `cd benchmark/peers && go test ./...`.
 func TestEveryEngineEveryWorkload(t *testing.T) {
 	for _, name := range Names {
 		t.Run(name, func(t *testing.T) {
@@ -75,5 +76,39 @@ func checkSyncFigures(t *testing.T, engine string, res benchmark.Result, opts be
 	}
 	if s.Commits != uint64(res.Ops) || s.Syncs < 1 || s.CommitsPerSync < 1 {
 		t.Errorf("%s: figures %+v for %d ops", res.Workload, s, res.Ops)
+	}
+}
+
+// TestSettingsReachEngines: each engine reports (Describer) the options of
+// the settings it ran with: equal-4 gives every LSM a 4 MiB memtable and
+// one memtable waiting; defaults gives each its own.
+func TestSettingsReachEngines(t *testing.T) {
+	want := map[string]map[string]string{
+		benchmark.SettingsEqual4: {
+			"tempest": "memtable 4.0MiB, 1 waiting", "pebble": "memtable 4.0MiB, stop writes at 2 memtables",
+			"badger": "memtable 4.0MiB, 2 memtables in all", "goleveldb": "memtable 4.0MiB, 1 waiting", "bbolt": "mmap B+tree",
+		},
+		benchmark.SettingsDefaults: {
+			"tempest": "memtable 64.0MiB, 4 waiting", "pebble": "memtable 4.0MiB, stop writes at 2 memtables, cache 8.0MiB",
+			"badger": "memtable 64.0MiB, 5 memtables in all", "goleveldb": "memtable 4.0MiB, 1 waiting", "bbolt": "mmap B+tree",
+		},
+	}
+	for settings, engines := range want {
+		for name, prefix := range engines {
+			t.Run(settings+"/"+name, func(t *testing.T) {
+				e, err := New(name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts := benchmark.Options{Num: 500, Settings: settings, Benchmarks: []string{"fillrandom"}, Dir: t.TempDir()}
+				results, err := benchmark.Run(context.Background(), func() benchmark.Engine { return e }, opts, nil)
+				if err != nil || len(results) != 1 || results[0].Error != "" {
+					t.Fatalf("run: %v %+v", err, results)
+				}
+				if got := results[0].EngineOptions; !strings.HasPrefix(got, prefix) {
+					t.Fatalf("options %q, want them to begin %q", got, prefix)
+				}
+			})
+		}
 	}
 }

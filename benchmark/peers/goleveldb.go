@@ -19,11 +19,12 @@ import (
 // (in the memtable): the memtable goes to L0, and the tables holding that
 // key are compacted down (with a random load, all of L0 into L1). Stats:
 // the storage write counter of the "leveldb.iostats" property (WAL, tables,
-// manifest). Other options are goleveldb's defaults, with a 10-bit bloom
-// filter.
+// manifest). Other options are goleveldb's defaults, with a
+// BloomBitsPerKey bloom filter. EngineDefaults: nil options.
 type GoLevelDB struct {
-	dir string
-	db  *leveldb.DB
+	dir  string
+	db   *leveldb.DB
+	opts *opt.Options
 	// lastLoaded is a key of the last batch applied.
 	lastLoaded []byte
 }
@@ -33,10 +34,26 @@ func (e *GoLevelDB) Name() string { return "goleveldb" }
 
 // Open implements benchmark.Engine.
 func (e *GoLevelDB) Open(dir string, cfg benchmark.Config) error {
+	o := goLevelDBOptions(cfg)
+	db, err := leveldb.OpenFile(dir, o)
+	if err != nil {
+		return err
+	}
+	e.dir, e.db, e.opts = dir, db, o
+	return nil
+}
+
+// goLevelDBOptions are the options of cfg: nil (the defaults) for
+// EngineDefaults. goleveldb always keeps one memtable waiting for flush
+// at most, as WaitingMemTables 1 asks.
+func goLevelDBOptions(cfg benchmark.Config) *opt.Options {
+	if cfg.EngineDefaults {
+		return nil
+	}
 	o := &opt.Options{
 		WriteBuffer:        int(cfg.MemTableSize),
 		BlockCacheCapacity: int(cfg.CacheSize),
-		Filter:             filter.NewBloomFilter(10),
+		Filter:             filter.NewBloomFilter(cfg.BloomBitsPerKey),
 	}
 	switch cfg.Compression {
 	case "none":
@@ -44,12 +61,18 @@ func (e *GoLevelDB) Open(dir string, cfg benchmark.Config) error {
 	case "snappy":
 		o.Compression = opt.SnappyCompression
 	}
-	db, err := leveldb.OpenFile(dir, o)
-	if err != nil {
-		return err
+	return o
+}
+
+// Effective implements benchmark.Describer.
+func (e *GoLevelDB) Effective() string {
+	bloom := "none"
+	if f := e.opts.GetFilter(); f != nil {
+		bloom = f.Name()
 	}
-	e.dir, e.db = dir, db
-	return nil
+	return fmt.Sprintf("memtable %s, 1 waiting, cache %s, bloom %s, compression %v",
+		benchmark.FormatBytes(int64(e.opts.GetWriteBuffer())), benchmark.FormatBytes(int64(e.opts.GetBlockCacheCapacity())),
+		bloom, e.opts.GetCompression())
 }
 
 var (

@@ -2,6 +2,7 @@ package peers
 
 import (
 	"errors"
+	"fmt"
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -14,17 +15,20 @@ import (
 // Pebble adapts github.com/cockroachdb/pebble/v2.
 //
 // Cache: Pebble's block cache also holds its memtables' memory, so the
-// adapter sizes it CacheSize plus two memtables. Sync: pebble.Sync or
+// adapter sizes it CacheSize plus the memtables (1 + WaitingMemTables);
+// MemTableStopWritesThreshold is 1 + WaitingMemTables. Sync: pebble.Sync or
 // pebble.NoSync per write. Settle: Flush, then benchmark.WaitQuiet on
 // Metrics().Compact.NumInProgress. Stats: WAL bytes plus table and blob
 // bytes flushed and compacted (Metrics.Total). SyncStats: the synced
 // writes the adapter saw acknowledged, and the sample count of Pebble's
 // WAL fsync latency histogram (Metrics.LogWriter.FsyncLatency: one sample
 // per WAL fsync, including the one that closes a log). Other options are
-// Pebble's defaults, with a 10-bit bloom filter on every level.
+// Pebble's defaults, with a BloomBitsPerKey bloom filter on every level.
+// EngineDefaults: Pebble's options as its Open gives them.
 type Pebble struct {
-	dir string
-	db  *pebble.DB
+	dir  string
+	db   *pebble.DB
+	opts *pebble.Options
 	// syncedCommits counts the synced Set, Delete and Apply calls that
 	// succeeded.
 	syncedCommits atomic.Uint64
@@ -35,20 +39,38 @@ func (e *Pebble) Name() string { return "pebble" }
 
 // Open implements benchmark.Engine.
 func (e *Pebble) Open(dir string, cfg benchmark.Config) error {
+	opts := pebbleOptions(cfg)
+	db, err := pebble.Open(dir, opts)
+	if opts.Cache != nil {
+		opts.Cache.Unref() // the DB holds its own reference
+	}
+	if err != nil {
+		return err
+	}
+	e.dir, e.db, e.opts = dir, db, opts
+	return nil
+}
+
+// pebbleOptions are the options of cfg; for EngineDefaults, Pebble's own
+// (with the quiet logger alone).
+func pebbleOptions(cfg benchmark.Config) *pebble.Options {
+	if cfg.EngineDefaults {
+		return &pebble.Options{Logger: quietPebbleLogger{}}
+	}
 	// Pebble charges its memtables to the block cache (Cache.Reserve):
 	// with CacheSize alone, 4 MiB memtables would leave an 8 MiB cache no
-	// room for blocks. Two memtables (the active one and one being
-	// flushed) are added, so that blocks get CacheSize as in the other
-	// engines.
-	cache := pebble.NewCache(cfg.CacheSize + 2*cfg.MemTableSize)
-	defer cache.Unref()
+	// room for blocks. The memtables (the one written and those waiting)
+	// are added, so that blocks get CacheSize as in the other engines.
+	memtables := int64(cfg.WaitingMemTables+1) * cfg.MemTableSize
+	cache := pebble.NewCache(cfg.CacheSize + memtables) // Open's caller unrefs it
 	opts := &pebble.Options{
-		Cache:        cache,
-		MemTableSize: uint64(cfg.MemTableSize),
-		Logger:       quietPebbleLogger{},
+		Cache:                       cache,
+		MemTableSize:                uint64(cfg.MemTableSize),
+		MemTableStopWritesThreshold: cfg.WaitingMemTables + 1,
+		Logger:                      quietPebbleLogger{},
 	}
 	for i := range opts.Levels {
-		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(cfg.BloomBitsPerKey)
 		switch cfg.Compression {
 		case "none":
 			opts.Levels[i].Compression = func() *sstable.CompressionProfile { return sstable.NoCompression }
@@ -56,12 +78,23 @@ func (e *Pebble) Open(dir string, cfg benchmark.Config) error {
 			opts.Levels[i].Compression = func() *sstable.CompressionProfile { return sstable.SnappyCompression }
 		}
 	}
-	db, err := pebble.Open(dir, opts)
-	if err != nil {
-		return err
+	return opts
+}
+
+// Effective implements benchmark.Describer.
+func (e *Pebble) Effective() string {
+	o := e.opts.Clone()
+	o.EnsureDefaults()
+	cache := benchmark.FormatBytes(o.CacheSize)
+	if o.Cache != nil {
+		cache = benchmark.FormatBytes(o.Cache.MaxSize())
 	}
-	e.dir, e.db = dir, db
-	return nil
+	bloom := "none"
+	if fp := o.Levels[0].FilterPolicy; fp != nil {
+		bloom = fp.Name()
+	}
+	return fmt.Sprintf("memtable %s, stop writes at %d memtables, cache %s (memtables reserve theirs in it), bloom %s, compression %s",
+		benchmark.FormatBytes(int64(o.MemTableSize)), o.MemTableStopWritesThreshold, cache, bloom, o.Levels[0].Compression().Name)
 }
 
 func pebbleSync(sync bool) *pebble.WriteOptions {
