@@ -16,6 +16,8 @@
 //   - envVars: every TEMPEST_* environment variable named in docs/ or
 //     the README is used in code, and every one code uses is named in
 //     docs/.
+//   - designLayout: the table of the Packages section of docs/design.md
+//     lists every package of the module, and only those.
 //
 // Each rule is a function over a repository tree, so that the tests can
 // run it on planted violations as well as on the repository.

@@ -14,10 +14,11 @@ const repoRoot = "../.."
 
 // rules are the project's own rules.
 var rules = map[string]func(root string) ([]Violation, error){
-	"fsSeam":     FSSeam,
-	"panics":     Panics,
-	"funcLength": FuncLength,
-	"envVars":    EnvVars,
+	"fsSeam":       FSSeam,
+	"panics":       Panics,
+	"funcLength":   FuncLength,
+	"envVars":      EnvVars,
+	"designLayout": DesignLayout,
 }
 
 // TestRepository runs every rule of the project on the repository.
@@ -104,6 +105,13 @@ func TestRulesCatchPlanted(t *testing.T) {
 				"\nfunc j(n int) {\n\tswitch {\n\tcase n < 0 && invariants.Enabled:\n\t\tpanic(\"ok\")\n\t}\n\tpanic(\"no\")\n}\n",
 		}, []string{"p.go:3", "p.go:28"}},
 		{"funcLength", map[string]string{"p.go": long}, []string{"p.go:3"}},
+		{"designLayout", map[string]string{
+			"docs/design.md": "# D\n\n## Packages\n\n| package | owns |\n|---|---|\n| `wal` | logs |\n| `gone` | nothing |\n\n## Other\n\n| `other` | not the table |\n",
+			"wal/w.go":       "package wal\n",
+			"sst/s.go":       "package sst\n",
+			"other/o.go":     "package other\n",
+			"root.go":        "package root\n",
+		}, []string{"docs/design.md:8", "other/o.go:1", "sst/s.go:1"}},
 		{"envVars", map[string]string{
 			"docs/testing.md": documented + " and " + stale + "\n",
 			"x_test.go":       "package p\n\nvar a = \"" + documented + "\"\nvar b = \"" + hidden + "\"\n",
