@@ -101,8 +101,10 @@ func (r *run) measure(ctx context.Context, workers, background []*worker) (time.
 	if r.opts.Duration > 0 {
 		r.limit, r.deadline = 1<<62, start.Add(r.opts.Duration)
 	}
-	stopProgress := r.startProgress("", start, func() int64 { return min(r.next.Load(), r.limit) })
+	started := func() int64 { return min(r.next.Load(), r.limit) }
+	stopProgress := r.startProgress("", start, started)
 	defer stopProgress()
+	stopTimeline := startTimeline(start, started)
 	cancelWatch := context.AfterFunc(ctx, func() { r.fail(ctx.Err()) })
 	defer cancelWatch()
 
@@ -125,6 +127,7 @@ func (r *run) measure(ctx context.Context, workers, background []*worker) (time.
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	r.timeline = stopTimeline()
 	close(stopBackground)
 	bg.Wait()
 	r.errMu.Lock()
@@ -175,6 +178,8 @@ func (r *run) summarize(res *Result, workers []*worker, elapsed time.Duration) {
 	res.Seconds = elapsed.Seconds()
 	res.OpsPerSec = float64(res.Ops) / elapsed.Seconds()
 	res.Latency = summarize(total)
+	res.Percentiles = percentiles(total)
+	res.Timeline = r.timeline
 	if len(parts) > 1 {
 		res.Parts = parts
 	}

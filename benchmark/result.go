@@ -17,8 +17,13 @@ type Result struct {
 	Ops       int64   `json:"ops"`
 	Seconds   float64 `json:"seconds"`
 	OpsPerSec float64 `json:"ops_per_sec"`
-	// Latency is the distribution over all measured operations.
-	Latency Latency `json:"latency"`
+	// Latency is the distribution over all measured operations;
+	// Percentiles the whole of it (for a percentile plot).
+	Latency     Latency      `json:"latency"`
+	Percentiles []Percentile `json:"latency_percentiles,omitempty"`
+	// Timeline is the throughput over the measured phase, interval by
+	// interval.
+	Timeline []TimelinePoint `json:"timeline,omitempty"`
 	// Goroutines is the number of goroutines that issued them.
 	Goroutines int `json:"goroutines"`
 	// Parts break the operations down by kind (readrandom: hit and miss;

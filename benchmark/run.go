@@ -47,11 +47,13 @@ func Run(ctx context.Context, newEngine func() Engine, opts Options, progress io
 
 // run is one workload on one engine.
 type run struct {
-	opts     *Options
-	wl       *workload
-	eng      Engine
-	keys     keyFormat
-	values   *valueSource
+	opts   *Options
+	wl     *workload
+	eng    Engine
+	keys   keyFormat
+	values *valueSource
+	// timeline is the measured phase's throughput, interval by interval.
+	timeline []TimelinePoint
 	live     *liveSet
 	sync     bool
 	num      uint64

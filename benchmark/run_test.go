@@ -88,3 +88,38 @@ func TestRunSkipsProbeEntry(t *testing.T) {
 		t.Error("RunWorkload ran the probe entry")
 	}
 }
+
+// TestTimelineAndPercentiles: a result's timeline accounts for its
+// operations (rate × interval summed over the phase), and its percentile
+// distribution rises to 100% at the maximum latency.
+func TestTimelineAndPercentiles(t *testing.T) {
+	opts := Options{Num: 200_000, Benchmarks: []string{"fillrandom"}, MemTableSize: 1 << 20, Dir: t.TempDir()}
+	results, err := Run(context.Background(), NewTempest, opts, nil)
+	if err != nil || len(results) != 1 || results[0].Error != "" {
+		t.Fatalf("%v %+v", err, results)
+	}
+	res := results[0]
+	if len(res.Timeline) < 2 {
+		t.Fatalf("timeline of %d points over %.2fs", len(res.Timeline), res.Seconds)
+	}
+	var ops, prev float64
+	for _, p := range res.Timeline {
+		if p.Seconds <= prev || p.OpsPerSec < 0 {
+			t.Fatalf("timeline point %+v after %.3fs", p, prev)
+		}
+		ops += p.OpsPerSec * (p.Seconds - prev)
+		prev = p.Seconds
+	}
+	if d := ops - float64(res.Ops); d > 1 || d < -1 {
+		t.Fatalf("timeline accounts for %.1f operations, the result for %d", ops, res.Ops)
+	}
+	ps := res.Percentiles
+	if len(ps) < 10 || ps[len(ps)-1].Quantile != 100 || ps[len(ps)-1].Count != res.Ops {
+		t.Fatalf("percentiles end at %+v (of %d points), want 100%% of %d ops", ps[len(ps)-1], len(ps), res.Ops)
+	}
+	for i := 1; i < len(ps); i++ {
+		if ps[i].Quantile < ps[i-1].Quantile || ps[i].ValueNs < ps[i-1].ValueNs {
+			t.Fatalf("percentiles not monotone at %d: %+v then %+v", i, ps[i-1], ps[i])
+		}
+	}
+}
