@@ -116,7 +116,7 @@ func (d *DB) registerTxn(t *Txn) error {
 		tr.mu.Lock()
 		defer tr.mu.Unlock()
 		if !tr.active {
-			tr.activateLocked(d.commit.lastSeq)
+			tr.activateLocked(base.SeqNum(d.visibleSeq.Load()))
 		}
 		register()
 		return nil

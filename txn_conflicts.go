@@ -93,10 +93,10 @@ func (t *conflictTracker) init(cmp *base.Comparer, capBytes int64) {
 func (t *conflictTracker) maxTxnBytes() int64 { return t.capBytes / 4 }
 
 // activateLocked starts recording. It must run in a commit-pipeline
-// task, when every sequenced batch is visible at lastSeq.
-func (t *conflictTracker) activateLocked(lastSeq base.SeqNum) {
+// task, when every batch sequenced so far is visible at visible.
+func (t *conflictTracker) activateLocked(visible base.SeqNum) {
 	t.active = true
-	t.floor = lastSeq
+	t.floor = visible
 }
 
 // deactivateLocked forgets the history once no read-write transaction is
@@ -233,7 +233,7 @@ func (t *conflictTracker) validatePointsLocked(seq base.SeqNum, reads *txnReads)
 		if len(later) == 0 {
 			continue
 		}
-		pr := prefixRange([]byte(p))
+		pr := prefixRange(t.cmp, []byte(p))
 		for _, w := range later {
 			if overlaps(t.cmp, &pr, w.r) {
 				return base.Conflictf("%s read at %d was covered by a range written at %d", t.cmp.Format([]byte(p)), uint64(seq), uint64(w.seq))

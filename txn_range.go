@@ -45,8 +45,12 @@ func pointRange(key []byte) keyRange {
 	return keyRange{start: keyBound(key, boundKey), end: keyBound(key, boundKey)}
 }
 
-// prefixRange is the range holding every version of prefix.
-func prefixRange(prefix []byte) keyRange {
+// prefixRange is the range holding every version of prefix: under
+// DefaultComparer, the key prefix.
+func prefixRange(cmp *base.Comparer, prefix []byte) keyRange {
+	if cmp.SuffixFree() {
+		return pointRange(prefix)
+	}
 	return keyRange{start: keyBound(prefix, boundPrefix), end: keyBound(prefix, boundPrefix)}
 }
 
