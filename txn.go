@@ -34,8 +34,9 @@ type Txn struct {
 	done   bool  // committed or discarded
 	// tooBig is set once the read and write sets passed maxTxnBytes.
 	tooBig bool
-	// prev and next link the open read-write transactions
-	// (conflictTracker.open, guarded by its mu).
+	// registered: t is listed among the open read-write transactions,
+	// which prev and next link (conflictTracker.open, guarded by its mu).
+	registered bool
 	prev, next *Txn
 }
 
@@ -101,6 +102,7 @@ func (d *DB) registerTxn(t *Txn) error {
 		t.snap = d.NewSnapshot()
 		if t.snap != nil {
 			tr.open.push(t)
+			t.registered = true
 		}
 	}
 	tr.mu.Lock()
@@ -135,7 +137,7 @@ func (t *Txn) finish() {
 	if t.snap == nil {
 		return
 	}
-	if t.prev != nil {
+	if t.registered {
 		tr := &t.db.txns
 		tr.mu.Lock()
 		tr.open.remove(t)
