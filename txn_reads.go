@@ -26,6 +26,7 @@ type txnReads struct {
 	prefixes    map[string]struct{}
 	prefixBytes int64
 	ranges      []keyRange
+	rangeBytes  int64 // the sum of the ranges' sizes
 }
 
 // notePoint records a Get of key.
@@ -42,13 +43,7 @@ func (r *txnReads) notePoint(key []byte) {
 }
 
 // size is the bytes the read set counts for in the transaction's limit.
-func (r *txnReads) size() int64 {
-	n := r.prefixBytes
-	for i := range r.ranges {
-		n += r.ranges[i].size()
-	}
-	return n
-}
+func (r *txnReads) size() int64 { return r.prefixBytes + r.rangeBytes }
 
 // iterTracking is the link from an Iterator of a read-write transaction
 // to its read set: span indexes the range the current positioning call
@@ -108,6 +103,7 @@ func (i *Iterator) trackSeek(ok bool, dir int, from []byte) bool {
 		}
 	}
 	t.reads.ranges = append(t.reads.ranges, r)
+	t.reads.rangeBytes += r.size()
 	t.span = len(t.reads.ranges) - 1
 	return ok
 }
@@ -120,6 +116,8 @@ func (i *Iterator) trackStep(ok bool, dir int) bool {
 		return ok
 	}
 	r := &t.reads.ranges[t.span]
+	was := r.size()
+	defer func() { t.reads.rangeBytes += r.size() - was }()
 	switch {
 	case ok && dir > 0:
 		r.end.raiseTo(i.cmp, i.key)

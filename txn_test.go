@@ -282,6 +282,22 @@ func TestTxnTooLarge(t *testing.T) {
 		}
 	}
 	mustNotFound(t, d, "key0000")
+
+	// Iterator seeks add ranges; Commit refuses the transaction.
+	tx := d.NewTransaction(true)
+	txnSet(t, tx, "a", "1")
+	it, err := tx.NewIter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 1000 {
+		it.SeekGE([]byte(fmt.Sprintf("key%04d", i)))
+	}
+	it.Close()
+	if _, err := tx.Commit(nil); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("commit of a transaction with 1000 scanned ranges: %v", err)
+	}
+	mustNotFound(t, d, "a")
 }
 
 // TestTxnRangeWrites: DeleteRange, plain or in a transaction, conflicts
