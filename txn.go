@@ -100,9 +100,12 @@ func (d *DB) registerTxn(t *Txn) error {
 	tr := &d.txns
 	register := func() {
 		t.snap = d.NewSnapshot()
-		if t.snap != nil {
+		switch {
+		case t.snap != nil:
 			tr.open.push(t)
 			t.registered = true
+		case tr.open.empty():
+			tr.deactivateLocked() // the DB closed meanwhile
 		}
 	}
 	tr.mu.Lock()

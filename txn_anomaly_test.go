@@ -281,4 +281,29 @@ func TestTxnSuffixComparer(t *testing.T) {
 			t.Fatalf("scan of [a, c), then a write of %s@1: commit %v, want conflict %v", w.row, err, w.conflict)
 		}
 	}
+
+	// A reverse scan that stops at row d read d's whole group: a newer
+	// version of d, which sorts before the version it yielded, conflicts.
+	for _, w := range []struct {
+		row      string
+		conflict bool
+	}{{"d", true}, {"b", false}, {"x", false}} {
+		tx := d.NewTransaction(true)
+		it, err := tx.NewIter(&IterOptions{UpperBound: cmp.PrefixStart([]byte("e"))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !it.Last() || !cmp.HasPrefix(it.Key(), []byte("d")) {
+			t.Fatalf("Last of [, e) = %q", it.Key())
+		}
+		it.Close()
+		if err := tx.Set(versioned("out", 1), nil); err != nil {
+			t.Fatal(err)
+		}
+		put(w.row, 100)
+		_, err = tx.Commit(NoSync)
+		if w.conflict != errors.Is(err, ErrConflict) || !w.conflict && err != nil {
+			t.Fatalf("reverse scan to d, then a write of %s@100: commit %v, want conflict %v", w.row, err, w.conflict)
+		}
+	}
 }

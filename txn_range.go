@@ -103,11 +103,25 @@ func (b *bound) setBound(o bound) {
 	b.setKey(o.key, o.kind)
 }
 
-// lowerTo moves start b down to key if key is before it.
-func (b *bound) lowerTo(cmp *base.Comparer, key []byte) {
-	if b.set && endsBefore(cmp, bound{key: key, kind: boundKey, set: true}, *b) {
-		b.setKey(key, boundKey)
+// lowerTo moves start b down to start nb if nb may start before it.
+func (b *bound) lowerTo(cmp *base.Comparer, nb bound) {
+	if b.set && startsBefore(cmp, nb, *b) {
+		b.setBound(nb)
 	}
+}
+
+// startsBefore reports whether start a may take in a key before start b.
+func startsBefore(cmp *base.Comparer, a, b bound) bool {
+	switch {
+	case a.kind == boundPrefix && b.kind == boundPrefix:
+		return cmp.ComparePrefix(a.key, b.key) < 0
+	case a.kind == boundPrefix:
+		// a's group may begin before b's key unless b's prefix is before a.
+		return cmp.ComparePrefixOf(b.key, a.key) >= 0
+	case b.kind == boundPrefix:
+		return cmp.ComparePrefixOf(a.key, b.key) < 0
+	}
+	return cmp.Compare(a.key, b.key) < 0
 }
 
 // raiseTo moves end b up to key if key is after it.

@@ -15,7 +15,9 @@ import "github.com/tempestdb/tempest/internal/base"
 //     reached in either direction; a call that runs off the end extends
 //     the span to the bound on that side (UpperBound or LowerBound, the
 //     logical prefix's group under LogicalPrefix, else the end of the
-//     key space). The span covers every key the iterator stepped over,
+//     key space). Going backward, a yielded key's span starts at its
+//     prefix group's start: the reverse scan read the group's newer
+//     versions too. The span covers every key the iterator stepped over,
 //     hidden or deleted ones included: a key appearing there would have
 //     changed what it yielded.
 //
@@ -75,6 +77,16 @@ func (i *Iterator) upperLimit() bound {
 	return bound{}
 }
 
+// groupStart is the start of a span that yielded key going backward: the
+// start of key's prefix group. The reverse scan read the whole group,
+// and a newer version written before key would have replaced it.
+func (i *Iterator) groupStart(key []byte) bound {
+	if i.cmp.SuffixFree() {
+		return keyBound(key, boundKey)
+	}
+	return keyBound(i.cmp.Prefix(key), boundPrefix)
+}
+
 // trackSeek records the span of a positioning call that started from
 // the key from (a forward call's start, dir > 0; a backward call's end,
 // exclusive), or from the iterator's bound on that side if from is nil,
@@ -99,7 +111,7 @@ func (i *Iterator) trackSeek(ok bool, dir int, from []byte) bool {
 			r.end = keyBound(from, boundKeyExcl)
 		}
 		if ok {
-			r.start = keyBound(i.key, boundKey)
+			r.start = i.groupStart(i.key)
 		}
 	}
 	t.reads.ranges = append(t.reads.ranges, r)
@@ -122,7 +134,7 @@ func (i *Iterator) trackStep(ok bool, dir int) bool {
 	case ok && dir > 0:
 		r.end.raiseTo(i.cmp, i.key)
 	case ok:
-		r.start.lowerTo(i.cmp, i.key)
+		r.start.lowerTo(i.cmp, i.groupStart(i.key))
 	case dir > 0:
 		r.end.setBound(i.upperLimit())
 	default:
