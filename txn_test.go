@@ -173,8 +173,11 @@ func TestTxnLifecycle(t *testing.T) {
 		t.Fatalf("second commit: %v", err)
 	}
 	tx.Discard()
-	if n := d.txns.open.empty(); !n || d.txns.active {
-		t.Fatalf("tracker after every transaction ended: open list empty %v, active %v", n, d.txns.active)
+	d.txns.mu.Lock()
+	empty, active := d.txns.open.empty(), d.txns.active
+	d.txns.mu.Unlock()
+	if !empty || active {
+		t.Fatalf("tracker after every transaction ended: open list empty %v, active %v", empty, active)
 	}
 
 	rw, ro := d.NewTransaction(true), d.NewTransaction(false)
@@ -242,8 +245,11 @@ func TestTxnHistoryCap(t *testing.T) {
 			for i := range n {
 				mustSet(t, d, fmt.Sprintf("other%04d", i), "x", NoSync)
 			}
-			if d.txns.bytes > d.txns.capBytes {
-				t.Fatalf("history holds %d bytes, over its cap %d", d.txns.bytes, d.txns.capBytes)
+			d.txns.mu.Lock()
+			bytes := d.txns.bytes
+			d.txns.mu.Unlock()
+			if bytes > d.txns.capBytes {
+				t.Fatalf("history holds %d bytes, over its cap %d", bytes, d.txns.capBytes)
 			}
 			_, err := tx.Commit(NoSync)
 			if overflow {
