@@ -105,7 +105,7 @@ func (b *bound) setBound(o bound) {
 
 // lowerTo moves start b down to start nb if nb may start before it.
 func (b *bound) lowerTo(cmp *base.Comparer, nb bound) {
-	if b.set && startsBefore(cmp, nb, *b) {
+	if b.set && (!nb.set || startsBefore(cmp, nb, *b)) {
 		b.setBound(nb)
 	}
 }
