@@ -96,23 +96,18 @@ func (i *Iterator) trackSeek(ok bool, dir int, from []byte) bool {
 	if t == nil {
 		return ok
 	}
-	var r keyRange
-	if dir > 0 {
-		r.start, r.end = i.lowerLimit(), i.upperLimit()
-		if from != nil {
-			r.start = keyBound(from, boundKey)
-		}
-		if ok {
-			r.end = keyBound(i.key, boundKey)
-		}
-	} else {
-		r.start, r.end = i.lowerLimit(), i.upperLimit()
-		if from != nil {
-			r.end = keyBound(from, boundKeyExcl)
-		}
-		if ok {
-			r.start = i.groupStart(i.key)
-		}
+	r := keyRange{start: i.lowerLimit(), end: i.upperLimit()}
+	switch {
+	case dir > 0 && from != nil:
+		r.start = keyBound(from, boundKey)
+	case from != nil:
+		r.end = keyBound(from, boundKeyExcl)
+	}
+	switch {
+	case dir > 0 && ok:
+		r.end = keyBound(i.key, boundKey)
+	case ok:
+		r.start = i.groupStart(i.key)
 	}
 	t.reads.ranges = append(t.reads.ranges, r)
 	t.reads.rangeBytes += r.size()
