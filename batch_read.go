@@ -48,8 +48,15 @@ func (b *Batch) Get(key []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	rs, seq := b.db.loadReadStateAndSeq()
+	return b.getAt(bs, rs, key, seq)
+}
+
+// getAt is Get of the batch state bs over the DB's state at seq, which
+// rs must hold (a transaction reads at its snapshot). It takes over the
+// caller's reference to rs.
+func (b *Batch) getAt(bs *batchSnapshot, rs *readState, key []byte, seq base.SeqNum) ([]byte, error) {
 	d := b.db
-	rs, seq := d.loadReadStateAndSeq()
 	if d.opts.Filter != nil {
 		defer rs.unref()
 		return d.getFiltered(rs, key, seq, bs)

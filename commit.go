@@ -15,7 +15,10 @@ import (
 //
 //  1. makes room in the active memtable (rotating memtable and WAL, and
 //     stalling while too many frozen memtables await flush);
-//  2. assigns each batch the next sequence number (one per batch);
+//  2. validates each transaction's reads against the history of writes
+//     and assigns each batch that passes the next sequence number (one
+//     per batch), recording its writes in that history, all in one
+//     critical section (sequenceGroup; txn_conflicts.go);
 //  3. writes every batch to the WAL with one write system call, so each
 //     commit has reached the operating system before it is acknowledged;
 //  4. fsyncs the WAL once if any request in the group asked for Sync;
@@ -41,6 +44,9 @@ type commitReq struct {
 	// it runs alone in its group, with no rotation alongside. Its error is
 	// the request's.
 	task func() error
+	// txn, if not nil, is the transaction whose batch this is: the leader
+	// commits the batch only if the transaction's reads validate.
+	txn  *txnCommit
 	done bool // guarded by commit.mu
 	seq  base.SeqNum
 	err  error
@@ -140,18 +146,24 @@ func (d *DB) commitGroup(group []*commitReq) {
 		fail(err)
 		return
 	}
-	last := d.commit.lastSeq + base.SeqNum(len(group))
-	if err := d.ensureSeqLease(last); err != nil {
+	if err := d.ensureSeqLease(d.commit.lastSeq + base.SeqNum(len(group))); err != nil {
 		fail(d.setBackgroundError(err))
 		return
 	}
+	kept, err := d.sequenceGroup(group)
+	if err != nil {
+		fail(d.setBackgroundError(err))
+		return
+	}
+	group = kept // fail now fails only these
+	defer clear(group)
+	if len(group) == 0 {
+		return
+	}
+	last := group[len(group)-1].seq
 	payloads := d.commit.payloads[:0]
-	seq := d.commit.lastSeq
 	var bytes uint64
 	for _, r := range group {
-		seq++
-		r.seq = seq
-		r.batch.stamp(seq)
 		payloads = append(payloads, r.batch.data)
 		bytes += uint64(len(r.batch.data))
 	}
@@ -180,6 +192,42 @@ func (d *DB) commitGroup(group []*commitReq) {
 	}
 	d.commit.lastSeq = last
 	d.visibleSeq.Store(uint64(last))
+}
+
+// sequenceGroup is the critical section of commit: under the conflict
+// tracker's lock it validates each transaction of the group against the
+// writes committed after its snapshot (the group's earlier batches
+// included), gives each batch that may commit the next sequence number,
+// and records its writes. It returns those batches, in sequence order (a
+// new slice; group's requests that fail validation get ErrConflict). The
+// batches sequenced here become visible only after this returns, so a
+// transaction starting meanwhile has an older snapshot and finds them in
+// the history.
+func (d *DB) sequenceGroup(group []*commitReq) ([]*commitReq, error) {
+	tr := &d.txns
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	kept := d.commit.kept[:0]
+	seq := d.commit.lastSeq
+	for _, r := range group {
+		if r.txn != nil {
+			if err := tr.validateLocked(r.txn.seq, r.txn.reads); err != nil {
+				r.err = err
+				continue
+			}
+		}
+		seq++
+		r.seq = seq
+		r.batch.stamp(seq)
+		if tr.active {
+			if err := tr.recordBatchLocked(seq, r.batch); err != nil {
+				return nil, err
+			}
+		}
+		kept = append(kept, r)
+	}
+	d.commit.kept = kept
+	return kept, nil
 }
 
 // applyBatch inserts the entries of an encoded, stamped batch into m.

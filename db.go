@@ -52,7 +52,12 @@ type DB struct {
 		log      *wal.Writer
 		lastSeq  base.SeqNum
 		payloads [][]byte
+		kept     []*commitReq // the group's requests that may commit
 	}
+
+	// txns is the conflict tracker of transactions (txn_conflicts.go).
+	// Its lock comes after commit.mu and before mu.
+	txns conflictTracker
 
 	// alloc hands out file numbers and sequence-number leases.
 	alloc struct {

@@ -30,4 +30,14 @@ var (
 	// format version newer than this binary's newest (FormatNewest): the
 	// message names both. The database is left unchanged.
 	ErrFormatVersion = base.ErrFormatVersion
+	// ErrConflict is returned by Txn.Commit (and DB.Update) when a key the
+	// transaction read, or a key in a range it iterated, was written by a
+	// batch committed after the transaction's snapshot, or when the
+	// history of committed writes (Options.TxnConflictHistoryBytes) no
+	// longer reaches back to that snapshot. Nothing was written; retry the
+	// transaction.
+	ErrConflict = base.ErrConflict
+	// ErrTxnReadOnly is returned by writes to a transaction from
+	// NewTransaction(false) or DB.View.
+	ErrTxnReadOnly = base.ErrTxnReadOnly
 )

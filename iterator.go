@@ -46,6 +46,9 @@ type Iterator struct {
 	rd      rangeDelView
 	err     error
 	closed  bool
+	// track, in an iterator of a read-write transaction, records the
+	// ranges it reads (txn_reads.go); nil otherwise.
+	track *iterTracking
 }
 
 // hidden reports whether entry k is invisible at the iterator's snapshot:
@@ -114,12 +117,12 @@ func (i *Iterator) First() bool {
 		return false
 	}
 	if i.lower != nil {
-		return i.seekGE(i.lower)
+		return i.trackSeek(i.seekGE(i.lower), +1, nil)
 	}
 	i.dir = +1
 	i.rs.noteSeek()
 	i.iterOK = i.iter.First()
-	return i.findNextEntry()
+	return i.trackSeek(i.findNextEntry(), +1, nil)
 }
 
 // Last moves to the last key (before UpperBound).
@@ -128,15 +131,15 @@ func (i *Iterator) Last() bool {
 		return false
 	}
 	if i.pfx.logical && i.lower != nil {
-		return i.lastOfGroup()
+		return i.trackSeek(i.lastOfGroup(), -1, nil)
 	}
 	if i.upper != nil {
-		return i.seekLT(i.upper)
+		return i.trackSeek(i.seekLT(i.upper), -1, nil)
 	}
 	i.dir = -1
 	i.rs.noteSeek()
 	i.iterOK = i.iter.Last()
-	return i.findPrevEntry()
+	return i.trackSeek(i.findPrevEntry(), -1, nil)
 }
 
 // SeekGE moves to the first key >= key.
@@ -148,7 +151,8 @@ func (i *Iterator) SeekGE(key []byte) bool {
 		key = i.lower
 	}
 	i.seekBuf = append(i.seekBuf[:0], key...)
-	return i.seekGE(i.seekBuf)
+	// The seek may move key (the iterator's own Key); seekBuf stays.
+	return i.trackSeek(i.seekGE(i.seekBuf), +1, i.seekBuf)
 }
 
 // SeekLT moves to the last key < key.
@@ -159,11 +163,11 @@ func (i *Iterator) SeekLT(key []byte) bool {
 	if i.upper != nil && i.cmp.Compare(key, i.upper) > 0 {
 		key = i.upper
 	}
-	if i.pfx.logical && i.lower != nil && i.pfx.pastForward(i.cmp, key) {
-		return i.lastOfGroup()
-	}
 	i.seekBuf = append(i.seekBuf[:0], key...)
-	return i.seekLT(i.seekBuf)
+	if i.pfx.logical && i.lower != nil && i.pfx.pastForward(i.cmp, key) {
+		return i.trackSeek(i.lastOfGroup(), -1, i.seekBuf)
+	}
+	return i.trackSeek(i.seekLT(i.seekBuf), -1, i.seekBuf)
 }
 
 // lastOfGroup moves to the last key of a logical prefix group whose start
@@ -217,7 +221,7 @@ func (i *Iterator) Next() bool {
 		i.iterOK = i.iter.SeekGE(base.InternalKey{UserKey: i.key, Trailer: base.TrailerMax})
 	}
 	i.skipGroupForward()
-	return i.findNextEntry()
+	return i.trackStep(i.findNextEntry(), +1)
 }
 
 // Prev moves to the previous key.
@@ -233,7 +237,7 @@ func (i *Iterator) Prev() bool {
 		i.iterOK = i.iter.SeekLT(base.InternalKey{UserKey: i.key, Trailer: base.TrailerMax})
 		i.skipGroupBackward()
 	}
-	return i.findPrevEntry()
+	return i.trackStep(i.findPrevEntry(), -1)
 }
 
 // skipGroupForward advances iter past every entry whose prefix is the

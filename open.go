@@ -46,6 +46,7 @@ func Open(dirname string, opts *Options) (*DB, error) {
 	d.commit.cond.L = &d.commit.mu
 	d.mu.cond.L = &d.mu.Mutex
 	d.mu.snapshots.init()
+	d.txns.init(o.Comparer, o.TxnConflictHistoryBytes)
 	d.alloc.inflight = make(map[base.FileNum]struct{})
 	bc := o.Cache
 	if bc == nil {

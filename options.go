@@ -85,6 +85,16 @@ type Options struct {
 	// MemTableSize.
 	MaxBatchSize int
 
+	// TxnConflictHistoryBytes caps the memory of the history of committed
+	// writes that transaction commits are validated against (see
+	// txn_conflicts.go). The history keeps only what an open read-write
+	// transaction may still need, and drops its oldest writes beyond the
+	// cap: a transaction whose snapshot is older than the oldest write
+	// dropped fails to commit with ErrConflict. A transaction's own read
+	// and write sets may take at most a quarter of it (maxTxnBytes);
+	// beyond that its calls fail with ErrInvalidArgument. Default 16 MiB.
+	TxnConflictHistoryBytes int64
+
 	// L0CompactionThreshold is the L0 file count at which L0 is compacted
 	// into the base level. Default 4.
 	L0CompactionThreshold int
@@ -312,6 +322,7 @@ func (o *Options) ensureDefaults() (*Options, error) {
 	setDefault(&c.MaxKeySize, min(64<<10, c.MemTableSize/8))
 	setDefault(&c.MaxValueSize, min(16<<20, c.MemTableSize/4))
 	setDefault(&c.MaxBatchSize, c.MemTableSize/2)
+	setDefault(&c.TxnConflictHistoryBytes, 16<<20)
 	setDefault(&c.L0CompactionThreshold, 4)
 	setDefault(&c.L0StopWritesThreshold, max(20, 2*c.L0CompactionThreshold))
 	setDefault(&c.L0SlowdownWritesThreshold, c.L0CompactionThreshold+(c.L0StopWritesThreshold-c.L0CompactionThreshold)/2)
@@ -358,6 +369,8 @@ func (o *Options) validate() error {
 		return base.InvalidArgumentf("MaxKeySize %d outside [1, %d]", o.MaxKeySize, MaxKeySizeLimit)
 	case o.MaxValueSize < 1 || o.MaxValueSize > MaxValueSizeLimit || o.MaxValueSize > o.MemTableSize/4:
 		return base.InvalidArgumentf("MaxValueSize %d outside [1, min(%d, MemTableSize/4)]", o.MaxValueSize, MaxValueSizeLimit)
+	case o.TxnConflictHistoryBytes < minTxnConflictHistoryBytes:
+		return base.InvalidArgumentf("TxnConflictHistoryBytes %d < %d", o.TxnConflictHistoryBytes, minTxnConflictHistoryBytes)
 	case o.MaxBatchSize < batchHeaderLen || o.MaxBatchSize > o.MemTableSize/2:
 		return base.InvalidArgumentf("MaxBatchSize %d outside [%d, MemTableSize/2]", o.MaxBatchSize, batchHeaderLen)
 	case memtable.EntrySize(o.MaxKeySize, o.MaxValueSize)+batchHeaderLen+32 > o.MaxBatchSize:

@@ -24,6 +24,12 @@ var (
 	// ErrFormatVersion: the database's format version is newer than this
 	// binary knows (FormatVersionError).
 	ErrFormatVersion = errors.New("tempest: unknown database format version")
+	// ErrConflict: a transaction's commit found that something it read was
+	// written after its snapshot (or that the history of writes no longer
+	// reaches back to its snapshot); nothing was written.
+	ErrConflict = errors.New("tempest: transaction conflict")
+	// ErrTxnReadOnly: a write to a read-only transaction.
+	ErrTxnReadOnly = errors.New("tempest: write in a read-only transaction")
 )
 
 // FormatVersionError says that a database records a format version newer
@@ -60,6 +66,11 @@ func (e *CorruptionError) Is(target error) bool { return target == ErrCorruption
 // Corruptionf returns a *CorruptionError for file at offset.
 func Corruptionf(file string, offset int64, format string, args ...any) error {
 	return &CorruptionError{File: file, Offset: offset, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Conflictf returns an error that matches ErrConflict.
+func Conflictf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrConflict, fmt.Sprintf(format, args...))
 }
 
 // InvalidArgumentf returns an error that matches ErrInvalidArgument.
