@@ -53,12 +53,12 @@ func Compare(results []Result, workloads, engines []string) []Ratio {
 	var ratios []Ratio
 	for _, wl := range workloads {
 		t := find(results, "tempest", wl)
-		if t == nil || t.Error != "" {
+		if t == nil || t.Error != "" || t.Unsupported != "" {
 			continue
 		}
 		for _, peer := range engines {
 			p := find(results, peer, wl)
-			if peer == "tempest" || p == nil || p.Error != "" {
+			if peer == "tempest" || p == nil || p.Error != "" || p.Unsupported != "" {
 				continue
 			}
 			r := Ratio{Workload: wl, Peer: peer, P99: ratio(t.Latency.P99, p.Latency.P99),
@@ -95,6 +95,10 @@ func WriteTable(w io.Writer, results []Result, workloads, engines []string) {
 			}
 			if r.Error != "" {
 				fmt.Fprintf(w, "%-16s %-9s FAILED: %s\n", name, engine, firstLine(r.Error))
+				continue
+			}
+			if r.Unsupported != "" {
+				fmt.Fprintf(w, "%-16s %-9s unsupported: %s\n", name, engine, r.Unsupported)
 				continue
 			}
 			wamp := formatRatio(r.WriteAmp)

@@ -63,6 +63,10 @@ type Config struct {
 	// synced. Engines with a per-write sync flag ignore it; Badger, whose
 	// sync setting is per database, uses it (see benchmark/peers/badger.go).
 	SyncWrites bool
+	// Transactions says that the workload runs transactions (Transactor):
+	// an engine whose conflict detection costs when unused (Badger) turns
+	// it on only then.
+	Transactions bool
 	// EngineDefaults asks for the engine as its Open gives it with no
 	// options: the fields above except SyncWrites are then ignored.
 	EngineDefaults bool
@@ -91,6 +95,28 @@ type EngineStats struct {
 	// Open: WAL, flushes and compactions. Zero means unknown.
 	BytesWritten int64
 }
+
+// Transactor is an Engine with read-write transactions that detect
+// conflicts: the transaction workloads (txn-low, txn-high) run only on
+// engines that are Transactors, and report the others as unsupported.
+type Transactor interface {
+	// Update runs fn in one read-write transaction and commits it, synced
+	// when sync is set. An error matching ErrConflict means the
+	// transaction lost to a concurrent one and may be retried.
+	Update(sync bool, fn func(tx Txn) error) error
+}
+
+// Txn is a transaction's view: reads at its snapshot, buffered writes.
+type Txn interface {
+	// Get appends the value of key to buf[:0] and reports whether it was
+	// found.
+	Get(key, buf []byte) (value []byte, found bool, err error)
+	Set(key, value []byte) error
+}
+
+// ErrConflict is what an adapter's Update returns (wrapped or as is) when
+// its engine refused a commit for a conflict.
+var ErrConflict = errors.New("benchmark: transaction conflict")
 
 // ErrUnsupported is returned by an adapter asked for a setting its engine
 // lacks.

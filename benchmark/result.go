@@ -60,6 +60,10 @@ type Result struct {
 	// Error is set when the workload failed; the other fields are then
 	// partial.
 	Error string `json:"error,omitempty"`
+	// Unsupported says why the engine did not run the workload (it lacks
+	// what the workload needs); the other fields are then empty. It is not
+	// a failure.
+	Unsupported string `json:"unsupported,omitempty"`
 }
 
 // Part is one kind of operation within a workload.
@@ -98,6 +102,10 @@ func NewReport(opts Options, results []Result) Report {
 func (r *Result) WriteText(w io.Writer) {
 	if r.Error != "" {
 		fmt.Fprintf(w, "%-16s %-9s FAILED %s\n", r.Workload, r.Engine, r.Error)
+		return
+	}
+	if r.Unsupported != "" {
+		fmt.Fprintf(w, "%-16s %-9s unsupported: %s\n", r.Workload, r.Engine, r.Unsupported)
 		return
 	}
 	fmt.Fprintf(w, "%-16s %-9s %9d ops %8.2fs %12s ops/s   p50 %8s  p99 %8s  p99.9 %8s\n",

@@ -114,6 +114,10 @@ func RunWorkload(ctx context.Context, eng Engine, name string, opts Options, pro
 	if wl == nil {
 		return res, fmt.Errorf("%s is not a workload: it runs no engine", name)
 	}
+	if _, ok := eng.(Transactor); wl.txn && !ok {
+		res.Unsupported = "no transactions that detect conflicts"
+		return res, nil
+	}
 	r := &run{
 		opts: &opts, wl: wl, eng: eng, keys: keyFormat{opts.KeySize},
 		values: newValueSource(opts.Seed, opts.ValueSize),
@@ -130,7 +134,9 @@ func RunWorkload(ctx context.Context, eng Engine, name string, opts Options, pro
 	}
 	defer os.RemoveAll(dir)
 	osBefore, osOK := osBytesWritten()
-	if err := eng.Open(dir, opts.config(r.sync)); err != nil {
+	cfg := opts.config(r.sync)
+	cfg.Transactions = wl.txn
+	if err := eng.Open(dir, cfg); err != nil {
 		return res, fmt.Errorf("open %s: %w", eng.Name(), err)
 	}
 	if d, ok := eng.(Describer); ok {

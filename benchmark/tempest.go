@@ -188,3 +188,34 @@ func (e *Tempest) DiskUsage() (int64, error) { return DirSize(e.dir) }
 
 // Close implements Engine.
 func (e *Tempest) Close() error { return e.db.Close() }
+
+// Update implements Transactor with a read-write tempest.Txn; a commit
+// that fails with tempest.ErrConflict returns ErrConflict.
+func (e *Tempest) Update(sync bool, fn func(tx Txn) error) error {
+	t := e.db.NewTransaction(true)
+	defer t.Discard()
+	if err := fn(tempestTxn{t}); err != nil {
+		return err
+	}
+	_, err := t.Commit(writeOptions(sync))
+	if errors.Is(err, tempest.ErrConflict) {
+		return fmt.Errorf("%w: %w", ErrConflict, err)
+	}
+	return e.committed(sync, err)
+}
+
+// tempestTxn adapts a tempest.Txn to Txn.
+type tempestTxn struct{ t *tempest.Txn }
+
+func (x tempestTxn) Get(key, buf []byte) ([]byte, bool, error) {
+	v, err := x.t.Get(key)
+	if errors.Is(err, tempest.ErrNotFound) {
+		return buf[:0], false, nil
+	}
+	if err != nil {
+		return buf[:0], false, err
+	}
+	return append(buf[:0], v...), true, nil
+}
+
+func (x tempestTxn) Set(key, value []byte) error { return x.t.Set(key, value) }

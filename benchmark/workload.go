@@ -15,6 +15,8 @@ type workload struct {
 	// write (one commit): synced, the workload is fsync-bound (see
 	// FsyncBound).
 	oneWrite bool
+	// txn marks a transaction workload: it runs on Transactors only.
+	txn bool
 	// writers, if positive, is the number of goroutines issuing measured
 	// operations, whatever --concurrency says.
 	writers int
@@ -59,7 +61,7 @@ func (wl *workload) partNames() []string {
 // workloads is the registry, in the default run order.
 var workloads = []*workload{
 	fillSeq, fillRandom, fillBatch, overwrite, readRandom, readMissing, readSeq, scan, deleteRandom, readWhileWriting,
-	ycsbA, ycsbB, ycsbC, ycsbD, ycsbE, ycsbF, queue, syncWrites, sync16,
+	ycsbA, ycsbB, ycsbC, ycsbD, ycsbE, ycsbF, queue, txnLow, txnHigh, syncWrites, sync16,
 }
 
 // Names returns every workload's name in the default run order.

@@ -55,7 +55,7 @@ func badgerOptions(dir string, cfg benchmark.Config) badger.Options {
 	opts := badger.DefaultOptions(dir).
 		WithLoggingLevel(badger.WARNING).
 		WithSyncWrites(cfg.SyncWrites).
-		WithDetectConflicts(false)
+		WithDetectConflicts(cfg.Transactions)
 	if cfg.EngineDefaults {
 		return opts
 	}
@@ -79,6 +79,37 @@ func (e *Badger) Effective() string {
 	return fmt.Sprintf("memtable %s, %d memtables in all, block cache %s, index cache %s, bloom fpr %.4f, compression %v, value threshold %d, detect conflicts %v",
 		benchmark.FormatBytes(o.MemTableSize), o.NumMemtables, benchmark.FormatBytes(o.BlockCacheSize),
 		benchmark.FormatBytes(o.IndexCacheSize), o.BloomFalsePositive, o.Compression, o.ValueThreshold, o.DetectConflicts)
+}
+
+// Update implements benchmark.Transactor with DB.Update, conflict
+// detection on (Config.Transactions); badger.ErrConflict returns
+// benchmark.ErrConflict. sync is the database's setting.
+func (e *Badger) Update(sync bool, fn func(tx benchmark.Txn) error) error {
+	err := e.db.Update(func(txn *badger.Txn) error { return fn(badgerTxn{txn}) })
+	if errors.Is(err, badger.ErrConflict) {
+		return fmt.Errorf("%w: %w", benchmark.ErrConflict, err)
+	}
+	return err
+}
+
+// badgerTxn adapts a badger.Txn to benchmark.Txn.
+type badgerTxn struct{ t *badger.Txn }
+
+func (x badgerTxn) Get(key, buf []byte) ([]byte, bool, error) {
+	item, err := x.t.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return buf[:0], false, nil
+	}
+	if err != nil {
+		return buf[:0], false, err
+	}
+	v, err := item.ValueCopy(buf[:0])
+	return v, err == nil, err
+}
+
+// Set copies key and value: Badger keeps the slices until the commit.
+func (x badgerTxn) Set(key, value []byte) error {
+	return x.t.Set(append([]byte(nil), key...), append([]byte(nil), value...))
 }
 
 // Set implements benchmark.Engine; sync is the database's setting.

@@ -18,6 +18,10 @@ func TestEveryEngineEveryWorkload(t *testing.T) {
 	for _, name := range Names {
 		t.Run(name, func(t *testing.T) {
 			opts := benchmark.Options{Num: 3000, Concurrency: 2, MemTableSize: 1 << 20, Dir: t.TempDir()}
+			e, err := New(name)
+			if err != nil {
+				t.Fatal(err)
+			}
 			newEngine := func() benchmark.Engine {
 				e, err := New(name)
 				if err != nil {
@@ -35,6 +39,12 @@ func TestEveryEngineEveryWorkload(t *testing.T) {
 				t.Log(b.String())
 				if res.Error != "" {
 					t.Errorf("%s: %s", res.Workload, res.Error)
+				}
+				if res.Unsupported != "" {
+					if _, ok := e.(benchmark.Transactor); ok || !strings.HasPrefix(res.Workload, "txn-") {
+						t.Errorf("%s: unsupported (%s) on an engine that can run it", res.Workload, res.Unsupported)
+					}
+					continue
 				}
 				if res.Ops == 0 || res.DiskBytes == 0 {
 					t.Errorf("%s: %d ops, %d bytes on disk", res.Workload, res.Ops, res.DiskBytes)
