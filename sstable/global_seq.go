@@ -33,8 +33,9 @@ func (r *Reader) setGlobalSeq(seq base.SeqNum) error {
 	return nil
 }
 
-// atGlobalSeq returns p as read at the global seqnum seq (p itself for 0).
-func (p Properties) atGlobalSeq(seq base.SeqNum) Properties {
+// AtGlobalSeq returns p as a Reader opened at the global seqnum seq
+// reports it (p itself for 0): the bounds and the seqnum range at seq.
+func (p Properties) AtGlobalSeq(seq base.SeqNum) Properties {
 	if seq == 0 || p.empty() {
 		return p
 	}

@@ -357,7 +357,7 @@ func (r *Reader) RangeDels() []RangeDel { return r.dels }
 // Properties returns the table's properties, with the bounds it is read
 // at (see ReaderOptions.GlobalSeqNum). The keys are shared: do not modify
 // them.
-func (r *Reader) Properties() Properties { return r.props.atGlobalSeq(r.globalSeq) }
+func (r *Reader) Properties() Properties { return r.props.AtGlobalSeq(r.globalSeq) }
 
 // Close closes the file and gives back the cache charge of its index,
 // filter and tombstones. A Reader with a namespace of its own (CacheID 0)
