@@ -1,6 +1,7 @@
 package tempest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -375,5 +376,208 @@ func TestIngestFormatVersion(t *testing.T) {
 	defer mustClose(t, d)
 	if v := d.FormatVersion(); v != FormatVersion3 || FormatNewest != FormatVersion3 {
 		t.Fatalf("new DB at version %d (newest %d), want 3", v, FormatNewest)
+	}
+}
+
+// TestIngestPlacement: each file goes to the deepest level such that
+// nothing at or above it overlaps the file (prefixes compared), L0 when
+// L0 overlaps; the files of one ingestion may share L0; the tombstone of
+// IngestAndReplace sits above the files it spans. Reads are right
+// throughout, and after compactions.
+func TestIngestPlacement(t *testing.T) {
+	fs := vfs.NewMem()
+	o := ingestOptions(fs)
+	o.DisableAutomaticCompactions = true
+	d := mustOpen(t, "/db", o)
+	defer mustClose(t, d)
+	model := modelState{}
+	set := func(k, v string) { mustSet(t, d, k, v, nil); model[k] = v }
+	set("a", "a0")
+	set("m", "m0")
+	if err := d.Compact(context.Background(), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	set("x", "x0")
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	set("q", "q0") // in the memtable: flushed to L0 by the ingest
+	ingested := func(tok WriteToken) []int {
+		var levels []int
+		for _, f := range allFiles(d) {
+			if f.GlobalSeq == base.SeqNum(tok.SeqNum()) {
+				levels = append(levels, f.Level)
+			}
+		}
+		return levels
+	}
+	steps := []struct {
+		name    string
+		files   [][]ingestEntry
+		replace []string // lower, upper for IngestAndReplace
+		want    []int    // levels of the ingested files, in version order
+	}{
+		{"under L6's range", [][]ingestEntry{{{key: "c", value: "c1"}, {key: "d", value: "d1"}}}, nil, []int{5}},
+		{"past everything", [][]ingestEntry{{{key: "y", value: "y1"}, {key: "z", value: "z1"}}}, nil, []int{6}},
+		{"over L0", [][]ingestEntry{{{key: "w", value: "w1"}, {key: "x", value: "x1"}}}, nil, []int{0}},
+		{"beside L0", [][]ingestEntry{{{key: "p", value: "p1"}}}, nil, []int{6}},
+		{"two files over L0", [][]ingestEntry{{{key: "pp", value: "p2"}, {key: "q", value: "q1"}}, {{key: "wa", value: "w2"}, {key: "x", value: "x2"}}}, nil, []int{0, 0}},
+		{"replace", [][]ingestEntry{{{key: "e", value: "e1"}}, {{key: "g", value: "g1"}}}, []string{"e", "h"}, []int{4, 5, 5}},
+	}
+	rng := newRand(testSeed(t))
+	for i, st := range steps {
+		var paths []string
+		for j, entries := range st.files {
+			p := fmt.Sprintf("/in/%d-%d.sst", i, j)
+			writeIngestFile(t, fs, p, d.cmp, entries...)
+			paths = append(paths, p)
+			for _, e := range entries {
+				model[e.key] = e.value
+			}
+		}
+		var tok WriteToken
+		var err error
+		if st.replace != nil {
+			tok, err = d.IngestAndReplace(paths, []byte(st.replace[0]), []byte(st.replace[1]))
+		} else {
+			tok, err = d.Ingest(paths)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if got := ingested(tok); fmt.Sprint(got) != fmt.Sprint(st.want) {
+			t.Fatalf("%s: ingested at levels %v, want %v\n%s", st.name, got, st.want, d.manifest.Version())
+		}
+		checkModel(t, d, rng, model, st.name)
+	}
+	if err := d.Compact(context.Background(), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	checkModel(t, d, rng, model, "after compaction")
+}
+
+// TestIngestBadFiles: a damaged file, one whose keys are out of order,
+// one written with another comparer or with seqnums, an empty one, a
+// missing one, files that overlap, and a file outside the range of
+// IngestAndReplace are refused with the typed error, and the DB is
+// unchanged: the same files on disk and the same contents.
+func TestIngestBadFiles(t *testing.T) {
+	fs := vfs.NewMem()
+	d := mustOpen(t, "/db", ingestOptions(fs))
+	defer mustClose(t, d)
+	for i := range 30 {
+		mustSet(t, d, fmt.Sprintf("k%02d", i), "v", nil)
+	}
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	good := func(path string, keys ...string) string {
+		var es []ingestEntry
+		for _, k := range keys {
+			es = append(es, ingestEntry{key: k, value: "new"})
+		}
+		writeIngestFile(t, fs, path, d.cmp, es...)
+		return path
+	}
+	flipped := good("/bad/flipped.sst", "k01", "k02")
+	flipByte(t, fs, flipped, 10)
+	// The default comparer's name over the reverse order: the table's
+	// keys are out of order for the DB.
+	reversed := &base.Comparer{
+		Name:          base.DefaultComparer.Name,
+		Split:         func(k []byte) int { return len(k) },
+		ComparePrefix: func(a, b []byte) int { return bytes.Compare(b, a) },
+		CompareSuffix: func(a, b []byte) int { return 0 },
+	}
+	writeIngestFile(t, fs, "/bad/unsorted.sst", reversed,
+		ingestEntry{key: "k05", value: "x"}, ingestEntry{key: "k04", value: "x"}, ingestEntry{key: "k03", value: "x"})
+	other := &base.Comparer{
+		Name:          "other-comparer",
+		Split:         func(k []byte) int { return len(k) },
+		ComparePrefix: bytes.Compare,
+		CompareSuffix: func(a, b []byte) int { return 0 },
+	}
+	writeIngestFile(t, fs, "/bad/comparer.sst", other, ingestEntry{key: "k01", value: "x"})
+	writeIngestFile(t, fs, "/bad/empty.sst", d.cmp)
+	writeSeqnumFile(t, fs, "/bad/seqnums.sst", d.cmp)
+	cases := []struct {
+		name    string
+		paths   []string
+		replace []string
+		want    error
+	}{
+		{"flipped byte", []string{flipped}, nil, ErrCorruption},
+		{"unsorted", []string{"/bad/unsorted.sst"}, nil, ErrCorruption},
+		{"wrong comparer", []string{"/bad/comparer.sst"}, nil, ErrInvalidArgument},
+		{"written with seqnums", []string{"/bad/seqnums.sst"}, nil, ErrInvalidArgument},
+		{"empty", []string{"/bad/empty.sst"}, nil, ErrInvalidArgument},
+		{"missing", []string{good("/ok/1.sst", "k01"), "/bad/missing.sst"}, nil, ErrInvalidArgument},
+		{"overlapping", []string{good("/ok/2.sst", "k01", "k05"), good("/ok/3.sst", "k03")}, nil, ErrInvalidArgument},
+		{"good then bad", []string{good("/ok/4.sst", "k40"), flipped}, nil, ErrCorruption},
+		{"outside the range", []string{good("/ok/5.sst", "k10", "k20")}, []string{"k10", "k20"}, ErrInvalidArgument},
+		{"empty range", nil, []string{"k20", "k10"}, ErrInvalidArgument},
+	}
+	for _, tc := range cases {
+		before, contents := memTree(t, fs, "/db"), dump(t, d)
+		var err error
+		if tc.replace != nil {
+			_, err = d.IngestAndReplace(tc.paths, []byte(tc.replace[0]), []byte(tc.replace[1]))
+		} else {
+			_, err = d.Ingest(tc.paths)
+		}
+		if !errors.Is(err, tc.want) {
+			t.Fatalf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+		if diff := diffTrees(before, memTree(t, fs, "/db")); diff != "" {
+			t.Fatalf("%s: the refused ingest changed files: %s", tc.name, diff)
+		}
+		if got := dump(t, d); !maps.Equal(got, contents) {
+			t.Fatalf("%s: the refused ingest changed the contents", tc.name)
+		}
+	}
+	if _, err := d.Ingest([]string{"/ok/1.sst", "/ok/4.sst"}); err != nil {
+		t.Fatalf("the good files after the refusals: %v", err)
+	}
+	mustGet(t, d, "k40", "new")
+}
+
+// flipByte flips one bit of byte off of the file path.
+func flipByte(t *testing.T, fs vfs.FS, path string, off int64) {
+	t.Helper()
+	f, err := fs.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, _ := f.Size()
+	data := make([]byte, size)
+	if _, err := f.ReadAt(data, 0); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	data[off] ^= 0x01
+	g, err := fs.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	g.Close()
+}
+
+// writeSeqnumFile writes a table with internal keys at seqnum 5, as a
+// flush would: not a file for ingest.
+func writeSeqnumFile(t *testing.T, fs vfs.FS, path string, cmp *base.Comparer) {
+	t.Helper()
+	f, err := fs.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := sstable.NewWriter(f, sstable.WriterOptions{Comparer: cmp})
+	if err := w.Add(base.MakeInternalKey([]byte("k01"), 5, base.KindSet), []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Finish(); err != nil {
+		t.Fatal(err)
 	}
 }

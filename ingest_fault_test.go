@@ -1,0 +1,153 @@
+package tempest
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"testing"
+
+	"github.com/tempestdb/tempest/vfs"
+	"github.com/tempestdb/tempest/vfs/errorfs"
+)
+
+// ingestFaultSetup opens /db on fs with the checkpoint tests' data, and
+// writes two files for IngestAndReplace over [k10, k30), synced, on fs.
+// It returns the DB, its state, and the state once the files replace the
+// range.
+func ingestFaultSetup(t *testing.T, fs vfs.FS) (d *DB, before, after map[string]string) {
+	t.Helper()
+	d, before = ckFaultSetup(t, fs)
+	mustSet(t, d, "k12", "in-memtable", Sync) // the ingest flushes it first
+	before["k12"] = "in-memtable"
+	after = maps.Clone(before)
+	for k := range after {
+		if k >= "k10" && k < "k30" {
+			delete(after, k)
+		}
+	}
+	for i, keys := range [][]string{{"k11", "k15", "k19"}, {"k20", "k25"}} {
+		var es []ingestEntry
+		for _, k := range keys {
+			es = append(es, ingestEntry{key: k, value: "ingested-" + k})
+			after[k] = "ingested-" + k
+		}
+		writeIngestFile(t, fs, fmt.Sprintf("/in/%d.sst", i), d.cmp, es...)
+	}
+	return d, before, after
+}
+
+var ingestFaultPaths = []string{"/in/0.sst", "/in/1.sst"}
+
+// TestIngestCrashPoints takes crash images of a MemFS before every
+// write-class file operation of an IngestAndReplace (power losses keeping
+// none or half of the unsynced data, torn or not, and a process crash).
+// Every image reopens, checks clean, and holds either the state before
+// the ingest or the state after it, whole: never the range deleted
+// without the files, nor some files without the others.
+func TestIngestCrashPoints(t *testing.T) {
+	mem := vfs.NewMem()
+	var images []*vfs.MemFS
+	var ops []errorfs.Op
+	armed := false
+	inj := errorfs.InjectorFunc(func(op errorfs.Op) error {
+		if !armed || !op.Kind.IsWrite() {
+			return nil
+		}
+		for vi, v := range faultCrashVariants {
+			v.Rand = faultRand(uint64(len(ops))<<4 | uint64(vi))
+			images = append(images, mem.CrashClone(v))
+			ops = append(ops, op)
+		}
+		return nil
+	})
+	d, before, after := ingestFaultSetup(t, errorfs.Wrap(mem, inj))
+	armed = true
+	tok, err := d.IngestAndReplace(ingestFaultPaths, []byte("k10"), []byte("k30"))
+	armed = false
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustClose(t, d)
+	images = append(images, mem.CrashClone(vfs.CrashOptions{}))
+	ops = append(ops, errorfs.Op{Kind: errorfs.OpClose, Path: "(after Close)"})
+	ingested := 0
+	for i, img := range images {
+		what := fmt.Sprintf("image %d, crash before %s", i, ops[i])
+		got, err := ckReopen(img, "/db", false)
+		switch {
+		case err != nil:
+			t.Fatalf("%s: reopen: %v", what, err)
+		case maps.Equal(got, after):
+			ingested++
+		case !maps.Equal(got, before):
+			t.Fatalf("%s: %d keys, neither the state before (%d) nor after (%d) the ingest:\n%v",
+				what, len(got), len(before), len(after), got)
+		}
+	}
+	if ingested == 0 || ingested == len(images) {
+		t.Fatalf("%d of %d images hold the ingest; want some but not all", ingested, len(images))
+	}
+	faultFigures(t, "ingest crash points: %d write ops, %d images, %d with the ingest (token %d)",
+		len(ops)/len(faultCrashVariants), len(images), ingested, tok.SeqNum())
+}
+
+// TestIngestFailures: an injected failure at any write-class operation
+// of an IngestAndReplace fails it with the injected error. A failure
+// before the manifest edit leaves the DB as it was, and writable; a
+// failed manifest append makes the DB read-only. Either way the reopened
+// DB holds the state before or after the ingest, whole, and the inputs
+// are never modified.
+func TestIngestFailures(t *testing.T) {
+	writable := 0 // failures that left the DB writable
+	for failAt := 1; ; failAt++ {
+		mem := vfs.NewMem()
+		k, armed := 0, false
+		inj := errorfs.InjectorFunc(func(op errorfs.Op) error {
+			if !armed || !op.Kind.IsWrite() {
+				return nil
+			}
+			if k++; k == failAt {
+				return errorfs.ErrInjected
+			}
+			return nil
+		})
+		d, before, after := ingestFaultSetup(t, errorfs.Wrap(mem, inj))
+		inputs := memTree(t, mem, "/in")
+		armed = true
+		_, err := d.IngestAndReplace(ingestFaultPaths, []byte("k10"), []byte("k30"))
+		armed = false
+		if err == nil {
+			mustClose(t, d)
+			if failAt < 4 {
+				t.Fatalf("only %d write operations", failAt-1)
+			}
+			if writable == 0 || writable == failAt-1 {
+				t.Fatalf("%d of %d failures left the DB writable; want some but not all", writable, failAt-1)
+			}
+			t.Logf("%d failure points, %d left the DB writable", failAt-1, writable)
+			return
+		}
+		what := fmt.Sprintf("failure at op %d", failAt)
+		if !errors.Is(err, errorfs.ErrInjected) {
+			t.Fatalf("%s: %v, want the injected error", what, err)
+		}
+		if diff := diffTrees(inputs, memTree(t, mem, "/in")); diff != "" {
+			t.Fatalf("%s: the inputs changed: %s", what, diff)
+		}
+		if errors.Is(err, ErrReadOnly) {
+			_ = d.Close()
+		} else {
+			if got := dump(t, d); !maps.Equal(got, before) {
+				t.Fatalf("%s: the DB changed: %d keys, want %d", what, len(got), len(before))
+			}
+			mustSet(t, d, "after", "x", Sync)
+			before["after"] = "x"
+			mustClose(t, d)
+			writable++
+		}
+		got, err := ckReopen(mem, "/db", false)
+		if err != nil || (!maps.Equal(got, before) && !maps.Equal(got, after)) {
+			t.Fatalf("%s: reopened with %d keys (%v), want the state before or after", what, len(got), err)
+		}
+	}
+}
