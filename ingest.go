@@ -225,6 +225,17 @@ func (d *DB) installIngest(files []*ingestFile, tomb *ingestFile) (_ base.SeqNum
 	old.unref()
 	d.releaseTableNums(addedNums(edit)...)
 	d.opts.Logger.Info("tempest: ingested", "files", len(edit.Added), "seq", uint64(seq))
+	// The edit must not stay the newest record of the manifest: a torn
+	// tail drops the newest record, and nothing else would show this
+	// one missing (the WALs do not hold the ingest). The rotation's
+	// record of the closed WAL follows it, and the batches after the
+	// ingest go to a WAL that follows it: without that record, recovery
+	// refuses them (rows W2-W5 of the recovery table).
+	// If the rotation fails, the ingest still happened: the DB turns
+	// read-only (background error) and the token stands.
+	if err := d.rotateMemTable(); err != nil {
+		_ = d.setBackgroundError(err)
+	}
 	d.maybeScheduleCompaction()
 	return seq, false, nil
 }

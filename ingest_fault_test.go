@@ -91,15 +91,18 @@ func TestIngestCrashPoints(t *testing.T) {
 		len(ops)/len(faultCrashVariants), len(images), ingested, tok.SeqNum())
 }
 
-// TestIngestFailures: an injected failure at any write-class operation
-// of an IngestAndReplace fails it with the injected error. A failure
-// before the manifest edit leaves the DB as it was, and writable; a
-// failed manifest append makes the DB read-only. Either way the reopened
-// DB holds the state before or after the ingest, whole, and the inputs
-// are never modified.
+// TestIngestFailures: an injected failure at each write-class operation
+// of an IngestAndReplace, in turn. A failure before the manifest edit
+// fails it with the injected error and leaves the DB as it was, and
+// writable unless the failure was a flush's; a failed manifest append
+// fails it and makes the DB read-only; a failure after the edit (the WAL
+// rotation that follows it) leaves it successful and the DB read-only.
+// Either way the reopened DB holds the state before or after the ingest,
+// whole, and the inputs are never modified.
 func TestIngestFailures(t *testing.T) {
-	writable := 0 // failures that left the DB writable
-	for failAt := 1; ; failAt++ {
+	ops := -1 // write operations of an ingest without failures
+	writable, failed := 0, 0
+	for failAt := 0; failAt <= ops || ops < 0; failAt++ {
 		mem := vfs.NewMem()
 		k, armed := 0, false
 		inj := errorfs.InjectorFunc(func(op errorfs.Op) error {
@@ -116,38 +119,43 @@ func TestIngestFailures(t *testing.T) {
 		armed = true
 		_, err := d.IngestAndReplace(ingestFaultPaths, []byte("k10"), []byte("k30"))
 		armed = false
-		if err == nil {
-			mustClose(t, d)
-			if failAt < 4 {
-				t.Fatalf("only %d write operations", failAt-1)
-			}
-			if writable == 0 || writable == failAt-1 {
-				t.Fatalf("%d of %d failures left the DB writable; want some but not all", writable, failAt-1)
-			}
-			t.Logf("%d failure points, %d left the DB writable", failAt-1, writable)
-			return
-		}
 		what := fmt.Sprintf("failure at op %d", failAt)
-		if !errors.Is(err, errorfs.ErrInjected) {
+		if failAt == 0 {
+			if err != nil {
+				t.Fatal(err)
+			}
+			ops = k
+		}
+		if err != nil && !errors.Is(err, errorfs.ErrInjected) {
 			t.Fatalf("%s: %v, want the injected error", what, err)
 		}
 		if diff := diffTrees(inputs, memTree(t, mem, "/in")); diff != "" {
 			t.Fatalf("%s: the inputs changed: %s", what, diff)
 		}
-		if errors.Is(err, ErrReadOnly) {
-			_ = d.Close()
-		} else {
+		want := []map[string]string{before, after}
+		switch {
+		case err == nil:
+			want = want[1:]
+		case !errors.Is(err, ErrReadOnly):
+			failed++
 			if got := dump(t, d); !maps.Equal(got, before) {
 				t.Fatalf("%s: the DB changed: %d keys, want %d", what, len(got), len(before))
 			}
 			mustSet(t, d, "after", "x", Sync)
 			before["after"] = "x"
-			mustClose(t, d)
 			writable++
+		default:
+			failed++
 		}
-		got, err := ckReopen(mem, "/db", false)
-		if err != nil || (!maps.Equal(got, before) && !maps.Equal(got, after)) {
-			t.Fatalf("%s: reopened with %d keys (%v), want the state before or after", what, len(got), err)
+		_ = d.Close() // fails after a background error
+		got, rerr := ckReopen(mem, "/db", false)
+		if rerr != nil || (!maps.Equal(got, want[0]) && !maps.Equal(got, want[len(want)-1])) {
+			t.Fatalf("%s (ingest error %v): reopened with %d keys (%v), want the state before or after", what, err, len(got), rerr)
 		}
 	}
+	if writable == 0 || writable == failed || failed == ops {
+		t.Fatalf("of %d failure points, %d failed the ingest and %d left the DB writable; want some of each",
+			ops, failed, writable)
+	}
+	t.Logf("%d failure points: %d failed the ingest, %d left the DB writable", ops, failed, writable)
 }
