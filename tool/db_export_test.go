@@ -26,7 +26,7 @@ func TestDBExportIngest(t *testing.T) {
 	out := filepath.Join(tmp, "export")
 	r := mustRun(t, append([]string{"db", "export", "--dir", src}, append(rangeArgs, out)...)...)
 	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
-	if !regexp.MustCompile(`^export ` + regexp.QuoteMeta(out) + `: [1-9][0-9]* files$`).MatchString(lines[0]) || len(lines) < 2 {
+	if !regexp.MustCompile(`^export `+regexp.QuoteMeta(out)+`: [1-9][0-9]* files$`).MatchString(lines[0]) || len(lines) < 2 {
 		t.Fatalf("export output: %v", r)
 	}
 	files := lines[1:]
