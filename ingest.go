@@ -1,7 +1,9 @@
 package tempest
 
 import (
+	"errors"
 	"fmt"
+	"os"
 
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/manifest"
@@ -119,9 +121,15 @@ func (d *DB) linkIngestFiles(files []*ingestFile) error {
 	return vfs.SyncDir(d.fs, d.dirs.sst)
 }
 
-// syncFile fsyncs the file name.
+// syncFile fsyncs the file name, writing nothing to it. It opens the
+// file for writing, which some systems need to sync it (Windows), and for
+// reading if it may not be written (a read-only input linked in), which
+// is enough elsewhere.
 func syncFile(fs vfs.FS, name string) error {
-	f, err := fs.Open(name)
+	f, err := fs.OpenForAppend(name)
+	if errors.Is(err, os.ErrPermission) {
+		f, err = fs.Open(name)
+	}
 	if err != nil {
 		return err
 	}
