@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/tempestdb/tempest/vfs"
@@ -158,4 +160,74 @@ func TestIngestFailures(t *testing.T) {
 			ops, failed, writable)
 	}
 	t.Logf("%d failure points: %d failed the ingest, %d left the DB writable", ops, failed, writable)
+}
+
+// TestExportFailures: an existing destination is refused with
+// ErrInvalidArgument; an injected failure at each write-class operation
+// of an Export fails it and leaves neither the destination nor its
+// temporary directory; the export that then succeeds holds the range's
+// live pairs, in several files.
+func TestExportFailures(t *testing.T) {
+	mem := vfs.NewMem()
+	failAt, k := -1, 0
+	inj := errorfs.InjectorFunc(func(op errorfs.Op) error {
+		if !op.Kind.IsWrite() || failAt < 0 || !strings.HasPrefix(op.Path, "/out") {
+			return nil
+		}
+		if k++; k == failAt {
+			return errorfs.ErrInjected
+		}
+		return nil
+	})
+	o := ingestOptions(errorfs.Wrap(mem, inj))
+	d := mustOpen(t, "/db", o)
+	defer mustClose(t, d)
+	want := modelState{}
+	for i := range 400 {
+		key, v := fmt.Sprintf("k%03d", i), strings.Repeat("v", 40)
+		mustSet(t, d, key, v, nil)
+		if i >= 100 && i < 350 {
+			want[key] = v
+		}
+	}
+	if err := mem.MkdirAll("/out", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Export([]byte("k100"), []byte("k350"), "/out"); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("export to an existing directory: %v, want ErrInvalidArgument", err)
+	}
+	if err := mem.Remove("/out"); err != nil {
+		t.Fatal(err)
+	}
+	failures := 0
+	var paths []string
+	for failAt = 1; ; failAt++ {
+		k = 0
+		var err error
+		if paths, err = d.Export([]byte("k100"), []byte("k350"), "/out"); err == nil {
+			break
+		}
+		failures++
+		if !errors.Is(err, errorfs.ErrInjected) {
+			t.Fatalf("failure at op %d: %v, want the injected error", failAt, err)
+		}
+		for _, dir := range []string{"/out", "/out" + exportTempSuffix} {
+			if _, err := mem.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("failure at op %d: %s is left: %v", failAt, dir, err)
+			}
+		}
+	}
+	failAt = -1
+	if failures < 5 || len(paths) < 2 {
+		t.Fatalf("%d injected failures, %d files; want several of each", failures, len(paths))
+	}
+	d2 := mustOpen(t, "/db2", ingestOptions(mem))
+	defer mustClose(t, d2)
+	if _, err := d2.Ingest(paths); err != nil {
+		t.Fatal(err)
+	}
+	if got := dump(t, d2); !maps.Equal(got, want) {
+		t.Fatalf("the export holds %d keys, want %d", len(got), len(want))
+	}
+	t.Logf("%d injected failures, each cleaned up; %d files", failures, len(paths))
 }
