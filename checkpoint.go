@@ -142,6 +142,9 @@ func (d *DB) linkCheckpointTables(rs *readState, cd dirs) (*manifest.Edit, error
 		Horizon:       seq,
 		CleanClose:    true,
 	}
+	if v := d.FormatVersion(); v >= FormatVersion2 {
+		edit.FormatVersion = v // the copy holds what v allows (ingested files)
+	}
 	for _, files := range rs.version.Levels {
 		for _, f := range files {
 			dst := d.fs.PathJoin(cd.sst, sstFileName(f.FileNum))

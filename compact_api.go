@@ -49,8 +49,9 @@ func (d *DB) Compact(ctx context.Context, start, end []byte) error {
 			}
 			// Automatic compactions are paused, but another Compact call
 			// may be running one: wait for it, so that the pick below
-			// sees every file it would share.
-			if len(d.mu.compactions) > 0 {
+			// sees every file it would share. An ingestion placing its
+			// files must see no new compaction: wait for it too.
+			if len(d.mu.compactions) > 0 || d.mu.ingesting {
 				d.mu.cond.Wait()
 				continue
 			}

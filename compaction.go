@@ -76,7 +76,8 @@ func (d *DB) rewriteSlotLocked() bool {
 const extraCompactionScore = 2
 
 func (d *DB) compactionAllowedLocked() bool {
-	return !d.mu.closing && d.mu.bgErr == nil && !d.opts.DisableAutomaticCompactions && d.mu.manualCompactions == 0
+	return !d.mu.closing && d.mu.bgErr == nil && !d.opts.DisableAutomaticCompactions && d.mu.manualCompactions == 0 &&
+		!d.mu.ingesting
 }
 
 // startCompactionLocked registers c as in progress and fixes the

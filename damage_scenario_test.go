@@ -353,6 +353,7 @@ var damageScenarios = []damageScenario{
 		return o
 	}, buildDamageDeep},
 	{"rangedel", damageOptions, buildDamageRangeDel},
+	{"ingest", damageOptions, buildDamageIngest},
 }
 
 // buildDamageWAL keeps the data in WALs: in the crash image, an older WAL
@@ -439,4 +440,67 @@ func buildDamageRangeDel(b *damageBuilder) (crash, clean *damageImage) {
 	crash = b.image(true)
 	b.write(5, 200)
 	return crash, b.image(false)
+}
+
+// buildDamageIngest holds ingested SSTs, read at their global seqnums:
+// one in the bottom level beside compacted data, one in L0 over a flushed
+// SST, and one replacing a range (with its range tombstone's SST).
+func buildDamageIngest(b *damageBuilder) (crash, clean *damageImage) {
+	b.write(60, 200)
+	b.compact()
+	b.ingest(nil, "m000=100", "m001=120", "-m002", "m003=80")
+	b.write(20, 200)
+	b.flush()
+	b.ingest(nil, "k010=100", "-k011", "k150=90", "k151=90")
+	b.ingest([]string{"k100", "k140"}, "k100=60", "k120=70")
+	b.keep(b.manifest(), "after the ingests")
+	b.write(10, 200)
+	crash = b.image(true)
+	b.write(5, 200)
+	return crash, b.image(false)
+}
+
+// ingest writes an SST for ingest holding writes (in key order, as for
+// faultOracle.batch) and ingests it as the next commit, with
+// IngestAndReplace over replace[0], replace[1] if replace is not nil.
+// The ingest flushes the memtables first, so every commit is then
+// durable.
+func (b *damageBuilder) ingest(replace []string, writes ...string) {
+	b.t.Helper()
+	i := len(b.o.commits)
+	c := faultCommit{}
+	if replace != nil {
+		for k := range b.o.stateAt(b.o.acked) {
+			if k >= replace[0] && k < replace[1] {
+				c[k] = nil
+			}
+		}
+	}
+	path := fmt.Sprintf("/ingest/%d.sst", i)
+	var es []ingestEntry
+	for _, w := range writes {
+		if k, ok := strings.CutPrefix(w, "-"); ok {
+			es = append(es, ingestEntry{key: k, del: true})
+			c[k] = nil
+			continue
+		}
+		k, n, _ := strings.Cut(w, "=")
+		size, _ := strconv.Atoi(n)
+		v := faultValue(i, k, size)
+		es = append(es, ingestEntry{key: k, value: v})
+		c[k] = &v
+	}
+	writeIngestFile(b.t, b.mem, path, b.d.cmp, es...)
+	b.o.commits = append(b.o.commits, c)
+	var err error
+	if replace != nil {
+		_, err = b.d.IngestAndReplace([]string{path}, []byte(replace[0]), []byte(replace[1]))
+	} else {
+		_, err = b.d.Ingest([]string{path})
+	}
+	if err != nil {
+		b.t.Fatalf("%s: ingest: %v", b.name, err)
+	}
+	b.o.acked = i + 1
+	b.o.durable()
 }

@@ -102,6 +102,10 @@ type DB struct {
 		// manualCompactions counts DB.Compact calls in progress; automatic
 		// compactions wait for them.
 		manualCompactions int
+		// ingesting is set while an ingestion places its files and
+		// applies its edit: no compaction starts meanwhile (see
+		// ingest_place.go).
+		ingesting bool
 		// readCompaction is the L0 whose seeks asked for a read-triggered
 		// compaction (see read_compaction.go), or nil.
 		readCompaction []*manifest.FileMetadata

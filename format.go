@@ -22,6 +22,9 @@ const (
 	// deleted files, the orphan floor), the recorded format version, and
 	// SSTs of format 4, which name their file number.
 	FormatVersion2 = manifest.FormatV2
+	// FormatVersion3 adds ingested files (DB.Ingest): the manifest
+	// records the global seqnum each one is read at.
+	FormatVersion3 = manifest.FormatV3
 	// FormatNewest is the newest version this binary knows, the default
 	// for a new database. Open refuses a database of a newer version with
 	// ErrFormatVersion.
@@ -46,11 +49,13 @@ type formatRules struct {
 	records bool
 	// tableFormat is the SST format version to write.
 	tableFormat uint32
+	// ingest: files may be ingested, read at a global seqnum.
+	ingest bool
 }
 
 func rulesOf(v uint32) formatRules {
 	if v >= FormatVersion2 {
-		return formatRules{records: true, tableFormat: 4}
+		return formatRules{records: true, tableFormat: 4, ingest: v >= FormatVersion3}
 	}
 	return formatRules{tableFormat: 3}
 }

@@ -29,9 +29,10 @@ func (d *DB) versionInvariants(v *manifest.Version) error {
 	}
 	// L0 files (newest first) hold disjoint seqnum ranges: flushes write
 	// successive ranges and intra-L0 compactions merge a contiguous run.
+	// The one exception: files of one ingestion all hold its seqnum alone.
 	l0 := v.Levels[0]
 	for i := 1; i < len(l0); i++ {
-		if l0[i].LargestSeq >= l0[i-1].SmallestSeq {
+		if l0[i].LargestSeq >= l0[i-1].SmallestSeq && !sameIngestion(l0[i], l0[i-1]) {
 			return fmt.Errorf("L0 files %s and %s have overlapping seqnum ranges", l0[i-1].FileNum, l0[i].FileNum)
 		}
 	}
@@ -50,4 +51,13 @@ func (d *DB) versionInvariants(v *manifest.Version) error {
 		}
 	}
 	return nil
+}
+
+// sameIngestion reports whether a and b hold one seqnum, the same: files
+// of one ingestion in L0 (or their merge). Their entries never shadow
+// each other (validation keeps their point keys apart, and a range
+// tombstone deletes only older seqnums), so their order in L0 does not
+// matter.
+func sameIngestion(a, b *manifest.FileMetadata) bool {
+	return a.SmallestSeq == a.LargestSeq && b.SmallestSeq == b.LargestSeq && a.LargestSeq == b.LargestSeq
 }

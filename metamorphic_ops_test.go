@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -153,6 +154,7 @@ const (
 	metaFlush
 	metaCompact
 	metaReopen // close every iterator and snapshot, Close, Open, Check
+	metaIngest // SSTs written for ingest, then Ingest or IngestAndReplace
 )
 
 const (
@@ -203,6 +205,10 @@ type metaOp struct {
 	lower, upper []byte
 	steps        []metaIterStep
 	want         string // the model's result
+	// files are the SSTs of an Ingest, each its entries in key order
+	// (sets and deletes); replace (key, end) makes it IngestAndReplace.
+	files   [][]metaBatchEntry
+	replace bool
 }
 
 func (op *metaOp) format(ks metaKeySpace) string {
@@ -254,6 +260,23 @@ func (op *metaOp) format(ks metaKeySpace) string {
 		return fmt.Sprintf("Compact(%s, %s)", k(op.key), k(op.end))
 	case metaReopen:
 		return "Close(); Open(); Check()"
+	case metaIngest:
+		var files []string
+		for _, f := range op.files {
+			var parts []string
+			for _, e := range f {
+				if e.kind == metaSet {
+					parts = append(parts, fmt.Sprintf("Set(%s, %s)", k(e.key), formatValue(e.value)))
+				} else {
+					parts = append(parts, fmt.Sprintf("Delete(%s)", k(e.key)))
+				}
+			}
+			files = append(files, "{"+strings.Join(parts, " ")+"}")
+		}
+		if op.replace {
+			return fmt.Sprintf("IngestAndReplace(%s, %s)%s", k(op.key), k(op.end), strings.Join(files, ""))
+		}
+		return "Ingest" + strings.Join(files, "")
 	}
 	return fmt.Sprintf("op(%d)", op.kind)
 }
@@ -492,6 +515,7 @@ var metaWeights = [...]struct {
 	{metaGet, 180}, {metaIter, 90}, {metaIterOpen, 25}, {metaIterSteps, 50},
 	{metaIterClose, 15}, {metaSnapshot, 30}, {metaSnapshotAt, 25},
 	{metaSnapshotClose, 25}, {metaFlush, 25}, {metaCompact, 15}, {metaReopen, 8},
+	{metaIngest, 10},
 }
 
 // generateMetaOps returns n operations drawn from rng: random ones, then a
@@ -731,8 +755,53 @@ func (g *metaGen) gen(kind metaKind) {
 		for i := range g.snaps {
 			g.snaps[i].open = false
 		}
+	case metaIngest:
+		g.ingest(op)
 	}
 	g.add(op)
+}
+
+// ingest draws the files of an Ingest, or of an IngestAndReplace (one in
+// three) whose keys lie in its range: distinct keys, sorted, cut into up
+// to three files that do not overlap, each entry a set or a delete.
+func (g *metaGen) ingest(op *metaOp) {
+	var start, end []byte
+	op.replace = g.rng.IntN(3) == 0
+	if op.replace {
+		var ok bool
+		if start, end, ok = g.rangeBounds(); !ok {
+			op.replace = false
+		}
+	}
+	var keys [][]byte
+	for range g.rng.IntN(12) {
+		k := g.ks.key(g.rng)
+		if op.replace && (g.ks.compare(k, start) < 0 || g.ks.compare(k, end) >= 0) {
+			continue
+		}
+		if !slices.ContainsFunc(keys, func(x []byte) bool { return g.ks.compare(x, k) == 0 }) {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, g.ks.compare)
+	var entries []metaBatchEntry
+	for i, k := range keys {
+		e := metaBatchEntry{kind: metaSet, key: k, value: g.value(i)}
+		if g.rng.IntN(4) == 0 {
+			e = metaBatchEntry{kind: metaDelete, key: k}
+		}
+		if i == 0 || g.rng.IntN(4) == 0 {
+			op.files = append(op.files, nil)
+		}
+		f := &op.files[len(op.files)-1]
+		*f = append(*f, e)
+		entries = append(entries, e)
+	}
+	if op.replace {
+		op.key, op.end = start, end
+		g.model.deleteRange(g.ks, start, end)
+	}
+	g.model.apply(g.ks, entries)
 }
 
 // pointDeletes reports whether the sequence may hold point deletes. Every

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tempestdb/tempest/sstable"
 	"github.com/tempestdb/tempest/vfs"
 	"github.com/tempestdb/tempest/vfs/errorfs"
 )
@@ -288,7 +289,7 @@ func (r *metaRunner) runAll(ops []*metaOp) []metaResult {
 		res := r.exec(i, op)
 		results = append(results, res)
 		switch op.kind {
-		case metaSet, metaDelete, metaDeleteRange, metaApply:
+		case metaSet, metaDelete, metaDeleteRange, metaApply, metaIngest:
 			if res.s == "ok" {
 				r.lastWrite = i
 			}
@@ -412,6 +413,8 @@ func (r *metaRunner) exec(i int, op *metaOp) (res metaResult) {
 		return metaResult{s: metaErr(d.Delete(op.key, metaWriteOptions(op.sync)))}
 	case metaDeleteRange:
 		return metaResult{s: metaErr(d.DeleteRange(op.key, op.end, metaWriteOptions(op.sync)))}
+	case metaIngest:
+		return r.ingest(i, op)
 	case metaApply:
 		b := d.NewBatch()
 		for _, e := range op.batch {
@@ -600,4 +603,51 @@ func (r *metaRunner) walk(it *Iterator, steps []metaIterStep) string {
 	}
 	r.stats.checkedReads++
 	return strings.Join(out, " ")
+}
+
+// ingest writes op's files for ingest beside the DB and ingests them.
+func (r *metaRunner) ingest(i int, op *metaOp) metaResult {
+	fs := r.opts.FS
+	dir := fs.PathJoin(filepath.Dir(r.dir), fmt.Sprintf("ingest-%d", i))
+	if err := fs.MkdirAll(dir, 0o755); err != nil {
+		return metaResult{s: "mkdir: " + metaErr(err)}
+	}
+	var paths []string
+	for j, entries := range op.files {
+		path := fs.PathJoin(dir, fmt.Sprintf("%d.sst", j))
+		f, err := fs.Create(path)
+		if err != nil {
+			return metaResult{s: "create: " + metaErr(err)}
+		}
+		w := sstable.NewWriter(f, sstable.WriterOptions{Comparer: r.opts.Comparer})
+		for _, e := range entries {
+			if e.kind == metaSet {
+				err = w.Set(e.key, e.value)
+			} else {
+				err = w.Delete(e.key)
+			}
+			if err != nil {
+				w.Abort()
+				return metaResult{s: "write: " + metaErr(err)}
+			}
+		}
+		if _, err := w.Finish(); err != nil {
+			return metaResult{s: "finish: " + metaErr(err)}
+		}
+		paths = append(paths, path)
+	}
+	var tok WriteToken
+	var err error
+	if op.replace {
+		tok, err = r.d.IngestAndReplace(paths, op.key, op.end)
+	} else {
+		tok, err = r.d.Ingest(paths)
+	}
+	if err == nil {
+		if tok.SeqNum() <= r.lastToken.SeqNum() {
+			return metaResult{s: fmt.Sprintf("%v follows %v", tok, r.lastToken)}
+		}
+		r.lastToken = tok
+	}
+	return metaResult{s: metaErr(err)}
 }

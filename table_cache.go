@@ -127,6 +127,8 @@ func (c *tableCache) openLocked(meta *manifest.FileMetadata) (*sstable.Reader, e
 		Cache:    c.cache,
 		CacheID:  c.cacheID,
 		FileNum:  uint64(meta.FileNum),
+		// An ingested file is read at the seqnum it was ingested at.
+		GlobalSeqNum: meta.GlobalSeq,
 	})
 	if err != nil {
 		return nil, err // Open closed f

@@ -38,7 +38,8 @@ func tableDiffs(p sstable.Properties, meta *manifest.FileMetadata, cmp *base.Com
 	differ := func(field string, table, recorded any) {
 		diffs = append(diffs, fmt.Sprintf("%s %v, manifest %v", field, table, recorded))
 	}
-	if p.FormatVersion >= 4 && p.FileNum != meta.FileNum {
+	// An ingested file names the number it was written with, if any.
+	if p.FormatVersion >= 4 && p.FileNum != meta.FileNum && meta.GlobalSeq == 0 {
 		differ("file number", p.FileNum, meta.FileNum)
 	}
 	if !sameInternalKey(p.Smallest, meta.Smallest) {

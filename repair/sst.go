@@ -113,7 +113,11 @@ func (r *run) salvageSST(path string, meta *manifest.FileMetadata) (*sstable.Sal
 	if meta != nil && uint64(size) != meta.Size {
 		r.note("%s: %d bytes, the manifest records %d", path, size, meta.Size)
 	}
-	return sstable.OpenSalvage(f, size, sstable.ReaderOptions{Comparer: r.cmp, FileName: path})
+	o := sstable.ReaderOptions{Comparer: r.cmp, FileName: path}
+	if meta != nil {
+		o.GlobalSeqNum = meta.GlobalSeq // an ingested file's entries are at it
+	}
+	return sstable.OpenSalvage(f, size, o)
 }
 
 // finishSST closes a salvaged SST and reports its damage.

@@ -50,6 +50,14 @@
 // (tempest.DefaultComparer, tempest.FixedSuffixComparer), an alias of the
 // internal type.
 //
+// A Reader (or Salvage) opened with ReaderOptions.GlobalSeqNum reads such
+// a table at that seqnum (the global seqnum, as Pebble calls it): every
+// key its iterators return, every range tombstone and the bounds of its
+// Properties carry it in place of zero; a seek compares with the keys as
+// read. Open refuses, as corruption, a table holding any other seqnum
+// than zero. The bytes stay as written: VerifyChecksums and FileChecksum
+// check them, at zero.
+//
 // # Whole-file checksum
 //
 // The Writer also returns the XXH3-64 (seed 0) of the whole file

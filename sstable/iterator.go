@@ -122,6 +122,14 @@ func (i *Iter) Last() bool {
 
 // SeekGE moves to the first entry >= key.
 func (i *Iter) SeekGE(key base.InternalKey) bool {
+	if i.r.globalSeq != 0 {
+		return i.seekGEGlobal(key)
+	}
+	return i.seekGE(key)
+}
+
+// seekGE is SeekGE on the keys as written.
+func (i *Iter) seekGE(key base.InternalKey) bool {
 	if i.err != nil {
 		return false
 	}
@@ -144,6 +152,9 @@ func (i *Iter) SeekGE(key base.InternalKey) bool {
 
 // SeekLT moves to the last entry < key.
 func (i *Iter) SeekLT(key base.InternalKey) bool {
+	if i.r.globalSeq != 0 {
+		return i.seekLTGlobal(key)
+	}
 	if i.err != nil {
 		return false
 	}
@@ -198,9 +209,15 @@ func (i *Iter) Prev() bool {
 	return i.backwardFrom(i.pos - 1)
 }
 
-// Key returns the current key. Valid only after a positioning call
-// returned true.
-func (i *Iter) Key() base.InternalKey { return i.data.key() }
+// Key returns the current key, at the table's global seqnum if it has
+// one. Valid only after a positioning call returned true.
+func (i *Iter) Key() base.InternalKey {
+	k := i.data.key()
+	if g := i.r.globalSeq; g != 0 {
+		k.Trailer = base.MakeTrailer(g, k.Kind())
+	}
+	return k
+}
 
 // Value returns the current value. Valid only after a positioning call
 // returned true.

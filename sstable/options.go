@@ -130,4 +130,12 @@ type ReaderOptions struct {
 	// needed.
 	CacheID uint64
 	FileNum uint64
+	// GlobalSeqNum, if not 0, is the seqnum the table is read at: that of
+	// a table written for ingest (Writer.Set, Delete, DeleteRange, all at
+	// seqnum 0) once a DB has ingested it. Every key the iterators return,
+	// every range tombstone and the bounds of Properties then carry it in
+	// place of 0 (an exclusive sentinel bound stays one). Open refuses a
+	// table holding another seqnum than 0 with ErrCorruption. The file is
+	// never rewritten: VerifyChecksums and FileChecksum see its bytes.
+	GlobalSeqNum base.SeqNum
 }

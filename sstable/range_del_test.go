@@ -47,7 +47,7 @@ func TestRangeDelOnlyTable(t *testing.T) {
 			requireKey(t, "Meta.Smallest", m.Smallest, base.MakeInternalKey([]byte("c"), 40, base.KindRangeDelete))
 			requireKey(t, "Meta.Largest", m.Largest, sentinel("p"))
 			if !m.Largest.IsExclusiveSentinel() || m.Smallest.IsExclusiveSentinel() {
-				t.Fatal("isExclusiveSentinel misjudges the bounds")
+				t.Fatal("IsExclusiveSentinel misjudges the bounds")
 			}
 			r := openTable(t, f, nil)
 			requireRangeDels(t, r.RangeDels(),

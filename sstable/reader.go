@@ -32,6 +32,10 @@ type Reader struct {
 	// rangeDels are the range tombstones in block order; they alias the
 	// decoded range-deletion block.
 	rangeDels []RangeDel
+	// globalSeq is ReaderOptions.GlobalSeqNum; dels are the tombstones as
+	// read: rangeDels, or copies at globalSeq.
+	globalSeq base.SeqNum
+	dels      []RangeDel
 	closed    atomic.Bool
 
 	cache     *cache.Cache // nil: no block cache
@@ -125,6 +129,9 @@ func open(f vfs.File, size int64, opts ReaderOptions) (*Reader, error) {
 		r.dataEnd = r.index[len(r.index)-1].handle.end()
 	}
 	if err := r.checkBounds(); err != nil {
+		return nil, err
+	}
+	if err := r.setGlobalSeq(opts.GlobalSeqNum); err != nil {
 		return nil, err
 	}
 	r.attachCache(opts, len(indexBlock), len(rangeDelBlock))
@@ -345,11 +352,12 @@ func (i *Iter) Reset() {
 // Open, sorted by Start ascending, then Seq descending, then End
 // ascending; nil if it has none. The slices are shared and must not be
 // modified; they are never reused, so they stay valid after Close.
-func (r *Reader) RangeDels() []RangeDel { return r.rangeDels }
+func (r *Reader) RangeDels() []RangeDel { return r.dels }
 
-// Properties returns the table's properties. The keys are shared: do not
-// modify them.
-func (r *Reader) Properties() Properties { return r.props }
+// Properties returns the table's properties, with the bounds it is read
+// at (see ReaderOptions.GlobalSeqNum). The keys are shared: do not modify
+// them.
+func (r *Reader) Properties() Properties { return r.props.AtGlobalSeq(r.globalSeq) }
 
 // Close closes the file and gives back the cache charge of its index,
 // filter and tombstones. A Reader with a namespace of its own (CacheID 0)

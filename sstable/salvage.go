@@ -51,11 +51,15 @@ type Salvage struct {
 	// damaged data blocks.
 	Damage []SalvageDamage
 
-	file   vfs.File
-	cmp    *base.Comparer
-	name   string
-	size   int64
-	blocks []salvageBlock
+	file vfs.File
+	// globalSeq is ReaderOptions.GlobalSeqNum: the seqnum the entries
+	// and tombstones are read at, if not 0 (checked against the blocks
+	// as written, at seqnum 0).
+	globalSeq base.SeqNum
+	cmp       *base.Comparer
+	name      string
+	size      int64
+	blocks    []salvageBlock
 	// area holds the bytes the walk read, when the blocks were found by
 	// it; blocks are then decoded from it.
 	area []byte
@@ -123,7 +127,7 @@ type salvageBlock struct {
 // OpenSalvage takes ownership of f (Close closes it) and closes it on
 // error.
 func OpenSalvage(f vfs.File, size int64, opts ReaderOptions) (*Salvage, error) {
-	s := &Salvage{file: f, cmp: opts.Comparer, name: opts.FileName, size: size}
+	s := &Salvage{file: f, cmp: opts.Comparer, name: opts.FileName, size: size, globalSeq: opts.GlobalSeqNum}
 	if err := s.open(); err != nil {
 		_ = f.Close()
 		return nil, err
@@ -150,6 +154,11 @@ func (s *Salvage) open() error {
 	}
 	if err := s.readRangeDels(ft); err != nil {
 		return err
+	}
+	if s.globalSeq != 0 {
+		for i := range s.RangeDels {
+			s.RangeDels[i].Seq = s.globalSeq
+		}
 	}
 	index, ok, err := s.readIndex(ft)
 	if err != nil {

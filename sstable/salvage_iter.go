@@ -110,7 +110,13 @@ func (it *SalvageIter) finish() {
 }
 
 // Key returns the current key; valid until the next call to Next.
-func (it *SalvageIter) Key() base.InternalKey { return it.data.key() }
+func (it *SalvageIter) Key() base.InternalKey {
+	k := it.data.key()
+	if g := it.s.globalSeq; g != 0 {
+		k.Trailer = base.MakeTrailer(g, k.Kind())
+	}
+	return k
+}
 
 // Value returns the current value; valid until the next call to Next.
 func (it *SalvageIter) Value() []byte { return it.data.val }

@@ -12,7 +12,7 @@ func newDBCmd(g *globals) *cobra.Command {
 	var dir string
 	cmd := newGroup("db", "Inspect and check a database",
 		newDBCheckCmd(g, &dir), newDBMetricsCmd(g, &dir), newDBLSMCmd(g, &dir), newDBRepairCmd(g),
-		newDBCheckpointCmd(g, &dir), newDBUpgradeCmd(g, &dir))
+		newDBCheckpointCmd(g, &dir), newDBUpgradeCmd(g, &dir), newDBExportCmd(g, &dir), newDBIngestCmd(g, &dir))
 	addDirFlag(cmd, &dir)
 	return cmd
 }

@@ -17,7 +17,7 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{"missing command", nil},
 		{`unknown command "frobnicate"`, []string{"frobnicate"}},
-		{"db: missing command, one of: check, checkpoint, lsm, metrics, repair", []string{"db"}},
+		{"db: missing command, one of: check, checkpoint, export, ingest, lsm, metrics, repair", []string{"db"}},
 		{`db: unknown command "fix"`, []string{"db", "fix"}},
 		{"get: accepts 1 arg(s), received 0", []string{"get", d}},
 		{"put: accepts 2 arg(s), received 1", []string{"put", d, "k"}},

@@ -83,6 +83,10 @@ func (p *Picker) pickIntraL0(v *manifest.Version, info LevelInfo, busy compactin
 			size += run[len(run)-1-n].Size
 			n++
 		}
+		n = keepIngestionsWhole(l0, start+1+len(run)-n, n)
+		if n < minIntraL0Files {
+			continue
+		}
 		c := p.newCompaction(v, KindIntraL0, 0, 0, info, run[len(run)-n:])
 		if conflicts(c, inProgress) {
 			continue // only a shared file conflicts in L0, and the run has none
@@ -90,4 +94,19 @@ func (p *Picker) pickIntraL0(v *manifest.Version, info LevelInfo, busy compactin
 		return p.finish(v, c)
 	}
 	return nil
+}
+
+// keepIngestionsWhole returns how many of the n files l0[i:i+n] (the
+// oldest end of a run) an intra-L0 compaction may take without splitting
+// the files of one ingestion, which all hold the same single seqnum: it
+// drops from the newest end the files whose seqnums reach the next newer
+// file's. Merging part of an ingestion with older files would give a
+// file ordered before the rest of the ingestion (the same largest seqnum,
+// a higher number) that holds older versions of their keys.
+func keepIngestionsWhole(l0 []*manifest.FileMetadata, i, n int) int {
+	for n > 0 && i > 0 && l0[i].LargestSeq >= l0[i-1].SmallestSeq {
+		i++
+		n--
+	}
+	return n
 }

@@ -25,13 +25,16 @@
 // Every format change lands as a new version in this table:
 //
 //	version  adds                                         written by
-//	1        (the base) manifest without tags 8 to 12;    versions before
+//	1        (the base) manifest without tags 8 to 13;    versions before
 //	         SST format 3, recorded checksum zero          the recovery records
-//	2        tags 8 to 11 (closed WALs, obsolete and      the default
+//	2        tags 8 to 11 (closed WALs, obsolete and      versions before
+//	                                                      ingest
 //	         deleted files, orphan floor) with the rows
 //	         of the recovery table that need them; tag
 //	         12; SST format 4 (file number in the
 //	         properties, whole-file checksum recorded)
+//	3        tag 13: ingested files, read at the global   the default
+//	         seqnum it records (DB.Ingest)
 //
 // A manifest that records no version is version 2 if it records an orphan
 // floor (written before tag 12 existed, with the records of version 2)
@@ -71,6 +74,7 @@
 //	10   deleted file        filenum u64
 //	11   orphan floor        filenum u64
 //	12   format version      uvarint (>= 2)
+//	13   ingested file       filenum u64, global seqnum u64 (>= 1)
 //	65   added file stats    uvarint length (>= 24), filenum u64,
 //	                         entry count u64, deletion count u64,
 //	                         range deletion count u64 (may be absent)
@@ -89,8 +93,8 @@
 // checksum, so its recorded value is always checked, zero included.
 //
 // Integers are little-endian and fixed-width unless marked uvarint. Tags 1
-// to 4, 7, 11 and 12 appear at most once; 5, 6, 8, 9 and 10 repeat, once per
-// file. Fields are written in tag order and omitted when zero (an absent
+// to 4, 7, 11 and 12 appear at most once; 5, 6, 8, 9, 10 and 13 repeat,
+// once per file. Fields are written in tag order and omitted when zero (an absent
 // counter means "unchanged"), but a decoder accepts any order.
 //
 // Tags 8 to 11 are the records recovery decides from (see the recovery
@@ -112,6 +116,15 @@
 // These tags are not safe to ignore, so a version that does not know them
 // refuses the manifest instead of deleting files or replaying WALs without
 // them.
+//
+// Tag 13 (format version 3) marks a file added by the same edit (tag 5
+// with that file number; the first one if the number repeats) as
+// ingested: its entries and range tombstones are written at seqnum 0 and
+// read at the global seqnum recorded (FileMetadata.GlobalSeq); its tag 5
+// seqnums and key trailers are those read. It repeats, once per ingested
+// file, after tag 12, and is not safe to ignore: a decoder that dropped
+// it would read the entries at seqnum 0. A value naming no added file or
+// a file given a global seqnum already, or a seqnum of 0, is corruption.
 //
 // Tags with bit 0x40 set are safe to ignore: their value is always a
 // uvarint length and that many bytes, which a decoder that does not know

@@ -30,6 +30,11 @@ const (
 	// not know it cannot know what the database's files may hold, so it
 	// refuses the manifest rather than misread it.
 	tagFormatVersion = 12
+	// tagIngestedFile gives the global seqnum of a file added by the same
+	// edit (FormatV3). Not safe to ignore: a decoder that dropped it
+	// would read the file's entries at seqnum 0, under every older
+	// version of their keys.
+	tagIngestedFile = 13
 
 	// tagSafeToIgnore marks a tag whose value is a uvarint-length byte
 	// string that a decoder not knowing the tag may skip. Unknown tags
@@ -136,7 +141,7 @@ func (e *Edit) Append(dst []byte) []byte {
 	return dst
 }
 
-// appendRecords appends tags 8 to 12.
+// appendRecords appends tags 8 to 13.
 func (e *Edit) appendRecords(dst []byte) []byte {
 	for _, c := range e.ClosedLogs {
 		dst = binary.AppendUvarint(dst, tagClosedLog)
@@ -161,6 +166,13 @@ func (e *Edit) appendRecords(dst []byte) []byte {
 		dst = binary.AppendUvarint(dst, tagFormatVersion)
 		dst = binary.AppendUvarint(dst, uint64(e.FormatVersion))
 	}
+	for i := range e.Added {
+		if f := &e.Added[i]; f.GlobalSeq != 0 {
+			dst = binary.AppendUvarint(dst, tagIngestedFile)
+			dst = binary.LittleEndian.AppendUint64(dst, uint64(f.FileNum))
+			dst = binary.LittleEndian.AppendUint64(dst, uint64(f.GlobalSeq))
+		}
+	}
 	return dst
 }
 
@@ -175,8 +187,10 @@ type editDecoder struct {
 	b   []byte
 	off int
 	err error
-	// stats holds the added-file stats fields until the edit is decoded.
-	stats []fileStats
+	// stats holds the added-file stats fields, and ingested the
+	// ingested-file fields, until the edit is decoded.
+	stats    []fileStats
+	ingested []ingestedFile
 }
 
 func (d *editDecoder) fail(format string, args ...any) {
@@ -297,7 +311,7 @@ func DecodeEdit(b []byte) (*Edit, error) {
 		d.fail("unknown edit format version %d", v)
 	}
 	e := &Edit{}
-	var seen [tagFormatVersion + 1]bool
+	var seen [tagIngestedFile + 1]bool
 	var seenSeq [2]bool // tagVisibleSeqNum, tagHorizon
 	for d.err == nil && d.off < len(b) {
 		tagOff := d.off
@@ -352,6 +366,8 @@ func DecodeEdit(b []byte) (*Edit, error) {
 			d.record(e, tag)
 		case tagFormatVersion:
 			d.formatVersion(e, tagOff)
+		case tagIngestedFile:
+			d.ingestedFile(tagOff)
 		case tagAddedFileStats:
 			d.addedFileStats(e, tagOff)
 		case tagVisibleSeqNum:
@@ -375,6 +391,9 @@ func DecodeEdit(b []byte) (*Edit, error) {
 	if d.err == nil {
 		d.applyStats(e)
 	}
+	if d.err == nil {
+		d.applyIngested(e)
+	}
 	if d.err != nil {
 		return nil, d.err
 	}
@@ -385,7 +404,7 @@ func DecodeEdit(b []byte) (*Edit, error) {
 // than once in an edit.
 func repeatable(tag uint64) bool {
 	switch tag {
-	case tagAddedFile, tagRemovedFile, tagClosedLog, tagObsoleteFile, tagDeletedFile:
+	case tagAddedFile, tagRemovedFile, tagClosedLog, tagObsoleteFile, tagDeletedFile, tagIngestedFile:
 		return true
 	}
 	return false
@@ -503,5 +522,54 @@ func (d *editDecoder) applyStats(e *Edit) {
 		given[s.fileNum] = true
 		e.Added[i].EntryCount, e.Added[i].DeletionCount = s.entryCount, s.deletionCount
 		e.Added[i].RangeDelCount = s.rangeDelCount
+	}
+}
+
+// ingestedFile is a decoded tagIngestedFile value.
+type ingestedFile struct {
+	off     int // offset of the tag, for errors
+	fileNum base.FileNum
+	seq     base.SeqNum
+}
+
+// ingestedFile decodes a tagIngestedFile value into d.ingested; it is
+// matched with its added file once the whole edit is decoded.
+func (d *editDecoder) ingestedFile(tagOff int) {
+	g := ingestedFile{off: tagOff}
+	g.fileNum = base.FileNum(d.u64("ingested file number"))
+	g.seq = base.SeqNum(d.u64("ingested file global seqnum"))
+	if d.err == nil && (g.seq == 0 || !g.seq.Valid()) {
+		d.off = tagOff
+		d.fail("ingested file %s at global seqnum %d", g.fileNum, uint64(g.seq))
+	}
+	if d.err == nil {
+		d.ingested = append(d.ingested, g)
+	}
+}
+
+// applyIngested gives each decoded global seqnum to the first added file
+// with its number. A field naming no added file, or one repeated, is
+// corruption.
+func (d *editDecoder) applyIngested(e *Edit) {
+	if len(d.ingested) == 0 {
+		return
+	}
+	first := make(map[base.FileNum]int, len(e.Added))
+	for i := len(e.Added) - 1; i >= 0; i-- {
+		first[e.Added[i].FileNum] = i
+	}
+	for _, g := range d.ingested {
+		i, ok := first[g.fileNum]
+		switch {
+		case !ok:
+			d.off = g.off
+			d.fail("global seqnum for file %s, which the edit does not add", g.fileNum)
+			return
+		case e.Added[i].GlobalSeq != 0:
+			d.off = g.off
+			d.fail("global seqnum for file %s repeated", g.fileNum)
+			return
+		}
+		e.Added[i].GlobalSeq = g.seq
 	}
 }

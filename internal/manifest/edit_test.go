@@ -42,6 +42,9 @@ func randomEdit(rng *rand.Rand) *Edit {
 			f.EntryCount = rng.Uint64()
 			f.DeletionCount = rng.Uint64N(f.EntryCount + 1)
 		}
+		if f := &e.Added[len(e.Added)-1]; rng.IntN(3) == 0 {
+			f.GlobalSeq = 1 + base.SeqNum(rng.Uint64N(uint64(base.SeqNumMax)))
+		}
 	}
 	for i := rng.IntN(4); i > 0; i-- {
 		e.Removed = append(e.Removed, RemovedFile{Level: rng.IntN(NumLevels), FileNum: base.FileNum(rng.Uint64())})
@@ -159,7 +162,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"empty", nil, "truncated format version"},
 		{"version 0", []byte{0}, "unknown edit format version 0"},
 		{"version 2", []byte{2, tagCleanClose}, "unknown edit format version 2"},
-		{"unknown tag", []byte{1, 13}, "unknown tag 13"},
+		{"unknown tag", []byte{1, unknownTag}, "unknown tag 60"},
 		{"format version 1", []byte{1, tagFormatVersion, 1}, "format version 1 out of range"},
 		{"format version 0", []byte{1, tagFormatVersion, 0}, "format version 0 out of range"},
 		{"repeated format version", []byte{1, tagFormatVersion, 2, tagFormatVersion, 2}, "tag 12 repeated"},
@@ -186,6 +189,10 @@ func TestDecodeErrors(t *testing.T) {
 		{"stats deletions above entries", cat(added1, []byte{tagAddedFileStats, 24}, u64(1), u64(2), u64(3)), "exceed"},
 		{"stats repeated", cat(added1, []byte{tagAddedFileStats, 24}, u64(1), u64(2), u64(1),
 			[]byte{tagAddedFileStats, 24}, u64(1), u64(0), u64(0)), "repeated"},
+		{"ingested truncated", cat(added1, []byte{tagIngestedFile}, u64(1), []byte{1}), "truncated ingested file global seqnum"},
+		{"ingested at seqnum 0", cat(added1, []byte{tagIngestedFile}, u64(1), u64(0)), "global seqnum 0"},
+		{"ingested for no added file", cat(added1, []byte{tagIngestedFile}, u64(2), u64(5)), "does not add"},
+		{"ingested repeated", cat(added1, []byte{tagIngestedFile}, u64(1), u64(5), []byte{tagIngestedFile}, u64(1), u64(5)), "repeated"},
 	} {
 		_, err := DecodeEdit(tc.b)
 		if !errors.Is(err, base.ErrCorruption) || !strings.Contains(err.Error(), tc.want) {

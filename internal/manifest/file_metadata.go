@@ -35,6 +35,13 @@ type FileMetadata struct {
 	// file's Largest key may then be an exclusive sentinel: the end of a
 	// tombstone with seqnum SeqNumMax and kind KindRangeDelete.
 	RangeDelCount uint64
+	// GlobalSeq, if not 0, says the file was ingested: it was written
+	// with every entry and range tombstone at seqnum 0, and is read with
+	// all of them at GlobalSeq (sstable.ReaderOptions.GlobalSeqNum). Its
+	// Smallest, Largest, SmallestSeq and LargestSeq are as read: at
+	// GlobalSeq, except an exclusive sentinel Largest. Recorded by tag 13
+	// (FormatV3).
+	GlobalSeq base.SeqNum
 }
 
 // clone returns a copy that owns its keys.
@@ -50,6 +57,9 @@ func (f *FileMetadata) String() string {
 		f.FileNum, f.Level, f.Smallest, f.Largest, uint64(f.SmallestSeq), uint64(f.LargestSeq), f.Size, f.Checksum)
 	if f.hasStats() {
 		s += fmt.Sprintf(" entries=%d dels=%d", f.EntryCount, f.DeletionCount)
+	}
+	if f.GlobalSeq != 0 {
+		s += fmt.Sprintf(" global-seq=%d", uint64(f.GlobalSeq))
 	}
 	return s
 }

@@ -13,8 +13,11 @@ const (
 	// FormatV2 adds the recovery records (tags 8 to 11), the format version
 	// (tag 12), and SSTs of format 4 (file number in the properties).
 	FormatV2 uint32 = 2
+	// FormatV3 adds ingested files: tag 13 records the global seqnum an
+	// added file is read at (FileMetadata.GlobalSeq).
+	FormatV3 uint32 = 3
 	// FormatNewest is the newest version this binary reads and writes.
-	FormatNewest = FormatV2
+	FormatNewest = FormatV3
 )
 
 // checkFormatVersion refuses a version newer than FormatNewest.

@@ -3,6 +3,7 @@ package manifest
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -81,11 +82,11 @@ func appendRaw(t *testing.T, fs vfs.FS, edits ...[]byte) {
 func TestFormatVersionTooNew(t *testing.T) {
 	const newer = FormatNewest + 5
 	version := (&Edit{FormatVersion: newer}).Append(nil)
-	// tag 13 (unknown, not safe to ignore) with some bytes, as a later
+	// tag unknownTag (not safe to ignore) with some bytes, as a later
 	// version may write.
-	withTag := binary.AppendUvarint(append([]byte(nil), version...), 13)
+	withTag := binary.AppendUvarint(append([]byte(nil), version...), unknownTag)
 	withTag = append(withTag, 1, 2, 3)
-	laterTag := binary.AppendUvarint([]byte{editFormatVersion}, 13)
+	laterTag := binary.AppendUvarint([]byte{editFormatVersion}, unknownTag)
 	for _, tc := range []struct {
 		name  string
 		edits [][]byte
@@ -107,7 +108,7 @@ func TestFormatVersionTooNew(t *testing.T) {
 			}
 			msg := err.Error()
 			if fv.Version != uint64(newer) || fv.Newest != uint64(FormatNewest) ||
-				!strings.Contains(msg, "version 7 is newer than this binary's newest, 2") {
+				!strings.Contains(msg, fmt.Sprintf("version %d is newer than this binary's newest, %d", newer, FormatNewest)) {
 				t.Fatalf("open: %q does not name both versions", msg)
 			}
 			if _, err := OpenReadOnly(fs, manifestDir, nil); !errors.Is(err, base.ErrFormatVersion) {
@@ -129,8 +130,46 @@ func TestFormatVersionUnknownTagWithoutVersion(t *testing.T) {
 	fs := vfs.NewMem()
 	m := openManifest(t, fs)
 	m.Close()
-	appendRaw(t, fs, binary.AppendUvarint([]byte{editFormatVersion}, 13))
+	appendRaw(t, fs, binary.AppendUvarint([]byte{editFormatVersion}, unknownTag))
 	if _, err := Open(fs, manifestDir, nil, journal.Config{}); !errors.Is(err, base.ErrCorruption) || errors.Is(err, base.ErrFormatVersion) {
 		t.Fatalf("open: %v, want ErrCorruption", err)
 	}
+}
+
+// unknownTag is a tag no version defines yet, not safe to ignore.
+const unknownTag = 60
+
+// TestIngestedFileNeedsV3: a file with a global seqnum is refused below
+// FormatV3, and under it keeps its global seqnum across reopen (replay of
+// the edit) and rotation (a snapshot edit).
+func TestIngestedFileNeedsV3(t *testing.T) {
+	fs := vfs.NewMem()
+	m := openManifest(t, fs)
+	mustApply(t, m, &Edit{NextFileNum: 10, FormatVersion: FormatV2})
+	f := meta(3, 6, "a", "b", 7, 7)
+	f.GlobalSeq = 7
+	if err := m.Apply(AddFile(f)); !errors.Is(err, base.ErrInvalidArgument) || !strings.Contains(err.Error(), "format version 2") {
+		t.Fatalf("ingested file under version 2: %v, want ErrInvalidArgument naming the version", err)
+	}
+	mustApply(t, m, &Edit{FormatVersion: FormatV3})
+	mustApply(t, m, AddFile(f))
+	bad := meta(4, 6, "c", "d", 6, 7)
+	bad.GlobalSeq = 7
+	if err := m.Apply(AddFile(bad)); !errors.Is(err, base.ErrInvalidArgument) {
+		t.Fatalf("ingested file with seqnums [6, 7] at global seqnum 7: %v, want ErrInvalidArgument", err)
+	}
+	for _, rotate := range []bool{false, true} {
+		m.Close()
+		cfg := journal.Config{}
+		if rotate {
+			cfg.GrowthBaseline = 1 // every edit rotates: a snapshot records the file
+		}
+		m = openManifestCfg(t, fs, cfg)
+		got := m.Version().Levels[6]
+		if len(got) != 1 || got[0].GlobalSeq != 7 {
+			t.Fatalf("after reopen (rotate=%v): L6 %v, want file 3 at global seqnum 7", rotate, got)
+		}
+		mustApply(t, m, &Edit{NextFileNum: 11 + base.FileNum(len(got))})
+	}
+	m.Close()
 }

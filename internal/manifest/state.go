@@ -147,6 +147,12 @@ func (s *state) Check(e *Edit) error {
 			return invariantf("added file %s has %d deletions but %d entries", f.FileNum, f.DeletionCount, f.EntryCount)
 		case added[f.FileNum]:
 			return invariantf("adds file %s twice", f.FileNum)
+		case f.GlobalSeq != 0 && (f.SmallestSeq != f.GlobalSeq || f.LargestSeq != f.GlobalSeq):
+			return invariantf("ingested file %s has seqnums [%d, %d], not its global seqnum %d",
+				f.FileNum, uint64(f.SmallestSeq), uint64(f.LargestSeq), uint64(f.GlobalSeq))
+		case f.GlobalSeq != 0 && max(s.formatVersion(), e.FormatVersion) < FormatV3:
+			return invariantf("ingested file %s in a database of format version %d: ingest needs version %d",
+				f.FileNum, max(s.formatVersion(), e.FormatVersion), FormatV3)
 		}
 		if _, live := s.files[f.FileNum]; live && !removed[f.FileNum] {
 			return invariantf("adds file %s, which is already live", f.FileNum)
