@@ -73,96 +73,16 @@ func (s *state) Check(e *Edit) error {
 	if e == nil {
 		return invariantf("nil edit")
 	}
-	if err := checkFormatVersion(e.FormatVersion); err != nil {
+	next, minLog, err := s.checkCounters(e)
+	if err != nil {
 		return err
 	}
-	if e.FormatVersion != 0 && e.FormatVersion < s.format {
-		return invariantf("format version %d would go back from %d", e.FormatVersion, s.format)
+	removed, err := s.checkRemoved(e)
+	if err != nil {
+		return err
 	}
-	if e.ComparerName != "" && s.comparerName != "" && e.ComparerName != s.comparerName {
-		return invariantf("comparer %q cannot change to %q", s.comparerName, e.ComparerName)
-	}
-	next := s.nextFileNum
-	if e.NextFileNum != 0 {
-		if e.NextFileNum < next {
-			return invariantf("NextFileNum %s would go back from %s", e.NextFileNum, next)
-		}
-		next = e.NextFileNum
-	}
-	if e.LastSeqNum != 0 {
-		if e.LastSeqNum < s.lastSeqNum {
-			return invariantf("LastSeqNum %d would go back from %d", uint64(e.LastSeqNum), uint64(s.lastSeqNum))
-		}
-		if !e.LastSeqNum.Valid() {
-			return invariantf("LastSeqNum %d exceeds the maximum sequence number", uint64(e.LastSeqNum))
-		}
-	}
-	minLog := s.minUnflushedLog
-	if e.MinUnflushedLog != 0 {
-		if e.MinUnflushedLog < minLog {
-			return invariantf("MinUnflushedLog %s would go back from %s", e.MinUnflushedLog, minLog)
-		}
-		minLog = e.MinUnflushedLog
-	}
-	if minLog > next {
-		return invariantf("MinUnflushedLog %s is beyond NextFileNum %s", minLog, next)
-	}
-
-	var removed map[base.FileNum]bool
-	if len(e.Removed) > 0 {
-		removed = make(map[base.FileNum]bool, len(e.Removed))
-	}
-	for _, r := range e.Removed {
-		if !validLevel(r.Level) {
-			return invariantf("removed file %s has invalid level %d", r.FileNum, r.Level)
-		}
-		f, ok := s.files[r.FileNum]
-		switch {
-		case !ok:
-			return invariantf("removes unknown file %s", r.FileNum)
-		case f.Level != r.Level:
-			return invariantf("removes file %s from L%d, but it is in L%d", r.FileNum, r.Level, f.Level)
-		case removed[r.FileNum]:
-			return invariantf("removes file %s twice", r.FileNum)
-		}
-		removed[r.FileNum] = true
-	}
-
-	var added map[base.FileNum]bool
-	if len(e.Added) > 1 {
-		added = make(map[base.FileNum]bool, len(e.Added))
-	}
-	for i := range e.Added {
-		f := &e.Added[i]
-		switch {
-		case !validLevel(f.Level):
-			return invariantf("added file %s has invalid level %d", f.FileNum, f.Level)
-		case f.FileNum >= next:
-			return invariantf("added file %s is not below NextFileNum %s", f.FileNum, next)
-		case f.SmallestSeq > f.LargestSeq:
-			return invariantf("added file %s has SmallestSeq %d > LargestSeq %d", f.FileNum, uint64(f.SmallestSeq), uint64(f.LargestSeq))
-		case !f.LargestSeq.Valid():
-			return invariantf("added file %s has LargestSeq %d beyond the maximum", f.FileNum, uint64(f.LargestSeq))
-		case f.DeletionCount > f.EntryCount:
-			return invariantf("added file %s has %d deletions but %d entries", f.FileNum, f.DeletionCount, f.EntryCount)
-		case added[f.FileNum]:
-			return invariantf("adds file %s twice", f.FileNum)
-		case f.GlobalSeq != 0 && (f.SmallestSeq != f.GlobalSeq || f.LargestSeq != f.GlobalSeq):
-			return invariantf("ingested file %s has seqnums [%d, %d], not its global seqnum %d",
-				f.FileNum, uint64(f.SmallestSeq), uint64(f.LargestSeq), uint64(f.GlobalSeq))
-		case f.GlobalSeq != 0 && max(s.formatVersion(), e.FormatVersion) < FormatV3:
-			return invariantf("ingested file %s in a database of format version %d: ingest needs version %d",
-				f.FileNum, max(s.formatVersion(), e.FormatVersion), FormatV3)
-		}
-		if _, live := s.files[f.FileNum]; live && !removed[f.FileNum] {
-			return invariantf("adds file %s, which is already live", f.FileNum)
-		}
-		if _, obs := s.obsolete[f.FileNum]; obs {
-			return invariantf("adds file %s, which is obsolete", f.FileNum)
-		}
-		if added != nil {
-			added[f.FileNum] = true
-		}
+	if err := s.checkAdded(e, next, removed); err != nil {
+		return err
 	}
 	if e.OrphanFloor > next {
 		return invariantf("OrphanFloor %s is beyond NextFileNum %s", e.OrphanFloor, next)
@@ -174,6 +94,121 @@ func (s *state) Check(e *Edit) error {
 		return err
 	}
 	return s.checkDeleted(e)
+}
+
+// checkCounters checks e's format version, comparer and counters, and
+// returns NextFileNum and MinUnflushedLog as they would be after e.
+func (s *state) checkCounters(e *Edit) (next, minLog base.FileNum, _ error) {
+	if err := checkFormatVersion(e.FormatVersion); err != nil {
+		return 0, 0, err
+	}
+	if e.FormatVersion != 0 && e.FormatVersion < s.format {
+		return 0, 0, invariantf("format version %d would go back from %d", e.FormatVersion, s.format)
+	}
+	if e.ComparerName != "" && s.comparerName != "" && e.ComparerName != s.comparerName {
+		return 0, 0, invariantf("comparer %q cannot change to %q", s.comparerName, e.ComparerName)
+	}
+	next = s.nextFileNum
+	if e.NextFileNum != 0 {
+		if e.NextFileNum < next {
+			return 0, 0, invariantf("NextFileNum %s would go back from %s", e.NextFileNum, next)
+		}
+		next = e.NextFileNum
+	}
+	if e.LastSeqNum != 0 {
+		if e.LastSeqNum < s.lastSeqNum {
+			return 0, 0, invariantf("LastSeqNum %d would go back from %d", uint64(e.LastSeqNum), uint64(s.lastSeqNum))
+		}
+		if !e.LastSeqNum.Valid() {
+			return 0, 0, invariantf("LastSeqNum %d exceeds the maximum sequence number", uint64(e.LastSeqNum))
+		}
+	}
+	minLog = s.minUnflushedLog
+	if e.MinUnflushedLog != 0 {
+		if e.MinUnflushedLog < minLog {
+			return 0, 0, invariantf("MinUnflushedLog %s would go back from %s", e.MinUnflushedLog, minLog)
+		}
+		minLog = e.MinUnflushedLog
+	}
+	if minLog > next {
+		return 0, 0, invariantf("MinUnflushedLog %s is beyond NextFileNum %s", minLog, next)
+	}
+	return next, minLog, nil
+}
+
+// checkRemoved checks e's removed files and returns their set.
+func (s *state) checkRemoved(e *Edit) (map[base.FileNum]bool, error) {
+	var removed map[base.FileNum]bool
+	if len(e.Removed) > 0 {
+		removed = make(map[base.FileNum]bool, len(e.Removed))
+	}
+	for _, r := range e.Removed {
+		if !validLevel(r.Level) {
+			return nil, invariantf("removed file %s has invalid level %d", r.FileNum, r.Level)
+		}
+		f, ok := s.files[r.FileNum]
+		switch {
+		case !ok:
+			return nil, invariantf("removes unknown file %s", r.FileNum)
+		case f.Level != r.Level:
+			return nil, invariantf("removes file %s from L%d, but it is in L%d", r.FileNum, r.Level, f.Level)
+		case removed[r.FileNum]:
+			return nil, invariantf("removes file %s twice", r.FileNum)
+		}
+		removed[r.FileNum] = true
+	}
+	return removed, nil
+}
+
+// checkAdded checks e's added files, given NextFileNum after e and the
+// files e removes.
+func (s *state) checkAdded(e *Edit, next base.FileNum, removed map[base.FileNum]bool) error {
+	var added map[base.FileNum]bool
+	if len(e.Added) > 1 {
+		added = make(map[base.FileNum]bool, len(e.Added))
+	}
+	for i := range e.Added {
+		f := &e.Added[i]
+		if err := s.checkAddedFile(e, f, next); err != nil {
+			return err
+		}
+		if added[f.FileNum] {
+			return invariantf("adds file %s twice", f.FileNum)
+		}
+		if _, live := s.files[f.FileNum]; live && !removed[f.FileNum] {
+			return invariantf("adds file %s, which is already live", f.FileNum)
+		}
+		if _, obs := s.obsolete[f.FileNum]; obs {
+			return invariantf("adds file %s, which is obsolete", f.FileNum)
+		}
+		if added != nil {
+			added[f.FileNum] = true
+		}
+	}
+	return nil
+}
+
+// checkAddedFile checks one added file's own fields.
+func (s *state) checkAddedFile(e *Edit, f *FileMetadata, next base.FileNum) error {
+	switch {
+	case !validLevel(f.Level):
+		return invariantf("added file %s has invalid level %d", f.FileNum, f.Level)
+	case f.FileNum >= next:
+		return invariantf("added file %s is not below NextFileNum %s", f.FileNum, next)
+	case f.SmallestSeq > f.LargestSeq:
+		return invariantf("added file %s has SmallestSeq %d > LargestSeq %d", f.FileNum, uint64(f.SmallestSeq), uint64(f.LargestSeq))
+	case !f.LargestSeq.Valid():
+		return invariantf("added file %s has LargestSeq %d beyond the maximum", f.FileNum, uint64(f.LargestSeq))
+	case f.DeletionCount > f.EntryCount:
+		return invariantf("added file %s has %d deletions but %d entries", f.FileNum, f.DeletionCount, f.EntryCount)
+	case f.GlobalSeq != 0 && (f.SmallestSeq != f.GlobalSeq || f.LargestSeq != f.GlobalSeq):
+		return invariantf("ingested file %s has seqnums [%d, %d], not its global seqnum %d",
+			f.FileNum, uint64(f.SmallestSeq), uint64(f.LargestSeq), uint64(f.GlobalSeq))
+	case f.GlobalSeq != 0 && max(s.formatVersion(), e.FormatVersion) < FormatV3:
+		return invariantf("ingested file %s in a database of format version %d: ingest needs version %d",
+			f.FileNum, max(s.formatVersion(), e.FormatVersion), FormatV3)
+	}
+	return nil
 }
 
 // checkClosedLogs checks e.ClosedLogs against the counters after e.
