@@ -49,8 +49,8 @@ echo "== go test without invariants: the mmap-backed block and memtable memory (
 # Free, to catch uses after Free; this run covers the production
 # allocator under the engine's own tests.
 env -u TEMPEST_FIGURES go test -count=1 -timeout 10m ./internal/manual ./internal/cache ./internal/memtable ./sstable . 2>&1 | tee -a "$log"
-# The modules of their own: the peer engines' adapters
-for m in benchmark/peers; do
+# The modules of their own: the peer engines' adapters, and the importer
+for m in benchmark/peers importer; do
 	echo "== go test $race in $m (a module of its own)"
 	(cd "$m" && go vet ./... && go test $race -count=1 -timeout 10m ./...) 2>&1 | tee -a "$log"
 done
