@@ -6,25 +6,21 @@ import (
 	"github.com/tempestdb/tempest/vfs"
 )
 
-// Directory layout of a DB:
-//
-//	<dir>/LOCK                  the process lock
-//	<dir>/manifest/manifest-N   manifest journal files
-//	<dir>/wal/NNNNNN.log        WAL files
-//	<dir>/sst/NNNNNN.sst        SST files
+// dirs are the paths of a DB's directories (the layout is named in
+// internal/base, filenames.go).
 type dirs struct {
 	root, wal, sst, manifest string
 }
 
 // lockFileName is the name of the lock file in the database directory.
-const lockFileName = "LOCK"
+const lockFileName = base.LockFile
 
 func makeDirs(fs vfs.FS, root string) dirs {
 	return dirs{
 		root:     root,
-		wal:      fs.PathJoin(root, "wal"),
-		sst:      fs.PathJoin(root, "sst"),
-		manifest: fs.PathJoin(root, "manifest"),
+		wal:      fs.PathJoin(root, base.WALDir),
+		sst:      fs.PathJoin(root, base.SSTDir),
+		manifest: fs.PathJoin(root, base.ManifestDir),
 	}
 }
 

@@ -89,7 +89,7 @@ func (d *DB) openReadOnly() error {
 // directory's permissions let no one create a file in it. Otherwise it
 // fails (see docs/decisions.md).
 func (d *DB) lockShared() error {
-	lock, err := d.fs.LockShared(d.fs.PathJoin(d.dirname, "LOCK"))
+	lock, err := d.fs.LockShared(d.fs.PathJoin(d.dirname, lockFileName))
 	switch {
 	case err == nil:
 		d.lock = lock

@@ -68,9 +68,9 @@ func Run(src, dst string, opts *Options) (*Report, error) {
 	}
 	r := &run{
 		fs: o.FS, src: src, dst: dst,
-		sstDir:      o.FS.PathJoin(src, "sst"),
-		walDir:      o.FS.PathJoin(src, "wal"),
-		manifestDir: o.FS.PathJoin(src, "manifest"),
+		sstDir:      o.FS.PathJoin(src, base.SSTDir),
+		walDir:      o.FS.PathJoin(src, base.WALDir),
+		manifestDir: o.FS.PathJoin(src, base.ManifestDir),
 		rep:         &Report{Src: src, Dst: dst},
 		outOpts:     o.Output,
 	}
@@ -101,7 +101,7 @@ func checkDirs(fs vfs.FS, src, dst string) error {
 		return base.InvalidArgumentf("repair: source %s is not a directory", src)
 	}
 	found := false
-	for _, sub := range []string{"sst", "wal", "manifest"} {
+	for _, sub := range []string{base.SSTDir, base.WALDir, base.ManifestDir} {
 		if info, err := fs.Stat(fs.PathJoin(src, sub)); err == nil && info.IsDir() {
 			found = true
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tempestdb/tempest"
+	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/manifest"
 	"github.com/tempestdb/tempest/journal"
 	"github.com/tempestdb/tempest/vfs"
@@ -48,7 +49,7 @@ func dbComparer(flag, dir string) (*tempest.Comparer, error) {
 	if flag != comparerAuto {
 		return parseComparer(flag)
 	}
-	name := recordedComparer(vfs.Default, vfs.Default.PathJoin(dir, "manifest"))
+	name := recordedComparer(vfs.Default, vfs.Default.PathJoin(dir, base.ManifestDir))
 	if name == "" {
 		return tempest.DefaultComparer, nil
 	}

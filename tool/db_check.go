@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tempestdb/tempest"
+	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/vfs"
 )
 
@@ -131,5 +132,5 @@ func splitJoined(err error) []error {
 
 // sstPath is the path of SST num in the database in dir.
 func sstPath(dir string, num uint64) string {
-	return vfs.Default.PathJoin(dir, "sst", fmt.Sprintf("%06d.sst", num))
+	return vfs.Default.PathJoin(dir, base.SSTDir, base.MakeFilename(base.FileTypeSST, base.FileNum(num)))
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/crc"
 	"github.com/tempestdb/tempest/internal/manifest"
 	"github.com/tempestdb/tempest/journal"
@@ -73,7 +74,7 @@ func manifestFiles(fsys vfs.FS, dir string) ([]manifestFile, error) {
 // manifestDir returns the manifest directory of the database in dir, or
 // dir itself if it is one.
 func manifestDir(dir string) (string, error) {
-	sub := vfs.Default.PathJoin(dir, "manifest")
+	sub := vfs.Default.PathJoin(dir, base.ManifestDir)
 	if info, err := os.Stat(sub); err == nil && info.IsDir() {
 		return sub, nil
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tempestdb/tempest"
+	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/vfs"
 )
 
@@ -68,7 +69,7 @@ func (g *globals) withDB(o dbOpen, fn func(db *tempest.DB) error) error {
 // sst directory) without creating anything. A database that lost its
 // manifest is still one: opening it reports the corruption.
 func requireDB(dir string) error {
-	for _, sub := range []string{"manifest", "wal", "sst"} {
+	for _, sub := range base.Subdirs {
 		info, err := os.Stat(filepath.Join(dir, sub))
 		switch {
 		case errors.Is(err, fs.ErrNotExist):

@@ -117,7 +117,7 @@ func checkAgainstManifest(w io.Writer, path string, res wal.ReplayResult) error 
 	if !ok || filepath.Base(walDir) != "wal" {
 		return nil
 	}
-	mdir := filepath.Join(filepath.Dir(walDir), "manifest")
+	mdir := filepath.Join(filepath.Dir(walDir), base.ManifestDir)
 	cmp, err := parseComparer(recordedComparer(vfs.Default, mdir))
 	if err != nil {
 		cmp = tempest.DefaultComparer

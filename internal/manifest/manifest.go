@@ -13,7 +13,7 @@ import (
 
 // FilePrefix is the journal file prefix of the manifest: files are named
 // "manifest-000003".
-const FilePrefix = "manifest"
+const FilePrefix = base.ManifestPrefix
 
 // Manifest records which SSTs make up the LSM and the counters that must
 // never go back (file numbers, sequence numbers, the oldest unflushed WAL).
