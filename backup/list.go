@@ -4,13 +4,13 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/vfs"
 )
 
 // List returns the backups in repo, oldest first. A damaged metadata file
@@ -57,19 +57,10 @@ func (r repoDirs) readAll() ([]*backupMeta, error) {
 // ErrInvalidArgument.
 func (r repoDirs) readMeta(id uint64) (*backupMeta, error) {
 	name := r.metaPath(id)
-	f, err := r.fs.Open(name)
+	data, err := vfs.ReadFile(r.fs, name)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, base.InvalidArgumentf("backup: no backup %d in %s", id, r.root)
 	} else if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	size, err := f.Size()
-	if err != nil {
-		return nil, err
-	}
-	data, err := io.ReadAll(io.NewSectionReader(f, 0, size))
-	if err != nil {
 		return nil, err
 	}
 	m, err := decodeMeta(name, data)

@@ -475,30 +475,11 @@ func writeFull(f vfs.File, p []byte) error {
 	return err
 }
 
-// readAll reads the whole file name.
+// readAll reads the whole file name (vfs.ReadFile).
 func readAll(fs vfs.FS, name string) ([]byte, error) {
-	f, err := fs.Open(name)
+	data, err := vfs.ReadFile(fs, name)
 	if err != nil {
-		return nil, fmt.Errorf("journal: open %s: %w", name, err)
-	}
-	defer f.Close()
-	size, err := f.Size()
-	if err != nil {
-		return nil, fmt.Errorf("journal: size of %s: %w", name, err)
-	}
-	if size < 0 || int64(int(size)) != size {
-		return nil, fmt.Errorf("journal: %s: size %d cannot be read into memory", name, size)
-	}
-	data := make([]byte, int(size))
-	n, err := f.ReadAt(data, 0)
-	switch {
-	case n == len(data):
-		err = nil
-	case err == nil:
-		err = io.ErrUnexpectedEOF
-	}
-	if err != nil {
-		return nil, fmt.Errorf("journal: read %s: %w", name, err)
+		return nil, fmt.Errorf("journal: %w", err)
 	}
 	return data, nil
 }

@@ -3,7 +3,6 @@ package wal
 import (
 	"encoding/binary"
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/tempestdb/tempest/internal/base"
@@ -77,28 +76,13 @@ func ReadAll(fs vfs.FS, path string) (header Header, records []Record, result Re
 	return header, records, result, err
 }
 
-// readFile returns the contents of the file at path. The allocation is
-// driven by the file's size, never by a length field inside it.
+// readFile returns the contents of the file at path (vfs.ReadFile: the
+// allocation is driven by the file's size, never by a length field inside
+// it).
 func readFile(fs vfs.FS, path string) ([]byte, error) {
-	f, err := fs.Open(path)
+	data, err := vfs.ReadFile(fs, path)
 	if err != nil {
-		return nil, fmt.Errorf("wal: open %s: %w", path, err)
-	}
-	defer f.Close()
-	size, err := f.Size()
-	if err != nil {
-		return nil, fmt.Errorf("wal: size of %s: %w", path, err)
-	}
-	if size < 0 || uint64(size) > math.MaxInt {
-		return nil, fmt.Errorf("wal: %s: size %d is too large to read into memory", path, size)
-	}
-	data := make([]byte, int(size))
-	n, err := f.ReadAt(data, 0)
-	if n == len(data) {
-		err = nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("wal: read %s: %w", path, err)
+		return nil, fmt.Errorf("wal: %w", err)
 	}
 	return data, nil
 }
