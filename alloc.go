@@ -59,6 +59,8 @@ func (d *DB) orphanFloor() base.FileNum {
 	return floor
 }
 
+// allocFileNumLocked returns the next file number, extending the lease in
+// the manifest when it runs out. Requires d.alloc.mu (not d.mu).
 func (d *DB) allocFileNumLocked() (base.FileNum, error) {
 	n := d.alloc.nextFile
 	if n >= d.alloc.fileLease {

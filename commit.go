@@ -107,7 +107,7 @@ func (d *DB) runCommit(r *commitReq) {
 }
 
 // takeGroupLocked returns the requests at the head of the queue that the
-// leader commits together.
+// leader commits together. Requires d.commit.mu (not d.mu).
 func (d *DB) takeGroupLocked() []*commitReq {
 	q := d.commit.queue
 	var bytes, mem uint64

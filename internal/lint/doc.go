@@ -16,6 +16,9 @@
 //   - envVars: every TEMPEST_* environment variable named in docs/ or
 //     the README is used in code, and every one code uses is named in
 //     docs/.
+//   - lockDocs: a DB method named ...Locked (which, alone, means d.mu)
+//     that uses the state of d.commit or d.alloc says in its doc which
+//     lock it requires.
 //   - designLayout: the table of the Packages section of docs/design.md
 //     lists every package of the module, and only those.
 //

@@ -19,6 +19,7 @@ var rules = map[string]func(root string) ([]Violation, error){
 	"funcLength":   FuncLength,
 	"envVars":      EnvVars,
 	"designLayout": DesignLayout,
+	"lockDocs":     LockDocs,
 }
 
 // TestRepository runs every rule of the project on the repository.
@@ -112,6 +113,13 @@ func TestRulesCatchPlanted(t *testing.T) {
 			"other/o.go":     "package other\n",
 			"root.go":        "package root\n",
 		}, []string{"docs/design.md:8", "other/o.go:1", "sst/s.go:1"}},
+		{"lockDocs", map[string]string{
+			"db.go": "package tempest\n\ntype DB struct{ commit, alloc struct{ n int } }\n\n" +
+				"// aLocked needs d.commit.mu.\nfunc (d *DB) aLocked() { d.commit.n++ }\n\n" +
+				"// bLocked says nothing.\nfunc (d *DB) bLocked() { d.alloc.n++ }\n\n" +
+				"func (d *DB) cLocked() {}\n\nfunc (d *DB) plain() { d.alloc.n++ }\n",
+			"sub/x.go": "package sub\n\ntype DB struct{ alloc int }\n\nfunc (d *DB) xLocked() { d.alloc++ }\n",
+		}, []string{"db.go:9"}},
 		{"envVars", map[string]string{
 			"docs/testing.md": documented + " and " + stale + "\n",
 			"x_test.go":       "package p\n\nvar a = \"" + documented + "\"\nvar b = \"" + hidden + "\"\n",
