@@ -84,7 +84,7 @@ func TestCompactionIter(t *testing.T) {
 		{"a.DEL.9 a.SET.9", nil, false, "a.DEL.9"},
 	}
 	for _, c := range cases {
-		ci := newCompactionIter(base.DefaultComparer, parseEntries(t, c.in), c.snapshots, c.bottommost, nil, nil)
+		ci := newCompactionIter(base.DefaultComparer, parseEntries(t, c.in), c.snapshots, c.bottommost, nil, nil, nil)
 		var got []string
 		for ok := ci.First(); ok; ok = ci.Next() {
 			got = append(got, string(ci.Value()))
@@ -115,7 +115,7 @@ func TestCompactionIterSuffixTombstones(t *testing.T) {
 		{"r5.DEL.10 r2.DEL.5", true, "r5.DEL.10 r2.DEL.5"},
 	}
 	for _, c := range cases {
-		ci := newCompactionIter(cmp, parseEntries(t, c.in), nil, c.bottommost, nil, nil)
+		ci := newCompactionIter(cmp, parseEntries(t, c.in), nil, c.bottommost, nil, nil, nil)
 		var got []string
 		for ok := ci.First(); ok; ok = ci.Next() {
 			got = append(got, string(ci.Value()))

@@ -22,6 +22,9 @@ const (
 	// deleted files, the orphan floor), the recorded format version, and
 	// SSTs of format 4, which name their file number.
 	FormatVersion2 = manifest.FormatV2
+	// FormatVersion4 adds merge operands (DB.Merge, Batch.Merge) in WALs
+	// and SSTs, and the Merger's name in the manifest.
+	FormatVersion4 = manifest.FormatV4
 	// FormatNewest is the newest version this binary knows, the default
 	// for a new database. Open refuses a database of a newer version with
 	// ErrFormatVersion.
@@ -46,11 +49,14 @@ type formatRules struct {
 	records bool
 	// tableFormat is the SST format version to write.
 	tableFormat uint32
+	// merges: batches may hold merge operands, and the manifest the
+	// Merger's name.
+	merges bool
 }
 
 func rulesOf(v uint32) formatRules {
 	if v >= FormatVersion2 {
-		return formatRules{records: true, tableFormat: 4}
+		return formatRules{records: true, tableFormat: 4, merges: v >= FormatVersion4}
 	}
 	return formatRules{tableFormat: 3}
 }
@@ -145,6 +151,9 @@ func (d *DB) ratchetFormat(v uint32) error {
 		return nil
 	}
 	e := &manifest.Edit{FormatVersion: v}
+	if rulesOf(v).merges && d.opts.Merger != nil && d.manifest.MergerName() == "" {
+		e.MergerName = d.opts.Merger.Name
+	}
 	if rulesOf(v).records && !d.formatRules().records {
 		var err error
 		if e.ClosedLogs, e.Obsolete, err = d.unrecordedLogs(); err != nil {

@@ -41,7 +41,7 @@ func Open(dirname string, opts *Options) (*DB, error) {
 		cmp:     o.Comparer,
 		fs:      o.FS,
 		dirs:    makeDirs(o.FS, dirname),
-		lim:     limits{maxKey: o.MaxKeySize, maxValue: o.MaxValueSize, maxBatch: o.MaxBatchSize, cmp: o.Comparer},
+		lim:     limits{maxKey: o.MaxKeySize, maxValue: o.MaxValueSize, maxBatch: o.MaxBatchSize, cmp: o.Comparer, merger: o.Merger},
 	}
 	d.commit.cond.L = &d.commit.mu
 	d.mu.cond.L = &d.mu.Mutex
@@ -165,17 +165,23 @@ func (d *DB) checkManifest(a *openAttempt) error {
 		if v := d.opts.newDBFormat(); rulesOf(v).records {
 			e.FormatVersion = v
 			rulesOf(v).fit(e, m, 1, nil)
+			if rulesOf(v).merges && d.opts.Merger != nil {
+				e.MergerName = d.opts.Merger.Name
+			}
 		}
 		return m.Apply(e)
 	case name != d.cmp.Name:
 		return base.InvalidArgumentf("database uses comparer %q, opened with %q", name, d.cmp.Name) // M6
+	}
+	if err := d.checkMergerName(); err != nil {
+		return err
 	}
 	for _, f := range m.Files() {
 		if err := d.checkTableFile(f); err != nil {
 			return err
 		}
 	}
-	return nil
+	return d.recordMergerName()
 }
 
 // checkTableFile applies rows S1-S3 to a live SST.

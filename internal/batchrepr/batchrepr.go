@@ -10,8 +10,9 @@
 //	+-----------------+--------------+------------------------------+
 //	entry := kind u8 | uvarint(len(key)) key [| uvarint(len(value)) value]
 //
-// A Set entry has a key and a value, a Delete entry only a key, and a
-// RangeDelete entry a start key and an end key (in the value's place).
+// A Set entry has a key and a value, a Merge entry a key and an operand
+// (in the value's place), a Delete entry only a key, and a RangeDelete
+// entry a start key and an end key (in the value's place).
 // Every entry carries the batch's seqnum; when a batch names a key twice,
 // the later entry wins.
 package batchrepr
@@ -82,14 +83,14 @@ func (d Batch) ForEach(fn func(e Entry) error) error {
 		}
 		e.Kind = base.Kind(p[0])
 		p = p[1:]
-		if e.Kind != base.KindSet && e.Kind != base.KindDelete && e.Kind != base.KindRangeDelete {
+		if !e.Kind.Valid() && e.Kind != base.KindRangeDelete {
 			return errBatch("entry %d has invalid kind %d", i, uint8(e.Kind))
 		}
 		if e.Key, p, ok = readVarstring(p); !ok {
 			return errBatch("entry %d: bad key length", i)
 		}
 		if e.Kind != base.KindDelete {
-			// A Set's value, or a range tombstone's end.
+			// A Set's value, a Merge's operand, or a range tombstone's end.
 			if e.Value, p, ok = readVarstring(p); !ok {
 				return errBatch("entry %d: bad value length", i)
 			}

@@ -27,11 +27,18 @@
 //	version  adds                                         written by
 //	1        (the base) manifest without tags 8 to 12;    versions before
 //	         SST format 3, recorded checksum zero          the recovery records
-//	2        tags 8 to 11 (closed WALs, obsolete and      the default
-//	         deleted files, orphan floor) with the rows
+//	2        tags 8 to 11 (closed WALs, obsolete and      versions before
+//	         deleted files, orphan floor) with the rows    merge operands
 //	         of the recovery table that need them; tag
 //	         12; SST format 4 (file number in the
 //	         properties, whole-file checksum recorded)
+//	4        merge operands (kind 3, MERGE) in WAL        the default
+//	         batches and SST entries; tag 16 (the
+//	         merger name)
+//
+// Version 3 is reserved for the seqnums of ingested files. A binary that
+// knows only versions 1 and 2 refuses a database of version 4 on tag 12,
+// before it can meet a merge operand it would misread as another kind.
 //
 // A manifest that records no version is version 2 if it records an orphan
 // floor (written before tag 12 existed, with the records of version 2)
@@ -71,6 +78,8 @@
 //	10   deleted file        filenum u64
 //	11   orphan floor        filenum u64
 //	12   format version      uvarint (>= 2)
+//	16   merger name         uvarint length, bytes (length >= 1);
+//	                         format version 4 and later
 //	65   added file stats    uvarint length (>= 24), filenum u64,
 //	                         entry count u64, deletion count u64,
 //	                         range deletion count u64 (may be absent)

@@ -30,6 +30,11 @@ const (
 	// not know it cannot know what the database's files may hold, so it
 	// refuses the manifest rather than misread it.
 	tagFormatVersion = 12
+	// tagMergerName is not safe to ignore: a decoder that dropped it
+	// would let the database be opened without its merger. Only databases
+	// of FormatV4 and later record it, so the version tag refuses older
+	// binaries first.
+	tagMergerName = 16
 
 	// tagSafeToIgnore marks a tag whose value is a uvarint-length byte
 	// string that a decoder not knowing the tag may skip. Unknown tags
@@ -136,7 +141,7 @@ func (e *Edit) Append(dst []byte) []byte {
 	return dst
 }
 
-// appendRecords appends tags 8 to 12.
+// appendRecords appends tags 8 to 12 and 16.
 func (e *Edit) appendRecords(dst []byte) []byte {
 	for _, c := range e.ClosedLogs {
 		dst = binary.AppendUvarint(dst, tagClosedLog)
@@ -160,6 +165,10 @@ func (e *Edit) appendRecords(dst []byte) []byte {
 	if e.FormatVersion != 0 {
 		dst = binary.AppendUvarint(dst, tagFormatVersion)
 		dst = binary.AppendUvarint(dst, uint64(e.FormatVersion))
+	}
+	if e.MergerName != "" {
+		dst = binary.AppendUvarint(dst, tagMergerName)
+		dst = appendBytes(dst, []byte(e.MergerName))
 	}
 	return dst
 }
@@ -297,7 +306,7 @@ func DecodeEdit(b []byte) (*Edit, error) {
 		d.fail("unknown edit format version %d", v)
 	}
 	e := &Edit{}
-	var seen [tagFormatVersion + 1]bool
+	var seen [tagMergerName + 1]bool
 	var seenSeq [2]bool // tagVisibleSeqNum, tagHorizon
 	for d.err == nil && d.off < len(b) {
 		tagOff := d.off
@@ -352,6 +361,12 @@ func DecodeEdit(b []byte) (*Edit, error) {
 			d.record(e, tag)
 		case tagFormatVersion:
 			d.formatVersion(e, tagOff)
+		case tagMergerName:
+			name := d.bytes("merger name")
+			if d.err == nil && len(name) == 0 {
+				d.fail("empty merger name")
+			}
+			e.MergerName = string(name)
 		case tagAddedFileStats:
 			d.addedFileStats(e, tagOff)
 		case tagVisibleSeqNum:

@@ -13,8 +13,11 @@ const (
 	// FormatV2 adds the recovery records (tags 8 to 11), the format version
 	// (tag 12), and SSTs of format 4 (file number in the properties).
 	FormatV2 uint32 = 2
+	// FormatV4 adds merge operands (base.KindMerge) in WALs and SSTs and
+	// the merger name (tag 16).
+	FormatV4 uint32 = 4
 	// FormatNewest is the newest version this binary reads and writes.
-	FormatNewest = FormatV2
+	FormatNewest = FormatV4
 )
 
 // checkFormatVersion refuses a version newer than FormatNewest.

@@ -3,6 +3,7 @@ package manifest
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -107,7 +108,7 @@ func TestFormatVersionTooNew(t *testing.T) {
 			}
 			msg := err.Error()
 			if fv.Version != uint64(newer) || fv.Newest != uint64(FormatNewest) ||
-				!strings.Contains(msg, "version 7 is newer than this binary's newest, 2") {
+				!strings.Contains(msg, fmt.Sprintf("version %d is newer than this binary's newest, %d", newer, FormatNewest)) {
 				t.Fatalf("open: %q does not name both versions", msg)
 			}
 			if _, err := OpenReadOnly(fs, manifestDir, nil); !errors.Is(err, base.ErrFormatVersion) {
