@@ -66,6 +66,12 @@ type compactionIter struct {
 	pending bool
 	acc     mergeAcc
 	err     error
+	// foldOnly (a flush): keep every entry, only combining merge operands
+	// (and what they fold over); folded is the largest seqnum of an
+	// output that combined entries.
+	foldOnly bool
+	folded   base.SeqNum
+	noFold   []byte // a flush's key whose fold failed: written as it is
 }
 
 func newCompactionIter(cmp *base.Comparer, iter base.InternalIterator, snapshots []base.SeqNum, bottommost bool, rangeDels *rangedel.Set, filter Filter, merger *Merger) *compactionIter {
@@ -107,6 +113,9 @@ func (c *compactionIter) Next() bool {
 }
 
 func (c *compactionIter) findNext() bool {
+	if c.foldOnly {
+		return c.findNextFold()
+	}
 	for ; c.iterOK; c.iterOK = c.iter.Next() {
 		k := c.iter.Key()
 		stripe := c.stripe(k.SeqNum())

@@ -17,7 +17,9 @@ import "github.com/tempestdb/tempest/internal/base"
 //   - when the key's versions end in a bottommost compaction, nothing is
 //     below: the output is a value, the fold over nothing.
 //
-// Every output keeps k's seqnum. A failing merge stops the iterator with
+// Every output keeps k's seqnum; folded records the largest seqnum of an
+// output that combined entries (reads between the seqnums it combined
+// no longer find what they saw). A failing merge stops the iterator with
 // the error, which fails the compaction: no operand is dropped.
 func (c *compactionIter) foldMerge(k base.InternalKey, stripe int) bool {
 	c.acc.start(c.merger, k.UserKey, c.iter.Value())
@@ -42,6 +44,10 @@ func (c *compactionIter) foldMerge(k base.InternalKey, stripe int) bool {
 			break
 		}
 		c.dropped++ // folded in, or hidden by what it folded over
+		if n.SeqNum() == k.SeqNum() {
+			continue // an earlier write of k's batch, which k superseded
+		}
+		c.folded = max(c.folded, k.SeqNum())
 		if c.rangeDels.Covers(n.UserKey, n.SeqNum(), stripeTop(c.snapshots, stripe)) {
 			resolved = true
 			break
@@ -54,18 +60,35 @@ func (c *compactionIter) foldMerge(k base.InternalKey, stripe int) bool {
 			break
 		}
 		if err := c.acc.older(c.iter.Value()); err != nil {
-			c.err = err
-			return false
+			return c.foldFailed(k, err)
 		}
 	}
 	if resolved {
 		if err := c.acc.finish(below); err != nil {
-			c.err = err
-			return false
+			return c.foldFailed(k, err)
 		}
 		kind = base.KindSet
 	}
 	c.key = base.MakeInternalKey(c.acc.key, k.SeqNum(), kind)
 	c.value = c.acc.val
+	return true
+}
+
+// foldFailed ends a fold of k's key whose merge failed. A compaction
+// fails with the error. A flush, which must not fail on a value it only
+// meant to combine early, writes the key's entries as they are, from k
+// on: reads and the next compaction meet the error.
+func (c *compactionIter) foldFailed(k base.InternalKey, err error) bool {
+	if !c.foldOnly {
+		c.err = err
+		return false
+	}
+	c.noFold = c.acc.key
+	c.pending = false
+	c.iterOK = c.iter.SeekGE(base.MakeSearchKey(c.acc.key, k.SeqNum()))
+	if !c.iterOK {
+		return false // an iterator error: Error reports it
+	}
+	c.key, c.value = c.iter.Key(), c.iter.Value()
 	return true
 }

@@ -90,7 +90,8 @@ func TestMergerOptionsChecked(t *testing.T) {
 // TestFailingMergeSurfaces checks that a merge that fails (a 3-byte
 // operand under Uint64AddMerger) fails Get, stops iterators in both
 // directions with the error, and fails a compaction that would combine it
-// rather than drop an operand; reads of other keys go on.
+// rather than drop an operand; reads of other keys go on. A flush, which
+// only combines operands early, writes them as they are.
 func TestFailingMergeSurfaces(t *testing.T) {
 	var bgErr error
 	o := mergeOptions(vfs.NewMem())

@@ -113,10 +113,11 @@ type mergeAcc struct {
 	val []byte // the fold so far, owned
 }
 
-// start begins a fold at key's newest operand.
+// start begins a fold at key's newest operand. The key is a new copy:
+// consumers (a flush, a compaction's output) may hold the last one.
 func (a *mergeAcc) start(m *Merger, key, operand []byte) {
 	a.m = m
-	a.key = append(a.key[:0], key...)
+	a.key = append([]byte(nil), key...)
 	a.val = append(a.val[:0], operand...)
 }
 

@@ -239,7 +239,7 @@ func (d *DB) recover(plan *recoveryPlan) error {
 		return err
 	}
 	d.commit.log = log
-	edit := &manifest.Edit{Added: added, MinUnflushedLog: num, VisibleSeqNum: r.lastSeq, Obsolete: plan.orphans}
+	edit := &manifest.Edit{Added: added, MinUnflushedLog: num, VisibleSeqNum: r.lastSeq, Obsolete: plan.orphans, Horizon: r.horizon}
 	for _, n := range r.replayed {
 		edit.Obsolete = append(edit.Obsolete, manifest.ObsoleteFile{Kind: manifest.KindLog, FileNum: n})
 	}
