@@ -83,7 +83,7 @@ func (d *DB) flushMemTable(imm *memTable, next base.FileNum) error {
 	if !imm.empty() {
 		var meta *manifest.FileMetadata
 		var folded base.SeqNum
-		snapshots, horizon := d.flushSnapshots()
+		snapshots, horizon := d.flushSnapshots(imm)
 		if meta, folded, err = d.writeSST(imm, snapshots); err == nil {
 			if folded != 0 {
 				edit.Horizon = max(horizon, folded)

@@ -14,10 +14,11 @@ import (
 // seqnums between, so the flush raises the horizon first (as a compaction
 // does) and records it.
 
-// flushSnapshots returns the open snapshots a flush must keep and the
-// horizon it raised, or nothing without a Merger.
-func (d *DB) flushSnapshots() ([]base.SeqNum, base.SeqNum) {
-	if d.opts.Merger == nil {
+// flushSnapshots returns the open snapshots the flush of m must keep and
+// the horizon it raised, or nothing when m holds no merge operand (or
+// there is no Merger).
+func (d *DB) flushSnapshots(m *memTable) ([]base.SeqNum, base.SeqNum) {
+	if d.opts.Merger == nil || !m.merges.Load() {
 		return nil, 0
 	}
 	d.mu.Lock()
@@ -42,6 +43,9 @@ func (d *DB) flushIter(m *memTable, snapshots []base.SeqNum) flushIterator {
 	it := m.NewIter()
 	c := newCompactionIter(d.cmp, it, snapshots, false, rangedel.Build(d.cmp, m.tombstones()), nil, d.opts.Merger)
 	c.foldOnly = true
+	if !m.merges.Load() {
+		c.merger = nil // nothing to combine
+	}
 	return flushIterator{c, it.Close}
 }
 
