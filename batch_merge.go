@@ -1,8 +1,6 @@
 package tempest
 
 import (
-	"encoding/binary"
-
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/batchrepr"
 	"github.com/tempestdb/tempest/internal/memtable"
@@ -115,20 +113,10 @@ func (b *Batch) entryAt(off int) batchrepr.Entry {
 }
 
 // decodeEntry decodes the first entry of p, an encoding the batch wrote
-// itself, and returns it and the bytes after it.
+// itself (so valid), and returns it and the bytes after it.
 func decodeEntry(p []byte) (batchrepr.Entry, []byte) {
-	e := batchrepr.Entry{Kind: base.Kind(p[0])}
-	e.Key, p = splitVarstring(p[1:])
-	if e.Kind != base.KindDelete {
-		e.Value, p = splitVarstring(p)
-	}
-	return e, p
-}
-
-func splitVarstring(p []byte) (s, rest []byte) {
-	n, k := binary.Uvarint(p)
-	end := k + int(n)
-	return p[k:end:end], p[end:]
+	e, rest, _ := batchrepr.DecodeEntry(p)
+	return e, rest
 }
 
 func varstringLen(s []byte) int {
