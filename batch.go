@@ -16,7 +16,11 @@ import (
 //	entry := kind u8 | uvarint(len(key)) key [| uvarint(len(value)) value]
 //
 // The seqnum is zero while the batch is built and is stamped at commit.
-// A Set entry has a key and a value; a Delete entry only a key. Every entry
+// A Set entry has a key and a value; a Delete entry only a key; a Merge
+// entry (kind 3, format version 4 and later) a key and an operand, in the
+// value's place. A batch holds at most one point entry per key after a
+// Merge of it: Batch.Merge folds the operand into the batch's entry for
+// the key (batch_merge.go), so the encoding is what applying it gives. Every entry
 // of a committed batch carries the batch's seqnum: the whole batch is one
 // atomic write. When a batch names a key twice, the later entry wins. A
 // range tombstone hides only lower seqnums, so DeleteRange removes the
@@ -40,12 +44,18 @@ type Batch struct {
 	// reads through (batch_read.go); nil in a plain one.
 	db    *DB
 	index *batchIndex
+	// keys maps each key to the offset of its latest point entry, for
+	// Merge (batch_merge.go); nil until a Merge needs it.
+	keys map[string]int
+	// hasMerge is set once the batch has held a merge operand.
+	hasMerge bool
 }
 
 // limits are the checks a batch applies as it grows.
 type limits struct {
 	maxKey, maxValue, maxBatch int
 	cmp                        *base.Comparer
+	merger                     *Merger // nil: Merge is refused
 }
 
 func newBatch(lim *limits) *Batch {
@@ -68,6 +78,8 @@ func (b *Batch) Reset() {
 	clear(b.data)
 	b.count = 0
 	b.memSize = 0
+	b.keys = nil
+	b.hasMerge = false
 }
 
 // Count returns the number of entries.
@@ -86,11 +98,7 @@ func (b *Batch) Set(key, value []byte) error {
 	if err := b.check(key, value, true); err != nil {
 		return err
 	}
-	b.data = append(b.data, byte(base.KindSet))
-	b.data = appendVarstring(b.data, key)
-	b.data = appendVarstring(b.data, value)
-	b.count++
-	b.memSize += uint64(memtable.EntrySize(len(key), len(value)))
+	b.appendPoint(base.KindSet, key, value)
 	return nil
 }
 
@@ -100,10 +108,7 @@ func (b *Batch) Delete(key []byte) error {
 	if err := b.check(key, nil, false); err != nil {
 		return err
 	}
-	b.data = append(b.data, byte(base.KindDelete))
-	b.data = appendVarstring(b.data, key)
-	b.count++
-	b.memSize += uint64(memtable.EntrySize(len(key), 0))
+	b.appendPoint(base.KindDelete, key, nil)
 	return nil
 }
 

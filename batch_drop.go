@@ -42,7 +42,7 @@ func (b *Batch) dropCovered(start, end []byte) error {
 		case base.KindRangeDelete:
 			data = appendVarstring(data, e.Value)
 			mem += uint64(rangeDelMemSize(len(e.Key), len(e.Value)))
-		case base.KindSet:
+		case base.KindSet, base.KindMerge:
 			data = appendVarstring(data, e.Value)
 			mem += uint64(memtable.EntrySize(len(e.Key), len(e.Value)))
 		default:
@@ -55,6 +55,7 @@ func (b *Batch) dropCovered(start, end []byte) error {
 		return err
 	}
 	b.data, b.count, b.memSize = data, count, mem
+	b.keys = nil // offsets moved
 	if b.index != nil {
 		b.index.reset()
 	}

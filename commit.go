@@ -241,6 +241,9 @@ func applyBatch(m *memTable, data []byte) error {
 			m.addRangeDel(e.Key, e.Value, db.Seq)
 			return nil
 		}
+		if e.Kind == base.KindMerge {
+			m.merges.Store(true)
+		}
 		return m.Add(base.MakeInternalKey(e.Key, db.Seq, e.Kind), e.Value)
 	})
 }

@@ -85,9 +85,14 @@ func (d *DB) compactionAllowedLocked() bool {
 func (d *DB) startCompactionLocked(c *compact.Compaction) {
 	d.mu.compactions = append(d.mu.compactions, c)
 	d.bg.Add(1)
-	// Below the visible seqnum, a compaction keeps only what the open
-	// snapshots need: a read at any other older seqnum may find versions
-	// gone. NewSnapshotAt refuses such seqnums (see it).
+	d.raiseHorizonLocked()
+}
+
+// raiseHorizonLocked raises the horizon to the visible seqnum, for work
+// that may drop or combine versions: below the visible seqnum it keeps
+// only what the open snapshots need, so a read at any other older seqnum
+// may find versions gone. NewSnapshotAt refuses such seqnums (see it).
+func (d *DB) raiseHorizonLocked() {
 	if h := base.SeqNum(d.visibleSeq.Load()); h > d.mu.horizon {
 		d.mu.horizon = h
 	}

@@ -33,6 +33,10 @@ import (
 //
 // Versions of one prefix with different suffixes are different user keys:
 // all are kept (reads deduplicate them by prefix).
+//
+// A merge operand that is the newest version of its stripe is folded with
+// the versions of its user key below it in the same stripe
+// (compaction_merge.go); operands are never combined across a snapshot.
 type compactionIter struct {
 	cmp        *base.Comparer
 	iter       base.InternalIterator
@@ -40,6 +44,7 @@ type compactionIter struct {
 	bottommost bool
 	rangeDels  *rangedel.Set // the inputs' tombstones
 	filter     Filter        // may be nil
+	merger     *Merger       // may be nil: operands are kept as they are
 
 	// For the filter: the prefix of the current group and the versions of
 	// it kept so far in the newest stripe.
@@ -55,10 +60,22 @@ type compactionIter struct {
 	value      []byte
 	dropped    uint64 // entries dropped, for metrics
 	tombstones uint64 // tombstones dropped
+
+	// pending: iter is at an entry not yet looked at (a merge fold read
+	// up to it), so Next does not advance.
+	pending bool
+	acc     mergeAcc
+	err     error
+	// foldOnly (a flush): keep every entry, only combining merge operands
+	// (and what they fold over); folded is the largest seqnum of an
+	// output that combined entries.
+	foldOnly bool
+	folded   base.SeqNum
+	noFold   []byte // a flush's key whose fold failed: written as it is
 }
 
-func newCompactionIter(cmp *base.Comparer, iter base.InternalIterator, snapshots []base.SeqNum, bottommost bool, rangeDels *rangedel.Set, filter Filter) *compactionIter {
-	return &compactionIter{cmp: cmp, iter: iter, snapshots: snapshots, bottommost: bottommost, rangeDels: rangeDels, filter: filter}
+func newCompactionIter(cmp *base.Comparer, iter base.InternalIterator, snapshots []base.SeqNum, bottommost bool, rangeDels *rangedel.Set, filter Filter, merger *Merger) *compactionIter {
+	return &compactionIter{cmp: cmp, iter: iter, snapshots: snapshots, bottommost: bottommost, rangeDels: rangeDels, filter: filter, merger: merger}
 }
 
 func (c *compactionIter) stripe(seq base.SeqNum) int {
@@ -87,11 +104,18 @@ func (c *compactionIter) First() bool {
 
 // Next moves to the next entry to keep.
 func (c *compactionIter) Next() bool {
-	c.iterOK = c.iter.Next()
+	if c.pending {
+		c.pending = false
+	} else {
+		c.iterOK = c.iter.Next()
+	}
 	return c.findNext()
 }
 
 func (c *compactionIter) findNext() bool {
+	if c.foldOnly {
+		return c.findNextFold()
+	}
 	for ; c.iterOK; c.iterOK = c.iter.Next() {
 		k := c.iter.Key()
 		stripe := c.stripe(k.SeqNum())
@@ -117,6 +141,9 @@ func (c *compactionIter) findNext() bool {
 			c.dropped++
 			c.tombstones++
 			continue
+		}
+		if k.Kind() == base.KindMerge && c.merger != nil {
+			return c.foldMerge(k, stripe)
 		}
 		c.key, c.value = k, c.iter.Value()
 		return true
@@ -156,4 +183,9 @@ func (c *compactionIter) filtered(k base.InternalKey, stripe int) bool {
 // Key and Value are valid until the next call to Next.
 func (c *compactionIter) Key() base.InternalKey { return c.key }
 func (c *compactionIter) Value() []byte         { return c.value }
-func (c *compactionIter) Error() error          { return c.iter.Error() }
+func (c *compactionIter) Error() error {
+	if c.err != nil {
+		return c.err
+	}
+	return c.iter.Error()
+}

@@ -39,7 +39,7 @@ func (s *sliceIter) Value() []byte         { return s.vals[s.pos] }
 func (s *sliceIter) Error() error          { return nil }
 func (s *sliceIter) Close() error          { return nil }
 
-// parseEntries reads "a.SET.10 a.DEL.5 b.SET.3" (sorted).
+// parseEntries reads "a.SET.10 a.DEL.5 b.MERGE.3" (sorted).
 func parseEntries(t *testing.T, s string) *sliceIter {
 	it := &sliceIter{}
 	for _, f := range strings.Fields(s) {
@@ -49,8 +49,11 @@ func parseEntries(t *testing.T, s string) *sliceIter {
 		key, kind = parts[0], parts[1]
 		fmt.Sscan(parts[2], &seq)
 		k := base.KindSet
-		if kind == "DEL" {
+		switch kind {
+		case "DEL":
 			k = base.KindDelete
+		case "MERGE":
+			k = base.KindMerge
 		}
 		it.keys = append(it.keys, base.MakeInternalKey([]byte(key), base.SeqNum(seq), k))
 		it.vals = append(it.vals, []byte(f))
@@ -84,7 +87,7 @@ func TestCompactionIter(t *testing.T) {
 		{"a.DEL.9 a.SET.9", nil, false, "a.DEL.9"},
 	}
 	for _, c := range cases {
-		ci := newCompactionIter(base.DefaultComparer, parseEntries(t, c.in), c.snapshots, c.bottommost, nil, nil)
+		ci := newCompactionIter(base.DefaultComparer, parseEntries(t, c.in), c.snapshots, c.bottommost, nil, nil, nil)
 		var got []string
 		for ok := ci.First(); ok; ok = ci.Next() {
 			got = append(got, string(ci.Value()))
@@ -115,7 +118,7 @@ func TestCompactionIterSuffixTombstones(t *testing.T) {
 		{"r5.DEL.10 r2.DEL.5", true, "r5.DEL.10 r2.DEL.5"},
 	}
 	for _, c := range cases {
-		ci := newCompactionIter(cmp, parseEntries(t, c.in), nil, c.bottommost, nil, nil)
+		ci := newCompactionIter(cmp, parseEntries(t, c.in), nil, c.bottommost, nil, nil, nil)
 		var got []string
 		for ok := ci.First(); ok; ok = ci.Next() {
 			got = append(got, string(ci.Value()))

@@ -28,7 +28,7 @@ func (d *DB) writeCompactionOutputs(c *compact.Compaction, snapshots []base.SeqN
 	if err != nil {
 		return nil, err
 	}
-	ci := newCompactionIter(d.cmp, iter, snapshots, c.IsBottommost, rangeDels, d.opts.Filter)
+	ci := newCompactionIter(d.cmp, iter, snapshots, c.IsBottommost, rangeDels, d.opts.Filter, d.opts.Merger)
 	target := c.TargetFileSize
 	if c.OutputLevel == 0 {
 		// An intra-L0 compaction writes one file: L0 files must hold

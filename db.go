@@ -233,6 +233,9 @@ func (d *DB) Apply(b *Batch, o *WriteOptions) (WriteToken, error) {
 	if b.lim != &d.lim && (b.Len() > d.lim.maxBatch || b.memSize > uint64(d.lim.maxBatch)) {
 		return WriteToken{}, base.InvalidArgumentf("batch exceeds this DB's MaxBatchSize")
 	}
+	if err := d.checkMergeWrite(b); err != nil {
+		return WriteToken{}, err
+	}
 	seq, err := d.commitBatch(b, o.sync())
 	if err != nil {
 		return WriteToken{}, err

@@ -82,7 +82,12 @@ func (d *DB) flushMemTable(imm *memTable, next base.FileNum) error {
 	var err error
 	if !imm.empty() {
 		var meta *manifest.FileMetadata
-		if meta, err = d.writeSST(imm); err == nil {
+		var folded base.SeqNum
+		snapshots, horizon := d.flushSnapshots(imm)
+		if meta, folded, err = d.writeSST(imm, snapshots); err == nil {
+			if folded != 0 {
+				edit.Horizon = max(horizon, folded)
+			}
 			edit.Added = []manifest.FileMetadata{*meta}
 			info.Output, info.Bytes = uint64(meta.FileNum), meta.Size
 			d.levelStats[0].bytesWritten.Add(meta.Size)
@@ -106,25 +111,28 @@ func (d *DB) flushMemTable(imm *memTable, next base.FileNum) error {
 
 // writeSST writes a memtable to a new L0 SST: its range tombstones, and
 // its entries minus duplicates of one key and seqnum (a batch that wrote
-// the key twice: the first in iteration order is the later write). Then it
+// the key twice: the first in iteration order is the later write). Under
+// a Merger it combines merge operands as a compaction does, within the
+// stripes of snapshots (flushIter), and returns the largest seqnum of an
+// entry that combined others (0 if none): the horizon it needs. Then it
 // fsyncs the file and the sst directory.
-func (d *DB) writeSST(m *memTable) (*manifest.FileMetadata, error) {
-	it := m.NewIter()
+func (d *DB) writeSST(m *memTable, snapshots []base.SeqNum) (*manifest.FileMetadata, base.SeqNum, error) {
+	it := d.flushIter(m, snapshots)
 	defer it.Close()
 	estimate := int(m.Count())
 	num, err := d.allocTableNum()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	f, err := d.fs.Create(d.sstPath(num))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	w := sstable.NewWriter(f, d.writerOptions(0, num, estimate))
 	for _, t := range m.tombstones() {
 		if err := w.AddRangeDel(t.Start, t.End, t.Seq); err != nil {
 			w.Abort()
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	var prev base.InternalKey
@@ -138,23 +146,23 @@ func (d *DB) writeSST(m *memTable) (*manifest.FileMetadata, error) {
 		}
 		if err := w.Add(k, it.Value()); err != nil {
 			w.Abort()
-			return nil, err
+			return nil, 0, err
 		}
 		prev, havePrev = k, true
 	}
 	if err := it.Error(); err != nil {
 		w.Abort()
-		return nil, err
+		return nil, 0, err
 	}
 	sm, err := w.Finish()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if err := vfs.SyncDir(d.fs, d.dirs.sst); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	meta := fileMetadata(num, 0, sm)
-	return &meta, nil
+	return &meta, it.foldHorizon(), nil
 }
 
 // writerOptions configures an SST writer for a file of level.

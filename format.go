@@ -25,6 +25,9 @@ const (
 	// FormatVersion3 adds ingested files (DB.Ingest): the manifest
 	// records the global seqnum each one is read at.
 	FormatVersion3 = manifest.FormatV3
+	// FormatVersion4 adds merge operands (DB.Merge, Batch.Merge) in WALs
+	// and SSTs, and the Merger's name in the manifest.
+	FormatVersion4 = manifest.FormatV4
 	// FormatNewest is the newest version this binary knows, the default
 	// for a new database. Open refuses a database of a newer version with
 	// ErrFormatVersion.
@@ -51,11 +54,14 @@ type formatRules struct {
 	tableFormat uint32
 	// ingest: files may be ingested, read at a global seqnum.
 	ingest bool
+	// merges: batches may hold merge operands, and the manifest the
+	// Merger's name.
+	merges bool
 }
 
 func rulesOf(v uint32) formatRules {
 	if v >= FormatVersion2 {
-		return formatRules{records: true, tableFormat: 4, ingest: v >= FormatVersion3}
+		return formatRules{records: true, tableFormat: 4, ingest: v >= FormatVersion3, merges: v >= FormatVersion4}
 	}
 	return formatRules{tableFormat: 3}
 }
@@ -150,6 +156,9 @@ func (d *DB) ratchetFormat(v uint32) error {
 		return nil
 	}
 	e := &manifest.Edit{FormatVersion: v}
+	if rulesOf(v).merges && d.opts.Merger != nil && d.manifest.MergerName() == "" {
+		e.MergerName = d.opts.Merger.Name
+	}
 	if rulesOf(v).records && !d.formatRules().records {
 		var err error
 		if e.ClosedLogs, e.Obsolete, err = d.unrecordedLogs(); err != nil {

@@ -176,6 +176,12 @@ func (d *DB) getAt(rs *readState, key []byte, seq base.SeqNum) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if g.best.Kind() == base.KindMerge {
+		// Operands are folded over the entries below them: the iterator
+		// reads them (iterator_merge.go).
+		rs.refs.Add(1) // the iterator's
+		return d.iterGet(rs, key, seq, nil)
+	}
 	if rd.empty() || !rd.covered(g.best) {
 		if g.best.Kind() != base.KindSet {
 			return nil, ErrNotFound

@@ -375,9 +375,14 @@ func TestIngestFormatVersion(t *testing.T) {
 
 	d = mustOpen(t, "/new", ingestOptions(fs))
 	defer mustClose(t, d)
-	if v := d.FormatVersion(); v != FormatVersion3 || FormatNewest != FormatVersion3 {
-		t.Fatalf("new DB at version %d (newest %d), want 3", v, FormatNewest)
+	if v := d.FormatVersion(); v != FormatNewest || v < FormatVersion3 {
+		t.Fatalf("new DB at version %d (newest %d), want the newest, at least 3", v, FormatNewest)
 	}
+	writeIngestFile(t, fs, "/ext/new.sst", d.cmp, ingestEntry{key: "q", value: "9"})
+	if _, err := d.Ingest([]string{"/ext/new.sst"}); err != nil {
+		t.Fatalf("ingest into a new DB: %v", err)
+	}
+	mustGet(t, d, "q", "9")
 }
 
 // TestIngestPlacement: each file goes to the deepest level such that

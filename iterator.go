@@ -49,6 +49,15 @@ type Iterator struct {
 	// track, in an iterator of a read-write transaction, records the
 	// ranges it reads (txn_reads.go); nil otherwise.
 	track *iterTracking
+
+	// The merge operands being resolved (iterator_merge.go): fwd folds
+	// them going forward; going backward the current candidate is
+	// keyBuf with its base (baseKind, valBuf) and the operands above it,
+	// oldest first, in ops.
+	fwd      mergeAcc
+	haveCand bool
+	baseKind base.Kind
+	ops      [][]byte
 }
 
 // hidden reports whether entry k is invisible at the iterator's snapshot:
@@ -277,10 +286,13 @@ func (i *Iterator) findNextEntry() bool {
 			continue
 		}
 		i.key = k.UserKey
-		if k.Kind() == base.KindSet {
+		switch k.Kind() {
+		case base.KindSet:
 			i.value = i.iter.Value()
 			i.valid = true
 			return true
+		case base.KindMerge:
+			return i.resolveForward(k)
 		}
 		i.skipGroupForward()
 	}
@@ -293,39 +305,39 @@ func (i *Iterator) findNextEntry() bool {
 // entry, so it stops with iter one entry before the group.
 func (i *Iterator) findPrevEntry() bool {
 	i.valid = false
-	have := false
-	var kind base.Kind
+	i.haveCand = false
 	for i.iterOK {
 		k := i.iter.Key()
 		if i.lower != nil && i.cmp.Compare(k.UserKey, i.lower) < 0 ||
 			i.pfx.pastBackward(i.cmp, k.UserKey) {
 			break
 		}
-		if have && !i.samePrefix(k.UserKey) {
-			if kind == base.KindSet {
-				i.valid = true
+		if i.haveCand && !i.samePrefix(k.UserKey) {
+			if i.yieldCandidate() {
 				return true
 			}
-			have = false
+			if i.err != nil {
+				return false
+			}
+			i.haveCand = false
 		}
 		if !i.hidden(k) {
 			// A visible entry; going backward, the last one seen in a group
 			// is the group's first in forward order.
-			have, kind = true, k.Kind()
-			i.keyBuf = append(i.keyBuf[:0], k.UserKey...)
-			i.valBuf = append(i.valBuf[:0], i.iter.Value()...)
-			i.key, i.value = i.keyBuf, i.valBuf
+			i.noteCandidate(k)
 			i.prefix = append(i.prefix[:0], i.cmp.Prefix(k.UserKey)...)
-		} else if !have {
+		} else if !i.haveCand {
 			i.prefix = append(i.prefix[:0], i.cmp.Prefix(k.UserKey)...)
 		}
 		i.iterOK = i.iter.Prev()
 	}
 	// A read error may have cut the group short: its first entry in
 	// forward order may not have been seen, so yield nothing.
-	if have && kind == base.KindSet && i.iter.Error() == nil {
-		i.valid = true
+	if i.haveCand && i.iter.Error() == nil && i.yieldCandidate() {
 		return true
+	}
+	if i.err != nil {
+		return false
 	}
 	return i.finish()
 }

@@ -14,6 +14,10 @@ func TestMain(m *testing.M) {
 		crashChildMain()
 		return
 	}
+	if os.Getenv(mergeCrashChildEnv) != "" {
+		mergeCrashChildMain()
+		return
+	}
 	if os.Getenv(fileLimitChildEnv) != "" {
 		os.Exit(fileLimitChildMain())
 	}

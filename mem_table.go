@@ -20,6 +20,9 @@ import (
 type memTable struct {
 	*memtable.Memtable
 	logNum base.FileNum
+	// merges is set once the memtable holds a merge operand: only then
+	// does its flush combine operands (flush_merge.go).
+	merges atomic.Bool
 
 	rangeDels struct {
 		mu    sync.RWMutex

@@ -155,17 +155,24 @@ const (
 	metaCompact
 	metaReopen // close every iterator and snapshot, Close, Open, Check
 	metaIngest // SSTs written for ingest, then Ingest or IngestAndReplace
+	metaMerge  // DB.Merge under metaAppendMerger
 )
+
+// metaAppendMerger is the Merger of every configuration: an operand is
+// appended to the value below it (nothing below is the empty value).
+var metaAppendMerger = &Merger{Name: "meta.append", Merge: func(key, older, newer []byte) ([]byte, error) {
+	return append(append([]byte(nil), older...), newer...), nil
+}}
 
 const (
 	metaSnapSlots = 4
 	metaIterSlots = 3
 )
 
-// metaBatchEntry is one entry of a batch: a set (value non-nil), a delete,
-// or a range delete [key, end).
+// metaBatchEntry is one entry of a batch: a set (value non-nil), a merge,
+// a delete, or a range delete [key, end).
 type metaBatchEntry struct {
-	kind       metaKind // metaSet, metaDelete or metaDeleteRange
+	kind       metaKind // metaSet, metaMerge, metaDelete or metaDeleteRange
 	key, value []byte
 	end        []byte
 }
@@ -221,6 +228,8 @@ func (op *metaOp) format(ks metaKeySpace) string {
 	switch op.kind {
 	case metaSet:
 		return fmt.Sprintf("Set(%s, %s, sync=%v)", k(op.key), formatValue(op.value), op.sync)
+	case metaMerge:
+		return fmt.Sprintf("Merge(%s, %s, sync=%v)", k(op.key), formatValue(op.value), op.sync)
 	case metaDelete:
 		return fmt.Sprintf("Delete(%s, sync=%v)", k(op.key), op.sync)
 	case metaDeleteRange:
@@ -231,6 +240,8 @@ func (op *metaOp) format(ks metaKeySpace) string {
 			switch e.kind {
 			case metaSet:
 				parts = append(parts, fmt.Sprintf("Set(%s, %s)", k(e.key), formatValue(e.value)))
+			case metaMerge:
+				parts = append(parts, fmt.Sprintf("Merge(%s, %s)", k(e.key), formatValue(e.value)))
 			case metaDelete:
 				parts = append(parts, fmt.Sprintf("Delete(%s)", k(e.key)))
 			default:
@@ -360,6 +371,12 @@ func (m metaState) apply(ks metaKeySpace, batch []metaBatchEntry) {
 		switch e.kind {
 		case metaSet:
 			m[string(e.key)] = metaEntry{value: string(e.value)}
+		case metaMerge:
+			old := m[string(e.key)]
+			if old.deleted {
+				old = metaEntry{}
+			}
+			m[string(e.key)] = metaEntry{value: old.value + string(e.value)}
 		case metaDelete:
 			m[string(e.key)] = metaEntry{deleted: true}
 		case metaDeleteRange:
@@ -505,6 +522,7 @@ type metaGen struct {
 	snaps   [metaSnapSlots]metaSnapModel
 	iters   [metaIterSlots]*metaIterModel
 	strict  bool // also generate the ops that trigger known engine bugs
+	merges  bool // generate merges (metaMerge, and in batches)
 }
 
 var metaWeights = [...]struct {
@@ -516,21 +534,27 @@ var metaWeights = [...]struct {
 	{metaIterClose, 15}, {metaSnapshot, 30}, {metaSnapshotAt, 25},
 	{metaSnapshotClose, 25}, {metaFlush, 25}, {metaCompact, 15}, {metaReopen, 8},
 	{metaIngest, 10},
+	{metaMerge, 60}, // only in a sequence with merges
 }
 
 // generateMetaOps returns n operations drawn from rng: random ones, then a
 // reopen and a full scan in both directions.
 // With strict unset it leaves out the ops that trigger the known engine
-// bugs (metaKnownBugs).
-func generateMetaOps(rng *rand.Rand, ks metaKeySpace, n int, strict bool) []*metaOp {
-	g := &metaGen{rng: rng, ks: ks, model: metaState{}, history: map[int]metaState{}, strict: strict}
+// bugs (metaKnownBugs). Without merges it draws no merge, and the same
+// sequence as before merges existed.
+func generateMetaOps(rng *rand.Rand, ks metaKeySpace, n int, strict, merges bool) []*metaOp {
+	g := &metaGen{rng: rng, ks: ks, model: metaState{}, history: map[int]metaState{}, strict: strict, merges: merges}
+	weights := metaWeights[:]
+	if !merges {
+		weights = weights[:len(weights)-1]
+	}
 	total := 0
-	for _, w := range metaWeights {
+	for _, w := range weights {
 		total += w.weight
 	}
 	for len(g.ops) < n-2 {
 		r := rng.IntN(total)
-		for _, w := range metaWeights {
+		for _, w := range weights {
 			if r -= w.weight; r < 0 {
 				g.gen(w.kind)
 				break
@@ -564,6 +588,12 @@ func (g *metaGen) value(entry int) []byte {
 		v = append(v, 'a'+byte(g.rng.IntN(26)))
 	}
 	return v
+}
+
+// operand returns a short merge operand naming its op and entry (values
+// grow by their operands, so they stay small).
+func (g *metaGen) operand(entry int) []byte {
+	return fmt.Appendf(nil, "+%d.%d", len(g.ops), entry)
 }
 
 // source picks what a read reads: the DB (-1) or a snapshot slot that was
@@ -635,6 +665,9 @@ func (g *metaGen) gen(kind metaKind) {
 	case metaSet:
 		op.key, op.value = g.ks.key(g.rng), g.value(0)
 		g.model.apply(g.ks, []metaBatchEntry{{kind: metaSet, key: op.key, value: op.value}})
+	case metaMerge:
+		op.key, op.value = g.ks.key(g.rng), g.operand(0)
+		g.model.apply(g.ks, []metaBatchEntry{{kind: metaMerge, key: op.key, value: op.value}})
 	case metaDelete:
 		if !g.pointDeletes() {
 			return
@@ -668,6 +701,9 @@ func (g *metaGen) gen(kind metaKind) {
 				e.key, e.value = g.ks.key(g.rng), g.value(i)
 				if size += len(e.value); size > 12<<10 {
 					continue // stay well under MaxBatchSize of a 64 KiB memtable
+				}
+				if g.merges && r < 25 {
+					e.kind, e.value = metaMerge, g.operand(i)
 				}
 			case r < 85:
 				if !g.pointDeletes() {

@@ -41,7 +41,7 @@ func Open(dirname string, opts *Options) (*DB, error) {
 		cmp:     o.Comparer,
 		fs:      o.FS,
 		dirs:    makeDirs(o.FS, dirname),
-		lim:     limits{maxKey: o.MaxKeySize, maxValue: o.MaxValueSize, maxBatch: o.MaxBatchSize, cmp: o.Comparer},
+		lim:     limits{maxKey: o.MaxKeySize, maxValue: o.MaxValueSize, maxBatch: o.MaxBatchSize, cmp: o.Comparer, merger: o.Merger},
 	}
 	d.commit.cond.L = &d.commit.mu
 	d.mu.cond.L = &d.mu.Mutex
@@ -166,17 +166,23 @@ func (d *DB) checkManifest(a *openAttempt) error {
 		if v := d.opts.newDBFormat(); rulesOf(v).records {
 			e.FormatVersion = v
 			rulesOf(v).fit(e, m, 1, nil)
+			if rulesOf(v).merges && d.opts.Merger != nil {
+				e.MergerName = d.opts.Merger.Name
+			}
 		}
 		return m.Apply(e)
 	case name != d.cmp.Name:
 		return base.InvalidArgumentf("database uses comparer %q, opened with %q", name, d.cmp.Name) // M6
+	}
+	if err := d.checkMergerName(); err != nil {
+		return err
 	}
 	for _, f := range m.Files() {
 		if err := d.checkTableFile(f); err != nil {
 			return err
 		}
 	}
-	return nil
+	return d.recordMergerName()
 }
 
 // checkTableFile applies rows S1-S3 to a live SST.
@@ -234,7 +240,7 @@ func (d *DB) recover(plan *recoveryPlan) error {
 		return err
 	}
 	d.commit.log = log
-	edit := &manifest.Edit{Added: added, MinUnflushedLog: num, VisibleSeqNum: r.lastSeq, Obsolete: plan.orphans}
+	edit := &manifest.Edit{Added: added, MinUnflushedLog: num, VisibleSeqNum: r.lastSeq, Obsolete: plan.orphans, Horizon: r.horizon}
 	for _, n := range r.replayed {
 		edit.Obsolete = append(edit.Obsolete, manifest.ObsoleteFile{Kind: manifest.KindLog, FileNum: n})
 	}

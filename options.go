@@ -46,6 +46,12 @@ type Options struct {
 	// Comparer orders keys. Default: DefaultComparer. It is recorded in the
 	// manifest; reopening with a different one fails with ErrInvalidArgument.
 	Comparer *Comparer
+	// Merger resolves merge operands (DB.Merge, Batch.Merge). Default:
+	// none, and Merge fails with ErrInvalidArgument. Its name is recorded
+	// in the manifest of a database of FormatVersion4 or later opened with
+	// it; reopening such a database with another Merger, or none, fails
+	// with ErrInvalidArgument. It cannot be used with a Filter.
+	Merger *Merger
 	// ReadOnly opens the database without writing to its directory: the
 	// WALs are replayed into memory (no flush, no new WAL), nothing is
 	// recorded in the manifest, no compaction runs, no file is deleted,
@@ -361,6 +367,10 @@ func (o *Options) validate() error {
 	switch {
 	case o.FormatVersion > FormatNewest:
 		return base.InvalidArgumentf("FormatVersion %d is newer than this binary's newest, %d", o.FormatVersion, FormatNewest)
+	case o.Merger != nil && (o.Merger.Name == "" || o.Merger.Merge == nil):
+		return base.InvalidArgumentf("Merger needs a Name and a Merge function")
+	case o.Merger != nil && o.Filter != nil:
+		return base.InvalidArgumentf("Merger and Filter cannot be used together")
 	case o.MaxImmutableMemTables < 1:
 		return base.InvalidArgumentf("MaxImmutableMemTables %d < 1", o.MaxImmutableMemTables)
 	case o.WriteStallTimeout < 0:

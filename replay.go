@@ -18,6 +18,9 @@ type replayer struct {
 	mem     *memTable
 	added   []manifest.FileMetadata
 	lastSeq base.SeqNum
+	// horizon is the largest seqnum of a flushed entry that combined
+	// merge operands (writeSST), for the manifest.
+	horizon base.SeqNum
 	// inMemory keeps each full memtable in kept, oldest first, instead
 	// of flushing it.
 	inMemory bool
@@ -251,10 +254,12 @@ func (r *replayer) flush() error {
 		return nil
 	}
 	if !r.mem.empty() {
-		meta, err := r.d.writeSST(r.mem)
+		// No snapshot is open during recovery.
+		meta, folded, err := r.d.writeSST(r.mem, nil)
 		if err != nil {
 			return err
 		}
+		r.horizon = max(r.horizon, folded)
 		r.added = append(r.added, *meta)
 	}
 	r.mem.unref()

@@ -135,6 +135,10 @@ func (r *resolver) emit() error {
 	case r.dels.Covers(r.ukey, r.seq, base.SeqNumMax):
 		r.rep.Shadowed++
 		return nil
+	case r.kind == base.KindMerge:
+		// Its value is a fold over the older versions, which repair,
+		// keeping only the newest, would lose.
+		return base.InvalidArgumentf("repair: key %q holds merge operands, which repair does not resolve", r.ukey)
 	case r.kind == base.KindSet:
 		r.rep.Keys++
 		return r.out.set(r.ukey, r.value)

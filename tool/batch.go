@@ -57,7 +57,7 @@ func decodeBatch(p []byte) (decodedBatch, error) {
 		if e.Key, off, err = readVarstring(p, off); err != nil {
 			return b, fmt.Errorf("entry %d at offset %d: key: %v", len(b.Entries), start, err)
 		}
-		if e.Kind == base.KindSet || e.Kind == base.KindRangeDelete {
+		if e.Kind != base.KindDelete {
 			if e.Value, off, err = readVarstring(p, off); err != nil {
 				return b, fmt.Errorf("entry %d at offset %d: value: %v", len(b.Entries), start, err)
 			}

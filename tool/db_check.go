@@ -44,8 +44,12 @@ func runDBCheck(g *globals, dir string) error {
 	if err != nil {
 		return err
 	}
+	merger, err := dbMerger(g.merger, dir)
+	if err != nil {
+		return err
+	}
 	var read atomic.Int64
-	db, err := tempest.Open(dir, &tempest.Options{Comparer: cmp, ReadOnly: true,
+	db, err := tempest.Open(dir, &tempest.Options{Comparer: cmp, Merger: merger, ReadOnly: true,
 		FS: countingFS{FS: vfs.Default, read: &read}})
 	if errors.Is(err, tempest.ErrCorruption) {
 		return reportProblems(g.stdout, dir, "open", err)

@@ -62,7 +62,9 @@ func newGetCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return dbError(f.dir, err)
 				}
-				if f.isHex {
+				if s, ok := formatMerged(g.mergerFlag(), v, f.isHex); ok {
+					_, err = fmt.Fprintln(g.stdout, s)
+				} else if f.isHex {
 					_, err = fmt.Fprintln(g.stdout, formatBytes(v, true))
 				} else {
 					_, err = fmt.Fprintf(g.stdout, "%s\n", v)

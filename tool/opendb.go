@@ -54,7 +54,11 @@ func (g *globals) withDB(o dbOpen, fn func(db *tempest.DB) error) error {
 	if err != nil {
 		return err
 	}
-	db, err := tempest.Open(o.dir, &tempest.Options{Comparer: cmp, FS: o.fs, ReadOnly: o.readOnly})
+	merger, err := dbMerger(g.merger, o.dir)
+	if err != nil {
+		return err
+	}
+	db, err := tempest.Open(o.dir, &tempest.Options{Comparer: cmp, Merger: merger, FS: o.fs, ReadOnly: o.readOnly})
 	if err != nil {
 		return dbError(o.dir, err)
 	}

@@ -80,7 +80,11 @@ func (f *scanFlags) scan(g *globals, db *tempest.DB, o *tempest.IterOptions) (er
 		step, valid = it.Prev, it.Last()
 	}
 	for ; valid && (f.limit == 0 || n < f.limit); valid = step() {
-		fmt.Fprintf(w, "%s %s\n", formatBytes(it.Key(), f.isHex), formatBytes(it.Value(), f.isHex))
+		v, ok := formatMerged(g.mergerFlag(), it.Value(), f.isHex)
+		if !ok {
+			v = formatBytes(it.Value(), f.isHex)
+		}
+		fmt.Fprintf(w, "%s %s\n", formatBytes(it.Key(), f.isHex), v)
 		n++
 	}
 	if err := it.Error(); err != nil {

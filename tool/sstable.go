@@ -108,7 +108,7 @@ func dumpSSTable(out io.Writer, r *sstable.Reader, cmp *tempest.Comparer, isHex 
 	for ok := it.First(); ok; ok = it.Next() {
 		k := it.Key()
 		fmt.Fprintf(w, "%s %s", formatKey(cmp, k.UserKey, isHex), formatTrailer(k.Trailer))
-		if k.Kind() == base.KindSet {
+		if k.Kind() == base.KindSet || k.Kind() == base.KindMerge {
 			fmt.Fprintf(w, " %s", formatBytes(it.Value(), isHex))
 		}
 		w.WriteByte('\n')

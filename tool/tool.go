@@ -13,6 +13,7 @@ import (
 // globals are the root command's persistent flags and streams.
 type globals struct {
 	comparer string
+	merger   string
 	progress string
 	stdout   io.Writer
 	stderr   io.Writer
@@ -40,6 +41,9 @@ func New(stdout, stderr io.Writer) *cobra.Command {
 					return err
 				}
 			}
+			if _, err := parseMerger(g.merger); err != nil {
+				return err
+			}
 			return checkProgressMode(g.progress)
 		},
 	}
@@ -48,9 +52,10 @@ func New(stdout, stderr io.Writer) *cobra.Command {
 	root.SetFlagErrorFunc(flagError)
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.comparer, "comparer", comparerAuto, "key order: auto, bytewise or fixed-suffix:N")
+	pf.StringVar(&g.merger, "merger", "", "merge operator of the database: uint64add, or none (see merge)")
 	pf.StringVar(&g.progress, "progress", progressAuto, "progress display on stderr: auto, bar, lines or off")
 	root.AddCommand(
-		newPutCmd(g), newGetCmd(g), newDeleteCmd(g), newScanCmd(g),
+		newPutCmd(g), newGetCmd(g), newDeleteCmd(g), newMergeCmd(g), newScanCmd(g),
 		newLoadCmd(g), newDumpCmd(g),
 		newDBCmd(g), newBackupCmd(g), newSSTableCmd(g), newWALCmd(g), newManifestCmd(g),
 		newDemoCmd(), newBenchCmd(), newVersionCmd(g),

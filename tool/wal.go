@@ -148,7 +148,7 @@ func printBatch(w io.Writer, payload []byte, isHex bool) bool {
 	fmt.Fprintf(w, ": batch seq %d, %d entries\n", b.Seq, b.Count)
 	for _, e := range b.Entries {
 		switch e.Kind {
-		case base.KindSet:
+		case base.KindSet, base.KindMerge:
 			fmt.Fprintf(w, "  %s %s %s\n", e.Kind, formatBytes(e.Key, isHex), formatBytes(e.Value, isHex))
 		case base.KindRangeDelete:
 			fmt.Fprintf(w, "  %s [%s, %s)\n", e.Kind, formatBytes(e.Key, isHex), formatBytes(e.Value, isHex))

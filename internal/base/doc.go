@@ -20,5 +20,11 @@
 // first. The kind does not take part in the order (see
 // Comparer.CompareInternal).
 //
-// Kind values are part of the on-disk format and never change.
+// Kind values are part of the on-disk format and never change:
+//
+//	0  DEL       point tombstone
+//	1  SET       value
+//	2  RANGEDEL  range tombstone (batches and range-deletion blocks only)
+//	3  MERGE     merge operand (format version 4 and later): folded by
+//	             the database's Merger over the older versions of its key
 package base

@@ -17,13 +17,18 @@ const (
 	// tombstone list, an SST's range-deletion block); in a batch the entry's
 	// key is the start and its value the end.
 	KindRangeDelete Kind = 2
+	// KindMerge is a merge operand: the Merger folds it over the older
+	// versions of its user key (the newest value below it, or nothing if
+	// a tombstone or nothing lies below). Only databases of format
+	// version 4 and later hold it.
+	KindMerge Kind = 3
 
 	// KindMax is the largest point kind.
-	KindMax = KindSet
+	KindMax = KindMerge
 )
 
 // Valid reports whether k is a known point kind.
-func (k Kind) Valid() bool { return k <= KindMax }
+func (k Kind) Valid() bool { return k <= KindMax && k != KindRangeDelete }
 
 func (k Kind) String() string {
 	switch k {
@@ -33,6 +38,8 @@ func (k Kind) String() string {
 		return "SET"
 	case KindRangeDelete:
 		return "RANGEDEL"
+	case KindMerge:
+		return "MERGE"
 	}
 	return fmt.Sprintf("KIND(%d)", uint8(k))
 }

@@ -10,14 +10,16 @@
 //	+-----------------+--------------+------------------------------+
 //	entry := kind u8 | uvarint(len(key)) key [| uvarint(len(value)) value]
 //
-// A Set entry has a key and a value, a Delete entry only a key, and a
-// RangeDelete entry a start key and an end key (in the value's place).
+// A Set entry has a key and a value, a Merge entry a key and an operand
+// (in the value's place), a Delete entry only a key, and a RangeDelete
+// entry a start key and an end key (in the value's place).
 // Every entry carries the batch's seqnum; when a batch names a key twice,
 // the later entry wins.
 package batchrepr
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	"github.com/tempestdb/tempest/internal/base"
 )
@@ -75,25 +77,14 @@ func Unstamped(entries []byte, count uint32) Batch {
 func (d Batch) ForEach(fn func(e Entry) error) error {
 	p := d.entries
 	for i := uint32(0); i < d.Count; i++ {
-		var e Entry
-		var ok bool
 		if len(p) == 0 {
 			return errBatch("entry %d of %d missing", i, d.Count)
 		}
-		e.Kind = base.Kind(p[0])
-		p = p[1:]
-		if e.Kind != base.KindSet && e.Kind != base.KindDelete && e.Kind != base.KindRangeDelete {
-			return errBatch("entry %d has invalid kind %d", i, uint8(e.Kind))
+		e, rest, bad := DecodeEntry(p)
+		if bad != "" {
+			return errBatch("entry %d: %s", i, bad)
 		}
-		if e.Key, p, ok = readVarstring(p); !ok {
-			return errBatch("entry %d: bad key length", i)
-		}
-		if e.Kind != base.KindDelete {
-			// A Set's value, or a range tombstone's end.
-			if e.Value, p, ok = readVarstring(p); !ok {
-				return errBatch("entry %d: bad value length", i)
-			}
-		}
+		p = rest
 		if err := fn(e); err != nil {
 			return err
 		}
@@ -102,6 +93,30 @@ func (d Batch) ForEach(fn func(e Entry) error) error {
 		return errBatch("%d trailing bytes after %d entries", len(p), d.Count)
 	}
 	return nil
+}
+
+// DecodeEntry decodes the entry at the start of p and returns it and the
+// bytes after it, or a description of what is wrong with it.
+func DecodeEntry(p []byte) (e Entry, rest []byte, bad string) {
+	var ok bool
+	if len(p) == 0 {
+		return Entry{}, nil, "missing"
+	}
+	e.Kind = base.Kind(p[0])
+	p = p[1:]
+	if !e.Kind.Valid() && e.Kind != base.KindRangeDelete {
+		return Entry{}, nil, fmt.Sprintf("invalid kind %d", uint8(e.Kind))
+	}
+	if e.Key, p, ok = readVarstring(p); !ok {
+		return Entry{}, nil, "bad key length"
+	}
+	if e.Kind != base.KindDelete {
+		// A Set's value, a Merge's operand, or a range tombstone's end.
+		if e.Value, p, ok = readVarstring(p); !ok {
+			return Entry{}, nil, "bad value length"
+		}
+	}
+	return e, p, ""
 }
 
 func readVarstring(p []byte) (s, rest []byte, ok bool) {

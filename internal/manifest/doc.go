@@ -25,7 +25,7 @@
 // Every format change lands as a new version in this table:
 //
 //	version  adds                                         written by
-//	1        (the base) manifest without tags 8 to 13;    versions before
+//	1        (the base) manifest without tags 8 to 16;    versions before
 //	         SST format 3, recorded checksum zero          the recovery records
 //	2        tags 8 to 11 (closed WALs, obsolete and      versions before
 //	                                                      ingest
@@ -33,8 +33,15 @@
 //	         of the recovery table that need them; tag
 //	         12; SST format 4 (file number in the
 //	         properties, whole-file checksum recorded)
-//	3        tag 13: ingested files, read at the global   the default
-//	         seqnum it records (DB.Ingest)
+//	3        tag 13: ingested files, read at the global   versions before
+//	         seqnum it records (DB.Ingest)                 merge operands
+//	4        merge operands (kind 3, MERGE) in WAL        the default
+//	         batches and SST entries; tag 16 (the
+//	         merger name)
+//
+// A binary that knows only versions 1 and 2 refuses a database of version
+// 3 or 4 on tag 12, before it can meet an ingested file it would read at
+// seqnum 0 or a merge operand it would misread as another kind.
 //
 // A manifest that records no version is version 2 if it records an orphan
 // floor (written before tag 12 existed, with the records of version 2)
@@ -75,6 +82,8 @@
 //	11   orphan floor        filenum u64
 //	12   format version      uvarint (>= 2)
 //	13   ingested file       filenum u64, global seqnum u64 (>= 1)
+//	16   merger name         uvarint length, bytes (length >= 1);
+//	                         format version 4 and later
 //	65   added file stats    uvarint length (>= 24), filenum u64,
 //	                         entry count u64, deletion count u64,
 //	                         range deletion count u64 (may be absent)

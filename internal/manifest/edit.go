@@ -16,6 +16,10 @@ type Edit struct {
 	// ComparerName is set by the first edit of a new database and can never
 	// change afterwards.
 	ComparerName string
+	// MergerName, if not "", records the name of the Merger the database's
+	// merge operands need. Once set it can never change. Only databases of
+	// FormatV4 and later record it.
+	MergerName string
 	// NextFileNum, if not 0, raises the file number lease: no file number
 	// >= NextFileNum is in use. It can only be raised.
 	NextFileNum base.FileNum
@@ -144,6 +148,9 @@ func (e *Edit) String() string {
 	var parts []string
 	if e.ComparerName != "" {
 		parts = append(parts, fmt.Sprintf("comparer=%q", e.ComparerName))
+	}
+	if e.MergerName != "" {
+		parts = append(parts, fmt.Sprintf("merger=%q", e.MergerName))
 	}
 	if e.NextFileNum != 0 {
 		parts = append(parts, fmt.Sprintf("next-file=%s", e.NextFileNum))

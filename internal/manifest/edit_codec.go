@@ -35,6 +35,11 @@ const (
 	// would read the file's entries at seqnum 0, under every older
 	// version of their keys.
 	tagIngestedFile = 13
+	// tagMergerName is not safe to ignore: a decoder that dropped it
+	// would let the database be opened without its merger. Only databases
+	// of FormatV4 and later record it, so the version tag refuses older
+	// binaries first.
+	tagMergerName = 16
 
 	// tagSafeToIgnore marks a tag whose value is a uvarint-length byte
 	// string that a decoder not knowing the tag may skip. Unknown tags
@@ -141,7 +146,7 @@ func (e *Edit) Append(dst []byte) []byte {
 	return dst
 }
 
-// appendRecords appends tags 8 to 13.
+// appendRecords appends tags 8 to 13 and 16.
 func (e *Edit) appendRecords(dst []byte) []byte {
 	for _, c := range e.ClosedLogs {
 		dst = binary.AppendUvarint(dst, tagClosedLog)
@@ -172,6 +177,10 @@ func (e *Edit) appendRecords(dst []byte) []byte {
 			dst = binary.LittleEndian.AppendUint64(dst, uint64(f.FileNum))
 			dst = binary.LittleEndian.AppendUint64(dst, uint64(f.GlobalSeq))
 		}
+	}
+	if e.MergerName != "" {
+		dst = binary.AppendUvarint(dst, tagMergerName)
+		dst = appendBytes(dst, []byte(e.MergerName))
 	}
 	return dst
 }
@@ -311,7 +320,7 @@ func DecodeEdit(b []byte) (*Edit, error) {
 		d.fail("unknown edit format version %d", v)
 	}
 	e := &Edit{}
-	var seen [tagIngestedFile + 1]bool
+	var seen [tagMergerName + 1]bool
 	var seenSeq [2]bool // tagVisibleSeqNum, tagHorizon
 	for d.err == nil && d.off < len(b) {
 		tagOff := d.off
@@ -368,6 +377,12 @@ func DecodeEdit(b []byte) (*Edit, error) {
 			d.formatVersion(e, tagOff)
 		case tagIngestedFile:
 			d.ingestedFile(tagOff)
+		case tagMergerName:
+			name := d.bytes("merger name")
+			if d.err == nil && len(name) == 0 {
+				d.fail("empty merger name")
+			}
+			e.MergerName = string(name)
 		case tagAddedFileStats:
 			d.addedFileStats(e, tagOff)
 		case tagVisibleSeqNum:

@@ -18,6 +18,9 @@ func randomEdit(rng *rand.Rand) *Edit {
 	if rng.IntN(3) == 0 {
 		e.ComparerName = randomString(rng, 1+rng.IntN(20))
 	}
+	if rng.IntN(3) == 0 {
+		e.MergerName = randomString(rng, 1+rng.IntN(20))
+	}
 	if rng.IntN(2) == 0 {
 		e.NextFileNum = base.FileNum(rng.Uint64())
 	}
@@ -178,6 +181,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"repeated clean close", []byte{1, tagCleanClose, tagCleanClose}, "tag 7 repeated"},
 		{"truncated u64", []byte{1, tagLastSeqNum, 1, 2, 3}, "truncated last sequence number"},
 		{"empty comparer", []byte{1, tagComparerName, 0}, "empty comparer name"},
+		{"empty merger", []byte{1, tagMergerName, 0}, "empty merger name"},
+		{"repeated merger", []byte{1, tagMergerName, 1, 'm', tagMergerName, 1, 'm'}, "tag 16 repeated"},
 		{"comparer too long", []byte{1, tagComparerName, 5, 'a'}, "exceeds"},
 		{"huge length", cat([]byte{1, tagComparerName}, binary.AppendUvarint(nil, 1<<62)), "exceeds"},
 		{"level out of range", cat([]byte{1, tagRemovedFile, NumLevels}, u64(1)), "out of range"},

@@ -16,8 +16,11 @@ const (
 	// FormatV3 adds ingested files: tag 13 records the global seqnum an
 	// added file is read at (FileMetadata.GlobalSeq).
 	FormatV3 uint32 = 3
+	// FormatV4 adds merge operands (base.KindMerge) in WALs and SSTs and
+	// the merger name (tag 16).
+	FormatV4 uint32 = 4
 	// FormatNewest is the newest version this binary reads and writes.
-	FormatNewest = FormatV3
+	FormatNewest = FormatV4
 )
 
 // checkFormatVersion refuses a version newer than FormatNewest.

@@ -253,6 +253,14 @@ func (m *Manifest) ComparerName() string {
 	return m.mu.j.Data().comparerName
 }
 
+// MergerName returns the name of the Merger the database's merge operands
+// need, or "" if none is recorded.
+func (m *Manifest) MergerName() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.mu.j.Data().mergerName
+}
+
 // WasCleanClose reports whether the last edit found at Open was a clean
 // close: the database was closed properly rather than crashing.
 func (m *Manifest) WasCleanClose() bool { return m.wasCleanClose }

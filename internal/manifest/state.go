@@ -10,7 +10,8 @@ import (
 // (journal.Replayable[*Edit]).
 //
 // Invariants, enforced by Check (and so by Apply, and on replay):
-//   - the comparer name, once set, never changes;
+//   - the comparer name, once set, never changes; nor does the merger
+//     name, which only a database of FormatV4 or later records;
 //   - NextFileNum, LastSeqNum and MinUnflushedLog only rise: an edit
 //     carrying a lower value than the current one is rejected, not ignored,
 //     because it can only come from a bug or a damaged manifest;
@@ -39,6 +40,7 @@ type state struct {
 	visibleSeqNum, horizon base.SeqNum
 	files                  map[base.FileNum]*FileMetadata
 	comparerName           string
+	mergerName             string
 	nextFileNum            base.FileNum
 	lastSeqNum             base.SeqNum
 	minUnflushedLog        base.FileNum
@@ -107,6 +109,12 @@ func (s *state) checkCounters(e *Edit) (next, minLog base.FileNum, _ error) {
 	}
 	if e.ComparerName != "" && s.comparerName != "" && e.ComparerName != s.comparerName {
 		return 0, 0, invariantf("comparer %q cannot change to %q", s.comparerName, e.ComparerName)
+	}
+	if e.MergerName != "" && s.mergerName != "" && e.MergerName != s.mergerName {
+		return 0, 0, invariantf("merger %q cannot change to %q", s.mergerName, e.MergerName)
+	}
+	if e.MergerName != "" && max(s.format, e.FormatVersion) < FormatV4 {
+		return 0, 0, invariantf("merger name needs format version %d", FormatV4)
 	}
 	next = s.nextFileNum
 	if e.NextFileNum != 0 {
@@ -283,6 +291,9 @@ func (s *state) Apply(e *Edit) error {
 	if e.ComparerName != "" {
 		s.comparerName = e.ComparerName
 	}
+	if e.MergerName != "" {
+		s.mergerName = e.MergerName
+	}
 	if e.NextFileNum != 0 {
 		s.nextFileNum = e.NextFileNum
 	}
@@ -332,6 +343,7 @@ func (s *state) applyRecords(e *Edit) {
 func (s *state) Snapshot() *Edit {
 	e := &Edit{
 		ComparerName:    s.comparerName,
+		MergerName:      s.mergerName,
 		NextFileNum:     s.nextFileNum,
 		LastSeqNum:      s.lastSeqNum,
 		MinUnflushedLog: s.minUnflushedLog,
