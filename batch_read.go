@@ -57,7 +57,7 @@ func (b *Batch) Get(key []byte) ([]byte, error) {
 // caller's reference to rs.
 func (b *Batch) getAt(bs *batchSnapshot, rs *readState, key []byte, seq base.SeqNum) ([]byte, error) {
 	d := b.db
-	if d.opts.Filter != nil {
+	if d.opts.VisibilityFilter != nil {
 		defer rs.unref()
 		return d.getFiltered(rs, key, seq, bs)
 	}

@@ -281,7 +281,7 @@ func testIndexedBatchModel(t *testing.T, suffix, filter bool) {
 		o.Comparer = FixedSuffixComparer(8)
 	}
 	if filter {
-		o.Filter = &TTLFilter{TTL: time.Hour}
+		o.VisibilityFilter = &TTLFilter{TTL: time.Hour}
 	}
 	d := mustOpen(t, "/db", o)
 	defer func() { mustClose(t, d) }()

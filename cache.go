@@ -2,7 +2,6 @@ package tempest
 
 import (
 	"github.com/tempestdb/tempest/internal/cache"
-	"github.com/tempestdb/tempest/sstable"
 )
 
 // Cache is a block cache with a byte budget. One Cache can be shared by
@@ -31,34 +30,4 @@ type CacheMetrics struct {
 func (c *Cache) Metrics() CacheMetrics {
 	m := c.c.Metrics()
 	return CacheMetrics{Capacity: m.Capacity, Size: m.Size, Reserved: m.Reserved, Count: m.Count, Hits: m.Hits, Misses: m.Misses}
-}
-
-// Compression selects how SST blocks are compressed.
-type Compression uint8
-
-const (
-	// DefaultCompression is Snappy (or, in LevelCompression, the value of
-	// Options.Compression).
-	DefaultCompression Compression = iota
-	// NoCompression stores blocks raw.
-	NoCompression
-	// SnappyCompression is fast and compresses moderately.
-	SnappyCompression
-	// ZstdCompression compresses more at a higher CPU cost; a good choice
-	// for the bottom levels, which hold most of the data.
-	ZstdCompression
-)
-
-func (c Compression) sstable() sstable.Compression {
-	switch c {
-	case NoCompression:
-		return sstable.NoCompression
-	case ZstdCompression:
-		return sstable.ZstdCompression
-	}
-	return sstable.SnappyCompression
-}
-
-func (c Compression) String() string {
-	return [...]string{"default", "none", "snappy", "zstd", "unknown"}[min(int(c), 4)]
 }

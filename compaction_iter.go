@@ -42,9 +42,9 @@ type compactionIter struct {
 	iter       base.InternalIterator
 	snapshots  []base.SeqNum // ascending
 	bottommost bool
-	rangeDels  *rangedel.Set // the inputs' tombstones
-	filter     Filter        // may be nil
-	merger     *Merger       // may be nil: operands are kept as they are
+	rangeDels  *rangedel.Set    // the inputs' tombstones
+	filter     VisibilityFilter // may be nil
+	merger     *Merger          // may be nil: operands are kept as they are
 
 	// For the filter: the prefix of the current group and the versions of
 	// it kept so far in the newest stripe.
@@ -74,7 +74,7 @@ type compactionIter struct {
 	noFold   []byte // a flush's key whose fold failed: written as it is
 }
 
-func newCompactionIter(cmp *base.Comparer, iter base.InternalIterator, snapshots []base.SeqNum, bottommost bool, rangeDels *rangedel.Set, filter Filter, merger *Merger) *compactionIter {
+func newCompactionIter(cmp *base.Comparer, iter base.InternalIterator, snapshots []base.SeqNum, bottommost bool, rangeDels *rangedel.Set, filter VisibilityFilter, merger *Merger) *compactionIter {
 	return &compactionIter{cmp: cmp, iter: iter, snapshots: snapshots, bottommost: bottommost, rangeDels: rangeDels, filter: filter, merger: merger}
 }
 
@@ -156,7 +156,7 @@ func (c *compactionIter) hasSuffix(userKey []byte) bool {
 	return len(c.cmp.Prefix(userKey)) < len(userKey)
 }
 
-// filtered reports whether the Filter rejects k. Only entries newer than
+// filtered reports whether the VisibilityFilter rejects k. Only entries newer than
 // every snapshot are asked, so that no snapshot read changes. Versions are
 // counted per prefix over the user keys kept so far, as a read at the
 // current state counts them.
@@ -172,7 +172,7 @@ func (c *compactionIter) filtered(k base.InternalKey, stripe int) bool {
 	} else if len(c.lastKept) > 0 && c.cmp.Equal(k.UserKey, c.lastKept) {
 		return false // an older version of a kept user key: shadowed anyway
 	}
-	if !c.filter.Keep(FilterEntry{Key: k.UserKey, Value: c.iter.Value(), SeqNum: uint64(k.SeqNum()), Version: c.versions}) {
+	if !c.filter.Keep(VisibilityEntry{Key: k.UserKey, Value: c.iter.Value(), SeqNum: uint64(k.SeqNum()), Version: c.versions}) {
 		return true
 	}
 	c.versions++

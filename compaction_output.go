@@ -28,7 +28,7 @@ func (d *DB) writeCompactionOutputs(c *compact.Compaction, snapshots []base.SeqN
 	if err != nil {
 		return nil, err
 	}
-	ci := newCompactionIter(d.cmp, iter, snapshots, c.IsBottommost, rangeDels, d.opts.Filter, d.opts.Merger)
+	ci := newCompactionIter(d.cmp, iter, snapshots, c.IsBottommost, rangeDels, d.opts.VisibilityFilter, d.opts.Merger)
 	target := c.TargetFileSize
 	if c.OutputLevel == 0 {
 		// An intra-L0 compaction writes one file: L0 files must hold
@@ -262,22 +262,5 @@ func (o *compactionOutputs) abort() {
 		o.w.Abort()
 		o.w = nil
 		o.files = append(o.files, manifest.FileMetadata{FileNum: o.num})
-	}
-}
-
-// fileMetadata describes a finished SST for the manifest.
-func fileMetadata(num base.FileNum, level int, m sstable.Meta) manifest.FileMetadata {
-	return manifest.FileMetadata{
-		FileNum:       num,
-		Level:         level,
-		RangeDelCount: m.RangeDelCount,
-		Size:          m.Size,
-		Checksum:      m.Checksum,
-		Smallest:      m.Smallest,
-		Largest:       m.Largest,
-		SmallestSeq:   m.SmallestSeq,
-		LargestSeq:    m.LargestSeq,
-		EntryCount:    m.EntryCount,
-		DeletionCount: m.DeletionCount,
 	}
 }

@@ -119,7 +119,7 @@ type DB struct {
 		flushedSeq base.SeqNum
 	}
 
-	// slow is the write slowdown state; see write_slowdown.go.
+	// slow is the write slowdown state; see write_stall.go.
 	slow writeSlowdown
 
 	// bg counts background tasks; Close waits for them.

@@ -10,7 +10,7 @@ import (
 // the engine carries for recovery under FormatVersion2: the orphan floor
 // (see orphanFloor) and the deletions not yet recorded (see
 // deleteObsolete). Flushes, compactions, rotations, recovery and Close
-// write their edits through it; the lease edits of alloc.go need neither
+// write their edits through it; the lease edits of leases.go need neither
 // and go directly.
 func (d *DB) applyEdit(e *manifest.Edit) error {
 	d.format.mu.Lock()

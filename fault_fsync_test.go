@@ -30,7 +30,7 @@ import (
 // same. So is a failed sync of the WAL or SST directory right after
 // obsolete files were removed from it: the removals are then not
 // recorded in the manifest, and the next Open deletes the files again if
-// a crash brings them back (cleanup.go); no data depends on the sync.
+// a crash brings them back (obsolete_files.go); no data depends on the sync.
 
 func faultSyncOptions(fs vfs.FS) *Options {
 	o := faultBaseOptions(fs)

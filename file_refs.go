@@ -72,13 +72,3 @@ func (f *fileRefs) markObsolete(nums []base.FileNum) {
 	f.mu.Unlock()
 	f.d.deleteTables(dead)
 }
-
-// deleteTables closes and removes obsolete SST files (see
-// deleteObsolete). A failure is logged: the file stays obsolete in the
-// manifest, and the next Open deletes it.
-func (d *DB) deleteTables(nums []base.FileNum) {
-	for _, n := range nums {
-		d.tables.evict(n)
-	}
-	d.deleteObsolete(manifest.KindTable, nums)
-}

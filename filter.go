@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Filter hides entries from reads and lets compactions drop them: the
+// VisibilityFilter hides entries from reads and lets compactions drop them: the
 // visibility filter of tempest-kv's StorageStrategy, used for TTL expiry
 // and MVCC garbage collection.
 //
@@ -14,14 +14,14 @@ import (
 // may show through), and a compaction drops it once no open snapshot can
 // see it. Keep must be deterministic for a given entry, apart from a
 // dependence on time that only ever moves from keep to drop (an expiry).
-type Filter interface {
-	Keep(e FilterEntry) bool
+type VisibilityFilter interface {
+	Keep(e VisibilityEntry) bool
 }
 
-// FilterEntry is what a Filter decides about. Key and Value are valid only
+// VisibilityEntry is what a VisibilityFilter decides about. Key and Value are valid only
 // during the call to Keep (they may point into cached blocks, which are
 // reused afterwards): copy them to keep them.
-type FilterEntry struct {
+type VisibilityEntry struct {
 	Key, Value []byte
 	SeqNum     uint64
 	// Version is the number of versions of the key's prefix (distinct user
@@ -45,7 +45,7 @@ type TTLFilter struct {
 }
 
 // Keep reports whether the value is younger than the TTL.
-func (f *TTLFilter) Keep(e FilterEntry) bool {
+func (f *TTLFilter) Keep(e VisibilityEntry) bool {
 	ts := f.Timestamp
 	if ts == nil {
 		ts = ValuePrefixTimestamp
@@ -83,4 +83,4 @@ type KeepVersionsFilter struct {
 }
 
 // Keep reports whether the version is among the N newest.
-func (f *KeepVersionsFilter) Keep(e FilterEntry) bool { return e.Version < f.N }
+func (f *KeepVersionsFilter) Keep(e VisibilityEntry) bool { return e.Version < f.N }

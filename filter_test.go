@@ -28,7 +28,7 @@ func TestTTLFilter(t *testing.T) {
 	clock.ns.Store(int64(time.Hour))
 	o := smallOptions(vfs.NewMem())
 	o.Clock = clock
-	o.Filter = &TTLFilter{TTL: time.Minute, Clock: clock}
+	o.VisibilityFilter = &TTLFilter{TTL: time.Minute, Clock: clock}
 	d := mustOpen(t, "/db", o)
 	defer d.Close()
 	for i := range 300 {
@@ -73,7 +73,7 @@ func TestTTLFilter(t *testing.T) {
 func TestKeepVersionsFilter(t *testing.T) {
 	o := smallOptions(vfs.NewMem())
 	o.Comparer = FixedSuffixComparer(8)
-	o.Filter = &KeepVersionsFilter{N: 2}
+	o.VisibilityFilter = &KeepVersionsFilter{N: 2}
 	d := mustOpen(t, "/db", o)
 	defer d.Close()
 	for ts := uint64(1); ts <= 5; ts++ {

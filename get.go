@@ -161,7 +161,7 @@ func (d *DB) getFromFile(g *getter, f *manifest.FileMetadata) error {
 // search found, an older entry may still show through, so the read falls
 // back to an iterator, which skips every covered entry.
 func (d *DB) getAt(rs *readState, key []byte, seq base.SeqNum) ([]byte, error) {
-	if d.opts.Filter != nil {
+	if d.opts.VisibilityFilter != nil {
 		return d.getFiltered(rs, key, seq, nil)
 	}
 	g := d.newGetter(key, seq)

@@ -4,7 +4,7 @@ import (
 	"github.com/tempestdb/tempest/internal/base"
 )
 
-// getFiltered is Get under a Filter. The filter needs each version's rank
+// getFiltered is Get under a VisibilityFilter. The filter needs each version's rank
 // among the kept versions of its prefix, so the read walks the prefix's
 // group from its start: back from the key to the group's first entry, then
 // forward, counting kept versions, up to the first entry at or after the
@@ -53,7 +53,7 @@ func (d *DB) getFiltered(rs *readState, key []byte, seq base.SeqNum, bs *batchSn
 			decided = append(decided[:0], k.UserKey...)
 			continue
 		}
-		if !d.opts.Filter.Keep(FilterEntry{Key: k.UserKey, Value: it.Value(), SeqNum: uint64(k.SeqNum()), Version: versions}) {
+		if !d.opts.VisibilityFilter.Keep(VisibilityEntry{Key: k.UserKey, Value: it.Value(), SeqNum: uint64(k.SeqNum()), Version: versions}) {
 			continue // as if never written: an older version may show
 		}
 		if atOrAfter {

@@ -62,15 +62,15 @@ type Iterator struct {
 
 // hidden reports whether entry k is invisible at the iterator's snapshot:
 // too new, outside the iterator's Prefix, deleted by a range tombstone, or
-// rejected by the Filter (as the first kept version of its prefix: the one
+// rejected by the VisibilityFilter (as the first kept version of its prefix: the one
 // the iterator would yield).
 func (i *Iterator) hidden(k base.InternalKey) bool {
 	if tooNew(k.SeqNum(), i.seq) || !i.pfx.admits(i.cmp, k.UserKey) || i.rd.covered(k) {
 		return true
 	}
-	f := i.db.opts.Filter
+	f := i.db.opts.VisibilityFilter
 	return f != nil && k.Kind() == base.KindSet &&
-		!f.Keep(FilterEntry{Key: k.UserKey, Value: i.iter.Value(), SeqNum: uint64(k.SeqNum())})
+		!f.Keep(VisibilityEntry{Key: k.UserKey, Value: i.iter.Value(), SeqNum: uint64(k.SeqNum())})
 }
 
 // newIter takes over the caller's reference to rs. A non-nil bs merges

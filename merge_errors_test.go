@@ -79,7 +79,7 @@ func TestMergerOptionsChecked(t *testing.T) {
 	for _, o := range []*Options{
 		{FS: vfs.NewMem(), Merger: &Merger{Merge: uint64Add}},
 		{FS: vfs.NewMem(), Merger: &Merger{Name: "x"}},
-		{FS: vfs.NewMem(), Merger: Uint64AddMerger, Filter: &KeepVersionsFilter{N: 1}},
+		{FS: vfs.NewMem(), Merger: Uint64AddMerger, VisibilityFilter: &KeepVersionsFilter{N: 1}},
 	} {
 		if _, err := Open("db", o); !errors.Is(err, ErrInvalidArgument) {
 			t.Fatalf("open with %+v: %v, want ErrInvalidArgument", o.Merger, err)

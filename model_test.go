@@ -70,7 +70,7 @@ func runRandomOpsAgainstModel(t *testing.T, ttl bool) {
 	expired := 0 // values the view hid: the filter must have work to do
 	if ttl {
 		opts.Clock = clock
-		opts.Filter = &TTLFilter{TTL: ttlFor, Clock: clock}
+		opts.VisibilityFilter = &TTLFilter{TTL: ttlFor, Clock: clock}
 		view = func(m modelState) modelState {
 			now := clock.Now()
 			v := make(modelState, len(m))

@@ -50,7 +50,7 @@ type Options struct {
 	// none, and Merge fails with ErrInvalidArgument. Its name is recorded
 	// in the manifest of a database of FormatVersion4 or later opened with
 	// it; reopening such a database with another Merger, or none, fails
-	// with ErrInvalidArgument. It cannot be used with a Filter.
+	// with ErrInvalidArgument. It cannot be used with a VisibilityFilter.
 	Merger *Merger
 	// ReadOnly opens the database without writing to its directory: the
 	// WALs are replayed into memory (no flush, no new WAL), nothing is
@@ -225,10 +225,11 @@ type Options struct {
 	RandomSeed uint64
 	// Logger receives diagnostic messages. Default: discard.
 	Logger *slog.Logger
-	// Filter, if set, hides entries from reads and lets compactions drop
-	// them (TTL expiry, MVCC garbage collection). See TTLFilter and
-	// KeepVersionsFilter. Default: none.
-	Filter Filter
+	// VisibilityFilter, if set, hides entries from reads and lets
+	// compactions drop them (TTL expiry, MVCC garbage collection). See
+	// TTLFilter and KeepVersionsFilter. (Not the bloom filters, which
+	// BloomFalsePositiveRate sizes.) Default: none.
+	VisibilityFilter VisibilityFilter
 	// EventListener is notified of flushes, compactions, stalls, file
 	// creation and deletion, and errors. Default: none.
 	EventListener *EventListener
@@ -369,8 +370,8 @@ func (o *Options) validate() error {
 		return base.InvalidArgumentf("FormatVersion %d is newer than this binary's newest, %d", o.FormatVersion, FormatNewest)
 	case o.Merger != nil && (o.Merger.Name == "" || o.Merger.Merge == nil):
 		return base.InvalidArgumentf("Merger needs a Name and a Merge function")
-	case o.Merger != nil && o.Filter != nil:
-		return base.InvalidArgumentf("Merger and Filter cannot be used together")
+	case o.Merger != nil && o.VisibilityFilter != nil:
+		return base.InvalidArgumentf("Merger and VisibilityFilter cannot be used together")
 	case o.MaxImmutableMemTables < 1:
 		return base.InvalidArgumentf("MaxImmutableMemTables %d < 1", o.MaxImmutableMemTables)
 	case o.WriteStallTimeout < 0:

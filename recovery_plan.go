@@ -229,3 +229,15 @@ func obsoleteNums(m *manifest.Manifest, kind manifest.FileKind) map[base.FileNum
 	}
 	return out
 }
+
+// reportUnknownFiles logs each file recovery left in place because it
+// could not prove it the engine's to delete, and tells the listener.
+func (d *DB) reportUnknownFiles(files []UnknownFileInfo) {
+	d.counters.unknownFiles.Store(int64(len(files)))
+	for _, f := range files {
+		d.opts.Logger.Warn("tempest: unknown file left in place", "file", f.Path, "reason", f.Reason)
+		if l := d.opts.EventListener; l.UnknownFile != nil {
+			l.UnknownFile(f)
+		}
+	}
+}

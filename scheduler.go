@@ -1,7 +1,5 @@
 package tempest
 
-import "time"
-
 // Scheduler runs the DB's background work. The DB never holds its internal
 // locks when it calls Schedule, so an implementation may run the task
 // synchronously in the calling goroutine. It must run every task it is
@@ -23,17 +21,6 @@ type InlineScheduler struct{}
 
 // Schedule runs task now.
 func (InlineScheduler) Schedule(task func()) { task() }
-
-// Clock tells time. Tests inject a virtual clock.
-type Clock interface {
-	Now() time.Time
-}
-
-// SystemClock is the operating system's clock.
-type SystemClock struct{}
-
-// Now returns time.Now().
-func (SystemClock) Now() time.Time { return time.Now() }
 
 // schedule runs task on the Scheduler as background work that Close waits
 // for. The caller has counted it in d.bg, under d.mu and after checking

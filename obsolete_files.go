@@ -98,14 +98,12 @@ func (d *DB) removeAbandonedTables(nums []base.FileNum) {
 	d.releaseTableNums(gone...)
 }
 
-// reportUnknownFiles logs each file recovery left in place because it
-// could not prove it the engine's to delete, and tells the listener.
-func (d *DB) reportUnknownFiles(files []UnknownFileInfo) {
-	d.counters.unknownFiles.Store(int64(len(files)))
-	for _, f := range files {
-		d.opts.Logger.Warn("tempest: unknown file left in place", "file", f.Path, "reason", f.Reason)
-		if l := d.opts.EventListener; l.UnknownFile != nil {
-			l.UnknownFile(f)
-		}
+// deleteTables closes and removes obsolete SST files (see
+// deleteObsolete). A failure is logged: the file stays obsolete in the
+// manifest, and the next Open deletes it.
+func (d *DB) deleteTables(nums []base.FileNum) {
+	for _, n := range nums {
+		d.tables.evict(n)
 	}
+	d.deleteObsolete(manifest.KindTable, nums)
 }
