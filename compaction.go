@@ -194,7 +194,7 @@ func (d *DB) recordCompactionLocked(c *compact.Compaction, edit *manifest.Edit) 
 	if c.Kind == compact.KindMove || c.Kind == compact.KindDeleteOnly {
 		return // nothing read, nothing written
 	}
-	for _, f := range append(slices.Clone(c.Inputs), c.Outputs...) {
+	for _, f := range append(slices.Clone(c.Inputs), c.OutputLevelInputs...) {
 		st.bytesIn.Add(f.Size)
 	}
 	for _, f := range edit.Added {
@@ -205,7 +205,7 @@ func (d *DB) recordCompactionLocked(c *compact.Compaction, edit *manifest.Edit) 
 // compactionInfo describes c for the EventListener.
 func compactionInfo(c *compact.Compaction) CompactionInfo {
 	info := CompactionInfo{Kind: c.Kind.String(), StartLevel: c.StartLevel, OutputLevel: c.OutputLevel}
-	for _, f := range append(slices.Clone(c.Inputs), c.Outputs...) {
+	for _, f := range append(slices.Clone(c.Inputs), c.OutputLevelInputs...) {
 		info.Inputs = append(info.Inputs, uint64(f.FileNum))
 		info.BytesIn += f.Size
 	}
@@ -219,7 +219,7 @@ func (d *DB) compactionEdit(c *compact.Compaction, snapshots []base.SeqNum) (*ma
 	for _, f := range c.Inputs {
 		edit.Removed = append(edit.Removed, manifest.RemovedFile{Level: c.StartLevel, FileNum: f.FileNum})
 	}
-	for _, f := range c.Outputs {
+	for _, f := range c.OutputLevelInputs {
 		edit.Removed = append(edit.Removed, manifest.RemovedFile{Level: c.OutputLevel, FileNum: f.FileNum})
 	}
 	if c.Kind == compact.KindDeleteOnly {

@@ -90,7 +90,7 @@ func (d *DB) newCompactionInputIter(c *compact.Compaction) (base.InternalIterato
 	}
 	err := addFiles(c.StartLevel, c.Inputs)
 	if err == nil {
-		err = addFiles(c.OutputLevel, c.Outputs)
+		err = addFiles(c.OutputLevel, c.OutputLevelInputs)
 	}
 	if err != nil {
 		for _, ch := range children {
@@ -104,7 +104,7 @@ func (d *DB) newCompactionInputIter(c *compact.Compaction) (base.InternalIterato
 // compactionRangeDels gathers the range tombstones of c's inputs.
 func (d *DB) compactionRangeDels(c *compact.Compaction) (*rangedel.Set, error) {
 	var ts []rangedel.Tombstone
-	for _, f := range append(slices.Clone(c.Inputs), c.Outputs...) {
+	for _, f := range append(slices.Clone(c.Inputs), c.OutputLevelInputs...) {
 		if f.RangeDelCount == 0 {
 			continue
 		}

@@ -77,7 +77,7 @@ func (d *DB) compactionOutputOverlapsLocked(level int, lo, hi []byte) bool {
 // compactionSpan returns the user-key range c's inputs and outputs span:
 // its outputs lie within it.
 func compactionSpan(cmp *base.Comparer, c *compact.Compaction) (lo, hi []byte, ok bool) {
-	for _, list := range [][]*manifest.FileMetadata{c.Inputs, c.Outputs} {
+	for _, list := range [][]*manifest.FileMetadata{c.Inputs, c.OutputLevelInputs} {
 		for _, f := range list {
 			if !ok || cmp.Compare(f.Smallest.UserKey, lo) < 0 {
 				lo = f.Smallest.UserKey

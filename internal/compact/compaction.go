@@ -64,7 +64,7 @@ func (k Kind) String() string {
 //
 // The executor merges Inputs and Outputs, writes the result to
 // OutputLevel, and applies one manifest edit removing Inputs (from
-// StartLevel) and Outputs (from OutputLevel) and adding the new files. A
+// StartLevel) and OutputLevelInputs (from OutputLevel) and adding the new files. A
 // KindMove edit removes the input file and adds it back at OutputLevel; a
 // KindDeleteOnly edit only removes.
 type Compaction struct {
@@ -73,10 +73,10 @@ type Compaction struct {
 	OutputLevel int
 	// Inputs are files of StartLevel, in level order.
 	Inputs []*manifest.FileMetadata
-	// Outputs are the files of OutputLevel that overlap the inputs; they
-	// are inputs too (the name says which level they are read from). Empty
-	// when StartLevel = OutputLevel.
-	Outputs []*manifest.FileMetadata
+	// OutputLevelInputs are the files of OutputLevel that overlap Inputs:
+	// inputs too, read from the output level (not the files the compaction
+	// writes). Empty when StartLevel = OutputLevel.
+	OutputLevelInputs []*manifest.FileMetadata
 	// Score is the start level's score for score-based compactions, the
 	// highest tombstone density of the inputs for density and delete-only
 	// compactions (mostly 0 for files that a range tombstone deletes), and
@@ -107,7 +107,7 @@ type Compaction struct {
 }
 
 // InputBytes returns the total size of Inputs and Outputs.
-func (c *Compaction) InputBytes() uint64 { return totalSize(c.Inputs) + totalSize(c.Outputs) }
+func (c *Compaction) InputBytes() uint64 { return totalSize(c.Inputs) + totalSize(c.OutputLevelInputs) }
 
 // String describes c on one line, for logs and tests, e.g.
 //
@@ -115,7 +115,7 @@ func (c *Compaction) InputBytes() uint64 { return totalSize(c.Inputs) + totalSiz
 func (c *Compaction) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "L%d->L%d %s score=%.2f inputs=%s outputs=%s grandparents=%s target=%s",
-		c.StartLevel, c.OutputLevel, c.Kind, c.Score, fileList(c.Inputs), fileList(c.Outputs),
+		c.StartLevel, c.OutputLevel, c.Kind, c.Score, fileList(c.Inputs), fileList(c.OutputLevelInputs),
 		fileList(c.Grandparents), FormatBytes(c.TargetFileSize))
 	if c.IsBottommost {
 		b.WriteString(" bottommost")
@@ -171,14 +171,14 @@ func FormatBytes(n uint64) string {
 // compaction holds every L0 file overlapping its range; an intra-L0
 // compaction holds a run of files contiguous in seqnum order; see doc.go).
 func Overlaps(a, b *Compaction) bool {
-	files := make(map[base.FileNum]bool, len(a.Inputs)+len(a.Outputs))
+	files := make(map[base.FileNum]bool, len(a.Inputs)+len(a.OutputLevelInputs))
 	for _, f := range a.Inputs {
 		files[f.FileNum] = true
 	}
-	for _, f := range a.Outputs {
+	for _, f := range a.OutputLevelInputs {
 		files[f.FileNum] = true
 	}
-	for _, list := range [][]*manifest.FileMetadata{b.Inputs, b.Outputs} {
+	for _, list := range [][]*manifest.FileMetadata{b.Inputs, b.OutputLevelInputs} {
 		for _, f := range list {
 			if files[f.FileNum] {
 				return true

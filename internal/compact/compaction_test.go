@@ -27,9 +27,9 @@ func ddCompaction(t *testing.T, start, output int, inputs, outputs []string) *Co
 		c.Inputs = append(c.Inputs, ddFile(t, start, s))
 	}
 	for _, s := range outputs {
-		c.Outputs = append(c.Outputs, ddFile(t, output, s))
+		c.OutputLevelInputs = append(c.OutputLevelInputs, ddFile(t, output, s))
 	}
-	c.Smallest, c.Largest = p.bounds(c.Inputs, c.Outputs)
+	c.Smallest, c.Largest = p.bounds(c.Inputs, c.OutputLevelInputs)
 	return c
 }
 

@@ -268,7 +268,7 @@ func (s *doSim) run() int {
 func (s *doSim) check(c *Compaction, inProgress []*Compaction, want []*manifest.FileMetadata) {
 	busy := newCompacting(inProgress)
 	switch {
-	case c.Kind != KindDeleteOnly || c.StartLevel != c.OutputLevel || len(c.Outputs) > 0 || len(c.Inputs) == 0:
+	case c.Kind != KindDeleteOnly || c.StartLevel != c.OutputLevel || len(c.OutputLevelInputs) > 0 || len(c.Inputs) == 0:
 		s.fail(fmt.Sprintf("malformed: %v", c))
 	case conflicts(c, inProgress):
 		s.fail(fmt.Sprintf("%v conflicts with a compaction in progress", c))

@@ -135,7 +135,7 @@ func newCompacting(inProgress []*Compaction) compacting {
 		for _, f := range c.Inputs {
 			busy[f.FileNum] = true
 		}
-		for _, f := range c.Outputs {
+		for _, f := range c.OutputLevelInputs {
 			busy[f.FileNum] = true
 		}
 	}

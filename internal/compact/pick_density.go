@@ -71,7 +71,7 @@ func (p *Picker) pickDenseL0(v *manifest.Version, info LevelInfo, busy compactin
 	c := p.pickL0ToBase(v, KindTombstoneDensity, info, busy, inProgress, l0Filter{
 		seed: p.denseL0,
 		accept: func(c *Compaction) bool {
-			return totalSize(c.Outputs) <= maxDenseL0Rewrite*totalSize(c.Inputs)
+			return totalSize(c.OutputLevelInputs) <= maxDenseL0Rewrite*totalSize(c.Inputs)
 		},
 	})
 	if c == nil {
@@ -126,7 +126,7 @@ func (p *Picker) densityCompaction(v *manifest.Version, f *manifest.FileMetadata
 		c = p.newCompaction(v, KindTombstoneDensity, level, level, info, inputs)
 	default:
 		c = p.newCompaction(v, KindTombstoneDensity, level, level+1, info, inputs)
-		if busy.any(c.Outputs) {
+		if busy.any(c.OutputLevelInputs) {
 			return nil
 		}
 	}

@@ -40,7 +40,7 @@ func (p *Picker) pickL0ToBase(v *manifest.Version, kind Kind, info LevelInfo, bu
 			continue
 		}
 		c := p.newCompaction(v, kind, 0, info.BaseLevel, info, inputs)
-		if busy.any(c.Outputs) || conflicts(c, inProgress) {
+		if busy.any(c.OutputLevelInputs) || conflicts(c, inProgress) {
 			continue
 		}
 		c = p.finish(v, p.grow(v, c, busy, inProgress))

@@ -40,7 +40,7 @@ func (p *Picker) PickManual(v *manifest.Version, level int, start, end []byte, i
 		output = lastLevel
 	}
 	c := p.newCompaction(v, KindManual, level, output, info, inputs)
-	if busy.any(c.Outputs) || conflicts(c, inProgress) {
+	if busy.any(c.OutputLevelInputs) || conflicts(c, inProgress) {
 		return nil
 	}
 	return p.finish(v, c)

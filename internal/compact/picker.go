@@ -73,7 +73,7 @@ func (p *Picker) PickAt(v *manifest.Version, inProgress []*Compaction, oldestSna
 }
 
 // newCompaction returns a compaction of inputs from start into output,
-// with Outputs the atomic overlap of the inputs in the output level (none
+// with OutputLevelInputs the atomic overlap of the inputs in the output level (none
 // when start = output), and its bounds set.
 func (p *Picker) newCompaction(v *manifest.Version, kind Kind, start, output int, info LevelInfo, inputs []*manifest.FileMetadata) *Compaction {
 	c := &Compaction{
@@ -86,8 +86,8 @@ func (p *Picker) newCompaction(v *manifest.Version, kind Kind, start, output int
 	}
 	c.Smallest, c.Largest = p.bounds(inputs)
 	if output != start {
-		c.Outputs = v.OverlapsAtomic(p.cmp, output, bound(c.Smallest.UserKey), bound(c.Largest.UserKey))
-		c.Smallest, c.Largest = p.bounds(inputs, c.Outputs)
+		c.OutputLevelInputs = v.OverlapsAtomic(p.cmp, output, bound(c.Smallest.UserKey), bound(c.Largest.UserKey))
+		c.Smallest, c.Largest = p.bounds(inputs, c.OutputLevelInputs)
 	}
 	return c
 }
@@ -123,7 +123,7 @@ func (p *Picker) finish(v *manifest.Version, c *Compaction) *Compaction {
 // otherwise set up an expensive compaction later; rewriting splits it at
 // grandparent boundaries).
 func (p *Picker) isTrivialMove(c *Compaction) bool {
-	return len(c.Inputs) == 1 && len(c.Outputs) == 0 && c.StartLevel != c.OutputLevel &&
+	return len(c.Inputs) == 1 && len(c.OutputLevelInputs) == 0 && c.StartLevel != c.OutputLevel &&
 		totalSize(c.Grandparents) <= mulSat(c.TargetFileSize, maxGrandparentOverlapFiles)
 }
 
@@ -136,7 +136,7 @@ const maxGrandparentOverlapFiles = 10
 // progress: the inputs are re-expanded to the range c already spans with
 // its outputs. It returns c.
 func (p *Picker) grow(v *manifest.Version, c *Compaction, busy compacting, inProgress []*Compaction) *Compaction {
-	if c.StartLevel == c.OutputLevel || len(c.Outputs) == 0 {
+	if c.StartLevel == c.OutputLevel || len(c.OutputLevelInputs) == 0 {
 		return c
 	}
 	inputs := v.OverlapsAtomic(p.cmp, c.StartLevel, bound(c.Smallest.UserKey), bound(c.Largest.UserKey))
@@ -145,7 +145,7 @@ func (p *Picker) grow(v *manifest.Version, c *Compaction, busy compacting, inPro
 	}
 	lo, hi := p.bounds(inputs)
 	outputs := v.OverlapsAtomic(p.cmp, c.OutputLevel, bound(lo.UserKey), bound(hi.UserKey))
-	if len(outputs) != len(c.Outputs) || totalSize(inputs)+totalSize(outputs) > p.opts.MaxCompactionBytes {
+	if len(outputs) != len(c.OutputLevelInputs) || totalSize(inputs)+totalSize(outputs) > p.opts.MaxCompactionBytes {
 		return c
 	}
 	grown := *c

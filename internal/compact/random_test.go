@@ -321,7 +321,7 @@ func (s *sim) checkCompaction(c *Compaction, manual bool) {
 		}
 	}
 	live(c.Inputs, c.StartLevel)
-	live(c.Outputs, c.OutputLevel)
+	live(c.OutputLevelInputs, c.OutputLevel)
 	if len(c.Inputs) == 0 {
 		s.fatalf("%s: no inputs", c)
 	}
@@ -335,7 +335,7 @@ func (s *sim) checkCompaction(c *Compaction, manual bool) {
 			s.fatalf("%s: intra-L0 inputs are not a contiguous run of L0", c)
 		}
 	case c.StartLevel == c.OutputLevel:
-		if c.StartLevel == 0 || len(c.Outputs) > 0 ||
+		if c.StartLevel == 0 || len(c.OutputLevelInputs) > 0 ||
 			!(c.Kind == KindDeleteOnly || c.Kind == KindTombstoneDensity || (c.Kind == KindManual && c.StartLevel == lastLevel)) {
 			s.fatalf("%s: bad compaction into its own level", c)
 		}
@@ -356,11 +356,11 @@ func (s *sim) checkCompaction(c *Compaction, manual bool) {
 		}
 	}
 	if c.StartLevel != c.OutputLevel {
-		if got := v.OverlapsAtomic(cmp, c.OutputLevel, bound(lo.UserKey), bound(hi.UserKey)); !slices.Equal(got, c.Outputs) {
+		if got := v.OverlapsAtomic(cmp, c.OutputLevel, bound(lo.UserKey), bound(hi.UserKey)); !slices.Equal(got, c.OutputLevelInputs) {
 			s.fatalf("%s: outputs are not the overlapping files %v", c, fileList(got))
 		}
 	}
-	if slo, shi := s.p.bounds(c.Inputs, c.Outputs); cmp.CompareInternal(slo, c.Smallest) != 0 || cmp.CompareInternal(shi, c.Largest) != 0 {
+	if slo, shi := s.p.bounds(c.Inputs, c.OutputLevelInputs); cmp.CompareInternal(slo, c.Smallest) != 0 || cmp.CompareInternal(shi, c.Largest) != 0 {
 		s.fatalf("%s: bounds are not those of its files", c)
 	}
 	bottommost := c.Kind != KindIntraL0
@@ -374,7 +374,7 @@ func (s *sim) checkCompaction(c *Compaction, manual bool) {
 	}
 	switch c.Kind {
 	case KindMove:
-		if len(c.Inputs) != 1 || len(c.Outputs) != 0 || c.StartLevel == c.OutputLevel {
+		if len(c.Inputs) != 1 || len(c.OutputLevelInputs) != 0 || c.StartLevel == c.OutputLevel {
 			s.fatalf("%s: bad move", c)
 		}
 	case KindDeleteOnly:
@@ -398,7 +398,7 @@ func (s *sim) execute(i int) {
 	s.inProgress = slices.Delete(s.inProgress, i, i+1)
 	s.logf("run %s", c)
 	s.kinds[c.Kind.String()]++
-	for _, f := range append(slices.Clone(c.Inputs), c.Outputs...) {
+	for _, f := range append(slices.Clone(c.Inputs), c.OutputLevelInputs...) {
 		if s.files[f.FileNum] == nil {
 			s.fatalf("%s: file %d vanished while in progress", c, uint64(f.FileNum))
 		}
@@ -420,7 +420,7 @@ func (s *sim) execute(i int) {
 		}
 	}
 	var merged []simEntry
-	for _, f := range append(slices.Clone(c.Inputs), c.Outputs...) {
+	for _, f := range append(slices.Clone(c.Inputs), c.OutputLevelInputs...) {
 		merged = append(merged, s.data[f.FileNum]...)
 		delete(s.files, f.FileNum)
 		delete(s.data, f.FileNum)
