@@ -188,11 +188,18 @@ func (d *DB) Flush() error {
 	if err := d.freeze(); err != nil {
 		return err
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	// The flush loop schedules compactions after it removes a memtable
 	// from imms; it clears flushing once it has done so for the last one.
-	for (len(d.mu.imms) > 0 || d.mu.flushing) && d.mu.bgErr == nil && !d.mu.closing {
+	return d.waitFlushed(true)
+}
+
+// waitFlushed waits until no frozen memtable is left (and, with
+// loopDone, until the flush loop has finished with the last one), or the
+// DB fails or closes.
+func (d *DB) waitFlushed(loopDone bool) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for (len(d.mu.imms) > 0 || (loopDone && d.mu.flushing)) && d.mu.bgErr == nil && !d.mu.closing {
 		d.mu.cond.Wait()
 	}
 	switch {

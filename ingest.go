@@ -265,18 +265,7 @@ func (d *DB) flushForIngest() error {
 	if err := d.rotateIfNotEmpty(); err != nil {
 		return err
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for len(d.mu.imms) > 0 && d.mu.bgErr == nil && !d.mu.closing {
-		d.mu.cond.Wait()
-	}
-	switch {
-	case d.mu.bgErr != nil:
-		return d.mu.bgErr
-	case len(d.mu.imms) > 0:
-		return ErrClosed
-	}
-	return nil
+	return d.waitFlushed(false)
 }
 
 // metadata returns the manifest's record of f, ingested at seq.

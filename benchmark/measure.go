@@ -190,20 +190,29 @@ func (r *run) startProgress(phase string, start time.Time, count func() int64) (
 	if r.progress == nil {
 		return func() {}
 	}
+	return every(time.Second, func(now time.Time) {
+		s := now.Sub(start).Seconds()
+		n := count()
+		fmt.Fprintf(r.progress, "%-9s %-16s %-5s %6.0fs %12d ops %12.0f ops/s\n",
+			r.eng.Name(), r.wl.name, phase, s, n, float64(n)/s)
+	})
+}
+
+// every calls fn with the time, every period, on a goroutine of its own,
+// until the returned function is called; that function returns once fn
+// has returned for the last time.
+func every(period time.Duration, fn func(now time.Time)) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		t := time.NewTicker(time.Second)
+		t := time.NewTicker(period)
 		defer t.Stop()
 		for {
 			select {
 			case <-done:
 				return
 			case now := <-t.C:
-				s := now.Sub(start).Seconds()
-				n := count()
-				fmt.Fprintf(r.progress, "%-9s %-16s %-5s %6.0fs %12d ops %12.0f ops/s\n",
-					r.eng.Name(), r.wl.name, phase, s, n, float64(n)/s)
+				fn(now)
 			}
 		}
 	})

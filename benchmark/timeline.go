@@ -1,7 +1,6 @@
 package benchmark
 
 import (
-	"sync"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -26,9 +25,7 @@ func startTimeline(start time.Time, count func() int64) (stop func() []TimelineP
 	var (
 		points []TimelinePoint
 		last   int64
-		lastAt time.Time = start
-		wg     sync.WaitGroup
-		done   = make(chan struct{})
+		lastAt = start
 	)
 	sample := func(now time.Time) {
 		n := count()
@@ -37,21 +34,9 @@ func startTimeline(start time.Time, count func() int64) (stop func() []TimelineP
 		}
 		last, lastAt = n, now
 	}
-	wg.Go(func() {
-		t := time.NewTicker(timelineInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case now := <-t.C:
-				sample(now)
-			}
-		}
-	})
+	stopTicks := every(timelineInterval, sample)
 	return func() []TimelinePoint {
-		close(done)
-		wg.Wait()
+		stopTicks()
 		sample(time.Now())
 		return points
 	}
