@@ -70,9 +70,15 @@ func sstableComparer(flag string) (*tempest.Comparer, error) {
 
 // recordedComparer returns the comparer name recorded in the manifest
 // journal in dir, read without changing anything, or "" if none is found.
-// The newest journal file that records one wins: a rotated file starts
-// with a snapshot edit that names it.
 func recordedComparer(fsys vfs.FS, dir string) string {
+	return recordedName(fsys, dir, func(e *manifest.Edit) string { return e.ComparerName })
+}
+
+// recordedName returns the newest non-empty name that field reads from
+// the edits of the manifest journal in dir, read without changing
+// anything, or "" if there is none. The newest journal file that records
+// one wins: a rotated file starts with a snapshot edit that names it.
+func recordedName(fsys vfs.FS, dir string, field func(*manifest.Edit) string) string {
 	files, err := manifestFiles(fsys, dir)
 	if err != nil {
 		return ""
@@ -80,7 +86,7 @@ func recordedComparer(fsys vfs.FS, dir string) string {
 	for i := len(files) - 1; i >= 0; i-- {
 		_, edits, _ := journal.ReadFile(fsys, files[i].path, manifest.Codec{})
 		for j := len(edits) - 1; j >= 0; j-- {
-			if name := edits[j].ComparerName; name != "" {
+			if name := field(edits[j]); name != "" {
 				return name
 			}
 		}

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/tempestdb/tempest"
 	"github.com/tempestdb/tempest/internal/manifest"
-	"github.com/tempestdb/tempest/journal"
 	"github.com/tempestdb/tempest/vfs"
 )
 
@@ -50,19 +49,7 @@ func dbMerger(flag, dir string) (*tempest.Merger, error) {
 // recordedMerger returns the merger name recorded in the manifest journal
 // in dir, read without changing anything, or "" if none is found.
 func recordedMerger(fsys vfs.FS, dir string) string {
-	files, err := manifestFiles(fsys, dir)
-	if err != nil {
-		return ""
-	}
-	for i := len(files) - 1; i >= 0; i-- {
-		_, edits, _ := journal.ReadFile(fsys, files[i].path, manifest.Codec{})
-		for j := len(edits) - 1; j >= 0; j-- {
-			if name := edits[j].MergerName; name != "" {
-				return name
-			}
-		}
-	}
-	return ""
+	return recordedName(fsys, dir, func(e *manifest.Edit) string { return e.MergerName })
 }
 
 // mergerFlag returns the merger --merger names; the root command checked
