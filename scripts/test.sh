@@ -18,8 +18,9 @@ if ! command -v "${CC:-gcc}" >/dev/null 2>&1; then
 	if ! command -v "${CC:-gcc}" >/dev/null 2>&1; then
 		race=""
 		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
-		echo "!! installing gcc failed (see /tmp/tempest-gcc-install.log):       !!"
-		echo "!! the tests run WITHOUT the race detector.                        !!"
+		echo "!! no C compiler on the PATH even after installing gcc             !!"
+		echo "!! (see /tmp/tempest-gcc-install.log): the tests run WITHOUT the   !!"
+		echo "!! race detector.                                                  !!"
 		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
 	fi
 fi
