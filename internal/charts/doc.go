@@ -8,7 +8,8 @@
 // data-first and data-last, each "x,y,px,py": the first and last plotted
 // point's data values and its position in page pixels; the chart's
 // element carries data-area, "left,top,width,height" of its plotting area
-// in page pixels. When every chart is drawn, the body carries
+// in page pixels, as does every element of the caller's markup tagged
+// data-picture. When every chart is drawn, the body carries
 // data-render-ms (the time the charts took) and data-height (the page's
 // height in pixels).
 //

@@ -93,6 +93,10 @@
   function done() {
     pending--;
     if (pending > 0) { return; }
+    document.querySelectorAll("[data-picture]").forEach(function (el) {
+      var r = el.getBoundingClientRect();
+      el.dataset.area = [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height].map(Math.round).join(",");
+    });
     document.body.dataset.renderMs = (performance.now() - t0).toFixed(1);
     document.body.dataset.height = document.documentElement.scrollHeight;
   }
