@@ -22,13 +22,14 @@
 
   function seriesOpts(spec, s, i) {
     var color = s.color || palette[i % palette.length];
-    var o = { label: s.label, stroke: color, width: 2, spanGaps: spec.kind !== "bars", points: { show: false } };
+    var o = { label: s.label, stroke: color, width: 2, spanGaps: spec.kind !== "bars" || s.dash };
     o.value = function (u, v) { return v == null ? "-" : fmt(spec.yFormat)(v); };
-    if (s.dash) { o.dash = [6, 4]; }
+    if (s.dash) { o.dash = [6, 4]; o.points = { show: false }; }
     if (spec.kind === "steps") { o.paths = uPlot.paths.stepped({ align: 1 }); }
     if (spec.kind === "bars" && !s.dash) {
       o.paths = uPlot.paths.bars({ size: [0.7, 80] });
       o.fill = color;
+      o.points = { show: false };
     }
     return o;
   }
