@@ -50,7 +50,9 @@ a peer engine, several, or all, every engine runs each workload in its own
 subprocess, the engines' order rotating from one workload to the next; the
 peers run in a peerbench binary built from the benchmark/peers module of the
 repository (--repo), which needs the go command. A side-by-side table with
-Tempest's ratios to each peer closes the run. See docs/bench-tool.md.`,
+Tempest's ratios to each peer closes the run. --html also writes the run's
+charts as an HTML page; bench report draws one from a saved --json report
+(docs/pictures.md). See docs/bench-tool.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

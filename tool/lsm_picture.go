@@ -33,7 +33,7 @@ func writeLSMPage(w io.Writer, dir string, h *lsmHistory) error {
 			{Title: "The tree after the last edit", Text: []string{
 				"One row per level (L0's overlapping files in sub-rows), each file a box spanning its key range, the keys placed in order of the files' bounds. Hover a file for its key range, sequence numbers and size."},
 				HTML: lsmTreeSVG(h)},
-			{Title: "Levels over the edits", Charts: lsmLevelCharts(h)},
+			{Title: "Levels over the edits", Text: levelsNote(h), Charts: lsmLevelCharts(h)},
 			{Title: "Flushes and compactions", Text: []string{
 				"Every edit that changed tables, at its edit number: a line from the level of its inputs (mem: the memtable) to the level of its outputs. Blue: flush, red: compaction, grey: move (files re-linked one level down, nothing written), green: ingest, orange: delete-only compaction. Hover a line for its files and bytes."},
 				HTML: lsmSpansSVG(h)},
@@ -59,7 +59,17 @@ func lsmLevelCharts(h *lsmHistory) []charts.Chart {
 		files.Series = append(files.Series, charts.Series{Tag: "files/" + name, Label: name, Color: levelColors[l], X: xs, Y: h.Files[l]})
 		bytes.Series = append(bytes.Series, charts.Series{Tag: "bytes/" + name, Label: name, Color: levelColors[l], X: xs, Y: h.Bytes[l]})
 	}
+	if len(files.Series) == 0 {
+		return nil
+	}
 	return []charts.Chart{files, bytes}
+}
+
+func levelsNote(h *lsmHistory) []string {
+	if lsmLevelCharts(h) == nil {
+		return []string{"No table was live at any edit."}
+	}
+	return nil
 }
 
 func lsmWriteAmpChart(h *lsmHistory) charts.Chart {

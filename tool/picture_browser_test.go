@@ -195,6 +195,9 @@ func inkedIn(t *testing.T, img image.Image, attrs map[string]string) int {
 func checkDrawn(t *testing.T, page renderedPage) map[string]map[string]string {
 	t.Helper()
 	areas := append(tagAttrs(page.DOM, "data-chart"), tagAttrs(page.DOM, "data-picture")...)
+	for _, a := range tagAttrs(page.DOM, "data-error") {
+		t.Errorf("chart %s could not be drawn: %s", a["data-chart"], a["data-error"])
+	}
 	for _, a := range areas {
 		if n := inkedIn(t, page.Shot, a); n < 100 {
 			t.Errorf("chart %s%s: %d colored pixels in its area: not drawn", a["data-chart"], a["data-picture"], n)

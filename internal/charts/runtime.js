@@ -106,7 +106,14 @@
     var opts = options(spec, Math.min(el.clientWidth || 900, 940));
     var tagged = false;
     opts.hooks = { draw: [function (u) { if (!tagged) { tagged = true; tag(u, spec, el); done(); } }] };
-    new uPlot(opts, spec.data, el);
+    try {
+      new uPlot(opts, spec.data, el);
+    } catch (e) {
+      // One chart that cannot be drawn leaves the others drawn, and says so.
+      el.dataset.error = String(e);
+      el.textContent = "This chart could not be drawn: " + e;
+      if (!tagged) { tagged = true; done(); }
+    }
   });
   if (specs.length === 0) { pending = 1; done(); }
 })();
