@@ -24,6 +24,8 @@ if ! command -v "${CC:-gcc}" >/dev/null 2>&1; then
 		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
 	fi
 fi
+# Debian's chromium for the tests that render the HTML pictures (they skip without it).
+./scripts/install-chromium.sh
 # The log of this run; unique, so that concurrent runs never share one.
 log=$(mktemp "${TMPDIR:-/tmp}/tempest-test.XXXXXX.log")
 echo "== test log: $log"

@@ -23,6 +23,8 @@ type benchFlags struct {
 	list      bool
 	repo      string
 	peerbench string
+	// html is a file for the run's HTML page of charts ("" for none).
+	html string
 	// cpuProfile and memProfile are files for the CPU and heap profiles
 	// of an in-process run ("" for none).
 	cpuProfile string
@@ -48,7 +50,9 @@ a peer engine, several, or all, every engine runs each workload in its own
 subprocess, the engines' order rotating from one workload to the next; the
 peers run in a peerbench binary built from the benchmark/peers module of the
 repository (--repo), which needs the go command. A side-by-side table with
-Tempest's ratios to each peer closes the run. See docs/bench-tool.md.`,
+Tempest's ratios to each peer closes the run. --html also writes the run's
+charts as an HTML page; bench report draws one from a saved --json report
+(docs/pictures.md). See docs/bench-tool.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -67,8 +71,10 @@ Tempest's ratios to each peer closes the run. See docs/bench-tool.md.`,
 	fl.StringVar(&f.peerbench, "peerbench", "", "a peerbench binary to use instead of building one")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the in-process run to this file")
 	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile, taken at the end of the in-process run, to this file")
+	fl.StringVar(&f.html, "html", "", "also write the run's charts as a self-contained HTML page to this file")
 	fl.BoolVar(&f.child, "child", false, "run as a comparison's subprocess")
 	_ = fl.MarkHidden("child")
+	cmd.AddCommand(newBenchReportCmd())
 	return cmd
 }
 
@@ -113,7 +119,7 @@ func runBench(ctx context.Context, cmd *cobra.Command, opts benchmark.Options, f
 	if err != nil {
 		return err
 	}
-	err = runInProcess(ctx, out, progress, opts, f.json || f.child, f.child)
+	err = runInProcess(ctx, out, progress, opts, f)
 	return errors.Join(err, stopProfiles())
 }
 
@@ -148,7 +154,8 @@ func parseBenchEngines(s string) ([]string, error) {
 // fsync probes just before and after each fsync-bound workload. A child
 // reports failed workloads in its JSON only, for its parent to read, and
 // runs no probe: its parent does.
-func runInProcess(ctx context.Context, out, progress io.Writer, opts benchmark.Options, asJSON, child bool) error {
+func runInProcess(ctx context.Context, out, progress io.Writer, opts benchmark.Options, f benchFlags) error {
+	asJSON, child := f.json || f.child, f.child
 	probeOut := out
 	if asJSON {
 		probeOut = progress
@@ -184,9 +191,14 @@ func runInProcess(ctx context.Context, out, progress io.Writer, opts benchmark.O
 			return ctx.Err()
 		}
 	}
+	report := benchmark.NewReport(opts, results)
+	report.FsyncProbes = prober.Probes
+	if f.html != "" && !child {
+		if err := writeBenchPicture(f.html, benchmark.Comparison{Report: report, Engines: []string{"tempest"}}); err != nil {
+			return err
+		}
+	}
 	if asJSON {
-		report := benchmark.NewReport(opts, results)
-		report.FsyncProbes = prober.Probes
 		if err := writeBenchJSON(out, report); err != nil || child {
 			return err
 		}

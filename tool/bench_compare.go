@@ -92,10 +92,15 @@ func runComparison(ctx context.Context, cmd *cobra.Command, opts benchmark.Optio
 		}
 	}
 	sortResults(results, opts.Benchmarks, engines)
+	report := benchmark.NewReport(opts, results)
+	report.FsyncProbes = prober.Probes
+	c := benchmark.Comparison{Report: report, Engines: engines, Ratios: benchmark.Compare(results, opts.Benchmarks, engines)}
+	if f.html != "" {
+		if err := writeBenchPicture(f.html, c); err != nil {
+			return err
+		}
+	}
 	if f.json {
-		report := benchmark.NewReport(opts, results)
-		report.FsyncProbes = prober.Probes
-		c := benchmark.Comparison{Report: report, Engines: engines, Ratios: benchmark.Compare(results, opts.Benchmarks, engines)}
 		if err := writeBenchJSON(out, c); err != nil {
 			return err
 		}

@@ -33,11 +33,15 @@ func newDBMetricsCmd(g *globals, dir *string) *cobra.Command {
 
 func newDBLSMCmd(g *globals, dir *string) *cobra.Command {
 	var isHex bool
+	var htmlOut string
 	cmd := &cobra.Command{
 		Use:   "lsm",
-		Short: "Print the shape of the LSM tree: every SST by level",
+		Short: "Print the shape of the LSM tree: every SST by level (--html: a picture of its history)",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if htmlOut != "" {
+				return writeLSMPicture(*dir, htmlOut)
+			}
 			return g.withDB(dbOpen{dir: *dir, readOnly: true}, func(db *tempest.DB) error {
 				lsm, err := db.LSM()
 				if err != nil {
@@ -48,6 +52,7 @@ func newDBLSMCmd(g *globals, dir *string) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&isHex, "hex", false, "print keys in hexadecimal")
+	cmd.Flags().StringVar(&htmlOut, "html", "", "write an HTML page of the tree's history, read from the manifest without the database's lock, to this file")
 	return cmd
 }
 
