@@ -53,7 +53,7 @@ func New(stdout, stderr io.Writer) *cobra.Command {
 		newPutCmd(g), newGetCmd(g), newDeleteCmd(g), newScanCmd(g),
 		newLoadCmd(g), newDumpCmd(g),
 		newDBCmd(g), newBackupCmd(g), newSSTableCmd(g), newWALCmd(g), newManifestCmd(g),
-		newDemoCmd(), newBenchCmd(),
+		newDemoCmd(), newBenchCmd(), newServeCmd(),
 	)
 	return root
 }
