@@ -24,8 +24,12 @@ func cmdEcho(x *execCtx, args [][]byte) { x.r.bulk(args[1]) }
 
 func cmdSelect(x *execCtx, args [][]byte) {
 	id, ok := parseInt(args[1])
-	if !ok || id < -1<<31 || id > 1<<31-1 {
+	if !ok {
 		x.r.error(errNotInteger)
+		return
+	}
+	if id < -1<<31 || id > 1<<31-1 {
+		x.r.error("ERR value is out of range, value must between -2147483648 and 2147483647")
 		return
 	}
 	if id != 0 {
@@ -111,7 +115,7 @@ func cmdHello(x *execCtx, args [][]byte) {
 		x.c.authed = true
 	}
 	if !x.c.authed {
-		x.r.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		x.r.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
 	if setName {

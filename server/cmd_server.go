@@ -86,12 +86,14 @@ func (s *Server) configValues() [][2]string {
 }
 
 func cmdConfigGet(x *execCtx, args [][]byte) {
+	// As redis-server 7.0: pattern by pattern, each parameter once.
 	var out [][2]string
-	for _, kv := range x.s.configValues() {
-		for _, p := range args[2:] {
-			if globMatch([]byte(strings.ToLower(string(p))), []byte(kv[0])) {
+	seen := map[string]bool{}
+	for _, p := range args[2:] {
+		for _, kv := range x.s.configValues() {
+			if !seen[kv[0]] && globMatch([]byte(strings.ToLower(string(p))), []byte(kv[0])) {
+				seen[kv[0]] = true
 				out = append(out, kv)
-				break
 			}
 		}
 	}

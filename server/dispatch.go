@@ -63,10 +63,21 @@ func lookup(r *reply, args [][]byte) *command {
 		cmd = sub
 	}
 	if (cmd.arity > 0 && len(args) != cmd.arity) || len(args) < -cmd.arity {
-		r.error(arityError(cmd.name))
+		reject(r, cmd, arityError(cmd.name))
 		return nil
 	}
 	return cmd
+}
+
+// reject replies with a refusal of cmd (before it runs). EXEC's refusal
+// is EXECABORT with the reason, as redis-server 7.0's rejectCommand
+// gives it (and the caller discards the transaction).
+func reject(r *reply, cmd *command, msg string) {
+	if cmd.name != "exec" {
+		r.error(msg)
+		return
+	}
+	r.error("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR "))
 }
 
 func arityError(name string) string {
@@ -116,11 +127,17 @@ func (s *Server) command(c *client, args [][]byte) {
 	}
 	cmd := lookup(r, args)
 	if cmd == nil {
+		if bytes.EqualFold(args[0], []byte("exec")) {
+			s.discard(c)
+		}
 		c.flagMulti()
 		return
 	}
 	if !c.authed && cmd.flags&flagNoAuth == 0 {
-		r.error("NOAUTH Authentication required.")
+		reject(r, cmd, "NOAUTH Authentication required.")
+		if cmd.name == "exec" {
+			s.discard(c)
+		}
 		c.flagMulti()
 		return
 	}

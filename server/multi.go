@@ -24,11 +24,16 @@ func cmdDiscard(x *execCtx, _ [][]byte) {
 		x.r.error("ERR DISCARD without MULTI")
 		return
 	}
-	x.c.endMulti()
-	x.s.wmu.Lock()
-	x.s.watches.unwatchAll(x.c)
-	x.s.wmu.Unlock()
+	x.s.discard(x.c)
 	x.r.ok()
+}
+
+// discard ends c's transaction, if any, and forgets its watched keys.
+func (s *Server) discard(c *client) {
+	c.endMulti()
+	s.wmu.Lock()
+	s.watches.unwatchAll(c)
+	s.wmu.Unlock()
 }
 
 func cmdWatch(x *execCtx, args [][]byte) {
@@ -132,4 +137,3 @@ func (s *Server) watchedChangedLocked(c *client, tx *txn) (bool, error) {
 	}
 	return false, nil
 }
-
