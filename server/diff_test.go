@@ -15,6 +15,8 @@ import (
 //	@hello  HELLO's map: the values of server, version and id are blanked
 //	@int    an integer reply's value is blanked (CLIENT ID)
 //	@sort   an array's elements are sorted (KEYS: Redis returns hash order)
+//	@pairs  a map's (RESP2: flat array's) pairs are sorted by key (CONFIG
+//	        GET of several parameters: Redis returns hash order)
 //	@scan   SCAN's key array is sorted (its cursor must match: it is 0 when
 //	        COUNT covers every key, in both)
 var diffSession = `
@@ -300,7 +302,7 @@ CONFIG GET save
 CONFIG GET appendonly
 CONFIG GET appendfsync
 CONFIG GET databases
-CONFIG GET save appendonly
+@pairs CONFIG GET save appendonly
 CONFIG GET nosuchparameter
 CONFIG GET
 CONFIG
@@ -373,6 +375,17 @@ func normalize(t *testing.T, how string, raw []byte) []byte {
 	case "@scan":
 		if len(v.elems) == 2 {
 			v.elems[1].sortElems()
+		}
+	case "@pairs":
+		var pairs []respVal
+		for i := 0; i+1 < len(v.elems); i += 2 {
+			pairs = append(pairs, respVal{kind: '*', elems: v.elems[i : i+2]})
+		}
+		p := respVal{elems: pairs}
+		p.sortElems()
+		v.elems = v.elems[:0:0]
+		for _, e := range p.elems {
+			v.elems = append(v.elems, e.elems...)
 		}
 	case "@int":
 		if v.kind == ':' {
