@@ -17,12 +17,12 @@ import (
 // hiding only the expired newest version would bring back the version
 // below it (docs/decisions.md).
 const (
-	sweepEvery = 100 * time.Millisecond
-	sweepSlice = 1000 // entries examined per step
+	defaultSweepEvery = 100 * time.Millisecond
+	sweepSlice        = 1000 // entries examined per step
 )
 
-func (s *Server) expireLoop(stop <-chan struct{}) {
-	t := time.NewTicker(sweepEvery)
+func (s *Server) expireLoop(stop <-chan struct{}, every time.Duration) {
+	t := time.NewTicker(every)
 	defer t.Stop()
 	var from []byte
 	for {

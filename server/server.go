@@ -35,6 +35,10 @@ type Config struct {
 	MaxClients  int // connections at once (default 10000)
 	MaxPipeline int // commands read in one go from a connection (default 100000)
 	MaxArgBytes int // bytes in one argument (default 512 MiB)
+	// SweepEvery is the period of the expiry sweep (default 100ms; a
+	// negative value turns the background sweep off: expired keys then
+	// read as absent but stay stored until SweepExpired).
+	SweepEvery time.Duration
 	// DBOptions, if not nil, opens the database (Comparer must be the
 	// default).
 	DBOptions *tempest.Options
@@ -116,8 +120,13 @@ func Open(cfg Config) (*Server, error) {
 	}
 	s.dur = newDurability(s)
 	s.rs = redcon.NewServerNetwork("tcp", cfg.Addr, s.serveRESP, s.accept, s.closed)
-	s.bg.Add(1)
-	go func() { defer s.bg.Done(); s.expireLoop(s.stop) }()
+	if cfg.SweepEvery == 0 {
+		cfg.SweepEvery = defaultSweepEvery
+	}
+	if cfg.SweepEvery > 0 {
+		s.bg.Add(1)
+		go func() { defer s.bg.Done(); s.expireLoop(s.stop, cfg.SweepEvery) }()
+	}
 	if cfg.AppendFsync == FsyncEverySec {
 		s.bg.Add(1)
 		go func() { defer s.bg.Done(); s.dur.everySecond(s.stop) }()
