@@ -11,7 +11,7 @@ import (
 // output with trailing newlines trimmed). RESP3 output differs from
 // RESP2 only where noted.
 var cliSteps = []struct {
-	args       []string
+	args        []string
 	want, want3 string
 }{
 	{args: []string{"PING"}, want: "PONG"},
