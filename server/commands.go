@@ -8,8 +8,8 @@ func init() {
 		// Connection.
 		{name: "ping", arity: -1, run: cmdPing},
 		{name: "echo", arity: 2, run: cmdEcho},
-		{name: "hello", arity: -1, flags: na | nq, run: cmdHello},
-		{name: "auth", arity: -2, flags: na | nq, run: cmdAuth},
+		{name: "hello", arity: -1, flags: na, run: cmdHello},
+		{name: "auth", arity: -2, flags: na, run: cmdAuth},
 		{name: "select", arity: 2, run: cmdSelect},
 		{name: "client", arity: -2, subs: subs("client",
 			&command{name: "setname", arity: 3, run: cmdClientSetName},

@@ -12,7 +12,8 @@ import (
 // a normalization, applied to both replies before comparing (and only
 // where the two servers legitimately differ):
 //
-//	@hello  HELLO's map: the values of server, version and id are blanked
+//	@hello  HELLO's map (alone or in EXEC's array): the values of server,
+//	        version and id are blanked
 //	@int    an integer reply's value is blanked (CLIENT ID)
 //	@sort   an array's elements are sorted (KEYS: Redis returns hash order)
 //	@pairs  a map's (RESP2: flat array's) pairs are sorted by key (CONFIG
@@ -281,6 +282,20 @@ WATCH t nokey
 MULTI
 GET t
 EXEC
+MULTI
+SET a b EX abc
+SET a b
+INCR s
+GETRANGE a x y
+AUTH x
+HELLO
+ECHO done
+@hello EXEC
+MULTI
+SELECT 1
+CLIENT SETNAME 'bad name'
+PING
+EXEC
 WATCH
 UNWATCH x
 MULTI x
@@ -392,18 +407,30 @@ func normalize(t *testing.T, how string, raw []byte) []byte {
 			v.str = "N"
 		}
 	case "@hello":
-		for i := 0; i+1 < len(v.elems); i += 2 {
-			switch v.elems[i].str {
-			case "server", "version":
-				v.elems[i+1].str = "X"
-			case "id":
-				v.elems[i+1].str = "N"
-			}
-		}
+		blankHello(&v)
 	default:
 		t.Fatalf("unknown normalization %s", how)
 	}
 	return v.encode()
+}
+
+// blankHello blanks the server, version and id values of every HELLO
+// reply in v (one inside EXEC's array too).
+func blankHello(v *respVal) {
+	for i := range v.elems {
+		blankHello(&v.elems[i])
+	}
+	if len(v.elems) < 2 || v.elems[0].str != "server" {
+		return
+	}
+	for i := 0; i+1 < len(v.elems); i += 2 {
+		switch v.elems[i].str {
+		case "server", "version":
+			v.elems[i+1].str = "X"
+		case "id":
+			v.elems[i+1].str = "N"
+		}
+	}
 }
 
 // TestReplyDiff sends diffSession to a real redis-server 7.0 and to
