@@ -3,7 +3,7 @@ package server
 // The command table: redis-server 7.0's names, arities and key positions
 // for the commands tempest serve implements.
 func init() {
-	w, na, nq, lk := flagWrite, flagNoAuth, flagNoQueue, flagLocked
+	w, na, nq, sn := flagWrite, flagNoAuth, flagNoQueue, flagSnapshot
 	list := []*command{
 		// Connection.
 		{name: "ping", arity: -1, run: cmdPing},
@@ -22,18 +22,18 @@ func init() {
 			&command{name: "docs", arity: -2, run: cmdCommandDocs},
 			&command{name: "info", arity: -2, run: cmdCommandInfo},
 		)},
-		{name: "info", arity: -1, flags: lk, run: cmdInfo},
+		{name: "info", arity: -1, run: cmdInfo},
 		{name: "config", arity: -2, subs: subs("config",
 			&command{name: "get", arity: -3, run: cmdConfigGet},
 		)},
-		{name: "dbsize", arity: 1, flags: lk, run: cmdDBSize},
+		{name: "dbsize", arity: 1, run: cmdDBSize},
 		{name: "flushdb", arity: -1, flags: w, run: cmdFlushDB},
 		// Strings.
 		{name: "get", arity: 2, run: cmdGet, first: 1, last: 1, step: 1},
 		{name: "set", arity: -3, flags: w, run: cmdSet, first: 1, last: 1, step: 1},
 		{name: "getdel", arity: 2, flags: w, run: cmdGetDel, first: 1, last: 1, step: 1},
 		{name: "setnx", arity: 3, flags: w, run: cmdSetNX, first: 1, last: 1, step: 1},
-		{name: "mget", arity: -2, flags: lk, run: cmdMGet, first: 1, last: -1, step: 1},
+		{name: "mget", arity: -2, flags: sn, run: cmdMGet, first: 1, last: -1, step: 1},
 		{name: "mset", arity: -3, flags: w, run: cmdMSet, first: 1, last: -1, step: 2},
 		{name: "msetnx", arity: -3, flags: w, run: cmdMSetNX, first: 1, last: -1, step: 2},
 		{name: "append", arity: 3, flags: w, run: cmdAppend, first: 1, last: 1, step: 1},
@@ -46,7 +46,7 @@ func init() {
 		// Keys.
 		{name: "del", arity: -2, flags: w, run: cmdDel, first: 1, last: -1, step: 1},
 		{name: "unlink", arity: -2, flags: w, run: cmdDel, first: 1, last: -1, step: 1},
-		{name: "exists", arity: -2, flags: lk, run: cmdExists, first: 1, last: -1, step: 1},
+		{name: "exists", arity: -2, flags: sn, run: cmdExists, first: 1, last: -1, step: 1},
 		{name: "expire", arity: -3, flags: w, run: cmdExpire, first: 1, last: 1, step: 1},
 		{name: "pexpire", arity: -3, flags: w, run: cmdPExpire, first: 1, last: 1, step: 1},
 		{name: "expireat", arity: -3, flags: w, run: cmdExpireAt, first: 1, last: 1, step: 1},

@@ -17,9 +17,9 @@ const (
 	flagNoAuth
 	// flagNoQueue: runs at once inside MULTI instead of being queued.
 	flagNoQueue
-	// flagLocked: a read that needs one state of several keys; it runs
-	// under s.wmu (no write can commit during it).
-	flagLocked
+	// flagSnapshot: a read of several keys that must see them at one
+	// moment; it reads a snapshot.
+	flagSnapshot
 )
 
 // command is one entry of the command table.
@@ -92,8 +92,9 @@ func unknownCommand(args [][]byte) string {
 		if b.Len() >= 128 {
 			break
 		}
+		n := 128 - b.Len()
 		b.WriteByte('\'')
-		b.WriteString(clip(a, 128-b.Len()))
+		b.WriteString(clip(a, n))
 		b.WriteString("' ")
 	}
 	return "ERR unknown command '" + clip(args[0], 128) + "', with args beginning with: " + b.String()
@@ -176,10 +177,10 @@ func (s *Server) run(c *client, cmd *command, args [][]byte) {
 		cmd.run(&execCtx{s: s, c: c, tx: tx, r: &c.out}, args)
 		s.commitLocked(c, tx, mark)
 		s.wmu.Unlock()
-	case cmd.flags&flagLocked != 0:
-		s.wmu.Lock()
-		cmd.run(&execCtx{s: s, c: c, tx: s.newReadTxn(), r: &c.out}, args)
-		s.wmu.Unlock()
+	case cmd.flags&flagSnapshot != 0:
+		snap := s.db.NewSnapshot()
+		cmd.run(&execCtx{s: s, c: c, tx: &txn{s: s, r: snap, now: nowMs()}, r: &c.out}, args)
+		snap.Close()
 		s.noteRead(c)
 	default:
 		cmd.run(&execCtx{s: s, c: c, tx: s.newReadTxn(), r: &c.out}, args)
@@ -195,10 +196,11 @@ func (s *Server) noteRead(c *client) {
 	}
 }
 
-func (s *Server) newReadTxn() *txn { return &txn{s: s, now: nowMs()} }
+func (s *Server) newReadTxn() *txn { return &txn{s: s, r: s.db, now: nowMs()} }
 
 func (s *Server) newWriteTxn() *txn {
-	return &txn{s: s, b: s.db.NewIndexedBatch(), now: nowMs()}
+	b := s.db.NewIndexedBatch()
+	return &txn{s: s, r: b, b: b, now: nowMs()}
 }
 
 // commitLocked applies tx's writes (NoSync; durability waits at the end

@@ -14,9 +14,12 @@ import (
 // write txn reads is still true when it commits: no other write can
 // commit between (every write goes through a write txn).
 //
-// A read txn (b == nil) reads the DB directly.
+// A read txn (b == nil) reads the DB directly, or a snapshot of it when
+// the command reads several keys (MGET, EXISTS) and must see them at one
+// moment.
 type txn struct {
 	s   *Server
+	r   reader // b, a snapshot or the DB
 	b   *tempest.Batch
 	now int64 // Unix ms: the time the command's expiry decisions use
 	// touched lists the keys this txn modified (for WATCH; FLUSHDB adds
@@ -31,13 +34,7 @@ type txn struct {
 // getRaw returns the stored entry of key, expired or not.
 func (t *txn) getRaw(key []byte) (entry, bool, error) {
 	sk := storeKey(key)
-	var v []byte
-	var err error
-	if t.b != nil {
-		v, err = t.b.Get(sk)
-	} else {
-		v, err = t.s.db.Get(sk)
-	}
+	v, err := t.r.Get(sk)
 	if errors.Is(err, tempest.ErrNotFound) {
 		return entry{}, false, nil
 	}
@@ -108,12 +105,15 @@ func (t *txn) flush() error {
 
 func (t *txn) touch(key []byte) { t.touched = append(t.touched, append([]byte(nil), key...)) }
 
-// iter iterates over the stored keys from lower (a Redis key; nil for
-// the first).
+// iter iterates over the stored keys (one state of them: an iterator
+// reads at one sequence number).
 func (t *txn) iter() (*tempest.Iterator, error) {
-	o := &tempest.IterOptions{LowerBound: keyLower, UpperBound: keyUpper}
-	if t.b != nil {
-		return t.b.NewIter(o)
-	}
-	return t.s.db.NewIter(o)
+	return t.r.NewIter(&tempest.IterOptions{LowerBound: keyLower, UpperBound: keyUpper})
+}
+
+// reader is what a txn reads: an indexed batch over the DB, a snapshot,
+// or the DB.
+type reader interface {
+	Get(key []byte) ([]byte, error)
+	NewIter(o *tempest.IterOptions) (*tempest.Iterator, error)
 }
