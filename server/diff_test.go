@@ -510,3 +510,87 @@ func TestReplyDiffAuth(t *testing.T) {
 		}
 	}
 }
+
+// diffWatchSession is run by two clients, "1" and "2" (the first field of
+// each line), against both servers: which writes of another client make
+// EXEC abort.
+var diffWatchSession = `
+1 SET k 1
+1 WATCH k
+2 FLUSHDB
+1 MULTI
+1 SET k 2
+1 EXEC
+1 WATCH nokey
+2 FLUSHDB
+1 MULTI
+1 EXEC
+1 SET k 1
+1 WATCH k
+2 SET k 1
+1 MULTI
+1 EXEC
+1 WATCH k
+2 GET k
+2 DEL nokey
+2 SET k v NX
+2 PERSIST k
+2 EXPIRE k 100 GT
+2 GETDEL nokey
+2 INCR k2
+1 MULTI
+1 EXEC
+1 WATCH k
+2 EXPIRE k 100
+1 MULTI
+1 EXEC
+1 WATCH k
+2 PERSIST k
+1 MULTI
+1 EXEC
+1 WATCH k
+2 APPEND k ''
+1 MULTI
+1 EXEC
+1 SET s x
+1 WATCH s
+2 INCR s
+2 MULTI
+2 SET s y
+2 DISCARD
+1 MULTI
+1 EXEC
+1 WATCH s
+2 MULTI
+2 SET s y
+2 EXEC
+1 MULTI
+1 GET s
+1 EXEC
+1 WATCH k s
+1 UNWATCH
+2 DEL k s
+1 MULTI
+1 EXEC
+1 WATCH k
+2 MSET k 1 s 2
+1 DISCARD
+1 MULTI
+1 EXEC
+`
+
+// TestReplyDiffWatch compares WATCH's outcomes across two clients.
+func TestReplyDiffWatch(t *testing.T) {
+	redisAddr := startRedis(t)
+	s := startTempest(t, Config{})
+	r := map[string]*rawClient{"1": dialRaw(t, redisAddr), "2": dialRaw(t, redisAddr)}
+	m := map[string]*rawClient{"1": dialRaw(t, s.Addr().String()), "2": dialRaw(t, s.Addr().String())}
+	for _, line := range strings.Split(strings.TrimSpace(diffWatchSession), "\n") {
+		args := splitArgs(t, line)
+		who, args := args[0], args[1:]
+		want, got := r[who].do(args...), m[who].do(args...)
+		if !bytes.Equal(want, got) {
+			t.Errorf("client %s %q:\n redis-server: %q\n tempest:      %q", who, args, want, got)
+		}
+	}
+}
