@@ -218,6 +218,20 @@ MSET k1 1 k2 2 key3 3 other 4
 @sort KEYS *[^0-9]
 @sort KEYS k\*
 @sort KEYS nomatch
+@sort KEYS [k
+@sort KEYS k[
+@sort KEYS k[e
+@sort KEYS \\k*
+@sort KEYS *3
+@sort KEYS ?????
+@sort KEYS [a-l]*
+@sort KEYS [l-a]*
+@sort KEYS k[^e]*
+@sort KEYS ***
+@sort KEYS *e*
+@sort KEYS k*y*
+@sort KEYS [\\k]*
+@sort KEYS other*
 KEYS
 @scan SCAN 0 COUNT 1000
 @scan SCAN 0 MATCH k* COUNT 1000
