@@ -21,6 +21,13 @@ type client struct {
 	watched  map[string]bool // key -> alive at WATCH; guarded by s.wmu
 	dirtyCAS bool            // a watched key changed; guarded by s.wmu
 
+	// group is the pipeline's open write group (group.go), held with
+	// s.wmu; groupMark is where its replies begin in out, groupCmds how
+	// many commands it ran.
+	group     *txn
+	groupMark int
+	groupCmds int
+
 	// ticket is the newest write the pipeline's replies depend on (see
 	// durability); piped counts the pipeline's commands.
 	ticket uint64
@@ -82,6 +89,7 @@ func (s *Server) serveRESP(conn redcon.Conn, cmd redcon.Command) {
 	if len(conn.PeekPipeline()) > 0 && !c.quit {
 		return
 	}
+	s.closeGroup(c)
 	c.piped = 0
 	if s.cfg.AppendFsync == FsyncAlways && c.ticket > 0 {
 		if err := s.dur.wait(c.ticket); err != nil {

@@ -166,17 +166,16 @@ func cloneArgs(args [][]byte) [][]byte {
 	return out
 }
 
-// run executes one command outside MULTI: a write in its own write txn,
-// committed before the reply counts; a read straight from the DB.
+// run executes one command outside MULTI: a write in the pipeline's
+// write group (group.go); anything else after closing that group, a read
+// straight from the DB or a snapshot.
 func (s *Server) run(c *client, cmd *command, args [][]byte) {
+	if cmd.flags&flagWrite != 0 {
+		s.runInGroup(c, cmd, args)
+		return
+	}
+	s.closeGroup(c)
 	switch {
-	case cmd.flags&flagWrite != 0:
-		s.wmu.Lock()
-		tx := s.newWriteTxn()
-		mark := len(c.out.buf)
-		cmd.run(&execCtx{s: s, c: c, tx: tx, r: &c.out}, args)
-		s.commitLocked(c, tx, mark)
-		s.wmu.Unlock()
 	case cmd.flags&flagSnapshot != 0:
 		snap := s.db.NewSnapshot()
 		cmd.run(&execCtx{s: s, c: c, tx: &txn{s: s, r: snap, now: nowMs()}, r: &c.out}, args)
@@ -204,16 +203,21 @@ func (s *Server) newWriteTxn() *txn {
 }
 
 // commitLocked applies tx's writes (NoSync; durability waits at the end
-// of the pipeline) and marks the watchers of the keys it touched. If the
-// commit fails, the replies written since mark are replaced by the error.
-func (s *Server) commitLocked(c *client, tx *txn, mark int) {
-	if tx.failed || tx.b.Empty() {
+// of the pipeline) and marks the watchers of the keys it touched. The
+// txn's commands wrote n replies since mark; if the txn failed or the
+// commit fails, nothing is written and each of those replies is replaced
+// by the error.
+func (s *Server) commitLocked(c *client, tx *txn, mark, n int) {
+	if tx.failed {
+		c.out.replaceWithError(mark, n, tx.failMsg)
+		return
+	}
+	if tx.b.Empty() {
 		return
 	}
 	t := s.dur.ticketLocked()
 	if _, err := s.db.Apply(tx.b, noSync); err != nil {
-		c.out.buf = c.out.buf[:mark]
-		c.out.error(engineError(err))
+		c.out.replaceWithError(mark, n, engineError(err))
 		return
 	}
 	if t > c.ticket {

@@ -106,12 +106,10 @@ func cmdExec(x *execCtx, _ [][]byte) {
 		sub := &execCtx{s: s, c: c, tx: tx, r: x.r}
 		cmd.run(sub, args)
 		if tx.failed {
-			x.r.buf = x.r.buf[:mark]
-			x.r.error(tx.failMsg)
-			return
+			break
 		}
 	}
-	s.commitLocked(c, tx, mark)
+	s.commitLocked(c, tx, mark, 1)
 	if t := s.dur.current(); t > c.ticket {
 		c.ticket = t // the reads inside may have seen unsynced writes
 	}

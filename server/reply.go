@@ -116,3 +116,12 @@ func (r *reply) verbatim(text string) {
 	r.buf = append(r.buf, text...)
 	r.buf = append(r.buf, '\r', '\n')
 }
+
+// replaceWithError replaces the n replies written since mark by n copies
+// of the error msg.
+func (r *reply) replaceWithError(mark, n int, msg string) {
+	r.buf = r.buf[:mark]
+	for range n {
+		r.error(msg)
+	}
+}
