@@ -125,3 +125,31 @@ func TestRedisBenchmarkSmoke(t *testing.T) {
 		t.Logf("redis-benchmark %q:\n%s", args, text)
 	}
 }
+
+// TestWriteGroupFailure: when one write of a pipeline's write group fails
+// in the engine (a value over MaxValueSize), the group writes nothing and
+// each of its commands answers the error; the pipeline goes on after it.
+func TestWriteGroupFailure(t *testing.T) {
+	s := startTempest(t, Config{DBOptions: &tempest.Options{MaxValueSize: 64}})
+	c := dialRaw(t, s.Addr().String())
+	var p bytes.Buffer
+	p.Write(encodeCommand("SET", "a", "1"))
+	p.Write(encodeCommand("SET", "b", strings.Repeat("x", 100)))
+	p.Write(encodeCommand("SET", "c", "3"))
+	p.Write(encodeCommand("MGET", "a", "b", "c"))
+	c.conn.Write(p.Bytes())
+	var got []string
+	for range 4 {
+		r, err := readReply(c.r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(r))
+	}
+	if !strings.HasPrefix(got[0], "-ERR ") || got[0] != got[1] || !strings.Contains(got[0], "MaxValueSize") {
+		t.Fatalf("the failed group's replies: %q", got[:2])
+	}
+	if got[2] != "+OK\r\n" || got[3] != "*3\r\n$-1\r\n$-1\r\n$1\r\n3\r\n" {
+		t.Fatalf("after the failed group: %q", got[2:])
+	}
+}
