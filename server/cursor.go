@@ -22,10 +22,16 @@ type cursorTable struct {
 	order []uint64 // ring of ids, oldest at head
 	head  int
 	n     int
+	bytes int // of the keys held
 }
 
-// maxCursors is how many SCAN cursors are remembered.
-const maxCursors = 1 << 16
+// maxCursors is how many SCAN cursors are remembered, and
+// maxCursorBytes how many bytes of keys they may hold (older cursors are
+// forgotten first to stay within it).
+const (
+	maxCursors     = 1 << 16
+	maxCursorBytes = 64 << 20
+)
 
 func newCursorTable(n int) *cursorTable {
 	// Ids start at a random number, so that a cursor from before a
@@ -42,13 +48,26 @@ func (t *cursorTable) put(key []byte) uint64 {
 		t.next = 1
 	}
 	id := t.next
-	if old := t.order[t.head]; old != 0 {
-		delete(t.byID, old)
+	t.evictAt(t.head) // the oldest
+	for i := (t.head + 1) % t.n; t.bytes+len(key) > maxCursorBytes && i != t.head; i = (i + 1) % t.n {
+		t.evictAt(i) // the next oldest, while over the byte budget
 	}
 	t.order[t.head] = id
 	t.head = (t.head + 1) % t.n
 	t.byID[id] = append([]byte(nil), key...)
+	t.bytes += len(key)
 	return id
+}
+
+// evictAt forgets the cursor in ring slot i, if any.
+func (t *cursorTable) evictAt(i int) {
+	id := t.order[i]
+	if id == 0 {
+		return
+	}
+	t.bytes -= len(t.byID[id])
+	delete(t.byID, id)
+	t.order[i] = 0
 }
 
 // get returns the key where cursor id resumes; ok is false for an
