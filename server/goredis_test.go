@@ -162,9 +162,9 @@ func TestGoRedisWatchConflict(t *testing.T) {
 		t.Fatalf("w = %q, want the other client's write", v)
 	}
 	// Expiry of a watched key aborts too.
-	a.Set(ctx, "we", "1", 50*time.Millisecond)
+	a.Set(ctx, "we", "1", 300*time.Millisecond)
 	err = a.Watch(ctx, func(tx *redis.Tx) error {
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(400 * time.Millisecond)
 		_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.Set(ctx, "we", "2", 0)
 			return nil

@@ -86,11 +86,13 @@ func TestAppendFsync(t *testing.T) {
 	every := startTempest(t, Config{AppendFsync: FsyncEverySec})
 	c = dialRaw(t, every.Addr().String())
 	before = every.db.Metrics().WAL.Syncs
+	start := time.Now()
 	for range 20 {
 		c.do("SET", "k", "v")
 	}
-	if n := every.db.Metrics().WAL.Syncs - before; n > 2 {
-		t.Fatalf("everysec: %d fsyncs right after 20 writes, want at most 2 (the once-a-second sync)", n)
+	// At most one sync a second began meanwhile, and one may have run.
+	if n, most := every.db.Metrics().WAL.Syncs-before, uint64(2+time.Since(start)/time.Second); n > most {
+		t.Fatalf("everysec: %d fsyncs during 20 writes in %v, want at most %d (once a second)", n, time.Since(start), most)
 	}
 	deadline := time.Now().Add(3 * time.Second)
 	for every.db.Metrics().WAL.Syncs == before {
