@@ -43,10 +43,10 @@ func TestExpiryHidesOlderVersions(t *testing.T) {
 	if err := s.db.Flush(); err != nil { // v1 in an SST, below what follows
 		t.Fatal(err)
 	}
-	expect("+OK\r\n", "SET", "k", "v2", "PX", "100")
+	expect("+OK\r\n", "SET", "k", "v2", "PX", "400")
 	expect("+OK\r\n", "SET", "keep", "new", "PX", "100000")
 	expect("$2\r\nv2\r\n", "GET", "k")
-	time.Sleep(150 * time.Millisecond)
+	time.Sleep(450 * time.Millisecond)
 	expect("$-1\r\n", "GET", "k")
 	expect(":0\r\n", "EXISTS", "k")
 	expect(":-2\r\n", "TTL", "k")
