@@ -1,6 +1,7 @@
 package server
 
 import (
+	"runtime"
 	"sync"
 	"time"
 
@@ -76,6 +77,7 @@ func (d *durability) wait(ticket uint64) error {
 func (d *durability) syncOnceLocked() {
 	d.syncing = true
 	d.mu.Unlock()
+	d.gather()
 	d.s.wmu.Lock()
 	target := d.current()
 	d.s.wmu.Unlock()
@@ -90,6 +92,25 @@ func (d *durability) syncOnceLocked() {
 	}
 	d.cond.Broadcast()
 }
+
+// gather lets writes that are arriving join the coming sync: while the
+// write count still grows, it waits a moment more (at most gatherRounds
+// times). An fsync blocks the engine's commit queue, so without this a
+// sync that starts the moment the previous one ends covers only the few
+// writes that committed in between.
+func (d *durability) gather() {
+	last := d.current()
+	for range gatherRounds {
+		runtime.Gosched()
+		n := d.current()
+		if n == last {
+			return
+		}
+		last = n
+	}
+}
+
+const gatherRounds = 8
 
 // syncNow syncs every write made so far (the everysec loop and Close).
 func (d *durability) syncNow() error { return d.wait(d.current()) }
