@@ -58,7 +58,7 @@ func New(stdout, stderr io.Writer) *cobra.Command {
 		newPutCmd(g), newGetCmd(g), newDeleteCmd(g), newMergeCmd(g), newScanCmd(g),
 		newLoadCmd(g), newDumpCmd(g),
 		newDBCmd(g), newBackupCmd(g), newSSTableCmd(g), newWALCmd(g), newManifestCmd(g),
-		newDemoCmd(), newBenchCmd(), newVersionCmd(g),
+		newDemoCmd(), newBenchCmd(), newVersionCmd(g), newServeCmd(),
 	)
 	root.Version = "-" // any: the template prints versionText
 	root.SetVersionTemplate(versionText())

@@ -1,0 +1,103 @@
+package server
+
+import (
+	"errors"
+	"math"
+
+	"github.com/tempestdb/tempest"
+)
+
+// Reply texts shared by many commands (redis-server 7.0's shared.*).
+const (
+	errNotInteger = "ERR value is not an integer or out of range"
+	errSyntax     = "ERR syntax error"
+	errOverflow   = "ERR increment or decrement would overflow"
+)
+
+var noSync = tempest.NoSync
+
+// parseInt parses b as redis-server's string2ll does: an optional '-',
+// then decimal digits with no leading zero (except "0" itself), nothing
+// else (no sign '+', no spaces), within int64.
+func parseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	if len(b) == 1 && b[0] == '0' {
+		return 0, true
+	}
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || b[0] < '1' || b[0] > '9' {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if v > (math.MaxUint64-uint64(c-'0'))/10 {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	if neg {
+		if v > uint64(math.MaxInt64)+1 {
+			return 0, false
+		}
+		return int64(-v), true
+	}
+	if v > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// parseCursor parses a SCAN cursor as redis-server 7.0 does (strtoul
+// with base 10): optional sign, digits; a leading space, trailing
+// garbage or a value beyond 64 bits is an invalid cursor. A negative
+// number wraps, as strtoul's does.
+func parseCursor(b []byte) (uint64, bool) {
+	if len(b) == 0 {
+		return 0, true
+	}
+	neg := false
+	switch b[0] {
+	case ' ', '\t', '\n', '\v', '\f', '\r':
+		return 0, false
+	case '+', '-':
+		neg = b[0] == '-'
+		b = b[1:]
+	}
+	if len(b) == 0 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if v > (math.MaxUint64-uint64(c-'0'))/10 {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// engineError is the reply text of an error from the engine.
+func engineError(err error) string {
+	switch {
+	case errors.Is(err, tempest.ErrInvalidArgument):
+		return "ERR " + err.Error()
+	case errors.Is(err, tempest.ErrReadOnly):
+		return "MISCONF the database no longer accepts writes: " + err.Error()
+	default:
+		return "ERR " + err.Error()
+	}
+}
