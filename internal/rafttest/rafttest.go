@@ -1,0 +1,140 @@
+// Package rafttest holds what the tests of raft-based packages share: a
+// small deterministic FSM, a fast raft configuration, and waits.
+package rafttest
+
+import (
+	"encoding/binary"
+	"hash/fnv"
+	"io"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+)
+
+// FSM folds every command it applies into a count and a hash chain, so
+// two FSMs that applied the same commands in the same order compare equal.
+type FSM struct {
+	mu    sync.Mutex
+	state FSMState
+}
+
+// FSMState is what an FSM has applied.
+type FSMState struct {
+	Count uint64 // commands applied
+	Hash  uint64 // FNV-1a over the previous hash and each command
+	Index uint64 // the raft index of the last entry applied
+}
+
+// Apply implements raft.FSM; it returns the new count.
+func (f *FSM) Apply(l *raft.Log) any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h := fnv.New64a()
+	h.Write(binary.BigEndian.AppendUint64(nil, f.state.Hash))
+	h.Write(l.Data)
+	f.state.Count++
+	f.state.Hash = h.Sum64()
+	f.state.Index = l.Index
+	return f.state.Count
+}
+
+// State returns what f has applied.
+func (f *FSM) State() FSMState {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.state
+}
+
+// Snapshot implements raft.FSM.
+func (f *FSM) Snapshot() (raft.FSMSnapshot, error) { return snapshot{f.State()}, nil }
+
+// Restore implements raft.FSM.
+func (f *FSM) Restore(r io.ReadCloser) error {
+	defer r.Close()
+	var b [24]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.state = FSMState{binary.BigEndian.Uint64(b[:]), binary.BigEndian.Uint64(b[8:]), binary.BigEndian.Uint64(b[16:])}
+	return nil
+}
+
+type snapshot struct{ s FSMState }
+
+func (s snapshot) Persist(sink raft.SnapshotSink) error {
+	b := binary.BigEndian.AppendUint64(nil, s.s.Count)
+	b = binary.BigEndian.AppendUint64(b, s.s.Hash)
+	b = binary.BigEndian.AppendUint64(b, s.s.Index)
+	if _, err := sink.Write(b); err != nil {
+		sink.Cancel()
+		return err
+	}
+	return sink.Close()
+}
+
+func (snapshot) Release() {}
+
+// Config returns a raft configuration for node id with timeouts short
+// enough for tests on a loaded machine, and a logger that prints only
+// errors.
+func Config(id string) *raft.Config {
+	c := raft.DefaultConfig()
+	c.LocalID = raft.ServerID(id)
+	c.HeartbeatTimeout = 200 * time.Millisecond
+	c.ElectionTimeout = 200 * time.Millisecond
+	c.LeaderLeaseTimeout = 100 * time.Millisecond
+	c.CommitTimeout = 5 * time.Millisecond
+	c.Logger = hclog.New(&hclog.LoggerOptions{Name: id, Level: hclog.Error})
+	return c
+}
+
+// WaitLeader waits up to timeout for one of nodes to be leader and
+// returns it; it fails the test otherwise.
+func WaitLeader(t testing.TB, timeout time.Duration, nodes ...*raft.Raft) *raft.Raft {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		for _, n := range nodes {
+			if n != nil && n.State() == raft.Leader {
+				return n
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("no leader elected within %v", timeout)
+	return nil
+}
+
+// WaitFor polls cond every 10 ms for up to timeout; it fails the test
+// with what if cond never holds.
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// ApplyAll applies n commands named prefix-i on leader, all in flight at
+// once, and waits for each.
+func ApplyAll(t testing.TB, leader *raft.Raft, prefix string, n int) {
+	t.Helper()
+	futures := make([]raft.ApplyFuture, n)
+	for i := range futures {
+		futures[i] = leader.Apply([]byte(prefix+"-"+strconv.Itoa(i)), 5*time.Second)
+	}
+	for i, f := range futures {
+		if err := f.Error(); err != nil {
+			t.Fatalf("apply %s-%d: %v", prefix, i, err)
+		}
+	}
+}
