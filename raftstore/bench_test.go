@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/hashicorp/raft"
-	raftbench "github.com/hashicorp/raft/bench"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	raftbench "github.com/hashicorp/raft/bench"
 
 	"github.com/tempestdb/tempest"
 )
