@@ -94,14 +94,16 @@ func Config(id string) *raft.Config {
 	return c
 }
 
-// WaitLeader waits up to timeout for one of nodes to be leader and
-// returns it; it fails the test otherwise.
+// WaitLeader waits up to timeout for one of nodes to be a leader that
+// has committed an entry of its term (a barrier), so that it is not
+// deposed at once by a rival of the same election, and returns it; it
+// fails the test otherwise.
 func WaitLeader(t testing.TB, timeout time.Duration, nodes ...*raft.Raft) *raft.Raft {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		for _, n := range nodes {
-			if n != nil && n.State() == raft.Leader {
+			if n != nil && n.State() == raft.Leader && n.Barrier(time.Second).Error() == nil {
 				return n
 			}
 		}
