@@ -7,8 +7,16 @@
 // replicate. Under its prefix P a Store writes:
 //
 //	P 'l' index(8, big-endian)  one raft log entry (encoding below)
-//	P 'm' "first"               meta: a floor below which no log entry exists
-//	P 's' key                   one stable-store value, as given
+//	P 'm' "first"               uvarint floor: no log entry has a smaller index
+//	P 's' key                   one stable-store value, as given (SetUint64:
+//	                            8 bytes, big-endian)
+//
+// DeleteRange of the log's front raises the floor in the same batch;
+// StoreLogs below it lowers it. New finds the first entry by seeking to
+// the floor, not by walking the entries that range tombstones still
+// cover, and the last by seeking back from the end of the log's key
+// space; after that the Store keeps both bounds in memory, updated under
+// its lock with each write.
 //
 // The prefixes of two Stores on one DB must not be prefixes of one
 // another, and one prefix has one Store at a time: a Store caches its
