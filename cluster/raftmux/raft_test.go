@@ -74,7 +74,7 @@ func raftsOf(nodes []*shardNode) []*raft.Raft {
 // commands, with equal FSM states.
 func waitSameState(t *testing.T, nodes []*shardNode, count uint64) {
 	t.Helper()
-	rafttest.WaitFor(t, 20*time.Second, "every replica to apply the same commands", func() bool {
+	rafttest.WaitFor(t, 30*time.Second, "every replica to apply the same commands", func() bool {
 		want := nodes[0].fsm.State()
 		for _, n := range nodes {
 			if n.fsm.State() != want {
@@ -91,8 +91,7 @@ func waitSameState(t *testing.T, nodes []*shardNode, count uint64) {
 func TestTwoShardsOverOneListener(t *testing.T) {
 	groups := startShards(t, listenN(t, 3), "s1", "s2")
 	for _, shard := range []string{"s1", "s2"} {
-		leader := rafttest.WaitLeader(t, 10*time.Second, raftsOf(groups[shard])...)
-		rafttest.ApplyAll(t, leader, shard, 200)
+		rafttest.ApplyAll(t, raftsOf(groups[shard]), shard, 200)
 	}
 	for _, shard := range []string{"s1", "s2"} {
 		waitSameState(t, groups[shard], 200)
@@ -109,9 +108,9 @@ func TestTwoShardsOverOneListener(t *testing.T) {
 func TestCutLeaderOff(t *testing.T) {
 	muxes := listenN(t, 3)
 	nodes := startShards(t, muxes, "s")["s"]
-	leader := rafttest.WaitLeader(t, 10*time.Second, raftsOf(nodes)...)
-	rafttest.ApplyAll(t, leader, "before", 50)
+	rafttest.ApplyAll(t, raftsOf(nodes), "before", 50)
 	waitSameState(t, nodes, 50)
+	leader := rafttest.WaitLeader(t, 20*time.Second, raftsOf(nodes)...)
 
 	var cutMux *Mux
 	var others []*raft.Raft
@@ -130,8 +129,7 @@ func TestCutLeaderOff(t *testing.T) {
 	if err := leader.Apply([]byte("minority"), 2*time.Second).Error(); err == nil {
 		t.Fatal("the cut-off leader acknowledged a command")
 	}
-	newLeader := rafttest.WaitLeader(t, 10*time.Second, others...)
-	rafttest.ApplyAll(t, newLeader, "after", 50)
+	rafttest.ApplyAll(t, others, "after", 50)
 	if st := leader.State(); st == raft.Leader {
 		t.Fatalf("the cut-off node is still leader after the majority elected another")
 	}

@@ -4,6 +4,7 @@ package rafttest
 
 import (
 	"encoding/binary"
+	"errors"
 	"hash/fnv"
 	"io"
 	"strconv"
@@ -15,11 +16,15 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// FSM folds every command it applies into a count and a hash chain, so
-// two FSMs that applied the same commands in the same order compare equal.
+// FSM folds every distinct command it applies into a count and a hash
+// chain, so two FSMs that applied the same commands in the same order
+// compare equal. A command applied again is ignored (every replica
+// ignores it alike), which makes ApplyAll's retries safe: the count is
+// the number of distinct commands committed.
 type FSM struct {
 	mu    sync.Mutex
 	state FSMState
+	seen  map[string]bool // guarded by mu; not part of snapshots
 }
 
 // FSMState is what an FSM has applied.
@@ -33,12 +38,19 @@ type FSMState struct {
 func (f *FSM) Apply(l *raft.Log) any {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.state.Index = l.Index
+	if f.seen == nil {
+		f.seen = map[string]bool{}
+	}
+	if f.seen[string(l.Data)] {
+		return f.state.Count
+	}
+	f.seen[string(l.Data)] = true
 	h := fnv.New64a()
 	h.Write(binary.BigEndian.AppendUint64(nil, f.state.Hash))
 	h.Write(l.Data)
 	f.state.Count++
 	f.state.Hash = h.Sum64()
-	f.state.Index = l.Index
 	return f.state.Count
 }
 
@@ -86,9 +98,9 @@ func (snapshot) Release() {}
 func Config(id string) *raft.Config {
 	c := raft.DefaultConfig()
 	c.LocalID = raft.ServerID(id)
-	c.HeartbeatTimeout = 200 * time.Millisecond
-	c.ElectionTimeout = 200 * time.Millisecond
-	c.LeaderLeaseTimeout = 100 * time.Millisecond
+	c.HeartbeatTimeout = 500 * time.Millisecond
+	c.ElectionTimeout = 500 * time.Millisecond
+	c.LeaderLeaseTimeout = 250 * time.Millisecond
 	c.CommitTimeout = 5 * time.Millisecond
 	c.Logger = hclog.New(&hclog.LoggerOptions{Name: id, Level: hclog.Error})
 	return c
@@ -126,17 +138,36 @@ func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 	}
 }
 
-// ApplyAll applies n commands named prefix-i on leader, all in flight at
-// once, and waits for each.
-func ApplyAll(t testing.TB, leader *raft.Raft, prefix string, n int) {
+// ApplyAll applies n commands named prefix-i through the leader of
+// nodes, all in flight at once, and waits for each. A command that fails
+// because leadership moved is applied again through the next leader
+// (FSM ignores a command it has applied). Any other error fails the test.
+func ApplyAll(t testing.TB, nodes []*raft.Raft, prefix string, n int) {
 	t.Helper()
-	futures := make([]raft.ApplyFuture, n)
-	for i := range futures {
-		futures[i] = leader.Apply([]byte(prefix+"-"+strconv.Itoa(i)), 5*time.Second)
+	pending := make([]int, n)
+	for i := range pending {
+		pending[i] = i
 	}
-	for i, f := range futures {
-		if err := f.Error(); err != nil {
-			t.Fatalf("apply %s-%d: %v", prefix, i, err)
+	for round := 0; len(pending) > 0; round++ {
+		if round == 10 {
+			t.Fatalf("%d commands of %s not applied after %d leader changes", len(pending), prefix, round)
 		}
+		leader := WaitLeader(t, 20*time.Second, nodes...)
+		futures := make([]raft.ApplyFuture, len(pending))
+		for j, i := range pending {
+			futures[j] = leader.Apply([]byte(prefix+"-"+strconv.Itoa(i)), 5*time.Second)
+		}
+		var again []int
+		for j, f := range futures {
+			switch err := f.Error(); {
+			case err == nil:
+			case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost),
+				errors.Is(err, raft.ErrEnqueueTimeout), errors.Is(err, raft.ErrLeadershipTransferInProgress):
+				again = append(again, pending[j])
+			default:
+				t.Fatalf("apply %s-%d: %v", prefix, pending[j], err)
+			}
+		}
+		pending = again
 	}
 }
