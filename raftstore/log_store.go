@@ -122,15 +122,36 @@ func (s *Store) afterDeleteLocked(lo, hi uint64) error {
 	case lo <= first && hi >= last:
 		first, last = 0, 0
 	case lo <= first:
-		first, _, err = s.scanBounds(s.logKey(hi+1), s.logSpaceEnd(), true, false)
+		// In a contiguous log (raft's usual one) hi+1 holds the new first
+		// entry: a point read, before a scan past range tombstones.
+		var ok bool
+		if ok, err = s.hasLog(hi + 1); err == nil && ok {
+			first = hi + 1
+		} else if err == nil {
+			first, _, err = s.scanBounds(s.logKey(hi+1), s.logSpaceEnd(), true, false)
+		}
 	default: // hi >= last, lo > first
-		_, last, err = s.scanBounds(s.logKey(first), s.logKey(lo), false, true)
+		var ok bool
+		if ok, err = s.hasLog(lo - 1); err == nil && ok {
+			last = lo - 1
+		} else if err == nil {
+			_, last, err = s.scanBounds(s.logKey(first), s.logKey(lo), false, true)
+		}
 	}
 	if err != nil {
 		return s.writeFailedLocked(err)
 	}
 	s.mu.first, s.mu.last = first, last
 	return nil
+}
+
+// hasLog reports whether index holds an entry.
+func (s *Store) hasLog(index uint64) (bool, error) {
+	_, err := s.db.Get(s.logKey(index))
+	if errors.Is(err, tempest.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // writeFailedLocked reloads the cached bounds after a failed write, whose
