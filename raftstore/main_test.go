@@ -3,11 +3,13 @@ package raftstore
 import (
 	"os"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
 	if os.Getenv(crashChildEnv) != "" {
 		crashChildMain() // exits
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }

@@ -2,6 +2,7 @@ package raftstore
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"testing"
@@ -233,5 +234,56 @@ func TestStoreLogsAtomicLimit(t *testing.T) {
 	var l raft.Log
 	if err := s.GetLog(2, &l); err != raft.ErrLogNotFound {
 		t.Fatalf("GetLog(2) after a failed StoreLogs: %v", err)
+	}
+}
+
+// TestConcurrentUse has one goroutine append and delete the log's front,
+// as raft's main loop and snapshotter do, while two read the bounds and
+// the last entry, as replication does; the last entry must always be
+// readable and the bounds ordered. Run under -race it also checks the
+// Store's locking.
+func TestConcurrentUse(t *testing.T) {
+	db := openDB(t, t.TempDir())
+	defer db.Close()
+	s := newStore(t, db, "c/")
+	done := make(chan struct{})
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				first, _ := s.FirstIndex()
+				last, _ := s.LastIndex()
+				if last == 0 {
+					continue
+				}
+				var l raft.Log
+				if err := s.GetLog(last, &l); err != nil || first > last {
+					errs <- fmt.Errorf("bounds %d..%d, GetLog(%d): %v", first, last, last, err)
+					return
+				}
+			}
+		}()
+	}
+	for i := uint64(1); i <= 400; i++ {
+		if err := s.StoreLog(testLog(i, 1)); err != nil {
+			t.Fatal(err)
+		}
+		if i%50 == 0 {
+			if err := s.DeleteRange(i-49, i-10); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	close(done)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
