@@ -29,10 +29,11 @@ type Mux struct {
 
 	mu struct {
 		sync.Mutex
-		closed bool
-		layers map[string]*StreamLayer // by shard ID
-		conns  map[*conn]struct{}      // open connections, both directions
-		cut    map[string]bool         // peers cut off
+		closed  bool
+		layers  map[string]*StreamLayer // by shard ID
+		pending map[net.Conn]struct{}   // accepted, header not read yet
+		conns   map[*conn]struct{}      // open connections, both directions
+		cut     map[string]bool         // peers cut off
 	}
 }
 
@@ -54,6 +55,7 @@ func New(ln net.Listener, advertise string) (*Mux, error) {
 	}
 	m := &Mux{ln: ln, advertise: advertise}
 	m.mu.layers = map[string]*StreamLayer{}
+	m.mu.pending = map[net.Conn]struct{}{}
 	m.mu.conns = map[*conn]struct{}{}
 	m.mu.cut = map[string]bool{}
 	m.wg.Add(1)
@@ -99,6 +101,9 @@ func (m *Mux) Close() error {
 		l.closeLocked()
 	}
 	conns := m.openConnsLocked(func(*conn) bool { return true })
+	for nc := range m.mu.pending {
+		nc.Close() // ends its header read at once
+	}
 	m.mu.Unlock()
 	err := m.ln.Close()
 	for _, c := range conns {
@@ -171,7 +176,15 @@ func (m *Mux) acceptLoop() {
 			}
 			return // closed
 		}
+		m.mu.Lock()
+		if m.mu.closed {
+			m.mu.Unlock()
+			nc.Close()
+			return
+		}
+		m.mu.pending[nc] = struct{}{}
 		m.wg.Add(1)
+		m.mu.Unlock()
 		go m.handshake(nc)
 	}
 }
@@ -184,6 +197,9 @@ func (m *Mux) handshake(nc net.Conn) {
 	nc.SetReadDeadline(time.Now().Add(HeaderTimeout))
 	h, err := readHeader(r)
 	nc.SetReadDeadline(time.Time{})
+	m.mu.Lock()
+	delete(m.mu.pending, nc)
+	m.mu.Unlock()
 	if err != nil {
 		nc.Close()
 		return

@@ -169,3 +169,25 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+// TestCloseEndsHeaderWait requires Close to return at once while a
+// connection that never sends its header is being read.
+func TestCloseEndsHeaderWait(t *testing.T) {
+	m, err := Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", m.Advertise())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	time.Sleep(50 * time.Millisecond) // let the Mux accept it
+	start := time.Now()
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > HeaderTimeout/2 {
+		t.Fatalf("Close took %v with a header read pending", d)
+	}
+}
