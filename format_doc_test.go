@@ -19,6 +19,7 @@ var formatDocSources = []struct{ title, file string }{
 	{"Journal files (journal)", "journal/doc.go"},
 	{"Manifest edits (internal/manifest)", "internal/manifest/doc.go"},
 	{"Backup repositories (backup)", "backup/doc.go"},
+	{"Raft logs and stable state (raftstore)", "raftstore/doc.go"},
 }
 
 // TestFormatDocUpToDate keeps docs/format.md equal to the format
