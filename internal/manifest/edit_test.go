@@ -171,7 +171,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"repeated format version", []byte{1, tagFormatVersion, 2, tagFormatVersion, 2}, "tag 12 repeated"},
 		{"closed log truncated", cat([]byte{1, tagClosedLog}, u64(1), u64(2)), "truncated closed log checksum"},
 		{"obsolete kind 0", cat([]byte{1, tagObsoleteFile, 0}, u64(1)), "obsolete file kind 0"},
-		{"obsolete kind 3", cat([]byte{1, tagObsoleteFile, 3}, u64(1)), "obsolete file kind 3"},
+		{"obsolete kind 4", cat([]byte{1, tagObsoleteFile, 4}, u64(1)), "obsolete file kind 4"},
 		{"deleted truncated", []byte{1, tagDeletedFile, 1}, "truncated deleted file number"},
 		{"repeated orphan floor", cat([]byte{1, tagOrphanFloor}, u64(1), []byte{tagOrphanFloor}, u64(2)), "tag 11 repeated"},
 		{"unknown tag 0", []byte{1, 0}, "unknown tag 0"},
