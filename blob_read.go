@@ -3,6 +3,7 @@ package tempest
 import (
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/blob"
+	"github.com/tempestdb/tempest/internal/manifest"
 )
 
 // Reads follow blob handles. An entry of kind base.KindBlobValue is a
@@ -52,4 +53,19 @@ func (d *DB) resolveValue(kind base.Kind, v, dst []byte) ([]byte, error) {
 		return v, nil
 	}
 	return d.blobs.read(v, dst)
+}
+
+// blobFileMeta returns the record of blob file num: the manifest's, or,
+// for a file a read state still names after the manifest removed it, one
+// read from its footer.
+func (d *DB) blobFileMeta(num base.FileNum) (manifest.BlobFile, error) {
+	if b, ok := d.manifest.BlobFile(num); ok {
+		return b, nil
+	}
+	cb, err := d.blobs.get(num)
+	if err != nil {
+		return manifest.BlobFile{}, err
+	}
+	defer cb.release()
+	return manifest.BlobFile{FileNum: num, Size: cb.r.Size(), ValueBytes: cb.r.Footer().ValueBytes}, nil
 }

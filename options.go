@@ -155,10 +155,12 @@ type Options struct {
 	ReadCompactionMinSeeks     int
 
 	// MaxOpenFiles bounds the file descriptors the DB keeps open: its
-	// table readers plus its other files (LOCK, WALs, manifests,
-	// directory handles, and the SSTs that a flush and each concurrent
-	// compaction write: 8 + MaxConcurrentCompactions in all). The table
-	// cache keeps the rest, at least 4, and closes the least recently
+	// table and blob readers plus its other files (LOCK, WALs, manifests,
+	// directory handles, and the SSTs and blob files that a flush and each
+	// concurrent compaction write: 9 + 2×MaxConcurrentCompactions in all,
+	// 8 + MaxConcurrentCompactions without value separation). The blob
+	// reader cache keeps an eighth of the rest (at least 1), the table
+	// cache the others, at least 4; each closes the least recently
 	// used readers that no read holds; a read that needs one more while
 	// every reader is held opens it anyway, and the cache shrinks back as
 	// reads finish. At Open it is lowered, with a warning in the log, to

@@ -139,6 +139,9 @@ func (r *resolver) emit() error {
 		// Its value is a fold over the older versions, which repair,
 		// keeping only the newest, would lose.
 		return base.InvalidArgumentf("repair: key %q holds merge operands, which repair does not resolve", r.ukey)
+	case r.kind == base.KindBlobValue:
+		// Its value is in a blob file, which repair does not read.
+		return base.InvalidArgumentf("repair: key %q holds a value in a blob file, which repair does not resolve", r.ukey)
 	case r.kind == base.KindSet:
 		r.rep.Keys++
 		return r.out.set(r.ukey, r.value)

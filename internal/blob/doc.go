@@ -1,21 +1,56 @@
 // Package blob is the blob file format: the values key–value separation
-// moves out of SSTs, one checksummed, optionally compressed block per
-// value, then a footer.
+// moves out of SSTs (format version 5 and later).
 //
-// Layout of a blob file (docs/format.md has the table):
+// A flush moves every value of at least Options.ValueSeparationThreshold
+// bytes (default 1 KiB) to a new blob file, sst/NNNNNN.blob, numbered from
+// the same sequence as SSTs; the SST holds, in its place, an entry of kind
+// 4 (BLOB) whose value is a handle. The WAL still carries whole values.
+// Compactions move handles as they are, or copy the values of a blob file
+// whose live fraction is low to a new blob file. Blob files are never
+// modified once written.
+//
+// ### File layout
 //
 //	block*  footer
-//	block:  stored bytes | compression (1 byte) | CRC-64/Jones (8 bytes, LE)
-//	        of the stored bytes and the compression byte
-//	footer: block count (u64) | value bytes (u64, decoded) |
-//	        format version (u32) | reserved (u32, 0) |
-//	        CRC-64/Jones of the 24 bytes before it (u64) | magic (u64)
 //
-// A Handle names one value: the blob file, the block's offset, its stored
-// length, the value's decoded length, and the value's first PrefixLen
-// bytes, which visibility filters read without opening the file. An SST
-// holds a handle, encoded by Handle.Append, as the value of an entry of
-// kind base.KindBlobValue.
+// One block per value, in the order written:
+//
+//	stored bytes   the value, raw or Snappy-compressed
+//	compression    u8: 0 raw, 1 Snappy (used when it saves at least 1/8)
+//	checksum       u64: CRC-64/Jones of the stored bytes and the
+//	               compression byte
+//
+// The footer, the last 40 bytes:
+//
+//	block count    u64
+//	value bytes    u64: the decoded length of every value in the file
+//	format         u32: the blob file format version, 1
+//	reserved       u32: 0
+//	checksum       u64: CRC-64/Jones of the 24 bytes before it
+//	magic          u64: 0x626c6f6274656d70
+//
+// A file whose size differs from the size the manifest records (tag 18),
+// whose footer does not check, or a block whose checksum, compression or
+// decoded length does not match its handle, is corruption (ErrCorruption,
+// naming the file and the offset).
+//
+// ### Handles
+//
+// The value of a BLOB entry in an SST:
+//
+//	file number    uvarint: the blob file
+//	offset         uvarint: of the block's stored bytes
+//	length         uvarint: of the stored bytes (without the 9 bytes of
+//	               compression and checksum)
+//	value length   uvarint: the decoded length
+//	prefix         the value's first min(8, value length) bytes, to the
+//	               end of the handle
+//
+// The prefix is what a visibility filter is shown of a separated value
+// (TTLFilter reads its timestamp there), so that a compaction never reads
+// a blob file to decide whether to keep an entry; reads show the filter
+// the same bytes. The value length answers Iterator.ValueLen without a
+// read.
 //
 // The package is a format package: it never imports the root package.
 package blob

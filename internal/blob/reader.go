@@ -118,3 +118,6 @@ func decode(c byte, stored, dst []byte) ([]byte, error) {
 	}
 	return nil, fmt.Errorf("unknown compression %d", c)
 }
+
+// Size returns the file's size.
+func (r *Reader) Size() uint64 { return r.size }

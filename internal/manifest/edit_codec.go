@@ -193,15 +193,8 @@ func (e *Edit) appendRecords(dst []byte) []byte {
 	return e.appendBlobs(dst)
 }
 
-// appendBlobs appends tags 17 to 19: added blob files first, so that a
-// reader meets a blob file before the references to it.
+// appendBlobs appends tags 17 to 19.
 func (e *Edit) appendBlobs(dst []byte) []byte {
-	for _, b := range e.AddedBlobs {
-		dst = binary.AppendUvarint(dst, tagAddedBlob)
-		dst = binary.LittleEndian.AppendUint64(dst, uint64(b.FileNum))
-		dst = binary.LittleEndian.AppendUint64(dst, b.Size)
-		dst = binary.LittleEndian.AppendUint64(dst, b.ValueBytes)
-	}
 	for i := range e.Added {
 		f := &e.Added[i]
 		for _, r := range f.BlobRefs {
@@ -210,6 +203,12 @@ func (e *Edit) appendBlobs(dst []byte) []byte {
 			dst = binary.LittleEndian.AppendUint64(dst, uint64(r.FileNum))
 			dst = binary.LittleEndian.AppendUint64(dst, r.Bytes)
 		}
+	}
+	for _, b := range e.AddedBlobs {
+		dst = binary.AppendUvarint(dst, tagAddedBlob)
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(b.FileNum))
+		dst = binary.LittleEndian.AppendUint64(dst, b.Size)
+		dst = binary.LittleEndian.AppendUint64(dst, b.ValueBytes)
 	}
 	for _, n := range e.RemovedBlobs {
 		dst = binary.AppendUvarint(dst, tagRemovedBlob)
@@ -439,19 +438,21 @@ func DecodeEdit(b []byte) (*Edit, error) {
 			d.bytes(fmt.Sprintf("ignorable tag %d", tag))
 		}
 	}
-	if d.err == nil {
-		d.applyStats(e)
-	}
-	if d.err == nil {
-		d.applyIngested(e)
-	}
-	if d.err == nil {
-		d.applyBlobRefs(e)
-	}
+	d.applyDeferred(e)
 	if d.err != nil {
 		return nil, d.err
 	}
 	return e, nil
+}
+
+// applyDeferred matches the fields decoded apart from their added files
+// (stats, global seqnums, blob references) with them.
+func (d *editDecoder) applyDeferred(e *Edit) {
+	for _, apply := range []func(*Edit){d.applyStats, d.applyIngested, d.applyBlobRefs} {
+		if d.err == nil {
+			apply(e)
+		}
+	}
 }
 
 // repeatable reports whether a tag below tagSafeToIgnore may appear more
