@@ -160,13 +160,6 @@ func (c *blobCache) evict(num base.FileNum) {
 	}
 }
 
-// openCount returns how many readers the cache holds.
-func (c *blobCache) openCount() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.mu.readers)
-}
-
 // close drops every reader; one in use closes when released.
 func (c *blobCache) close() {
 	c.mu.Lock()

@@ -141,7 +141,7 @@ func TestBlobModel(t *testing.T) {
 		want map[string]string
 	}
 	var snaps []snap
-	for i := range 1500 {
+	for i := range envInt(t, "TEMPEST_BLOB_OPS", 1500) {
 		blobModelOp(t, d, model, r)
 		switch r.IntN(100) {
 		case 0:
