@@ -48,6 +48,15 @@ func randomEdit(rng *rand.Rand) *Edit {
 		if f := &e.Added[len(e.Added)-1]; rng.IntN(3) == 0 {
 			f.GlobalSeq = 1 + base.SeqNum(rng.Uint64N(uint64(base.SeqNumMax)))
 		}
+		for f, j := &e.Added[len(e.Added)-1], rng.IntN(3); j > 0; j-- {
+			f.BlobRefs = append(f.BlobRefs, BlobRef{FileNum: base.FileNum(rng.Uint64()), Bytes: rng.Uint64()})
+		}
+	}
+	for i := rng.IntN(3); i > 0; i-- {
+		e.AddedBlobs = append(e.AddedBlobs, BlobFile{FileNum: base.FileNum(rng.Uint64()), Size: rng.Uint64(), ValueBytes: rng.Uint64()})
+	}
+	for i := rng.IntN(3); i > 0; i-- {
+		e.RemovedBlobs = append(e.RemovedBlobs, base.FileNum(rng.Uint64()))
 	}
 	for i := rng.IntN(4); i > 0; i-- {
 		e.Removed = append(e.Removed, RemovedFile{Level: rng.IntN(NumLevels), FileNum: base.FileNum(rng.Uint64())})
@@ -56,7 +65,7 @@ func randomEdit(rng *rand.Rand) *Edit {
 		e.ClosedLogs = append(e.ClosedLogs, ClosedLog{FileNum: base.FileNum(rng.Uint64()), Size: rng.Uint64(), Checksum: rng.Uint64()})
 	}
 	for i := rng.IntN(3); i > 0; i-- {
-		e.Obsolete = append(e.Obsolete, ObsoleteFile{Kind: FileKind(1 + rng.IntN(2)), FileNum: base.FileNum(rng.Uint64())})
+		e.Obsolete = append(e.Obsolete, ObsoleteFile{Kind: FileKind(1 + rng.IntN(3)), FileNum: base.FileNum(rng.Uint64())})
 	}
 	for i := rng.IntN(3); i > 0; i-- {
 		e.Deleted = append(e.Deleted, base.FileNum(rng.Uint64()))
