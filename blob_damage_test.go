@@ -206,7 +206,6 @@ func TestBlobCheckpointExport(t *testing.T) {
 	fs := vfs.NewMem()
 	blobDB(t, fs)
 	d := mustOpen(t, "db", blobOptions(fs))
-	defer mustClose(t, d)
 	if _, err := d.Checkpoint("ck"); err != nil {
 		t.Fatal(err)
 	}
@@ -214,6 +213,7 @@ func TestBlobCheckpointExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mustClose(t, d)
 	if err := removeAll(fs, "db"); err != nil {
 		t.Fatal(err)
 	}
