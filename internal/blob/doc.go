@@ -18,7 +18,9 @@
 //	stored bytes   the value, raw or Snappy-compressed
 //	compression    u8: 0 raw, 1 Snappy (used when it saves at least 1/8)
 //	checksum       u64: CRC-64/Jones of the stored bytes and the
-//	               compression byte
+//	               compression byte, from the initial value
+//	               offset^0xb10b (the block's file offset): a zeroed
+//	               block never checks, nor a block read at another offset
 //
 // The footer, the last 40 bytes:
 //

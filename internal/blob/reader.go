@@ -88,7 +88,7 @@ func (r *Reader) Read(h Handle, dst []byte) ([]byte, error) {
 		return nil, base.Corruptionf(r.name, int64(h.Offset), "reading blob block: %v", err)
 	}
 	stored, c := buf[:h.Length], buf[h.Length]
-	if crc.Checksum(buf[:h.Length+1]) != binary.LittleEndian.Uint64(buf[h.Length+1:]) {
+	if blockChecksum(h.Offset, stored, c) != binary.LittleEndian.Uint64(buf[h.Length+1:]) {
 		return nil, base.Corruptionf(r.name, int64(h.Offset), "blob block checksum mismatch")
 	}
 	v, err := decode(c, stored, dst)

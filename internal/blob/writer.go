@@ -64,8 +64,7 @@ func (w *Writer) Add(value []byte) (Handle, error) {
 		Prefix: value[:min(len(value), PrefixLen)]}
 	w.buf = append(w.buf, stored...)
 	w.buf = append(w.buf, c)
-	sum := crc.Update(crc.Checksum(stored), []byte{c})
-	w.buf = binary.LittleEndian.AppendUint64(w.buf, sum)
+	w.buf = binary.LittleEndian.AppendUint64(w.buf, blockChecksum(w.off, stored, c))
 	w.off += uint64(len(stored)) + trailerLen
 	w.count++
 	w.values += uint64(len(value))
@@ -108,6 +107,17 @@ func (w *Writer) Finish() (uint64, error) {
 
 // Abort closes the file without finishing it; the caller removes it.
 func (w *Writer) Abort() { w.f.Close() }
+
+// blockSeed is mixed into every block checksum's initial value.
+const blockSeed = 0xb10b
+
+// blockChecksum is the checksum of the block at off: CRC-64/Jones of the
+// stored bytes and the compression byte, from the initial value
+// off^blockSeed, so that a zeroed block (whose plain CRC is 0) never
+// checks, nor does a block read at another offset than it was written at.
+func blockChecksum(off uint64, stored []byte, c byte) uint64 {
+	return crc.Update(crc.Update(off^blockSeed, stored), []byte{c})
+}
 
 // AppendFooter appends a footer recording count blocks of values decoded
 // bytes.
