@@ -83,3 +83,23 @@ func TestBlobRecords(t *testing.T) {
 		t.Fatalf("obsolete %v lacks blob file 1", obs)
 	}
 }
+
+// TestBlobTagsAfterVersion: an edit holding blob records writes the
+// version tag first, so a binary that does not know version 5 refuses it
+// on the version (base.ErrFormatVersion) before it meets tags it would
+// misread; and every edit adding a blob file is of version 5 or later.
+func TestBlobTagsAfterVersion(t *testing.T) {
+	e := &Edit{FormatVersion: FormatV5, AddedBlobs: []BlobFile{{FileNum: 1, Size: 9, ValueBytes: 9}},
+		Added: []FileMetadata{withRefs(l0(2), 1)}, RemovedBlobs: []base.FileNum{3}}
+	enc := e.Append(nil)
+	version := strings.Index(string(enc), string([]byte{tagFormatVersion, byte(FormatV5)}))
+	for _, tag := range []byte{tagBlobRef, tagAddedBlob, tagRemovedBlob} {
+		if i := strings.LastIndexByte(string(enc), tag); version < 0 || i < version {
+			t.Fatalf("encoding %x: version tag at %d, blob tag %d at %d", enc, version, tag, i)
+		}
+	}
+	dec, err := DecodeEdit(enc)
+	if err != nil || len(dec.AddedBlobs) != 1 || len(dec.Added[0].BlobRefs) != 1 || len(dec.RemovedBlobs) != 1 {
+		t.Fatalf("decoded %v: %v", dec, err)
+	}
+}
