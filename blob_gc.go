@@ -64,3 +64,16 @@ func (d *DB) pickBlobRewriteLocked(v *manifest.Version) *compact.Compaction {
 		return false
 	})
 }
+
+// blobMetrics reports the live blob files.
+func (d *DB) blobMetrics() BlobMetrics {
+	m := BlobMetrics{ObsoleteDeleted: d.counters.blobFilesDeleted.Load()}
+	live := d.manifest.BlobLiveBytes()
+	for _, b := range d.manifest.BlobFiles() {
+		m.Files++
+		m.Bytes += b.Size
+		m.ValueBytes += b.ValueBytes
+		m.LiveBytes += live[b.FileNum]
+	}
+	return m
+}

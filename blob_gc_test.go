@@ -127,12 +127,12 @@ func TestBlobSpaceReclaimed(t *testing.T) {
 		writeBlobKeys(t, d, 0, 40, round)
 	}
 	waitCompactions(t, d)
-	var size, values uint64
-	for _, b := range d.manifest.BlobFiles() {
-		size += b.Size
-		values += b.ValueBytes
-	}
+	bm := d.Metrics().Blobs
+	size, values := bm.Bytes, bm.ValueBytes
 	live := uint64(40 * 300)
+	if bm.LiveBytes != live {
+		t.Errorf("metrics: %d live blob bytes, want %d", bm.LiveBytes, live)
+	}
 	for i := range 40 {
 		k := fmt.Sprintf("k%03d", i)
 		mustGet(t, d, k, bigValue(k, 12, 300))
