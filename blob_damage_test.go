@@ -1,11 +1,13 @@
 package tempest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/vfs"
@@ -234,5 +236,51 @@ func TestBlobCheckpointExport(t *testing.T) {
 	}
 	if err := c.Check(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestBlobTTLFilter: a TTL filter reads the timestamp of a separated value
+// from its handle: expired separated values vanish from reads, and a
+// compaction drops them without opening a blob file.
+func TestBlobTTLFilter(t *testing.T) {
+	clock := &fakeClock{}
+	clock.ns.Store(int64(time.Hour))
+	fs := &blobCountingFS{FS: vfs.NewMem()}
+	o := blobOptions(fs)
+	o.Clock = clock
+	o.VisibilityFilter = &TTLFilter{TTL: time.Minute, Clock: clock}
+	o.BlobGCThreshold = -1 // no rewriting: a compaction reads no value
+	d := mustOpen(t, "db", o)
+	defer mustClose(t, d)
+	long := strings.Repeat("v", 300)
+	for i := range 20 {
+		if err := d.Set([]byte(fmt.Sprintf("k%03d", i)), stamped(clock.Now(), long), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.advance(30 * time.Second)
+	if err := d.Set([]byte("fresh"), stamped(clock.Now(), long), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if len(blobFileNums(t, fs, "db")) == 0 {
+		t.Fatal("nothing separated")
+	}
+	clock.advance(45 * time.Second) // the 20 expired, "fresh" not
+	got := dump(t, d)
+	if len(got) != 1 || !strings.HasSuffix(got["fresh"], long) {
+		t.Fatalf("after expiry: %d keys", len(got))
+	}
+	fs.opens.Store(0)
+	if err := d.Compact(context.Background(), nil, []byte("z")); err != nil {
+		t.Fatal(err)
+	}
+	if n := fs.opens.Load(); n != 0 {
+		t.Fatalf("the compaction opened %d blob files", n)
+	}
+	if m := d.Metrics(); m.Blobs.LiveBytes != uint64(len(long)+8) {
+		t.Fatalf("%d live blob bytes after the compaction, want %d (the fresh value's)", m.Blobs.LiveBytes, len(long)+8)
 	}
 }
