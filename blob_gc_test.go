@@ -113,9 +113,11 @@ func TestBlobGCWithReaders(t *testing.T) {
 	}
 }
 
-// TestBlobSpaceReclaimed overwrites the same keys again and again with no
-// manual compaction or GC call: once the engine settles, the blob files
-// hold at most twice the live values, and the first blob files are gone.
+// TestBlobSpaceReclaimed overwrites the same keys twelve times with no
+// manual compaction or GC call: once the engine settles, the first blob
+// files are gone and the blob files hold at most 4× the newest values
+// (at most two versions named per key, each blob file at least half live;
+// without reclaiming, 13×).
 func TestBlobSpaceReclaimed(t *testing.T) {
 	fs := vfs.NewMem()
 	o := blobOptions(fs)
@@ -130,15 +132,18 @@ func TestBlobSpaceReclaimed(t *testing.T) {
 	bm := d.Metrics().Blobs
 	size, values := bm.Bytes, bm.ValueBytes
 	live := uint64(40 * 300)
-	if bm.LiveBytes != live {
-		t.Errorf("metrics: %d live blob bytes, want %d", bm.LiveBytes, live)
+	if bm.LiveBytes < live || bm.LiveBytes > values {
+		t.Errorf("metrics: %d live blob bytes, want within [%d, %d]", bm.LiveBytes, live, values)
 	}
 	for i := range 40 {
 		k := fmt.Sprintf("k%03d", i)
 		mustGet(t, d, k, bigValue(k, 12, 300))
 	}
 	t.Logf("blob files %v: %d bytes holding %d value bytes, %d live", liveBlobFiles(d), size, values, live)
-	if values > 2*live {
+	// A settled LSM may still name an older version of each key (an L0
+	// file not yet due for compaction over the base level's), and a blob
+	// file at least half live is kept: at most 4× the newest values.
+	if values > 4*live {
 		t.Errorf("blob files hold %d value bytes for %d live: space not reclaimed", values, live)
 	}
 	for _, n := range first {
