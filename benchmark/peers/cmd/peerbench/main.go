@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 
 	"github.com/tempestdb/tempest/benchmark"
 	"github.com/tempestdb/tempest/benchmark/peers"
@@ -31,6 +32,7 @@ func run() error {
 	opts.Benchmarks = nil
 	fs := flag.NewFlagSet("peerbench", flag.ContinueOnError)
 	engine := fs.String("engine", "pebble", "engine to run: tempest, pebble, badger or goleveldb")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (to compare with tempest bench --cpuprofile)")
 	opts.RegisterFlags(fs)
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return err
@@ -40,6 +42,17 @@ func run() error {
 	}
 	if err := opts.Validate(); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
