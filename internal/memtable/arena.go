@@ -66,15 +66,23 @@ func clampArenaSize(n int) uint64 {
 	return size &^ (arenaAlign - 1)
 }
 
-// init allocates size zeroed bytes (a multiple of arenaAlign, at most
+// init allocates size bytes (a multiple of arenaAlign, at most
 // MaxArenaSize). Buffers from manual are 8-byte aligned: page-aligned
 // mappings, slots of 32-byte multiples in aligned chunks, or heap objects
 // of at least 16 bytes. Offset 0 is reserved as nil.
 //
+// Only the first MinArenaSize bytes (the nil word and the sentinels) are
+// zeroed. The rest need not be: Add writes every byte of a node that is
+// ever read (its fields, prev, and its tower below its height) and the
+// key and value before the node is reachable. Clearing a reused 64 MiB
+// buffer would touch all of it at once, on the commit path, when the
+// memtable rotates (invariants builds fill new buffers with garbage, so
+// the tests catch a read of an unwritten byte).
+//
 // The same buffer holds extraWords zeroed words after the arena, returned
 // as tail: the memtable's prefix filter, freed with the arena.
 func (a *arena) init(size, extraWords uint64) (tail []uint64) {
-	a.mem = &arenaMem{buf: manual.NewZeroed(int(size + 8*extraWords))}
+	a.mem = &arenaMem{buf: manual.New(int(size + 8*extraWords))}
 	buf := a.mem.buf
 	if uintptr(unsafe.Pointer(unsafe.SliceData(buf)))%arenaAlign != 0 {
 		// Not expected; a []uint64 on the heap is aligned everywhere.
@@ -83,8 +91,10 @@ func (a *arena) init(size, extraWords uint64) (tail []uint64) {
 		buf = unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), len(words)*arenaAlign)
 	}
 	a.buf = buf[:size:size]
+	clear(a.buf[:min(size, uint64(MinArenaSize))])
 	if extraWords > 0 {
 		tail = unsafe.Slice((*uint64)(unsafe.Pointer(&buf[size])), extraWords)
+		clear(tail)
 	}
 	a.used.Store(arenaAlign)
 	return tail

@@ -142,13 +142,14 @@ func (m *Memtable) Add(key base.InternalKey, value []byte) error {
 	nd.trailer = key.Trailer
 	copy(m.arena.bytes(nd.keyOffset, kl), key.UserKey)
 	copy(m.arena.bytes(nd.keyOffset+kl, vl), value)
-	m.filter.add(m.cmp.Prefix(key.UserKey))
+	bits := m.filter.slot(m.cmp.Prefix(key.UserKey))
 
 	listHeight := m.height.Load()
 	sp := &m.last.sp
 	if !m.findSpliceFromLast(key, listHeight) {
 		m.findSplice(key, listHeight, sp)
 	}
+	m.filter.set(bits) // before the node is reachable
 	for l := listHeight; l < h; l++ {
 		sp.prev[l], sp.next[l] = m.head, m.tail
 	}

@@ -46,10 +46,24 @@ func (f *prefixFilter) probe(prefix []byte) (word uint64, mask uint64) {
 	return word, mask
 }
 
-func (f *prefixFilter) add(prefix []byte) {
+// filterSlot is where one prefix's bits go: the word, the bits, and the
+// word's value when the slot was taken.
+type filterSlot struct{ word, mask, seen uint64 }
+
+// slot hashes prefix and loads its word. The word of a large memtable is
+// rarely in the CPU cache, so Add takes the slot before its skiplist
+// search and sets the bits after it: the load's cache miss then overlaps
+// the search's instead of stalling the atomic OR (a locked instruction).
+// Writer only: no other goroutine sets bits, so seen stays current.
+func (f *prefixFilter) slot(prefix []byte) filterSlot {
 	w, mask := f.probe(prefix)
-	if atomic.LoadUint64(&f.words[w])&mask != mask {
-		atomic.OrUint64(&f.words[w], mask)
+	return filterSlot{word: w, mask: mask, seen: atomic.LoadUint64(&f.words[w])}
+}
+
+// set sets the bits of s. Writer only, before the entry is published.
+func (f *prefixFilter) set(s filterSlot) {
+	if s.seen&s.mask != s.mask {
+		atomic.OrUint64(&f.words[s.word], s.mask)
 	}
 }
 
