@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -42,6 +43,11 @@ import (
 // zeros, which a Sync writes out along with the stored bytes; they were
 // zeros before. Where the call fails (an older kernel) the mapping stops
 // making it and takes the faults.
+//
+// The calls run on a goroutine of the mapping's own, the pager (see
+// os_mapping_pager_linux.go), which a Store wakes when it nears the end
+// of the prepared pages, so the writer's Store is a copy and nothing
+// else. A store that outruns the pager takes the page faults itself.
 //
 // The call costs about as much per page as the faults it replaces (under
 // two microseconds a page on the bench machine), so its size decides how
@@ -92,6 +98,11 @@ type osMapping struct {
 	// file keeps the descriptor open; fd is its number.
 	file *os.File
 	fd   int
+	// windowMu guards region, base and allocated against the pager: the
+	// writer (the one goroutine that calls the Mapping's methods) changes
+	// them only while holding it, and reads them without it; the pager
+	// reads them only while holding it.
+	windowMu sync.Mutex
 	// allocated is the file's size, all of it allocated by fallocate (or
 	// written): stores below it cannot fail for lack of space.
 	allocated int64
@@ -99,14 +110,8 @@ type osMapping struct {
 	// window is mapped.
 	region []byte
 	base   int64
-	// populated is the page-aligned offset below which the window's
-	// pages were prefaulted writable; noPrefault is set once
-	// MADV_POPULATE_WRITE failed.
-	populated  int64
-	noPrefault bool
-	// dropped is the page-aligned offset below which the window's pages
-	// were dropped from the process (see Resident pages).
-	dropped int64
+	// pager prepares and drops the window's pages.
+	pager pager
 	// unmapped is set by Unmap.
 	unmapped bool
 }
@@ -145,6 +150,7 @@ func (f osFile) Map() (Mapping, error) {
 	if err := m.remap(0); err != nil {
 		return nil, err
 	}
+	m.startPager()
 	return m, nil
 }
 
@@ -167,7 +173,9 @@ func (m *osMapping) Allocate(size int64) error {
 	if err := fallocate(m.fd, 0, m.allocated, n); err != nil {
 		return fmt.Errorf("fallocate %d bytes at offset %d: %w", n, m.allocated, err)
 	}
+	m.windowMu.Lock()
 	m.allocated = size
+	m.windowMu.Unlock()
 	return nil
 }
 
@@ -199,33 +207,19 @@ func (m *osMapping) Store(p []byte, off int64) (err error) {
 			}
 		}
 		end := min(off+int64(len(p)), m.base+int64(len(m.region)))
-		m.prefault(end)
 		n := copy(m.region[off-m.base:end-m.base], p)
 		p = p[n:]
 		off += int64(n)
 	}
-	m.dropWritten(off)
+	m.pager.stored(off)
 	return nil
-}
-
-// dropWritten drops from the process the window's pages more than
-// dropBehind below off, once they make up dropBehind bytes (see Resident
-// pages). The call is only advice: a failure changes nothing.
-func (m *osMapping) dropWritten(off int64) {
-	to := off - dropBehind
-	to -= to % int64(unix.Getpagesize())
-	from := max(m.dropped, m.base)
-	if to-from < dropBehind {
-		return
-	}
-	if err := unix.Madvise(m.region[from-m.base:to-m.base], unix.MADV_DONTNEED); err == nil {
-		m.dropped = to
-	}
 }
 
 // remap replaces the window with the one holding offset off.
 func (m *osMapping) remap(off int64) error {
-	if err := m.release(); err != nil {
+	m.windowMu.Lock()
+	defer m.windowMu.Unlock()
+	if err := m.releaseLocked(); err != nil {
 		return err
 	}
 	base := off - off%mapWindow
@@ -234,28 +228,8 @@ func (m *osMapping) remap(off int64) error {
 		return fmt.Errorf("mmap %d bytes at offset %d: %w", mapWindow, base, err)
 	}
 	m.region, m.base = region, base
-	m.populated = off - off%int64(unix.Getpagesize())
-	m.dropped = m.populated
+	m.pager.restartLocked(off - off%int64(unix.Getpagesize()))
 	return nil
-}
-
-// prefault makes the window's pages up to end, and populateAhead bytes
-// past it, writable with one madvise call, within the allocated size (see
-// Page faults in the type comment). The call is only advice: a failure
-// disables it, and a copy that then faults is handled by Store.
-func (m *osMapping) prefault(end int64) {
-	if end <= m.populated || m.noPrefault {
-		return
-	}
-	page := int64(unix.Getpagesize())
-	to := end + populateAhead
-	to += (page - to%page) % page
-	to = min(to, m.allocated, m.base+int64(len(m.region)))
-	if err := unix.Madvise(m.region[m.populated-m.base:to-m.base], unix.MADV_POPULATE_WRITE); err != nil {
-		m.noPrefault = true
-		return
-	}
-	m.populated = to
 }
 
 // Sync implements Mapping (see Durability in the type comment).
@@ -274,6 +248,8 @@ func (m *osMapping) Truncate(size int64) error {
 	if err := m.usable(); err != nil {
 		return err
 	}
+	m.windowMu.Lock()
+	defer m.windowMu.Unlock()
 	if err := unix.Ftruncate(m.fd, size); err != nil {
 		return fmt.Errorf("ftruncate to %d bytes: %w", size, err)
 	}
@@ -287,12 +263,15 @@ func (m *osMapping) Unmap() error {
 		return err
 	}
 	m.unmapped = true
-	return m.release()
+	m.stopPager()
+	m.windowMu.Lock()
+	defer m.windowMu.Unlock()
+	return m.releaseLocked()
 }
 
-// release unmaps the window, if any. The stored bytes stay in the page
-// cache.
-func (m *osMapping) release() error {
+// releaseLocked unmaps the window, if any. The stored bytes stay in the
+// page cache. Requires windowMu.
+func (m *osMapping) releaseLocked() error {
 	if m.region == nil {
 		return nil
 	}
