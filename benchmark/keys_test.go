@@ -97,6 +97,7 @@ func TestOptionsArgsRoundTrip(t *testing.T) {
 		Benchmarks: []string{"fillseq", "ycsb-e"}, Num: 1234, Duration: 3 * time.Second, Concurrency: 3,
 		KeySize: 20, ValueSize: 50, Sync: true, Seed: 9, MemTableSize: 1 << 20, CacheSize: 3 << 20,
 		Compression: "none", Distribution: "uniform", Dir: "/x", FsyncProbe: 5 * time.Second,
+		SettleWait: 7 * time.Second,
 	}
 	out := DefaultOptions()
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
@@ -117,7 +118,7 @@ func TestValidate(t *testing.T) {
 	for _, o := range []Options{
 		{Benchmarks: []string{"nope"}}, {Num: -1}, {KeySize: 8}, {Concurrency: -2}, {ValueSize: MaxValueSize + 1},
 		{MemTableSize: 1000}, {Compression: "lz4"}, {Distribution: "normal"}, {Duration: -time.Second},
-		{FsyncProbe: -time.Second}, {FsyncProbe: time.Hour},
+		{FsyncProbe: -time.Second}, {FsyncProbe: time.Hour}, {SettleWait: -time.Second}, {SettleWait: 2 * time.Hour},
 	} {
 		if err := o.Validate(); err == nil {
 			t.Errorf("%+v accepted", o)

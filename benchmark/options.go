@@ -53,6 +53,12 @@ type Options struct {
 	Dir string `json:"dir,omitempty"`
 	// FsyncProbe is how long each fsync probe runs (see ProbeFsync).
 	FsyncProbe time.Duration `json:"fsync_probe"`
+	// SettleWait, if positive, is how long a run waits after its measured
+	// phase for the engine to settle on its own, with no call: until its
+	// disk usage stays the same for settledQuiet, or the wait is over. The
+	// space amplification is then measured again, before Close
+	// (Result.Settled).
+	SettleWait time.Duration `json:"settle_wait,omitempty"`
 }
 
 // The settings of a run (Options.Settings).
@@ -172,6 +178,8 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--cache-size %d: must not be negative", o.CacheSize)
 	case o.FsyncProbe < 0 || o.FsyncProbe > 10*time.Minute:
 		return fmt.Errorf("--fsync-probe %v: must be in (0, 10m]", o.FsyncProbe)
+	case o.SettleWait < 0 || o.SettleWait > time.Hour:
+		return fmt.Errorf("--settle-wait %v: must be in [0, 1h]", o.SettleWait)
 	}
 	switch o.Settings {
 	case SettingsEqual64, SettingsEqual4, SettingsDefaults:
@@ -223,6 +231,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.Distribution, "distribution", o.Distribution, "YCSB key distribution: uniform, zipfian or latest (default: each workload's own)")
 	fs.StringVar(&o.Dir, "dir", o.Dir, "parent directory of the databases (default: the temp directory)")
 	fs.DurationVar(&o.FsyncProbe, "fsync-probe", o.FsyncProbe, "duration of each fsync probe (run just before and just after each fsync-bound workload)")
+	fs.DurationVar(&o.SettleWait, "settle-wait", o.SettleWait, "after each measured phase, wait up to this long for the engine to settle with no call (disk usage steady), then measure space amplification again (0: do not)")
 }
 
 // Args renders o as flags RegisterFlags parses, for a child process that
@@ -246,6 +255,7 @@ func (o *Options) Args(benchmarks ...string) []string {
 		"--compression=" + o.Compression,
 		"--settings=" + o.Settings,
 		"--fsync-probe=" + o.FsyncProbe.String(),
+		"--settle-wait=" + o.SettleWait.String(),
 	}
 	if o.Distribution != "" {
 		args = append(args, "--distribution="+o.Distribution)

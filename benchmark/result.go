@@ -48,6 +48,9 @@ type Result struct {
 	DiskBytes int64   `json:"disk_bytes"`
 	LiveBytes int64   `json:"live_bytes"`
 	SpaceAmp  float64 `json:"space_amp"`
+	// Settled is the size on disk after the engine settled on its own
+	// (Options.SettleWait), nil when not measured.
+	Settled *Settled `json:"settled,omitempty"`
 	// PeakRSS is the peak resident set size of the process that ran the
 	// workload (in-process runs: of the whole run so far).
 	PeakRSS int64 `json:"peak_rss_bytes"`
@@ -124,6 +127,11 @@ func (r *Result) WriteText(w io.Writer) {
 	fmt.Fprintf(&b, "    write-amp %s (os %s)  disk %s  space-amp %s  peak-rss %s",
 		formatRatio(r.WriteAmp), formatRatio(r.OSWriteAmp), FormatBytes(r.DiskBytes),
 		formatRatio(r.SpaceAmp), FormatBytes(r.PeakRSS))
+	if st := r.Settled; st != nil {
+		fmt.Fprintf(&b, "\n    settled after %.1fs%s: disk %s  space-amp %s",
+			st.Seconds, map[bool]string{true: "", false: " (still changing)"}[st.Steady],
+			FormatBytes(st.DiskBytes), formatRatio(st.SpaceAmp))
+	}
 	fmt.Fprintln(w, b.String())
 	if r.EngineOptions != "" {
 		fmt.Fprintf(w, "    options: %s\n", r.EngineOptions)

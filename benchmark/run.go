@@ -143,6 +143,9 @@ func RunWorkload(ctx context.Context, eng Engine, name string, opts Options, pro
 		res.EngineOptions = d.Effective()
 	}
 	workers, err := r.runPhases(ctx, &res)
+	if err == nil && opts.SettleWait > 0 {
+		res.Settled, err = waitSettled(ctx, eng, opts.SettleWait)
+	}
 	stats := eng.Stats()
 	if cerr := eng.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close: %w", cerr)
@@ -167,6 +170,9 @@ func RunWorkload(ctx context.Context, eng Engine, name string, opts Options, pro
 		res.LiveBytes = (live + r.queued.Load()) * int64(opts.KeySize+opts.ValueSize)
 	}
 	res.SpaceAmp = ratio(res.DiskBytes, res.LiveBytes)
+	if res.Settled != nil {
+		res.Settled.SpaceAmp = ratio(res.Settled.DiskBytes, res.LiveBytes)
+	}
 	res.PeakRSS = PeakRSS()
 	return res, nil
 }

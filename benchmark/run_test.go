@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestRunEveryWorkload runs every workload on Tempest at a tiny size and
@@ -121,5 +122,32 @@ func TestTimelineAndPercentiles(t *testing.T) {
 		if ps[i].Quantile < ps[i-1].Quantile || ps[i].ValueNs < ps[i-1].ValueNs {
 			t.Fatalf("percentiles not monotone at %d: %+v then %+v", i, ps[i-1], ps[i])
 		}
+	}
+}
+
+// TestSettledSpace waits, after an overwrite phase, for Tempest to settle
+// with no call: the result holds the size on disk then, and the text
+// report shows it. Without SettleWait nothing is measured.
+func TestSettledSpace(t *testing.T) {
+	opts := Options{Num: 5_000, Benchmarks: []string{"overwrite"}, MemTableSize: 64 << 10, Dir: t.TempDir(), SettleWait: 20 * time.Second}
+	results, err := Run(context.Background(), NewTempest, opts, nil)
+	if err != nil || len(results) != 1 || results[0].Error != "" {
+		t.Fatalf("%v %+v", err, results)
+	}
+	st := results[0].Settled
+	if st == nil || st.DiskBytes <= 0 || st.Seconds < settledQuiet.Seconds() || st.SpaceAmp <= 0 {
+		t.Fatalf("settled: %+v", st)
+	}
+	if want := float64(st.DiskBytes) / float64(results[0].LiveBytes); st.SpaceAmp != want {
+		t.Fatalf("settled space-amp %v, want %v", st.SpaceAmp, want)
+	}
+	var b strings.Builder
+	results[0].WriteText(&b)
+	if !strings.Contains(b.String(), "settled after") {
+		t.Fatalf("the report does not show the settled size:\n%s", b.String())
+	}
+	opts.SettleWait = 0
+	if results, err = Run(context.Background(), NewTempest, opts, nil); err != nil || results[0].Settled != nil {
+		t.Fatalf("without a wait: %v, settled %+v", err, results[0].Settled)
 	}
 }
