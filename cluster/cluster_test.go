@@ -1,0 +1,68 @@
+package cluster
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+)
+
+func TestClusterBasics(t *testing.T) {
+	tc := newTestCluster(t, 3, 3, 3)
+	tc.waitLeaders()
+	c := tc.clusterClient()
+	for _, k := range []string{"a", "b", "c", "foo", "{user}1"} {
+		if err := c.Set(ctx(), k, "v-"+k, 0).Err(); err != nil {
+			t.Fatalf("SET %s: %v", k, err)
+		}
+	}
+	for _, k := range []string{"a", "b", "c", "foo", "{user}1"} {
+		if got, err := c.Get(ctx(), k).Result(); err != nil || got != "v-"+k {
+			t.Fatalf("GET %s = %q, %v", k, got, err)
+		}
+	}
+	if n, err := c.IncrBy(ctx(), "ctr", 5).Result(); err != nil || n != 5 {
+		t.Fatalf("INCRBY = %d, %v", n, err)
+	}
+	if ok, err := c.SetNX(ctx(), "ctr", "x", 0).Result(); err != nil || ok {
+		t.Fatalf("SETNX on existing = %v, %v", ok, err)
+	}
+	if err := c.MSet(ctx(), "{t}x", "1", "{t}y", "2").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if vals, err := c.MGet(ctx(), "{t}x", "{t}y", "{t}z").Result(); err != nil || vals[0] != "1" || vals[1] != "2" || vals[2] != nil {
+		t.Fatalf("MGET = %v, %v", vals, err)
+	}
+
+	// A plain client on each node: the shard leader serves, the others
+	// redirect with MOVED to it; keys of two slots get CROSSSLOT.
+	slot := KeySlot([]byte("foo"))
+	s := tc.layout.ShardOfSlot(slot)
+	leader := tc.leader(s)
+	for i, nd := range tc.layout.Nodes {
+		rc := redis.NewClient(&redis.Options{Addr: nd.Addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true})
+		err := rc.Get(ctx(), "foo").Err()
+		want := "MOVED " + itoa(slot) + " " + tc.layout.Nodes[leader].Addr
+		if i == leader && err != nil {
+			t.Errorf("leader node %d: GET: %v", i, err)
+		}
+		if i != leader && (err == nil || err.Error() != want) {
+			t.Errorf("node %d: GET foo = %v, want %s", i, err, want)
+		}
+		if err := rc.MGet(ctx(), "a", "b").Err(); err == nil || !strings.HasPrefix(err.Error(), "CROSSSLOT") {
+			t.Errorf("node %d: MGET a b = %v, want CROSSSLOT", i, err)
+		}
+		if id, err := rc.ClusterMyID(ctx()).Result(); err != nil || id != nd.ID {
+			t.Errorf("node %d: CLUSTER MYID = %q, %v", i, id, err)
+		}
+		slots, err := rc.ClusterSlots(ctx()).Result()
+		if err != nil || len(slots) != 3 || slots[0].Start != 0 || slots[2].End != SlotCount-1 {
+			t.Errorf("node %d: CLUSTER SLOTS = %v, %v", i, slots, err)
+		}
+		info, err := rc.ClusterInfo(ctx()).Result()
+		if err != nil || !strings.Contains(info, "cluster_state:ok") {
+			t.Errorf("node %d: CLUSTER INFO = %q, %v", i, info, err)
+		}
+		rc.Close()
+	}
+}

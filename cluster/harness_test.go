@@ -1,0 +1,176 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"github.com/redis/go-redis/v9"
+)
+
+// testRaft shortens raft's timeouts so that elections take a fraction
+// of a second (loose enough for -race on a busy machine).
+func testRaft(c *raft.Config) {
+	c.HeartbeatTimeout = 300 * time.Millisecond
+	c.ElectionTimeout = 300 * time.Millisecond
+	c.LeaderLeaseTimeout = 150 * time.Millisecond
+	c.CommitTimeout = 5 * time.Millisecond
+	c.SnapshotThreshold = 64 // snapshots happen within the tests
+	c.TrailingLogs = 32
+	c.SnapshotInterval = 200 * time.Millisecond
+}
+
+// freeBlock returns a port p on 127.0.0.1 such that p..p+k-1 were free a
+// moment ago.
+func freeBlock(t testing.TB, k int) int {
+	t.Helper()
+	for range 100 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := ln.Addr().(*net.TCPAddr).Port
+		lns := []net.Listener{ln}
+		ok := p+k < 65536
+		for i := 1; ok && i < k; i++ {
+			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+i))
+			if err != nil {
+				ok = false
+				break
+			}
+			lns = append(lns, l)
+		}
+		for _, l := range lns {
+			l.Close()
+		}
+		if ok {
+			return p
+		}
+	}
+	t.Fatal("no block of free ports")
+	return 0
+}
+
+// testCluster is a cluster of in-process nodes.
+type testCluster struct {
+	t      testing.TB
+	layout Layout
+	dirs   []string
+	nodes  []*Node // nil while a node is down
+}
+
+func newTestCluster(t testing.TB, nodes, shards, replicas int) *testCluster {
+	t.Helper()
+	tc := &testCluster{t: t, layout: Layout{Shards: shards, Replicas: replicas}}
+	for i := range nodes {
+		tc.layout.Nodes = append(tc.layout.Nodes, NodeInfo{
+			ID:   fmt.Sprint("n", i+1),
+			Addr: "127.0.0.1:" + strconv.Itoa(freeBlock(t, 1)),
+			Bus:  "127.0.0.1:" + strconv.Itoa(freeBlock(t, shards)),
+		})
+		tc.dirs = append(tc.dirs, filepath.Join(t.TempDir(), fmt.Sprint("n", i+1)))
+	}
+	tc.nodes = make([]*Node, nodes)
+	for i := range nodes {
+		tc.start(i, true)
+	}
+	t.Cleanup(func() {
+		for i := range tc.nodes {
+			tc.stop(i)
+		}
+	})
+	return tc
+}
+
+// start opens node i; first says whether to give the cluster flags (a
+// restart gives only the directory).
+func (tc *testCluster) start(i int, first bool) {
+	tc.t.Helper()
+	cfg := Config{Dir: tc.dirs[i], Raft: testRaft}
+	if first {
+		cfg.Layout = &tc.layout
+		cfg.NodeID = tc.layout.Nodes[i].ID
+	}
+	n, err := Open(cfg)
+	if err != nil {
+		tc.t.Fatalf("open node %d: %v", i, err)
+	}
+	if err := n.Listen(); err != nil {
+		n.Close()
+		tc.t.Fatalf("listen node %d: %v", i, err)
+	}
+	tc.nodes[i] = n
+}
+
+func (tc *testCluster) stop(i int) {
+	if tc.nodes[i] != nil {
+		if err := tc.nodes[i].Close(); err != nil {
+			tc.t.Errorf("close node %d: %v", i, err)
+		}
+		tc.nodes[i] = nil
+	}
+}
+
+// waitLeaders waits until every shard has a running leader.
+func (tc *testCluster) waitLeaders() {
+	tc.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		led := 0
+		for s := range tc.layout.Shards {
+			if tc.leader(s) >= 0 {
+				led++
+			}
+		}
+		if led == tc.layout.Shards {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tc.t.Fatal("shards without a leader after 20s")
+}
+
+// leader returns the index of the node whose replica leads shard s, or -1.
+func (tc *testCluster) leader(s int) int {
+	for i, n := range tc.nodes {
+		if n == nil {
+			continue
+		}
+		if sh := n.shards[s]; sh.running() && sh.raft.State() == raft.Leader {
+			return i
+		}
+	}
+	return -1
+}
+
+// clusterClient returns a go-redis ClusterClient on the cluster. Its
+// own retries are off for writes that may have applied (see
+// noResendHook); MOVED and TRYAGAIN redirects are followed.
+func (tc *testCluster) clusterClient() *redis.ClusterClient {
+	var addrs []string
+	for _, nd := range tc.layout.Nodes {
+		addrs = append(addrs, nd.Addr)
+	}
+	c := redis.NewClusterClient(&redis.ClusterOptions{
+		Addrs:           addrs,
+		MaxRedirects:    16,
+		MaxRetries:      -1,
+		DialTimeout:     time.Second,
+		ReadTimeout:     10 * time.Second,
+		WriteTimeout:    10 * time.Second,
+		MinRetryBackoff: 20 * time.Millisecond,
+		MaxRetryBackoff: 200 * time.Millisecond,
+		Protocol:        2,
+		DisableIdentity: true,
+	})
+	c.OnNewNode(func(rc *redis.Client) { rc.AddHook(noResendHook{}) })
+	tc.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func ctx() context.Context { return context.Background() }

@@ -1,0 +1,219 @@
+// Package cluster is tempest serve --cluster: the Redis Cluster slots
+// split into shards, each shard a hashicorp/raft group replicated on some
+// of the nodes, its state machine on the node's Tempest database, and a
+// RESP server that routes keys as Redis Cluster does. docs/cluster.md
+// describes it.
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+	"github.com/tempestdb/tempest"
+	"github.com/tempestdb/tempest/vfs"
+)
+
+// Config configures a Node.
+type Config struct {
+	Dir    string  // the node's directory
+	Addr   string  // client (RESP) address; empty on restart: the stored one
+	Bus    string  // cluster-bus address; empty on restart: the stored one
+	NodeID string  // empty on restart
+	Layout *Layout // the cluster; nil on restart
+
+	// Raft tunes each shard's raft configuration (timeouts); nil keeps
+	// hashicorp/raft's defaults.
+	Raft func(*raft.Config)
+	Deps Deps
+	// DBOptions, if not nil, opens the database.
+	DBOptions *tempest.Options
+	// Logf logs node events; nil discards them.
+	Logf func(format string, args ...any)
+}
+
+// Node is one member of a cluster: its database, its shards' raft groups
+// and (once Serve runs) its RESP server.
+type Node struct {
+	cfg    Config
+	id     string
+	layout Layout
+	me     NodeInfo
+	db     *tempest.DB
+	deps   Deps
+	logger hclog.Logger
+	shards map[int]*shard // the local shards, fixed after Open
+	srv    *respServer
+	hints  leaderHints
+	stop   chan struct{} // closed by Close: stops hintLoop
+	bg     sync.WaitGroup
+}
+
+// shard is one local raft group.
+type shard struct {
+	id    int
+	fsm   *shardFSM
+	raft  *raft.Raft
+	trans raft.Transport
+	logs  raft.LogStore
+}
+
+// Open opens (or, at a first start, creates) the node's directory and
+// starts the raft groups of its shards. At a first start every node
+// bootstraps each of its shards with the same configuration (the shard's
+// replicas), which hashicorp/raft allows.
+func Open(cfg Config) (*Node, error) {
+	if err := vfs.Default.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	ident, err := resolveIdentity(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, id: ident.NodeID, layout: ident.Layout, deps: cfg.Deps.withDefaults(), shards: map[int]*shard{}, stop: make(chan struct{})}
+	n.me = n.layout.Nodes[n.layout.NodeIndex(n.id)]
+	n.logger = hclog.New(&hclog.LoggerOptions{Name: "raft " + n.id, Level: hclog.Warn, Output: logWriter{cfg.Logf}})
+	if n.db, err = tempest.Open(filepath.Join(cfg.Dir, "db"), cfg.DBOptions); err != nil {
+		return nil, err
+	}
+	for _, s := range n.layout.NodeShards(n.layout.NodeIndex(n.id)) {
+		sh, err := n.startShard(s)
+		if err != nil {
+			return nil, errors.Join(err, n.Close())
+		}
+		n.shards[s] = sh
+	}
+	n.bg.Add(1)
+	go func() {
+		defer n.bg.Done()
+		n.hintLoop(n.stop)
+	}()
+	return n, nil
+}
+
+func (n *Node) startShard(s int) (*shard, error) {
+	prefix := shardPrefix(s)
+	fsm, err := openFSM(n.db, prefix)
+	if err != nil {
+		return nil, err
+	}
+	logs, stable, err := n.deps.Stores(n.db, withSub(prefix, subRaft))
+	if err != nil {
+		return nil, err
+	}
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(filepath.Join(n.cfg.Dir, "snapshots", fmt.Sprint("shard-", s)), 2, n.logger)
+	if err != nil {
+		return nil, err
+	}
+	trans, err := n.deps.Transport(s, n.me.Bus, n.logger)
+	if err != nil {
+		return nil, err
+	}
+	sh := &shard{id: s, fsm: fsm, trans: trans, logs: logs}
+	rc := raft.DefaultConfig()
+	rc.LocalID = raft.ServerID(n.id)
+	rc.Logger = n.logger
+	if n.cfg.Raft != nil {
+		n.cfg.Raft(rc)
+	}
+	// The FSM's data survives a restart (applied index in the same batch),
+	// so a restart does not restore the snapshot; unless a restore was cut
+	// short, which left the data partial.
+	partial, err := fsm.restoring()
+	if err != nil {
+		closeTransport(trans)
+		return nil, err
+	}
+	rc.NoSnapshotRestoreOnStart = !partial
+	existing, err := raft.HasExistingState(logs, stable, snaps)
+	if err == nil && !existing {
+		err = raft.BootstrapCluster(rc, logs, stable, snaps, trans, n.shardConfiguration(s))
+	}
+	if err == nil {
+		sh.raft, err = raft.NewRaft(rc, fsm, logs, stable, snaps, trans)
+	}
+	if err != nil {
+		closeTransport(trans)
+		return nil, fmt.Errorf("cluster: shard %d: %w", s, err)
+	}
+	return sh, nil
+}
+
+// shardConfiguration is shard s's initial raft membership: its replicas.
+func (n *Node) shardConfiguration(s int) raft.Configuration {
+	var c raft.Configuration
+	for _, i := range n.layout.ShardNodes(s) {
+		nd := n.layout.Nodes[i]
+		c.Servers = append(c.Servers, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(nd.ID), Address: n.deps.AddrOf(s, nd.Bus)})
+	}
+	return c
+}
+
+// ID returns the node's id.
+func (n *Node) ID() string { return n.id }
+
+// Layout returns the cluster's layout.
+func (n *Node) Layout() Layout { return n.layout }
+
+// StopShard shuts down one local raft group, as if its replica failed;
+// the node then answers for the shard as a node that does not hold it.
+// Tests use it to kill a shard's leader without killing the node.
+func (n *Node) StopShard(s int) error {
+	sh := n.shards[s]
+	if sh == nil {
+		return fmt.Errorf("%w: cluster: shard %d is not on node %s", tempest.ErrInvalidArgument, s, n.id)
+	}
+	return sh.stop()
+}
+
+func (sh *shard) stop() error {
+	err := sh.raft.Shutdown().Error()
+	return errors.Join(err, closeTransport(sh.trans))
+}
+
+func closeTransport(t raft.Transport) error {
+	if c, ok := t.(io.Closer); ok {
+		return c.Close()
+	}
+	if c, ok := t.(raft.WithClose); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+// Close stops the server, the raft groups and closes the database.
+func (n *Node) Close() error {
+	var errs []error
+	close(n.stop)
+	n.bg.Wait()
+	if n.srv != nil {
+		errs = append(errs, n.srv.close())
+	}
+	for _, sh := range n.shards {
+		if sh.raft != nil {
+			errs = append(errs, sh.stop())
+		}
+	}
+	if n.db != nil {
+		errs = append(errs, n.db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// logWriter sends raft's log lines to Logf.
+type logWriter struct{ logf func(string, ...any) }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	if w.logf != nil {
+		w.logf("%s", p)
+	}
+	return len(p), nil
+}
+
+// applyTimeout bounds how long a write waits for its entry to commit.
+const applyTimeout = 5 * time.Second

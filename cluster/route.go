@@ -1,0 +1,64 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/raft"
+)
+
+func (sh *shard) running() bool {
+	return sh != nil && sh.raft.State() != raft.Shutdown
+}
+
+// route decides whether this node serves shard s now: ok, or the
+// redirect or error reply to send instead.
+func (n *Node) route(sh *shard, s, slot int) (Reply, bool) {
+	if sh.running() && sh.raft.State() == raft.Leader {
+		return Reply{}, true
+	}
+	return n.notServed(sh, s, slot, nil), false
+}
+
+// notServed is the reply for a key this node does not serve (err, if
+// not nil, says why a try failed): MOVED to the shard's leader if it is
+// known and another node, else TRYAGAIN while the shard elects one.
+func (n *Node) notServed(sh *shard, s, slot int, err error) Reply {
+	if i := n.leaderOf(s); i >= 0 && n.layout.Nodes[i].ID != n.id {
+		return errReply(fmt.Sprintf("MOVED %d %s", slot, n.layout.Nodes[i].Addr))
+	}
+	if !sh.running() {
+		// Not held here (or stopped): send the client to another replica,
+		// which knows the leader or redirects again.
+		for _, i := range n.layout.ShardNodes(s) {
+			if n.layout.Nodes[i].ID != n.id {
+				return errReply(fmt.Sprintf("MOVED %d %s", slot, n.layout.Nodes[i].Addr))
+			}
+		}
+		return errReply("CLUSTERDOWN The cluster is down")
+	}
+	msg := fmt.Sprintf("TRYAGAIN shard %d has no leader yet", s)
+	if err != nil {
+		msg = fmt.Sprintf("TRYAGAIN shard %d: %v", s, err)
+	}
+	return errReply(msg)
+}
+
+// leaderOf returns the index of shard s's leader, or -1 if unknown.
+func (n *Node) leaderOf(s int) int {
+	sh := n.shards[s]
+	if !sh.running() {
+		return n.hintedLeader(s)
+	}
+	_, id := sh.raft.LeaderWithID()
+	if id == "" {
+		return -1
+	}
+	return n.layout.NodeIndex(string(id))
+}
+
+// definitelyNotApplied reports whether a failed raft Apply surely left
+// the log without the entry.
+func definitelyNotApplied(err error) bool {
+	return errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrEnqueueTimeout)
+}
