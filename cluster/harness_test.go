@@ -174,3 +174,11 @@ func (tc *testCluster) clusterClient() *redis.ClusterClient {
 }
 
 func ctx() context.Context { return context.Background() }
+
+// quietRedis drops go-redis's own log lines (dial failures to a closed
+// node are expected here).
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
+
+func init() { redis.SetLogger(quietRedis{}) }

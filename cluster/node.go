@@ -61,6 +61,9 @@ type shard struct {
 	raft  *raft.Raft
 	trans raft.Transport
 	logs  raft.LogStore
+
+	stopOnce sync.Once
+	stopped  chan struct{} // closed by stop: ends reads waiting to apply
 }
 
 // Open opens (or, at a first start, creates) the node's directory and
@@ -114,7 +117,7 @@ func (n *Node) startShard(s int) (*shard, error) {
 	if err != nil {
 		return nil, err
 	}
-	sh := &shard{id: s, fsm: fsm, trans: trans, logs: logs}
+	sh := &shard{id: s, fsm: fsm, trans: trans, logs: logs, stopped: make(chan struct{})}
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(n.id)
 	rc.Logger = n.logger
@@ -172,8 +175,12 @@ func (n *Node) StopShard(s int) error {
 }
 
 func (sh *shard) stop() error {
-	err := sh.raft.Shutdown().Error()
-	return errors.Join(err, closeTransport(sh.trans))
+	var err error
+	sh.stopOnce.Do(func() {
+		close(sh.stopped)
+		err = errors.Join(sh.raft.Shutdown().Error(), closeTransport(sh.trans))
+	})
+	return err
 }
 
 func closeTransport(t raft.Transport) error {
@@ -198,6 +205,9 @@ func (n *Node) Close() error {
 		if sh.raft != nil {
 			errs = append(errs, sh.stop())
 		}
+	}
+	if n.srv != nil {
+		n.srv.drain()
 	}
 	if n.db != nil {
 		errs = append(errs, n.db.Close())

@@ -57,6 +57,8 @@ func (sh *shard) linearize(timeout time.Duration) error {
 			return nil
 		case <-time.After(timeout):
 			return errReadTimeout
+		case <-sh.stopped:
+			return raft.ErrRaftShutdown
 		}
 	}
 	return nil

@@ -16,6 +16,12 @@ type respServer struct {
 	rs     *redcon.Server
 	served chan error
 	once   sync.Once
+
+	// gate keeps the database open under running commands: each command
+	// holds it shared; Node.Close takes it exclusively (after stopping
+	// raft, which ends the waits) before closing the database.
+	gate   sync.RWMutex
+	closed bool // guarded by gate
 }
 
 // connState is one client connection's state.
@@ -64,7 +70,20 @@ func (s *respServer) handle(c redcon.Conn, cmd redcon.Command) {
 		c.Close()
 		return
 	}
+	s.gate.RLock()
+	defer s.gate.RUnlock()
+	if s.closed {
+		c.WriteError("CLUSTERDOWN node shutting down")
+		return
+	}
 	s.n.dispatch(st, name, argv).write(c)
+}
+
+// drain waits for the running commands and refuses new ones.
+func (s *respServer) drain() {
+	s.gate.Lock()
+	defer s.gate.Unlock()
+	s.closed = true
 }
 
 // dispatch runs one command and returns its reply.
