@@ -61,10 +61,10 @@ var registerModel = porcupine.Model{
 
 // history records operations with times from one clock.
 type history struct {
-	start time.Time
-	mu    sync.Mutex
-	ops   []porcupine.Operation
-	acked map[string]bool // values of acknowledged writes
+	start           time.Time
+	mu              sync.Mutex
+	ops             []porcupine.Operation
+	acked           map[string]bool // values of acknowledged writes
 	unknown, failed int
 }
 
