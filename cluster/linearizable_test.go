@@ -12,7 +12,6 @@ import (
 
 	"github.com/anishathalye/porcupine"
 	"github.com/redis/go-redis/v9"
-	"github.com/tempestdb/tempest"
 	"github.com/tempestdb/tempest/internal/testutil"
 )
 
@@ -240,17 +239,7 @@ func (tc *testCluster) replicasAgree(s int) error {
 }
 
 // shardData is the shard's data range on node n, as one byte string.
-func shardData(n *Node, s int) ([]byte, error) {
-	p := shardPrefix(s)
-	var out []byte
-	for kv, err := range n.db.All(withSub(p, subData), withSub(p, subData+1)) {
-		if err != nil {
-			return nil, err
-		}
-		out = append(append(append(out, kv.Key...), 0), kv.Value...)
-	}
-	return out, nil
-}
+func shardData(n *Node, s int) ([]byte, error) { return shardDataDB(n.db, s) }
 
 func dumpHistory(t *testing.T, info porcupine.LinearizationInfo) {
 	f := t.TempDir() + "/history.html"
@@ -258,5 +247,3 @@ func dumpHistory(t *testing.T, info porcupine.LinearizationInfo) {
 		t.Logf("history visualized in %s", f)
 	}
 }
-
-var _ = tempest.ErrNotFound
