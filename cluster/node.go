@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"path/filepath"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	"github.com/tempestdb/tempest"
+	"github.com/tempestdb/tempest/server"
 	"github.com/tempestdb/tempest/vfs"
 )
 
@@ -80,6 +82,9 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, id: ident.NodeID, layout: ident.Layout, deps: cfg.Deps.withDefaults(), shards: map[int]*shard{}, stop: make(chan struct{})}
 	n.me = n.layout.Nodes[n.layout.NodeIndex(n.id)]
+	if err := checkLoopback(n.me); err != nil {
+		return nil, err
+	}
 	n.logger = hclog.New(&hclog.LoggerOptions{Name: "raft " + n.id, Level: hclog.Warn, Output: logWriter{cfg.Logf}})
 	if n.db, err = tempest.Open(filepath.Join(cfg.Dir, "db"), cfg.DBOptions); err != nil {
 		return nil, err
@@ -227,3 +232,18 @@ func (w logWriter) Write(p []byte) (int, error) {
 
 // applyTimeout bounds how long a write waits for its entry to commit.
 const applyTimeout = 5 * time.Second
+
+// checkLoopback refuses addresses beyond loopback: cluster mode has no
+// AUTH yet, and its bus carries no authentication.
+func checkLoopback(me NodeInfo) error {
+	for _, a := range []string{me.Addr, me.Bus} {
+		host, _, err := net.SplitHostPort(a)
+		if err != nil {
+			return fmt.Errorf("%w: cluster: address %q: %v", tempest.ErrInvalidArgument, a, err)
+		}
+		if !server.IsLoopback(host) {
+			return fmt.Errorf("%w: cluster: refusing to listen on %s: cluster mode has no AUTH yet, bind to a loopback address", tempest.ErrInvalidArgument, a)
+		}
+	}
+	return nil
+}
