@@ -1,8 +1,10 @@
 package cluster
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -65,4 +67,65 @@ func TestClusterBasics(t *testing.T) {
 		}
 		rc.Close()
 	}
+}
+
+// TestClusterLeaderHints: with 2 replicas on 3 nodes a node does not
+// hold every shard; it learns the leaders of the others from the other
+// nodes and redirects there, and ClusterClient works.
+func TestClusterLeaderHints(t *testing.T) {
+	tc := newTestCluster(t, 3, 3, 2)
+	tc.waitLeaders()
+	for s := range 3 {
+		for i := range 3 {
+			if held := tc.nodes[i].shards[s] != nil; held != containsInt(tc.layout.ShardNodes(s), i) {
+				t.Fatalf("node %d holds shard %d: %v, placement says otherwise", i, s, held)
+			}
+		}
+	}
+	// Node 2 does not hold shard 0 (replicas on nodes 0 and 1).
+	key := "a"
+	for i := 0; tc.layout.ShardOfSlot(KeySlot([]byte(key))) != 0; i++ {
+		key = fmt.Sprint("a", i)
+	}
+	slot := KeySlot([]byte(key))
+	// With node 1 leading, a redirect to "another replica" (node 0) would
+	// be wrong: only a hint names node 1.
+	for tc.leader(0) != 1 {
+		if l := tc.leader(0); l >= 0 {
+			tc.nodes[l].shards[0].raft.LeadershipTransfer().Error()
+		}
+		tc.waitLeaders()
+	}
+	rc := redis.NewClient(&redis.Options{Addr: tc.layout.Nodes[2].Addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true})
+	defer rc.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		want := "MOVED " + itoa(slot) + " " + tc.layout.Nodes[tc.leader(0)].Addr
+		err := rc.Set(ctx(), key, "v", 0).Err()
+		if err != nil && err.Error() == want {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node 2: SET %s = %v, want %s", key, err, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c := tc.clusterClient()
+	for _, k := range keysPerShard(&tc.layout, 3) {
+		if err := c.Set(ctx(), k, k, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := c.Get(ctx(), k).Result(); err != nil || got != k {
+			t.Fatalf("GET %s = %q, %v", k, got, err)
+		}
+	}
+}
+
+func containsInt(xs []int, x int) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
 }
