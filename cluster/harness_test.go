@@ -61,12 +61,18 @@ type testCluster struct {
 	t      testing.TB
 	layout Layout
 	dirs   []string
-	nodes  []*Node // nil while a node is down
+	nodes  []*Node          // nil while a node is down
+	deps   func(i int) Deps // node i's Deps; nil: the defaults
 }
 
 func newTestCluster(t testing.TB, nodes, shards, replicas int) *testCluster {
 	t.Helper()
-	tc := &testCluster{t: t, layout: Layout{Shards: shards, Replicas: replicas}}
+	return newTestClusterDeps(t, nodes, shards, replicas, nil)
+}
+
+func newTestClusterDeps(t testing.TB, nodes, shards, replicas int, deps func(i int) Deps) *testCluster {
+	t.Helper()
+	tc := &testCluster{t: t, layout: Layout{Shards: shards, Replicas: replicas}, deps: deps}
 	for i := range nodes {
 		tc.layout.Nodes = append(tc.layout.Nodes, NodeInfo{
 			ID:   fmt.Sprint("n", i+1),
@@ -92,6 +98,9 @@ func newTestCluster(t testing.TB, nodes, shards, replicas int) *testCluster {
 func (tc *testCluster) start(i int, first bool) {
 	tc.t.Helper()
 	cfg := Config{Dir: tc.dirs[i], Raft: testRaft}
+	if tc.deps != nil {
+		cfg.Deps = tc.deps(i)
+	}
 	if first {
 		cfg.Layout = &tc.layout
 		cfg.NodeID = tc.layout.Nodes[i].ID

@@ -20,7 +20,8 @@ type Deps struct {
 	Stores func(db *tempest.DB, prefix []byte) (raft.LogStore, raft.StableStore, error)
 	// Transport returns shard's transport on the node's bus address;
 	// AddrOf maps a node's bus address to that node's raft address of
-	// the shard.
+	// the shard (nil: the bus address itself, as for a transport that
+	// multiplexes every shard on one listener).
 	Transport func(shard int, bus string, logger hclog.Logger) (raft.Transport, error)
 	AddrOf    func(shard int, bus string) raft.ServerAddress
 }
@@ -32,6 +33,9 @@ func (d Deps) withDefaults() Deps {
 	if d.Transport == nil {
 		d.Transport = tcpTransport
 		d.AddrOf = portPerShard
+	}
+	if d.AddrOf == nil {
+		d.AddrOf = func(_ int, bus string) raft.ServerAddress { return raft.ServerAddress(bus) }
 	}
 	return d
 }
