@@ -12,6 +12,7 @@ import (
 	"net"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -63,6 +64,11 @@ type shard struct {
 	raft  *raft.Raft
 	trans raft.Transport
 	logs  raft.LogStore
+
+	// cutOffAfter: a replica that heard from no leader for this long
+	// (two election timeouts) sends clients to the other replicas.
+	cutOffAfter time.Duration
+	redirects   atomic.Uint64 // turns of those redirects
 
 	stopOnce sync.Once
 	stopped  chan struct{} // closed by stop: ends reads waiting to apply
@@ -129,6 +135,7 @@ func (n *Node) startShard(s int) (*shard, error) {
 	if n.cfg.Raft != nil {
 		n.cfg.Raft(rc)
 	}
+	sh.cutOffAfter = 2 * max(rc.ElectionTimeout, rc.HeartbeatTimeout)
 	// The FSM's data survives a restart (applied index in the same batch),
 	// so a restart does not restore the snapshot; unless a restore was cut
 	// short, which left the data partial.

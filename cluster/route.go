@@ -3,6 +3,7 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hashicorp/raft"
 )
@@ -30,12 +31,20 @@ func (n *Node) notServed(sh *shard, s, slot int, err error) Reply {
 	if !sh.running() {
 		// Not held here (or stopped): send the client to another replica,
 		// which knows the leader or redirects again.
-		for _, i := range n.layout.ShardNodes(s) {
-			if n.layout.Nodes[i].ID != n.id {
-				return errReply(fmt.Sprintf("MOVED %d %s", slot, n.layout.Nodes[i].Addr))
-			}
+		if others := n.otherReplicas(s); len(others) > 0 {
+			return errReply(fmt.Sprintf("MOVED %d %s", slot, n.layout.Nodes[others[0]].Addr))
 		}
 		return errReply("CLUSTERDOWN The cluster is down")
+	}
+	if sh.cutOff() {
+		// This replica has heard from no leader for longer than an
+		// election takes: it is likely cut off, and the others may have
+		// elected one. Send the client to another replica, in turn.
+		others := n.otherReplicas(s)
+		if len(others) > 0 {
+			i := others[int(sh.redirects.Add(1))%len(others)]
+			return errReply(fmt.Sprintf("MOVED %d %s", slot, n.layout.Nodes[i].Addr))
+		}
 	}
 	msg := fmt.Sprintf("TRYAGAIN shard %d has no leader yet", s)
 	if err != nil {
@@ -61,4 +70,23 @@ func (n *Node) leaderOf(s int) int {
 // the log without the entry.
 func definitelyNotApplied(err error) bool {
 	return errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrEnqueueTimeout)
+}
+
+// otherReplicas returns the nodes other than this one holding shard s.
+func (n *Node) otherReplicas(s int) []int {
+	var out []int
+	for _, i := range n.layout.ShardNodes(s) {
+		if n.layout.Nodes[i].ID != n.id {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// cutOff reports whether the replica, not leading, last heard from a
+// leader longer ago than cutOffAfter (never having heard is not enough:
+// the cluster may be starting).
+func (sh *shard) cutOff() bool {
+	lc := sh.raft.LastContact()
+	return sh.raft.State() != raft.Leader && !lc.IsZero() && time.Since(lc) > sh.cutOffAfter
 }

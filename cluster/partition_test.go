@@ -1,0 +1,212 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+	"github.com/redis/go-redis/v9"
+	"github.com/tempestdb/tempest/internal/testutil"
+)
+
+// cuts isolates nodes: no raft RPC leaves or reaches an isolated node.
+// (A test stand-in for the cluster-bus transport's fault switch.)
+type cuts struct {
+	mu       sync.Mutex
+	isolated map[string]bool               // guarded by mu
+	nodeOf   map[raft.ServerAddress]string // raft address -> node id
+}
+
+var errCut = errors.New("cut by the test")
+
+func (c *cuts) set(id string, on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.isolated[id] = on
+}
+
+func (c *cuts) blocked(from string, to raft.ServerAddress) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.isolated[from] || c.isolated[c.nodeOf[to]]
+}
+
+// cutTransport refuses RPCs across a cut; replication goes without
+// pipelining, so that every RPC passes here.
+type cutTransport struct {
+	raft.Transport
+	self string
+	cuts *cuts
+}
+
+func (t *cutTransport) AppendEntriesPipeline(raft.ServerID, raft.ServerAddress) (raft.AppendPipeline, error) {
+	return nil, raft.ErrPipelineReplicationNotSupported
+}
+
+func (t *cutTransport) AppendEntries(id raft.ServerID, to raft.ServerAddress, a *raft.AppendEntriesRequest, r *raft.AppendEntriesResponse) error {
+	if t.cuts.blocked(t.self, to) {
+		return errCut
+	}
+	return t.Transport.AppendEntries(id, to, a, r)
+}
+
+func (t *cutTransport) RequestVote(id raft.ServerID, to raft.ServerAddress, a *raft.RequestVoteRequest, r *raft.RequestVoteResponse) error {
+	if t.cuts.blocked(t.self, to) {
+		return errCut
+	}
+	return t.Transport.RequestVote(id, to, a, r)
+}
+
+func (t *cutTransport) InstallSnapshot(id raft.ServerID, to raft.ServerAddress, a *raft.InstallSnapshotRequest, r *raft.InstallSnapshotResponse, data io.Reader) error {
+	if t.cuts.blocked(t.self, to) {
+		return errCut
+	}
+	return t.Transport.InstallSnapshot(id, to, a, r, data)
+}
+
+func (t *cutTransport) TimeoutNow(id raft.ServerID, to raft.ServerAddress, a *raft.TimeoutNowRequest, r *raft.TimeoutNowResponse) error {
+	if t.cuts.blocked(t.self, to) {
+		return errCut
+	}
+	return t.Transport.TimeoutNow(id, to, a, r)
+}
+
+func (t *cutTransport) Close() error { return closeTransport(t.Transport) }
+
+// TestClusterPartition: the node leading shard 0 is cut off from the
+// others while ClusterClient workers run. The cut-off node acknowledges
+// no write (a client talking to it directly gets none), the other two
+// elect leaders and go on acknowledging writes; after healing, the
+// history is linearizable and every replica catches up.
+func TestClusterPartition(t *testing.T) {
+	rng := testutil.NewRand(testutil.Seed(t))
+	cs := &cuts{isolated: map[string]bool{}, nodeOf: map[raft.ServerAddress]string{}}
+	tc := newTestClusterDeps(t, 3, 3, 3, func(i int) Deps {
+		self := fmt.Sprint("n", i+1) // newTestCluster's ids
+		return Deps{
+			Transport: func(shard int, bus string, logger hclog.Logger) (raft.Transport, error) {
+				inner, err := tcpTransport(shard, bus, logger)
+				return &cutTransport{Transport: inner, self: self, cuts: cs}, err
+			},
+			AddrOf: portPerShard,
+		}
+	})
+	cs.mu.Lock()
+	for _, nd := range tc.layout.Nodes {
+		for s := range tc.layout.Shards {
+			cs.nodeOf[portPerShard(s, nd.Bus)] = nd.ID
+		}
+	}
+	cs.mu.Unlock()
+	tc.waitLeaders()
+	keys := keysPerShard(&tc.layout, 2)
+	h := &history{start: time.Now(), acked: map[string]bool{}}
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	const workers = 4
+	for w := range workers {
+		seed := rng.Uint64()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := testutil.NewRand(seed)
+			c := tc.clusterClient()
+			for i := 0; !stop.Load(); i++ {
+				k := keys[r.IntN(len(keys))]
+				if r.IntN(2) == 0 {
+					h.do(c, w, regInput{key: k, write: true, val: fmt.Sprintf("w%d-%d", w, i)})
+				} else {
+					h.do(c, w, regInput{key: k})
+				}
+			}
+		}()
+	}
+	time.Sleep(500 * time.Millisecond)
+	victim := tc.leader(0)
+	id := tc.layout.Nodes[victim].ID
+	t.Logf("cut node %s (leader of shard 0) off", id)
+	cs.set(id, true)
+
+	// A client of the cut-off node alone: none of its writes is
+	// acknowledged; they enter the history as of unknown outcome.
+	direct := redis.NewClient(&redis.Options{Addr: tc.layout.Nodes[victim].Addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true, ReadTimeout: 10 * time.Second})
+	defer direct.Close()
+	h.mu.Lock()
+	ackedBefore := len(h.acked)
+	h.mu.Unlock()
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	for i := 0; time.Now().Before(deadline); i++ {
+		k := keys[i%len(keys)]
+		val := fmt.Sprint("minority-", i)
+		call := h.now()
+		err := direct.Set(ctx(), k, val, 0).Err()
+		if err == nil {
+			// Acknowledged within the lease before the node noticed
+			// the cut only if it was still a quorum's leader: it was
+			// not, the cut was already in place.
+			t.Fatalf("the cut-off node acknowledged SET %s %s", k, val)
+		}
+		if !notApplied(err) {
+			h.mu.Lock()
+			h.ops = append(h.ops, porcupine.Operation{ClientId: workers + 1, Input: regInput{key: k, write: true, val: val}, Call: call, Return: 1 << 62})
+			h.mu.Unlock()
+		}
+	}
+	tc.waitMajorityLeaders(victim)
+	time.Sleep(500 * time.Millisecond)
+	h.mu.Lock()
+	during := len(h.acked) - ackedBefore
+	h.mu.Unlock()
+	if during == 0 {
+		t.Fatal("the majority acknowledged no write while the node was cut off")
+	}
+	t.Logf("heal; %d writes acknowledged meanwhile", during)
+	cs.set(id, false)
+	tc.waitLeaders()
+	time.Sleep(500 * time.Millisecond)
+	stop.Store(true)
+	wg.Wait()
+
+	c := tc.clusterClient()
+	for _, k := range keys {
+		h.do(c, workers, regInput{key: k})
+	}
+	t.Logf("%d operations (%d writes acknowledged, %d of unknown outcome, %d failed)", len(h.ops), len(h.acked), h.unknown, h.failed)
+	res, info := porcupine.CheckOperationsVerbose(registerModel, h.ops, 30*time.Second)
+	if res != porcupine.Ok {
+		dumpHistory(t, info)
+		t.Fatalf("history is %v", res)
+	}
+	tc.waitCaughtUp()
+}
+
+// waitMajorityLeaders waits until every shard has a leader other than
+// node cut.
+func (tc *testCluster) waitMajorityLeaders(cut int) {
+	tc.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		ok := true
+		for s := range tc.layout.Shards {
+			led := false
+			for i, n := range tc.nodes {
+				if i != cut && n.shards[s].running() && n.shards[s].raft.State() == raft.Leader {
+					led = true
+				}
+			}
+			ok = ok && led
+		}
+		if ok {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tc.t.Fatal("the majority has no leader for every shard after 20s")
+}
