@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -55,7 +56,13 @@ func (n *Node) Addr() net.Addr {
 func (s *respServer) close() error {
 	var err error
 	s.once.Do(func() {
-		err = s.rs.Close()
+		// redcon's Close does nothing before Serve has taken the
+		// listener, so close the listener too: Serve then returns.
+		s.rs.Close()
+		err = s.ln.Close()
+		if errors.Is(err, net.ErrClosed) {
+			err = nil
+		}
 		<-s.served
 	})
 	return err
