@@ -36,7 +36,7 @@ var errReadTimeout = errors.New("cluster: read timed out waiting for the shard t
 // The FSM only applies committed entries, so the read sees no write that
 // could be rolled back.
 func (sh *shard) linearize(timeout time.Duration) error {
-	if err := sh.raft.VerifyLeader().Error(); err != nil {
+	if err := sh.await(sh.raft.VerifyLeader(), timeout); err != nil {
 		return err
 	}
 	target := sh.raft.LastIndex()
@@ -62,4 +62,24 @@ func (sh *shard) linearize(timeout time.Duration) error {
 		}
 	}
 	return nil
+}
+
+// errAwaitTimeout: a raft future did not resolve in time.
+var errAwaitTimeout = errors.New("cluster: raft did not answer in time")
+
+// await waits for a raft future, but no longer than timeout, and not
+// past the replica's stop: a future raft never resolves (it happened at
+// shutdown) must not hold a client, nor the node's Close, forever. The
+// goroutine left behind ends when the future resolves.
+func (sh *shard) await(f raft.Future, timeout time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	select {
+	case err := <-done:
+		return err
+	case <-sh.stopped:
+		return raft.ErrRaftShutdown
+	case <-time.After(timeout):
+		return errAwaitTimeout
+	}
 }

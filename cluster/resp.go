@@ -158,7 +158,7 @@ func (n *Node) read(sh *shard, c *command, argv [][]byte) Reply {
 // FSM's reply.
 func (n *Node) propose(sh *shard, s, slot int, argv [][]byte) Reply {
 	f := sh.raft.Apply(encodeEntry(nowMillis(), argv), applyTimeout)
-	if err := f.Error(); err != nil {
+	if err := sh.await(f, 2*applyTimeout); err != nil {
 		if definitelyNotApplied(err) {
 			return n.notServed(sh, s, slot, err)
 		}
