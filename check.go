@@ -46,7 +46,10 @@ func (d *DB) LSM() ([NumLevels][]FileInfo, error) {
 // against the manifest (checkTableIdentity), every block checksum, and
 // the checksum of the whole file against the one the manifest recorded.
 // It returns every problem found, joined; each matches ErrCorruption and
-// names the file. Opening the DB already verified the manifest and
+// names the file. Blob files are checked too: each one the SSTs name is
+// live and whole (footer, size), and every handle of every SST resolves
+// to a value whose block checksum holds (check_blobs.go). Opening the DB
+// already verified the manifest and
 // replayed the WAL, whose records are checksummed.
 //
 // An SST written before whole-file checksums were recorded (see
@@ -64,9 +67,14 @@ func (d *DB) Check() error {
 	}
 	for _, files := range v.Levels {
 		for _, f := range files {
-			errs = append(errs, d.checkTable(f))
+			err := d.checkTable(f)
+			if err == nil && len(f.BlobRefs) > 0 {
+				err = d.checkTableBlobs(f)
+			}
+			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, d.checkBlobFiles(v)...)
 	return errors.Join(errs...)
 }
 

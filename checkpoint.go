@@ -3,8 +3,10 @@ package tempest
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/manifest"
@@ -145,6 +147,7 @@ func (d *DB) linkCheckpointTables(rs *readState, cd dirs) (*manifest.Edit, error
 	if v := d.FormatVersion(); v >= FormatVersion2 {
 		edit.FormatVersion = v // the copy holds what v allows (ingested files)
 	}
+	blobs := make(map[base.FileNum]bool)
 	for _, files := range rs.version.Levels {
 		for _, f := range files {
 			dst := d.fs.PathJoin(cd.sst, sstFileName(f.FileNum))
@@ -153,10 +156,34 @@ func (d *DB) linkCheckpointTables(rs *readState, cd dirs) (*manifest.Edit, error
 			}
 			edit.Added = append(edit.Added, *f)
 			edit.NextFileNum = max(edit.NextFileNum, f.FileNum+1)
+			for _, r := range f.BlobRefs {
+				blobs[r.FileNum] = true
+			}
 		}
+	}
+	if err := d.linkCheckpointBlobs(blobs, cd, edit); err != nil {
+		return nil, err
 	}
 	edit.OrphanFloor = edit.NextFileNum
 	return edit, nil
+}
+
+// linkCheckpointBlobs links or copies the blob files the checkpoint's
+// SSTs name into cd.sst and records them in edit.
+func (d *DB) linkCheckpointBlobs(nums map[base.FileNum]bool, cd dirs, edit *manifest.Edit) error {
+	for _, n := range slices.Sorted(maps.Keys(nums)) {
+		b, err := d.blobFileMeta(n)
+		if err != nil {
+			return err
+		}
+		dst := d.fs.PathJoin(cd.sst, base.MakeFilename(base.FileTypeBlob, n))
+		if _, err := vfs.LinkOrCopy(d.fs, d.blobPath(n), dst); err != nil {
+			return err
+		}
+		edit.AddedBlobs = append(edit.AddedBlobs, b)
+		edit.NextFileNum = max(edit.NextFileNum, n+1)
+	}
+	return nil
 }
 
 // writeCheckpointManifest creates a manifest in dir holding edit, and

@@ -72,6 +72,7 @@ func (d *DB) release() error {
 		d.manifest = nil
 	}
 	errs = append(errs, d.tables.close())
+	d.blobs.close()
 	if d.lock != nil {
 		errs = append(errs, d.lock.Close())
 		d.lock = nil

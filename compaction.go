@@ -182,7 +182,7 @@ func (d *DB) runCompaction(c *compact.Compaction) {
 		}
 	}
 	old.unref()
-	d.files.markObsolete(removedOnly(edit))
+	d.files.markObsolete(manifest.KindTable, removedOnly(edit))
 	d.maybeScheduleCompaction()
 }
 
@@ -233,8 +233,8 @@ func (d *DB) compactionEdit(c *compact.Compaction, snapshots []base.SeqNum) (*ma
 		}
 		return edit, nil
 	}
-	added, err := d.writeCompactionOutputs(c, snapshots)
-	edit.Added = added
+	added, blobs, err := d.writeCompactionOutputs(c, snapshots)
+	edit.Added, edit.AddedBlobs = added, blobs
 	return edit, err
 }
 
@@ -243,6 +243,9 @@ func addedNums(e *manifest.Edit) []base.FileNum {
 	var out []base.FileNum
 	for _, f := range e.Added {
 		out = append(out, f.FileNum)
+	}
+	for _, b := range e.AddedBlobs {
+		out = append(out, b.FileNum)
 	}
 	return out
 }

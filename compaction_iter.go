@@ -72,6 +72,9 @@ type compactionIter struct {
 	foldOnly bool
 	folded   base.SeqNum
 	noFold   []byte // a flush's key whose fold failed: written as it is
+	// blobs reads a separated value a fold ends on; blobBuf holds it.
+	blobs   *blobCache
+	blobBuf []byte
 }
 
 func newCompactionIter(cmp *base.Comparer, iter base.InternalIterator, snapshots []base.SeqNum, bottommost bool, rangeDels *rangedel.Set, filter VisibilityFilter, merger *Merger) *compactionIter {
@@ -161,7 +164,7 @@ func (c *compactionIter) hasSuffix(userKey []byte) bool {
 // counted per prefix over the user keys kept so far, as a read at the
 // current state counts them.
 func (c *compactionIter) filtered(k base.InternalKey, stripe int) bool {
-	if c.filter == nil || k.Kind() != base.KindSet || stripe != len(c.snapshots) {
+	if c.filter == nil || !k.Kind().IsValue() || stripe != len(c.snapshots) {
 		return false
 	}
 	p := c.cmp.Prefix(k.UserKey)
@@ -172,7 +175,7 @@ func (c *compactionIter) filtered(k base.InternalKey, stripe int) bool {
 	} else if len(c.lastKept) > 0 && c.cmp.Equal(k.UserKey, c.lastKept) {
 		return false // an older version of a kept user key: shadowed anyway
 	}
-	if !c.filter.Keep(VisibilityEntry{Key: k.UserKey, Value: c.iter.Value(), SeqNum: uint64(k.SeqNum()), Version: c.versions}) {
+	if !c.filter.Keep(VisibilityEntry{Key: k.UserKey, Value: filterValue(k.Kind(), c.iter.Value()), SeqNum: uint64(k.SeqNum()), Version: c.versions}) {
 		return true
 	}
 	c.versions++

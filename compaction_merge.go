@@ -53,8 +53,16 @@ func (c *compactionIter) foldMerge(k base.InternalKey, stripe int) bool {
 			break
 		}
 		if n.Kind() != base.KindMerge {
-			if n.Kind() == base.KindSet {
+			switch n.Kind() {
+			case base.KindSet:
 				below = c.iter.Value()
+			case base.KindBlobValue:
+				v, err := c.blobs.read(c.iter.Value(), c.blobBuf[:0])
+				if err != nil {
+					c.err = err // fails the compaction: nothing is dropped
+					return false
+				}
+				below, c.blobBuf = v, v
 			}
 			resolved = true
 			break

@@ -18,7 +18,34 @@ import (
 // prefixes, so that all versions of a logical key stay in one file of the
 // level. It returns the files written (also on error, so the caller can
 // remove them).
-func (d *DB) writeCompactionOutputs(c *compact.Compaction, snapshots []base.SeqNum) ([]manifest.FileMetadata, error) {
+//
+// Values go through a blobOutput: handles move as they are, except those
+// into blob files whose live fraction is below BlobGCThreshold, whose
+// values are copied to the compaction's own blob file, as are inline
+// values of at least ValueSeparationThreshold bytes. The blob files
+// written are returned too (their numbers also on error).
+func (d *DB) writeCompactionOutputs(c *compact.Compaction, snapshots []base.SeqNum) ([]manifest.FileMetadata, []manifest.BlobFile, error) {
+	bo := d.newBlobOutput(d.blobRewriteSet())
+	files, err := d.writeCompactionFiles(c, snapshots, bo)
+	if err == nil {
+		err = bo.finish()
+	}
+	if err == nil && len(files) > 0 {
+		err = vfs.SyncDir(d.fs, d.dirs.sst)
+	}
+	if err != nil {
+		bo.abort()
+		var blobs []manifest.BlobFile
+		for _, n := range bo.nums {
+			blobs = append(blobs, manifest.BlobFile{FileNum: n}) // for removal
+		}
+		return files, blobs, err
+	}
+	return files, bo.files, nil
+}
+
+// writeCompactionFiles writes the SSTs of writeCompactionOutputs.
+func (d *DB) writeCompactionFiles(c *compact.Compaction, snapshots []base.SeqNum, bo *blobOutput) ([]manifest.FileMetadata, error) {
 	iter, err := d.newCompactionInputIter(c)
 	if err != nil {
 		return nil, err
@@ -29,6 +56,7 @@ func (d *DB) writeCompactionOutputs(c *compact.Compaction, snapshots []base.SeqN
 		return nil, err
 	}
 	ci := newCompactionIter(d.cmp, iter, snapshots, c.IsBottommost, rangeDels, d.opts.VisibilityFilter, d.opts.Merger)
+	ci.blobs = d.blobs
 	target := c.TargetFileSize
 	if c.OutputLevel == 0 {
 		// An intra-L0 compaction writes one file: L0 files must hold
@@ -39,6 +67,7 @@ func (d *DB) writeCompactionOutputs(c *compact.Compaction, snapshots []base.SeqN
 	out := &compactionOutputs{
 		d: d, level: c.OutputLevel, target: target,
 		spans: keepRangeDels(rangeDels, snapshots, c.IsBottommost),
+		blobs: bo,
 	}
 	var y yielder
 	for ok := ci.First(); ok; ok = ci.Next() {
@@ -54,11 +83,6 @@ func (d *DB) writeCompactionOutputs(c *compact.Compaction, snapshots []base.SeqN
 	}
 	if err := out.finish(nil); err != nil {
 		return out.files, err
-	}
-	if len(out.files) > 0 {
-		if err := vfs.SyncDir(d.fs, d.dirs.sst); err != nil {
-			return out.files, err
-		}
 	}
 	d.counters.compactionDropped.Add(ci.dropped)
 	return out.files, nil
@@ -161,6 +185,7 @@ type compactionOutputs struct {
 	size    uint64 // raw bytes added to w
 	lastKey []byte // user key of the last entry added to w
 	files   []manifest.FileMetadata
+	blobs   *blobOutput
 }
 
 func (o *compactionOutputs) add(k base.InternalKey, v []byte) error {
@@ -173,6 +198,10 @@ func (o *compactionOutputs) add(k base.InternalKey, v []byte) error {
 		if err := o.open(); err != nil {
 			return err
 		}
+	}
+	k, v, err := o.blobs.add(k, v)
+	if err != nil {
+		return err
 	}
 	if err := o.w.Add(k, v); err != nil {
 		return err
@@ -224,7 +253,9 @@ func (o *compactionOutputs) finish(cut []byte) error {
 		o.files = append(o.files, manifest.FileMetadata{FileNum: o.num}) // for removal
 		return err
 	}
-	o.files = append(o.files, fileMetadata(o.num, o.level, m))
+	meta := fileMetadata(o.num, o.level, m)
+	meta.BlobRefs = o.blobs.takeRefs()
+	o.files = append(o.files, meta)
 	return nil
 }
 

@@ -25,5 +25,8 @@ func (d *DB) pickLocked(hints []compact.DeleteHint, rewrite bool) *compact.Compa
 	if c := d.picker.PickAt(v, d.mu.compactions, oldest); c != nil {
 		return c
 	}
-	return d.pickReadLocked(v)
+	if c := d.pickReadLocked(v); c != nil {
+		return c
+	}
+	return d.pickBlobRewriteLocked(v)
 }

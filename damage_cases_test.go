@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/journal"
 	"github.com/tempestdb/tempest/vfs"
 	"github.com/tempestdb/tempest/wal"
@@ -87,7 +88,25 @@ func (img *damageImage) targets(t *testing.T) []damageTarget {
 	if s, ok := img.sst(func(level int) bool { return level > 0 }); ok {
 		ts = append(ts, damageTarget{fmt.Sprintf("L%d SST", s.level), s.path, 0})
 	}
+	if p, ok := img.blobFile(t); ok {
+		ts = append(ts, damageTarget{"blob file", p, 0})
+	}
 	return ts
+}
+
+// blobFile returns the path of the image's lowest-numbered blob file.
+func (img *damageImage) blobFile(t *testing.T) (string, bool) {
+	dir := path.Join(damageRoot, base.SSTDir)
+	names, err := img.fs.List(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if isBlobFileName(n) {
+			return path.Join(dir, n), true
+		}
+	}
+	return "", false
 }
 
 // sst returns the first live SST whose level satisfies pred.
@@ -339,6 +358,7 @@ func (img *damageImage) unknownCases(t *testing.T) []damageCase {
 		{"manifest/manifest-000000.bak", manifest, true, "a copy of the manifest"},
 		{"sst/900000.sst", garbage, false, "garbage"},
 		{"sst/900001.sst", anySST, false, "a copy of a live SST"},
+		{"sst/900002.blob", garbage, false, "garbage under a blob file name"},
 		{"wal/900000.log", garbage, false, "garbage"},
 		{"wal/900001.log", liveWAL, false, "a copy of the live WAL"},
 		{"manifest/manifest-900000", garbage, false, "garbage"},

@@ -354,6 +354,11 @@ var damageScenarios = []damageScenario{
 	}, buildDamageDeep},
 	{"rangedel", damageOptions, buildDamageRangeDel},
 	{"ingest", damageOptions, buildDamageIngest},
+	{"blob", func(fs vfs.FS) *Options {
+		o := damageOptions(fs)
+		o.ValueSeparationThreshold = 100 // most values go to blob files
+		return o
+	}, buildDamageDeep},
 }
 
 // buildDamageWAL keeps the data in WALs: in the crash image, an older WAL

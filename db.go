@@ -33,6 +33,7 @@ type DB struct {
 	lock     io.Closer
 	manifest *manifest.Manifest
 	tables   *tableCache
+	blobs    *blobCache
 	cache    *Cache
 	files    fileRefs
 	picker   *compact.Picker
@@ -137,6 +138,7 @@ type DB struct {
 		stalls            atomic.Uint64
 		stallNanos        atomic.Uint64
 		tablesDeleted     atomic.Uint64
+		blobFilesDeleted  atomic.Uint64
 		compactions       atomic.Uint64
 		readCompactions   atomic.Uint64
 		compactionDropped atomic.Uint64

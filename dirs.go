@@ -34,3 +34,17 @@ func parseSSTFileName(name string) (base.FileNum, bool) { return sstable.ParseFi
 func (d *DB) sstPath(num base.FileNum) string {
 	return d.fs.PathJoin(d.dirs.sst, sstFileName(num))
 }
+
+// blobPath is the path of blob file num, in the sst directory.
+func (d *DB) blobPath(num base.FileNum) string {
+	return d.fs.PathJoin(d.dirs.sst, base.MakeFilename(base.FileTypeBlob, num))
+}
+
+// blobSize returns the size the manifest records for live blob file num.
+func (d *DB) blobSize(num base.FileNum) (uint64, bool) {
+	if d.manifest == nil {
+		return 0, false
+	}
+	b, ok := d.manifest.BlobFile(num)
+	return b.Size, ok
+}

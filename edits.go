@@ -16,10 +16,18 @@ func (d *DB) applyEdit(e *manifest.Edit) error {
 	d.format.mu.Lock()
 	defer d.format.mu.Unlock()
 	d.formatRules().fit(e, d.manifest, d.orphanFloor(), d.takeDeletions())
+	// A blob file no SST names after e is removed by e: serialized with
+	// every other edit here, no other edit can add a reference between
+	// the check and the apply.
+	for _, n := range d.manifest.UnreferencedBlobs(e) {
+		e.RemovedBlobs = append(e.RemovedBlobs, n)
+		e.Obsolete = append(e.Obsolete, manifest.ObsoleteFile{Kind: manifest.KindBlob, FileNum: n})
+	}
 	if err := d.manifest.Apply(e); err != nil {
 		d.queueDeletions(e.Deleted) // the next edit records them
 		return err
 	}
+	d.files.markObsolete(manifest.KindBlob, e.RemovedBlobs)
 	return nil
 }
 

@@ -352,3 +352,46 @@ func (b *faultCorruptBase) randomFlips(t *testing.T, n int) map[faultCorruptOutc
 	wg.Wait()
 	return counts
 }
+
+// TestFaultCorruptionSweepBlob flips every byte of a blob file (values of
+// 100 bytes and more separated): every flip must be detected, by a read
+// or by Check, as ErrCorruption; no byte of a blob file is ignorable.
+func TestFaultCorruptionSweepBlob(t *testing.T) {
+	mem := vfs.NewMem()
+	opts := func(fs vfs.FS) *Options {
+		o := faultCorruptOptions(fs)
+		o.ValueSeparationThreshold = 100
+		return o
+	}
+	d, err := Open("/db", opts(mem))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &faultOracle{}
+	for i := range 12 {
+		if err := o.apply(d, false, fmt.Sprintf("k%03d=%d", i, 60+i*10)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b := &faultCorruptBase{mem: mem, want: o.stateAt(len(o.commits)), ignorable: map[string][2]int64{}}
+	names, _ := mem.List("/db/sst")
+	for _, n := range names {
+		if isBlobFileName(n) {
+			b.sst = "/db/sst/" + n
+		}
+	}
+	if b.sst == "" {
+		t.Fatalf("no blob file in %v", names)
+	}
+	counts := b.sweep(t, b.sst)
+	faultFigures(t, "corruption sweep: blob file %s (%d B): %s", b.sst, b.size(b.sst), faultOutcomes(counts))
+	if counts[faultCorruptIgnorable] != 0 || counts[faultCorruptKnownBug] != 0 {
+		t.Fatalf("blob file flips not all detected: %s", faultOutcomes(counts))
+	}
+}

@@ -162,6 +162,58 @@ var faultWorkloads = []faultWorkload{
 	}},
 }
 
+// faultBlobOptions separate values of 100 bytes and more into blob files
+// and rewrite a blob file once a tenth of it is dead.
+func faultBlobOptions(fs vfs.FS) *Options {
+	o := faultBaseOptions(fs)
+	o.ValueSeparationThreshold = 100
+	o.BlobGCThreshold = 0.9
+	return o
+}
+
+// faultBlobWorkloads write blob files at flush (blob-write) and rewrite
+// and delete them in compactions (blob-gc: overwrites make the first
+// files' values dead).
+var faultBlobWorkloads = []faultWorkload{
+	{"blob-write", faultBlobOptions, func(d *DB, o *faultOracle) error {
+		rng := faultRand(7)
+		for i := range 30 {
+			if err := o.apply(d, rng.IntN(3) == 0, fmt.Sprintf("k%02d=%d", rng.IntN(20), 50+rng.IntN(300))); err != nil {
+				return err
+			}
+			if i%10 == 9 {
+				if err := d.Flush(); err != nil {
+					return err
+				}
+				o.durable()
+			}
+		}
+		return nil
+	}},
+	{"blob-gc", faultBlobOptions, func(d *DB, o *faultOracle) error {
+		// Each round overwrites part of the keys: the older blob files
+		// keep some live values, which the compactions copy.
+		for round, keys := range []int{8, 6, 3} {
+			for i := range keys {
+				if err := o.apply(d, false, fmt.Sprintf("k%02d=%d", i, 200+round)); err != nil {
+					return err
+				}
+			}
+			if err := d.Flush(); err != nil {
+				return err
+			}
+			if err := faultCompact(d); err != nil {
+				return err
+			}
+			o.durable()
+		}
+		if n := d.counters.blobFilesDeleted.Load(); n < 2 {
+			return fmt.Errorf("%d blob files deleted, want at least 2", n)
+		}
+		return nil
+	}},
+}
+
 // faultMappedOp names the operation of a mapping that op is, or returns
 // "" if op is none.
 func faultMappedOp(op errorfs.Op) string {
@@ -349,4 +401,19 @@ func faultRecoveredState(fs *vfs.MemFS, each func(errorfs.Op)) (map[string]strin
 		err = cerr
 	}
 	return got, err
+}
+
+// TestFaultCrashPointsBlobs crashes the blob workloads before each of
+// their write-class operations: while blob files are written at flush,
+// and while compactions rewrite them and the last references go (the
+// old files' removal and deletion). Required as in TestFaultCrashPoints,
+// and some crash images taken while a blob file existed.
+func TestFaultCrashPointsBlobs(t *testing.T) {
+	known := faultKnownBugs{}
+	for wi, w := range faultBlobWorkloads {
+		points := faultCrashRun(t, len(faultWorkloads)+wi, w, false, known, map[string]int{})
+		if points < 100 {
+			t.Errorf("%s: only %d crash images", w.name, points)
+		}
+	}
 }

@@ -84,11 +84,13 @@ func (d *DB) flushMemTable(imm *memTable, next base.FileNum) error {
 		var meta *manifest.FileMetadata
 		var folded base.SeqNum
 		snapshots, horizon := d.flushSnapshots(imm)
-		if meta, folded, err = d.writeSST(imm, snapshots); err == nil {
+		var blobs []manifest.BlobFile
+		if meta, blobs, folded, err = d.writeSST(imm, snapshots); err == nil {
 			if folded != 0 {
 				edit.Horizon = max(horizon, folded)
 			}
 			edit.Added = []manifest.FileMetadata{*meta}
+			edit.AddedBlobs = blobs
 			info.Output, info.Bytes = uint64(meta.FileNum), meta.Size
 			d.levelStats[0].bytesWritten.Add(meta.Size)
 		}
@@ -96,8 +98,8 @@ func (d *DB) flushMemTable(imm *memTable, next base.FileNum) error {
 	if err == nil {
 		err = d.applyEdit(edit)
 	}
-	if err == nil && info.Output != 0 {
-		d.releaseTableNums(base.FileNum(info.Output))
+	if err == nil {
+		d.releaseTableNums(addedNums(edit)...)
 	}
 	info.Duration, info.Err = d.opts.Clock.Now().Sub(start), err
 	if l.FlushEnd != nil {
@@ -115,24 +117,33 @@ func (d *DB) flushMemTable(imm *memTable, next base.FileNum) error {
 // a Merger it combines merge operands as a compaction does, within the
 // stripes of snapshots (flushIter), and returns the largest seqnum of an
 // entry that combined others (0 if none): the horizon it needs. Then it
-// fsyncs the file and the sst directory.
-func (d *DB) writeSST(m *memTable, snapshots []base.SeqNum) (*manifest.FileMetadata, base.SeqNum, error) {
+// fsyncs the file and the sst directory. Values of at least
+// ValueSeparationThreshold bytes go to a new blob file (blobOutput),
+// written and fsynced before the SST; it returns the blob files written.
+// On error the files written stay in flight: the caller's error stops the
+// DB, and the next Open proves them orphans.
+func (d *DB) writeSST(m *memTable, snapshots []base.SeqNum) (*manifest.FileMetadata, []manifest.BlobFile, base.SeqNum, error) {
 	it := d.flushIter(m, snapshots)
 	defer it.Close()
 	estimate := int(m.Count())
 	num, err := d.allocTableNum()
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	f, err := d.fs.Create(d.sstPath(num))
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	w := sstable.NewWriter(f, d.writerOptions(0, num, estimate))
+	bo := d.newBlobOutput(nil)
+	fail := func(err error) (*manifest.FileMetadata, []manifest.BlobFile, base.SeqNum, error) {
+		w.Abort()
+		bo.abort()
+		return nil, nil, 0, err
+	}
 	for _, t := range m.tombstones() {
 		if err := w.AddRangeDel(t.Start, t.End, t.Seq); err != nil {
-			w.Abort()
-			return nil, 0, err
+			return fail(err)
 		}
 	}
 	var prev base.InternalKey
@@ -144,25 +155,31 @@ func (d *DB) writeSST(m *memTable, snapshots []base.SeqNum) (*manifest.FileMetad
 		if havePrev && d.cmp.CompareInternal(prev, k) == 0 {
 			continue
 		}
-		if err := w.Add(k, it.Value()); err != nil {
-			w.Abort()
-			return nil, 0, err
-		}
 		prev, havePrev = k, true
+		k, v, err := bo.add(k, it.Value())
+		if err == nil {
+			err = w.Add(k, v)
+		}
+		if err != nil {
+			return fail(err)
+		}
 	}
 	if err := it.Error(); err != nil {
-		w.Abort()
-		return nil, 0, err
+		return fail(err)
+	}
+	if err := bo.finish(); err != nil {
+		return fail(err)
 	}
 	sm, err := w.Finish()
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	if err := vfs.SyncDir(d.fs, d.dirs.sst); err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	meta := fileMetadata(num, 0, sm)
-	return &meta, it.foldHorizon(), nil
+	meta.BlobRefs = bo.takeRefs()
+	return &meta, bo.files, it.foldHorizon(), nil
 }
 
 // writerOptions configures an SST writer for a file of level.

@@ -28,6 +28,12 @@ const (
 	// FormatVersion4 adds merge operands (DB.Merge, Batch.Merge) in WALs
 	// and SSTs, and the Merger's name in the manifest.
 	FormatVersion4 = manifest.FormatV4
+	// FormatVersion5 adds blob files: values of at least
+	// Options.ValueSeparationThreshold bytes move at flush to blob files,
+	// SSTs hold handles to them (an entry kind older versions do not
+	// know), and the manifest records the blob files and each SST's
+	// references to them.
+	FormatVersion5 = manifest.FormatV5
 	// FormatNewest is the newest version this binary knows, the default
 	// for a new database. Open refuses a database of a newer version with
 	// ErrFormatVersion.
@@ -57,11 +63,14 @@ type formatRules struct {
 	// merges: batches may hold merge operands, and the manifest the
 	// Merger's name.
 	merges bool
+	// blobs: flushes may separate values into blob files.
+	blobs bool
 }
 
 func rulesOf(v uint32) formatRules {
 	if v >= FormatVersion2 {
-		return formatRules{records: true, tableFormat: 4, ingest: v >= FormatVersion3, merges: v >= FormatVersion4}
+		return formatRules{records: true, tableFormat: 4, ingest: v >= FormatVersion3, merges: v >= FormatVersion4,
+			blobs: v >= FormatVersion5}
 	}
 	return formatRules{tableFormat: 3}
 }

@@ -16,9 +16,11 @@ var formatDocSources = []struct{ title, file string }{
 	{"Write batches (the WAL record payload)", "batch.go"},
 	{"Write-ahead log (wal)", "wal/doc.go"},
 	{"Sorted string tables (sstable)", "sstable/doc.go"},
+	{"Blob files (internal/blob)", "internal/blob/doc.go"},
 	{"Journal files (journal)", "journal/doc.go"},
 	{"Manifest edits (internal/manifest)", "internal/manifest/doc.go"},
 	{"Backup repositories (backup)", "backup/doc.go"},
+	{"Raft logs and stable state (raftstore)", "raftstore/doc.go"},
 }
 
 // TestFormatDocUpToDate keeps docs/format.md equal to the format
@@ -34,7 +36,7 @@ func TestFormatDocUpToDate(t *testing.T) {
 	b.WriteString("0x95AC9329AC4BC9B5, init 0, no final xor; check value of \"123456789\" is\n")
 	b.WriteString("0xe9c6d914c4b8d9ca).\n\n")
 	b.WriteString("A database directory holds `LOCK`, `manifest/manifest-NNNNNN` (journal\n")
-	b.WriteString("files), `wal/NNNNNN.log` and `sst/NNNNNN.sst`.\n")
+	b.WriteString("files), `wal/NNNNNN.log`, `sst/NNNNNN.sst` and `sst/NNNNNN.blob`.\n")
 	for _, s := range formatDocSources {
 		src, err := os.ReadFile(s.file)
 		if err != nil {

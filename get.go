@@ -183,10 +183,13 @@ func (d *DB) getAt(rs *readState, key []byte, seq base.SeqNum) ([]byte, error) {
 		return d.iterGet(rs, key, seq, nil)
 	}
 	if rd.empty() || !rd.covered(g.best) {
-		if g.best.Kind() != base.KindSet {
-			return nil, ErrNotFound
+		switch g.best.Kind() {
+		case base.KindSet:
+			return append([]byte(nil), g.value...), nil
+		case base.KindBlobValue:
+			return d.blobs.read(g.value, nil)
 		}
-		return append([]byte(nil), g.value...), nil
+		return nil, ErrNotFound
 	}
 	// The entry found, a value or a point tombstone, is deleted by a range
 	// tombstone: under a Comparer with version suffixes an older version

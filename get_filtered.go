@@ -46,17 +46,20 @@ func (d *DB) getFiltered(rs *readState, key []byte, seq base.SeqNum, bs *batchSn
 			continue
 		}
 		atOrAfter := cmp.Compare(k.UserKey, key) >= 0
-		if k.Kind() != base.KindSet {
+		if !k.Kind().IsValue() {
 			if atOrAfter {
 				return nil, ErrNotFound
 			}
 			decided = append(decided[:0], k.UserKey...)
 			continue
 		}
-		if !d.opts.VisibilityFilter.Keep(VisibilityEntry{Key: k.UserKey, Value: it.Value(), SeqNum: uint64(k.SeqNum()), Version: versions}) {
+		if !d.opts.VisibilityFilter.Keep(VisibilityEntry{Key: k.UserKey, Value: filterValue(k.Kind(), it.Value()), SeqNum: uint64(k.SeqNum()), Version: versions}) {
 			continue // as if never written: an older version may show
 		}
 		if atOrAfter {
+			if k.Kind() == base.KindBlobValue {
+				return d.blobs.read(it.Value(), nil)
+			}
 			return append([]byte{}, it.Value()...), nil
 		}
 		versions++

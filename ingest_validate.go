@@ -117,13 +117,18 @@ func (d *DB) validateIngestFile(path string) (*ingestFile, error) {
 }
 
 // distinctUserKeys checks that r holds each user key once: read at one
-// seqnum, two entries of a key would be one version twice.
+// seqnum, two entries of a key would be one version twice. It also
+// refuses blob handles, which would name blob files of another database.
 func distinctUserKeys(r *sstable.Reader, cmp *base.Comparer) error {
 	it := r.NewIter()
 	var prev []byte
 	n := 0
 	for ok := it.First(); ok; ok = it.Next() {
 		k := it.Key()
+		if k.Kind() == base.KindBlobValue {
+			it.Close()
+			return base.InvalidArgumentf("key %s holds a blob handle: an ingested table holds its values inline", cmp.Format(k.UserKey))
+		}
 		if n > 0 && cmp.Equal(prev, k.UserKey) {
 			it.Close()
 			return base.InvalidArgumentf("key %s appears more than once", cmp.Format(k.UserKey))

@@ -48,6 +48,11 @@ func (d *DB) versionInvariants(v *manifest.Version) error {
 			if uint64(info.Size()) != f.Size {
 				return fmt.Errorf("file %s is %d bytes, the manifest says %d", f.FileNum, info.Size(), f.Size)
 			}
+			for _, r := range f.BlobRefs {
+				if _, err := d.fs.Stat(d.blobPath(r.FileNum)); errors.Is(err, os.ErrNotExist) {
+					return fmt.Errorf("blob file %s, named by SST %s: %w", r.FileNum, f.FileNum, err)
+				}
+			}
 		}
 	}
 	return nil

@@ -58,6 +58,13 @@ type Iterator struct {
 	haveCand bool
 	baseKind base.Kind
 	ops      [][]byte
+
+	// Separated values (blob_read.go): keysOnly leaves them unread until
+	// Value asks; handle is then the current entry's blob handle (nil once
+	// read or for an inline value), and blobBuf holds values read.
+	keysOnly bool
+	handle   []byte
+	blobBuf  []byte
 }
 
 // hidden reports whether entry k is invisible at the iterator's snapshot:
@@ -69,8 +76,8 @@ func (i *Iterator) hidden(k base.InternalKey) bool {
 		return true
 	}
 	f := i.db.opts.VisibilityFilter
-	return f != nil && k.Kind() == base.KindSet &&
-		!f.Keep(VisibilityEntry{Key: k.UserKey, Value: i.iter.Value(), SeqNum: uint64(k.SeqNum())})
+	return f != nil && k.Kind().IsValue() &&
+		!f.Keep(VisibilityEntry{Key: k.UserKey, Value: filterValue(k.Kind(), i.iter.Value()), SeqNum: uint64(k.SeqNum())})
 }
 
 // newIter takes over the caller's reference to rs. A non-nil bs merges
@@ -78,6 +85,7 @@ func (i *Iterator) hidden(k base.InternalKey) bool {
 func (d *DB) newIter(rs *readState, seq base.SeqNum, o *IterOptions, bs *batchSnapshot) (*Iterator, error) {
 	it := &Iterator{db: d, rs: rs, cmp: d.cmp, seq: seq}
 	if o != nil {
+		it.keysOnly = o.KeysOnly
 		if o.LowerBound != nil {
 			it.lower = append([]byte{}, o.LowerBound...)
 		}
@@ -287,10 +295,8 @@ func (i *Iterator) findNextEntry() bool {
 		}
 		i.key = k.UserKey
 		switch k.Kind() {
-		case base.KindSet:
-			i.value = i.iter.Value()
-			i.valid = true
-			return true
+		case base.KindSet, base.KindBlobValue:
+			return i.setValue(k.Kind(), i.iter.Value())
 		case base.KindMerge:
 			return i.resolveForward(k)
 		}
@@ -358,8 +364,62 @@ func (i *Iterator) Valid() bool { return i.valid }
 func (i *Iterator) Key() []byte { return i.key }
 
 // Value returns the current value. Valid until the next positioning call
-// or Close.
-func (i *Iterator) Value() []byte { return i.value }
+// or Close. Under IterOptions.KeysOnly a value in a blob file is read
+// now; if that read fails, Value returns nil and the iterator stops
+// with the error (Error, ValueAndErr).
+func (i *Iterator) Value() []byte {
+	v, _ := i.ValueAndErr()
+	return v
+}
+
+// ValueAndErr returns the current value, or the error that kept it from
+// being read: a value in a blob file that is missing or damaged
+// (ErrCorruption, naming the file). The error also stops the iterator.
+func (i *Iterator) ValueAndErr() ([]byte, error) {
+	if i.handle != nil && i.valid {
+		v, err := i.db.blobs.read(i.handle, i.blobBuf[:0])
+		if err != nil {
+			i.fail(err)
+			return nil, err
+		}
+		i.blobBuf, i.value, i.handle = v, v, nil
+	}
+	if !i.valid {
+		return nil, i.err
+	}
+	return i.value, nil
+}
+
+// ValueLen returns the length of the current value without reading it
+// (under IterOptions.KeysOnly, no blob file is opened).
+func (i *Iterator) ValueLen() int {
+	if i.handle != nil {
+		return valueLen(base.KindBlobValue, i.handle)
+	}
+	return len(i.value)
+}
+
+// setValue makes v, the value of an entry of kind, the current value, and
+// reports whether the iterator is positioned: a separated value is read
+// now (a failing read stops the iterator), or under keysOnly when asked.
+func (i *Iterator) setValue(kind base.Kind, v []byte) bool {
+	i.handle = nil
+	if kind == base.KindBlobValue {
+		if i.keysOnly {
+			i.handle, i.value = v, nil
+			i.valid = true
+			return true
+		}
+		r, err := i.db.blobs.read(v, i.blobBuf[:0])
+		if err != nil {
+			return i.fail(err)
+		}
+		i.blobBuf, v = r, r
+	}
+	i.value = v
+	i.valid = true
+	return true
+}
 
 // Error returns the error that stopped the iterator, if any: a corrupt or
 // unreadable file (ErrCorruption), or ErrClosed.

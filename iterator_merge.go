@@ -40,15 +40,22 @@ func (i *Iterator) resolveForward(k base.InternalKey) bool {
 			}
 			continue
 		}
-		if k.Kind() == base.KindSet {
-			below = i.iter.Value()
+		if k.Kind().IsValue() {
+			v, err := i.db.resolveValue(k.Kind(), i.iter.Value(), i.blobBuf[:0])
+			if err != nil {
+				return i.fail(err)
+			}
+			below = v
+			if k.Kind() == base.KindBlobValue {
+				i.blobBuf = v
+			}
 		}
 		break
 	}
 	if err := i.fwd.finish(below); err != nil {
 		return i.fail(err)
 	}
-	i.value = i.fwd.val
+	i.value, i.handle = i.fwd.val, nil
 	i.valid = true
 	return true
 }
@@ -85,27 +92,35 @@ func (i *Iterator) noteCandidate(k base.InternalKey) {
 // its operands, and reports whether it is one (not a tombstone). A
 // failing merge sets i.err.
 func (i *Iterator) yieldCandidate() bool {
-	if len(i.ops) == 0 && i.baseKind != base.KindSet {
+	if len(i.ops) == 0 && !i.baseKind.IsValue() {
 		return false
 	}
-	i.key, i.value = i.keyBuf, i.valBuf
-	if len(i.ops) > 0 {
-		var below []byte
-		if i.baseKind == base.KindSet {
-			below = i.valBuf
-		}
-		top := len(i.ops) - 1
-		i.fwd.start(i.db.opts.Merger, i.keyBuf, i.ops[top])
-		for j := top - 1; j >= 0; j-- {
-			if err := i.fwd.older(i.ops[j]); err != nil {
-				return i.fail(err)
-			}
-		}
-		if err := i.fwd.finish(below); err != nil {
+	i.key = i.keyBuf
+	if len(i.ops) == 0 {
+		return i.setValue(i.baseKind, i.valBuf)
+	}
+	var below []byte
+	if i.baseKind.IsValue() {
+		v, err := i.db.resolveValue(i.baseKind, i.valBuf, i.blobBuf[:0])
+		if err != nil {
 			return i.fail(err)
 		}
-		i.value = i.fwd.val
+		below = v
+		if i.baseKind == base.KindBlobValue {
+			i.blobBuf = v
+		}
 	}
+	top := len(i.ops) - 1
+	i.fwd.start(i.db.opts.Merger, i.keyBuf, i.ops[top])
+	for j := top - 1; j >= 0; j-- {
+		if err := i.fwd.older(i.ops[j]); err != nil {
+			return i.fail(err)
+		}
+	}
+	if err := i.fwd.finish(below); err != nil {
+		return i.fail(err)
+	}
+	i.value, i.handle = i.fwd.val, nil
 	i.valid = true
 	return true
 }

@@ -148,7 +148,8 @@ func checkScan(d *DB, key func(int) []byte, val func(int) []byte, lo, hi int, ba
 }
 
 // MaxOpenFiles defaults to 1000, lowered to the process's limit minus the
-// reserve; the table cache gets what the DB's other files leave, at
+// reserve; the table and blob caches share what the DB's other files
+// leave (an eighth, at least 1, to blob readers), the table cache at
 // least minTableReaders.
 func TestMaxOpenFilesOptions(t *testing.T) {
 	want := 1000
@@ -159,22 +160,24 @@ func TestMaxOpenFilesOptions(t *testing.T) {
 	if got := d.opts.MaxOpenFiles; got != want {
 		t.Errorf("default MaxOpenFiles %d, want %d", got, want)
 	}
-	if got := d.tables.capacity; got != want-10 {
-		t.Errorf("table cache of %d, want %d", got, want-10)
+	readers := want - 13 // 8 + 2 compactions, and 1 + 2 blob outputs
+	if got, blobs := d.tables.capacity, d.blobs.capacity; got != readers-readers/8 || blobs != readers/8 {
+		t.Errorf("table cache of %d and blob cache of %d, want %d and %d", got, blobs, readers-readers/8, readers/8)
 	}
 	mustClose(t, d)
-	for _, tc := range []struct{ files, compactions, readers int }{
-		{MinMaxOpenFiles, 2, 6},
-		{100, 4, 88},
-		{MinMaxOpenFiles, 10, minTableReaders},
+	for _, tc := range []struct{ files, compactions, readers, blobs int }{
+		{MinMaxOpenFiles, 2, minTableReaders, 1},
+		{100, 4, 73, 10},
+		{MinMaxOpenFiles, 10, minTableReaders, 1},
 	} {
 		o := &Options{MaxOpenFiles: tc.files, MaxConcurrentCompactions: tc.compactions}
 		o, err := o.ensureDefaults()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := o.tableCacheSize(); got != tc.readers {
-			t.Errorf("MaxOpenFiles %d, %d compactions: %d table readers, want %d", tc.files, tc.compactions, got, tc.readers)
+		if got, blobs := o.tableCacheSize(), o.blobCacheSize(); got != tc.readers || blobs != tc.blobs {
+			t.Errorf("MaxOpenFiles %d, %d compactions: %d table and %d blob readers, want %d and %d",
+				tc.files, tc.compactions, got, blobs, tc.readers, tc.blobs)
 		}
 	}
 }

@@ -88,6 +88,22 @@ type Metrics struct {
 	VisibleSeqNum uint64
 	// Snapshots is the number of open snapshots.
 	Snapshots int
+	// Blobs reports the blob files of separated values (see
+	// Options.ValueSeparationThreshold).
+	Blobs BlobMetrics
+}
+
+// BlobMetrics reports the live blob files.
+type BlobMetrics struct {
+	// Files and Bytes are the live blob files and their total size.
+	Files int
+	Bytes uint64
+	// ValueBytes is the decoded length of every value written to them,
+	// LiveBytes that of the values live SSTs still name: the rest is
+	// garbage that rewriting (Options.BlobGCThreshold) reclaims.
+	ValueBytes, LiveBytes uint64
+	// ObsoleteDeleted counts blob files deleted once no SST named them.
+	ObsoleteDeleted uint64
 }
 
 // Metrics returns the current metrics. It returns the zero Metrics after
@@ -154,6 +170,7 @@ func (d *DB) Metrics() Metrics {
 	m.Compactions = d.counters.compactions.Load()
 	m.ReadCompactions = d.counters.readCompactions.Load()
 	m.ObsoleteTablesDeleted = d.counters.tablesDeleted.Load()
+	m.Blobs = d.blobMetrics()
 	m.OpenTables = d.tables.openTables()
 	m.UnknownFiles = int(d.counters.unknownFiles.Load())
 	m.WriteStallDuration = time.Duration(d.counters.stallNanos.Load())

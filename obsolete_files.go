@@ -55,8 +55,11 @@ func (d *DB) deleteObsolete(kind manifest.FileKind, nums []base.FileNum) {
 }
 
 func (d *DB) obsoletePath(kind manifest.FileKind, n base.FileNum) string {
-	if kind == manifest.KindLog {
+	switch kind {
+	case manifest.KindLog:
 		return d.fs.PathJoin(d.dirs.wal, wal.FileName(n))
+	case manifest.KindBlob:
+		return d.blobPath(n)
 	}
 	return d.sstPath(n)
 }
@@ -70,6 +73,10 @@ func (d *DB) fileDeleted(kind manifest.FileKind, n base.FileNum) {
 		}
 		return
 	}
+	if kind == manifest.KindBlob {
+		d.counters.blobFilesDeleted.Add(1)
+		return
+	}
 	d.counters.tablesDeleted.Add(1)
 	if l.TableDeleted != nil {
 		l.TableDeleted(TableInfo{FileNum: uint64(n)})
@@ -80,11 +87,17 @@ func (d *DB) fileDeleted(kind manifest.FileKind, n base.FileNum) {
 // never record. A number leaves flight only once its file is gone and the
 // directory synced; until then the orphan floor stays at or below it, so
 // the next Open proves the file an orphan if it is still there.
+// Blob files written with them go the same way: a number is an SST's or
+// a blob file's, so both names are removed.
 func (d *DB) removeAbandonedTables(nums []base.FileNum) {
 	var gone []base.FileNum
 	for _, n := range nums {
 		d.tables.evict(n)
-		err := d.fs.Remove(d.sstPath(n))
+		d.blobs.evict(n)
+		err := d.fs.Remove(d.blobPath(n))
+		if err == nil || errors.Is(err, os.ErrNotExist) {
+			err = d.fs.Remove(d.sstPath(n))
+		}
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			d.opts.Logger.Warn("tempest: removing an unrecorded SST", "file", n, "err", err)
 			continue
@@ -96,6 +109,18 @@ func (d *DB) removeAbandonedTables(nums []base.FileNum) {
 		return
 	}
 	d.releaseTableNums(gone...)
+}
+
+// deleteFiles closes and removes obsolete files of kind.
+func (d *DB) deleteFiles(kind manifest.FileKind, nums []base.FileNum) {
+	if kind == manifest.KindBlob {
+		for _, n := range nums {
+			d.blobs.evict(n)
+		}
+		d.deleteObsolete(kind, nums)
+		return
+	}
+	d.deleteTables(nums)
 }
 
 // deleteTables closes and removes obsolete SST files (see

@@ -54,6 +54,7 @@ func Open(dirname string, opts *Options) (*DB, error) {
 	}
 	d.cache = bc
 	d.tables = newTableCache(d.fs, d.cmp, d.sstPath, bc.c, o.tableCacheSize())
+	d.blobs = newBlobCache(d.fs, d.blobPath, d.blobSize, o.blobCacheSize())
 	d.files.init(d)
 	d.picker = compact.NewPicker(d.cmp, o.pickerOptions())
 	if o.ReadOnly {
@@ -182,6 +183,11 @@ func (d *DB) checkManifest(a *openAttempt) error {
 			return err
 		}
 	}
+	for _, b := range m.BlobFiles() {
+		if err := d.checkBlobFile(b); err != nil {
+			return err
+		}
+	}
 	return d.recordMergerName()
 }
 
@@ -197,6 +203,22 @@ func (d *DB) checkTableFile(f *manifest.FileMetadata) error {
 	}
 	if uint64(info.Size()) != f.Size {
 		return base.Corruptionf(path, -1, "size %d differs from %d recorded in the manifest", info.Size(), f.Size) // S3
+	}
+	return nil
+}
+
+// checkBlobFile applies rows B2 and B3 to a live blob file.
+func (d *DB) checkBlobFile(b manifest.BlobFile) error {
+	path := d.blobPath(b.FileNum)
+	info, err := d.fs.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return base.Corruptionf(path, -1, "blob file recorded in the manifest %s is missing: %v", d.manifestFile(), err) // B2
+	}
+	if err != nil {
+		return err
+	}
+	if uint64(info.Size()) != b.Size {
+		return base.Corruptionf(path, -1, "size %d differs from %d recorded in the manifest", info.Size(), b.Size) // B3
 	}
 	return nil
 }
@@ -240,7 +262,7 @@ func (d *DB) recover(plan *recoveryPlan) error {
 		return err
 	}
 	d.commit.log = log
-	edit := &manifest.Edit{Added: added, MinUnflushedLog: num, VisibleSeqNum: r.lastSeq, Obsolete: plan.orphans, Horizon: r.horizon}
+	edit := &manifest.Edit{Added: added, AddedBlobs: r.addedBlobs, MinUnflushedLog: num, VisibleSeqNum: r.lastSeq, Obsolete: plan.orphans, Horizon: r.horizon}
 	for _, n := range r.replayed {
 		edit.Obsolete = append(edit.Obsolete, manifest.ObsoleteFile{Kind: manifest.KindLog, FileNum: n})
 	}
@@ -281,16 +303,13 @@ func (d *DB) startRecovered(num base.FileNum, replayedSeq base.SeqNum) {
 // reported; compactions start.
 func (d *DB) commitOpen(plan *recoveryPlan) {
 	d.manifest.Commit()
-	var tables, logs []base.FileNum
+	byKind := make(map[manifest.FileKind][]base.FileNum)
 	for _, o := range append(d.manifest.Obsolete(), plan.unrecorded...) {
-		if o.Kind == manifest.KindLog {
-			logs = append(logs, o.FileNum)
-		} else {
-			tables = append(tables, o.FileNum)
-		}
+		byKind[o.Kind] = append(byKind[o.Kind], o.FileNum)
 	}
-	d.deleteObsolete(manifest.KindLog, logs)
-	d.deleteObsolete(manifest.KindTable, tables)
+	d.deleteObsolete(manifest.KindLog, byKind[manifest.KindLog])
+	d.deleteObsolete(manifest.KindTable, byKind[manifest.KindTable])
+	d.deleteObsolete(manifest.KindBlob, byKind[manifest.KindBlob])
 	d.reportUnknownFiles(plan.unknown)
 	d.maybeScheduleCompaction()
 }

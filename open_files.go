@@ -15,14 +15,36 @@ const (
 )
 
 // nonTableFiles is the most descriptors a DB holds besides its table
-// readers: the LOCK file, two WALs and two manifests (while each
+// and blob readers: the LOCK file, two WALs and two manifests (while each
 // rotates), two directory handles (syncs), the output of a flush and
-// that of each concurrent compaction.
-func (o *Options) nonTableFiles() int { return 8 + o.MaxConcurrentCompactions }
+// that of each concurrent compaction, and as many blob file outputs.
+func (o *Options) nonTableFiles() int {
+	n := 8 + o.MaxConcurrentCompactions
+	if o.ValueSeparationThreshold >= 0 {
+		n += 1 + o.MaxConcurrentCompactions
+	}
+	return n
+}
 
-// tableCacheSize is how many table readers the table cache keeps open.
-func (o *Options) tableCacheSize() int {
+// readerFiles is how many table and blob readers the DB keeps open.
+func (o *Options) readerFiles() int {
 	return max(o.MaxOpenFiles-o.nonTableFiles(), minTableReaders)
+}
+
+// blobCacheSize is how many blob readers the blob cache keeps open: an
+// eighth of the readers' share, at least 1 (0 when values are never
+// separated).
+func (o *Options) blobCacheSize() int {
+	if o.ValueSeparationThreshold < 0 {
+		return 0
+	}
+	return max(o.readerFiles()/8, 1)
+}
+
+// tableCacheSize is how many table readers the table cache keeps open:
+// the readers' share minus the blob cache's.
+func (o *Options) tableCacheSize() int {
+	return max(o.readerFiles()-o.blobCacheSize(), minTableReaders)
 }
 
 // clampMaxOpenFiles lowers MaxOpenFiles to the process's descriptor limit

@@ -155,10 +155,12 @@ type Options struct {
 	ReadCompactionMinSeeks     int
 
 	// MaxOpenFiles bounds the file descriptors the DB keeps open: its
-	// table readers plus its other files (LOCK, WALs, manifests,
-	// directory handles, and the SSTs that a flush and each concurrent
-	// compaction write: 8 + MaxConcurrentCompactions in all). The table
-	// cache keeps the rest, at least 4, and closes the least recently
+	// table and blob readers plus its other files (LOCK, WALs, manifests,
+	// directory handles, and the SSTs and blob files that a flush and each
+	// concurrent compaction write: 9 + 2×MaxConcurrentCompactions in all,
+	// 8 + MaxConcurrentCompactions without value separation). The blob
+	// reader cache keeps an eighth of the rest (at least 1), the table
+	// cache the others, at least 4; each closes the least recently
 	// used readers that no read holds; a read that needs one more while
 	// every reader is held opens it anyway, and the cache shrinks back as
 	// reads finish. At Open it is lowered, with a warning in the log, to
@@ -166,6 +168,19 @@ type Options struct {
 	// minus 16 left to the rest of the process. Default 1000, minimum
 	// MinMaxOpenFiles.
 	MaxOpenFiles int
+
+	// ValueSeparationThreshold is the value length from which a flush
+	// moves a value out of its SST into a blob file, leaving a handle in
+	// its place (key–value separation; docs/design.md, "Blob files").
+	// Only databases of FormatVersion5 and later separate values. Default
+	// 1024 (docs/decisions.md); a negative value turns separation off.
+	ValueSeparationThreshold int
+	// BlobGCThreshold is the live fraction below which a blob file is
+	// rewritten: compactions that meet its values copy them to a new blob
+	// file, and one that no compaction touches is rewritten on its own,
+	// so the space of overwritten and deleted values comes back with no
+	// manual call. Default 0.5; a negative value turns rewriting off.
+	BlobGCThreshold float64
 
 	// Cache is the block cache; several DBs may share one. Default: a cache
 	// of CacheSize bytes for this DB alone.
@@ -272,6 +287,11 @@ type IterOptions struct {
 	// Prefix is a byte prefix that may span many logical keys, and no
 	// source is skipped.
 	LogicalPrefix bool
+	// KeysOnly makes positioning never read a blob file: a value stored
+	// in one is read only when Value or ValueAndErr asks for it, and
+	// ValueLen gives its length without reading it. Inline values are
+	// there as always.
+	KeysOnly bool
 }
 
 // budgetMemTableSize is the MemTableSize a MemoryBudget implies: a quarter
@@ -340,6 +360,8 @@ func (o *Options) ensureDefaults() (*Options, error) {
 	setDefault(&c.TargetFileSize, 2<<20)
 	setDefault(&c.MaxConcurrentCompactions, 2)
 	setDefault(&c.MaxOpenFiles, 1000)
+	setDefault(&c.ValueSeparationThreshold, defaultValueSeparationThreshold)
+	setDefault(&c.BlobGCThreshold, 0.5)
 	setDefault(&c.ReadCompactionBytesPerSeek, 64)
 	setDefault(&c.ReadCompactionMinSeeks, 10_000)
 	setDefault(&c.BlockSize, 4096)
@@ -404,6 +426,8 @@ func (o *Options) validate() error {
 		return base.InvalidArgumentf("MaxConcurrentCompactions %d < 1", o.MaxConcurrentCompactions)
 	case o.MaxOpenFiles < MinMaxOpenFiles:
 		return base.InvalidArgumentf("MaxOpenFiles %d < %d", o.MaxOpenFiles, MinMaxOpenFiles)
+	case o.BlobGCThreshold > 1:
+		return base.InvalidArgumentf("BlobGCThreshold %v > 1", o.BlobGCThreshold)
 	case o.ReadCompactionBytesPerSeek < 1:
 		return base.InvalidArgumentf("ReadCompactionBytesPerSeek %d < 1", o.ReadCompactionBytesPerSeek)
 	case o.Compression > ZstdCompression:

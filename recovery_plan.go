@@ -64,7 +64,7 @@ func (d *DB) checkNoData(a *openAttempt, what, manifestPath string) error {
 		}
 	}
 	for _, name := range a.listed(d.dirs.sst) {
-		if _, ok := parseSSTFileName(name); ok {
+		if _, ok := parseSSTFileName(name); ok || isBlobFileName(name) {
 			return base.Corruptionf(manifestPath, -1,
 				"%s, but %s holds SST %s: the manifest was lost, and the database is not new", what, d.dirs.sst, name)
 		}
@@ -193,6 +193,10 @@ func (d *DB) planTables(p *recoveryPlan, names []string) {
 	floor, lease := m.OrphanFloor(), m.NextFileNum()
 	for _, name := range names {
 		path := d.fs.PathJoin(d.dirs.sst, name)
+		if isBlobFileName(name) {
+			d.planBlob(p, name)
+			continue
+		}
 		num, ok := parseSSTFileName(name)
 		if !ok {
 			p.unknownFile(path, "not an SST file name")
@@ -217,6 +221,36 @@ func (d *DB) planTables(p *recoveryPlan, names []string) {
 			p.unknownFile(path, "an SST the manifest does not record: a copy put back, or not the engine's")
 		}
 	}
+}
+
+// planBlob classifies a blob file of the SST directory by the rows of
+// the SST files (B1, B4-B6 in docs/design.md); rows B2 and B3 (a live
+// blob file missing or of another size) were checked with the manifest
+// (checkBlobFile).
+func (d *DB) planBlob(p *recoveryPlan, name string) {
+	m := d.manifest
+	path := d.fs.PathJoin(d.dirs.sst, name)
+	num, _ := base.ParseFilename(base.FileTypeBlob, name)
+	p.highest = max(p.highest, num)
+	_, live := m.BlobFile(num)
+	switch {
+	case live: // B1
+	case obsoleteNums(m, manifest.KindBlob)[num]:
+		// B4: recorded obsolete; deleted once Open commits.
+	case num >= m.OrphanFloor() && num < m.NextFileNum():
+		// B5: written by a flush or compaction whose edit never became
+		// durable.
+		p.orphans = append(p.orphans, manifest.ObsoleteFile{Kind: manifest.KindBlob, FileNum: num})
+	default:
+		// B6: not handed out, or below the floor and not recorded.
+		p.unknownFile(path, "a blob file the manifest does not record")
+	}
+}
+
+// isBlobFileName reports whether name is a blob file's canonical name.
+func isBlobFileName(name string) bool {
+	_, ok := base.ParseFilename(base.FileTypeBlob, name)
+	return ok
 }
 
 // obsoleteNums returns the set of files of kind recorded obsolete.

@@ -21,6 +21,8 @@ type replayer struct {
 	// horizon is the largest seqnum of a flushed entry that combined
 	// merge operands (writeSST), for the manifest.
 	horizon base.SeqNum
+	// addedBlobs are the blob files the flushes wrote.
+	addedBlobs []manifest.BlobFile
 	// inMemory keeps each full memtable in kept, oldest first, instead
 	// of flushing it.
 	inMemory bool
@@ -255,12 +257,13 @@ func (r *replayer) flush() error {
 	}
 	if !r.mem.empty() {
 		// No snapshot is open during recovery.
-		meta, folded, err := r.d.writeSST(r.mem, nil)
+		meta, blobs, folded, err := r.d.writeSST(r.mem, nil)
 		if err != nil {
 			return err
 		}
 		r.horizon = max(r.horizon, folded)
 		r.added = append(r.added, *meta)
+		r.addedBlobs = append(r.addedBlobs, blobs...)
 	}
 	r.mem.unref()
 	r.mem = nil

@@ -122,9 +122,10 @@ func (r repoDirs) storeFile(ck, rel string) (fileEntry, int64, error) {
 	return f, size, nil
 }
 
-// isSST reports whether the checkpoint file rel is a table, stored shared.
+// isSST reports whether the checkpoint file rel is a table or a blob
+// file, stored shared.
 func isSST(rel string) bool {
-	return strings.HasPrefix(rel, "sst/") && strings.HasSuffix(rel, ".sst")
+	return strings.HasPrefix(rel, "sst/") && (strings.HasSuffix(rel, ".sst") || strings.HasSuffix(rel, ".blob"))
 }
 
 // moveCheckpointRest renames what remains of the checkpoint (its private

@@ -9,7 +9,7 @@
 //	LOCK                            held by Create and Purge, shared by Verify and Restore
 //	meta/<id>                       one backup's metadata (below)
 //	private/<id>/...                its manifest, LOCK and empty directories
-//	shared/<name>_<size>_<sum>.sst  SSTs shared by every backup naming them
+//	shared/<name>_<size>_<sum>.sst  SSTs (and .blob: blob files) shared by every backup naming them
 //	tmp/                            work area of Create, emptied by the next one
 //
 // # Metadata

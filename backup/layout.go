@@ -51,13 +51,14 @@ func (r repoDirs) storedPath(id uint64, f fileEntry) string {
 	return r.fs.PathJoin(r.privateDir(id), f.path)
 }
 
-// sharedName keys a shared SST by its name in the DB, its size and its
-// checksum: file numbers are per DB, so the name alone does not identify
-// a table.
+// sharedName keys a shared SST or blob file by its name in the DB, its
+// size and its checksum: file numbers are per DB, so the name alone does
+// not identify a file. The suffix (".sst", ".blob") is kept.
 func sharedName(f fileEntry) string {
 	base := f.path[strings.LastIndexByte(f.path, '/')+1:]
-	base = strings.TrimSuffix(base, ".sst")
-	return fmt.Sprintf("%s_%d_%016x.sst", base, f.size, f.checksum)
+	ext := base[strings.LastIndexByte(base, '.'):]
+	base = strings.TrimSuffix(base, ext)
+	return fmt.Sprintf("%s_%d_%016x%s", base, f.size, f.checksum, ext)
 }
 
 // mkdirs creates the repository's directories.

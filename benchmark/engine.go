@@ -76,6 +76,11 @@ type Config struct {
 	// BloomBitsPerKey sizes every engine's bloom filters (engines that take
 	// a false-positive rate get the rate of that many bits per key).
 	BloomBitsPerKey int
+	// ValueThreshold is the value length from which an engine that
+	// separates values from keys stores them apart (Tempest's
+	// ValueSeparationThreshold, Badger's ValueThreshold); 0 leaves each
+	// engine's own.
+	ValueThreshold int
 }
 
 // BloomFPR is the false-positive rate of a bloom filter of bitsPerKey bits

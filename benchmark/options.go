@@ -25,6 +25,12 @@ type Options struct {
 	// KeySize and ValueSize are the sizes of every key and value.
 	KeySize   int `json:"key_size"`
 	ValueSize int `json:"value_size"`
+	// ValueThreshold is the value length from which engines that separate
+	// values from keys (Tempest's blob files, Badger's value log) store
+	// them apart: every such engine gets the same threshold, so a run
+	// compares like with like. Default DefaultValueThreshold (Tempest's
+	// own default); ignored under --settings=defaults.
+	ValueThreshold int `json:"value_threshold"`
 	// Sync makes every measured write durable before it returns.
 	Sync bool `json:"sync"`
 	// Seed seeds every random choice; a run is reproducible from it (with
@@ -74,8 +80,10 @@ const (
 	DefaultConcurrency = 1
 	DefaultKeySize     = 16
 	DefaultValueSize   = 100
-	DefaultSeed        = 1
-	DefaultSettings    = SettingsEqual64
+	// DefaultValueThreshold is Tempest's default ValueSeparationThreshold.
+	DefaultValueThreshold = 1024
+	DefaultSeed           = 1
+	DefaultSettings       = SettingsEqual64
 	// MinKeySize leaves room for a one-byte key-space tag and an 8-byte
 	// big-endian key number.
 	MinKeySize = 9
@@ -106,6 +114,9 @@ func (o *Options) fillDefaults() {
 	}
 	if o.ValueSize == 0 {
 		o.ValueSize = DefaultValueSize
+	}
+	if o.ValueThreshold == 0 {
+		o.ValueThreshold = DefaultValueThreshold
 	}
 	if o.Seed == 0 {
 		o.Seed = DefaultSeed
@@ -185,6 +196,7 @@ func (o *Options) config(syncWrites bool) Config {
 	return Config{
 		MemTableSize: o.MemTableSize, CacheSize: o.CacheSize, Compression: o.Compression, SyncWrites: syncWrites,
 		EngineDefaults: o.Settings == SettingsDefaults, WaitingMemTables: 1, BloomBitsPerKey: 10,
+		ValueThreshold: o.ValueThreshold,
 	}
 }
 
@@ -200,7 +212,8 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.Duration, "duration", o.Duration, "run each measured phase for this long instead of --num operations")
 	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "goroutines issuing measured operations")
 	fs.IntVar(&o.KeySize, "key-size", o.KeySize, "key size in bytes")
-	fs.IntVar(&o.ValueSize, "value-size", o.ValueSize, "value size in bytes")
+	fs.IntVar(&o.ValueSize, "value-size", o.ValueSize, "value size in bytes (e.g. 1024, 4096, 16384, 65536 for large values)")
+	fs.IntVar(&o.ValueThreshold, "value-threshold", o.ValueThreshold, "value length from which Tempest and Badger store values apart from keys (blob files, value log)")
 	fs.BoolVar(&o.Sync, "sync", o.Sync, "sync every measured write")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "random seed")
 	fs.StringVar(&o.Settings, "settings", o.Settings, "engine settings: equal-64 (64MiB memtable and cache, 10-bit blooms, Snappy for every engine), equal-4 (4MiB memtable, 8MiB cache) or defaults (each engine's own)")
@@ -225,6 +238,7 @@ func (o *Options) Args(benchmarks ...string) []string {
 		"--concurrency=" + strconv.Itoa(o.Concurrency),
 		"--key-size=" + strconv.Itoa(o.KeySize),
 		"--value-size=" + strconv.Itoa(o.ValueSize),
+		"--value-threshold=" + strconv.Itoa(o.ValueThreshold),
 		"--sync=" + strconv.FormatBool(o.Sync),
 		"--seed=" + strconv.FormatUint(o.Seed, 10),
 		"--memtable-size=" + strconv.FormatInt(o.MemTableSize, 10),

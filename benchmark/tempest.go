@@ -82,14 +82,16 @@ func tempestOptions(cfg Config) (*tempest.Options, error) {
 			tempest.MinMemTableSize, int64(tempest.MaxMemTableSize))
 	}
 	opts.MemTableSize = int(cfg.MemTableSize)
+	opts.ValueSeparationThreshold = cfg.ValueThreshold
 	return opts, nil
 }
 
 // Effective implements Describer.
 func (e *Tempest) Effective() string {
 	o := e.db.Options()
-	return fmt.Sprintf("memtable %s, %d waiting, memory budget %s (blocks get what memtables leave), bloom fpr %.4f, compression %v",
-		FormatBytes(int64(o.MemTableSize)), o.MaxImmutableMemTables, FormatBytes(o.MemoryBudget), o.BloomFalsePositiveRate, o.Compression)
+	return fmt.Sprintf("memtable %s, %d waiting, memory budget %s (blocks get what memtables leave), bloom fpr %.4f, compression %v, value separation from %d bytes",
+		FormatBytes(int64(o.MemTableSize)), o.MaxImmutableMemTables, FormatBytes(o.MemoryBudget), o.BloomFalsePositiveRate, o.Compression,
+		o.ValueSeparationThreshold)
 }
 
 func writeOptions(sync bool) *tempest.WriteOptions {

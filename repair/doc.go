@@ -18,6 +18,9 @@
 //     to the first damaged block.
 //   - WALs are read record by record (wal.Salvage): every record whose
 //     checksum passes is kept, and damaged ranges are skipped.
+//   - Blob files (sst/NNNNNN.blob) are read through the handles of the
+//     SST entries whose newest version is a separated value, each value's
+//     block checked by its checksum, each file by its own footer.
 //
 // What is read: with an intact manifest (or one whose last edit is a torn
 // append, which was never acknowledged) its live SSTs and the WALs from
@@ -63,7 +66,10 @@
 //     damaged tail, unless it is the torn tail of a crash (the newest WAL,
 //     without an end record, and the manifest does not record a clean
 //     close; without a manifest a damaged tail of the newest WAL cannot be
-//     told from a torn one, and is taken as torn).
+//     told from a torn one, and is taken as torn);
+//   - a separated value whose blob file is missing or damaged: that key
+//     (its seqnum), naming the blob file; no older version is written in
+//     its place.
 //
 // Not losses, only notes: damage to an SST's footer, index, properties or
 // bloom filter when every entry was still found, a WAL's header, bytes

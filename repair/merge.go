@@ -90,6 +90,8 @@ type resolver struct {
 	dels *rangedel.Set
 	out  sink
 	rep  *Report
+	// blobs reads separated values (nil: none can be read).
+	blobs *blobFiles
 
 	ukey, value []byte // the newest version of the current user key (owned)
 	kind        base.Kind
@@ -139,6 +141,8 @@ func (r *resolver) emit() error {
 		// Its value is a fold over the older versions, which repair,
 		// keeping only the newest, would lose.
 		return base.InvalidArgumentf("repair: key %q holds merge operands, which repair does not resolve", r.ukey)
+	case r.kind == base.KindBlobValue:
+		return r.emitBlob()
 	case r.kind == base.KindSet:
 		r.rep.Keys++
 		return r.out.set(r.ukey, r.value)
@@ -147,4 +151,23 @@ func (r *resolver) emit() error {
 	}
 	r.rep.Tombstones++
 	return r.out.del(r.ukey)
+}
+
+// emitBlob writes the current key's separated value, read from its blob
+// file. A value that cannot be read is lost (an older version is not
+// written in its place: it was overwritten).
+func (r *resolver) emitBlob() error {
+	var v []byte
+	path, err := "", error(base.InvalidArgumentf("no blob files"))
+	if r.blobs != nil {
+		v, path, err = r.blobs.read(r.value)
+	}
+	if err != nil {
+		r.rep.Losses = append(r.rep.Losses, Loss{File: path, Offset: -1, End: -1, What: "separated value",
+			Smallest: bytes.Clone(r.ukey), Largest: bytes.Clone(r.ukey), HasSmallest: true, HasLargest: true,
+			MinSeq: r.seq, MaxSeq: r.seq, HasMinSeq: true, HasMaxSeq: true, Reason: err.Error()})
+		return nil
+	}
+	r.rep.Keys++
+	return r.out.set(r.ukey, v)
 }

@@ -167,8 +167,10 @@ func (r *run) repair() (err error) {
 	for _, s := range srcs {
 		sources = append(sources, s.it)
 	}
-	res := &resolver{cmp: r.cmp, dels: rangedel.Build(r.cmp, r.dels), out: out, rep: r.rep}
+	blobs := newBlobFiles(r.fs, r.sstDir)
+	res := &resolver{cmp: r.cmp, dels: rangedel.Build(r.cmp, r.dels), out: out, rep: r.rep, blobs: blobs}
 	err = res.run(newMergeHeap(r.cmp, sources))
+	err = errors.Join(err, blobs.close())
 	for _, s := range srcs {
 		err = errors.Join(err, r.finishSST(s))
 	}
@@ -201,7 +203,7 @@ func (r *run) listFiles(dir string, parse func(string) (base.FileNum, bool)) ([]
 	for _, name := range names {
 		if n, ok := parse(name); ok {
 			nums = append(nums, n)
-		} else {
+		} else if !isBlobFile(name) {
 			r.unknown = append(r.unknown, r.fs.PathJoin(dir, name))
 		}
 	}

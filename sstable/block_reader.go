@@ -158,7 +158,7 @@ func (i *blockIter) decodeEntry(off, maxShared int) (blockEntry, error) {
 	}
 	u, v := int(unshared), int(vlen)
 	t := base.Trailer(binary.LittleEndian.Uint64(p[u:]))
-	if !t.Kind().Valid() {
+	if !t.Kind().ValidInTable() {
 		return blockEntry{}, i.corruptf(off, "unknown key kind %d", uint8(t.Kind()))
 	}
 	vs := u + base.TrailerLen

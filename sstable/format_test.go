@@ -207,7 +207,7 @@ func TestPropertiesInconsistent(t *testing.T) {
 			p.EntryCount, p.DeletionCount, p.Smallest, p.Largest = 0, 0, base.InternalKey{}, base.InternalKey{}
 		},
 		"seqnum range inverted": func(p *Properties) { p.SmallestSeq = 8 },
-		"unknown key kind":      func(p *Properties) { p.Largest = ikey("b", 7, base.KindMax+1) },
+		"unknown key kind":      func(p *Properties) { p.Largest = ikey("b", 7, base.KindBlobValue+1) },
 	} {
 		p := good
 		mutate(&p)

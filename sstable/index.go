@@ -109,7 +109,7 @@ func validateIndex(entries []indexEntry, dataEnd uint64, cmp *base.Comparer, fil
 			return base.Corruptionf(file, off, "index entry %d: data block %d+%d overruns the data area (%d bytes)",
 				j, e.handle.offset, e.handle.size, dataEnd)
 		}
-		if !e.lastKey.Kind().Valid() {
+		if !e.lastKey.Kind().ValidInTable() {
 			return base.Corruptionf(file, off, "index entry %d: unknown key kind %d", j, uint8(e.lastKey.Kind()))
 		}
 		if j > 0 && cmp.CompareInternal(entries[j-1].lastKey, e.lastKey) >= 0 {

@@ -152,7 +152,7 @@ func (d *propsDecoder) key(field string) (k base.InternalKey, present bool) {
 		d.fail("%s of %d bytes is shorter than a trailer", field, len(b))
 		return base.InternalKey{}, false
 	}
-	if !k.Kind().Valid() && k.Kind() != base.KindRangeDelete {
+	if !k.Kind().ValidInTable() && k.Kind() != base.KindRangeDelete {
 		d.fail("%s has unknown kind %d", field, uint8(k.Kind()))
 	}
 	return k.Clone(), true

@@ -157,7 +157,7 @@ func (w *Writer) addRangeDel(start, end []byte, seq base.SeqNum) error {
 // checkEntry validates the next entry against the previous one.
 func (w *Writer) checkEntry(key base.InternalKey, value []byte) error {
 	cmp := w.opts.Comparer
-	if !key.Kind().Valid() {
+	if !key.Kind().ValidInTable() {
 		return base.InvalidArgumentf("sstable: key %s has unknown kind", key.Pretty(cmp))
 	}
 	if uint64(len(key.UserKey))+uint64(len(value)) > MaxEntrySize {

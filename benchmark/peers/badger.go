@@ -23,12 +23,13 @@ import (
 // Settle: Badger has no call that flushes the memtable; it does nothing.
 // Stats: Badger reports no total of bytes written; the OS figure stands
 // for it. Iterators do not prefetch values (they are small and kept in the
-// LSM: every value is below the value threshold). Config: MemTableSize,
+// LSM: values below the value threshold). Config: MemTableSize,
 // CacheSize (BlockCacheSize), NumMemtables = 1 + WaitingMemTables, the
-// bloom false-positive rate of BloomBitsPerKey, and Compression. Other
-// options are Badger's defaults, except the value threshold, capped at
-// Badger's largest batch (15% of the memtable) so that small memtables
-// open. EngineDefaults: DefaultOptions with SyncWrites.
+// bloom false-positive rate of BloomBitsPerKey, Compression, and the
+// value threshold (ValueThreshold, the one Tempest separates values at,
+// so the value log is compared with Tempest's blob files like with like),
+// capped at Badger's largest batch (15% of the memtable) so that small
+// memtables open. Other options are Badger's defaults. EngineDefaults: DefaultOptions with SyncWrites.
 type Badger struct {
 	dir  string
 	db   *badger.DB
@@ -63,7 +64,11 @@ func badgerOptions(dir string, cfg benchmark.Config) badger.Options {
 		WithBlockCacheSize(cfg.CacheSize).
 		WithNumMemtables(cfg.WaitingMemTables + 1).
 		WithBloomFalsePositive(benchmark.BloomFPR(cfg.BloomBitsPerKey))
-	opts = opts.WithValueThreshold(min(opts.ValueThreshold, 15*cfg.MemTableSize/100))
+	threshold := opts.ValueThreshold
+	if cfg.ValueThreshold > 0 {
+		threshold = int64(cfg.ValueThreshold) // Tempest's: values at least this long go to the value log
+	}
+	opts = opts.WithValueThreshold(min(threshold, 15*cfg.MemTableSize/100))
 	switch cfg.Compression {
 	case "none":
 		opts = opts.WithCompression(options.None)

@@ -2,6 +2,7 @@ package peers
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/filter"
@@ -25,6 +26,8 @@ type GoLevelDB struct {
 	dir  string
 	db   *leveldb.DB
 	opts *opt.Options
+	// lastLoadedMu guards lastLoaded: workers apply batches concurrently.
+	lastLoadedMu sync.Mutex
 	// lastLoaded is a key of the last batch applied.
 	lastLoaded []byte
 }
@@ -120,7 +123,9 @@ func (e *GoLevelDB) Apply(b *benchmark.Batch, sync bool) error {
 		}
 	}
 	if len(b.Ops) > 0 {
+		e.lastLoadedMu.Lock()
 		e.lastLoaded = append(e.lastLoaded[:0], b.Ops[0].Key...)
+		e.lastLoadedMu.Unlock()
 	}
 	return e.db.Write(&lb, levelWriteOptions(sync))
 }
@@ -140,10 +145,13 @@ func (it levelIter) Close() error {
 
 // Settle implements benchmark.Engine.
 func (e *GoLevelDB) Settle() error {
-	if e.lastLoaded == nil {
+	e.lastLoadedMu.Lock()
+	key := append([]byte(nil), e.lastLoaded...)
+	e.lastLoadedMu.Unlock()
+	if key == nil {
 		return nil
 	}
-	return e.db.CompactRange(util.Range{Start: e.lastLoaded, Limit: e.lastLoaded})
+	return e.db.CompactRange(util.Range{Start: key, Limit: key})
 }
 
 // Stats implements benchmark.Engine.

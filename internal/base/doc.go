@@ -27,4 +27,7 @@
 //	2  RANGEDEL  range tombstone (batches and range-deletion blocks only)
 //	3  MERGE     merge operand (format version 4 and later): folded by
 //	             the database's Merger over the older versions of its key
+//	4  BLOB      a value stored in a blob file (SST entries only, format
+//	             version 5 and later): the entry's value is a blob handle
+//	             (see "Blob files"); never in a batch or the WAL
 package base

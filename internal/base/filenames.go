@@ -13,6 +13,7 @@ import (
 //	<dir>/manifest/manifest-NNNNNN   manifest journal files (ManifestDir, ManifestPrefix)
 //	<dir>/wal/NNNNNN.log             WAL files (WALDir, FileTypeWAL)
 //	<dir>/sst/NNNNNN.sst             SST files (SSTDir, FileTypeSST)
+//	<dir>/sst/NNNNNN.blob            blob files (SSTDir, FileTypeBlob)
 const (
 	LockFile       = "LOCK"
 	ManifestDir    = "manifest"
@@ -32,9 +33,12 @@ const (
 	FileTypeWAL FileType = iota
 	// FileTypeSST is a table: "NNNNNN.sst".
 	FileTypeSST
+	// FileTypeBlob is a blob file of separated values: "NNNNNN.blob", in
+	// the sst directory.
+	FileTypeBlob
 )
 
-var fileTypeSuffix = [...]string{FileTypeWAL: ".log", FileTypeSST: ".sst"}
+var fileTypeSuffix = [...]string{FileTypeWAL: ".log", FileTypeSST: ".sst", FileTypeBlob: ".blob"}
 
 // MakeFilename returns the name of file num of type t: the number in
 // decimal, zero-padded to six digits, and the type's suffix

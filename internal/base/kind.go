@@ -22,13 +22,25 @@ const (
 	// a tombstone or nothing lies below). Only databases of format
 	// version 4 and later hold it.
 	KindMerge Kind = 3
+	// KindBlobValue is a value stored in a blob file: the entry's value is
+	// a blob handle (internal/blob). It appears only in SSTs, of databases
+	// of format version 5 and later; never in a batch or the WAL, which
+	// carry whole values.
+	KindBlobValue Kind = 4
 
-	// KindMax is the largest point kind.
+	// KindMax is the largest point kind of a batch.
 	KindMax = KindMerge
 )
 
-// Valid reports whether k is a known point kind.
+// Valid reports whether k is a known point kind of a batch.
 func (k Kind) Valid() bool { return k <= KindMax && k != KindRangeDelete }
+
+// ValidInTable reports whether k is a known point kind of an SST: a
+// batch's, or KindBlobValue.
+func (k Kind) ValidInTable() bool { return k.Valid() || k == KindBlobValue }
+
+// IsValue reports whether k holds a value, inline or in a blob file.
+func (k Kind) IsValue() bool { return k == KindSet || k == KindBlobValue }
 
 func (k Kind) String() string {
 	switch k {
@@ -40,6 +52,8 @@ func (k Kind) String() string {
 		return "RANGEDEL"
 	case KindMerge:
 		return "MERGE"
+	case KindBlobValue:
+		return "BLOB"
 	}
 	return fmt.Sprintf("KIND(%d)", uint8(k))
 }

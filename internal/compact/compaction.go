@@ -37,6 +37,11 @@ const (
 	// KindRead moves L0 into the base level before L0 is due, because
 	// reads keep paying for its files (PickRead).
 	KindRead
+	// KindBlobRewrite rewrites one file into its own level because it
+	// names a blob file whose live fraction is low (PickBlobRewrite): the
+	// values it names there move to a new blob file, so the old one can
+	// go. StartLevel = OutputLevel; OutputLevelInputs is empty.
+	KindBlobRewrite
 )
 
 var kindNames = [...]string{
@@ -47,6 +52,7 @@ var kindNames = [...]string{
 	KindManual:           "manual",
 	KindMove:             "move",
 	KindRead:             "read",
+	KindBlobRewrite:      "blob-rewrite",
 }
 
 func (k Kind) String() string {

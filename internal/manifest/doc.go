@@ -35,12 +35,16 @@
 //	         properties, whole-file checksum recorded)
 //	3        tag 13: ingested files, read at the global   versions before
 //	         seqnum it records (DB.Ingest)                 merge operands
-//	4        merge operands (kind 3, MERGE) in WAL        the default
-//	         batches and SST entries; tag 16 (the
+//	4        merge operands (kind 3, MERGE) in WAL        versions before
+//	         batches and SST entries; tag 16 (the          blob files
 //	         merger name)
+//	5        blob files: SST entries of kind 4 (BLOB,     the default
+//	         a handle to a value in a blob file); tags
+//	         17 to 19 (blob references, added and
+//	         removed blob files); obsolete file kind 3
 //
 // A binary that knows only versions 1 and 2 refuses a database of version
-// 3 or 4 on tag 12, before it can meet an ingested file it would read at
+// 3, 4 or 5 on tag 12, before it can meet an ingested file it would read at
 // seqnum 0 or a merge operand it would misread as another kind.
 //
 // A manifest that records no version is version 2 if it records an orphan
@@ -77,13 +81,22 @@
 //	6    removed file        level u8, filenum u64
 //	7    clean close         (no value)
 //	8    closed log          filenum u64, size u64, checksum u64
-//	9    obsolete file       kind u8 (1 = SST, 2 = WAL), filenum u64
+//	9    obsolete file       kind u8 (1 = SST, 2 = WAL, 3 = blob file),
+//	                         filenum u64
 //	10   deleted file        filenum u64
 //	11   orphan floor        filenum u64
 //	12   format version      uvarint (>= 2)
 //	13   ingested file       filenum u64, global seqnum u64 (>= 1)
 //	16   merger name         uvarint length, bytes (length >= 1);
 //	                         format version 4 and later
+//	17   blob reference      SST filenum u64 (an added file of the
+//	                         edit), blob filenum u64, bytes u64 (the
+//	                         decoded length of the values the SST names
+//	                         in the blob file); format version 5
+//	18   added blob file     filenum u64, size u64, value bytes u64
+//	                         (decoded length of every value written to
+//	                         it); format version 5
+//	19   removed blob file   filenum u64; format version 5
 //	65   added file stats    uvarint length (>= 24), filenum u64,
 //	                         entry count u64, deletion count u64,
 //	                         range deletion count u64 (may be absent)
@@ -102,9 +115,19 @@
 // checksum, so its recorded value is always checked, zero included.
 //
 // Integers are little-endian and fixed-width unless marked uvarint. Tags 1
-// to 4, 7, 11 and 12 appear at most once; 5, 6, 8, 9, 10 and 13 repeat,
+// to 4, 7, 11 and 12 appear at most once; 5, 6, 8, 9, 10, 13 and 17 to 19 repeat,
 // once per file. Fields are written in tag order and omitted when zero (an absent
 // counter means "unchanged"), but a decoder accepts any order.
+//
+// Tags 17 to 19 record blob files (format version 5). A blob file's live
+// bytes are the sum of the tag 17 bytes of the live SSTs that name it; a
+// blob file is live from the edit that adds it (tag 18) to the one that
+// removes it (tag 19), which is the edit that removes the last live SST
+// naming it, and which records it obsolete (tag 9, kind 3). An added SST
+// names only blob files live after its edit. None of the three is safe
+// to ignore: a decoder that dropped them would lose the references that
+// keep blob files, so only binaries that know version 5 read them, and
+// the version tag refuses the others first.
 //
 // Tags 8 to 11 are the records recovery decides from (see the recovery
 // table in docs/design.md). Tag 8 gives the final size and CRC-64/Jones

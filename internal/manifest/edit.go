@@ -73,6 +73,13 @@ type Edit struct {
 	// a version newer than FormatNewest is refused with an error matching
 	// base.ErrFormatVersion.
 	FormatVersion uint32
+	// AddedBlobs are new blob files, each below NextFileNum. Added SSTs
+	// may name them (FileMetadata.BlobRefs) in the same edit.
+	// FormatV5 (tag 18).
+	AddedBlobs []BlobFile
+	// RemovedBlobs are live blob files no live SST names after the edit.
+	// FormatV5 (tag 19).
+	RemovedBlobs []base.FileNum
 }
 
 // ClosedLog is a WAL's size and checksum when it was closed (wal.Final).
@@ -94,6 +101,8 @@ const (
 	KindTable FileKind = 1
 	// KindLog is a WAL ("NNNNNN.log").
 	KindLog FileKind = 2
+	// KindBlob is a blob file ("NNNNNN.blob").
+	KindBlob FileKind = 3
 )
 
 func (k FileKind) String() string {
@@ -102,11 +111,13 @@ func (k FileKind) String() string {
 		return "sst"
 	case KindLog:
 		return "log"
+	case KindBlob:
+		return "blob"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
-func (k FileKind) valid() bool { return k == KindTable || k == KindLog }
+func (k FileKind) valid() bool { return k == KindTable || k == KindLog || k == KindBlob }
 
 // ObsoleteFile names a file that may be deleted.
 type ObsoleteFile struct {
@@ -140,6 +151,8 @@ func (e *Edit) clone() *Edit {
 	c.ClosedLogs = append([]ClosedLog(nil), e.ClosedLogs...)
 	c.Obsolete = append([]ObsoleteFile(nil), e.Obsolete...)
 	c.Deleted = append([]base.FileNum(nil), e.Deleted...)
+	c.AddedBlobs = append([]BlobFile(nil), e.AddedBlobs...)
+	c.RemovedBlobs = append([]base.FileNum(nil), e.RemovedBlobs...)
 	return &c
 }
 
@@ -172,6 +185,12 @@ func (e *Edit) String() string {
 	}
 	for i := range e.Added {
 		parts = append(parts, "add "+e.Added[i].String())
+	}
+	for _, b := range e.AddedBlobs {
+		parts = append(parts, "add-blob "+b.String())
+	}
+	for _, n := range e.RemovedBlobs {
+		parts = append(parts, "remove-blob "+n.String())
 	}
 	for _, c := range e.ClosedLogs {
 		parts = append(parts, "closed-log "+c.String())

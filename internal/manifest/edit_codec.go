@@ -40,6 +40,14 @@ const (
 	// of FormatV4 and later record it, so the version tag refuses older
 	// binaries first.
 	tagMergerName = 16
+	// Tags 17 to 19 record blob files (FormatV5), none safe to ignore: a
+	// decoder that dropped them would delete live blob files or lose the
+	// references that keep them. tagBlobRef gives a blob reference of a
+	// file added by the same edit; tagAddedBlob and tagRemovedBlob add
+	// and remove blob files.
+	tagBlobRef     = 17
+	tagAddedBlob   = 18
+	tagRemovedBlob = 19
 
 	// tagSafeToIgnore marks a tag whose value is a uvarint-length byte
 	// string that a decoder not knowing the tag may skip. Unknown tags
@@ -182,6 +190,30 @@ func (e *Edit) appendRecords(dst []byte) []byte {
 		dst = binary.AppendUvarint(dst, tagMergerName)
 		dst = appendBytes(dst, []byte(e.MergerName))
 	}
+	return e.appendBlobs(dst)
+}
+
+// appendBlobs appends tags 17 to 19.
+func (e *Edit) appendBlobs(dst []byte) []byte {
+	for i := range e.Added {
+		f := &e.Added[i]
+		for _, r := range f.BlobRefs {
+			dst = binary.AppendUvarint(dst, tagBlobRef)
+			dst = binary.LittleEndian.AppendUint64(dst, uint64(f.FileNum))
+			dst = binary.LittleEndian.AppendUint64(dst, uint64(r.FileNum))
+			dst = binary.LittleEndian.AppendUint64(dst, r.Bytes)
+		}
+	}
+	for _, b := range e.AddedBlobs {
+		dst = binary.AppendUvarint(dst, tagAddedBlob)
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(b.FileNum))
+		dst = binary.LittleEndian.AppendUint64(dst, b.Size)
+		dst = binary.LittleEndian.AppendUint64(dst, b.ValueBytes)
+	}
+	for _, n := range e.RemovedBlobs {
+		dst = binary.AppendUvarint(dst, tagRemovedBlob)
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(n))
+	}
 	return dst
 }
 
@@ -200,6 +232,7 @@ type editDecoder struct {
 	// ingested-file fields, until the edit is decoded.
 	stats    []fileStats
 	ingested []ingestedFile
+	blobRefs []blobRef
 }
 
 func (d *editDecoder) fail(format string, args ...any) {
@@ -320,7 +353,7 @@ func DecodeEdit(b []byte) (*Edit, error) {
 		d.fail("unknown edit format version %d", v)
 	}
 	e := &Edit{}
-	var seen [tagMergerName + 1]bool
+	var seen [tagRemovedBlob + 1]bool
 	var seenSeq [2]bool // tagVisibleSeqNum, tagHorizon
 	for d.err == nil && d.off < len(b) {
 		tagOff := d.off
@@ -383,6 +416,8 @@ func DecodeEdit(b []byte) (*Edit, error) {
 				d.fail("empty merger name")
 			}
 			e.MergerName = string(name)
+		case tagBlobRef, tagAddedBlob, tagRemovedBlob:
+			d.blobRecord(e, tag, tagOff)
 		case tagAddedFileStats:
 			d.addedFileStats(e, tagOff)
 		case tagVisibleSeqNum:
@@ -403,23 +438,29 @@ func DecodeEdit(b []byte) (*Edit, error) {
 			d.bytes(fmt.Sprintf("ignorable tag %d", tag))
 		}
 	}
-	if d.err == nil {
-		d.applyStats(e)
-	}
-	if d.err == nil {
-		d.applyIngested(e)
-	}
+	d.applyDeferred(e)
 	if d.err != nil {
 		return nil, d.err
 	}
 	return e, nil
 }
 
+// applyDeferred matches the fields decoded apart from their added files
+// (stats, global seqnums, blob references) with them.
+func (d *editDecoder) applyDeferred(e *Edit) {
+	for _, apply := range []func(*Edit){d.applyStats, d.applyIngested, d.applyBlobRefs} {
+		if d.err == nil {
+			apply(e)
+		}
+	}
+}
+
 // repeatable reports whether a tag below tagSafeToIgnore may appear more
 // than once in an edit.
 func repeatable(tag uint64) bool {
 	switch tag {
-	case tagAddedFile, tagRemovedFile, tagClosedLog, tagObsoleteFile, tagDeletedFile, tagIngestedFile:
+	case tagAddedFile, tagRemovedFile, tagClosedLog, tagObsoleteFile, tagDeletedFile, tagIngestedFile,
+		tagBlobRef, tagAddedBlob, tagRemovedBlob:
 		return true
 	}
 	return false
@@ -586,5 +627,61 @@ func (d *editDecoder) applyIngested(e *Edit) {
 			return
 		}
 		e.Added[i].GlobalSeq = g.seq
+	}
+}
+
+// blobRef is a decoded tagBlobRef value.
+type blobRef struct {
+	off     int // offset of the tag, for errors
+	fileNum base.FileNum
+	ref     BlobRef
+}
+
+// blobRecord decodes the value of tag 17, 18 or 19 into e (a blob
+// reference into d.blobRefs, matched with its added file once the whole
+// edit is decoded).
+func (d *editDecoder) blobRecord(e *Edit, tag uint64, tagOff int) {
+	switch tag {
+	case tagBlobRef:
+		r := blobRef{off: tagOff, fileNum: base.FileNum(d.u64("blob reference file"))}
+		r.ref.FileNum = base.FileNum(d.u64("blob reference blob file"))
+		r.ref.Bytes = d.u64("blob reference bytes")
+		if d.err == nil {
+			d.blobRefs = append(d.blobRefs, r)
+		}
+	case tagAddedBlob:
+		var b BlobFile
+		b.FileNum = base.FileNum(d.u64("added blob file number"))
+		b.Size = d.u64("added blob file size")
+		b.ValueBytes = d.u64("added blob file value bytes")
+		if d.err == nil {
+			e.AddedBlobs = append(e.AddedBlobs, b)
+		}
+	case tagRemovedBlob:
+		n := base.FileNum(d.u64("removed blob file number"))
+		if d.err == nil {
+			e.RemovedBlobs = append(e.RemovedBlobs, n)
+		}
+	}
+}
+
+// applyBlobRefs gives each decoded blob reference to the first added file
+// with its number. A reference naming no added file is corruption.
+func (d *editDecoder) applyBlobRefs(e *Edit) {
+	if len(d.blobRefs) == 0 {
+		return
+	}
+	first := make(map[base.FileNum]int, len(e.Added))
+	for i := len(e.Added) - 1; i >= 0; i-- {
+		first[e.Added[i].FileNum] = i
+	}
+	for _, r := range d.blobRefs {
+		i, ok := first[r.fileNum]
+		if !ok {
+			d.off = r.off
+			d.fail("blob reference for file %s, which the edit does not add", r.fileNum)
+			return
+		}
+		e.Added[i].BlobRefs = append(e.Added[i].BlobRefs, r.ref)
 	}
 }

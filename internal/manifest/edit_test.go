@@ -48,6 +48,15 @@ func randomEdit(rng *rand.Rand) *Edit {
 		if f := &e.Added[len(e.Added)-1]; rng.IntN(3) == 0 {
 			f.GlobalSeq = 1 + base.SeqNum(rng.Uint64N(uint64(base.SeqNumMax)))
 		}
+		for f, j := &e.Added[len(e.Added)-1], rng.IntN(3); j > 0; j-- {
+			f.BlobRefs = append(f.BlobRefs, BlobRef{FileNum: base.FileNum(rng.Uint64()), Bytes: rng.Uint64()})
+		}
+	}
+	for i := rng.IntN(3); i > 0; i-- {
+		e.AddedBlobs = append(e.AddedBlobs, BlobFile{FileNum: base.FileNum(rng.Uint64()), Size: rng.Uint64(), ValueBytes: rng.Uint64()})
+	}
+	for i := rng.IntN(3); i > 0; i-- {
+		e.RemovedBlobs = append(e.RemovedBlobs, base.FileNum(rng.Uint64()))
 	}
 	for i := rng.IntN(4); i > 0; i-- {
 		e.Removed = append(e.Removed, RemovedFile{Level: rng.IntN(NumLevels), FileNum: base.FileNum(rng.Uint64())})
@@ -56,7 +65,7 @@ func randomEdit(rng *rand.Rand) *Edit {
 		e.ClosedLogs = append(e.ClosedLogs, ClosedLog{FileNum: base.FileNum(rng.Uint64()), Size: rng.Uint64(), Checksum: rng.Uint64()})
 	}
 	for i := rng.IntN(3); i > 0; i-- {
-		e.Obsolete = append(e.Obsolete, ObsoleteFile{Kind: FileKind(1 + rng.IntN(2)), FileNum: base.FileNum(rng.Uint64())})
+		e.Obsolete = append(e.Obsolete, ObsoleteFile{Kind: FileKind(1 + rng.IntN(3)), FileNum: base.FileNum(rng.Uint64())})
 	}
 	for i := rng.IntN(3); i > 0; i-- {
 		e.Deleted = append(e.Deleted, base.FileNum(rng.Uint64()))
@@ -171,7 +180,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"repeated format version", []byte{1, tagFormatVersion, 2, tagFormatVersion, 2}, "tag 12 repeated"},
 		{"closed log truncated", cat([]byte{1, tagClosedLog}, u64(1), u64(2)), "truncated closed log checksum"},
 		{"obsolete kind 0", cat([]byte{1, tagObsoleteFile, 0}, u64(1)), "obsolete file kind 0"},
-		{"obsolete kind 3", cat([]byte{1, tagObsoleteFile, 3}, u64(1)), "obsolete file kind 3"},
+		{"obsolete kind 4", cat([]byte{1, tagObsoleteFile, 4}, u64(1)), "obsolete file kind 4"},
 		{"deleted truncated", []byte{1, tagDeletedFile, 1}, "truncated deleted file number"},
 		{"repeated orphan floor", cat([]byte{1, tagOrphanFloor}, u64(1), []byte{tagOrphanFloor}, u64(2)), "tag 11 repeated"},
 		{"unknown tag 0", []byte{1, 0}, "unknown tag 0"},

@@ -42,6 +42,31 @@ type FileMetadata struct {
 	// GlobalSeq, except an exclusive sentinel Largest. Recorded by tag 13
 	// (FormatV3).
 	GlobalSeq base.SeqNum
+	// BlobRefs are the blob files the SST's entries of kind
+	// base.KindBlobValue name, each with the decoded bytes of the values
+	// it names there. A blob file's live bytes are the sum over the live
+	// SSTs. Recorded by tag 17 (FormatV5).
+	BlobRefs []BlobRef
+}
+
+// BlobRef is an SST's reference to one blob file.
+type BlobRef struct {
+	FileNum base.FileNum
+	// Bytes is the decoded length of the values the SST names in it.
+	Bytes uint64
+}
+
+// BlobFile describes one live blob file.
+type BlobFile struct {
+	FileNum base.FileNum
+	// Size is the file size in bytes.
+	Size uint64
+	// ValueBytes is the decoded length of every value written to it.
+	ValueBytes uint64
+}
+
+func (b BlobFile) String() string {
+	return fmt.Sprintf("%s.blob size=%d values=%d", b.FileNum, b.Size, b.ValueBytes)
 }
 
 // clone returns a copy that owns its keys.
@@ -49,6 +74,7 @@ func (f *FileMetadata) clone() FileMetadata {
 	c := *f
 	c.Smallest = f.Smallest.Clone()
 	c.Largest = f.Largest.Clone()
+	c.BlobRefs = append([]BlobRef(nil), f.BlobRefs...)
 	return c
 }
 
@@ -60,6 +86,9 @@ func (f *FileMetadata) String() string {
 	}
 	if f.GlobalSeq != 0 {
 		s += fmt.Sprintf(" global-seq=%d", uint64(f.GlobalSeq))
+	}
+	for _, r := range f.BlobRefs {
+		s += fmt.Sprintf(" blob=%s:%d", r.FileNum, r.Bytes)
 	}
 	return s
 }

@@ -19,8 +19,11 @@ const (
 	// FormatV4 adds merge operands (base.KindMerge) in WALs and SSTs and
 	// the merger name (tag 16).
 	FormatV4 uint32 = 4
+	// FormatV5 adds blob files (key–value separation): SST entries of
+	// kind base.KindBlobValue, and the blob file records (tags 17 to 19).
+	FormatV5 uint32 = 5
 	// FormatNewest is the newest version this binary reads and writes.
-	FormatNewest = FormatV4
+	FormatNewest = FormatV5
 )
 
 // checkFormatVersion refuses a version newer than FormatNewest.

@@ -47,7 +47,7 @@ func TestMergerName(t *testing.T) {
 	if i, j := strings.Index(string(enc), string([]byte{tagFormatVersion, byte(FormatV4)})), strings.Index(string(enc), string([]byte{tagMergerName, 2, 'm', '1'})); i < 0 || j < i {
 		t.Fatalf("encoding %x: version tag at %d, merger tag at %d", enc, i, j)
 	}
-	if !errors.Is(checkFormatVersion(FormatV4+1), base.ErrFormatVersion) {
-		t.Fatal("a version above 4 is not refused")
+	if !errors.Is(checkFormatVersion(FormatNewest+1), base.ErrFormatVersion) {
+		t.Fatal("a version above the newest is not refused")
 	}
 }

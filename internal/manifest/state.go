@@ -55,6 +55,7 @@ type state struct {
 	// format is the recorded format version (Edit.FormatVersion), 0 if
 	// none; see formatVersion.
 	format uint32
+	blobState
 }
 
 func newState() *state {
@@ -62,6 +63,10 @@ func newState() *state {
 		files:      make(map[base.FileNum]*FileMetadata),
 		closedLogs: make(map[base.FileNum]ClosedLog),
 		obsolete:   make(map[base.FileNum]FileKind),
+		blobState: blobState{
+			blobs:    make(map[base.FileNum]BlobFile),
+			blobRefs: make(map[base.FileNum]int),
+		},
 	}
 }
 
@@ -93,6 +98,9 @@ func (s *state) Check(e *Edit) error {
 		return err
 	}
 	if err := s.checkObsolete(e, next, minLog, removed); err != nil {
+		return err
+	}
+	if err := s.checkBlobs(e, next); err != nil {
 		return err
 	}
 	return s.checkDeleted(e)
@@ -305,6 +313,7 @@ func (s *state) Apply(e *Edit) error {
 	}
 	s.visibleSeqNum = max(s.visibleSeqNum, e.VisibleSeqNum)
 	s.horizon = max(s.horizon, e.Horizon)
+	s.applyBlobs(e)
 	for _, r := range e.Removed {
 		delete(s.files, r.FileNum)
 	}
@@ -354,6 +363,9 @@ func (s *state) Snapshot() *Edit {
 		Obsolete:        s.sortedObsolete(),
 		OrphanFloor:     s.orphanFloor,
 		FormatVersion:   s.format,
+	}
+	if len(s.blobs) > 0 {
+		e.AddedBlobs = s.sortedBlobs()
 	}
 	files := s.sortedFiles()
 	if len(files) > 0 {

@@ -30,6 +30,7 @@ type Collector struct {
 	writeAmp, readAmp, spaceAmp, cacheHits, cacheMisses       *prometheus.Desc
 	cacheBytes, memoryBytes, snapshots, visibleSeq            *prometheus.Desc
 	slowdowns, slowdownSecs, readCompactions, openTables      *prometheus.Desc
+	blobFiles, blobBytes, blobLiveBytes, blobDeleted          *prometheus.Desc
 }
 
 // NewCollector returns a collector for db whose metric names start with
@@ -69,6 +70,10 @@ func NewCollector(db MetricsSource, namespace string) *Collector {
 		snapshots:      d("snapshots", "Open snapshots."),
 		visibleSeq:     d("visible_seqnum", "Highest sequence number visible to reads."),
 		openTables:     d("open_tables", "SST readers (file descriptors) open."),
+		blobFiles:      d("blob_files", "Live blob files (separated values)."),
+		blobBytes:      d("blob_bytes", "Bytes of the live blob files."),
+		blobLiveBytes:  d("blob_live_value_bytes", "Bytes of the values in blob files that live SSTs still name."),
+		blobDeleted:    d("blob_files_deleted_total", "Blob files deleted once no SST named them."),
 	}
 }
 
@@ -78,7 +83,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.memtables, c.memtableBytes, c.walRecords, c.walSyncs, c.walBytes, c.flushes, c.compactions,
 		c.compactionDebt, c.stalls, c.stallSecs, c.writeAmp, c.readAmp, c.spaceAmp, c.cacheHits,
 		c.cacheMisses, c.cacheBytes, c.memoryBytes, c.snapshots, c.visibleSeq, c.slowdowns, c.slowdownSecs, c.readCompactions,
-		c.openTables} {
+		c.openTables, c.blobFiles, c.blobBytes, c.blobLiveBytes, c.blobDeleted} {
 		ch <- d
 	}
 }
@@ -123,4 +128,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.snapshots, float64(m.Snapshots))
 	gauge(c.visibleSeq, float64(m.VisibleSeqNum))
 	gauge(c.openTables, float64(m.OpenTables))
+	gauge(c.blobFiles, float64(m.Blobs.Files))
+	gauge(c.blobBytes, float64(m.Blobs.Bytes))
+	gauge(c.blobLiveBytes, float64(m.Blobs.LiveBytes))
+	counter(c.blobDeleted, float64(m.Blobs.ObsoleteDeleted))
 }

@@ -1,0 +1,123 @@
+package blob
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/klauspost/compress/s2"
+	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/crc"
+	"github.com/tempestdb/tempest/vfs"
+)
+
+// Footer is a blob file's decoded footer.
+type Footer struct {
+	Count, ValueBytes uint64
+}
+
+// Reader reads values from one blob file. It is safe for concurrent use.
+type Reader struct {
+	f    vfs.File
+	name string
+	size uint64
+	foot Footer
+}
+
+// Open checks f's footer and size (the size the manifest records) and
+// returns its reader, which owns f. Errors match base.ErrCorruption and
+// name the file; f is closed on error.
+func Open(f vfs.File, name string, size uint64) (*Reader, error) {
+	r := &Reader{f: f, name: name, size: size}
+	if err := r.readFooter(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *Reader) readFooter() error {
+	actual, err := r.f.Size()
+	if err != nil {
+		return err
+	}
+	if uint64(actual) != r.size {
+		return base.Corruptionf(r.name, actual, "blob file of %d bytes, the manifest records %d", actual, r.size)
+	}
+	if r.size < FooterLen {
+		return base.Corruptionf(r.name, 0, "blob file of %d bytes is shorter than a footer", r.size)
+	}
+	var b [FooterLen]byte
+	off := int64(r.size - FooterLen)
+	if _, err := r.f.ReadAt(b[:], off); err != nil {
+		return base.Corruptionf(r.name, off, "reading the footer: %v", err)
+	}
+	f, err := DecodeFooter(b[:], r.name, off)
+	r.foot = f
+	return err
+}
+
+// DecodeFooter decodes a footer read at off of file.
+func DecodeFooter(b []byte, file string, off int64) (Footer, error) {
+	if len(b) != FooterLen || binary.LittleEndian.Uint64(b[32:]) != Magic {
+		return Footer{}, base.Corruptionf(file, off, "bad blob file magic")
+	}
+	if binary.LittleEndian.Uint64(b[24:]) != crc.Checksum(b[:24]) {
+		return Footer{}, base.Corruptionf(file, off, "blob footer checksum mismatch")
+	}
+	if v := binary.LittleEndian.Uint32(b[16:]); v != FormatVersion {
+		return Footer{}, base.Corruptionf(file, off, "unknown blob file format version %d", v)
+	}
+	return Footer{Count: binary.LittleEndian.Uint64(b), ValueBytes: binary.LittleEndian.Uint64(b[8:])}, nil
+}
+
+// Footer returns the file's footer.
+func (r *Reader) Footer() Footer { return r.foot }
+
+// Close closes the file.
+func (r *Reader) Close() error { return r.f.Close() }
+
+// Read returns the value h names, appended to dst. Errors match
+// base.ErrCorruption and name the file and offset.
+func (r *Reader) Read(h Handle, dst []byte) ([]byte, error) {
+	if h.Offset+h.Length+trailerLen > r.size-FooterLen || h.Offset+h.Length < h.Offset {
+		return nil, base.Corruptionf(r.name, int64(h.Offset), "blob block %d+%d overruns the data area (%d bytes)",
+			h.Offset, h.Length, r.size-FooterLen)
+	}
+	buf := make([]byte, h.Length+trailerLen)
+	if _, err := r.f.ReadAt(buf, int64(h.Offset)); err != nil {
+		return nil, base.Corruptionf(r.name, int64(h.Offset), "reading blob block: %v", err)
+	}
+	stored, c := buf[:h.Length], buf[h.Length]
+	if blockChecksum(h.Offset, stored, c) != binary.LittleEndian.Uint64(buf[h.Length+1:]) {
+		return nil, base.Corruptionf(r.name, int64(h.Offset), "blob block checksum mismatch")
+	}
+	v, err := decode(c, stored, dst)
+	if err == nil && uint64(len(v)-len(dst)) != h.ValueLen {
+		err = fmt.Errorf("value of %d bytes, the handle says %d", len(v)-len(dst), h.ValueLen)
+	}
+	if err != nil {
+		return nil, base.Corruptionf(r.name, int64(h.Offset), "blob block: %v", err)
+	}
+	return v, nil
+}
+
+func decode(c byte, stored, dst []byte) ([]byte, error) {
+	switch c {
+	case NoCompression:
+		return append(dst, stored...), nil
+	case SnappyCompression:
+		n, err := s2.DecodedLen(stored)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]byte, n)
+		if _, err := s2.Decode(out, stored); err != nil {
+			return nil, err
+		}
+		return append(dst, out...), nil
+	}
+	return nil, fmt.Errorf("unknown compression %d", c)
+}
+
+// Size returns the file's size.
+func (r *Reader) Size() uint64 { return r.size }
