@@ -65,8 +65,6 @@ func (n *Node) clusterCmd(argv [][]byte) Reply {
 		return bulkReply([]byte(n.clusterNodes()))
 	case sub == "info" && len(argv) == 2:
 		return bulkReply([]byte(n.clusterInfo()))
-	case sub == "tempest-leaders" && len(argv) == 2:
-		return n.ledShards()
 	}
 	return errReply(fmt.Sprintf("ERR unknown subcommand '%s'. Try CLUSTER HELP.", argv[1]))
 }

@@ -25,35 +25,15 @@ func testRaft(c *raft.Config) {
 	c.SnapshotInterval = 200 * time.Millisecond
 }
 
-// freeBlock returns a port p on 127.0.0.1 such that p..p+k-1 were free a
-// moment ago.
-func freeBlock(t testing.TB, k int) int {
+// freePort returns a port on 127.0.0.1 that was free a moment ago.
+func freePort(t testing.TB) int {
 	t.Helper()
-	for range 100 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := ln.Addr().(*net.TCPAddr).Port
-		lns := []net.Listener{ln}
-		ok := p+k < 65536
-		for i := 1; ok && i < k; i++ {
-			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+i))
-			if err != nil {
-				ok = false
-				break
-			}
-			lns = append(lns, l)
-		}
-		for _, l := range lns {
-			l.Close()
-		}
-		if ok {
-			return p
-		}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no block of free ports")
-	return 0
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // testCluster is a cluster of in-process nodes.
@@ -61,23 +41,17 @@ type testCluster struct {
 	t      testing.TB
 	layout Layout
 	dirs   []string
-	nodes  []*Node          // nil while a node is down
-	deps   func(i int) Deps // node i's Deps; nil: the defaults
+	nodes  []*Node // nil while a node is down
 }
 
 func newTestCluster(t testing.TB, nodes, shards, replicas int) *testCluster {
 	t.Helper()
-	return newTestClusterDeps(t, nodes, shards, replicas, nil)
-}
-
-func newTestClusterDeps(t testing.TB, nodes, shards, replicas int, deps func(i int) Deps) *testCluster {
-	t.Helper()
-	tc := &testCluster{t: t, layout: Layout{Shards: shards, Replicas: replicas}, deps: deps}
+	tc := &testCluster{t: t, layout: Layout{Shards: shards, Replicas: replicas}}
 	for i := range nodes {
 		tc.layout.Nodes = append(tc.layout.Nodes, NodeInfo{
 			ID:   fmt.Sprint("n", i+1),
-			Addr: "127.0.0.1:" + strconv.Itoa(freeBlock(t, 1)),
-			Bus:  "127.0.0.1:" + strconv.Itoa(freeBlock(t, shards)),
+			Addr: "127.0.0.1:" + strconv.Itoa(freePort(t)),
+			Bus:  "127.0.0.1:" + strconv.Itoa(freePort(t)),
 		})
 		tc.dirs = append(tc.dirs, filepath.Join(t.TempDir(), fmt.Sprint("n", i+1)))
 	}
@@ -98,9 +72,6 @@ func newTestClusterDeps(t testing.TB, nodes, shards, replicas int, deps func(i i
 func (tc *testCluster) start(i int, first bool) {
 	tc.t.Helper()
 	cfg := Config{Dir: tc.dirs[i], Raft: testRaft}
-	if tc.deps != nil {
-		cfg.Deps = tc.deps(i)
-	}
 	if first {
 		cfg.Layout = &tc.layout
 		cfg.NodeID = tc.layout.Nodes[i].ID

@@ -10,7 +10,7 @@ import "encoding/binary"
 //	prefix 'a'       the FSM's applied index and clock (8+8 bytes), written
 //	                 in the same batch as the entry's data
 //	prefix 'R'       set while a snapshot restore is under way
-//	prefix 'r' ...   the raft log and stable store (Deps.Stores)
+//	prefix 'r' ...   the raft log and stable store (a raftstore.Store)
 const (
 	subData      = 'd'
 	subApplied   = 'a'

@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"bufio"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,34 +10,67 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// Leadership of shards a node does not run (it holds no replica, or its
-// replica is stopped) is learnt from the other nodes: every hintEvery the
-// node asks each other node, over the client protocol, which shards it
-// leads (CLUSTER TEMPEST-LEADERS) and keeps the answers as hints. A hint
-// only names where to redirect a client; the leader itself checks, so a
-// stale hint costs one more redirect.
-const hintEvery = 250 * time.Millisecond
+// Leaders publish their leadership on the cluster bus, so that a node
+// can name the leader of a shard it does not run (it holds no replica,
+// or its replica is stopped). The bus Mux carries, beside each shard's
+// raft stream, a leadership stream: a node that accepts a connection on
+// it writes the shards it leads now as one line of decimal shard
+// numbers separated by spaces, and closes it. Every hintEvery, a node
+// that does not run every shard asks each other node and keeps the
+// answers as hints. A hint only names where to redirect a client; the
+// leader itself checks, so a stale hint costs one more redirect.
+const (
+	hintEvery     = 250 * time.Millisecond
+	leadersStream = "leaders" // a shard's stream is its decimal number
+)
 
 type leaderHints struct {
 	mu     sync.Mutex
 	leader map[int]int // shard -> node index; guarded by mu
 }
 
-// ledShards is the reply of CLUSTER TEMPEST-LEADERS: the shards this
-// node leads now.
-func (n *Node) ledShards() Reply {
-	var w respWriter
+// ledShards returns the shards this node leads now.
+func (n *Node) ledShards() []int {
 	var led []int
 	for s, sh := range n.shards {
 		if sh.running() && sh.raft.State() == raft.Leader {
 			led = append(led, s)
 		}
 	}
-	w.array(len(led))
-	for _, s := range led {
-		w.int(int64(s))
+	return led
+}
+
+// openLeaders opens the leadership stream on the bus; connections to it
+// wait until serveLeaders runs.
+func (n *Node) openLeaders() (err error) {
+	n.leaders, err = n.mux.StreamLayer(leadersStream)
+	return err
+}
+
+// serveLeaders answers the leadership stream until its layer closes. It
+// runs once n.shards is complete.
+func (n *Node) serveLeaders() {
+	for {
+		c, err := n.leaders.Accept()
+		if err != nil {
+			return // closed
+		}
+		c.SetWriteDeadline(time.Now().Add(hintEvery))
+		c.Write([]byte(formatShards(n.ledShards())))
+		c.Close()
 	}
-	return w.reply()
+}
+
+func formatShards(shards []int) string {
+	var b strings.Builder
+	for i, s := range shards {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strconv.Itoa(s))
+	}
+	b.WriteByte('\n')
+	return b.String()
 }
 
 func (n *Node) hintedLeader(s int) int {
@@ -78,7 +110,7 @@ func (n *Node) hintLoop(stop chan struct{}) {
 			if nd.ID == n.id {
 				continue
 			}
-			for _, s := range askLeads(nd.Addr) {
+			for _, s := range n.askLeads(nd.Bus) {
 				next[s] = i
 			}
 		}
@@ -88,35 +120,23 @@ func (n *Node) hintLoop(stop chan struct{}) {
 	}
 }
 
-// askLeads asks the node at addr which shards it leads; nil on any
+// askLeads asks the node at bus which shards it leads; nil on any
 // failure.
-func askLeads(addr string) []int {
-	c, err := net.DialTimeout("tcp", addr, hintEvery)
+func (n *Node) askLeads(bus string) []int {
+	c, err := n.leaders.Dial(raft.ServerAddress(bus), hintEvery)
 	if err != nil {
 		return nil
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(hintEvery))
-	if _, err := c.Write([]byte("*2\r\n$7\r\nCLUSTER\r\n$15\r\nTEMPEST-LEADERS\r\n")); err != nil {
-		return nil
-	}
-	r := bufio.NewReader(c)
-	line, err := r.ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "*") {
-		return nil
-	}
-	count, err := strconv.Atoi(strings.TrimSpace(line[1:]))
+	c.SetReadDeadline(time.Now().Add(hintEvery))
+	line, err := bufio.NewReader(c).ReadString('\n')
 	if err != nil {
 		return nil
 	}
 	var out []int
-	for range count {
-		line, err := r.ReadString('\n')
-		if err != nil || !strings.HasPrefix(line, ":") {
-			return nil
-		}
-		s, err := strconv.Atoi(strings.TrimSpace(line[1:]))
-		if err != nil {
+	for _, f := range strings.Fields(line) {
+		s, err := strconv.Atoi(f)
+		if err != nil || s < 0 || s >= n.layout.Shards {
 			return nil
 		}
 		out = append(out, s)

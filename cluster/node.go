@@ -8,9 +8,9 @@ package cluster
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +18,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	"github.com/tempestdb/tempest"
+	"github.com/tempestdb/tempest/cluster/raftmux"
+	"github.com/tempestdb/tempest/raftstore"
 	"github.com/tempestdb/tempest/server"
 	"github.com/tempestdb/tempest/vfs"
 )
@@ -33,7 +35,6 @@ type Config struct {
 	// Raft tunes each shard's raft configuration (timeouts); nil keeps
 	// hashicorp/raft's defaults.
 	Raft func(*raft.Config)
-	Deps Deps
 	// DBOptions, if not nil, opens the database.
 	DBOptions *tempest.Options
 	// Logf logs node events; nil discards them.
@@ -48,13 +49,17 @@ type Node struct {
 	layout Layout
 	me     NodeInfo
 	db     *tempest.DB
-	deps   Deps
 	logger hclog.Logger
-	shards map[int]*shard // the local shards, fixed after Open
-	srv    *respServer
-	hints  leaderHints
-	stop   chan struct{} // closed by Close: stops hintLoop
-	bg     sync.WaitGroup
+	// mux is the node's one listener on its cluster bus: each local
+	// shard's raft transport is a StreamLayer of it, and so is the
+	// leadership stream (leaders.go).
+	mux     *raftmux.Mux
+	leaders *raftmux.StreamLayer // the leadership stream on mux
+	shards  map[int]*shard       // the local shards, fixed after Open
+	srv     *respServer
+	hints   leaderHints
+	stop    chan struct{} // closed by Close: stops hintLoop
+	bg      sync.WaitGroup
 }
 
 // shard is one local raft group.
@@ -62,8 +67,8 @@ type shard struct {
 	id    int
 	fsm   *shardFSM
 	raft  *raft.Raft
-	trans raft.Transport
-	logs  raft.LogStore
+	trans *raft.NetworkTransport
+	logs  *raftstore.Store
 
 	// cutOffAfter: a replica that heard from no leader for this long
 	// (two election timeouts) sends clients to the other replicas.
@@ -86,7 +91,7 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, id: ident.NodeID, layout: ident.Layout, deps: cfg.Deps.withDefaults(), shards: map[int]*shard{}, stop: make(chan struct{})}
+	n := &Node{cfg: cfg, id: ident.NodeID, layout: ident.Layout, shards: map[int]*shard{}, stop: make(chan struct{})}
 	n.me = n.layout.Nodes[n.layout.NodeIndex(n.id)]
 	if err := checkLoopback(n.me); err != nil {
 		return nil, err
@@ -95,6 +100,9 @@ func Open(cfg Config) (*Node, error) {
 	if n.db, err = tempest.Open(filepath.Join(cfg.Dir, "db"), cfg.DBOptions); err != nil {
 		return nil, err
 	}
+	if err := n.listenBus(); err != nil {
+		return nil, errors.Join(err, n.Close())
+	}
 	for _, s := range n.layout.NodeShards(n.layout.NodeIndex(n.id)) {
 		sh, err := n.startShard(s)
 		if err != nil {
@@ -102,12 +110,31 @@ func Open(cfg Config) (*Node, error) {
 		}
 		n.shards[s] = sh
 	}
-	n.bg.Add(1)
+	n.bg.Add(2)
 	go func() {
 		defer n.bg.Done()
 		n.hintLoop(n.stop)
 	}()
+	go func() {
+		defer n.bg.Done()
+		n.serveLeaders()
+	}()
 	return n, nil
+}
+
+// listenBus opens the node's cluster-bus listener and serves the
+// leadership stream on it. Other nodes dial the bus address as written
+// in the layout, so that is the address the Mux advertises.
+func (n *Node) listenBus() error {
+	ln, err := net.Listen("tcp", n.me.Bus)
+	if err != nil {
+		return err
+	}
+	if n.mux, err = raftmux.New(ln, n.me.Bus); err != nil {
+		ln.Close()
+		return err
+	}
+	return n.openLeaders()
 }
 
 func (n *Node) startShard(s int) (*shard, error) {
@@ -116,7 +143,7 @@ func (n *Node) startShard(s int) (*shard, error) {
 	if err != nil {
 		return nil, err
 	}
-	logs, stable, err := n.deps.Stores(n.db, withSub(prefix, subRaft))
+	store, err := raftstore.New(n.db, withSub(prefix, subRaft))
 	if err != nil {
 		return nil, err
 	}
@@ -124,11 +151,12 @@ func (n *Node) startShard(s int) (*shard, error) {
 	if err != nil {
 		return nil, err
 	}
-	trans, err := n.deps.Transport(s, n.me.Bus, n.logger)
+	layer, err := n.mux.StreamLayer(strconv.Itoa(s))
 	if err != nil {
 		return nil, err
 	}
-	sh := &shard{id: s, fsm: fsm, trans: trans, logs: logs, stopped: make(chan struct{})}
+	trans := raft.NewNetworkTransportWithLogger(layer, 3, 2*time.Second, n.logger)
+	sh := &shard{id: s, fsm: fsm, trans: trans, logs: store, stopped: make(chan struct{})}
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(n.id)
 	rc.Logger = n.logger
@@ -141,19 +169,19 @@ func (n *Node) startShard(s int) (*shard, error) {
 	// short, which left the data partial.
 	partial, err := fsm.restoring()
 	if err != nil {
-		closeTransport(trans)
+		trans.Close()
 		return nil, err
 	}
 	rc.NoSnapshotRestoreOnStart = !partial
-	existing, err := raft.HasExistingState(logs, stable, snaps)
+	existing, err := raft.HasExistingState(store, store, snaps)
 	if err == nil && !existing {
-		err = raft.BootstrapCluster(rc, logs, stable, snaps, trans, n.shardConfiguration(s))
+		err = raft.BootstrapCluster(rc, store, store, snaps, trans, n.shardConfiguration(s))
 	}
 	if err == nil {
-		sh.raft, err = raft.NewRaft(rc, fsm, logs, stable, snaps, trans)
+		sh.raft, err = raft.NewRaft(rc, fsm, store, store, snaps, trans)
 	}
 	if err != nil {
-		closeTransport(trans)
+		trans.Close()
 		return nil, fmt.Errorf("cluster: shard %d: %w", s, err)
 	}
 	return sh, nil
@@ -164,7 +192,7 @@ func (n *Node) shardConfiguration(s int) raft.Configuration {
 	var c raft.Configuration
 	for _, i := range n.layout.ShardNodes(s) {
 		nd := n.layout.Nodes[i]
-		c.Servers = append(c.Servers, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(nd.ID), Address: n.deps.AddrOf(s, nd.Bus)})
+		c.Servers = append(c.Servers, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(nd.ID), Address: raft.ServerAddress(nd.Bus)})
 	}
 	return c
 }
@@ -190,25 +218,18 @@ func (sh *shard) stop() error {
 	var err error
 	sh.stopOnce.Do(func() {
 		close(sh.stopped)
-		err = errors.Join(sh.raft.Shutdown().Error(), closeTransport(sh.trans))
+		err = errors.Join(sh.raft.Shutdown().Error(), sh.trans.Close())
 	})
 	return err
-}
-
-func closeTransport(t raft.Transport) error {
-	if c, ok := t.(io.Closer); ok {
-		return c.Close()
-	}
-	if c, ok := t.(raft.WithClose); ok {
-		return c.Close()
-	}
-	return nil
 }
 
 // Close stops the server, the raft groups and closes the database.
 func (n *Node) Close() error {
 	var errs []error
 	close(n.stop)
+	if n.leaders != nil {
+		n.leaders.Close() // ends serveLeaders' accept loop
+	}
 	n.bg.Wait()
 	if n.srv != nil {
 		errs = append(errs, n.srv.close())
@@ -220,6 +241,9 @@ func (n *Node) Close() error {
 	}
 	if n.srv != nil {
 		n.srv.drain()
+	}
+	if n.mux != nil {
+		errs = append(errs, n.mux.Close())
 	}
 	if n.db != nil {
 		errs = append(errs, n.db.Close())

@@ -1,110 +1,42 @@
 package cluster
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/anishathalye/porcupine"
-	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	"github.com/redis/go-redis/v9"
 	"github.com/tempestdb/tempest/internal/testutil"
 )
 
-// cuts isolates nodes: no raft RPC leaves or reaches an isolated node.
-// (A test stand-in for the cluster-bus transport's fault switch.)
-type cuts struct {
-	mu       sync.Mutex
-	isolated map[string]bool               // guarded by mu
-	nodeOf   map[raft.ServerAddress]string // raft address -> node id
-}
-
-var errCut = errors.New("cut by the test")
-
-func (c *cuts) set(id string, on bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.isolated[id] = on
-}
-
-func (c *cuts) blocked(from string, to raft.ServerAddress) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.isolated[from] || c.isolated[c.nodeOf[to]]
-}
-
-// cutTransport refuses RPCs across a cut; replication goes without
-// pipelining, so that every RPC passes here.
-type cutTransport struct {
-	raft.Transport
-	self string
-	cuts *cuts
-}
-
-func (t *cutTransport) AppendEntriesPipeline(raft.ServerID, raft.ServerAddress) (raft.AppendPipeline, error) {
-	return nil, raft.ErrPipelineReplicationNotSupported
-}
-
-func (t *cutTransport) AppendEntries(id raft.ServerID, to raft.ServerAddress, a *raft.AppendEntriesRequest, r *raft.AppendEntriesResponse) error {
-	if t.cuts.blocked(t.self, to) {
-		return errCut
+// isolate cuts node i off from every other node (on node i's own bus
+// Mux, which is enough: see raftmux), or heals it.
+func (tc *testCluster) isolate(i int, on bool) {
+	for j, nd := range tc.layout.Nodes {
+		if j == i {
+			continue
+		}
+		if on {
+			tc.nodes[i].mux.Cut(nd.Bus)
+		} else {
+			tc.nodes[i].mux.Heal(nd.Bus)
+		}
 	}
-	return t.Transport.AppendEntries(id, to, a, r)
 }
-
-func (t *cutTransport) RequestVote(id raft.ServerID, to raft.ServerAddress, a *raft.RequestVoteRequest, r *raft.RequestVoteResponse) error {
-	if t.cuts.blocked(t.self, to) {
-		return errCut
-	}
-	return t.Transport.RequestVote(id, to, a, r)
-}
-
-func (t *cutTransport) InstallSnapshot(id raft.ServerID, to raft.ServerAddress, a *raft.InstallSnapshotRequest, r *raft.InstallSnapshotResponse, data io.Reader) error {
-	if t.cuts.blocked(t.self, to) {
-		return errCut
-	}
-	return t.Transport.InstallSnapshot(id, to, a, r, data)
-}
-
-func (t *cutTransport) TimeoutNow(id raft.ServerID, to raft.ServerAddress, a *raft.TimeoutNowRequest, r *raft.TimeoutNowResponse) error {
-	if t.cuts.blocked(t.self, to) {
-		return errCut
-	}
-	return t.Transport.TimeoutNow(id, to, a, r)
-}
-
-func (t *cutTransport) Close() error { return closeTransport(t.Transport) }
 
 // TestClusterPartition: the node leading shard 0 is cut off from the
-// others while ClusterClient workers run. The cut-off node acknowledges
+// others (the cluster bus's fault switch) while ClusterClient workers
+// run. The cut-off node acknowledges
 // no write (a client talking to it directly gets none), the other two
 // elect leaders and go on acknowledging writes; after healing, the
 // history is linearizable and every replica catches up.
 func TestClusterPartition(t *testing.T) {
 	rng := testutil.NewRand(testutil.Seed(t))
-	cs := &cuts{isolated: map[string]bool{}, nodeOf: map[raft.ServerAddress]string{}}
-	tc := newTestClusterDeps(t, 3, 3, 3, func(i int) Deps {
-		self := fmt.Sprint("n", i+1) // newTestCluster's ids
-		return Deps{
-			Transport: func(shard int, bus string, logger hclog.Logger) (raft.Transport, error) {
-				inner, err := tcpTransport(shard, bus, logger)
-				return &cutTransport{Transport: inner, self: self, cuts: cs}, err
-			},
-			AddrOf: portPerShard,
-		}
-	})
-	cs.mu.Lock()
-	for _, nd := range tc.layout.Nodes {
-		for s := range tc.layout.Shards {
-			cs.nodeOf[portPerShard(s, nd.Bus)] = nd.ID
-		}
-	}
-	cs.mu.Unlock()
+	tc := newTestCluster(t, 3, 3, 3)
 	tc.waitLeaders()
 	keys := keysPerShard(&tc.layout, 2)
 	h := &history{start: time.Now(), acked: map[string]bool{}}
@@ -132,7 +64,7 @@ func TestClusterPartition(t *testing.T) {
 	victim := tc.leader(0)
 	id := tc.layout.Nodes[victim].ID
 	t.Logf("cut node %s (leader of shard 0) off", id)
-	cs.set(id, true)
+	tc.isolate(victim, true)
 
 	// A client of the cut-off node alone: none of its writes is
 	// acknowledged; they enter the history as of unknown outcome.
@@ -168,7 +100,7 @@ func TestClusterPartition(t *testing.T) {
 		t.Fatal("the majority acknowledged no write while the node was cut off")
 	}
 	t.Logf("heal; %d writes acknowledged meanwhile", during)
-	cs.set(id, false)
+	tc.isolate(victim, false)
 	tc.waitLeaders()
 	time.Sleep(500 * time.Millisecond)
 	stop.Store(true)

@@ -107,8 +107,8 @@ func TestClusterProcessKill(t *testing.T) {
 	for i := range 3 {
 		pc.layout.Nodes = append(pc.layout.Nodes, NodeInfo{
 			ID:   fmt.Sprint("p", i+1),
-			Addr: fmt.Sprint("127.0.0.1:", freeBlock(t, 1)),
-			Bus:  fmt.Sprint("127.0.0.1:", freeBlock(t, 3)),
+			Addr: fmt.Sprint("127.0.0.1:", freePort(t)),
+			Bus:  fmt.Sprint("127.0.0.1:", freePort(t)),
 		})
 		pc.dirs = append(pc.dirs, filepath.Join(root, fmt.Sprint("p", i+1)))
 	}
