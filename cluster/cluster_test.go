@@ -77,7 +77,7 @@ func TestClusterLeaderHints(t *testing.T) {
 	tc.waitLeaders()
 	for s := range 3 {
 		for i := range 3 {
-			if held := tc.nodes[i].shards[s] != nil; held != containsInt(tc.layout.ShardNodes(s), i) {
+			if held := tc.nodes[i].shard(s) != nil; held != containsInt(tc.layout.ShardNodes(s), i) {
 				t.Fatalf("node %d holds shard %d: %v, placement says otherwise", i, s, held)
 			}
 		}
@@ -92,7 +92,7 @@ func TestClusterLeaderHints(t *testing.T) {
 	// be wrong: only a hint names node 1.
 	for tc.leader(0) != 1 {
 		if l := tc.leader(0); l >= 0 {
-			tc.nodes[l].shards[0].raft.LeadershipTransfer().Error()
+			tc.nodes[l].shard(0).raft.LeadershipTransfer().Error()
 		}
 		tc.waitLeaders()
 	}

@@ -65,6 +65,9 @@ func (n *Node) clusterCmd(argv [][]byte) Reply {
 		return bulkReply([]byte(n.clusterNodes()))
 	case sub == "info" && len(argv) == 2:
 		return bulkReply([]byte(n.clusterInfo()))
+	case (sub == "replace" || sub == "addreplica") && len(argv) == 4,
+		sub == "tempest-join" && len(argv) == 5:
+		return n.membershipCmd(sub, argv)
 	}
 	return errReply(fmt.Sprintf("ERR unknown subcommand '%s'. Try CLUSTER HELP.", argv[1]))
 }
@@ -76,7 +79,7 @@ func (n *Node) replicasLeaderFirst(s int) (nodes []int, leaderKnown bool) {
 	if l >= 0 {
 		nodes = append(nodes, l)
 	}
-	for _, i := range n.layout.ShardNodes(s) {
+	for _, i := range n.lay().ShardNodes(s) {
 		if i != l {
 			nodes = append(nodes, i)
 		}
@@ -97,15 +100,15 @@ func hostPort(addr string) (string, int64) {
 // replicas, the leader (the "master") first.
 func (n *Node) clusterSlots() Reply {
 	var w respWriter
-	w.array(n.layout.Shards)
-	for s := range n.layout.Shards {
-		first, end := n.layout.SlotRange(s)
+	w.array(n.lay().Shards)
+	for s := range n.lay().Shards {
+		first, end := n.lay().SlotRange(s)
 		nodes, _ := n.replicasLeaderFirst(s)
 		w.array(2 + len(nodes))
 		w.int(int64(first))
 		w.int(int64(end - 1))
 		for _, i := range nodes {
-			nd := n.layout.Nodes[i]
+			nd := n.lay().Nodes[i]
 			h, p := hostPort(nd.Addr)
 			w.array(3)
 			w.bulk(h)
@@ -119,9 +122,9 @@ func (n *Node) clusterSlots() Reply {
 // clusterShards is CLUSTER SHARDS (RESP2: maps as flat arrays).
 func (n *Node) clusterShards() Reply {
 	var w respWriter
-	w.array(n.layout.Shards)
-	for s := range n.layout.Shards {
-		first, end := n.layout.SlotRange(s)
+	w.array(n.lay().Shards)
+	for s := range n.lay().Shards {
+		first, end := n.lay().SlotRange(s)
 		nodes, known := n.replicasLeaderFirst(s)
 		w.array(4)
 		w.bulk("slots")
@@ -131,7 +134,7 @@ func (n *Node) clusterShards() Reply {
 		w.bulk("nodes")
 		w.array(len(nodes))
 		for j, i := range nodes {
-			nd := n.layout.Nodes[i]
+			nd := n.lay().Nodes[i]
 			h, p := hostPort(nd.Addr)
 			role := "replica"
 			if j == 0 && known {
@@ -161,15 +164,19 @@ func (n *Node) clusterShards() Reply {
 // others, which Redis's master/replica flags cannot say: a node is shown
 // as a master with the slots of the shards it leads.
 func (n *Node) clusterNodes() string {
-	led := make([][]string, len(n.layout.Nodes))
-	for s := range n.layout.Shards {
-		if l := n.leaderOf(s); l >= 0 {
-			first, end := n.layout.SlotRange(s)
-			led[l] = append(led[l], fmt.Sprintf("%d-%d", first, end-1))
+	l := n.lay()
+	led := make([][]string, len(l.Nodes))
+	for s := range l.Shards {
+		if i := n.leaderOf(s); i >= 0 && i < len(led) {
+			first, end := l.SlotRange(s)
+			led[i] = append(led[i], fmt.Sprintf("%d-%d", first, end-1))
 		}
 	}
 	var b strings.Builder
-	for i, nd := range n.layout.Nodes {
+	for i, nd := range l.Nodes {
+		if nd.Retired {
+			continue
+		}
 		flags := "master"
 		if nd.ID == n.id {
 			flags = "myself,master"
@@ -185,19 +192,25 @@ func (n *Node) clusterNodes() string {
 }
 
 func (n *Node) clusterInfo() string {
-	ok := 0
-	for s := range n.layout.Shards {
+	l := n.lay()
+	ok, known := 0, 0
+	for s := range l.Shards {
 		if n.leaderOf(s) >= 0 {
-			first, end := n.layout.SlotRange(s)
+			first, end := l.SlotRange(s)
 			ok += end - first
+		}
+	}
+	for _, nd := range l.Nodes {
+		if !nd.Retired {
+			known++
 		}
 	}
 	state := "ok"
 	if ok < SlotCount {
 		state = "fail"
 	}
-	return fmt.Sprintf("cluster_enabled:1\r\ncluster_state:%s\r\ncluster_slots_assigned:%d\r\ncluster_slots_ok:%d\r\ncluster_slots_pfail:0\r\ncluster_slots_fail:%d\r\ncluster_known_nodes:%d\r\ncluster_size:%d\r\ncluster_current_epoch:0\r\ncluster_my_epoch:0\r\n",
-		state, SlotCount, ok, SlotCount-ok, len(n.layout.Nodes), n.layout.Shards)
+	return fmt.Sprintf("cluster_enabled:1\r\ncluster_state:%s\r\ncluster_slots_assigned:%d\r\ncluster_slots_ok:%d\r\ncluster_slots_pfail:0\r\ncluster_slots_fail:%d\r\ncluster_known_nodes:%d\r\ncluster_size:%d\r\ncluster_current_epoch:%d\r\ncluster_my_epoch:%d\r\n",
+		state, SlotCount, ok, SlotCount-ok, known, l.Shards, l.Epoch, l.Epoch)
 }
 
 // respWriter builds a raw RESP2 reply.

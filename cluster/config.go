@@ -32,6 +32,10 @@ func ParseMembers(s string) ([]NodeInfo, error) {
 type identity struct {
 	NodeID string `json:"node_id"`
 	Layout Layout `json:"layout"`
+	// Founding lists the shards this node bootstraps: at a first start
+	// from the cluster flags, the shards the initial placement gives it;
+	// none for a node that joined a running cluster.
+	Founding []int `json:"founding,omitempty"`
 }
 
 const identityFile = "cluster.json"
@@ -94,22 +98,36 @@ func resolveIdentity(cfg *Config) (*identity, error) {
 		return nil, err
 	}
 	if stored == nil {
+		joined := cfg.Layout == nil && cfg.Join != ""
+		if joined {
+			if cfg.NodeID == "" || cfg.Addr == "" || cfg.Bus == "" {
+				return nil, fmt.Errorf("%w: cluster: joining needs --node-id, --addr and --cluster-bus", tempest.ErrInvalidArgument)
+			}
+			if cfg.Layout, err = askJoin(cfg.Join, NodeInfo{ID: cfg.NodeID, Addr: cfg.Addr, Bus: cfg.Bus}); err != nil {
+				return nil, err
+			}
+		}
 		if cfg.Layout == nil || cfg.NodeID == "" {
-			return nil, fmt.Errorf("%w: cluster: %s holds no cluster: a first start needs --cluster, --shards, --replicas and --node-id", tempest.ErrInvalidArgument, cfg.Dir)
+			return nil, fmt.Errorf("%w: cluster: %s holds no cluster: a first start needs --cluster, --shards, --replicas and --node-id, or --join", tempest.ErrInvalidArgument, cfg.Dir)
 		}
 		id := &identity{NodeID: cfg.NodeID, Layout: *cfg.Layout}
 		if err := id.Layout.Validate(); err != nil {
 			return nil, err
 		}
-		if id.Layout.NodeIndex(id.NodeID) < 0 {
+		i := id.Layout.NodeIndex(id.NodeID)
+		if i < 0 {
 			return nil, fmt.Errorf("%w: cluster: node id %q is not a member", tempest.ErrInvalidArgument, id.NodeID)
+		}
+		if !joined {
+			id.Founding = id.Layout.NodeShards(i)
 		}
 		return id, saveIdentity(cfg.Dir, id)
 	}
 	if cfg.NodeID != "" && cfg.NodeID != stored.NodeID {
 		return nil, fmt.Errorf("%w: cluster: %s belongs to node %q, not %q", tempest.ErrInvalidArgument, cfg.Dir, stored.NodeID, cfg.NodeID)
 	}
-	if cfg.Layout != nil {
+	if cfg.Layout != nil && stored.Layout.Epoch == 0 {
+		// (After a membership change the stored layout rules.)
 		a, _ := json.Marshal(cfg.Layout)
 		b, _ := json.Marshal(stored.Layout)
 		if string(a) != string(b) {

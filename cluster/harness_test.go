@@ -121,7 +121,7 @@ func (tc *testCluster) leader(s int) int {
 		if n == nil {
 			continue
 		}
-		if sh := n.shards[s]; sh.running() && sh.raft.State() == raft.Leader {
+		if sh := n.shard(s); sh.running() && sh.raft.State() == raft.Leader {
 			return i
 		}
 	}

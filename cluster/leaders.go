@@ -2,8 +2,7 @@ package cluster
 
 import (
 	"bufio"
-	"strconv"
-	"strings"
+	"encoding/json"
 	"sync"
 	"time"
 
@@ -14,15 +13,22 @@ import (
 // can name the leader of a shard it does not run (it holds no replica,
 // or its replica is stopped). The bus Mux carries, beside each shard's
 // raft stream, a leadership stream: a node that accepts a connection on
-// it writes the shards it leads now as one line of decimal shard
-// numbers separated by spaces, and closes it. Every hintEvery, a node
-// that does not run every shard asks each other node and keeps the
-// answers as hints. A hint only names where to redirect a client; the
-// leader itself checks, so a stale hint costs one more redirect.
+// it writes one line of JSON, a busNews: the shards it leads now and the
+// newest Layout it knows, and closes it. Every hintEvery, a node asks
+// each other (not retired) node, keeps the leaderships as hints and
+// adopts a newer Layout (membership.go). A hint only names where to
+// redirect a client; the leader itself checks, so a stale hint costs one
+// more redirect.
 const (
 	hintEvery     = 250 * time.Millisecond
 	leadersStream = "leaders" // a shard's stream is its decimal number
 )
+
+// busNews is what a node answers on the leadership stream.
+type busNews struct {
+	Led    []int   `json:"led"`
+	Layout *Layout `json:"layout"`
+}
 
 type leaderHints struct {
 	mu     sync.Mutex
@@ -31,7 +37,9 @@ type leaderHints struct {
 
 // ledShards returns the shards this node leads now.
 func (n *Node) ledShards() []int {
-	var led []int
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	led := []int{}
 	for s, sh := range n.shards {
 		if sh.running() && sh.raft.State() == raft.Leader {
 			led = append(led, s)
@@ -47,30 +55,18 @@ func (n *Node) openLeaders() (err error) {
 	return err
 }
 
-// serveLeaders answers the leadership stream until its layer closes. It
-// runs once n.shards is complete.
+// serveLeaders answers the leadership stream until its layer closes.
 func (n *Node) serveLeaders() {
 	for {
 		c, err := n.leaders.Accept()
 		if err != nil {
 			return // closed
 		}
+		b, _ := json.Marshal(busNews{Led: n.ledShards(), Layout: n.lay()})
 		c.SetWriteDeadline(time.Now().Add(hintEvery))
-		c.Write([]byte(formatShards(n.ledShards())))
+		c.Write(append(b, '\n'))
 		c.Close()
 	}
-}
-
-func formatShards(shards []int) string {
-	var b strings.Builder
-	for i, s := range shards {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(strconv.Itoa(s))
-	}
-	b.WriteByte('\n')
-	return b.String()
 }
 
 func (n *Node) hintedLeader(s int) int {
@@ -82,17 +78,8 @@ func (n *Node) hintedLeader(s int) int {
 	return -1
 }
 
-// needsHints reports whether some shard is not run here.
-func (n *Node) needsHints() bool {
-	for s := range n.layout.Shards {
-		if !n.shards[s].running() {
-			return true
-		}
-	}
-	return false
-}
-
-// hintLoop polls the other nodes until stop is closed.
+// hintLoop polls the other nodes and reconciles the local shards with
+// the layout until stop is closed.
 func (n *Node) hintLoop(stop chan struct{}) {
 	t := time.NewTicker(hintEvery)
 	defer t.Stop()
@@ -102,44 +89,51 @@ func (n *Node) hintLoop(stop chan struct{}) {
 			return
 		case <-t.C:
 		}
-		if !n.needsHints() {
-			continue
-		}
+		l := n.lay()
 		next := map[int]int{}
-		for i, nd := range n.layout.Nodes {
-			if nd.ID == n.id {
+		for i, nd := range l.Nodes {
+			if nd.ID == n.id || nd.Retired {
 				continue
 			}
-			for _, s := range n.askLeads(nd.Bus) {
+			news := n.askNews(nd.Bus)
+			if news == nil {
+				continue
+			}
+			for _, s := range news.Led {
 				next[s] = i
+			}
+			if news.Layout != nil {
+				n.adopt(news.Layout)
 			}
 		}
 		n.hints.mu.Lock()
 		n.hints.leader = next
 		n.hints.mu.Unlock()
+		n.reconcile()
 	}
 }
 
-// askLeads asks the node at bus which shards it leads; nil on any
-// failure.
-func (n *Node) askLeads(bus string) []int {
+// askNews asks the node at bus for its news; nil on any failure.
+func (n *Node) askNews(bus string) *busNews {
 	c, err := n.leaders.Dial(raft.ServerAddress(bus), hintEvery)
 	if err != nil {
 		return nil
 	}
 	defer c.Close()
 	c.SetReadDeadline(time.Now().Add(hintEvery))
-	line, err := bufio.NewReader(c).ReadString('\n')
+	line, err := bufio.NewReader(c).ReadBytes('\n')
 	if err != nil {
 		return nil
 	}
-	var out []int
-	for _, f := range strings.Fields(line) {
-		s, err := strconv.Atoi(f)
-		if err != nil || s < 0 || s >= n.layout.Shards {
+	var news busNews
+	if json.Unmarshal(line, &news) != nil {
+		return nil
+	}
+	shards := n.lay().Shards
+	for _, s := range news.Led {
+		if s < 0 || s >= shards {
 			return nil
 		}
-		out = append(out, s)
 	}
-	return out
+	return &news
 }

@@ -224,8 +224,8 @@ func (tc *testCluster) replicasAgree(s int) error {
 	}
 	for _, i := range tc.layout.ShardNodes(s) {
 		n := tc.nodes[i]
-		if n.shards[s].fsm.applied.Load() < tc.nodes[l].shards[s].fsm.applied.Load() {
-			return fmt.Errorf("node %s applied %d < leader's %d", n.id, n.shards[s].fsm.applied.Load(), tc.nodes[l].shards[s].fsm.applied.Load())
+		if n.shard(s).fsm.applied.Load() < tc.nodes[l].shard(s).fsm.applied.Load() {
+			return fmt.Errorf("node %s applied %d < leader's %d", n.id, n.shard(s).fsm.applied.Load(), tc.nodes[l].shard(s).fsm.applied.Load())
 		}
 		got, err := shardData(n, s)
 		if err != nil {

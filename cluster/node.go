@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -30,7 +31,11 @@ type Config struct {
 	Addr   string  // client (RESP) address; empty on restart: the stored one
 	Bus    string  // cluster-bus address; empty on restart: the stored one
 	NodeID string  // empty on restart
-	Layout *Layout // the cluster; nil on restart
+	Layout *Layout // the cluster; nil on restart or to join
+	// Join, at a first start without Layout, is the client address of a
+	// member: the node joins that running cluster, holding no replica
+	// until CLUSTER REPLACE or ADDREPLICA places one on it.
+	Join string
 
 	// Raft tunes each shard's raft configuration (timeouts); nil keeps
 	// hashicorp/raft's defaults.
@@ -44,18 +49,23 @@ type Config struct {
 // Node is one member of a cluster: its database, its shards' raft groups
 // and (once Serve runs) its RESP server.
 type Node struct {
-	cfg    Config
-	id     string
-	layout Layout
-	me     NodeInfo
-	db     *tempest.DB
-	logger hclog.Logger
+	cfg Config
+	id  string
+	me  NodeInfo
+	// layout is the newest Layout this node knows; changed (and stored)
+	// only under layoutMu, read anywhere through lay().
+	layout   atomic.Pointer[Layout]
+	layoutMu sync.Mutex
+	founding []int // the shards this node bootstraps (identity.Founding)
+	db       *tempest.DB
+	logger   hclog.Logger
 	// mux is the node's one listener on its cluster bus: each local
 	// shard's raft transport is a StreamLayer of it, and so is the
 	// leadership stream (leaders.go).
 	mux     *raftmux.Mux
 	leaders *raftmux.StreamLayer // the leadership stream on mux
-	shards  map[int]*shard       // the local shards, fixed after Open
+	mu      sync.RWMutex
+	shards  map[int]*shard // the local shards; guarded by mu (shard())
 	srv     *respServer
 	hints   leaderHints
 	stop    chan struct{} // closed by Close: stops hintLoop
@@ -80,9 +90,10 @@ type shard struct {
 }
 
 // Open opens (or, at a first start, creates) the node's directory and
-// starts the raft groups of its shards. At a first start every node
-// bootstraps each of its shards with the same configuration (the shard's
-// replicas), which hashicorp/raft allows.
+// starts the raft groups of its shards. At a first start every founding
+// node bootstraps each of its shards with the same configuration (the
+// shard's replicas), which hashicorp/raft allows; a node that joined
+// later never bootstraps: the shards' leaders add it.
 func Open(cfg Config) (*Node, error) {
 	if err := vfs.Default.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, err
@@ -91,8 +102,10 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, id: ident.NodeID, layout: ident.Layout, shards: map[int]*shard{}, stop: make(chan struct{})}
-	n.me = n.layout.Nodes[n.layout.NodeIndex(n.id)]
+	n := &Node{cfg: cfg, id: ident.NodeID, shards: map[int]*shard{}, stop: make(chan struct{})}
+	n.layout.Store(&ident.Layout)
+	n.founding = ident.Founding
+	n.me = n.lay().Nodes[n.lay().NodeIndex(n.id)]
 	if err := checkLoopback(n.me); err != nil {
 		return nil, err
 	}
@@ -103,8 +116,8 @@ func Open(cfg Config) (*Node, error) {
 	if err := n.listenBus(); err != nil {
 		return nil, errors.Join(err, n.Close())
 	}
-	for _, s := range n.layout.NodeShards(n.layout.NodeIndex(n.id)) {
-		sh, err := n.startShard(s)
+	for _, s := range n.lay().NodeShards(n.lay().NodeIndex(n.id)) {
+		sh, err := n.startShard(s, slices.Contains(ident.Founding, s))
 		if err != nil {
 			return nil, errors.Join(err, n.Close())
 		}
@@ -137,7 +150,20 @@ func (n *Node) listenBus() error {
 	return n.openLeaders()
 }
 
-func (n *Node) startShard(s int) (*shard, error) {
+// shard returns local shard s, or nil.
+func (n *Node) shard(s int) *shard {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.shards[s]
+}
+
+// lay returns the newest layout the node knows.
+func (n *Node) lay() *Layout { return n.layout.Load() }
+
+// startShard starts local shard s's raft group; bootstrap (a founding
+// node's shard) writes the shard's initial configuration if the group
+// has no state yet.
+func (n *Node) startShard(s int, bootstrap bool) (*shard, error) {
 	prefix := shardPrefix(s)
 	fsm, err := openFSM(n.db, prefix)
 	if err != nil {
@@ -174,7 +200,7 @@ func (n *Node) startShard(s int) (*shard, error) {
 	}
 	rc.NoSnapshotRestoreOnStart = !partial
 	existing, err := raft.HasExistingState(store, store, snaps)
-	if err == nil && !existing {
+	if err == nil && !existing && bootstrap {
 		err = raft.BootstrapCluster(rc, store, store, snaps, trans, n.shardConfiguration(s))
 	}
 	if err == nil {
@@ -190,8 +216,8 @@ func (n *Node) startShard(s int) (*shard, error) {
 // shardConfiguration is shard s's initial raft membership: its replicas.
 func (n *Node) shardConfiguration(s int) raft.Configuration {
 	var c raft.Configuration
-	for _, i := range n.layout.ShardNodes(s) {
-		nd := n.layout.Nodes[i]
+	for _, i := range n.lay().ShardNodes(s) {
+		nd := n.lay().Nodes[i]
 		c.Servers = append(c.Servers, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(nd.ID), Address: raft.ServerAddress(nd.Bus)})
 	}
 	return c
@@ -201,13 +227,13 @@ func (n *Node) shardConfiguration(s int) raft.Configuration {
 func (n *Node) ID() string { return n.id }
 
 // Layout returns the cluster's layout.
-func (n *Node) Layout() Layout { return n.layout }
+func (n *Node) Layout() Layout { return *n.lay() }
 
 // StopShard shuts down one local raft group, as if its replica failed;
 // the node then answers for the shard as a node that does not hold it.
 // Tests use it to kill a shard's leader without killing the node.
 func (n *Node) StopShard(s int) error {
-	sh := n.shards[s]
+	sh := n.shard(s)
 	if sh == nil {
 		return fmt.Errorf("%w: cluster: shard %d is not on node %s", tempest.ErrInvalidArgument, s, n.id)
 	}
@@ -234,11 +260,13 @@ func (n *Node) Close() error {
 	if n.srv != nil {
 		errs = append(errs, n.srv.close())
 	}
+	n.mu.RLock()
 	for _, sh := range n.shards {
 		if sh.raft != nil {
 			errs = append(errs, sh.stop())
 		}
 	}
+	n.mu.RUnlock()
 	if n.srv != nil {
 		n.srv.drain()
 	}

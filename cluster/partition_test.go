@@ -129,7 +129,7 @@ func (tc *testCluster) waitMajorityLeaders(cut int) {
 		for s := range tc.layout.Shards {
 			led := false
 			for i, n := range tc.nodes {
-				if i != cut && n.shards[s].running() && n.shards[s].raft.State() == raft.Leader {
+				if i != cut && n.shard(s).running() && n.shard(s).raft.State() == raft.Leader {
 					led = true
 				}
 			}

@@ -2,25 +2,36 @@ package cluster
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/tempestdb/tempest"
 )
 
-// Layout is the fixed shape of a cluster: its nodes (in the order of the
-// --cluster flag), the number of shards and of replicas per shard. Every
-// node computes the same placement from the same Layout.
+// Layout is the shape of a cluster: its nodes (those of the --cluster
+// flag in its order, then those that joined), the number of shards and
+// of replicas per shard, and, once the membership changed, where each
+// shard's replicas are. Every node computes the same placement from the
+// same Layout. Membership changes (membership.go) make a new Layout with
+// a higher Epoch, which spreads to every node.
 type Layout struct {
 	Nodes    []NodeInfo `json:"nodes"`
 	Shards   int        `json:"shards"`
 	Replicas int        `json:"replicas"`
+	Epoch    uint64     `json:"epoch,omitempty"`
+	// Placed, if not nil, lists each shard's replicas (node ids); nil
+	// means the initial placement (ShardNodes).
+	Placed [][]string `json:"placed,omitempty"`
 }
 
 // NodeInfo names one node: its id, its client (RESP) address and its
-// cluster-bus address.
+// cluster-bus address. A retired node was replaced: it holds no replica
+// and is no longer listed, but its id still names it (a raft group may
+// still report it as leader for a moment).
 type NodeInfo struct {
-	ID   string `json:"id"`
-	Addr string `json:"addr"`
-	Bus  string `json:"bus"`
+	ID      string `json:"id"`
+	Addr    string `json:"addr"`
+	Bus     string `json:"bus"`
+	Retired bool   `json:"retired,omitempty"`
 }
 
 // Validate checks the layout's shape.
@@ -43,6 +54,19 @@ func (l *Layout) Validate() error {
 			return fmt.Errorf("%w: cluster: node id %q twice", tempest.ErrInvalidArgument, nd.ID)
 		}
 		seen[nd.ID] = true
+	}
+	if l.Placed != nil && len(l.Placed) != l.Shards {
+		return fmt.Errorf("%w: cluster: placement of %d shards, want %d", tempest.ErrInvalidArgument, len(l.Placed), l.Shards)
+	}
+	for s, ids := range l.Placed {
+		if len(ids) == 0 {
+			return fmt.Errorf("%w: cluster: shard %d has no replica", tempest.ErrInvalidArgument, s)
+		}
+		for j, id := range ids {
+			if i := l.NodeIndex(id); i < 0 || l.Nodes[i].Retired || slices.Contains(ids[:j], id) {
+				return fmt.Errorf("%w: cluster: shard %d placed on %q: not a member, retired or twice", tempest.ErrInvalidArgument, s, id)
+			}
+		}
 	}
 	return nil
 }
@@ -67,12 +91,25 @@ func (l *Layout) SlotRange(s int) (first, end int) {
 	return s * SlotCount / l.Shards, (s + 1) * SlotCount / l.Shards
 }
 
-// ShardNodes returns the indexes (into Nodes) of shard s's replicas.
-// The Shards*Replicas replica places are dealt round-robin over the
-// nodes: replica i of shard s goes to node (s*R+i) mod N. So each node
-// holds Shards*Replicas/N shards, give or take one, and a shard's R
-// replicas (R <= N consecutive places) are on distinct nodes.
+// ShardNodes returns the indexes (into Nodes) of shard s's replicas: the
+// Placed ones if set, else the initial placement.
 func (l *Layout) ShardNodes(s int) []int {
+	if l.Placed == nil {
+		return l.initialShardNodes(s)
+	}
+	out := make([]int, 0, len(l.Placed[s]))
+	for _, id := range l.Placed[s] {
+		out = append(out, l.NodeIndex(id))
+	}
+	return out
+}
+
+// initialShardNodes is the placement of a new cluster. The
+// Shards*Replicas replica places are dealt round-robin over the nodes:
+// replica i of shard s goes to node (s*R+i) mod N. So each node holds
+// Shards*Replicas/N shards, give or take one, and a shard's R replicas
+// (R <= N consecutive places) are on distinct nodes.
+func (l *Layout) initialShardNodes(s int) []int {
 	n := len(l.Nodes)
 	out := make([]int, l.Replicas)
 	for i := range out {

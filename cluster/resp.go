@@ -116,8 +116,8 @@ func (n *Node) dispatch(st *connState, name string, argv [][]byte) Reply {
 		}
 		slot = ks
 	}
-	s := n.layout.ShardOfSlot(slot)
-	sh := n.shards[s]
+	s := n.lay().ShardOfSlot(slot)
+	sh := n.shard(s)
 	if c.read != nil && st.readonly && sh.running() {
 		return n.read(sh, c, argv) // stale reads allowed
 	}

@@ -25,14 +25,14 @@ func (n *Node) route(sh *shard, s, slot int) (Reply, bool) {
 // not nil, says why a try failed): MOVED to the shard's leader if it is
 // known and another node, else TRYAGAIN while the shard elects one.
 func (n *Node) notServed(sh *shard, s, slot int, err error) Reply {
-	if i := n.leaderOf(s); i >= 0 && n.layout.Nodes[i].ID != n.id {
-		return errReply(fmt.Sprintf("MOVED %d %s", slot, n.layout.Nodes[i].Addr))
+	if i := n.leaderOf(s); i >= 0 && n.lay().Nodes[i].ID != n.id {
+		return errReply(fmt.Sprintf("MOVED %d %s", slot, n.lay().Nodes[i].Addr))
 	}
 	if !sh.running() {
 		// Not held here (or stopped): send the client to another replica,
 		// which knows the leader or redirects again.
 		if others := n.otherReplicas(s); len(others) > 0 {
-			return errReply(fmt.Sprintf("MOVED %d %s", slot, n.layout.Nodes[others[0]].Addr))
+			return errReply(fmt.Sprintf("MOVED %d %s", slot, n.lay().Nodes[others[0]].Addr))
 		}
 		return errReply("CLUSTERDOWN The cluster is down")
 	}
@@ -43,7 +43,7 @@ func (n *Node) notServed(sh *shard, s, slot int, err error) Reply {
 		others := n.otherReplicas(s)
 		if len(others) > 0 {
 			i := others[int(sh.redirects.Add(1))%len(others)]
-			return errReply(fmt.Sprintf("MOVED %d %s", slot, n.layout.Nodes[i].Addr))
+			return errReply(fmt.Sprintf("MOVED %d %s", slot, n.lay().Nodes[i].Addr))
 		}
 	}
 	msg := fmt.Sprintf("TRYAGAIN shard %d has no leader yet", s)
@@ -55,7 +55,7 @@ func (n *Node) notServed(sh *shard, s, slot int, err error) Reply {
 
 // leaderOf returns the index of shard s's leader, or -1 if unknown.
 func (n *Node) leaderOf(s int) int {
-	sh := n.shards[s]
+	sh := n.shard(s)
 	if !sh.running() {
 		return n.hintedLeader(s)
 	}
@@ -63,7 +63,7 @@ func (n *Node) leaderOf(s int) int {
 	if id == "" {
 		return -1
 	}
-	return n.layout.NodeIndex(string(id))
+	return n.lay().NodeIndex(string(id))
 }
 
 // definitelyNotApplied reports whether a failed raft Apply surely left
@@ -75,8 +75,8 @@ func definitelyNotApplied(err error) bool {
 // otherReplicas returns the nodes other than this one holding shard s.
 func (n *Node) otherReplicas(s int) []int {
 	var out []int
-	for _, i := range n.layout.ShardNodes(s) {
-		if n.layout.Nodes[i].ID != n.id {
+	for _, i := range n.lay().ShardNodes(s) {
+		if n.lay().Nodes[i].ID != n.id {
 			out = append(out, i)
 		}
 	}

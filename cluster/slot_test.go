@@ -98,7 +98,7 @@ func TestPlacementEven(t *testing.T) {
 }
 
 func TestLayoutValidate(t *testing.T) {
-	good := Layout{Nodes: []NodeInfo{{"a", "x", "y"}}, Shards: 1, Replicas: 1}
+	good := Layout{Nodes: []NodeInfo{{ID: "a", Addr: "x", Bus: "y"}}, Shards: 1, Replicas: 1}
 	if err := good.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,12 @@ func TestLayoutValidate(t *testing.T) {
 		{Shards: 1, Replicas: 1},
 		{Nodes: good.Nodes, Shards: 0, Replicas: 1},
 		{Nodes: good.Nodes, Shards: 1, Replicas: 2},
-		{Nodes: []NodeInfo{{"a", "x", "y"}, {"a", "z", "w"}}, Shards: 1, Replicas: 1},
+		{Nodes: []NodeInfo{{ID: "a", Addr: "x", Bus: "y"}, {ID: "a", Addr: "z", Bus: "w"}}, Shards: 1, Replicas: 1},
+		{Nodes: good.Nodes, Shards: 1, Replicas: 1, Placed: [][]string{}},
+		{Nodes: good.Nodes, Shards: 1, Replicas: 1, Placed: [][]string{{}}},
+		{Nodes: good.Nodes, Shards: 1, Replicas: 1, Placed: [][]string{{"b"}}},
+		{Nodes: good.Nodes, Shards: 1, Replicas: 1, Placed: [][]string{{"a", "a"}}},
+		{Nodes: []NodeInfo{{ID: "a", Addr: "x", Bus: "y", Retired: true}}, Shards: 1, Replicas: 1, Placed: [][]string{{"a"}}},
 	}
 	for _, l := range bad {
 		if l.Validate() == nil {

@@ -21,6 +21,7 @@ type clusterFlags struct {
 	nodeID   string
 	shards   int
 	replicas int
+	join     string
 }
 
 func (c *clusterFlags) register(fl *pflag.FlagSet) {
@@ -29,6 +30,7 @@ func (c *clusterFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&c.nodeID, "node-id", "", "this node's id at a first start (one of --cluster)")
 	fl.IntVar(&c.shards, "shards", 0, "shards at a first start")
 	fl.IntVar(&c.replicas, "replicas", 3, "replicas of each shard at a first start")
+	fl.StringVar(&c.join, "join", "", "at a first start, join the running cluster of the member at this client address (with --node-id, --addr, --cluster-bus)")
 }
 
 // on reports whether the flags ask for cluster mode.
@@ -39,7 +41,7 @@ func (c *clusterFlags) on(cmd *cobra.Command) bool {
 // config builds the node's configuration; a restart (no --cluster) gives
 // only the directory and, if set, the addresses to check.
 func (c *clusterFlags) config(cmd *cobra.Command, f serveFlags) (cluster.Config, error) {
-	cfg := cluster.Config{Dir: f.cfg.Dir, Bus: c.bus, NodeID: c.nodeID}
+	cfg := cluster.Config{Dir: f.cfg.Dir, Bus: c.bus, NodeID: c.nodeID, Join: c.join}
 	if cmd.Flags().Changed("addr") {
 		cfg.Addr = f.cfg.Addr
 	}
@@ -47,7 +49,13 @@ func (c *clusterFlags) config(cmd *cobra.Command, f serveFlags) (cluster.Config,
 		return cfg, fmt.Errorf("%w: --requirepass and --metrics-addr are not supported with --cluster yet", tempest.ErrInvalidArgument)
 	}
 	if c.members == "" {
+		if c.join != "" {
+			cfg.Addr = f.cfg.Addr // a joining node names its address
+		}
 		return cfg, nil
+	}
+	if c.join != "" {
+		return cfg, fmt.Errorf("%w: --join and --cluster exclude each other", tempest.ErrInvalidArgument)
 	}
 	nodes, err := cluster.ParseMembers(c.members)
 	if err != nil {

@@ -103,6 +103,8 @@ func TestServeClusterFlagErrors(t *testing.T) {
 		{[]string{"--cluster", "a=127.0.0.1:1/127.0.0.1:2", "--node-id", "a", "--shards", "1", "--replicas", "1", "--requirepass", "x"}, "not supported with --cluster"},
 		{[]string{"--cluster", "a=0.0.0.0:1/127.0.0.1:2", "--node-id", "a", "--shards", "1", "--replicas", "1"}, "loopback"},
 		{[]string{"--cluster-bus", "127.0.0.1:2"}, "holds no cluster"},
+		{[]string{"--cluster", "a=127.0.0.1:1/127.0.0.1:2", "--node-id", "a", "--shards", "1", "--replicas", "1", "--join", "127.0.0.1:1"}, "exclude each other"},
+		{[]string{"--cluster-bus", "127.0.0.1:2", "--join", "127.0.0.1:1"}, "joining needs --node-id"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := Main(append([]string{"serve", "--dir", t.TempDir()}, tc.args...), &stdout, &stderr)
