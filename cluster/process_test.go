@@ -97,7 +97,7 @@ func (pc *procCluster) leaderID(i, slot int) string {
 // TestClusterProcessKill: three node processes (3 shards, 3 replicas);
 // go-redis ClusterClient workers write and read while the test SIGKILLs
 // the process leading shard 0, waits for a new leader, and restarts the
-// process from its directory alone. The history is linearizable (no
+// process from its directory alone; then the same for shard 1. The history is linearizable (no
 // acknowledged write lost) and the restarted node catches up: its stale
 // reads (READONLY) come to match the final values.
 func TestClusterProcessKill(t *testing.T) {
@@ -121,19 +121,21 @@ func TestClusterProcessKill(t *testing.T) {
 	for i := range 3 {
 		pc.start(i, true)
 	}
-	slot0, _ := pc.layout.SlotRange(0)
-	waitLeader := func(asker int, not string) string {
+	// waitLeader asks node asker for the leader of shard s, other than
+	// node not.
+	waitLeader := func(asker, s int, not string) string {
+		slot, _ := pc.layout.SlotRange(s)
 		deadline := time.Now().Add(20 * time.Second)
 		for time.Now().Before(deadline) {
-			if id := pc.leaderID(asker, slot0); id != "" && id != not {
+			if id := pc.leaderID(asker, slot); id != "" && id != not {
 				return id
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		t.Fatalf("no leader of shard 0 (other than %q) after 20s", not)
+		t.Fatalf("no leader of shard %d (other than %q) after 20s", s, not)
 		return ""
 	}
-	leader := waitLeader(0, "")
+	waitLeader(0, 0, "")
 
 	tc := &testCluster{t: t, layout: pc.layout}
 	keys := keysPerShard(&pc.layout, 2)
@@ -158,14 +160,21 @@ func TestClusterProcessKill(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(700 * time.Millisecond)
-	killed := pc.layout.NodeIndex(leader)
-	t.Logf("SIGKILL node %s, leader of shard 0", leader)
-	pc.kill(killed)
-	t.Logf("new leader of shard 0: %s", waitLeader((killed+1)%3, leader))
-	time.Sleep(700 * time.Millisecond)
-	t.Logf("restart node %s from its directory", leader)
-	pc.start(killed, false)
+	// Kill the leader of shard 0, then that of shard 1 (which may be the
+	// same node), each restarted from its directory.
+	var killed []int
+	for s := range 2 {
+		time.Sleep(700 * time.Millisecond)
+		leader := waitLeader(2, s, "")
+		i := pc.layout.NodeIndex(leader)
+		t.Logf("SIGKILL node %s, leader of shard %d", leader, s)
+		pc.kill(i)
+		t.Logf("new leader of shard %d: %s", s, waitLeader((i+1)%3, s, leader))
+		time.Sleep(700 * time.Millisecond)
+		t.Logf("restart node %s from its directory", leader)
+		pc.start(i, false)
+		killed = append(killed, i)
+	}
 	time.Sleep(700 * time.Millisecond)
 	stop.Store(true)
 	wg.Wait()
@@ -189,13 +198,22 @@ func TestClusterProcessKill(t *testing.T) {
 		dumpHistory(t, info)
 		t.Fatalf("history is %v", res)
 	}
-	// The restarted node's own replicas catch up.
-	rc := redis.NewClient(&redis.Options{Addr: pc.layout.Nodes[killed].Addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true, PoolSize: 1})
+	// The restarted nodes' own replicas catch up.
+	deadline := time.Now().Add(20 * time.Second)
+	for _, i := range killed {
+		pc.waitReadOnly(i, keys, final, deadline)
+	}
+}
+
+// waitReadOnly waits until node i's own replicas (READONLY reads) hold
+// the final values.
+func (pc *procCluster) waitReadOnly(i int, keys []string, final map[string]string, deadline time.Time) {
+	t := pc.t
+	rc := redis.NewClient(&redis.Options{Addr: pc.layout.Nodes[i].Addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true, PoolSize: 1})
 	defer rc.Close()
 	if err := rc.ReadOnly(ctx()).Err(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
 	for _, k := range keys {
 		for {
 			got, err := rc.Get(ctx(), k).Result()
@@ -206,7 +224,7 @@ func TestClusterProcessKill(t *testing.T) {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("restarted node: GET %s = %q, %v; the cluster says %q", k, got, err, final[k])
+				t.Fatalf("restarted node %d: GET %s = %q, %v; the cluster says %q", i, k, got, err, final[k])
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
