@@ -42,11 +42,18 @@ type testCluster struct {
 	layout Layout
 	dirs   []string
 	nodes  []*Node // nil while a node is down
+	raft   func(*raft.Config)
 }
 
 func newTestCluster(t testing.TB, nodes, shards, replicas int) *testCluster {
 	t.Helper()
-	tc := &testCluster{t: t, layout: Layout{Shards: shards, Replicas: replicas}}
+	return newTestClusterRaft(t, nodes, shards, replicas, testRaft)
+}
+
+// newTestClusterRaft is newTestCluster with the nodes' raft settings.
+func newTestClusterRaft(t testing.TB, nodes, shards, replicas int, rc func(*raft.Config)) *testCluster {
+	t.Helper()
+	tc := &testCluster{t: t, layout: Layout{Shards: shards, Replicas: replicas}, raft: rc}
 	for i := range nodes {
 		tc.layout.Nodes = append(tc.layout.Nodes, NodeInfo{
 			ID:   fmt.Sprint("n", i+1),
@@ -71,7 +78,7 @@ func newTestCluster(t testing.TB, nodes, shards, replicas int) *testCluster {
 // restart gives only the directory).
 func (tc *testCluster) start(i int, first bool) {
 	tc.t.Helper()
-	cfg := Config{Dir: tc.dirs[i], Raft: testRaft}
+	cfg := Config{Dir: tc.dirs[i], Raft: tc.raft}
 	if first {
 		cfg.Layout = &tc.layout
 		cfg.NodeID = tc.layout.Nodes[i].ID

@@ -20,7 +20,7 @@ func (tc *testCluster) join(id string, via int) int {
 	tc.t.Helper()
 	nd := NodeInfo{ID: id, Addr: "127.0.0.1:" + strconv.Itoa(freePort(tc.t)), Bus: "127.0.0.1:" + strconv.Itoa(freePort(tc.t))}
 	dir := filepath.Join(tc.t.TempDir(), id)
-	n, err := Open(Config{Dir: dir, NodeID: id, Addr: nd.Addr, Bus: nd.Bus, Join: tc.layout.Nodes[via].Addr, Raft: testRaft})
+	n, err := Open(Config{Dir: dir, NodeID: id, Addr: nd.Addr, Bus: nd.Bus, Join: tc.layout.Nodes[via].Addr, Raft: tc.raft})
 	if err != nil {
 		tc.t.Fatalf("join %s: %v", id, err)
 	}
