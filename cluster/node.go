@@ -87,6 +87,7 @@ type shard struct {
 
 	stopOnce sync.Once
 	stopped  chan struct{} // closed by stop: ends reads waiting to apply
+	nodeStop chan struct{} // the node's stop: closed first by Node.Close
 }
 
 // Open opens (or, at a first start, creates) the node's directory and
@@ -182,7 +183,7 @@ func (n *Node) startShard(s int, bootstrap bool) (*shard, error) {
 		return nil, err
 	}
 	trans := raft.NewNetworkTransportWithLogger(layer, 3, 2*time.Second, n.logger)
-	sh := &shard{id: s, fsm: fsm, trans: trans, logs: store, stopped: make(chan struct{})}
+	sh := &shard{id: s, fsm: fsm, trans: trans, logs: store, stopped: make(chan struct{}), nodeStop: n.stop}
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(n.id)
 	rc.Logger = n.logger

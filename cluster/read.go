@@ -68,9 +68,10 @@ func (sh *shard) linearize(timeout time.Duration) error {
 var errAwaitTimeout = errors.New("cluster: raft did not answer in time")
 
 // await waits for a raft future, but no longer than timeout, and not
-// past the replica's stop: a future raft never resolves (it happened at
-// shutdown) must not hold a client, nor the node's Close, forever. The
-// goroutine left behind ends when the future resolves.
+// past the replica's stop or the node's: a future raft never resolves
+// (it happened at shutdown) must not hold a client, nor the node's
+// Close, forever. The goroutine left behind ends when the future
+// resolves.
 func (sh *shard) await(f raft.Future, timeout time.Duration) error {
 	done := make(chan error, 1)
 	go func() { done <- f.Error() }()
@@ -78,6 +79,8 @@ func (sh *shard) await(f raft.Future, timeout time.Duration) error {
 	case err := <-done:
 		return err
 	case <-sh.stopped:
+		return raft.ErrRaftShutdown
+	case <-sh.nodeStop:
 		return raft.ErrRaftShutdown
 	case <-time.After(timeout):
 		return errAwaitTimeout
