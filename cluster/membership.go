@@ -25,10 +25,13 @@ import (
 //   - it starts the raft group of a shard placed on it that it does not
 //     run, without bootstrapping: the shard's leader adds it;
 //   - the leader of a shard makes the group's raft configuration match
-//     the Layout, one change per turn: RemoveServer of a server no longer
-//     placed first (a replaced node has usually failed, and a voter that
-//     cannot answer would count against the quorum that must commit the
-//     next change), then AddVoter of a placed node missing;
+//     the Layout, one change per turn: RemoveServer of another server no
+//     longer placed first (a replaced node has usually failed, and a
+//     voter that cannot answer would count against the quorum that must
+//     commit the next change), then AddVoter of a placed node missing,
+//     then, if the leader itself is no longer placed, RemoveServer of
+//     itself (it counts for the quorum until then, and a group is never
+//     left without a voter);
 //   - it stops the raft group of a shard no longer placed on it unless
 //     it leads the shard (then it first removes itself, and steps down).
 //     A removed server is not told so, and the leader no longer contacts
@@ -255,12 +258,17 @@ func (n *Node) conform(sh *shard, l *Layout) error {
 		want[raft.ServerID(l.Nodes[i].ID)] = l.Nodes[i]
 	}
 	have := map[raft.ServerID]bool{}
+	selfUnwanted := false
 	for _, srv := range f.Configuration().Servers {
 		have[srv.ID] = true
-		if _, ok := want[srv.ID]; !ok {
-			n.logf("cluster: shard %d: removing %s", sh.id, srv.ID)
-			return sh.await(sh.raft.RemoveServer(srv.ID, 0, applyTimeout), 2*applyTimeout)
+		if _, ok := want[srv.ID]; ok {
+			continue
 		}
+		if srv.ID == raft.ServerID(n.id) {
+			selfUnwanted = true
+			continue
+		}
+		return n.removeServer(sh, srv.ID)
 	}
 	for id, nd := range want {
 		if !have[id] {
@@ -268,7 +276,15 @@ func (n *Node) conform(sh *shard, l *Layout) error {
 			return sh.await(sh.raft.AddVoter(id, raft.ServerAddress(nd.Bus), 0, applyTimeout), 2*applyTimeout)
 		}
 	}
+	if selfUnwanted {
+		return n.removeServer(sh, raft.ServerID(n.id))
+	}
 	return nil
+}
+
+func (n *Node) removeServer(sh *shard, id raft.ServerID) error {
+	n.logf("cluster: shard %d: removing %s", sh.id, id)
+	return sh.await(sh.raft.RemoveServer(id, 0, applyTimeout), 2*applyTimeout)
 }
 
 // membershipCmd runs CLUSTER REPLACE, ADDREPLICA and TEMPEST-JOIN.

@@ -113,3 +113,65 @@ func TestServeClusterFlagErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestServeClusterJoin: a one-node cluster (one shard, one replica);
+// a second tempest serve joins it with --join, and CLUSTER REPLACE a b
+// moves the shard's only replica to it (the leader adds b before it
+// removes itself). b then serves the key written on a, and both exit on
+// SIGTERM.
+func TestServeClusterJoin(t *testing.T) {
+	addrA, busA, addrB, busB := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
+	nodes := [][]string{
+		{"serve", "--dir", t.TempDir(), "--addr", addrA, "--cluster-bus", busA, "--cluster", "a=" + addrA + "/" + busA, "--node-id", "a", "--shards", "1", "--replicas", "1"},
+		{"serve", "--dir", t.TempDir(), "--addr", addrB, "--cluster-bus", busB, "--node-id", "b", "--join", addrA},
+	}
+	var done []chan int
+	for i, args := range nodes {
+		pr, pw := io.Pipe()
+		var stderr syncBuffer
+		d := make(chan int, 1)
+		go func() {
+			d <- Main(args, pw, &stderr)
+			pw.Close()
+		}()
+		done = append(done, d)
+		line, err := bufio.NewReader(pr).ReadString('\n')
+		if err != nil || !strings.Contains(line, " ready on ") {
+			t.Fatalf("node %d: first line %q, %v; stderr: %s", i, line, err, stderr.String())
+		}
+		go io.Copy(io.Discard, pr)
+		if i == 0 {
+			set := "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
+			if got := respUntil(t, addrA, set, "+OK\r\n"); got != "+OK\r\n" {
+				t.Fatalf("SET on a: %q", got)
+			}
+		}
+	}
+	replace := "*4\r\n$7\r\nCLUSTER\r\n$7\r\nREPLACE\r\n$1\r\na\r\n$1\r\nb\r\n"
+	if got := respUntil(t, addrA, replace, "+OK\r\n"); got != "+OK\r\n" {
+		t.Fatalf("CLUSTER REPLACE a b: %q", got)
+	}
+	get, want := "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", "$1\r\nv\r\n"
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got := respUntil(t, addrB, get, want)
+		if got == want {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET k on b: %q, want %q", got, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	syscall.Kill(syscall.Getpid(), syscall.SIGTERM)
+	for i, d := range done {
+		select {
+		case code := <-d:
+			if code != ExitOK {
+				t.Fatalf("node %d: exit %d after SIGTERM", i, code)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("node %d did not exit after SIGTERM", i)
+		}
+	}
+}
