@@ -61,6 +61,17 @@ func TestClusterBasics(t *testing.T) {
 		if err != nil || len(slots) != 3 || slots[0].Start != 0 || slots[2].End != SlotCount-1 {
 			t.Errorf("node %d: CLUSTER SLOTS = %v, %v", i, slots, err)
 		}
+		shards, err := rc.ClusterShards(ctx()).Result()
+		if err != nil || len(shards) != 3 {
+			t.Errorf("node %d: CLUSTER SHARDS = %v, %v", i, shards, err)
+		}
+		for s, sh := range shards {
+			first, end := tc.layout.SlotRange(s)
+			if len(sh.Slots) != 1 || sh.Slots[0].Start != int64(first) || sh.Slots[0].End != int64(end-1) ||
+				len(sh.Nodes) != 3 || sh.Nodes[0].Role != "master" || sh.Nodes[0].ID != tc.layout.Nodes[tc.leader(s)].ID {
+				t.Errorf("node %d: CLUSTER SHARDS shard %d = %+v", i, s, sh)
+			}
+		}
 		info, err := rc.ClusterInfo(ctx()).Result()
 		if err != nil || !strings.Contains(info, "cluster_state:ok") {
 			t.Errorf("node %d: CLUSTER INFO = %q, %v", i, info, err)
