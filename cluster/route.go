@@ -67,9 +67,11 @@ func (n *Node) leaderOf(s int) int {
 }
 
 // definitelyNotApplied reports whether a failed raft Apply surely left
-// the log without the entry.
+// the log without the entry: raft refused it before appending it (not
+// the leader, its queue full, or a leadership transfer under way).
 func definitelyNotApplied(err error) bool {
-	return errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrEnqueueTimeout)
+	return errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrEnqueueTimeout) ||
+		errors.Is(err, raft.ErrLeadershipTransferInProgress)
 }
 
 // otherReplicas returns the nodes other than this one holding shard s.
