@@ -40,7 +40,7 @@ func TestClusterBasics(t *testing.T) {
 	// redirect with MOVED to it; keys of two slots get CROSSSLOT.
 	slot := KeySlot([]byte("foo"))
 	s := tc.layout.ShardOfSlot(slot)
-	leader := tc.leader(s)
+	leader := tc.waitLeader(s)
 	for i, nd := range tc.layout.Nodes {
 		rc := redis.NewClient(&redis.Options{Addr: nd.Addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true})
 		err := rc.Get(ctx(), "foo").Err()
@@ -68,7 +68,7 @@ func TestClusterBasics(t *testing.T) {
 		for s, sh := range shards {
 			first, end := tc.layout.SlotRange(s)
 			if len(sh.Slots) != 1 || sh.Slots[0].Start != int64(first) || sh.Slots[0].End != int64(end-1) ||
-				len(sh.Nodes) != 3 || sh.Nodes[0].Role != "master" || sh.Nodes[0].ID != tc.layout.Nodes[tc.leader(s)].ID {
+				len(sh.Nodes) != 3 || sh.Nodes[0].Role != "master" || sh.Nodes[0].ID != tc.layout.Nodes[tc.waitLeader(s)].ID {
 				t.Errorf("node %d: CLUSTER SHARDS shard %d = %+v", i, s, sh)
 			}
 		}
@@ -111,7 +111,7 @@ func TestClusterLeaderHints(t *testing.T) {
 	defer rc.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		want := "MOVED " + itoa(slot) + " " + tc.layout.Nodes[tc.leader(0)].Addr
+		want := "MOVED " + itoa(slot) + " " + tc.layout.Nodes[tc.waitLeader(0)].Addr
 		err := rc.Set(ctx(), key, "v", 0).Err()
 		if err != nil && err.Error() == want {
 			break

@@ -122,6 +122,23 @@ func (tc *testCluster) waitLeaders() {
 	tc.t.Fatal("shards without a leader after 20s")
 }
 
+// waitLeader waits until shard s has a running leader and returns its
+// node's index (an election may be under way at any moment: a
+// restarted replica can call one).
+func (tc *testCluster) waitLeader(s int) int {
+	tc.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if l := tc.leader(s); l >= 0 {
+			return l
+		}
+		if time.Now().After(deadline) {
+			tc.t.Fatalf("shard %d has no leader after 20s", s)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // leader returns the index of the node whose replica leads shard s, or -1.
 func (tc *testCluster) leader(s int) int {
 	for i, n := range tc.nodes {

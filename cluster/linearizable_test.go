@@ -143,7 +143,7 @@ func TestClusterLinearizable(t *testing.T) {
 	}
 
 	phase("stop the leader replica of shard 0")
-	first := tc.leader(0)
+	first := tc.waitLeader(0)
 	if err := tc.nodes[first].StopShard(0); err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestClusterLinearizable(t *testing.T) {
 	tc.start(first, false)
 	tc.waitLeaders()
 	phase("close the node leading shard 1")
-	second := tc.leader(1)
+	second := tc.waitLeader(1)
 	tc.stop(second)
 	tc.waitLeaders()
 	phase("restart it from its directory")

@@ -61,7 +61,7 @@ func TestClusterPartition(t *testing.T) {
 		}()
 	}
 	time.Sleep(500 * time.Millisecond)
-	victim := tc.leader(0)
+	victim := tc.waitLeader(0)
 	id := tc.layout.Nodes[victim].ID
 	t.Logf("cut node %s (leader of shard 0) off", id)
 	tc.isolate(victim, true)
