@@ -211,3 +211,7 @@ func (s *Server) logf(format string, args ...any) {
 		s.cfg.Logf(format, args...)
 	}
 }
+
+// IsLoopback reports whether host (of a listen address) names only
+// loopback addresses, as the password rule of Config understands it.
+func IsLoopback(host string) bool { return isLoopback(host) }

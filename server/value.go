@@ -83,3 +83,14 @@ func decodeValue(v []byte) (entry, error) {
 		return entry{}, fmt.Errorf("%w: stored value with unknown tag %d (not written by tempest serve)", tempest.ErrCorruption, v[0])
 	}
 }
+
+// EncodeValue returns the stored form of the string val with expiry exp
+// (Unix ms; 0 for none). It is the format the cluster's shards store too.
+func EncodeValue(val []byte, exp int64) []byte { return encodeValue(entry{val: val, exp: exp}) }
+
+// DecodeValue parses a stored value into its string (aliasing v) and
+// expiry (Unix ms; 0 for none). A malformed value is ErrCorruption.
+func DecodeValue(v []byte) (val []byte, exp int64, err error) {
+	e, err := decodeValue(v)
+	return e.val, e.exp, err
+}

@@ -19,6 +19,7 @@ import (
 type serveFlags struct {
 	cfg         server.Config
 	metricsAddr string
+	cluster     clusterFlags
 }
 
 func newServeCmd() *cobra.Command {
@@ -29,7 +30,11 @@ func newServeCmd() *cobra.Command {
 		Long: `Serve a database over the Redis protocol: the string, key, expiry,
 transaction and connection commands of docs/server.md, with replies as
 redis-server 7.0's. Every write is durable before its reply with
---appendfsync always (the default). SIGTERM or SIGINT syncs and closes.`,
+--appendfsync always (the default). SIGTERM or SIGINT syncs and closes.
+
+With --cluster (a first start) or --cluster-bus (a restart), the node is
+one member of a cluster: the Redis Cluster slots split into --shards
+shards, each replicated with raft on --replicas nodes (docs/cluster.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runServe(cmd, f)
@@ -42,10 +47,14 @@ redis-server 7.0's. Every write is durable before its reply with
 	fl.StringVar(&f.metricsAddr, "metrics-addr", "", "address of the Prometheus /metrics endpoint (none if empty)")
 	fl.StringVar(&f.cfg.AppendFsync, "appendfsync", server.FsyncAlways, "always: fsync before each write's reply; everysec: fsync once a second")
 	fl.IntVar(&f.cfg.MaxClients, "maxclients", 10000, "connections at once")
+	f.cluster.register(fl)
 	return cmd
 }
 
 func runServe(cmd *cobra.Command, f serveFlags) error {
+	if f.cluster.on(cmd) {
+		return runClusterNode(cmd, f)
+	}
 	logger := log.New(cmd.ErrOrStderr(), "tempest serve: ", log.LstdFlags)
 	f.cfg.Logf = logger.Printf
 	s, err := server.Open(f.cfg)

@@ -1,0 +1,153 @@
+package cluster
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/hashicorp/raft"
+	"github.com/tempestdb/tempest"
+)
+
+// shardFSM is one shard's raft state machine over the node's database.
+//
+// Invariant: the shard's applied index (the key prefix+'a') is written in
+// the same batch as the data of the entry it names, so the data and the
+// index never disagree, whatever a crash leaves. A restarted node runs
+// raft with NoSnapshotRestoreOnStart and replays the log entries above
+// the last snapshot; Apply skips those at or below the applied index, so
+// no entry is applied twice.
+type shardFSM struct {
+	db     *tempest.DB
+	prefix []byte
+
+	applied atomic.Uint64 // the applied index, as stored
+	// lastNow is the clock of the newest applied entry (Unix ms), stored
+	// beside the applied index. An entry's clock is raised to it, so the
+	// shard's clock never goes back when leadership moves to a node whose
+	// clock is behind: an expired key stays expired.
+	lastNow atomic.Int64
+
+	mu      sync.Mutex
+	waiters []applyWaiter // guarded by mu
+	broken  atomic.Pointer[error]
+}
+
+// applyWaiter is a read waiting for the applied index to reach index.
+type applyWaiter struct {
+	index uint64
+	ch    chan struct{}
+}
+
+func openFSM(db *tempest.DB, prefix []byte) (*shardFSM, error) {
+	f := &shardFSM{db: db, prefix: prefix}
+	v, err := db.Get(withSub(prefix, subApplied))
+	switch {
+	case errors.Is(err, tempest.ErrNotFound):
+	case err != nil:
+		return nil, err
+	case len(v) != 16:
+		return nil, fmt.Errorf("%w: cluster: applied record of %d bytes", tempest.ErrCorruption, len(v))
+	default:
+		f.applied.Store(binary.BigEndian.Uint64(v))
+		f.lastNow.Store(int64(binary.BigEndian.Uint64(v[8:])))
+	}
+	return f, nil
+}
+
+// restoring reports whether a snapshot restore was cut short: the
+// shard's data is then partial and must be restored again.
+func (f *shardFSM) restoring() (bool, error) {
+	_, err := f.db.Get(withSub(f.prefix, subRestoring))
+	if errors.Is(err, tempest.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Apply executes one committed entry (raft.FSM).
+func (f *shardFSM) Apply(l *raft.Log) any {
+	if l.Type != raft.LogCommand {
+		return nil
+	}
+	if l.Index <= f.applied.Load() {
+		return Reply{Kind: KindErr, Err: "ERR entry applied before restart"}
+	}
+	if errp := f.broken.Load(); errp != nil {
+		return errReply("CLUSTERDOWN shard failed: " + (*errp).Error())
+	}
+	rep, err := f.apply(l)
+	if err != nil {
+		// The database failed: this replica stops applying (fail-stop)
+		// rather than diverge; reads and writes get CLUSTERDOWN.
+		f.broken.Store(&err)
+		return errReply("CLUSTERDOWN shard failed: " + err.Error())
+	}
+	f.setApplied(l.Index)
+	return rep
+}
+
+func (f *shardFSM) apply(l *raft.Log) (Reply, error) {
+	now, argv, err := decodeEntry(l.Data)
+	if err != nil {
+		return Reply{}, err
+	}
+	now = max(now, f.lastNow.Load())
+	b := f.db.NewBatch()
+	v := &view{r: f.db, b: b, prefix: f.prefix, now: now}
+	rep := errReply("ERR unknown command in log entry")
+	if run := writeCommands[strings.ToLower(string(argv[0]))]; run != nil {
+		if rep, err = run(v, argv); err != nil {
+			return Reply{}, err
+		}
+	}
+	if rep.Kind == KindErr {
+		b.Reset() // a failed command writes nothing but the index
+	}
+	if err := b.Set(withSub(f.prefix, subApplied), appliedRecord(l.Index, now)); err != nil {
+		return Reply{}, err
+	}
+	if _, err := f.db.Apply(b, tempest.Sync); err != nil {
+		return Reply{}, err
+	}
+	f.lastNow.Store(now)
+	return rep, nil
+}
+
+// setApplied publishes a new applied index and wakes the reads it lets
+// through.
+func (f *shardFSM) setApplied(idx uint64) {
+	f.applied.Store(idx)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	keep := f.waiters[:0]
+	for _, w := range f.waiters {
+		if w.index <= idx {
+			close(w.ch)
+		} else {
+			keep = append(keep, w)
+		}
+	}
+	f.waiters = keep
+}
+
+// appliedCh returns a channel closed once the applied index is >= idx.
+func (f *shardFSM) appliedCh(idx uint64) chan struct{} {
+	ch := make(chan struct{})
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.applied.Load() >= idx {
+		close(ch)
+		return ch
+	}
+	f.waiters = append(f.waiters, applyWaiter{index: idx, ch: ch})
+	return ch
+}
+
+// appliedRecord is the stored applied index and clock.
+func appliedRecord(index uint64, now int64) []byte {
+	return append(putUint64(index), putUint64(uint64(now))...)
+}

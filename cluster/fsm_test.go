@@ -1,0 +1,203 @@
+package cluster
+
+import (
+	"bytes"
+	"io"
+	"path/filepath"
+	"testing"
+
+	"github.com/hashicorp/raft"
+	"github.com/tempestdb/tempest"
+)
+
+func openTestDB(t *testing.T, dir string) *tempest.DB {
+	t.Helper()
+	db, err := tempest.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func entry(idx uint64, now int64, args ...string) *raft.Log {
+	argv := make([][]byte, len(args))
+	for i, a := range args {
+		argv[i] = []byte(a)
+	}
+	return &raft.Log{Index: idx, Type: raft.LogCommand, Data: encodeEntry(now, argv)}
+}
+
+func applyAll(t *testing.T, f *shardFSM, logs []*raft.Log) []Reply {
+	t.Helper()
+	var out []Reply
+	for _, l := range logs {
+		r, ok := f.Apply(l).(Reply)
+		if !ok {
+			t.Fatalf("entry %d: no Reply", l.Index)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func replyString(r Reply) string {
+	switch r.Kind {
+	case KindNull:
+		return "(nil)"
+	case KindInt:
+		return itoa(int(r.Int))
+	case KindErr:
+		return "-" + r.Err
+	}
+	return string(r.Str)
+}
+
+// TestFSMDeterministic: NX/XX, INCR and expiry are decided from the
+// entries alone (the leader's clock in each), so two replicas applying
+// the same log reply the same and hold the same data; expiry follows the
+// entry's clock, never the replica's.
+func TestFSMDeterministic(t *testing.T) {
+	logs := []*raft.Log{
+		entry(1, 1000, "set", "k", "v1"),
+		entry(2, 1001, "set", "k", "v2", "nx"),
+		entry(3, 1002, "set", "k", "v3", "xx", "px", "100"),
+		entry(4, 1050, "incr", "n"),
+		entry(5, 1051, "incrby", "n", "41"),
+		entry(6, 1102, "set", "k", "v4", "xx"), // k expired at 1102
+		entry(7, 1103, "set", "k", "v5", "nx"),
+		entry(8, 1104, "incr", "k"),
+		entry(9, 1105, "set", "t", "x", "ex", "0"),
+		entry(10, 900, "set", "z", "late", "px", "150"), // clock behind: raised to 1105
+	}
+	want := []string{"OK", "(nil)", "OK", "1", "42", "(nil)", "OK", "-ERR value is not an integer or out of range", "-ERR invalid expire time in 'set' command", "OK"}
+	var data [][]byte
+	for r := range 2 {
+		db := openTestDB(t, filepath.Join(t.TempDir(), "db"))
+		f, err := openFSM(db, shardPrefix(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, rep := range applyAll(t, f, logs) {
+			if got := replyString(rep); got != want[i] {
+				t.Fatalf("replica %d entry %d: %q, want %q", r, i+1, got, want[i])
+			}
+		}
+		v := &view{r: db, prefix: f.prefix, now: 1200}
+		if val, exp, ok, _ := v.get([]byte("z")); !ok || string(val) != "late" || exp != 1255 {
+			t.Fatalf("z = %q exp %d ok %v, want late expiring at 1255 (the shard's clock + 150)", val, exp, ok)
+		}
+		if f.applied.Load() != 10 {
+			t.Fatalf("applied %d, want 10", f.applied.Load())
+		}
+		d, err := shardDataDB(db, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = append(data, d)
+		db.Close()
+	}
+	if !bytes.Equal(data[0], data[1]) {
+		t.Fatal("two replicas of one log hold different data")
+	}
+}
+
+// TestFSMSkipsAppliedAfterRestart: a reopened FSM (as after a restart
+// with NoSnapshotRestoreOnStart, when raft replays the log) skips the
+// entries at or below its stored applied index, so INCR is not applied
+// twice.
+func TestFSMSkipsAppliedAfterRestart(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "db")
+	db := openTestDB(t, dir)
+	f, _ := openFSM(db, shardPrefix(0))
+	logs := []*raft.Log{entry(1, 1, "incr", "n"), entry(2, 2, "incr", "n"), entry(3, 3, "incr", "n")}
+	applyAll(t, f, logs[:2])
+	db.Close()
+
+	db = openTestDB(t, dir)
+	defer db.Close()
+	f, err := openFSM(db, shardPrefix(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.applied.Load() != 2 || f.lastNow.Load() != 2 {
+		t.Fatalf("reopened: applied %d clock %d, want 2 and 2", f.applied.Load(), f.lastNow.Load())
+	}
+	reps := applyAll(t, f, logs)
+	if reps[2].Kind != KindInt || reps[2].Int != 3 {
+		t.Fatalf("entry 3 after replay of 1 and 2: %s, want 3", replyString(reps[2]))
+	}
+	v := &view{r: db, prefix: f.prefix, now: 10}
+	if val, _, _, _ := v.get([]byte("n")); string(val) != "3" {
+		t.Fatalf("n = %q, want 3", val)
+	}
+}
+
+// TestFSMSnapshotRestore: a snapshot taken at one index, restored into
+// another replica's FSM, gives the same data, applied index and clock,
+// and replaces what that replica held; later writes to the source do
+// not leak into the snapshot.
+func TestFSMSnapshotRestore(t *testing.T) {
+	src := openTestDB(t, filepath.Join(t.TempDir(), "a"))
+	defer src.Close()
+	f, _ := openFSM(src, shardPrefix(2))
+	applyAll(t, f, []*raft.Log{entry(1, 5, "set", "a", "1"), entry(2, 6, "set", "b", "2", "px", "1000"), entry(3, 7, "mset", "{c}1", "x", "{c}2", "y")})
+	snap, err := f.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := shardDataDB(src, 2)
+	applyAll(t, f, []*raft.Log{entry(4, 8, "set", "later", "no")})
+	var buf bytes.Buffer
+	if err := snap.(*fsmSnapshot).write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	snap.Release()
+
+	dst := openTestDB(t, filepath.Join(t.TempDir(), "b"))
+	defer dst.Close()
+	g, _ := openFSM(dst, shardPrefix(2))
+	applyAll(t, g, []*raft.Log{entry(1, 1, "set", "stale", "gone")})
+	if err := g.Restore(io.NopCloser(&buf)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := shardDataDB(dst, 2)
+	if !bytes.Equal(got, want) {
+		t.Fatalf("restored data differs:\n got %q\nwant %q", got, want)
+	}
+	if g.applied.Load() != 3 || g.lastNow.Load() != 7 {
+		t.Fatalf("restored applied %d clock %d, want 3 and 7", g.applied.Load(), g.lastNow.Load())
+	}
+	if partial, err := g.restoring(); err != nil || partial {
+		t.Fatalf("restore marker left: %v %v", partial, err)
+	}
+	// Reopened, the restored FSM keeps its index.
+	h, err := openFSM(dst, shardPrefix(2))
+	if err != nil || h.applied.Load() != 3 {
+		t.Fatalf("reopened after restore: applied %d, %v", h.applied.Load(), err)
+	}
+}
+
+func TestEntryRoundTrip(t *testing.T) {
+	argv := [][]byte{[]byte("set"), []byte(""), bytes.Repeat([]byte("x"), 300)}
+	now, got, err := decodeEntry(encodeEntry(42, argv))
+	if err != nil || now != 42 || len(got) != 3 || !bytes.Equal(got[2], argv[2]) || len(got[1]) != 0 {
+		t.Fatalf("decode: %d %q %v", now, got, err)
+	}
+	for _, bad := range [][]byte{nil, {1, 2, 3}, append(encodeEntry(1, argv), 0x80)} {
+		if _, _, err := decodeEntry(bad); err == nil {
+			t.Errorf("decodeEntry(%x) succeeded", bad)
+		}
+	}
+}
+
+func shardDataDB(db *tempest.DB, s int) ([]byte, error) {
+	p := shardPrefix(s)
+	var out []byte
+	for kv, err := range db.All(withSub(p, subData), withSub(p, subData+1)) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(append(append(out, kv.Key...), 0), kv.Value...)
+	}
+	return out, nil
+}

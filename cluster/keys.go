@@ -1,0 +1,34 @@
+package cluster
+
+import "encoding/binary"
+
+// The node's database holds, for each local shard s, everything under
+// shardPrefix(s) = 'c' + s as 2 big-endian bytes:
+//
+//	prefix 'd' key   the shard's data: a Redis key and its stored value
+//	                 (server.EncodeValue: tag byte, expiry, string)
+//	prefix 'a'       the FSM's applied index and clock (8+8 bytes), written
+//	                 in the same batch as the entry's data
+//	prefix 'R'       set while a snapshot restore is under way
+//	prefix 'r' ...   the raft log and stable store (a raftstore.Store)
+const (
+	subData      = 'd'
+	subApplied   = 'a'
+	subRestoring = 'R'
+	subRaft      = 'r'
+)
+
+func shardPrefix(s int) []byte { return []byte{'c', byte(s >> 8), byte(s)} }
+
+func withSub(prefix []byte, sub byte, rest ...byte) []byte {
+	k := make([]byte, 0, len(prefix)+1+len(rest))
+	k = append(k, prefix...)
+	k = append(k, sub)
+	return append(k, rest...)
+}
+
+func putUint64(v uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v)
+	return b[:]
+}
