@@ -81,6 +81,10 @@ type Config struct {
 	// ValueSeparationThreshold, Badger's ValueThreshold); 0 leaves each
 	// engine's own.
 	ValueThreshold int
+	// ValueSize is the length of every value the workload writes. An
+	// engine whose value separation changes its format (Pebble's) turns it
+	// on only when ValueSize reaches ValueThreshold.
+	ValueSize int
 }
 
 // BloomFPR is the false-positive rate of a bloom filter of bitsPerKey bits

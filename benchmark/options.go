@@ -204,7 +204,7 @@ func (o *Options) config(syncWrites bool) Config {
 	return Config{
 		MemTableSize: o.MemTableSize, CacheSize: o.CacheSize, Compression: o.Compression, SyncWrites: syncWrites,
 		EngineDefaults: o.Settings == SettingsDefaults, WaitingMemTables: 1, BloomBitsPerKey: 10,
-		ValueThreshold: o.ValueThreshold,
+		ValueThreshold: o.ValueThreshold, ValueSize: o.ValueSize,
 	}
 }
 

@@ -122,3 +122,28 @@ func TestSettingsReachEngines(t *testing.T) {
 		}
 	}
 }
+
+// TestPebbleValueSeparation: Pebble's own value separation is on, at the
+// run's threshold, exactly when the workload's values reach it, and the
+// report says which; the values read back either way.
+func TestPebbleValueSeparation(t *testing.T) {
+	for _, tc := range []struct {
+		valueSize int
+		want      string
+	}{
+		{100, "value separation off"},
+		{2048, "value separation from 1024 bytes"},
+	} {
+		opts := benchmark.Options{Num: 2000, ValueSize: tc.valueSize, ValueThreshold: 1024,
+			Benchmarks: []string{"fillrandom", "readrandom"}, Dir: t.TempDir()}
+		results, err := benchmark.Run(context.Background(), func() benchmark.Engine { e, _ := New("pebble"); return e }, opts, nil)
+		if err != nil || len(results) != 2 {
+			t.Fatalf("%d-byte values: %v %+v", tc.valueSize, err, results)
+		}
+		for _, r := range results {
+			if r.Error != "" || !strings.Contains(r.EngineOptions, tc.want) {
+				t.Fatalf("%d-byte values, %s: error %q, options %q, want %q", tc.valueSize, r.Workload, r.Error, r.EngineOptions, tc.want)
+			}
+		}
+	}
+}

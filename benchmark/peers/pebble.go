@@ -24,6 +24,13 @@ import (
 // WAL fsync latency histogram (Metrics.LogWriter.FsyncLatency: one sample
 // per WAL fsync, including the one that closes a log). Other options are
 // Pebble's defaults, with a BloomBitsPerKey bloom filter on every level.
+// Value separation: when the workload's values reach ValueThreshold,
+// Pebble's own blob files (Experimental.ValueSeparationPolicy, which needs
+// format FormatValueSeparation of v2.1.7; below the threshold Pebble
+// keeps its default format) take values of at least that length, rewritten once half of a
+// blob file is garbage (TargetGarbageRatio 0.5, as Tempest's
+// BlobGCThreshold; no minimum age), with Pebble's reference depth limit
+// of 10; Effective says it is on.
 // EngineDefaults: Pebble's options as its Open gives them.
 type Pebble struct {
 	dir  string
@@ -69,6 +76,13 @@ func pebbleOptions(cfg benchmark.Config) *pebble.Options {
 		MemTableStopWritesThreshold: cfg.WaitingMemTables + 1,
 		Logger:                      quietPebbleLogger{},
 	}
+	if cfg.ValueThreshold > 0 && cfg.ValueSize >= cfg.ValueThreshold {
+		opts.FormatMajorVersion = pebble.FormatValueSeparation
+		policy := pebble.ValueSeparationPolicy{
+			Enabled: true, MinimumSize: cfg.ValueThreshold, MaxBlobReferenceDepth: 10, TargetGarbageRatio: 0.5,
+		}
+		opts.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy { return policy }
+	}
 	for i := range opts.Levels {
 		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(cfg.BloomBitsPerKey)
 		switch cfg.Compression {
@@ -93,8 +107,12 @@ func (e *Pebble) Effective() string {
 	if fp := o.Levels[0].FilterPolicy; fp != nil {
 		bloom = fp.Name()
 	}
-	return fmt.Sprintf("memtable %s, stop writes at %d memtables, cache %s (memtables reserve theirs in it), bloom %s, compression %s",
-		benchmark.FormatBytes(int64(o.MemTableSize)), o.MemTableStopWritesThreshold, cache, bloom, o.Levels[0].Compression().Name)
+	separation := "off"
+	if p := o.Experimental.ValueSeparationPolicy(); p.Enabled {
+		separation = fmt.Sprintf("from %d bytes (blob files, garbage ratio %.2f)", p.MinimumSize, p.TargetGarbageRatio)
+	}
+	return fmt.Sprintf("memtable %s, stop writes at %d memtables, cache %s (memtables reserve theirs in it), bloom %s, compression %s, value separation %s",
+		benchmark.FormatBytes(int64(o.MemTableSize)), o.MemTableStopWritesThreshold, cache, bloom, o.Levels[0].Compression().Name, separation)
 }
 
 func pebbleSync(sync bool) *pebble.WriteOptions {
