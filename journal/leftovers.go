@@ -50,9 +50,10 @@ func (j *Journal[T, E]) judgeLeftover(name string, num uint64, tmp bool) leftove
 		return leftoverObsolete // a header never written
 	}
 	if tmp {
-		want := encodeHeader(Header{FileNum: 0})
-		if bytes.Equal(head, want[:n]) {
-			return leftoverObsolete
+		for _, legacy := range []bool{false, true} {
+			if want := encodeHeader(Header{FileNum: 0, Legacy: legacy}); bytes.Equal(head, want[:n]) {
+				return leftoverObsolete
+			}
 		}
 		return leftoverForeign
 	}

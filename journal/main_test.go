@@ -7,14 +7,61 @@ import (
 	"github.com/tempestdb/tempest/internal/testutil"
 	"math"
 	"math/rand/v2"
+	"os"
 	"testing"
+
+	"github.com/tempestdb/tempest/internal/record"
 
 	"github.com/tempestdb/tempest/vfs"
 	"go.uber.org/goleak"
 )
 
+// TestMain runs every test twice: with new files in the record framing,
+// then in the legacy framing (testLegacy), so that each rule holds in
+// both.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	code := m.Run()
+	if code == 0 {
+		testLegacy = true
+		fmt.Fprintln(os.Stderr, "journal: the tests again, with files in the legacy framing")
+		code = m.Run()
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// testLegacy selects the framing of the files the tests create.
+var testLegacy bool
+
+// framed returns c with the framing under test.
+func framed(c Config) Config {
+	c.Legacy = testLegacy
+	return c
+}
+
+// testPrefixSize is the size of the prefix in front of each edit body in
+// the framing under test.
+func testPrefixSize() int { return prefixSize(Header{Legacy: testLegacy}) }
+
+// fileOf returns journal file num holding bodies, in the framing under
+// test.
+func fileOf(num uint64, bodies ...[]byte) []byte {
+	h := Header{FileNum: num, Legacy: testLegacy}
+	hdr := encodeHeader(h)
+	data := append([]byte(nil), hdr[:]...)
+	for _, b := range bodies {
+		if h.Legacy {
+			data = appendFrame(data, b)
+		} else {
+			data = record.Append(data, h.seed(), record.TypeData, int64(len(data)), b)
+		}
+	}
+	return data
 }
 
 func testSeed(t testing.TB) uint64 { return testutil.Seed(t) }
@@ -125,10 +172,23 @@ func mustAppend(t testing.TB, j *counterJournal, e counterEdit) {
 func frameStarts(t testing.TB, data []byte) (starts []int, end int) {
 	t.Helper()
 	off := HeaderSize
+	h, err := decodeHeader("f", data)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for off < len(data) {
-		_, n, p := decodeFrame(data[off:])
-		if p != frameOK {
-			t.Fatalf("frame at %d: %s", off, p)
+		var n int
+		if h.Legacy {
+			var p frameProblem
+			if _, n, p = decodeFrame(data[off:]); p != frameOK {
+				t.Fatalf("frame at %d: %s", off, p)
+			}
+		} else {
+			_, size, p := record.Parse(data[off:], h.seed())
+			if p != record.OK {
+				t.Fatalf("record at %d: %s", off, p)
+			}
+			n = int(size)
 		}
 		starts = append(starts, off)
 		off += n

@@ -9,7 +9,8 @@ import (
 // Rotation moves the journal from file N to file N+1:
 //
 //  1. create N+1;
-//  2. write 24 reserved zero bytes, then the Snapshot() edit; fsync;
+//  2. write 24 reserved zero bytes, then the Snapshot() edit, in the
+//     framing of new files (Config.Legacy, FramingChooser); fsync;
 //  3. write the header over the reserved bytes (WriteAt); fsync;
 //  4. fsync the directory;
 //  5. switch appends to N+1, close N;
@@ -53,12 +54,13 @@ func (j *Journal[T, E]) rotateLocked() error {
 	}
 	name := j.path(next)
 
-	// The reserved header, then the snapshot frame.
-	buf := j.codec.Encode(make([]byte, HeaderSize+FrameHeaderSize), j.state.Snapshot())
-	if err := checkBodySize(len(buf) - HeaderSize - FrameHeaderSize); err != nil {
+	// The reserved header, then the snapshot frame, in the framing of
+	// new files.
+	h := Header{FileNum: next, Legacy: j.newFileLegacy()}
+	buf, err := frameEdit(make([]byte, HeaderSize), h, HeaderSize, j.codec, j.state.Snapshot())
+	if err != nil {
 		return fmt.Errorf("journal: rotate: snapshot: %w", err)
 	}
-	finishFrame(buf[HeaderSize:])
 
 	f, err := j.fs.Create(name)
 	if err != nil {
@@ -80,7 +82,7 @@ func (j *Journal[T, E]) rotateLocked() error {
 		abandon()
 		return fmt.Errorf("journal: rotate: sync %s: %w", name, err)
 	}
-	hdr := encodeHeader(Header{FileNum: next})
+	hdr := encodeHeader(h)
 	n, err := f.WriteAt(hdr[:], 0)
 	if err == nil && n != len(hdr) {
 		err = fmt.Errorf("short header write: %d of %d bytes", n, len(hdr))
@@ -106,7 +108,7 @@ func (j *Journal[T, E]) rotateLocked() error {
 		_ = j.mu.file.Close()
 	}
 	j.mu.file = f
-	j.mu.fileNum = next
+	j.mu.fileNum, j.mu.header = next, h
 	j.mu.pos, j.mu.startSize = int64(len(buf)), int64(len(buf))
 	if !j.mu.tentative {
 		j.removeObsolete()

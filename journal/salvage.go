@@ -31,6 +31,10 @@ func SalvageFile[E any](fs vfs.FS, path string, codec Codec[E]) (header Header, 
 	if header, err = decodeHeader(path, data); err != nil {
 		return Header{}, nil, nil, err
 	}
+	if !header.Legacy {
+		edits, damage = salvageRecords(path, data, header.seed(), codec)
+		return header, edits, damage, nil
+	}
 	off := HeaderSize
 	for off < len(data) {
 		body, size, problem := decodeFrame(data[off:])
