@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tempestdb/tempest/internal/record"
+	"github.com/tempestdb/tempest/journal"
 	"github.com/tempestdb/tempest/vfs"
 )
 
@@ -148,16 +150,21 @@ func faultLastWALRecord(t *testing.T, mem *vfs.MemFS, path string) [2]int64 {
 
 // faultLastJournalFrame returns the byte range of the manifest's last frame
 // (see journal/doc.go: a 24-byte header, then frames of crc u64, len u32,
-// body).
+// body in the legacy framing, or records of package internal/record,
+// whose length is also at offset 8).
 func faultLastJournalFrame(t *testing.T, mem *vfs.MemFS, path string) [2]int64 {
 	data, err := mem.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	prefix := int64(record.HeaderSize)
+	if string(data[:8]) == journal.Magic {
+		prefix = journal.FrameHeaderSize
+	}
 	var last [2]int64
 	n := 0
-	for off := int64(24); off+12 <= int64(len(data)); n++ {
-		end := off + 12 + int64(binary.LittleEndian.Uint32(data[off+8:]))
+	for off := int64(24); off+prefix <= int64(len(data)); n++ {
+		end := off + prefix + int64(binary.LittleEndian.Uint32(data[off+8:]))
 		last = [2]int64{off, end}
 		off = end
 	}

@@ -91,11 +91,16 @@ func (d *DB) formatRules() formatRules { return rulesOf(d.manifest.FormatVersion
 // FormatVersion returns the database's format version.
 func (d *DB) FormatVersion() uint32 { return d.manifest.FormatVersion() }
 
+// newDBDefaultFormat is the version of a new database whose
+// Options.FormatVersion is 0: FormatNewest. Only the tests change it
+// (TEMPEST_FORMAT_VERSION), to run the suite against an older version.
+var newDBDefaultFormat = FormatNewest
+
 // newDBFormat returns the version of a new database: Options.FormatVersion,
 // or FormatNewest for 0.
 func (o *Options) newDBFormat() uint32 {
 	if o.FormatVersion == 0 {
-		return FormatNewest
+		return newDBDefaultFormat
 	}
 	return o.FormatVersion
 }
