@@ -1,22 +1,26 @@
 package tempest
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"testing"
 
+	"github.com/tempestdb/tempest/internal/crc"
 	"github.com/tempestdb/tempest/internal/manifest"
 	"github.com/tempestdb/tempest/journal"
 	"github.com/tempestdb/tempest/vfs"
 	"github.com/tempestdb/tempest/wal"
 )
 
-// The magics that say a file's framing.
+// The magics that say a WAL's framing, and the names of the manifest's
+// (whose header is the same in both).
 const (
 	walLegacyMagic      = "TMPS_WAL"
 	walRecordMagic      = "TMPSWAL2"
-	manifestLegacyMagic = journal.Magic
-	manifestRecordMagic = journal.RecordMagic
+	manifestLegacyMagic = "legacy"
+	manifestRecordMagic = "record"
 )
 
 // magicOf returns the first 8 bytes of the file at path.
@@ -62,7 +66,8 @@ func newestWALMagic(t testing.TB, fs vfs.FS) string {
 	return m[nums[len(nums)-1]]
 }
 
-// manifestMagic returns the magic of the newest manifest file of /db.
+// manifestMagic returns the framing of the newest manifest file of /db:
+// manifestLegacyMagic or manifestRecordMagic.
 func manifestMagic(t testing.TB, fs vfs.FS) string {
 	t.Helper()
 	names, err := fs.List("/db/manifest")
@@ -78,7 +83,14 @@ func manifestMagic(t testing.TB, fs vfs.FS) string {
 	if newest == "" {
 		t.Fatal("no manifest file")
 	}
-	return magicOf(t, fs, "/db/manifest/"+newest)
+	h, _, err := journal.ReadFile(fs, "/db/manifest/"+newest, manifest.Codec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Legacy {
+		return manifestLegacyMagic
+	}
+	return manifestRecordMagic
 }
 
 // TestRecordFramingNewDB: a database created at the newest version writes
@@ -219,5 +231,36 @@ func TestRecordFramingOpenAfterRatchetCrash(t *testing.T) {
 	checkContents(t, d, map[string]string{"a": "1"})
 	if d.FormatVersion() != FormatVersion6 || manifestMagic(t, mem) != manifestRecordMagic || newestWALMagic(t, mem) != walRecordMagic {
 		t.Fatalf("version %d, manifest %q, WALs %v", d.FormatVersion(), manifestMagic(t, mem), walMagics(t, mem))
+	}
+}
+
+// TestRecordFramingManifestGuard: a manifest file of the record framing
+// opens, after its header, with a frame of the legacy framing whose edit
+// names format version 6 and nothing else: the first edit a binary that
+// knows only the legacy framing replays, which it refuses with
+// ErrFormatVersion (as TestFormatVersionTooNewRefused shows for a version
+// above this binary's newest) before it meets a record.
+func TestRecordFramingManifestGuard(t *testing.T) {
+	fs := vfs.NewMem()
+	d := mustOpen(t, "/db", recoveryOptions(fs))
+	mustSet(t, d, "a", "1", Sync)
+	mustClose(t, d)
+	names, err := fs.List("/db/manifest")
+	if err != nil || len(names) != 1 {
+		t.Fatalf("manifest files %v, %v", names, err)
+	}
+	data, err := vfs.ReadFile(fs, "/db/manifest/"+names[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	const frame = journal.HeaderSize // crc u64, len u32, body
+	n := int(binary.LittleEndian.Uint32(data[frame+8:]))
+	body := data[frame+12 : frame+12+n]
+	if crc.Checksum(data[frame+8:frame+12+n]) != binary.LittleEndian.Uint64(data[frame:]) {
+		t.Fatal("the first frame is not a valid frame of the legacy framing")
+	}
+	e, err := manifest.Codec{}.Decode(body)
+	if err != nil || !bytes.Equal(body, (&manifest.Edit{FormatVersion: FormatVersion6}).Append(nil)) {
+		t.Fatalf("first edit %v (%v), want one naming version 6 alone", e, err)
 	}
 }

@@ -1,17 +1,25 @@
 package journal
 
 import (
+	"bytes"
+	"errors"
 	"path"
 	"slices"
 	"testing"
 
+	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/vfs"
 )
 
-// fileMagic returns the magic of journal file num in fs.
-func fileMagic(t *testing.T, fs *vfs.MemFS, num uint64) string {
+// fileLegacy reports whether journal file num in fs is in the legacy
+// framing.
+func fileLegacy(t *testing.T, fs *vfs.MemFS, num uint64) bool {
 	t.Helper()
-	return string(readMem(t, fs, path.Join(testDir, makeFilename(testPrefix, num)))[:8])
+	h, _, err := ReadFile[counterEdit](fs, path.Join(testDir, makeFilename(testPrefix, num)), counterCodec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.Legacy
 }
 
 // TestFramingSwitch: a journal created in one framing keeps appending to
@@ -25,16 +33,16 @@ func TestFramingSwitch(t *testing.T) {
 		j.Close()
 		j = openCounter(t, fs, Config{Legacy: !from})
 		mustAppend(t, j, add(2))
-		if got, want := fileMagic(t, fs, 0), map[bool]string{true: Magic, false: RecordMagic}[from]; got != want {
-			t.Fatalf("from legacy=%v: file 0 has magic %q, want %q", from, got, want)
+		if got := fileLegacy(t, fs, 0); got != from {
+			t.Fatalf("from legacy=%v: file 0 legacy=%v", from, got)
 		}
 		if err := j.Rotate(); err != nil {
 			t.Fatal(err)
 		}
 		mustAppend(t, j, add(4))
 		j.Close()
-		if got, want := fileMagic(t, fs, 1), map[bool]string{true: RecordMagic, false: Magic}[from]; got != want {
-			t.Fatalf("from legacy=%v: file 1 has magic %q, want %q", from, got, want)
+		if got := fileLegacy(t, fs, 1); got != !from {
+			t.Fatalf("from legacy=%v: file 1 legacy=%v", from, got)
 		}
 		_, edits, err := ReadFile[counterEdit](fs, path.Join(testDir, makeFilename(testPrefix, 1)), counterCodec{})
 		if err != nil || !slices.Equal(edits, []counterEdit{set(3), add(4)}) {
@@ -60,14 +68,11 @@ func (c *chooser) LegacyFraming() (bool, bool) { return c.legacy, c.known }
 // TestFramingChooser: the state's choice overrides Config.Legacy, and
 // Config.Legacy decides when the state cannot tell.
 func TestFramingChooser(t *testing.T) {
-	for _, c := range []struct {
-		legacy, known, cfg bool
-		want               string
-	}{
-		{legacy: true, known: true, cfg: false, want: Magic},
-		{legacy: false, known: true, cfg: true, want: RecordMagic},
-		{known: false, cfg: true, want: Magic},
-		{known: false, cfg: false, want: RecordMagic},
+	for _, c := range []struct{ legacy, known, cfg, want bool }{
+		{legacy: true, known: true, cfg: false, want: true},
+		{legacy: false, known: true, cfg: true, want: false},
+		{known: false, cfg: true, want: true},
+		{known: false, cfg: false, want: false},
 	} {
 		fs := vfs.NewMem()
 		newState := func() *chooser { return &chooser{legacy: c.legacy, known: c.known} }
@@ -75,15 +80,77 @@ func TestFramingChooser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := fileMagic(t, fs, 0); got != c.want {
-			t.Fatalf("%+v: file 0 has magic %q", c, got)
+		if got := fileLegacy(t, fs, 0); got != c.want {
+			t.Fatalf("%+v: file 0 legacy=%v", c, got)
 		}
 		if err := j.Rotate(); err != nil {
 			t.Fatal(err)
 		}
 		j.Close()
-		if got := fileMagic(t, fs, 1); got != c.want {
-			t.Fatalf("%+v: file 1 has magic %q", c, got)
+		if got := fileLegacy(t, fs, 1); got != c.want {
+			t.Fatalf("%+v: file 1 legacy=%v", c, got)
+		}
+	}
+}
+
+// guardedCodec is counterCodec with a guard that the legacy reader
+// refuses: an edit its state rejects (poison).
+type guardedCodec struct{ counterCodec }
+
+func (guardedCodec) Guard() []byte { return counterCodec{}.Encode(nil, set(poison)) }
+
+// TestGuardStopsLegacyReader: the legacy reader (what a binary that knows
+// only the legacy framing runs) meets the codec's guard first and applies
+// it, so a guard its state refuses stops it before any record.
+func TestGuardStopsLegacyReader(t *testing.T) {
+	fs := vfs.NewMem()
+	j, err := Open(fs, testDir, testPrefix, newCounter, guardedCodec{}, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, j, add(1))
+	j.Close()
+	name := path.Join(testDir, makeFilename(testPrefix, 0))
+	data := readMem(t, fs, name)
+	var applied []counterEdit
+	res, err := replayEdits(name, data, counterCodec{}, func(e counterEdit) error {
+		applied = append(applied, e)
+		return newCounter().Apply(e)
+	})
+	var ce *base.CorruptionError
+	if !errors.As(err, &ce) || ce.Offset != HeaderSize || res.edits != 0 || !slices.Equal(applied, []counterEdit{set(poison)}) {
+		t.Fatalf("legacy reader: %d edits %v, %v; want the guard refused at %d", res.edits, applied, err, HeaderSize)
+	}
+	// The journal itself reads the file.
+	j, err = Open(fs, testDir, testPrefix, newCounter, guardedCodec{}, Config{})
+	if err != nil || j.Data().v != 1 {
+		t.Fatalf("reopen: %v", err)
+	}
+	j.Close()
+}
+
+// TestDamagedGuard: a record-framed file whose guard no longer reads is
+// corruption at the guard, not a torn tail that drops every edit; salvage
+// still reads its edits.
+func TestDamagedGuard(t *testing.T) {
+	fs := vfs.NewMem()
+	j := openCounter(t, fs, Config{})
+	mustAppend(t, j, add(1))
+	mustAppend(t, j, add(2))
+	j.Close()
+	name := path.Join(testDir, makeFilename(testPrefix, 0))
+	data := readMem(t, fs, name)
+	for i := HeaderSize; i < testStartOf(false); i++ {
+		bad := bytes.Clone(data)
+		bad[i] ^= 0x20
+		_, err := Open(memWith(t, name, bad), testDir, testPrefix, newCounter, counterCodec{}, Config{})
+		var ce *base.CorruptionError
+		if !errors.As(err, &ce) || ce.Offset != HeaderSize {
+			t.Fatalf("guard byte %d damaged: %v, want corruption at %d", i, err, HeaderSize)
+		}
+		_, edits, damage, err := SalvageFile[counterEdit](memWith(t, name, bad), name, counterCodec{})
+		if err != nil || !slices.Equal(edits, []counterEdit{add(1), add(2)}) || len(damage) != 1 {
+			t.Fatalf("salvage, guard byte %d damaged: %v %+v %v", i, edits, damage, err)
 		}
 	}
 }

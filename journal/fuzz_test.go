@@ -34,7 +34,7 @@ func FuzzJournalEdit(f *testing.F) {
 				t.Fatalf("frame does not re-encode")
 			}
 		}
-		h := encodeHeader(Header{FileNum: 0, Legacy: true})
+		h := encodeHeader(Header{FileNum: 0})
 		data := append(h[:], b...)
 		var edits []counterEdit
 		res, err := replayEdits("f", data, enc, func(e counterEdit) error {

@@ -5,16 +5,9 @@ import (
 
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/crc"
-	"github.com/tempestdb/tempest/internal/record"
 )
 
-// RecordMagic opens every journal file in the record framing (package
-// internal/record), whose record checksums are seeded by the header.
-const RecordMagic = "TMPSJRN2"
-
-// Magic opens every journal file in the legacy framing (frame.go), which
-// a journal writes only when asked to (Config.Legacy, FramingChooser):
-// the manifest of a database below format version 6.
+// Magic opens every journal file, of either framing (see framing.go).
 const Magic = "TMPSJRNL"
 
 // HeaderSize is the size of the file header.
@@ -26,27 +19,20 @@ const HeaderSize = 24
 //	| magic 8            | filenum u64LE | crc64 of bytes 0..16, u64 LE |
 //	+--------------------+---------------+------------------------------+
 //
-// The magic says the framing of the edits that follow: RecordMagic or
-// Magic (legacy).
-//
 // The header of a rotated file is written last, after its snapshot edit is
 // durable, so a file with a valid header always holds a complete snapshot.
 type Header struct {
 	FileNum uint64
-	// Legacy is true for a file in the legacy framing.
+	// Legacy is true for a file in the legacy framing (framing.go), as
+	// ReadFile and SalvageFile found it. The header itself is the same in
+	// both framings.
 	Legacy bool
 }
-
-// seed returns the checksum seed of the records of a record-framed file.
-func (h Header) seed() record.Seed { return record.FileSeed(RecordMagic, h.FileNum) }
 
 // encodeHeader returns the encoded header.
 func encodeHeader(h Header) [HeaderSize]byte {
 	var b [HeaderSize]byte
-	copy(b[:8], RecordMagic)
-	if h.Legacy {
-		copy(b[:8], Magic)
-	}
+	copy(b[:8], Magic)
 	binary.LittleEndian.PutUint64(b[8:16], h.FileNum)
 	binary.LittleEndian.PutUint64(b[16:24], crc.Checksum(b[:16]))
 	return b
@@ -58,17 +44,16 @@ func decodeHeader(file string, b []byte) (Header, error) {
 	if len(b) < HeaderSize {
 		return Header{}, base.Corruptionf(file, 0, "journal header truncated: %d of %d bytes", len(b), HeaderSize)
 	}
-	magic := string(b[:8])
-	if magic != Magic && magic != RecordMagic {
+	if string(b[:8]) != Magic {
 		return Header{}, base.Corruptionf(file, 0, "invalid journal magic %q", b[:8])
 	}
 	if got, want := crc.Checksum(b[:16]), binary.LittleEndian.Uint64(b[16:24]); got != want {
 		return Header{}, base.Corruptionf(file, 16, "journal header checksum mismatch: computed %#016x, stored %#016x", got, want)
 	}
-	return Header{FileNum: binary.LittleEndian.Uint64(b[8:16]), Legacy: magic == Magic}, nil
+	return Header{FileNum: binary.LittleEndian.Uint64(b[8:16])}, nil
 }
 
-// DecodeHeader validates and decodes the header at the start of b, of
-// either framing (for inspection tools). An invalid header is an error
+// DecodeHeader validates and decodes the header at the start of b (for
+// inspection tools); Legacy is not set. An invalid header is an error
 // matching base.ErrCorruption naming file.
 func DecodeHeader(file string, b []byte) (Header, error) { return decodeHeader(file, b) }

@@ -101,9 +101,8 @@ type Journal[T Replayable[E], E any] struct {
 		// between replaying a torn file and the rotation that follows.
 		file    vfs.File
 		fileNum uint64
-		// header is the current file's header: its framing is the one
-		// appends to it use.
-		header Header
+		// framing is the current file's: the one appends to it use.
+		framing framing
 		// pos is the size of the current file; startSize its size once the
 		// header and snapshot were written.
 		pos, startSize int64
@@ -244,9 +243,9 @@ func (j *Journal[T, E]) hasValidHeader(num uint64) (bool, error) {
 	return err == nil && h.FileNum == num, nil
 }
 
-// create creates file 0 holding only a header. The header is written to a
-// temporary file that is synced and then renamed, so file 0 never exists
-// without a complete header.
+// create creates file 0 holding only a header, and the guard in the
+// record framing (framing.go). They are written to a temporary file that
+// is synced and then renamed, so file 0 never exists without them.
 func (j *Journal[T, E]) create() error {
 	name := j.path(0)
 	tmp := name + tmpSuffix
@@ -254,9 +253,9 @@ func (j *Journal[T, E]) create() error {
 	if err != nil {
 		return fmt.Errorf("journal: create %s: %w", tmp, err)
 	}
-	h := Header{FileNum: 0, Legacy: j.newFileLegacy()}
-	hdr := encodeHeader(h)
-	err = writeFull(f, hdr[:])
+	fr, guard := newFraming(0, j.newFileLegacy(), j.codec)
+	hdr := encodeHeader(Header{FileNum: 0})
+	err = writeFull(f, append(hdr[:], guard...))
 	if err == nil {
 		err = f.Sync()
 	}
@@ -276,8 +275,8 @@ func (j *Journal[T, E]) create() error {
 		return fmt.Errorf("journal: open %s: %w", name, err)
 	}
 	j.mu.file = f
-	j.mu.header = h
-	j.mu.pos, j.mu.startSize = HeaderSize, HeaderSize
+	j.mu.framing = fr
+	j.mu.pos, j.mu.startSize = fr.start, fr.start
 	j.info.Created = true
 	return nil
 }
@@ -316,12 +315,12 @@ func (j *Journal[T, E]) load(num uint64) (torn bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	h, res, err := replayFile(name, data, j.codec, j.state.Apply)
+	_, fr, res, err := replayFile(name, data, j.codec, j.state.Apply)
 	j.info.FileNum, j.info.Edits = num, res.edits
 	if err != nil {
 		return false, err
 	}
-	j.mu.fileNum, j.mu.header = num, h
+	j.mu.fileNum, j.mu.framing = num, fr
 	j.mu.pos, j.mu.startSize = res.end, res.end
 	if res.torn {
 		j.info.TornTail, j.info.TornOffset, j.info.TornReason = true, res.end, res.reason
@@ -375,7 +374,7 @@ func (j *Journal[T, E]) Append(e E) error {
 // frameLocked encodes e as a frame of the current file, to be written at
 // its end, in the scratch buffer.
 func (j *Journal[T, E]) frameLocked(e E) ([]byte, error) {
-	frame, err := frameEdit(j.mu.buf[:0], j.mu.header, j.mu.pos, j.codec, e)
+	frame, err := frameEdit(j.mu.buf[:0], j.mu.framing, j.mu.pos, j.codec, e)
 	j.mu.buf = frame
 	return frame, err
 }

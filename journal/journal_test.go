@@ -100,17 +100,14 @@ func TestFilenames(t *testing.T) {
 }
 
 func TestHeader(t *testing.T) {
-	for magic, legacy := range map[string]bool{RecordMagic: false, Magic: true} {
-		h := encodeHeader(Header{FileNum: 7, Legacy: legacy})
-		if string(h[:8]) != magic {
-			t.Fatalf("legacy=%v: magic %q", legacy, h[:8])
-		}
-		got, err := decodeHeader("f", h[:])
-		if err != nil || got.FileNum != 7 || got.Legacy != legacy {
-			t.Fatalf("decode: %v %v", got, err)
-		}
+	h := encodeHeader(Header{FileNum: 7})
+	if string(h[:8]) != Magic {
+		t.Fatalf("magic %q", h[:8])
 	}
-	h := encodeHeader(Header{FileNum: 7, Legacy: testLegacy})
+	got, err := decodeHeader("f", h[:])
+	if err != nil || got.FileNum != 7 {
+		t.Fatalf("decode: %v %v", got, err)
+	}
 	for i := range h {
 		b := h
 		b[i] ^= 0x10
@@ -151,14 +148,14 @@ func TestRotationByGrowth(t *testing.T) {
 	j := openCounter(t, fs, cfg)
 	frame := int64(testPrefixSize() + 9)
 	var want int64
-	start, size, file := int64(HeaderSize), int64(HeaderSize), uint64(0)
+	start, size, file := int64(testStart()), int64(testStart()), uint64(0)
 	for i := 1; i <= 200; i++ {
 		mustAppend(t, j, add(int64(i)))
 		want += int64(i)
 		size += frame
 		if uint64(size) >= cfg.rotateAt(start) {
 			file++
-			start = HeaderSize + frame // header + the Set snapshot
+			start = int64(testStart()) + frame // header, guard, the Set snapshot
 			size = start
 		}
 		if j.FileNum() != file || j.Size() != size {
@@ -241,7 +238,7 @@ func TestEmptyEncodingRejected(t *testing.T) {
 	if err := j.Append(add(1)); !errors.Is(err, base.ErrInvalidArgument) {
 		t.Fatalf("append: %v", err)
 	}
-	if j.Data().v != 0 || j.Size() != HeaderSize || j.Err() != nil {
+	if j.Data().v != 0 || j.Size() != int64(testStart()) || j.Err() != nil {
 		t.Fatal("rejected append changed the journal")
 	}
 }
@@ -391,7 +388,7 @@ func TestRemovesOlderFilesOnOpen(t *testing.T) {
 	}
 	// A temporary file of file 0 cut in its header, as a crash during
 	// the creation of file 0 leaves it.
-	hdr := encodeHeader(Header{FileNum: 0, Legacy: testLegacy})
+	hdr := encodeHeader(Header{FileNum: 0})
 	if err := fs.WriteFile(path.Join(testDir, makeFilename(testPrefix, 0)+tmpSuffix), hdr[:10]); err != nil {
 		t.Fatal(err)
 	}
@@ -638,7 +635,7 @@ func TestReadFile(t *testing.T) {
 		t.Fatalf("torn: %v %v", edits, err)
 	}
 	bad := slices.Clone(data)
-	bad[HeaderSize+testPrefixSize()] ^= 1
+	bad[testStart()+testPrefixSize()] ^= 1
 	_, edits, err = ReadFile[counterEdit](memWith(t, name, bad), name, counterCodec{})
 	if !errors.Is(err, base.ErrCorruption) || len(edits) != 0 {
 		t.Fatalf("corrupt: %v %v", edits, err)

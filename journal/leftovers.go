@@ -50,10 +50,9 @@ func (j *Journal[T, E]) judgeLeftover(name string, num uint64, tmp bool) leftove
 		return leftoverObsolete // a header never written
 	}
 	if tmp {
-		for _, legacy := range []bool{false, true} {
-			if want := encodeHeader(Header{FileNum: 0, Legacy: legacy}); bytes.Equal(head, want[:n]) {
-				return leftoverObsolete
-			}
+		want := encodeHeader(Header{FileNum: 0})
+		if bytes.Equal(head, want[:n]) {
+			return leftoverObsolete
 		}
 		return leftoverForeign
 	}

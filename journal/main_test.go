@@ -46,19 +46,34 @@ func framed(c Config) Config {
 
 // testPrefixSize is the size of the prefix in front of each edit body in
 // the framing under test.
-func testPrefixSize() int { return prefixSize(Header{Legacy: testLegacy}) }
+func testPrefixSize() int {
+	if testLegacy {
+		return FrameHeaderSize
+	}
+	return record.HeaderSize
+}
+
+// testStart is the offset of the first edit of a file in the framing
+// under test: after the header, and the guard in the record framing.
+func testStart() int { return testStartOf(testLegacy) }
+
+// testStartOf is testStart in the given framing.
+func testStartOf(legacy bool) int {
+	fr, _ := newFraming[counterEdit](0, legacy, counterCodec{})
+	return int(fr.start)
+}
 
 // fileOf returns journal file num holding bodies, in the framing under
 // test.
 func fileOf(num uint64, bodies ...[]byte) []byte {
-	h := Header{FileNum: num, Legacy: testLegacy}
-	hdr := encodeHeader(h)
-	data := append([]byte(nil), hdr[:]...)
+	fr, guard := newFraming[counterEdit](num, testLegacy, counterCodec{})
+	hdr := encodeHeader(Header{FileNum: num})
+	data := append(hdr[:], guard...)
 	for _, b := range bodies {
-		if h.Legacy {
+		if fr.legacy {
 			data = appendFrame(data, b)
 		} else {
-			data = record.Append(data, h.seed(), record.TypeData, int64(len(data)), b)
+			data = record.Append(data, fr.seed, record.TypeData, int64(len(data)), b)
 		}
 	}
 	return data
@@ -171,20 +186,24 @@ func mustAppend(t testing.TB, j *counterJournal, e counterEdit) {
 // and the end of the last one.
 func frameStarts(t testing.TB, data []byte) (starts []int, end int) {
 	t.Helper()
-	off := HeaderSize
 	h, err := decodeHeader("f", data)
 	if err != nil {
 		t.Fatal(err)
 	}
+	fr, err := detectFraming("f", data, h.FileNum, counterCodec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := int(fr.start)
 	for off < len(data) {
 		var n int
-		if h.Legacy {
+		if fr.legacy {
 			var p frameProblem
 			if _, n, p = decodeFrame(data[off:]); p != frameOK {
 				t.Fatalf("frame at %d: %s", off, p)
 			}
 		} else {
-			_, size, p := record.Parse(data[off:], h.seed())
+			_, size, p := record.Parse(data[off:], fr.seed)
 			if p != record.OK {
 				t.Fatalf("record at %d: %s", off, p)
 			}

@@ -22,7 +22,7 @@ func ReadFile[E any](fs vfs.FS, path string, codec Codec[E]) (header Header, edi
 	if err != nil {
 		return Header{}, nil, err
 	}
-	header, res, err := replayFile(path, data, codec, func(e E) error {
+	header, _, res, err := replayFile(path, data, codec, func(e E) error {
 		edits = append(edits, e)
 		return nil
 	})

@@ -9,8 +9,9 @@ import (
 // Rotation moves the journal from file N to file N+1:
 //
 //  1. create N+1;
-//  2. write 24 reserved zero bytes, then the Snapshot() edit, in the
-//     framing of new files (Config.Legacy, FramingChooser); fsync;
+//  2. write 24 reserved zero bytes, then (in the record framing) the
+//     guard, then the Snapshot() edit, in the framing of new files
+//     (Config.Legacy, FramingChooser; see framing.go); fsync;
 //  3. write the header over the reserved bytes (WriteAt); fsync;
 //  4. fsync the directory;
 //  5. switch appends to N+1, close N;
@@ -56,8 +57,8 @@ func (j *Journal[T, E]) rotateLocked() error {
 
 	// The reserved header, then the snapshot frame, in the framing of
 	// new files.
-	h := Header{FileNum: next, Legacy: j.newFileLegacy()}
-	buf, err := frameEdit(make([]byte, HeaderSize), h, HeaderSize, j.codec, j.state.Snapshot())
+	fr, guard := newFraming(next, j.newFileLegacy(), j.codec)
+	buf, err := frameEdit(append(make([]byte, HeaderSize), guard...), fr, fr.start, j.codec, j.state.Snapshot())
 	if err != nil {
 		return fmt.Errorf("journal: rotate: snapshot: %w", err)
 	}
@@ -82,7 +83,7 @@ func (j *Journal[T, E]) rotateLocked() error {
 		abandon()
 		return fmt.Errorf("journal: rotate: sync %s: %w", name, err)
 	}
-	hdr := encodeHeader(h)
+	hdr := encodeHeader(Header{FileNum: next})
 	n, err := f.WriteAt(hdr[:], 0)
 	if err == nil && n != len(hdr) {
 		err = fmt.Errorf("short header write: %d of %d bytes", n, len(hdr))
@@ -108,7 +109,7 @@ func (j *Journal[T, E]) rotateLocked() error {
 		_ = j.mu.file.Close()
 	}
 	j.mu.file = f
-	j.mu.fileNum, j.mu.header = next, h
+	j.mu.fileNum, j.mu.framing = next, fr
 	j.mu.pos, j.mu.startSize = int64(len(buf)), int64(len(buf))
 	if !j.mu.tentative {
 		j.removeObsolete()

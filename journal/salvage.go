@@ -31,9 +31,16 @@ func SalvageFile[E any](fs vfs.FS, path string, codec Codec[E]) (header Header, 
 	if header, err = decodeHeader(path, data); err != nil {
 		return Header{}, nil, nil, err
 	}
-	if !header.Legacy {
-		edits, damage = salvageRecords(path, data, header.seed(), codec)
-		return header, edits, damage, nil
+	fr, ferr := detectFraming(path, data, header.FileNum, codec)
+	if ferr != nil {
+		// A damaged guard before records: read the records after it.
+		fr = recordFraming(header.FileNum, guardOf(codec))
+		damage = append(damage, SalvageDamage{Offset: HeaderSize, End: fr.start, Reason: ferr.Error()})
+	}
+	header.Legacy = fr.legacy
+	if !fr.legacy {
+		more, d := salvageRecords(path, data, fr, codec)
+		return header, more, append(damage, d...), nil
 	}
 	off := HeaderSize
 	for off < len(data) {

@@ -86,6 +86,14 @@ func (Codec) Encode(dst []byte, e *Edit) []byte { return e.Append(dst) }
 // not alias b.
 func (Codec) Decode(b []byte) (*Edit, error) { return DecodeEdit(b) }
 
+// Guard implements journal.Guarded. A manifest file of the record framing
+// (FormatV6 on) opens with this edit in the legacy framing: it names
+// FormatV6 and nothing else, so a binary that knows only the legacy
+// framing (and versions up to 5) replays it first and refuses the
+// database with base.ErrFormatVersion, as tag 12 promises, before it
+// meets a record it cannot read.
+func (Codec) Guard() []byte { return (&Edit{FormatVersion: FormatV6}).Append(nil) }
+
 // Append appends the encoding of e to dst. Fields are written in tag
 // order; zero-valued optional fields are omitted.
 func (e *Edit) Append(dst []byte) []byte {
