@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -260,7 +261,7 @@ func TestRecordFramingManifestGuard(t *testing.T) {
 		t.Fatal("the first frame is not a valid frame of the legacy framing")
 	}
 	e, err := manifest.Codec{}.Decode(body)
-	if err != nil || !bytes.Equal(body, (&manifest.Edit{FormatVersion: FormatVersion6}).Append(nil)) {
-		t.Fatalf("first edit %v (%v), want one naming version 6 alone", e, err)
+	if err != nil || !reflect.DeepEqual(e, &manifest.Edit{FormatVersion: FormatVersion6}) || !bytes.HasSuffix(body, []byte(journal.GuardMarker)) {
+		t.Fatalf("first edit %v (%v), want one naming version 6 alone, ending with the guard marker", e, err)
 	}
 }

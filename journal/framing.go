@@ -21,32 +21,38 @@ import (
 // journal's rule in both framings (replay.go has the legacy table). A file
 // of the record framing holds no end record.
 //
-// The guard is a legacy frame whose body is the codec's Guard (Guarded),
-// or defaultGuard. It is what tells the framings apart, and it is what a
+// The guard is a legacy frame whose body ends with GuardMarker: the
+// codec's Guard (Guarded), or GuardMarker alone. The marker is what tells
+// the framings apart, whatever the codec; the rest of the body is what a
 // binary that knows only the legacy framing reads first: the manifest's
-// guard is an edit that names format version 6, so such a binary refuses
-// the database with base.ErrFormatVersion before it meets a record it
-// cannot read. A legacy file never starts with the guard: its first edit
-// is a snapshot or a database's first edit. A record-framed file whose
+// guard is an edit that names format version 6 (the marker in a field it
+// may skip), so such a binary refuses the database with
+// base.ErrFormatVersion before it meets a record it cannot read. A legacy
+// file never starts with the marker: its first edit is a snapshot or a
+// database's first edit, which end otherwise. A record-framed file whose
 // guard no longer reads, but which holds a valid record, is corruption
 // (the guard was durable before the header was written).
 
 // Guarded is implemented by a codec that supplies the guard of the record
-// framing (see above): a body it encodes, which a reader of the legacy
-// framing refuses.
+// framing (see above): a body that ends with GuardMarker and that a reader
+// of the legacy framing refuses.
 type Guarded interface {
 	Guard() []byte
 }
 
-// defaultGuard is the guard of a codec that supplies none.
-const defaultGuard = "TMPS-RECORD-FRAMING"
+// GuardMarker ends the body of the guard frame of every file of the record
+// framing.
+const GuardMarker = "TMPS-RECORD-FRAMING-1"
 
-// guardOf returns the guard of codec.
+// guardOf returns the guard of codec: its Guard, if it ends with
+// GuardMarker, or GuardMarker.
 func guardOf[E any](codec Codec[E]) []byte {
 	if g, ok := any(codec).(Guarded); ok {
-		return g.Guard()
+		if b := g.Guard(); bytes.HasSuffix(b, []byte(GuardMarker)) {
+			return b
+		}
 	}
-	return []byte(defaultGuard)
+	return []byte(GuardMarker)
 }
 
 // framing is the framing of one journal file.
@@ -59,10 +65,10 @@ type framing struct {
 	seed record.Seed
 }
 
-// recordFraming returns the record framing of file num, whose guard is
-// guard.
-func recordFraming(num uint64, guard []byte) framing {
-	return framing{start: HeaderSize + FrameHeaderSize + int64(len(guard)), seed: record.FileSeed(Magic, num)}
+// recordFraming returns the record framing of file num whose first record
+// is at start.
+func recordFraming(num uint64, start int64) framing {
+	return framing{start: start, seed: record.FileSeed(Magic, num)}
 }
 
 // legacyFraming is the framing of legacy files.
@@ -74,26 +80,25 @@ func newFraming[E any](num uint64, legacy bool, codec Codec[E]) (framing, []byte
 	if legacy {
 		return legacyFraming, nil
 	}
-	guard := guardOf(codec)
-	return recordFraming(num, guard), appendFrame(nil, guard)
+	frame := appendFrame(nil, guardOf(codec))
+	return recordFraming(num, HeaderSize+int64(len(frame))), frame
 }
 
 // detectFraming returns the framing of data, the whole journal file num,
 // whose header is valid. file names it in errors.
-func detectFraming[E any](file string, data []byte, num uint64, codec Codec[E]) (framing, error) {
-	guard := guardOf(codec)
-	body, _, problem := decodeFrame(data[HeaderSize:])
+func detectFraming(file string, data []byte, num uint64) (framing, error) {
+	body, size, problem := decodeFrame(data[HeaderSize:])
 	switch {
-	case problem == frameOK && bytes.Equal(body, guard):
-		return recordFraming(num, guard), nil
+	case problem == frameOK && bytes.HasSuffix(body, []byte(GuardMarker)):
+		return recordFraming(num, HeaderSize+int64(size)), nil
 	case problem == frameOK:
 		return legacyFraming, nil
 	}
 	// The first frame does not read: a legacy file torn in its first edit,
 	// or a record-framed file whose guard went bad.
-	rf := recordFraming(num, guard)
+	rf := recordFraming(num, HeaderSize)
 	if p := record.NextValid(record.File{Data: data, Start: rf.start, Seed: rf.seed}, HeaderSize); p < int64(len(data)) {
-		return framing{}, base.Corruptionf(file, HeaderSize,
+		return rf, base.Corruptionf(file, HeaderSize,
 			"the guard of the record framing is damaged (%s), but a record follows at offset %d", problem, p)
 	}
 	return legacyFraming, nil
@@ -128,7 +133,7 @@ func replayFile[E any](file string, data []byte, codec Codec[E], apply func(E) e
 	if err != nil {
 		return h, framing{}, replayResult{}, err
 	}
-	fr, err := detectFraming(file, data, h.FileNum, codec)
+	fr, err := detectFraming(file, data, h.FileNum)
 	if err != nil {
 		return h, fr, replayResult{end: HeaderSize}, err
 	}

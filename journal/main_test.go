@@ -190,7 +190,7 @@ func frameStarts(t testing.TB, data []byte) (starts []int, end int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fr, err := detectFraming("f", data, h.FileNum, counterCodec{})
+	fr, err := detectFraming("f", data, h.FileNum)
 	if err != nil {
 		t.Fatal(err)
 	}

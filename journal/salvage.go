@@ -31,16 +31,15 @@ func SalvageFile[E any](fs vfs.FS, path string, codec Codec[E]) (header Header, 
 	if header, err = decodeHeader(path, data); err != nil {
 		return Header{}, nil, nil, err
 	}
-	fr, ferr := detectFraming(path, data, header.FileNum, codec)
-	if ferr != nil {
-		// A damaged guard before records: read the records after it.
-		fr = recordFraming(header.FileNum, guardOf(codec))
-		damage = append(damage, SalvageDamage{Offset: HeaderSize, End: fr.start, Reason: ferr.Error()})
-	}
+	fr, ferr := detectFraming(path, data, header.FileNum)
 	header.Legacy = fr.legacy
 	if !fr.legacy {
-		more, d := salvageRecords(path, data, fr, codec)
-		return header, more, append(damage, d...), nil
+		// A damaged guard (ferr) is the first range salvageRecords skips.
+		edits, damage = salvageRecords(path, data, fr, codec)
+		if ferr != nil && len(damage) > 0 && damage[0].Offset == HeaderSize {
+			damage[0].Reason = ferr.Error()
+		}
+		return header, edits, damage, nil
 	}
 	off := HeaderSize
 	for off < len(data) {
