@@ -29,9 +29,11 @@
 //
 // All integers are little-endian. New files are in the record framing
 // unless Config.Legacy or the state (FramingChooser) asks for the legacy
-// one; both are read. The guard is a frame of the legacy framing holding
-// the codec's guard (Guarded): it tells the framings apart and stops a
-// reader that knows only the legacy framing (framing.go). The legacy frame
+// one; both are read. The guard is a frame of the legacy framing whose
+// body ends with GuardMarker ("TMPS-RECORD-FRAMING-1"): the codec's guard
+// (Guarded), or the marker alone. The marker tells the framings apart;
+// the codec's guard stops a reader that knows only the legacy framing
+// (framing.go; the manifest's names format version 6). The legacy frame
 // (frame.go) is written only for files of the legacy framing and for the
 // guard: the manifest of a database below format version 6.
 //
