@@ -94,15 +94,19 @@ func manifestMagic(t testing.TB, fs vfs.FS) string {
 	return manifestRecordMagic
 }
 
-// TestRecordFramingNewDB: a database created at the newest version writes
-// its WAL and manifest in the record framing; one created at version 5 in
-// the legacy framing, through reopens.
+// TestRecordFramingNewDB: a database created at version 6 (the default)
+// writes its WAL and manifest in the record framing; one created at
+// version 5 or 1 in the legacy framing, through reopens.
 func TestRecordFramingNewDB(t *testing.T) {
+	defaultWAL, defaultManifest := walLegacyMagic, manifestLegacyMagic
+	if rulesOf(newDBDefaultFormat).recordFraming { // FormatNewest unless TEMPEST_FORMAT_VERSION
+		defaultWAL, defaultManifest = walRecordMagic, manifestRecordMagic
+	}
 	for _, c := range []struct {
 		version           uint32
 		walMagic, manMagc string
 	}{
-		{0, walRecordMagic, manifestRecordMagic},
+		{0, defaultWAL, defaultManifest},
 		{FormatVersion6, walRecordMagic, manifestRecordMagic},
 		{FormatVersion5, walLegacyMagic, manifestLegacyMagic},
 		{FormatVersion1, walLegacyMagic, manifestLegacyMagic},
@@ -243,7 +247,9 @@ func TestRecordFramingOpenAfterRatchetCrash(t *testing.T) {
 // above this binary's newest) before it meets a record.
 func TestRecordFramingManifestGuard(t *testing.T) {
 	fs := vfs.NewMem()
-	d := mustOpen(t, "/db", recoveryOptions(fs))
+	o := recoveryOptions(fs)
+	o.FormatVersion = FormatVersion6
+	d := mustOpen(t, "/db", o)
 	mustSet(t, d, "a", "1", Sync)
 	mustClose(t, d)
 	names, err := fs.List("/db/manifest")
