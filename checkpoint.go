@@ -189,7 +189,9 @@ func (d *DB) linkCheckpointBlobs(nums map[base.FileNum]bool, cd dirs, edit *mani
 // writeCheckpointManifest creates a manifest in dir holding edit, and
 // closes it.
 func writeCheckpointManifest(fs vfs.FS, dir string, cmp *base.Comparer, opts *Options, edit *manifest.Edit) error {
-	m, err := manifest.Open(fs, dir, cmp, opts.journalConfig())
+	cfg := opts.journalConfig()
+	cfg.Legacy = !rulesOf(edit.FormatVersion).recordFraming // the copy's version, not a new DB's
+	m, err := manifest.Open(fs, dir, cmp, cfg)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tempestdb/tempest/internal/manifest"
+	"github.com/tempestdb/tempest/internal/record"
+	"github.com/tempestdb/tempest/journal"
 	"github.com/tempestdb/tempest/vfs"
 )
 
@@ -148,16 +151,26 @@ func faultLastWALRecord(t *testing.T, mem *vfs.MemFS, path string) [2]int64 {
 
 // faultLastJournalFrame returns the byte range of the manifest's last frame
 // (see journal/doc.go: a 24-byte header, then frames of crc u64, len u32,
-// body).
+// body in the legacy framing; in the record framing, one such frame, the
+// guard, then records of package internal/record, whose length is also at
+// offset 8).
 func faultLastJournalFrame(t *testing.T, mem *vfs.MemFS, path string) [2]int64 {
 	data, err := mem.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	h, _, err := journal.ReadFile(mem, path, manifest.Codec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix, start := int64(journal.FrameHeaderSize), int64(24)
+	if !h.Legacy { // after the guard, a frame of the legacy framing
+		prefix, start = record.HeaderSize, 24+12+int64(binary.LittleEndian.Uint32(data[24+8:]))
+	}
 	var last [2]int64
 	n := 0
-	for off := int64(24); off+12 <= int64(len(data)); n++ {
-		end := off + 12 + int64(binary.LittleEndian.Uint32(data[off+8:]))
+	for off := start; off+prefix <= int64(len(data)); n++ {
+		end := off + prefix + int64(binary.LittleEndian.Uint32(data[off+8:]))
 		last = [2]int64{off, end}
 		off = end
 	}

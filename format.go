@@ -34,6 +34,13 @@ const (
 	// know), and the manifest records the blob files and each SST's
 	// references to them.
 	FormatVersion5 = manifest.FormatV5
+	// FormatVersion6 writes new WALs and manifest files in the record
+	// framing (package internal/record): the WAL and the manifest share
+	// one record layout and one torn-versus-corrupt rule, and each
+	// record's checksum is seeded by its file's magic and number, so a
+	// record of another file never reads in this one. Files written
+	// before the ratchet, in the legacy framing, are still read.
+	FormatVersion6 = manifest.FormatV6
 	// FormatNewest is the newest version this binary knows, the default
 	// for a new database. Open refuses a database of a newer version with
 	// ErrFormatVersion.
@@ -65,12 +72,15 @@ type formatRules struct {
 	merges bool
 	// blobs: flushes may separate values into blob files.
 	blobs bool
+	// recordFraming: new WALs and manifest files are written in the
+	// record framing; below it, in the legacy framing.
+	recordFraming bool
 }
 
 func rulesOf(v uint32) formatRules {
 	if v >= FormatVersion2 {
 		return formatRules{records: true, tableFormat: 4, ingest: v >= FormatVersion3, merges: v >= FormatVersion4,
-			blobs: v >= FormatVersion5}
+			blobs: v >= FormatVersion5, recordFraming: v >= FormatVersion6}
 	}
 	return formatRules{tableFormat: 3}
 }
@@ -81,11 +91,16 @@ func (d *DB) formatRules() formatRules { return rulesOf(d.manifest.FormatVersion
 // FormatVersion returns the database's format version.
 func (d *DB) FormatVersion() uint32 { return d.manifest.FormatVersion() }
 
+// newDBDefaultFormat is the version of a new database whose
+// Options.FormatVersion is 0: FormatNewest. Only the tests change it
+// (TEMPEST_FORMAT_VERSION), to run the suite against an older version.
+var newDBDefaultFormat = FormatNewest
+
 // newDBFormat returns the version of a new database: Options.FormatVersion,
 // or FormatNewest for 0.
 func (o *Options) newDBFormat() uint32 {
 	if o.FormatVersion == 0 {
-		return FormatNewest
+		return newDBDefaultFormat
 	}
 	return o.FormatVersion
 }
@@ -176,11 +191,28 @@ func (d *DB) ratchetFormat(v uint32) error {
 	}
 	// The floor and the deletions: applied by the rules of v.
 	rulesOf(v).fit(e, d.manifest, d.orphanFloor(), nil)
+	framed := d.formatRules().recordFraming
 	if err := d.manifest.Apply(e); err != nil {
 		return d.setBackgroundError(err)
 	}
 	d.opts.Logger.Info("tempest: format version ratcheted", "version", v)
+	if rulesOf(v).recordFraming && !framed {
+		d.startRecordFraming()
+	}
 	return nil
+}
+
+// startRecordFraming starts a manifest file in the record framing at
+// once, after a ratchet to FormatVersion6 or later: the manifest's state
+// now chooses that framing for its new files. The WAL switches at its
+// next rotation (DB.walOptions). The ratchet is durable whatever the
+// rotation does: a rotation that fails leaves the journal on its legacy
+// file, which the next rotation (or Open) replaces, or fails the journal,
+// which the next edit reports.
+func (d *DB) startRecordFraming() {
+	if err := d.manifest.Rotate(); err != nil {
+		d.opts.Logger.Warn("tempest: starting a manifest file in the record framing", "err", err)
+	}
 }
 
 // unrecordedLogs returns the records version 1 did not keep for the WALs:
@@ -208,6 +240,15 @@ func (d *DB) unrecordedLogs() ([]manifest.ClosedLog, []manifest.ObsoleteFile, er
 	}
 	slices.SortFunc(obsolete, func(a, b manifest.ObsoleteFile) int { return cmp.Compare(a.FileNum, b.FileNum) })
 	return closed, obsolete, nil
+}
+
+// walOptions are the options of a WAL created now: the framing of the
+// database's version (a rotation runs as the commit leader, as a ratchet
+// does, so the version cannot change under it).
+func (d *DB) walOptions() wal.Options {
+	o := d.opts.walOptions()
+	o.Legacy = !d.formatRules().recordFraming
+	return o
 }
 
 // tableFormat is the SST format version to write now.

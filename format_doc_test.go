@@ -14,6 +14,7 @@ var updateDocs = flag.Bool("update-docs", false, "rewrite docs/format.md from th
 var formatDocSources = []struct{ title, file string }{
 	{"Keys and trailers (internal/base)", "internal/base/doc.go"},
 	{"Write batches (the WAL record payload)", "batch.go"},
+	{"Records of the WAL and the journal (internal/record)", "internal/record/doc.go"},
 	{"Write-ahead log (wal)", "wal/doc.go"},
 	{"Sorted string tables (sstable)", "sstable/doc.go"},
 	{"Blob files (internal/blob)", "internal/blob/doc.go"},

@@ -222,7 +222,8 @@ func TestFormatVersionRatchet(t *testing.T) {
 }
 
 // TestFormatVersionOptions: a new database gets the newest version by
-// default; a version the binary does not know is refused.
+// default (newDBDefaultFormat, unless TEMPEST_FORMAT_VERSION lowers it);
+// a version the binary does not know is refused.
 func TestFormatVersionOptions(t *testing.T) {
 	fs := vfs.NewMem()
 	o := recoveryOptions(fs)
@@ -231,11 +232,11 @@ func TestFormatVersionOptions(t *testing.T) {
 		t.Fatalf("open with FormatVersion %d: %v", o.FormatVersion, err)
 	}
 	d := mustOpen(t, "/db", recoveryOptions(fs))
-	if v := d.FormatVersion(); v != FormatNewest {
-		t.Fatalf("new database at version %d, want %d", v, FormatNewest)
+	if v := d.FormatVersion(); v != newDBDefaultFormat {
+		t.Fatalf("new database at version %d, want %d", v, newDBDefaultFormat)
 	}
 	mustClose(t, d)
-	if edits := manifestEdits(t, fs); edits[0].FormatVersion != FormatNewest {
+	if edits := manifestEdits(t, fs); edits[0].FormatVersion != newDBDefaultFormat {
 		t.Fatalf("first edit %s does not record the version", edits[0])
 	}
 }

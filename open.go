@@ -257,7 +257,7 @@ func (d *DB) recover(plan *recoveryPlan) error {
 	if err != nil {
 		return err
 	}
-	log, err := wal.Create(d.fs, d.dirs.wal, num, d.opts.walOptions())
+	log, err := wal.Create(d.fs, d.dirs.wal, num, d.walOptions())
 	if err != nil {
 		return err
 	}

@@ -507,8 +507,14 @@ func (o *Options) walOptions() wal.Options {
 	return wal.Options{Preallocate: min(wal.DefaultPreallocate, int64(o.MemTableSize)/4)}
 }
 
+// journalConfig is the manifest journal's configuration. The manifest's
+// state chooses the framing of the files its journal
+// creates by the database's format version (manifest's LegacyFraming);
+// Legacy here frames the first file of a database Open creates, by the
+// version it is created at.
 func (o *Options) journalConfig() journal.Config {
-	return journal.Config{GrowthFactor: o.ManifestGrowthFactor, GrowthBaseline: o.ManifestGrowthBaseline}
+	return journal.Config{GrowthFactor: o.ManifestGrowthFactor, GrowthBaseline: o.ManifestGrowthBaseline,
+		Legacy: !rulesOf(o.newDBFormat()).recordFraming}
 }
 
 func (o *Options) String() string {

@@ -23,7 +23,7 @@ func (d *DB) rotateMemTable() error {
 	if err := prev.Close(num); err != nil {
 		return err
 	}
-	log, err := wal.Create(d.fs, d.dirs.wal, num, d.opts.walOptions())
+	log, err := wal.Create(d.fs, d.dirs.wal, num, d.walOptions())
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,10 @@ const (
 type Config struct {
 	GrowthFactor   uint64 // default 2
 	GrowthBaseline uint64 // default 64 MiB
+	// Legacy writes new files in the legacy framing (frame.go) rather
+	// than the record framing (records.go), unless the state chooses
+	// (FramingChooser). Files of either framing are read.
+	Legacy bool
 }
 
 // withDefaults returns c with zero fields replaced by their defaults.

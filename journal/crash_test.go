@@ -86,10 +86,10 @@ func checkCrash(t *testing.T, i int, p crashPoint, codec Codec[counterEdit], cfg
 // several 4 KiB blocks, which a crash can keep or lose independently.
 func TestCrashEveryWriteOp(t *testing.T) {
 	t.Run("small", func(t *testing.T) {
-		crashEveryWriteOp(t, counterCodec{}, Config{GrowthFactor: 2, GrowthBaseline: 100})
+		crashEveryWriteOp(t, counterCodec{}, framed(Config{GrowthFactor: 2, GrowthBaseline: 100}))
 	})
 	t.Run("fat", func(t *testing.T) {
-		crashEveryWriteOp(t, fatCodec{}, Config{GrowthFactor: 2, GrowthBaseline: 5 * fatEditSize})
+		crashEveryWriteOp(t, fatCodec{}, framed(Config{GrowthFactor: 2, GrowthBaseline: 5 * fatEditSize}))
 	})
 }
 
@@ -167,7 +167,7 @@ func crashEveryWriteOp(t *testing.T, codec Codec[counterEdit], cfg Config) {
 func TestCrashDuringTornTailRecovery(t *testing.T) {
 	seed := testSeed(t)
 	orig := vfs.NewMem()
-	j := openCounter(t, orig, Config{})
+	j := openCounter(t, orig, framed(Config{}))
 	for i := 0; i < 6; i++ {
 		mustAppend(t, j, add(int64(10+i)))
 	}
@@ -179,7 +179,7 @@ func TestCrashDuringTornTailRecovery(t *testing.T) {
 	mem := memWith(t, name, data[:len(data)-3])
 	model := &crashModel{acked: want}
 	var points []crashPoint
-	j, err := Open(recordCrashes(mem, model, seed, &points), testDir, testPrefix, newCounter, counterCodec{}, Config{})
+	j, err := Open(recordCrashes(mem, model, seed, &points), testDir, testPrefix, newCounter, counterCodec{}, framed(Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestCrashDuringTornTailRecovery(t *testing.T) {
 		t.Fatalf("only %d crash images", len(points))
 	}
 	for i, p := range points {
-		checkCrash(t, i, p, counterCodec{}, Config{})
+		checkCrash(t, i, p, counterCodec{}, framed(Config{}))
 	}
 }
 
@@ -202,7 +202,7 @@ func TestCrashNeverCorrupts(t *testing.T) {
 	rng := newRand(seed)
 	for round := 0; round < 40; round++ {
 		mem := vfs.NewMem()
-		cfg := Config{GrowthFactor: uint64(1 + rng.IntN(3)), GrowthBaseline: uint64(24 + rng.IntN(200))}
+		cfg := framed(Config{GrowthFactor: uint64(1 + rng.IntN(3)), GrowthBaseline: uint64(24 + rng.IntN(200))})
 		var acked int64
 		steps := rng.IntN(30)
 		for s := 0; s < steps; s++ {

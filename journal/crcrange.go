@@ -15,6 +15,10 @@ import "github.com/tempestdb/tempest/internal/crc"
 // costs at most 2*crcCheckpoint bytes of CRC plus one shift, however long the
 // range. The scan for a valid frame after a damaged one checks a candidate at
 // every byte offset; without this, garbage lengths would make it quadratic.
+// It serves the reader of the legacy framing only (findValidFrame); files
+// of the record framing are classified by package internal/record, whose
+// type and synced-offset filters reject almost every candidate before its
+// checksum.
 
 // crcPoly is the reflected CRC-64/Jones polynomial.
 const crcPoly = crc.Poly

@@ -14,14 +14,28 @@
 //	| header (24 B)                                                       |
 //	|   magic "TMPSJRNL" (8) | filenum u64 LE | crc64(bytes 0..16) u64 LE |
 //	+---------------------------------------------------------------------+
-//	| frame 0: the snapshot edit (in a rotated file) or the first edit    |
-//	| frame 1 ...                                                         |
+//	| record framing: frame(guard), then records:                         |
+//	|   record 0: the snapshot edit (in a rotated file) or the first edit |
+//	|   record 1 ...                                                      |
+//	| legacy framing: frame 0: the snapshot edit or the first edit        |
+//	|   frame 1 ...                                                       |
 //	+---------------------------------------------------------------------+
 //
-//	frame := crc64 u64 LE | len u32 LE | body (len bytes, len >= 1)
-//	crc64 := CRC-64/Jones (internal/crc) over the 4 len bytes then the body
+//	frame  := crc64 u64 LE | len u32 LE | body (len bytes, len >= 1)
+//	crc64  := CRC-64/Jones (internal/crc) over the 4 len bytes then the body
+//	record := a data record of package internal/record (21-byte prefix: crc,
+//	          len, type 1, synced = its own offset; crc seeded by
+//	          record.FileSeed("TMPSJRNL", filenum)), the edit as payload
 //
-// All integers are little-endian.
+// All integers are little-endian. New files are in the record framing
+// unless Config.Legacy or the state (FramingChooser) asks for the legacy
+// one; both are read. The guard is a frame of the legacy framing whose
+// body ends with GuardMarker ("TMPS-RECORD-FRAMING-1"): the codec's guard
+// (Guarded), or the marker alone. The marker tells the framings apart;
+// the codec's guard stops a reader that knows only the legacy framing
+// (framing.go; the manifest's names format version 6). The legacy frame
+// (frame.go) is written only for files of the legacy framing and for the
+// guard: the manifest of a database below format version 6.
 //
 // # Open
 //
@@ -32,15 +46,17 @@
 //     completed and are skipped. If journal files exist and none has a valid
 //     header, Open fails with base.ErrCorruption: it never silently starts
 //     empty.
-//  3. Replay the file's edits into the initial state, following the table
-//     in replay.go: a damaged frame followed by any valid frame is mid-file
-//     corruption (base.ErrCorruption, with file and offset); otherwise it is
-//     a torn tail, replay stops there and the journal rotates at once, so
-//     nothing is ever appended after garbage.
-//  4. If no journal file exists, create file 0 holding only a header. The
-//     header is written to "<prefix>-000000.tmp", synced, and renamed into
-//     place, and the directory is synced, so file 0 never exists without a
-//     valid header.
+//  3. Replay the file's edits into the initial state, in its framing: a
+//     damaged frame or record followed by any valid one is mid-file
+//     corruption (base.ErrCorruption, with file and offset); otherwise it
+//     is a torn tail, replay stops there and the journal rotates at once,
+//     so nothing is ever appended after garbage (replay.go for the legacy
+//     framing, package internal/record for the record framing; a damaged
+//     guard before a valid record is corruption too).
+//  4. If no journal file exists, create file 0 holding only a header (and
+//     the guard in the record framing). They are written to
+//     "<prefix>-000000.tmp", synced, and renamed into place, and the
+//     directory is synced, so file 0 never exists without them.
 //  5. Remove the files the journal proves it no longer needs: older
 //     journal files with a valid header, files whose header is zeros
 //     (rotations that never completed) and the temporary file of file 0.

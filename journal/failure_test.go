@@ -20,7 +20,7 @@ func TestFailedSync(t *testing.T) {
 	mem := vfs.NewMem()
 	toggle := errorfs.Toggle(errorfs.Always(errorfs.ErrInjected, syncOf))
 	fs := errorfs.Wrap(mem, toggle)
-	j := openCounter(t, fs, Config{})
+	j := openCounter(t, fs, framed(Config{}))
 	mustAppend(t, j, set(10))
 	size := j.Size()
 
@@ -50,12 +50,12 @@ func TestFailedSync(t *testing.T) {
 	// The failed edit was never made durable: a power loss keeps only the
 	// synced state, a process restart may see it.
 	crashed := mem.CrashClone(vfs.CrashOptions{UnsyncedDataPercent: 0})
-	j = openCounter(t, crashed, Config{})
+	j = openCounter(t, crashed, framed(Config{}))
 	if j.Data().v != 10 {
 		t.Fatalf("after power loss: state %d, want 10", j.Data().v)
 	}
 	j.Close()
-	j = openCounter(t, mem, Config{})
+	j = openCounter(t, mem, framed(Config{}))
 	if v := j.Data().v; v != 10 && v != 15 {
 		t.Fatalf("after restart: state %d, want 10 or 15", v)
 	}
@@ -73,7 +73,7 @@ func TestFailedWrite(t *testing.T) {
 				opts = append(opts, errorfs.WithPartialWrites(seed))
 			}
 			fs := errorfs.Wrap(mem, toggle, opts...)
-			j := openCounter(t, fs, Config{})
+			j := openCounter(t, fs, framed(Config{}))
 			mustAppend(t, j, set(3))
 			toggle.Enable()
 			err := j.Append(set(1 << 40))
@@ -85,7 +85,7 @@ func TestFailedWrite(t *testing.T) {
 				t.Fatalf("second append: %v", err2)
 			}
 			j.Close()
-			j = openCounter(t, mem, Config{})
+			j = openCounter(t, mem, framed(Config{}))
 			defer j.Close()
 			if j.Data().v != 3 {
 				t.Fatalf("reopen: state %d", j.Data().v)
@@ -98,7 +98,7 @@ func TestFailedWrite(t *testing.T) {
 // an operation fails for good. It returns the state acknowledged as
 // durable, and the edit whose Append failed, if one did.
 func failScript(t *testing.T, fs vfs.FS) (acked int64, failed *counterEdit) {
-	cfg := Config{GrowthFactor: 2, GrowthBaseline: 80}
+	cfg := framed(Config{GrowthFactor: 2, GrowthBaseline: 80})
 	j, err := Open(fs, testDir, testPrefix, newCounter, counterCodec{}, cfg)
 	if err != nil {
 		return 0, nil
@@ -172,7 +172,7 @@ func TestFailEveryWriteOp(t *testing.T) {
 			{"restart", mem, false},
 			{"power loss", mem.CrashClone(vfs.CrashOptions{UnsyncedDataPercent: 0}), true},
 		} {
-			j, err := Open(c.fs, testDir, testPrefix, newCounter, counterCodec{}, Config{})
+			j, err := Open(c.fs, testDir, testPrefix, newCounter, counterCodec{}, framed(Config{}))
 			if err != nil {
 				t.Fatalf("op %d, %s: open: %v", i, c.name, err)
 			}
@@ -191,7 +191,7 @@ func TestFailEveryWriteOp(t *testing.T) {
 func TestRotationFailureRetried(t *testing.T) {
 	mem := vfs.NewMem()
 	inj := errorfs.OnIndex(0, errorfs.ErrNoSpace, func(op errorfs.Op) bool { return op.Kind == errorfs.OpCreate })
-	cfg := Config{GrowthFactor: 2, GrowthBaseline: 60}
+	cfg := framed(Config{GrowthFactor: 2, GrowthBaseline: 60})
 	// Open's own Create (file 0's temporary) is op 0: open on the raw FS.
 	j := openCounter(t, mem, cfg)
 	j.Close()
@@ -229,7 +229,7 @@ func TestRotationHeaderFailure(t *testing.T) {
 					return op.Kind == errorfs.OpRemove && op.Path == newName
 				}))
 			}
-			j := openCounter(t, errorfs.Wrap(mem, errorfs.Any(injs...)), Config{})
+			j := openCounter(t, errorfs.Wrap(mem, errorfs.Any(injs...)), framed(Config{}))
 			mustAppend(t, j, set(4))
 			err := j.Rotate()
 			if err == nil || !writes.Fired() {
@@ -252,7 +252,7 @@ func TestRotationHeaderFailure(t *testing.T) {
 				}
 			}
 			j.Close()
-			j = openCounter(t, mem, Config{})
+			j = openCounter(t, mem, framed(Config{}))
 			defer j.Close()
 			want := int64(5)
 			if removeFails {

@@ -14,7 +14,11 @@ const FrameHeaderSize = 12
 // MaxEditSize is the largest encoded edit a frame can hold.
 const MaxEditSize = math.MaxUint32
 
-// An edit frame:
+// An edit frame of the legacy framing (see framing.go). It is written
+// only for files of the legacy framing (the manifest of a database below
+// format version 6) and for the guard that opens a file of the record
+// framing; files of the record framing hold records of package
+// internal/record after it:
 //
 //	+--------------+------------+-------------------+
 //	| crc64 u64 LE | len u32 LE | body (len bytes)  |

@@ -7,7 +7,7 @@ import (
 	"github.com/tempestdb/tempest/internal/crc"
 )
 
-// Magic opens every journal file.
+// Magic opens every journal file, of either framing (see framing.go).
 const Magic = "TMPSJRNL"
 
 // HeaderSize is the size of the file header.
@@ -16,13 +16,17 @@ const HeaderSize = 24
 // Header is the fixed header of a journal file:
 //
 //	+--------------------+---------------+------------------------------+
-//	| magic "TMPSJRNL" 8 | filenum u64LE | crc64 of bytes 0..16, u64 LE |
+//	| magic 8            | filenum u64LE | crc64 of bytes 0..16, u64 LE |
 //	+--------------------+---------------+------------------------------+
 //
 // The header of a rotated file is written last, after its snapshot edit is
 // durable, so a file with a valid header always holds a complete snapshot.
 type Header struct {
 	FileNum uint64
+	// Legacy is true for a file in the legacy framing (framing.go), as
+	// ReadFile and SalvageFile found it. The header itself is the same in
+	// both framings.
+	Legacy bool
 }
 
 // encodeHeader returns the encoded header.
@@ -48,3 +52,8 @@ func decodeHeader(file string, b []byte) (Header, error) {
 	}
 	return Header{FileNum: binary.LittleEndian.Uint64(b[8:16])}, nil
 }
+
+// DecodeHeader validates and decodes the header at the start of b (for
+// inspection tools); Legacy is not set. An invalid header is an error
+// matching base.ErrCorruption naming file.
+func DecodeHeader(file string, b []byte) (Header, error) { return decodeHeader(file, b) }

@@ -28,6 +28,17 @@ type Replayable[E any] interface {
 	Snapshot() E
 }
 
+// FramingChooser is implemented by a state that chooses the framing of
+// the files the journal creates from what it holds (the manifest: from
+// the database's format version). Appends to a file always use the
+// file's own framing; a new framing takes effect at the next rotation.
+type FramingChooser interface {
+	// LegacyFraming reports whether a new file is written in the legacy
+	// framing. known is false when the state cannot tell (it holds
+	// nothing yet): Config.Legacy decides.
+	LegacyFraming() (legacy, known bool)
+}
+
 // Codec encodes edits to bytes and back.
 type Codec[E any] interface {
 	// Encode appends the encoding of e to dst. The encoding must not be
@@ -90,6 +101,8 @@ type Journal[T Replayable[E], E any] struct {
 		// between replaying a torn file and the rotation that follows.
 		file    vfs.File
 		fileNum uint64
+		// framing is the current file's: the one appends to it use.
+		framing framing
 		// pos is the size of the current file; startSize its size once the
 		// header and snapshot were written.
 		pos, startSize int64
@@ -230,9 +243,9 @@ func (j *Journal[T, E]) hasValidHeader(num uint64) (bool, error) {
 	return err == nil && h.FileNum == num, nil
 }
 
-// create creates file 0 holding only a header. The header is written to a
-// temporary file that is synced and then renamed, so file 0 never exists
-// without a complete header.
+// create creates file 0 holding only a header, and the guard in the
+// record framing (framing.go). They are written to a temporary file that
+// is synced and then renamed, so file 0 never exists without them.
 func (j *Journal[T, E]) create() error {
 	name := j.path(0)
 	tmp := name + tmpSuffix
@@ -240,8 +253,9 @@ func (j *Journal[T, E]) create() error {
 	if err != nil {
 		return fmt.Errorf("journal: create %s: %w", tmp, err)
 	}
+	fr, guard := newFraming(0, j.newFileLegacy(), j.codec)
 	hdr := encodeHeader(Header{FileNum: 0})
-	err = writeFull(f, hdr[:])
+	err = writeFull(f, append(hdr[:], guard...))
 	if err == nil {
 		err = f.Sync()
 	}
@@ -261,7 +275,8 @@ func (j *Journal[T, E]) create() error {
 		return fmt.Errorf("journal: open %s: %w", name, err)
 	}
 	j.mu.file = f
-	j.mu.pos, j.mu.startSize = HeaderSize, HeaderSize
+	j.mu.framing = fr
+	j.mu.pos, j.mu.startSize = fr.start, fr.start
 	j.info.Created = true
 	return nil
 }
@@ -300,15 +315,15 @@ func (j *Journal[T, E]) load(num uint64) (torn bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	res, err := replayEdits(name, data, j.codec, j.state.Apply)
+	_, fr, res, err := replayFile(name, data, j.codec, j.state.Apply)
 	j.info.FileNum, j.info.Edits = num, res.edits
 	if err != nil {
 		return false, err
 	}
-	j.mu.fileNum = num
+	j.mu.fileNum, j.mu.framing = num, fr
 	j.mu.pos, j.mu.startSize = res.end, res.end
 	if res.torn {
-		j.info.TornTail, j.info.TornOffset, j.info.TornReason = true, res.end, res.problem.String()
+		j.info.TornTail, j.info.TornOffset, j.info.TornReason = true, res.end, res.reason
 	}
 	return res.torn, nil
 }
@@ -356,16 +371,24 @@ func (j *Journal[T, E]) Append(e E) error {
 	return nil
 }
 
-// frameLocked encodes e as a frame in the scratch buffer.
+// frameLocked encodes e as a frame of the current file, to be written at
+// its end, in the scratch buffer.
 func (j *Journal[T, E]) frameLocked(e E) ([]byte, error) {
-	var prefix [FrameHeaderSize]byte
-	frame := j.codec.Encode(append(j.mu.buf[:0], prefix[:]...), e)
+	frame, err := frameEdit(j.mu.buf[:0], j.mu.framing, j.mu.pos, j.codec, e)
 	j.mu.buf = frame
-	if err := checkBodySize(len(frame) - FrameHeaderSize); err != nil {
-		return nil, err
+	return frame, err
+}
+
+// newFileLegacy reports whether a file the journal creates now is in the
+// legacy framing: the state's choice if it makes one (FramingChooser),
+// Config.Legacy otherwise.
+func (j *Journal[T, E]) newFileLegacy() bool {
+	if c, ok := any(j.state).(FramingChooser); ok {
+		if legacy, known := c.LegacyFraming(); known {
+			return legacy
+		}
 	}
-	finishFrame(frame)
-	return frame, nil
+	return j.cfg.Legacy
 }
 
 // checkBodySize reports whether an encoded edit of n bytes can be framed.

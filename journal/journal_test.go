@@ -15,7 +15,7 @@ import (
 // TestCounter is the spec's journal test (§6.2).
 func TestCounter(t *testing.T) {
 	fs := vfs.NewMem()
-	j := openCounter(t, fs, Config{})
+	j := openCounter(t, fs, framed(Config{}))
 	if got := j.Data().v; got != 0 {
 		t.Fatalf("initial state %d, want 0", got)
 	}
@@ -41,7 +41,7 @@ func TestCounter(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	j = openCounter(t, fs, Config{})
+	j = openCounter(t, fs, framed(Config{}))
 	if j.Data().v != 42 || j.FileNum() != 0 {
 		t.Fatalf("reopen: state %d file %d, want 42 and 0", j.Data().v, j.FileNum())
 	}
@@ -55,7 +55,7 @@ func TestCounter(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	j = openCounter(t, fs, Config{})
+	j = openCounter(t, fs, framed(Config{}))
 	defer j.Close()
 	if j.Data().v != 42 || j.FileNum() != 1 {
 		t.Fatalf("after rotation: state %d file %d, want 42 and 1", j.Data().v, j.FileNum())
@@ -144,18 +144,18 @@ func TestConfig(t *testing.T) {
 // of each file and the removal of superseded files.
 func TestRotationByGrowth(t *testing.T) {
 	fs := vfs.NewMem()
-	cfg := Config{GrowthFactor: 3, GrowthBaseline: 100}
+	cfg := framed(Config{GrowthFactor: 3, GrowthBaseline: 100})
 	j := openCounter(t, fs, cfg)
-	frame := int64(FrameHeaderSize + 9)
+	frame := int64(testPrefixSize() + 9)
 	var want int64
-	start, size, file := int64(HeaderSize), int64(HeaderSize), uint64(0)
+	start, size, file := int64(testStart()), int64(testStart()), uint64(0)
 	for i := 1; i <= 200; i++ {
 		mustAppend(t, j, add(int64(i)))
 		want += int64(i)
 		size += frame
 		if uint64(size) >= cfg.rotateAt(start) {
 			file++
-			start = HeaderSize + frame // header + the Set snapshot
+			start = int64(testStart()) + frame // header, guard, the Set snapshot
 			size = start
 		}
 		if j.FileNum() != file || j.Size() != size {
@@ -190,7 +190,7 @@ func TestRotationByGrowth(t *testing.T) {
 // TestGrowthFactorOne rotates after every append once past the baseline.
 func TestGrowthFactorOne(t *testing.T) {
 	fs := vfs.NewMem()
-	j := openCounter(t, fs, Config{GrowthFactor: 1, GrowthBaseline: 1})
+	j := openCounter(t, fs, framed(Config{GrowthFactor: 1, GrowthBaseline: 1}))
 	for i := 1; i <= 5; i++ {
 		mustAppend(t, j, add(1))
 		if j.FileNum() != uint64(i) {
@@ -198,7 +198,7 @@ func TestGrowthFactorOne(t *testing.T) {
 		}
 	}
 	j.Close()
-	j = openCounter(t, fs, Config{GrowthFactor: 1, GrowthBaseline: 1})
+	j = openCounter(t, fs, framed(Config{GrowthFactor: 1, GrowthBaseline: 1}))
 	defer j.Close()
 	if j.Data().v != 5 {
 		t.Fatalf("state %d", j.Data().v)
@@ -207,7 +207,7 @@ func TestGrowthFactorOne(t *testing.T) {
 
 func TestCheckRejects(t *testing.T) {
 	fs := vfs.NewMem()
-	j := openCounter(t, fs, Config{})
+	j := openCounter(t, fs, framed(Config{}))
 	defer j.Close()
 	mustAppend(t, j, set(7))
 	size := j.Size()
@@ -230,7 +230,7 @@ func (emptyCodec) Encode(dst []byte, _ counterEdit) []byte { return dst }
 
 func TestEmptyEncodingRejected(t *testing.T) {
 	fs := vfs.NewMem()
-	j, err := Open(fs, testDir, testPrefix, newCounter, emptyCodec{}, Config{})
+	j, err := Open(fs, testDir, testPrefix, newCounter, emptyCodec{}, framed(Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +238,7 @@ func TestEmptyEncodingRejected(t *testing.T) {
 	if err := j.Append(add(1)); !errors.Is(err, base.ErrInvalidArgument) {
 		t.Fatalf("append: %v", err)
 	}
-	if j.Data().v != 0 || j.Size() != HeaderSize || j.Err() != nil {
+	if j.Data().v != 0 || j.Size() != int64(testStart()) || j.Err() != nil {
 		t.Fatal("rejected append changed the journal")
 	}
 }
@@ -246,24 +246,24 @@ func TestEmptyEncodingRejected(t *testing.T) {
 func TestOpenArguments(t *testing.T) {
 	fs := vfs.NewMem()
 	for _, prefix := range []string{"", "a/b", "a\\b"} {
-		if _, err := Open(fs, testDir, prefix, newCounter, counterCodec{}, Config{}); !errors.Is(err, base.ErrInvalidArgument) {
+		if _, err := Open(fs, testDir, prefix, newCounter, counterCodec{}, framed(Config{})); !errors.Is(err, base.ErrInvalidArgument) {
 			t.Errorf("prefix %q: %v", prefix, err)
 		}
 	}
-	if _, err := Open[*counter, counterEdit](nil, testDir, "p", newCounter, counterCodec{}, Config{}); !errors.Is(err, base.ErrInvalidArgument) {
+	if _, err := Open[*counter, counterEdit](nil, testDir, "p", newCounter, counterCodec{}, framed(Config{})); !errors.Is(err, base.ErrInvalidArgument) {
 		t.Errorf("nil fs: %v", err)
 	}
-	if _, err := Open[*counter, counterEdit](fs, testDir, "p", nil, counterCodec{}, Config{}); !errors.Is(err, base.ErrInvalidArgument) {
+	if _, err := Open[*counter, counterEdit](fs, testDir, "p", nil, counterCodec{}, framed(Config{})); !errors.Is(err, base.ErrInvalidArgument) {
 		t.Errorf("nil initial: %v", err)
 	}
-	if _, err := Open[*counter, counterEdit](fs, testDir, "p", newCounter, nil, Config{}); !errors.Is(err, base.ErrInvalidArgument) {
+	if _, err := Open[*counter, counterEdit](fs, testDir, "p", newCounter, nil, framed(Config{})); !errors.Is(err, base.ErrInvalidArgument) {
 		t.Errorf("nil codec: %v", err)
 	}
 }
 
 func TestClose(t *testing.T) {
 	fs := vfs.NewMem()
-	j := openCounter(t, fs, Config{})
+	j := openCounter(t, fs, framed(Config{}))
 	if err := j.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +291,7 @@ func TestIgnoresForeignFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	j := openCounter(t, fs, Config{})
+	j := openCounter(t, fs, framed(Config{}))
 	if !j.ReplayInfo().Created {
 		t.Fatal("foreign files were taken for journal files")
 	}
@@ -306,7 +306,7 @@ func TestIgnoresForeignFiles(t *testing.T) {
 			t.Errorf("%s was removed", n)
 		}
 	}
-	j = openCounter(t, fs, Config{})
+	j = openCounter(t, fs, framed(Config{}))
 	defer j.Close()
 	if j.Data().v != 3 {
 		t.Fatalf("state %d", j.Data().v)
@@ -317,15 +317,14 @@ func TestIgnoresForeignFiles(t *testing.T) {
 func TestNoValidHeader(t *testing.T) {
 	for _, data := range [][]byte{nil, make([]byte, HeaderSize), make([]byte, 100), []byte("TMPSJRNL")} {
 		fs := memWith(t, path.Join(testDir, makeFilename(testPrefix, 0)), data)
-		_, err := Open(fs, testDir, testPrefix, newCounter, counterCodec{}, Config{})
+		_, err := Open(fs, testDir, testPrefix, newCounter, counterCodec{}, framed(Config{}))
 		if !errors.Is(err, base.ErrCorruption) {
 			t.Fatalf("data %x: %v", data, err)
 		}
 	}
 	// A valid header naming another file number is invalid too.
-	h := encodeHeader(Header{FileNum: 5})
-	fs := memWith(t, path.Join(testDir, makeFilename(testPrefix, 4)), h[:])
-	if _, err := Open(fs, testDir, testPrefix, newCounter, counterCodec{}, Config{}); !errors.Is(err, base.ErrCorruption) {
+	fs := memWith(t, path.Join(testDir, makeFilename(testPrefix, 4)), fileOf(5))
+	if _, err := Open(fs, testDir, testPrefix, newCounter, counterCodec{}, framed(Config{})); !errors.Is(err, base.ErrCorruption) {
 		t.Fatalf("mismatched file number: %v", err)
 	}
 }
@@ -336,7 +335,7 @@ func TestNoValidHeader(t *testing.T) {
 // removes it.
 func TestSkipsIncompleteRotation(t *testing.T) {
 	fs := vfs.NewMem()
-	j := openCounter(t, fs, Config{})
+	j := openCounter(t, fs, framed(Config{}))
 	mustAppend(t, j, set(5))
 	if err := j.Rotate(); err != nil {
 		t.Fatal(err)
@@ -348,7 +347,7 @@ func TestSkipsIncompleteRotation(t *testing.T) {
 	if err := fs.WriteFile(path.Join(testDir, makeFilename(testPrefix, 2)), leftover); err != nil {
 		t.Fatal(err)
 	}
-	j = openCounter(t, fs, Config{})
+	j = openCounter(t, fs, framed(Config{}))
 	info := j.ReplayInfo()
 	if j.Data().v != 6 || j.FileNum() != 1 || !slices.Equal(info.Skipped, []string{makeFilename(testPrefix, 2)}) {
 		t.Fatalf("state %d file %d info %+v", j.Data().v, j.FileNum(), info)
@@ -358,7 +357,7 @@ func TestSkipsIncompleteRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	j.Close()
-	j = openCounter(t, fs, Config{})
+	j = openCounter(t, fs, framed(Config{}))
 	defer j.Close()
 	if j.Data().v != 7 || j.FileNum() != 3 || len(j.ReplayInfo().Skipped) != 0 {
 		t.Fatalf("state %d file %d info %+v", j.Data().v, j.FileNum(), j.ReplayInfo())
@@ -373,11 +372,11 @@ func TestSkipsIncompleteRotation(t *testing.T) {
 // with journal names that are not the journal's stay.
 func TestRemovesOlderFilesOnOpen(t *testing.T) {
 	fs := vfs.NewMem()
-	j := openCounter(t, fs, Config{})
+	j := openCounter(t, fs, framed(Config{}))
 	mustAppend(t, j, set(1))
 	j.Close()
 	old := readMem(t, fs, path.Join(testDir, makeFilename(testPrefix, 0)))
-	j = openCounter(t, fs, Config{})
+	j = openCounter(t, fs, framed(Config{}))
 	if err := j.Rotate(); err != nil {
 		t.Fatal(err)
 	}
@@ -400,7 +399,7 @@ func TestRemovesOlderFilesOnOpen(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	j = openCounter(t, fs, Config{})
+	j = openCounter(t, fs, framed(Config{}))
 	defer j.Close()
 	if j.Data().v != 2 || j.FileNum() != 1 || !slices.Equal(j.ReplayInfo().Foreign, foreign) {
 		t.Fatalf("state %d file %d info %+v", j.Data().v, j.FileNum(), j.ReplayInfo())
@@ -414,7 +413,7 @@ func TestRemovesOlderFilesOnOpen(t *testing.T) {
 // TestTornTail truncates the file at every offset inside the last edit.
 func TestTornTail(t *testing.T) {
 	fs := vfs.NewMem()
-	j := openCounter(t, fs, Config{})
+	j := openCounter(t, fs, framed(Config{}))
 	for i := 0; i < 5; i++ {
 		mustAppend(t, j, add(1<<i))
 	}
@@ -426,7 +425,7 @@ func TestTornTail(t *testing.T) {
 	last := starts[len(starts)-1]
 	for cut := last; cut < len(data); cut++ {
 		fs := memWith(t, name, data[:cut])
-		j := openCounter(t, fs, Config{})
+		j := openCounter(t, fs, framed(Config{}))
 		info := j.ReplayInfo()
 		if j.Data().v != 31 {
 			t.Fatalf("cut %d: state %d, want 31", cut, j.Data().v)
@@ -446,7 +445,7 @@ func TestTornTail(t *testing.T) {
 		// The journal keeps working after recovery.
 		mustAppend(t, j, add(1))
 		j.Close()
-		j = openCounter(t, fs, Config{})
+		j = openCounter(t, fs, framed(Config{}))
 		if j.Data().v != 32 || j.ReplayInfo().TornTail {
 			t.Fatalf("cut %d: reopen state %d info %+v", cut, j.Data().v, j.ReplayInfo())
 		}
@@ -458,7 +457,7 @@ func TestTornTail(t *testing.T) {
 func TestGarbageTail(t *testing.T) {
 	rng := newRand(testSeed(t))
 	fs := vfs.NewMem()
-	j := openCounter(t, fs, Config{})
+	j := openCounter(t, fs, framed(Config{}))
 	for i := 0; i < 10; i++ {
 		mustAppend(t, j, add(int64(i)))
 	}
@@ -478,7 +477,7 @@ func TestGarbageTail(t *testing.T) {
 	tails = append(tails, []byte{1, 2, 3, 4, 5, 6, 7, 8, 0xff, 0xff, 0, 0, 9})
 	for _, tail := range tails {
 		fs := memWith(t, name, append(slices.Clone(data), tail...))
-		j := openCounter(t, fs, Config{})
+		j := openCounter(t, fs, framed(Config{}))
 		info := j.ReplayInfo()
 		if j.Data().v != 45 || !info.TornTail || !info.Rotated || info.TornOffset != int64(len(data)) {
 			t.Fatalf("tail of %d bytes: state %d info %+v", len(tail), j.Data().v, info)
@@ -491,7 +490,7 @@ func TestGarbageTail(t *testing.T) {
 func TestFlipEveryByte(t *testing.T) {
 	rng := newRand(testSeed(t))
 	fs := vfs.NewMem()
-	j := openCounter(t, fs, Config{})
+	j := openCounter(t, fs, framed(Config{}))
 	// Edit i adds 2^i: every prefix of the edits gives a distinct state.
 	for i := 0; i < 20; i++ {
 		mustAppend(t, j, add(1<<i))
@@ -505,7 +504,7 @@ func TestFlipEveryByte(t *testing.T) {
 		flipped := slices.Clone(data)
 		flipped[off] ^= byte(1 + rng.IntN(255))
 		fs := memWith(t, name, flipped)
-		j, err := Open(fs, testDir, testPrefix, newCounter, counterCodec{}, Config{})
+		j, err := Open(fs, testDir, testPrefix, newCounter, counterCodec{}, framed(Config{}))
 		switch {
 		case off < last:
 			if !errors.Is(err, base.ErrCorruption) {
@@ -529,7 +528,7 @@ func TestFlipEveryByte(t *testing.T) {
 // TestMidFileCorruptionOffset: the error names the damaged edit's offset.
 func TestMidFileCorruptionOffset(t *testing.T) {
 	fs := vfs.NewMem()
-	j := openCounter(t, fs, Config{})
+	j := openCounter(t, fs, framed(Config{}))
 	for i := 0; i < 4; i++ {
 		mustAppend(t, j, add(1))
 	}
@@ -537,9 +536,9 @@ func TestMidFileCorruptionOffset(t *testing.T) {
 	name := path.Join(testDir, makeFilename(testPrefix, 0))
 	data := readMem(t, fs, name)
 	starts, _ := frameStarts(t, data)
-	data[starts[2]+FrameHeaderSize+3] ^= 1
+	data[starts[2]+testPrefixSize()+3] ^= 1
 	fs = memWith(t, name, data)
-	_, err := Open(fs, testDir, testPrefix, newCounter, counterCodec{}, Config{})
+	_, err := Open(fs, testDir, testPrefix, newCounter, counterCodec{}, framed(Config{}))
 	var ce *base.CorruptionError
 	if !errors.As(err, &ce) || ce.Offset != int64(starts[2]) {
 		t.Fatalf("err %v, want corruption at %d", err, starts[2])
@@ -564,14 +563,9 @@ func TestValidChecksumUndecodable(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := encodeHeader(Header{FileNum: 0})
-			data := append([]byte(nil), h[:]...)
-			data = appendFrame(data, counterCodec{}.Encode(nil, add(1)))
-			for _, b := range tc.bodies {
-				data = appendFrame(data, b)
-			}
+			data := fileOf(0, append([][]byte{counterCodec{}.Encode(nil, add(1))}, tc.bodies...)...)
 			fs := memWith(t, path.Join(testDir, makeFilename(testPrefix, 0)), data)
-			_, err := Open(fs, testDir, testPrefix, newCounter, counterCodec{}, Config{})
+			_, err := Open(fs, testDir, testPrefix, newCounter, counterCodec{}, framed(Config{}))
 			if !errors.Is(err, base.ErrCorruption) {
 				t.Fatalf("err %v, want corruption", err)
 			}
@@ -582,7 +576,7 @@ func TestValidChecksumUndecodable(t *testing.T) {
 // TestConcurrentAppends appends from several goroutines while others read.
 func TestConcurrentAppends(t *testing.T) {
 	fs := vfs.NewMem()
-	j := openCounter(t, fs, Config{GrowthBaseline: 256})
+	j := openCounter(t, fs, framed(Config{GrowthBaseline: 256}))
 	var wg sync.WaitGroup
 	const writers, perWriter = 4, 50
 	for w := 0; w < writers; w++ {
@@ -614,7 +608,7 @@ func TestConcurrentAppends(t *testing.T) {
 		t.Fatalf("state %d", j.Data().v)
 	}
 	j.Close()
-	j = openCounter(t, fs, Config{GrowthBaseline: 256})
+	j = openCounter(t, fs, framed(Config{GrowthBaseline: 256}))
 	defer j.Close()
 	if j.Data().v != writers*perWriter || j.FileNum() == 0 {
 		t.Fatalf("reopen: state %d file %d", j.Data().v, j.FileNum())
@@ -623,7 +617,7 @@ func TestConcurrentAppends(t *testing.T) {
 
 func TestReadFile(t *testing.T) {
 	fs := vfs.NewMem()
-	j := openCounter(t, fs, Config{})
+	j := openCounter(t, fs, framed(Config{}))
 	want := []counterEdit{add(1), set(9), add(-3)}
 	for _, e := range want {
 		mustAppend(t, j, e)
@@ -641,7 +635,7 @@ func TestReadFile(t *testing.T) {
 		t.Fatalf("torn: %v %v", edits, err)
 	}
 	bad := slices.Clone(data)
-	bad[HeaderSize+FrameHeaderSize] ^= 1
+	bad[testStart()+testPrefixSize()] ^= 1
 	_, edits, err = ReadFile[counterEdit](memWith(t, name, bad), name, counterCodec{})
 	if !errors.Is(err, base.ErrCorruption) || len(edits) != 0 {
 		t.Fatalf("corrupt: %v %v", edits, err)
@@ -658,7 +652,7 @@ func TestReadFile(t *testing.T) {
 
 func ExampleJournal() {
 	fs := vfs.NewMem()
-	j, err := Open(fs, "/journal-dir", "replayable-counter", newCounter, counterCodec{}, Config{})
+	j, err := Open(fs, "/journal-dir", "replayable-counter", newCounter, counterCodec{}, framed(Config{}))
 	if err != nil {
 		panic(err)
 	}

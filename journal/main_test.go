@@ -7,14 +7,76 @@ import (
 	"github.com/tempestdb/tempest/internal/testutil"
 	"math"
 	"math/rand/v2"
+	"os"
 	"testing"
+
+	"github.com/tempestdb/tempest/internal/record"
 
 	"github.com/tempestdb/tempest/vfs"
 	"go.uber.org/goleak"
 )
 
+// TestMain runs every test twice: with new files in the record framing,
+// then in the legacy framing (testLegacy), so that each rule holds in
+// both.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	code := m.Run()
+	if code == 0 {
+		testLegacy = true
+		fmt.Fprintln(os.Stderr, "journal: the tests again, with files in the legacy framing")
+		code = m.Run()
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// testLegacy selects the framing of the files the tests create.
+var testLegacy bool
+
+// framed returns c with the framing under test.
+func framed(c Config) Config {
+	c.Legacy = testLegacy
+	return c
+}
+
+// testPrefixSize is the size of the prefix in front of each edit body in
+// the framing under test.
+func testPrefixSize() int {
+	if testLegacy {
+		return FrameHeaderSize
+	}
+	return record.HeaderSize
+}
+
+// testStart is the offset of the first edit of a file in the framing
+// under test: after the header, and the guard in the record framing.
+func testStart() int { return testStartOf(testLegacy) }
+
+// testStartOf is testStart in the given framing.
+func testStartOf(legacy bool) int {
+	fr, _ := newFraming[counterEdit](0, legacy, counterCodec{})
+	return int(fr.start)
+}
+
+// fileOf returns journal file num holding bodies, in the framing under
+// test.
+func fileOf(num uint64, bodies ...[]byte) []byte {
+	fr, guard := newFraming[counterEdit](num, testLegacy, counterCodec{})
+	hdr := encodeHeader(Header{FileNum: num})
+	data := append(hdr[:], guard...)
+	for _, b := range bodies {
+		if fr.legacy {
+			data = appendFrame(data, b)
+		} else {
+			data = record.Append(data, fr.seed, record.TypeData, int64(len(data)), b)
+		}
+	}
+	return data
 }
 
 func testSeed(t testing.TB) uint64 { return testutil.Seed(t) }
@@ -124,11 +186,28 @@ func mustAppend(t testing.TB, j *counterJournal, e counterEdit) {
 // and the end of the last one.
 func frameStarts(t testing.TB, data []byte) (starts []int, end int) {
 	t.Helper()
-	off := HeaderSize
+	h, err := decodeHeader("f", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, err := detectFraming("f", data, h.FileNum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := int(fr.start)
 	for off < len(data) {
-		_, n, p := decodeFrame(data[off:])
-		if p != frameOK {
-			t.Fatalf("frame at %d: %s", off, p)
+		var n int
+		if fr.legacy {
+			var p frameProblem
+			if _, n, p = decodeFrame(data[off:]); p != frameOK {
+				t.Fatalf("frame at %d: %s", off, p)
+			}
+		} else {
+			_, size, p := record.Parse(data[off:], fr.seed)
+			if p != record.OK {
+				t.Fatalf("record at %d: %s", off, p)
+			}
+			n = int(size)
 		}
 		starts = append(starts, off)
 		off += n

@@ -46,7 +46,7 @@ func memFiles(t *testing.T, fs *vfs.MemFS) map[string]string {
 // changes.
 func TestOpenReadOnly(t *testing.T) {
 	mem := vfs.NewMem()
-	j := openCounter(t, mem, Config{})
+	j := openCounter(t, mem, framed(Config{}))
 	mustAppend(t, j, set(5))
 	if err := j.Rotate(); err != nil {
 		t.Fatal(err)
@@ -94,7 +94,7 @@ func TestOpenReadOnly(t *testing.T) {
 	}
 
 	// Open, by contrast, rotates the torn file away and removes the rest.
-	j = openCounter(t, mem, Config{})
+	j = openCounter(t, mem, framed(Config{}))
 	defer j.Close()
 	if j.Data().v != 7 || !j.ReplayInfo().Rotated {
 		t.Fatalf("Open: state %d info %+v", j.Data().v, j.ReplayInfo())

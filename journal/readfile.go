@@ -22,11 +22,7 @@ func ReadFile[E any](fs vfs.FS, path string, codec Codec[E]) (header Header, edi
 	if err != nil {
 		return Header{}, nil, err
 	}
-	header, err = decodeHeader(path, data)
-	if err != nil {
-		return Header{}, nil, err
-	}
-	res, err := replayEdits(path, data, codec, func(e E) error {
+	header, _, res, err := replayFile(path, data, codec, func(e E) error {
 		edits = append(edits, e)
 		return nil
 	})
@@ -34,7 +30,7 @@ func ReadFile[E any](fs vfs.FS, path string, codec Codec[E]) (header Header, edi
 		return header, edits, err
 	}
 	if res.torn {
-		return header, edits, fmt.Errorf("%w in %s at offset %d: %s", ErrTornTail, path, res.end, res.problem)
+		return header, edits, fmt.Errorf("%w in %s at offset %d: %s", ErrTornTail, path, res.end, res.reason)
 	}
 	return header, edits, nil
 }

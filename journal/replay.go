@@ -9,7 +9,8 @@ import (
 	"github.com/tempestdb/tempest/internal/crc"
 )
 
-// Recovery of the edits of one journal file. Each append is fsynced before
+// Recovery of the edits of one journal file of the legacy framing (frame.go;
+// the record framing's is in records.go, with the same outcomes). Each append is fsynced before
 // the next one is written, so at most the last frame of a file can be torn
 // by a crash. A damaged frame followed by any valid frame therefore cannot be
 // a torn write: it was durable before the later frame was appended.
@@ -45,8 +46,8 @@ type replayResult struct {
 	edits int   // frames decoded and applied
 	end   int64 // offset just past the last good frame
 	torn  bool  // replay stopped at a torn tail at end
-	// problem is why the frame at end is not valid, when torn.
-	problem frameProblem
+	// reason is why the frame at end is not valid, when torn.
+	reason string
 }
 
 // replayEdits decodes the frames of data (a whole journal file, header
@@ -62,30 +63,42 @@ func replayEdits[E any](file string, data []byte, codec Codec[E], apply func(E) 
 				return res, base.Corruptionf(file, int64(off),
 					"%s, but a valid edit follows at offset %d", problem, p)
 			}
-			res.end, res.torn, res.problem = int64(off), true, problem
+			res.end, res.torn, res.reason = int64(off), true, problem.String()
 			return res, nil
 		}
-		e, err := codec.Decode(body)
-		if errors.Is(err, base.ErrFormatVersion) {
-			return res, fmt.Errorf("%s: %w", file, err)
-		}
-		if err != nil {
-			return res, base.Corruptionf(file, int64(off), "edit %d has a valid checksum but does not decode: %v", res.edits, err)
-		}
-		if apply != nil {
-			err := apply(e)
-			if errors.Is(err, base.ErrFormatVersion) {
-				return res, fmt.Errorf("%s: %w", file, err)
-			}
-			if err != nil {
-				return res, base.Corruptionf(file, int64(off), "edit %d rejected on replay: %v", res.edits, err)
-			}
+		if err := applyBody(file, int64(off), res.edits, body, codec, apply); err != nil {
+			return res, err
 		}
 		res.edits++
 		off += size
 	}
 	res.end = int64(off)
 	return res, nil
+}
+
+// applyBody decodes body, the n-th edit of file, at offset off, and passes
+// it to apply (if not nil). A body that does not decode, or an edit apply
+// rejects, is corruption; an error matching base.ErrFormatVersion is
+// returned as such, with the file name.
+func applyBody[E any](file string, off int64, n int, body []byte, codec Codec[E], apply func(E) error) error {
+	e, err := codec.Decode(body)
+	if errors.Is(err, base.ErrFormatVersion) {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if err != nil {
+		return base.Corruptionf(file, off, "edit %d has a valid checksum but does not decode: %v", n, err)
+	}
+	if apply == nil {
+		return nil
+	}
+	err = apply(e)
+	if errors.Is(err, base.ErrFormatVersion) {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if err != nil {
+		return base.Corruptionf(file, off, "edit %d rejected on replay: %v", n, err)
+	}
+	return nil
 }
 
 // shortRange is the length up to which a candidate's checksum is computed

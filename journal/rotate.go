@@ -9,7 +9,9 @@ import (
 // Rotation moves the journal from file N to file N+1:
 //
 //  1. create N+1;
-//  2. write 24 reserved zero bytes, then the Snapshot() edit; fsync;
+//  2. write 24 reserved zero bytes, then (in the record framing) the
+//     guard, then the Snapshot() edit, in the framing of new files
+//     (Config.Legacy, FramingChooser; see framing.go); fsync;
 //  3. write the header over the reserved bytes (WriteAt); fsync;
 //  4. fsync the directory;
 //  5. switch appends to N+1, close N;
@@ -53,12 +55,13 @@ func (j *Journal[T, E]) rotateLocked() error {
 	}
 	name := j.path(next)
 
-	// The reserved header, then the snapshot frame.
-	buf := j.codec.Encode(make([]byte, HeaderSize+FrameHeaderSize), j.state.Snapshot())
-	if err := checkBodySize(len(buf) - HeaderSize - FrameHeaderSize); err != nil {
+	// The reserved header, then the snapshot frame, in the framing of
+	// new files.
+	fr, guard := newFraming(next, j.newFileLegacy(), j.codec)
+	buf, err := frameEdit(append(make([]byte, HeaderSize), guard...), fr, fr.start, j.codec, j.state.Snapshot())
+	if err != nil {
 		return fmt.Errorf("journal: rotate: snapshot: %w", err)
 	}
-	finishFrame(buf[HeaderSize:])
 
 	f, err := j.fs.Create(name)
 	if err != nil {
@@ -106,7 +109,7 @@ func (j *Journal[T, E]) rotateLocked() error {
 		_ = j.mu.file.Close()
 	}
 	j.mu.file = f
-	j.mu.fileNum = next
+	j.mu.fileNum, j.mu.framing = next, fr
 	j.mu.pos, j.mu.startSize = int64(len(buf)), int64(len(buf))
 	if !j.mu.tentative {
 		j.removeObsolete()

@@ -31,6 +31,16 @@ func SalvageFile[E any](fs vfs.FS, path string, codec Codec[E]) (header Header, 
 	if header, err = decodeHeader(path, data); err != nil {
 		return Header{}, nil, nil, err
 	}
+	fr, ferr := detectFraming(path, data, header.FileNum)
+	header.Legacy = fr.legacy
+	if !fr.legacy {
+		// A damaged guard (ferr) is the first range salvageRecords skips.
+		edits, damage = salvageRecords(path, data, fr, codec)
+		if ferr != nil && len(damage) > 0 && damage[0].Offset == HeaderSize {
+			damage[0].Reason = ferr.Error()
+		}
+		return header, edits, damage, nil
+	}
 	off := HeaderSize
 	for off < len(data) {
 		body, size, problem := decodeFrame(data[off:])

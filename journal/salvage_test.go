@@ -15,7 +15,7 @@ import (
 // exactly the damaged frame.
 func TestSalvageFile(t *testing.T) {
 	fs := vfs.NewMem()
-	j := openCounter(t, fs, Config{})
+	j := openCounter(t, fs, framed(Config{}))
 	var want []counterEdit
 	for i := range 8 {
 		e := add(int64(i + 1))
@@ -35,7 +35,7 @@ func TestSalvageFile(t *testing.T) {
 			frameEnd = starts[i+1]
 		}
 		bad := slices.Clone(data)
-		bad[start+FrameHeaderSize+1] ^= 0xff // in the body: the checksum fails
+		bad[start+testPrefixSize()+1] ^= 0xff // in the body: the checksum fails
 		_, edits, damage, err := SalvageFile[counterEdit](memWith(t, name, bad), name, counterCodec{})
 		wantEdits := slices.Delete(slices.Clone(want), i, i+1)
 		last := i == len(starts)-1

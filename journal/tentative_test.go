@@ -30,7 +30,7 @@ func snapshotDir(t testing.TB, fs *vfs.MemFS) map[string]string {
 // file 2 whose header was never written.
 func tornJournal(t *testing.T) *vfs.MemFS {
 	fs := vfs.NewMem()
-	j := openCounter(t, fs, Config{})
+	j := openCounter(t, fs, framed(Config{}))
 	mustAppend(t, j, set(5))
 	file0 := readMem(t, fs, path.Join(testDir, makeFilename(testPrefix, 0)))
 	if err := j.Rotate(); err != nil {
@@ -62,7 +62,7 @@ func tornJournal(t *testing.T) *vfs.MemFS {
 func TestTentativeChangesNothing(t *testing.T) {
 	fs := tornJournal(t)
 	before := snapshotDir(t, fs)
-	j, err := OpenTentative(fs, testDir, testPrefix, newCounter, counterCodec{}, Config{GrowthBaseline: 1})
+	j, err := OpenTentative(fs, testDir, testPrefix, newCounter, counterCodec{}, framed(Config{GrowthBaseline: 1}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestTentativeChangesNothing(t *testing.T) {
 	if after := snapshotDir(t, fs); !maps.Equal(after, before) {
 		t.Fatalf("directory changed: %d files before, %d after", len(before), len(after))
 	}
-	j = openCounter(t, fs, Config{})
+	j = openCounter(t, fs, framed(Config{}))
 	defer j.Close()
 	if j.Data().v != 6 {
 		t.Fatalf("state %d after reverting, want 6", j.Data().v)
@@ -97,7 +97,7 @@ func TestTentativeChangesNothing(t *testing.T) {
 func TestTentativeCommit(t *testing.T) {
 	for _, commit := range []bool{true, false} {
 		fs := tornJournal(t)
-		j, err := OpenTentative(fs, testDir, testPrefix, newCounter, counterCodec{}, Config{})
+		j, err := OpenTentative(fs, testDir, testPrefix, newCounter, counterCodec{}, framed(Config{}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,7 +109,7 @@ func TestTentativeCommit(t *testing.T) {
 			}
 		}
 		j.Close()
-		j = openCounter(t, fs, Config{})
+		j = openCounter(t, fs, framed(Config{}))
 		if j.Data().v != 16 || j.FileNum() != 3 {
 			t.Fatalf("commit %v: state %d file %d", commit, j.Data().v, j.FileNum())
 		}

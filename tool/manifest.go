@@ -2,7 +2,6 @@ package tool
 
 import (
 	"bufio"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tempestdb/tempest/internal/base"
-	"github.com/tempestdb/tempest/internal/crc"
 	"github.com/tempestdb/tempest/internal/manifest"
 	"github.com/tempestdb/tempest/journal"
 	"github.com/tempestdb/tempest/vfs"
@@ -162,8 +160,8 @@ func dumpManifest(out io.Writer, dir string) error {
 }
 
 // validJournalHeader reports whether the journal file at path starts with
-// a valid header naming num: the magic, num, and the CRC-64/Jones of the
-// first 16 bytes (the layout journal/header.go documents).
+// a valid header naming num (journal.DecodeHeader: either framing's
+// magic, num, and the CRC-64/Jones of the first 16 bytes).
 func validJournalHeader(path string, num uint64) bool {
 	f, err := vfs.Default.Open(path)
 	if err != nil {
@@ -174,7 +172,6 @@ func validJournalHeader(path string, num uint64) bool {
 	if n, _ := f.ReadAt(b[:], 0); n < len(b) {
 		return false
 	}
-	return string(b[:8]) == journal.Magic &&
-		binary.LittleEndian.Uint64(b[8:16]) == num &&
-		crc.Checksum(b[:16]) == binary.LittleEndian.Uint64(b[16:24])
+	h, err := journal.DecodeHeader(path, b[:])
+	return err == nil && h.FileNum == num
 }

@@ -15,7 +15,7 @@ import (
 // must return a prefix of the records written, and that prefix must hold
 // every record written before the last successful Sync.
 func TestPowerLoss(t *testing.T) {
-	forModes(t, []mode{modes[0], modes[1]}, testPowerLoss)
+	forModes(t, modes[:4], testPowerLoss)
 }
 
 func testPowerLoss(t *testing.T, m mode) {

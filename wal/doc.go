@@ -24,9 +24,17 @@
 // Header:
 //
 //	+------------------+------------------+
-//	| magic "TMPS_WAL" | file number u64  |
+//	| magic            | file number u64  |
 //	+------------------+------------------+
 //	0                  8                  16
+//
+// The magic says the framing of the records: "TMPSWAL2" for the record
+// framing, written from format version 6 on, whose record checksums are
+// seeded by the header (record.FileSeed("TMPSWAL2", file number)), and
+// "TMPS_WAL" for the legacy framing, written below format version 6
+// (Options.Legacy), whose checksums are unseeded. Both are read; the
+// reader goes by the magic, never by the database's version, so a log
+// written before a ratchet is replayed after it.
 //
 // The magic rejects files that are not WALs. The file number must equal
 // the one in the file's name (FileNumMismatchError otherwise), so a WAL
@@ -35,51 +43,30 @@
 // first record can be written, so it is either durable or the log never
 // held an acknowledged record.
 //
-// Record:
+// Records: the framing of package internal/record, the same bytes in
+// both framings but for the checksum's seed:
 //
 //	+-----------+-----------+----------+-------------+-------------------+
 //	| crc  u64  | len  u32  | type u8  | synced u64  | payload, len bytes|
 //	+-----------+-----------+----------+-------------+-------------------+
 //	0           8           12         13            21
 //
-// The fields:
+// The WAL's records are of two types: 1 = data (the payload is one
+// committed batch) and 2 = end (the payload is the u64 file number of the
+// WAL that follows, or 0 when the log was closed because the DB closed).
+// The synced field is the offset up to which the file was fsynced when
+// the record was written, 16 (the header) before the first Sync.
 //
-//   - crc: CRC-64/Jones (package internal/crc) of bytes 8 to the end of
-//     the payload: len, type, synced and payload. Covering the length and
-//     type means a damaged length cannot send the reader to a wrong
-//     boundary undetected.
-//   - len: payload size, so at most 4 GiB - 1 per record.
-//   - type: 1 = data (the payload is one committed batch), 2 = end (the
-//     payload is the u64 file number of the WAL that follows, or 0 when the
-//     log was closed because the DB closed). Type 0 is never written: the
-//     CRC-64/Jones of zeros is zero, so without this rule a zero-filled
-//     region would parse as a valid record.
-//   - synced: the file offset up to which the file was known durable
-//     (fsynced) when the record was written. It never decreases from one
-//     record to the next and never exceeds the record's own offset; it is
-//     16 (the header) before the first Sync.
+// # Torn or corrupt
 //
-// # Why records carry the synced offset
-//
-// A write that was not fsynced may be lost in a power failure, and the
-// disk persists blocks in any order, so an unsynced record can be lost
-// while a later unsynced one survives. Reading therefore cannot stop at
-// the first bad record and call everything after it a torn tail: that
-// would also silently drop records that were durable and were damaged
-// later (bit rot, a bad sector), which must be reported.
-//
-// The synced field tells the two apart. Recovery reads records from offset
-// 16 until the first invalid record (too short, length past the end of
-// the file, type 0, or crc mismatch), at offset X. It then tries every
-// byte offset p after X for a valid record whose synced offset s has
-// X < s <= p. If one exists, the file was durable past X when that
-// record was written, so the record at X had been durable and went bad:
-// corruption (base.ErrCorruption, naming the file and X). Otherwise
-// everything from X on is a torn tail, dropped without error; the caller
-// keeps exactly the records before X (the prefix property).
-//
-// Records with a matching crc are trusted as written: an undefined type,
-// or a synced offset outside [previous synced, own offset], is corruption.
+// Recovery applies package internal/record's rules (its doc comment and
+// docs/format.md have them in full): it keeps the records before the
+// first invalid one, at X; if a valid record after X says the file was
+// synced past X, the record at X was durable and went bad, which is
+// corruption (base.ErrCorruption, naming the file and X); otherwise the
+// bytes from X on are a torn tail, dropped without error. A record whose
+// checksum matches but breaks a rule of the framing is corruption; so is
+// an end record whose payload is not 8 bytes.
 //
 // # Clean close
 //

@@ -87,7 +87,7 @@ func TestExpectCheck(t *testing.T) {
 	}
 	// A log that never held a record satisfies Ended: an Open that
 	// crashed after creating it left it.
-	writeFile(t, fs, walPath(9), appendHeader(nil, 9))
+	writeFile(t, fs, walPath(9), legacyHeader(9))
 	if r := replay(fs, 9); r.err != nil || (Expect{Ended: true}).Check(walPath(9), r.res) != nil {
 		t.Fatalf("header-only log: %v", r.err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/record"
 )
 
 // fuzzSeeds returns WAL bodies (the bytes after the header) to start the
@@ -68,13 +69,13 @@ func checkDecode(t *testing.T, data []byte) {
 	if res.TornTail != (res.ValidSize < res.FileSize) {
 		t.Fatalf("result %+v: torn tail flag disagrees with sizes", res)
 	}
-	enc := appendHeader(nil, h.Num)
+	enc := appendHeader(nil, h)
 	nData := 0
 	for i, r := range recs {
 		if r.Offset != int64(len(enc)) {
 			t.Fatalf("record %d at offset %d, want %d", i, r.Offset, len(enc))
 		}
-		enc = appendRecord(enc, r.Type, r.Synced, r.Payload)
+		enc = record.Append(enc, h.seed(), r.Type, r.Synced, r.Payload)
 		if r.Type == RecordData {
 			nData++
 		} else if i != len(recs)-1 {
@@ -96,7 +97,8 @@ func FuzzRecord(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		checkDecode(t, append(appendHeader(nil, 7), body...))
+		checkDecode(t, append(legacyHeader(7), body...))
+		checkDecode(t, append(appendHeader(nil, Header{Num: 7}), body...))
 	})
 }
 
@@ -104,11 +106,11 @@ func FuzzRecord(f *testing.F) {
 // included, through Replay and the file system.
 func FuzzFile(f *testing.F) {
 	for _, s := range fuzzSeeds() {
-		f.Add(append(appendHeader(nil, 7), s...))
+		f.Add(append(legacyHeader(7), s...))
 	}
 	f.Add([]byte("TMPS_WAL"))
 	f.Add(make([]byte, HeaderSize))
-	f.Add(appendHeader(nil, 8))
+	f.Add(legacyHeader(8))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkDecode(t, data)
 		fs := newMemFS(t)

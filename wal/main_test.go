@@ -235,11 +235,15 @@ type mode struct {
 	// small shrinks the mapped path's preallocation, so that tests extend
 	// the file many times.
 	small bool
+	// legacy writes logs in the legacy framing (Options.Legacy).
+	legacy bool
 }
 
 var modes = []mode{
 	{name: "mem"},
 	{name: "mem-mapped", mapped: true, small: true},
+	{name: "mem-legacy", legacy: true},
+	{name: "mem-mapped-legacy", mapped: true, small: true, legacy: true},
 	{name: "write", os: true},
 	{name: "mmap", os: true, mapped: true},
 	{name: "mmap-small", os: true, mapped: true, small: true},
@@ -262,9 +266,9 @@ func (m mode) maps() bool { return m.mapped && (!m.os || mmapSupported) }
 // options returns the Writer options of the mode.
 func (m mode) options() Options {
 	if m.small {
-		return Options{Preallocate: 64 << 10}
+		return Options{Preallocate: 64 << 10, Legacy: m.legacy}
 	}
-	return Options{}
+	return Options{Legacy: m.legacy}
 }
 
 // base returns the mode's file system, unwrapped, and the directory to

@@ -37,6 +37,11 @@ type Options struct {
 	// and leaves recovery a shorter tail of zeros to read after a crash,
 	// with a smaller step.
 	Preallocate int64
+	// Legacy writes the log in the legacy framing (magic "TMPS_WAL",
+	// unseeded records), for a database below format version 6, which a
+	// binary of its version must still read. By default the log is in the
+	// record framing.
+	Legacy bool
 }
 
 // DefaultPreallocate is the default of Options.Preallocate.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/crc"
+	"github.com/tempestdb/tempest/internal/record"
 	"github.com/tempestdb/tempest/vfs"
 )
 
@@ -89,10 +90,11 @@ func readFile(fs vfs.FS, path string) ([]byte, error) {
 
 // decode validates data, the contents of the WAL at path, and calls fn for
 // every valid record (data and end) in order. If check is set the header
-// must name num. See doc.go for the recovery rules it implements.
+// must name num. The records and their torn-versus-corrupt rules are
+// package internal/record's; see doc.go for the header's.
 func decode(path string, data []byte, num base.FileNum, check bool, fn func(Record) error) (Header, ReplayResult, error) {
 	res := ReplayResult{FileSize: int64(len(data)), Checksum: crc.Checksum(data)}
-	if len(data) < HeaderSize || (len(data) == HeaderSize && string(data[:len(magic)]) != magic) {
+	if len(data) < HeaderSize || (len(data) == HeaderSize && !knownMagic(data)) {
 		// The header never became durable (a short file, or a header torn
 		// into zeros or stale bytes with nothing after it): Create had not
 		// returned, so no record was acknowledged. An empty log. Create
@@ -101,79 +103,33 @@ func decode(path string, data []byte, num base.FileNum, check bool, fn func(Reco
 		res.TornTail = len(data) > 0
 		return Header{}, res, nil
 	}
-	if string(data[:len(magic)]) != magic {
+	h, ok := parseHeader(data)
+	if !ok {
 		return Header{}, res, base.Corruptionf(path, 0, "invalid magic number %q: not a write-ahead log file", data[:len(magic)])
 	}
-	h := Header{Num: base.FileNum(binary.LittleEndian.Uint64(data[len(magic):]))}
 	if check && h.Num != num {
 		return h, res, &FileNumMismatchError{File: path, Expected: num, Got: h.Num}
 	}
-
-	off := int64(HeaderSize)
-	res.ValidSize = off
-	prevSynced := int64(HeaderSize)
-	for off < int64(len(data)) {
-		r, size, ok := parseRecord(data[off:])
-		if !ok {
-			return h, res, tornOrCorrupt(path, data, off, &res)
-		}
-		r.Offset = off
-		switch {
-		case !r.Type.valid():
-			return h, res, base.Corruptionf(path, off, "unknown record type %d", uint8(r.Type))
-		case r.Synced < prevSynced || r.Synced > off:
-			// The writer's synced offset only grows and never passes
-			// the record being written.
-			return h, res, base.Corruptionf(path, off, "record claims synced offset %d, want between %d and %d",
-				r.Synced, prevSynced, off)
-		case r.Type == RecordEnd && (len(r.Payload) != endPayloadSize || r.Synced != off):
-			return h, res, base.Corruptionf(path, off, "malformed end record (%d-byte payload, synced %d)",
-				len(r.Payload), r.Synced)
+	f := record.File{Path: path, Data: data, Start: HeaderSize, Seed: h.seed()}
+	r, err := record.Scan(f, func(r Record) error {
+		if r.Type == RecordEnd {
+			if len(r.Payload) != endPayloadSize {
+				return base.Corruptionf(path, r.Offset, "malformed end record (%d-byte payload)", len(r.Payload))
+			}
+			res.Next = base.FileNum(binary.LittleEndian.Uint64(r.Payload))
+			return fn(r)
 		}
 		if err := fn(r); err != nil {
-			return h, res, err
-		}
-		prevSynced = r.Synced
-		off += size
-		res.ValidSize = off
-		if r.Type == RecordEnd {
-			if off != int64(len(data)) {
-				return h, res, base.Corruptionf(path, off, "%d bytes follow the end record", int64(len(data))-off)
-			}
-			res.CleanClose = true
-			res.Next = base.FileNum(binary.LittleEndian.Uint64(r.Payload))
-			return h, res, nil
+			return err
 		}
 		res.Records++
+		return nil
+	})
+	res.ValidSize, res.TornTail = r.ValidSize, r.Torn
+	if err != nil {
+		res.Next = 0
+		return h, res, err
 	}
+	res.CleanClose = r.End
 	return h, res, nil
-}
-
-// tornOrCorrupt decides what the invalid record at x means. If any valid
-// record after x says the file was durable past x, the record at x was
-// durable when it went bad: corruption. Otherwise x starts a torn tail,
-// the unsynced writes a crash left incomplete, and res is updated to drop
-// it.
-//
-// The search tries every byte offset, not only record boundaries, because
-// the length field at x may be the damaged part. Only candidates whose
-// type byte is defined and whose synced field lies in (x, p] get a crc
-// check, so random or zeroed bytes are rejected after a few loads each.
-func tornOrCorrupt(path string, data []byte, x int64, res *ReplayResult) error {
-	for p := x + 1; p+RecordHeaderSize <= int64(len(data)); p++ {
-		b := data[p:]
-		if !RecordType(b[typeOffset]).valid() {
-			continue
-		}
-		s := binary.LittleEndian.Uint64(b[syncedOffset:])
-		if s <= uint64(x) || s > uint64(p) {
-			continue
-		}
-		if _, _, ok := parseRecord(b); ok {
-			return base.Corruptionf(path, x, "damaged record before the record at offset %d, which was written after the file was synced through offset %d",
-				p, s)
-		}
-	}
-	res.TornTail = true
-	return nil
 }

@@ -207,9 +207,13 @@ func TestFlipEveryByte(t *testing.T) {
 }
 
 func TestHeader(t *testing.T) {
+	forEachFraming(t, testHeader)
+}
+
+func testHeader(t *testing.T, enc framing) {
 	fs := newMemFS(t)
-	valid := appendHeader(nil, 12)
-	rec := appendRecord(nil, RecordData, HeaderSize, []byte("payload"))
+	valid := enc.header(12)
+	rec := enc.record(12, RecordData, HeaderSize, []byte("payload"))
 	for _, tc := range []struct {
 		name    string
 		data    []byte
@@ -233,7 +237,7 @@ func TestHeader(t *testing.T) {
 		{name: "wrong magic then data", data: append(append([]byte("TMPS_WAX"), valid[8:]...), rec...), err: "corruption"},
 		{name: "not a wal", data: []byte("hello, world, this is a text file"), err: "corruption"},
 		{name: "zeroed header then data", data: append(make([]byte, HeaderSize), rec...), err: "corruption"},
-		{name: "wrong file number", data: appendHeader(nil, 13), err: "filenum"},
+		{name: "wrong file number", data: enc.header(13), err: "filenum"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			writeFile(t, fs, walPath(12), tc.data)
@@ -265,11 +269,18 @@ func TestHeader(t *testing.T) {
 // TestMalformedRecords covers records whose crc matches but whose content
 // the writer could not have produced.
 func TestMalformedRecords(t *testing.T) {
+	forEachFraming(t, testMalformedRecords)
+}
+
+func testMalformedRecords(t *testing.T, enc framing) {
 	fs := newMemFS(t)
+	appendRecord := func(_ []byte, typ RecordType, synced int64, payload []byte) []byte {
+		return enc.record(1, typ, synced, payload)
+	}
 	end := func(off int64, next uint64) []byte {
 		return appendRecord(nil, RecordEnd, off, binary.LittleEndian.AppendUint64(nil, next))
 	}
-	h := appendHeader(nil, 1)
+	h := enc.header(1)
 	r1 := appendRecord(nil, RecordData, HeaderSize, []byte("one"))
 	off2 := int64(len(h) + len(r1))
 	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
@@ -321,7 +332,7 @@ func TestReplayCallbackError(t *testing.T) {
 
 func TestReadAllFileNameCheck(t *testing.T) {
 	fs := newMemFS(t)
-	data := append(appendHeader(nil, 8), appendRecord(nil, RecordData, HeaderSize, []byte("x"))...)
+	data := append(legacyHeader(8), appendRecord(nil, RecordData, HeaderSize, []byte("x"))...)
 	// A name that is not a WAL name: the header's number is not checked.
 	writeFile(t, fs, testDir+"/copy", data)
 	h, recs, res, err := ReadAll(fs, testDir+"/copy")

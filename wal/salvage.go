@@ -2,8 +2,10 @@ package wal
 
 import (
 	"encoding/binary"
+	"strings"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/record"
 	"github.com/tempestdb/tempest/vfs"
 )
 
@@ -12,8 +14,9 @@ import (
 // whose checksum passes and lists the byte ranges it had to skip.
 //
 // After an invalid record at X, the scan looks at every byte offset p > X
-// for the next valid record: a defined type, a synced offset in
-// [HeaderSize, p], a length within the file and a matching checksum. The
+// for the next valid record (record.NextValid): a defined type, a synced
+// offset in [HeaderSize, p], a length within the file and a matching
+// checksum. The
 // bytes [X, p) are one Damage range; the scan resumes at p. A record
 // found this way is genuine unless the checksum collides (a chance of
 // 2^-64 per candidate) or a payload embeds the bytes of a whole record,
@@ -21,7 +24,8 @@ import (
 //
 // The header carries no checksum. A header with a wrong magic followed by
 // records is a damaged header: [0, HeaderSize) is reported and the records
-// are read. A file shorter than the header, or a bad header followed only
+// are read, in the framing (and under the file number, the header's or
+// the name's) in which one reads first. A file shorter than the header, or a bad header followed only
 // by zeros, is a log whose creation crashed (no record was ever
 // acknowledged), as Replay decides.
 
@@ -70,29 +74,52 @@ func Salvage(fs vfs.FS, path string, fn func(payload []byte, offset int64) error
 		return SalvageResult{}, err
 	}
 	res := SalvageResult{FileSize: int64(len(data))}
-	if len(data) < HeaderSize || (string(data[:len(magic)]) != magic && allZero(data[HeaderSize:])) {
+	if len(data) < HeaderSize || (!knownMagic(data) && allZero(data[HeaderSize:])) {
 		return res, nil // a log whose header never became durable
 	}
-	if string(data[:len(magic)]) == magic {
-		res.HeaderValid = true
-		res.Header = Header{Num: base.FileNum(binary.LittleEndian.Uint64(data[len(magic):]))}
+	h, ok := parseHeader(data)
+	if ok {
+		res.HeaderValid, res.Header = true, h
 	} else {
 		res.Damage = append(res.Damage, SalvageDamage{Offset: 0, End: HeaderSize, Reason: "invalid magic number"})
+		h = guessHeader(path, data)
 	}
-	return res, salvageRecords(data, &res, fn)
+	f := record.File{Path: path, Data: data, Start: HeaderSize, Seed: h.seed()}
+	return res, salvageRecords(f, &res, fn)
 }
 
-// salvageRecords scans the records of data from HeaderSize on.
-func salvageRecords(data []byte, res *SalvageResult, fn func(payload []byte, offset int64) error) error {
+// guessHeader returns the header under which the records after a damaged
+// header read: of the two framings, with the file number of the header
+// or of the file's name, the one whose first valid record comes first.
+func guessHeader(path string, data []byte) Header {
+	num := base.FileNum(binary.LittleEndian.Uint64(data[len(magic):]))
+	candidates := []Header{{Legacy: true}, {Num: num}}
+	if n, ok := ParseFileName(path[strings.LastIndexAny(path, `/\`)+1:]); ok && n != num {
+		candidates = append(candidates, Header{Num: n})
+	}
+	best, bestAt := candidates[0], int64(len(data))+1
+	for _, h := range candidates {
+		f := record.File{Data: data, Start: HeaderSize, Seed: h.seed()}
+		if p := record.NextValid(f, HeaderSize); p < bestAt {
+			best, bestAt = h, p
+		}
+	}
+	return best
+}
+
+// salvageRecords scans the records of f from HeaderSize on.
+func salvageRecords(f record.File, res *SalvageResult, fn func(payload []byte, offset int64) error) error {
+	data := f.Data
 	off := int64(HeaderSize)
 	for off < int64(len(data)) {
-		r, size, ok := parseRecord(data[off:])
-		reason := "invalid record (short, torn, zeroed or checksum mismatch)"
-		if ok && !r.Type.valid() {
+		r, size, problem := record.Parse(data[off:], f.Seed)
+		reason := "invalid record (" + problem.String() + ")"
+		ok := problem == record.OK
+		if ok && !r.Type.Valid() {
 			ok, reason = false, "unknown record type"
 		}
 		if !ok {
-			next := nextValidRecord(data, off+1)
+			next := record.NextValid(f, off+1)
 			res.Damage = append(res.Damage, SalvageDamage{
 				Offset: off, End: next, Tail: next == int64(len(data)),
 				Zero: allZero(data[off:next]), Reason: reason,
@@ -121,26 +148,6 @@ func salvageRecords(data []byte, res *SalvageResult, fn func(payload []byte, off
 		off += size
 	}
 	return nil
-}
-
-// nextValidRecord returns the first offset p >= from holding a record of a
-// defined type whose synced field lies in [HeaderSize, p] and whose
-// checksum matches, or len(data) if there is none. The type and synced
-// filters reject zeroed and random bytes before any checksum is computed.
-func nextValidRecord(data []byte, from int64) int64 {
-	for p := from; p+RecordHeaderSize <= int64(len(data)); p++ {
-		b := data[p:]
-		if !RecordType(b[typeOffset]).valid() {
-			continue
-		}
-		if s := binary.LittleEndian.Uint64(b[syncedOffset:]); s < HeaderSize || s > uint64(p) {
-			continue
-		}
-		if _, _, ok := parseRecord(b); ok {
-			return p
-		}
-	}
-	return int64(len(data))
 }
 
 // allZero reports whether b holds only zero bytes.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/crc"
+	"github.com/tempestdb/tempest/internal/record"
 	"github.com/tempestdb/tempest/vfs"
 )
 
@@ -35,6 +36,9 @@ type Writer struct {
 	f    vfs.File
 	path string
 	num  base.FileNum
+	// header is the file's header; seed, its records' checksum seed.
+	header Header
+	seed   record.Seed
 	// size is the number of bytes written to the file (header included).
 	size int64
 	// sum is the CRC-64 of the size bytes written so far (see Final).
@@ -74,7 +78,8 @@ func Create(fs vfs.FS, dir string, num base.FileNum, opts Options) (*Writer, err
 	if err != nil {
 		return nil, fmt.Errorf("wal: create %s: %w", path, err)
 	}
-	w := &Writer{f: f, path: path, num: num}
+	h := Header{Num: num, Legacy: opts.Legacy}
+	w := &Writer{f: f, path: path, num: num, header: h, seed: h.seed()}
 	if err := w.writeHeader(); err != nil {
 		_ = f.Close()
 		_ = fs.Remove(path)
@@ -94,7 +99,7 @@ func Create(fs vfs.FS, dir string, num base.FileNum, opts Options) (*Writer, err
 }
 
 func (w *Writer) writeHeader() error {
-	w.buf = appendHeader(w.buf[:0], w.num)
+	w.buf = appendHeader(w.buf[:0], w.header)
 	if err := w.write(w.buf); err != nil {
 		return err
 	}
@@ -134,7 +139,7 @@ func (w *Writer) WriteRecords(payloads ...[]byte) error {
 		buf = make([]byte, 0, int(total))
 	}
 	for _, p := range payloads {
-		buf = appendRecord(buf, RecordData, w.synced, p)
+		buf = record.Append(buf, w.seed, RecordData, w.synced, p)
 	}
 	err := w.write(buf)
 	if cap(buf) <= maxRetainedBuf {
@@ -245,7 +250,7 @@ func (w *Writer) closeLog(next base.FileNum) error {
 	}
 	var payload [endPayloadSize]byte
 	binary.LittleEndian.PutUint64(payload[:], uint64(next))
-	w.buf = appendRecord(w.buf[:0], RecordEnd, w.size, payload[:])
+	w.buf = record.Append(w.buf[:0], w.seed, RecordEnd, w.size, payload[:])
 	if err := w.write(w.buf); err != nil {
 		return err
 	}

@@ -208,7 +208,7 @@ func testGroupIsOneWrite(t *testing.T, m mode) {
 // durable before it writes the end record that vouches for them. A mapped
 // writer also syncs its truncation first, synced records or not.
 func TestCloseSyncsBeforeEndRecord(t *testing.T) {
-	forModes(t, []mode{modes[0], modes[1]}, testCloseSyncsBeforeEndRecord)
+	forModes(t, modes[:4], testCloseSyncsBeforeEndRecord)
 }
 
 func testCloseSyncsBeforeEndRecord(t *testing.T, m mode) {

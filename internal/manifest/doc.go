@@ -38,14 +38,24 @@
 //	4        merge operands (kind 3, MERGE) in WAL        versions before
 //	         batches and SST entries; tag 16 (the          blob files
 //	         merger name)
-//	5        blob files: SST entries of kind 4 (BLOB,     the default
-//	         a handle to a value in a blob file); tags
+//	5        blob files: SST entries of kind 4 (BLOB,     versions before
+//	         a handle to a value in a blob file); tags     the record framing
 //	         17 to 19 (blob references, added and
 //	         removed blob files); obsolete file kind 3
+//	6        new WALs and manifest files in the record    the default
+//	         framing (package internal/record; WAL
+//	         magic "TMPSWAL2", manifest files opening
+//	         with the guard edit, tag 68); files of
+//	         the legacy framing are still read
 //
 // A binary that knows only versions 1 and 2 refuses a database of version
 // 3, 4 or 5 on tag 12, before it can meet an ingested file it would read at
-// seqnum 0 or a merge operand it would misread as another kind.
+// seqnum 0 or a merge operand it would misread as another kind. One that
+// knows versions up to 5 refuses a database of version 6 on the guard
+// edit that opens each manifest file of the record framing (Codec.Guard:
+// tag 12 naming 6, then journal.GuardMarker in tag 68, safe to ignore),
+// the only edit of such a file it can read, before it meets a record or
+// a WAL it cannot read.
 //
 // A manifest that records no version is version 2 if it records an orphan
 // floor (written before tag 12 existed, with the records of version 2)
@@ -104,6 +114,9 @@
 //	66   visible seqnum      uvarint length (>= 8), seqnum u64
 //	                         (safe to ignore)
 //	67   horizon             uvarint length (>= 8), seqnum u64
+//	                         (safe to ignore)
+//	68   framing guard       uvarint length, journal.GuardMarker; only
+//	                         in the guard edit (format version 6)
 //	                         (safe to ignore)
 //
 // The checksum of tag 5 is the SST's whole-file checksum: the XXH3-64
@@ -180,7 +193,8 @@
 // refuses, after a restart, tokens whose versions compactions may have
 // dropped). Each appears at most once, after the other fields; both only
 // rise, a lower value being ignored. A decoder that ignores them loses
-// only those two refinements. Any other unknown tag, an unknown format version, a
+// only those two refinements. Tag 68 is skipped by every decoder: it only
+// marks the guard edit for the journal. Any other unknown tag, an unknown format version, a
 // repeated single-valued tag, a level outside [0, 7), or a length running
 // past the end of the edit makes the edit corrupt (base.ErrCorruption).
 // Lengths are checked against the remaining bytes before anything is

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/journal"
 )
 
 // editFormatVersion is the first byte of every encoded edit.
@@ -63,6 +64,11 @@ const (
 	// Open more permissive about old tokens, as before they existed.
 	tagVisibleSeqNum = tagSafeToIgnore | 2
 	tagHorizon       = tagSafeToIgnore | 3
+	// tagFramingGuard carries journal.GuardMarker in the guard edit of a
+	// manifest file of the record framing (Codec.Guard). Safe to ignore:
+	// the edit around it names FormatV6, which is what an older decoder
+	// must meet.
+	tagFramingGuard = tagSafeToIgnore | 4
 )
 
 // addedFileStatsLen is the length of a tagAddedFileStats value written
@@ -85,6 +91,20 @@ func (Codec) Encode(dst []byte, e *Edit) []byte { return e.Append(dst) }
 // Decode decodes an edit. It is safe on arbitrary bytes; the result does
 // not alias b.
 func (Codec) Decode(b []byte) (*Edit, error) { return DecodeEdit(b) }
+
+// Guard implements journal.Guarded. A manifest file of the record framing
+// (FormatV6 on) opens with this edit in the legacy framing: it names
+// FormatV6, then carries journal.GuardMarker in a tag safe to ignore
+// (tagFramingGuard), so a binary that knows only the legacy framing (and
+// versions up to 5) replays it first and refuses the database with
+// base.ErrFormatVersion, as tag 12 promises, before it meets a record it
+// cannot read.
+func (Codec) Guard() []byte {
+	b := (&Edit{FormatVersion: FormatV6}).Append(nil)
+	b = binary.AppendUvarint(b, tagFramingGuard)
+	b = binary.AppendUvarint(b, uint64(len(journal.GuardMarker)))
+	return append(b, journal.GuardMarker...)
+}
 
 // Append appends the encoding of e to dst. Fields are written in tag
 // order; zero-valued optional fields are omitted.

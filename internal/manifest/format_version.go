@@ -22,8 +22,12 @@ const (
 	// FormatV5 adds blob files (key–value separation): SST entries of
 	// kind base.KindBlobValue, and the blob file records (tags 17 to 19).
 	FormatV5 uint32 = 5
+	// FormatV6 writes new WALs and manifest files in the record framing
+	// (package internal/record: checksums seeded by the file's header).
+	// Files of the legacy framing are still read.
+	FormatV6 uint32 = 6
 	// FormatNewest is the newest version this binary reads and writes.
-	FormatNewest = FormatV5
+	FormatNewest = FormatV6
 )
 
 // checkFormatVersion refuses a version newer than FormatNewest.
@@ -62,3 +66,15 @@ func (m *Manifest) FormatVersion() uint32 {
 // records of FormatV2; a database of FormatV1 keeps none of them and is
 // judged by the older rules (row M9).
 func (m *Manifest) Tracked() bool { return m.FormatVersion() >= FormatV2 }
+
+// LegacyFraming implements journal.FramingChooser: a manifest file the
+// journal creates is in the legacy framing below FormatV6. A state that
+// holds no edit yet (no comparer) cannot tell; the journal's Config
+// decides, which the engine sets from the version of the database it
+// creates.
+func (s *state) LegacyFraming() (legacy, known bool) {
+	if s.comparerName == "" {
+		return false, false
+	}
+	return s.formatVersion() < FormatV6, true
+}

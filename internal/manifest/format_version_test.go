@@ -1,9 +1,11 @@
 package manifest
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -172,4 +174,22 @@ func TestIngestedFileNeedsV3(t *testing.T) {
 		mustApply(t, m, &Edit{NextFileNum: 11 + base.FileNum(len(got))})
 	}
 	m.Close()
+}
+
+// TestGuard: the guard of a manifest file of the record framing decodes
+// as an edit that names FormatV6 and nothing else (its marker is in a tag
+// a decoder may skip), and ends with journal.GuardMarker, which tells the
+// journal the framing.
+func TestGuard(t *testing.T) {
+	g := Codec{}.Guard()
+	if !bytes.HasSuffix(g, []byte(journal.GuardMarker)) {
+		t.Fatalf("guard %q does not end with the marker", g)
+	}
+	e, err := DecodeEdit(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(e, &Edit{FormatVersion: FormatV6}) {
+		t.Fatalf("guard decodes as %v, want an edit naming version %d alone", e, FormatV6)
+	}
 }
