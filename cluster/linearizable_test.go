@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -103,6 +104,35 @@ func (h *history) do(c *redis.ClusterClient, client int, in regInput) {
 	h.ops = append(h.ops, porcupine.Operation{ClientId: client, Input: in, Call: call, Output: out, Return: ret})
 }
 
+// startRegisterWorkers starts workers go-redis ClusterClient workers,
+// each with a seed drawn from rng, that write (half the time) and read
+// keys of keys until the returned stop is called; stop waits for them.
+// Every operation is recorded in the history it returns.
+func startRegisterWorkers(tc *testCluster, rng *rand.Rand, keys []string, workers int) (h *history, stop func()) {
+	h = &history{start: time.Now(), acked: map[string]bool{}}
+	var stopped atomic.Bool
+	var wg sync.WaitGroup
+	for w := range workers {
+		seed := rng.Uint64()
+		wg.Go(func() {
+			r := testutil.NewRand(seed)
+			c := tc.clusterClient()
+			for i := 0; !stopped.Load(); i++ {
+				k := keys[r.IntN(len(keys))]
+				if r.IntN(2) == 0 {
+					h.do(c, w, regInput{key: k, write: true, val: fmt.Sprintf("w%d-%d", w, i)})
+				} else {
+					h.do(c, w, regInput{key: k})
+				}
+			}
+		})
+	}
+	return h, func() {
+		stopped.Store(true)
+		wg.Wait()
+	}
+}
+
 // TestClusterLinearizable: go-redis ClusterClient workers write and read
 // a few keys of every shard on a 3-node cluster (3 shards, 3 replicas)
 // while the test stops the leader replica of one shard and restarts its
@@ -116,27 +146,8 @@ func TestClusterLinearizable(t *testing.T) {
 	tc := newTestCluster(t, 3, 3, 3)
 	tc.waitLeaders()
 	keys := keysPerShard(&tc.layout, 2)
-	h := &history{start: time.Now(), acked: map[string]bool{}}
-	var stop atomic.Bool
-	var wg sync.WaitGroup
 	const workers = 4
-	for w := range workers {
-		seed := rng.Uint64()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := testutil.NewRand(seed)
-			c := tc.clusterClient()
-			for i := 0; !stop.Load(); i++ {
-				k := keys[r.IntN(len(keys))]
-				if r.IntN(2) == 0 {
-					h.do(c, w, regInput{key: k, write: true, val: fmt.Sprintf("w%d-%d", w, i)})
-				} else {
-					h.do(c, w, regInput{key: k})
-				}
-			}
-		}()
-	}
+	h, stopWorkers := startRegisterWorkers(tc, rng, keys, workers)
 	phase := func(what string) {
 		time.Sleep(700 * time.Millisecond)
 		t.Log(what)
@@ -160,8 +171,7 @@ func TestClusterLinearizable(t *testing.T) {
 	tc.start(second, false)
 	tc.waitLeaders()
 	phase("stop the workers")
-	stop.Store(true)
-	wg.Wait()
+	stopWorkers()
 
 	c := tc.clusterClient()
 	for _, k := range keys {

@@ -2,8 +2,6 @@ package cluster
 
 import (
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,27 +37,8 @@ func TestClusterPartition(t *testing.T) {
 	tc := newTestCluster(t, 3, 3, 3)
 	tc.waitLeaders()
 	keys := keysPerShard(&tc.layout, 2)
-	h := &history{start: time.Now(), acked: map[string]bool{}}
-	var stop atomic.Bool
-	var wg sync.WaitGroup
 	const workers = 4
-	for w := range workers {
-		seed := rng.Uint64()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := testutil.NewRand(seed)
-			c := tc.clusterClient()
-			for i := 0; !stop.Load(); i++ {
-				k := keys[r.IntN(len(keys))]
-				if r.IntN(2) == 0 {
-					h.do(c, w, regInput{key: k, write: true, val: fmt.Sprintf("w%d-%d", w, i)})
-				} else {
-					h.do(c, w, regInput{key: k})
-				}
-			}
-		}()
-	}
+	h, stopWorkers := startRegisterWorkers(tc, rng, keys, workers)
 	time.Sleep(500 * time.Millisecond)
 	victim := tc.waitLeader(0)
 	id := tc.layout.Nodes[victim].ID
@@ -103,8 +82,7 @@ func TestClusterPartition(t *testing.T) {
 	tc.isolate(victim, false)
 	tc.waitLeaders()
 	time.Sleep(500 * time.Millisecond)
-	stop.Store(true)
-	wg.Wait()
+	stopWorkers()
 
 	c := tc.clusterClient()
 	for _, k := range keys {

@@ -10,8 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -139,27 +137,8 @@ func TestClusterProcessKill(t *testing.T) {
 
 	tc := &testCluster{t: t, layout: pc.layout}
 	keys := keysPerShard(&pc.layout, 2)
-	h := &history{start: time.Now(), acked: map[string]bool{}}
-	var stop atomic.Bool
-	var wg sync.WaitGroup
 	const workers = 4
-	for w := range workers {
-		seed := rng.Uint64()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := testutil.NewRand(seed)
-			c := tc.clusterClient()
-			for i := 0; !stop.Load(); i++ {
-				k := keys[r.IntN(len(keys))]
-				if r.IntN(2) == 0 {
-					h.do(c, w, regInput{key: k, write: true, val: fmt.Sprintf("w%d-%d", w, i)})
-				} else {
-					h.do(c, w, regInput{key: k})
-				}
-			}
-		}()
-	}
+	h, stopWorkers := startRegisterWorkers(tc, rng, keys, workers)
 	// Kill the leader of shard 0, then that of shard 1 (which may be the
 	// same node), each restarted from its directory.
 	var killed []int
@@ -176,8 +155,7 @@ func TestClusterProcessKill(t *testing.T) {
 		killed = append(killed, i)
 	}
 	time.Sleep(700 * time.Millisecond)
-	stop.Store(true)
-	wg.Wait()
+	stopWorkers()
 
 	c := tc.clusterClient()
 	final := map[string]string{}
