@@ -40,6 +40,7 @@ func TestClusterBasics(t *testing.T) {
 	// redirect with MOVED to it; keys of two slots get CROSSSLOT.
 	slot := KeySlot([]byte("foo"))
 	s := tc.layout.ShardOfSlot(slot)
+	tc.waitLeadersKnown()
 	leader := tc.waitLeader(s)
 	for i, nd := range tc.layout.Nodes {
 		rc := redis.NewClient(&redis.Options{Addr: nd.Addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true})

@@ -122,6 +122,32 @@ func (tc *testCluster) waitLeaders() {
 	tc.t.Fatal("shards without a leader after 20s")
 }
 
+// waitLeadersKnown waits until every shard has a leader and every node
+// names it (through its raft replica's heartbeats or the leadership
+// stream): until then a node rightly answers TRYAGAIN instead of MOVED.
+func (tc *testCluster) waitLeadersKnown() {
+	tc.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		known := true
+		for s := range tc.layout.Shards {
+			l := tc.leader(s)
+			for _, n := range tc.nodes {
+				if n != nil && (l < 0 || n.leaderOf(s) != l) {
+					known = false
+				}
+			}
+		}
+		if known {
+			return
+		}
+		if time.Now().After(deadline) {
+			tc.t.Fatal("some node names no leader, or the wrong one, for a shard after 20s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // waitLeader waits until shard s has a running leader and returns its
 // node's index (an election may be under way at any moment: a
 // restarted replica can call one).
