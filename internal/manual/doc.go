@@ -20,9 +20,9 @@
 // (classes.go: sixteen classes per power of two, so a slot wastes at most
 // 6.25% of its size); a chunk whose slots are all free is unmapped, so
 // memory goes back to the system when the cache shrinks. Larger buffers
-// are mapped on their own; Free keeps the last one for reuse by a New of
-// the same size (the next memtable's arena) and unmaps older ones, and
-// NewZeroed does not clear a fresh mapping, which the kernel zeroed. Those
+// are mapped on their own and unmapped by Free (none is kept for reuse:
+// it would stay resident outside the memory budget), and NewZeroed does
+// not clear a fresh mapping, which the kernel zeroed. Those
 // of 2 MiB or more start on a 2 MiB boundary and, on Linux, are advised
 // for transparent huge pages (hugepage_linux.go): a skiplist search in a
 // 64 MiB arena touches pages at random, and with 4 KiB pages most of

@@ -55,8 +55,7 @@ func New(n int) []byte {
 	case n <= 0:
 		return nil
 	case n > maxSlabSize:
-		b, _ := newLarge(n)
-		return b
+		return newLarge(n)
 	}
 	c := classOf(n)
 	b := classes[c].alloc(classSize(c))
@@ -69,11 +68,7 @@ func New(n int) []byte {
 // NewZeroed is New with every byte zero.
 func NewZeroed(n int) []byte {
 	if n > maxSlabSize {
-		b, zeroed := newLarge(n)
-		if !zeroed {
-			clear(b)
-		}
-		return b
+		return newLarge(n) // a fresh mapping, zeroed by the kernel
 	}
 	b := New(n)
 	clear(b)
@@ -182,14 +177,6 @@ func unmapChunk(ch *chunk) {
 	_ = syscall.Munmap(ch.mem) // failure leaks the mapping; nothing refers to it
 }
 
-// maxSpares is how many freed large mappings are kept for reuse. A
-// memtable arena is freed after its flush, before the next rotation asks
-// for one of the same size: reusing the mapping saves faulting in (and
-// having the kernel zero) every page of a fresh one, which without huge
-// pages is one fault per 4 KiB. One is enough for that; each more would
-// stay resident, unused, beside the memtables.
-const maxSpares = 1
-
 // largeBuf is a buffer mapped alone: buf, the buffer handed out, is the
 // start of a mapping of size bytes (len(buf) rounded up to the page size).
 type largeBuf struct {
@@ -197,36 +184,24 @@ type largeBuf struct {
 	size uintptr
 }
 
-// spares are freed large buffers kept for reuse, oldest first; guarded
-// by largeMu.
-var spares []largeBuf
-
 // large maps the start of each live large buffer to it; guarded by
 // largeMu.
 var large = map[uintptr]largeBuf{}
 
 // newLarge returns a buffer of n bytes mapped alone (or from the heap if
-// the system refuses), and whether it is known to be zero: a fresh
-// mapping is, a reused spare is not.
-func newLarge(n int) (b []byte, zeroed bool) {
-	largeMu.Lock()
-	for i, lb := range spares {
-		if len(lb.buf) == n {
-			spares = append(spares[:i], spares[i+1:]...)
-			large[uintptr(unsafe.Pointer(unsafe.SliceData(lb.buf)))] = lb
-			largeMu.Unlock()
-			return lb.buf, false
-		}
-	}
-	largeMu.Unlock()
+// the system refuses); both come zeroed. Freed large buffers are not kept
+// for reuse: a spare memtable arena would stay resident outside the
+// memory budget (64 MiB at the default size), for a saving that measured
+// at 0 to 10% of a load's throughput (docs/decisions.md).
+func newLarge(n int) []byte {
 	lb, ok := mapLarge(n)
 	if !ok {
-		return make([]byte, n), true
+		return make([]byte, n)
 	}
 	largeMu.Lock()
 	large[uintptr(unsafe.Pointer(unsafe.SliceData(lb.buf)))] = lb
 	largeMu.Unlock()
-	return lb.buf, true
+	return lb.buf
 }
 
 // mapLarge maps a buffer of n bytes. A buffer of at least hugePageSize
@@ -276,16 +251,9 @@ func freeLarge(addr uintptr) {
 	largeMu.Lock()
 	lb, ok := large[addr]
 	delete(large, addr)
-	var unmap largeBuf
-	if ok {
-		spares = append(spares, lb)
-		if len(spares) > maxSpares {
-			unmap, spares = spares[0], spares[1:]
-		}
-	}
 	largeMu.Unlock()
-	if unmap.buf != nil {
+	if ok {
 		// Failure leaks the mapping; nothing refers to it.
-		_ = unix.MunmapPtr(unsafe.Pointer(unsafe.SliceData(unmap.buf)), unmap.size)
+		_ = unix.MunmapPtr(unsafe.Pointer(unsafe.SliceData(lb.buf)), lb.size)
 	}
 }

@@ -42,21 +42,9 @@ func TestChunksUnmapped(t *testing.T) {
 }
 
 // TestLargeAligned checks that buffers of a huge page or more start on a
-// huge-page boundary, keep their length and capacity, are reused after
-// Free (the same size comes back from the spares), and that the spares
-// stay bounded.
+// huge-page boundary, keep their length and capacity and come zeroed, and
+// that Free unmaps them at once (none is kept for reuse).
 func TestLargeAligned(t *testing.T) {
-	// Start without spares, whatever ran before: New hands out the oldest
-	// spare of the size asked for.
-	largeMu.Lock()
-	old := spares
-	spares = nil
-	largeMu.Unlock()
-	for _, lb := range old {
-		if err := unix.MunmapPtr(unsafe.Pointer(unsafe.SliceData(lb.buf)), lb.size); err != nil {
-			t.Fatal(err)
-		}
-	}
 	for _, n := range []int{hugePageSize, 3*hugePageSize + 4096, 5 << 20} {
 		b := NewZeroed(n)
 		if len(b) != n || cap(b) != n {
@@ -73,24 +61,15 @@ func TestLargeAligned(t *testing.T) {
 		}
 		b[0], b[n-1] = 1, 2
 		Free(b)
-		c := New(n)
-		if uintptr(unsafe.Pointer(unsafe.SliceData(c))) != addr {
-			t.Fatalf("New(%d) after Free did not reuse the spare", n)
+		largeMu.Lock()
+		_, kept := large[addr]
+		largeMu.Unlock()
+		if kept {
+			t.Fatalf("NewZeroed(%d): still mapped after Free", n)
 		}
-		Free(c)
-	}
-	// More frees than spares: the oldest mappings are unmapped.
-	var bufs [][]byte
-	for range maxSpares + 3 {
-		bufs = append(bufs, New(hugePageSize))
-	}
-	for _, b := range bufs {
-		Free(b)
-	}
-	largeMu.Lock()
-	n := len(spares)
-	largeMu.Unlock()
-	if n > maxSpares {
-		t.Fatalf("%d spares kept, want at most %d", n, maxSpares)
+		// The range is unmapped: madvise fails with ENOMEM on it.
+		if _, _, errno := unix.Syscall(unix.SYS_MADVISE, addr, 4096, unix.MADV_NORMAL); errno != unix.ENOMEM {
+			t.Fatalf("madvise on a freed buffer: %v, want ENOMEM (unmapped)", errno)
+		}
 	}
 }

@@ -74,9 +74,9 @@ func clampArenaSize(n int) uint64 {
 // Only the first MinArenaSize bytes (the nil word and the sentinels) are
 // zeroed. The rest need not be: Add writes every byte of a node that is
 // ever read (its fields, prev, and its tower below its height) and the
-// key and value before the node is reachable. Clearing a reused 64 MiB
-// buffer would touch all of it at once, on the commit path, when the
-// memtable rotates (invariants builds fill new buffers with garbage, so
+// key and value before the node is reachable. Clearing a reused buffer
+// (arenas below manual's large size come from its slabs) would touch all
+// of it at once, on the commit path, when the memtable rotates (invariants builds fill new buffers with garbage, so
 // the tests catch a read of an unwritten byte).
 //
 // The same buffer holds extraWords zeroed words after the arena, returned
