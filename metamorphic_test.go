@@ -295,7 +295,7 @@ func (r *metaRunner) runAll(ops []*metaOp) []metaResult {
 		res := r.exec(i, op)
 		results = append(results, res)
 		switch op.kind {
-		case metaSet, metaDelete, metaDeleteRange, metaApply, metaIngest:
+		case metaSet, metaMerge, metaDelete, metaDeleteRange, metaApply, metaIngest:
 			if res.s == "ok" {
 				r.lastWrite = i
 			}
