@@ -578,10 +578,7 @@ func (d *editDecoder) applyStats(e *Edit) {
 	if len(d.stats) == 0 {
 		return
 	}
-	first := make(map[base.FileNum]int, len(e.Added))
-	for i := len(e.Added) - 1; i >= 0; i-- {
-		first[e.Added[i].FileNum] = i
-	}
+	first := firstAdded(e)
 	given := make(map[base.FileNum]bool, len(d.stats))
 	for _, s := range d.stats {
 		i, ok := first[s.fileNum]
@@ -623,6 +620,16 @@ func (d *editDecoder) ingestedFile(tagOff int) {
 	}
 }
 
+// firstAdded maps each file number e adds to the index of its first
+// entry in e.Added.
+func firstAdded(e *Edit) map[base.FileNum]int {
+	first := make(map[base.FileNum]int, len(e.Added))
+	for i := len(e.Added) - 1; i >= 0; i-- {
+		first[e.Added[i].FileNum] = i
+	}
+	return first
+}
+
 // applyIngested gives each decoded global seqnum to the first added file
 // with its number. A field naming no added file, or one repeated, is
 // corruption.
@@ -630,10 +637,7 @@ func (d *editDecoder) applyIngested(e *Edit) {
 	if len(d.ingested) == 0 {
 		return
 	}
-	first := make(map[base.FileNum]int, len(e.Added))
-	for i := len(e.Added) - 1; i >= 0; i-- {
-		first[e.Added[i].FileNum] = i
-	}
+	first := firstAdded(e)
 	for _, g := range d.ingested {
 		i, ok := first[g.fileNum]
 		switch {
@@ -691,10 +695,7 @@ func (d *editDecoder) applyBlobRefs(e *Edit) {
 	if len(d.blobRefs) == 0 {
 		return
 	}
-	first := make(map[base.FileNum]int, len(e.Added))
-	for i := len(e.Added) - 1; i >= 0; i-- {
-		first[e.Added[i].FileNum] = i
-	}
+	first := firstAdded(e)
 	for _, r := range d.blobRefs {
 		i, ok := first[r.fileNum]
 		if !ok {
