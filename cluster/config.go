@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -41,19 +40,11 @@ type identity struct {
 const identityFile = "cluster.json"
 
 func loadIdentity(dir string) (*identity, error) {
-	f, err := vfs.Default.Open(filepath.Join(dir, identityFile))
+	b, err := vfs.ReadFile(vfs.Default, filepath.Join(dir, identityFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, err
-	}
-	size, err := f.Size()
-	var b []byte
-	if err == nil {
-		b, err = io.ReadAll(io.NewSectionReader(f, 0, size))
-	}
-	if err = errors.Join(err, f.Close()); err != nil {
 		return nil, err
 	}
 	var id identity
@@ -82,11 +73,7 @@ func saveIdentity(dir string, id *identity) error {
 	if err := vfs.Default.Rename(tmp, filepath.Join(dir, identityFile)); err != nil {
 		return err
 	}
-	d, err := vfs.Default.OpenDir(dir)
-	if err != nil {
-		return err
-	}
-	return errors.Join(d.Sync(), d.Close())
+	return vfs.SyncDir(vfs.Default, dir)
 }
 
 // resolveIdentity returns the node's identity: the stored one, which the
