@@ -117,6 +117,21 @@ func (a *arena) alloc(size, overlay uint64) (off uint32, ok bool) {
 	return uint32(start), true
 }
 
+// allocShared is alloc for several goroutines at once: the offset is
+// advanced with a compare-and-swap.
+func (a *arena) allocShared(size, overlay uint64) (off uint32, ok bool) {
+	for {
+		used := a.used.Load()
+		start := (used + arenaAlign - 1) &^ (arenaAlign - 1)
+		if start+max(size, overlay) > a.capacity() {
+			return 0, false
+		}
+		if a.used.CompareAndSwap(used, start+size) {
+			return uint32(start), true
+		}
+	}
+}
+
 // bytes returns n bytes at off, with capacity limited to n so that an
 // append by a reader cannot clobber the arena.
 func (a *arena) bytes(off, n uint32) []byte {

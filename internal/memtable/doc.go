@@ -60,9 +60,11 @@
 //
 // # Concurrency
 //
-// One writer at a time (the caller serializes Add). Readers (iterators) run
-// concurrently with the writer without locks. The invariants that make this
-// safe:
+// Add takes one writer at a time (the caller serializes it);
+// AddConcurrent takes any number at once, but never alongside Add (see
+// add_concurrent.go for its compare-and-swap protocol). Readers
+// (iterators) run concurrently with the writers without locks. The
+// invariants that make this safe:
 //
 //   - A node's key, value, trailer, height, prev and tower are written
 //     before the node is published; publication is an atomic store of its

@@ -37,6 +37,8 @@ type Memtable struct {
 	// the exact splice of a key just after it (see findSpliceFromLast).
 	// Writer only.
 	last lastSplice
+	// spliceStale is set by AddConcurrent: the next Add drops last.
+	spliceStale atomic.Bool
 }
 
 // Free gives back the arena's memory. Afterwards neither m, nor its
@@ -144,6 +146,10 @@ func (m *Memtable) Add(key base.InternalKey, value []byte) error {
 	copy(m.arena.bytes(nd.keyOffset+kl, vl), value)
 	bits := m.filter.slot(m.cmp.Prefix(key.UserKey))
 
+	if m.spliceStale.Load() {
+		m.last = lastSplice{}
+		m.spliceStale.Store(false)
+	}
 	listHeight := m.height.Load()
 	sp := &m.last.sp
 	if !m.findSpliceFromLast(key, listHeight) {

@@ -54,13 +54,14 @@ type filterSlot struct{ word, mask, seen uint64 }
 // rarely in the CPU cache, so Add takes the slot before its skiplist
 // search and sets the bits after it: the load's cache miss then overlaps
 // the search's instead of stalling the atomic OR (a locked instruction).
-// Writer only: no other goroutine sets bits, so seen stays current.
+// Bits are only ever set, so a seen bit stays set and set may skip it;
+// concurrent writers (AddConcurrent) each OR the bits they did not see.
 func (f *prefixFilter) slot(prefix []byte) filterSlot {
 	w, mask := f.probe(prefix)
 	return filterSlot{word: w, mask: mask, seen: atomic.LoadUint64(&f.words[w])}
 }
 
-// set sets the bits of s. Writer only, before the entry is published.
+// set sets the bits of s, before the entry is published.
 func (f *prefixFilter) set(s filterSlot) {
 	if s.seen&s.mask != s.mask {
 		atomic.OrUint64(&f.words[s.word], s.mask)
