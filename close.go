@@ -27,7 +27,7 @@ func (d *DB) Close() error {
 	// Wait for the commit queue to drain: its leader owns the WAL.
 	d.commit.mu.Lock()
 	for len(d.commit.queue) > 0 {
-		d.commit.cond.Wait()
+		d.commit.drained.Wait()
 	}
 	d.commit.mu.Unlock()
 	d.bg.Wait()

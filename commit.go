@@ -22,12 +22,18 @@ import (
 //  3. writes every batch to the WAL with one write system call, so each
 //     commit has reached the operating system before it is acknowledged;
 //  4. fsyncs the WAL once if any request in the group asked for Sync;
-//  5. inserts the entries into the memtable and publishes the group's last
-//     sequence number as visible;
+//  5. inserts the entries into the memtable, each writer of a larger group
+//     its own batch, all at once (commit_apply.go), and publishes the
+//     group's last sequence number as visible;
 //
-// then marks the group done and wakes everyone. The next head becomes the
-// leader. Invariants:
-//   - WAL order = sequence-number order = memtable insertion order.
+// then marks the group done and wakes its members and the next head, which
+// becomes the leader. Each request has its own condition variable (on
+// commit.mu), so a finished group wakes only the writers it concerns: with
+// many concurrent writers a shared one would wake every waiter at every
+// group, each to find it is not yet its turn. Invariants:
+//   - WAL order = sequence-number order = the order in which groups are
+//     inserted into the memtable (the batches of one group are inserted
+//     at once; none is visible before the whole group is published).
 //   - A batch is visible to readers only after it reached the OS (and, if
 //     any writer in its group asked for Sync, after the fsync).
 //   - After any WAL write or sync error no later batch is acknowledged: the
@@ -48,6 +54,15 @@ type commitReq struct {
 	// commits the batch only if the transaction's reads validate.
 	txn  *txnCommit
 	done bool // guarded by commit.mu
+	// applyTo, when set by the leader (under commit.mu), asks the waiting
+	// writer to insert its own batch into that memtable (commit_apply.go).
+	applyTo *memTable
+	// applyErr is the outcome of that insertion, read by the leader once
+	// commit.applying is done.
+	applyErr error
+	// wake is signalled, under commit.mu, when the request is done or
+	// reaches the head of the queue.
+	wake sync.Cond
 	seq  base.SeqNum
 	err  error
 }
@@ -77,9 +92,14 @@ func (d *DB) runCommit(r *commitReq) {
 		r.err = ErrClosed
 		return
 	}
+	r.wake.L = &c.mu
 	c.queue = append(c.queue, r)
 	for !r.done && c.queue[0] != r {
-		c.cond.Wait()
+		if r.applyTo != nil {
+			d.applyAsFollowerLocked(r)
+			continue
+		}
+		r.wake.Wait()
 	}
 	if r.done {
 		c.mu.Unlock()
@@ -95,15 +115,29 @@ func (d *DB) runCommit(r *commitReq) {
 	}
 
 	c.mu.Lock()
+	d.finishGroupLocked(group)
+	c.mu.Unlock()
+}
+
+// finishGroupLocked marks the group done, removes it from the head of the
+// queue and wakes its members and the next leader (or, once the queue is
+// empty, Close). No member is touched after it is marked done: its owner
+// may reuse it as soon as commit.mu is released. Requires commit.mu.
+func (d *DB) finishGroupLocked(group []*commitReq) {
+	c := &d.commit
 	// group aliases the head of the queue: mark it before compacting.
 	for _, g := range group {
 		g.done = true
+		g.wake.Signal()
 	}
 	n := copy(c.queue, c.queue[len(group):])
 	clear(c.queue[n:])
 	c.queue = c.queue[:n]
-	c.cond.Broadcast()
-	c.mu.Unlock()
+	if n > 0 {
+		c.queue[0].wake.Signal()
+	} else {
+		c.drained.Broadcast()
+	}
 }
 
 // takeGroupLocked returns the requests at the head of the queue that the
@@ -182,13 +216,11 @@ func (d *DB) commitGroup(group []*commitReq) {
 		}
 		d.counters.walSyncs.Add(1)
 	}
-	for _, r := range group {
-		if err := applyBatch(m, r.batch.data); err != nil {
-			// The memtable was sized for the group; failing here breaks
-			// an invariant. The WAL holds the batch, so a reopen recovers it.
-			fail(d.setBackgroundError(err))
-			return
-		}
+	if err := d.applyGroup(m, group); err != nil {
+		// The memtable was sized for the group; failing here breaks an
+		// invariant. The WAL holds the batches, so a reopen recovers them.
+		fail(d.setBackgroundError(err))
+		return
 	}
 	d.commit.lastSeq = last
 	d.visibleSeq.Store(uint64(last))
@@ -231,7 +263,7 @@ func (d *DB) sequenceGroup(group []*commitReq) ([]*commitReq, error) {
 }
 
 // applyBatch inserts the entries of an encoded, stamped batch into m.
-func applyBatch(m *memTable, data []byte) error {
+func applyBatch(m *memTable, data []byte, concurrent bool) error {
 	db, err := decodeBatch(data)
 	if err != nil {
 		return err
@@ -244,6 +276,10 @@ func applyBatch(m *memTable, data []byte) error {
 		if e.Kind == base.KindMerge {
 			m.merges.Store(true)
 		}
-		return m.Add(base.MakeInternalKey(e.Key, db.Seq, e.Kind), e.Value)
+		k := base.MakeInternalKey(e.Key, db.Seq, e.Kind)
+		if concurrent {
+			return m.AddConcurrent(k, e.Value)
+		}
+		return m.Add(k, e.Value)
 	})
 }

@@ -45,14 +45,19 @@ type DB struct {
 
 	// commit serializes writers into groups; see commit.go.
 	commit struct {
-		mu     sync.Mutex
-		cond   sync.Cond
-		queue  []*commitReq // guarded by mu; queue[0] is the leader
-		closed bool         // guarded by mu
+		mu sync.Mutex
+		// drained is broadcast when the queue becomes empty (Close
+		// waits for it).
+		drained sync.Cond
+		queue   []*commitReq // guarded by mu; queue[0] is the leader
+		closed  bool         // guarded by mu
 		// The fields below are owned by the commit leader.
 		log      *wal.Writer
 		lastSeq  base.SeqNum
 		payloads [][]byte
+		// applying counts the group's writers still inserting their
+		// batches (commit_apply.go).
+		applying sync.WaitGroup
 		kept     []*commitReq // the group's requests that may commit
 	}
 

@@ -43,7 +43,7 @@ func Open(dirname string, opts *Options) (*DB, error) {
 		dirs:    makeDirs(o.FS, dirname),
 		lim:     limits{maxKey: o.MaxKeySize, maxValue: o.MaxValueSize, maxBatch: o.MaxBatchSize, cmp: o.Comparer, merger: o.Merger},
 	}
-	d.commit.cond.L = &d.commit.mu
+	d.commit.drained.L = &d.commit.mu
 	d.mu.cond.L = &d.mu.Mutex
 	d.mu.snapshots.init()
 	d.txns.init(o.Comparer, o.TxnConflictHistoryBytes)

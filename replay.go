@@ -234,7 +234,7 @@ func (r *replayer) apply(path string, payload []byte, off int64) error {
 		}
 		r.mem = r.d.newMemTableOfSize(0, size)
 	}
-	if err := applyBatch(r.mem, payload); err != nil {
+	if err := applyBatch(r.mem, payload, false); err != nil {
 		return base.Corruptionf(path, off, "%v", err)
 	}
 	r.lastSeq = b.Seq
