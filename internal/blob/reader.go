@@ -3,6 +3,8 @@ package blob
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/klauspost/compress/s2"
 	"github.com/tempestdb/tempest/internal/base"
@@ -83,15 +85,38 @@ func (r *Reader) Read(h Handle, dst []byte) ([]byte, error) {
 		return nil, base.Corruptionf(r.name, int64(h.Offset), "blob block %d+%d overruns the data area (%d bytes)",
 			h.Offset, h.Length, r.size-FooterLen)
 	}
-	buf := make([]byte, h.Length+trailerLen)
-	if _, err := r.f.ReadAt(buf, int64(h.Offset)); err != nil {
+	// A block stored as is (as long as its value) is read straight into
+	// dst's tail and needs no other copy; a compressed one is read into a
+	// pooled buffer and decoded into dst's tail.
+	var block []byte
+	inPlace := h.Length == h.ValueLen
+	if inPlace {
+		dst = slices.Grow(dst, int(h.Length+trailerLen))
+		block = dst[len(dst) : len(dst)+int(h.Length+trailerLen)]
+	} else {
+		scratch := getScratch(int(h.Length + trailerLen))
+		defer putScratch(scratch)
+		block = *scratch
+	}
+	if _, err := r.f.ReadAt(block, int64(h.Offset)); err != nil {
 		return nil, base.Corruptionf(r.name, int64(h.Offset), "reading blob block: %v", err)
 	}
-	stored, c := buf[:h.Length], buf[h.Length]
-	if blockChecksum(h.Offset, stored, c) != binary.LittleEndian.Uint64(buf[h.Length+1:]) {
+	stored, c := block[:h.Length], block[h.Length]
+	if blockChecksum(h.Offset, stored, c) != binary.LittleEndian.Uint64(block[h.Length+1:]) {
 		return nil, base.Corruptionf(r.name, int64(h.Offset), "blob block checksum mismatch")
 	}
-	v, err := decode(c, stored, dst)
+	var v []byte
+	var err error
+	switch {
+	case inPlace && c == NoCompression:
+		v = dst[:len(dst)+len(stored)]
+	case inPlace:
+		// Compressed to its own length: decode from a copy, since the
+		// stored bytes lie where the value goes.
+		v, err = decode(c, append([]byte(nil), stored...), dst)
+	default:
+		v, err = decode(c, stored, dst)
+	}
 	if err == nil && uint64(len(v)-len(dst)) != h.ValueLen {
 		err = fmt.Errorf("value of %d bytes, the handle says %d", len(v)-len(dst), h.ValueLen)
 	}
@@ -101,6 +126,8 @@ func (r *Reader) Read(h Handle, dst []byte) ([]byte, error) {
 	return v, nil
 }
 
+// decode appends the value of a block's stored bytes, compressed as c
+// says, to dst.
 func decode(c byte, stored, dst []byte) ([]byte, error) {
 	switch c {
 	case NoCompression:
@@ -110,13 +137,33 @@ func decode(c byte, stored, dst []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		out := make([]byte, n)
+		dst = slices.Grow(dst, n)
+		out := dst[len(dst) : len(dst)+n]
 		if _, err := s2.Decode(out, stored); err != nil {
 			return nil, err
 		}
-		return append(dst, out...), nil
+		return dst[:len(dst)+n], nil
 	}
 	return nil, fmt.Errorf("unknown compression %d", c)
+}
+
+// maxPooledScratch bounds the read buffers kept for reuse: larger ones
+// are left to the garbage collector.
+const maxPooledScratch = 1 << 20
+
+var scratchPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// getScratch returns a buffer of n bytes for a compressed block.
+func getScratch(n int) *[]byte {
+	b := scratchPool.Get().(*[]byte)
+	*b = slices.Grow((*b)[:0], n)[:n]
+	return b
+}
+
+func putScratch(b *[]byte) {
+	if cap(*b) <= maxPooledScratch {
+		scratchPool.Put(b)
+	}
 }
 
 // Size returns the file's size.
