@@ -61,7 +61,26 @@ func (b *Batch) getAt(bs *batchSnapshot, rs *readState, key []byte, seq base.Seq
 		defer rs.unref()
 		return d.getFiltered(rs, key, seq, bs)
 	}
+	if !bs.shapes(d.cmp, key) {
+		// The batch takes no part: the DB's point read answers.
+		defer rs.unref()
+		return d.getAt(rs, key, seq)
+	}
 	return d.iterGet(rs, key, seq, bs) // takes over the reference
+}
+
+// shapes reports whether the batch state can change a read of key: it
+// holds a range tombstone, or an entry of key's prefix at or after key (a
+// read returns the first visible entry of the prefix at or after key, and
+// a prefix's entries are contiguous in the Comparer's order). Otherwise
+// the read is the DB's alone.
+func (bs *batchSnapshot) shapes(cmp *base.Comparer, key []byte) bool {
+	if !bs.rangeDels.Empty() {
+		return true
+	}
+	it := batchIter{cmp: cmp, points: bs.points}
+	i := it.search(base.InternalKey{UserKey: key, Trailer: base.TrailerMax})
+	return i < len(bs.points) && cmp.HasPrefix(bs.points[i].key.UserKey, cmp.Prefix(key))
 }
 
 // NewIter returns an iterator over the batch's writes merged with the
