@@ -103,10 +103,16 @@ func cmdSet(x *execCtx, args [][]byte) {
 			return
 		}
 	}
-	old, found, err := x.tx.get(args[1])
-	if err != nil {
-		x.fail(err)
-		return
+	// Only GET, NX, XX and KEEPTTL depend on the old value; a plain SET
+	// writes blind.
+	var old entry
+	var found bool
+	if o.get || o.nx || o.xx || o.keepTTL {
+		var err error
+		if old, found, err = x.tx.get(args[1]); err != nil {
+			x.fail(err)
+			return
+		}
 	}
 	if o.get {
 		if found {
