@@ -54,11 +54,12 @@ type Node struct {
 	me  NodeInfo
 	// layout is the newest Layout this node knows; changed (and stored)
 	// only under layoutMu, read anywhere through lay().
-	layout   atomic.Pointer[Layout]
-	layoutMu sync.Mutex
-	founding []int // the shards this node bootstraps (identity.Founding)
-	db       *tempest.DB
-	logger   hclog.Logger
+	layout      atomic.Pointer[Layout]
+	layoutMu    sync.Mutex
+	founding    []int  // the shards this node bootstraps (identity.Founding)
+	incarnation string // identity.Incarnation
+	db          *tempest.DB
+	logger      hclog.Logger
 	// mux is the node's one listener on its cluster bus: each local
 	// shard's raft transport is a StreamLayer of it, and so is the
 	// leadership stream (leaders.go).
@@ -99,11 +100,11 @@ func Open(cfg Config) (*Node, error) {
 	if err := vfs.Default.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	ident, err := resolveIdentity(&cfg)
+	ident, writes, err := checkIdentity(&cfg)
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, id: ident.NodeID, shards: map[int]*shard{}, stop: make(chan struct{})}
+	n := &Node{cfg: cfg, id: ident.NodeID, incarnation: ident.Incarnation, shards: map[int]*shard{}, stop: make(chan struct{})}
 	n.layout.Store(&ident.Layout)
 	n.founding = ident.Founding
 	n.me = n.lay().Nodes[n.lay().NodeIndex(n.id)]
@@ -111,8 +112,11 @@ func Open(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.logger = hclog.New(&hclog.LoggerOptions{Name: "raft " + n.id, Level: hclog.Warn, Output: logWriter{cfg.Logf}})
-	if n.db, err = tempest.Open(filepath.Join(cfg.Dir, "db"), cfg.DBOptions); err != nil {
+	if n.db, err = tempest.Open(dbDir(cfg.Dir), cfg.DBOptions); err != nil {
 		return nil, err
+	}
+	if err := storeIdentity(n.db, cfg.Dir, ident, writes); err != nil {
+		return nil, errors.Join(err, n.db.Close())
 	}
 	if err := n.listenBus(); err != nil {
 		return nil, errors.Join(err, n.Close())
