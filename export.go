@@ -59,12 +59,12 @@ func (d *DB) export(lower, upper []byte, destDir string, newIter func(*IterOptio
 	}
 	defer it.Close()
 	tmp := destDir + exportTempSuffix
-	if err := removeAll(d.fs, tmp); err != nil {
+	if err := vfs.RemoveAll(d.fs, tmp); err != nil {
 		return nil, err
 	}
 	names, err := d.writeExport(it, tmp, destDir)
 	if err != nil {
-		_ = removeAll(d.fs, tmp)
+		_ = vfs.RemoveAll(d.fs, tmp)
 		return nil, fmt.Errorf("tempest: export to %s: %w", destDir, err)
 	}
 	paths := make([]string, len(names))
