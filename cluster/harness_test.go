@@ -49,17 +49,22 @@ type testCluster struct {
 
 func newTestCluster(t testing.TB, nodes, shards, replicas int) *testCluster {
 	t.Helper()
-	return newTestClusterRaft(t, nodes, shards, replicas, testRaft)
+	return newTestClusterWith(t, nodes, shards, replicas, testRaft, smallDB())
 }
 
-// newTestClusterRaft is newTestCluster with the nodes' raft settings.
+// newTestClusterRaft is newTestCluster with the nodes' raft settings and
+// the default database options.
 func newTestClusterRaft(t testing.TB, nodes, shards, replicas int, rc func(*raft.Config)) *testCluster {
 	t.Helper()
 	return newTestClusterWith(t, nodes, shards, replicas, rc, nil)
 }
 
-// smallDB opens the nodes' databases with 4 MiB memtables: an Open
-// then takes a tenth of the default's time under -race.
+// smallDB opens the nodes' databases with 4 MiB memtables. Under -race
+// every new memtable costs time in proportion to its arena (the race
+// detector's range accesses; about a second at the default 64 MiB with
+// -tags invariants), and a node makes one at each Open and two at each
+// snapshot install (the ingest flushes, then rotates the WAL): at the
+// default size a node stalled for seconds at each.
 func smallDB() *tempest.Options { return &tempest.Options{MemTableSize: 4 << 20} }
 
 // newTestClusterWith is newTestCluster with the nodes' raft settings

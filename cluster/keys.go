@@ -11,8 +11,13 @@ import "encoding/binary"
 //	                 (server.EncodeValue: tag byte, expiry, string)
 //	prefix 'a'       the FSM's applied index and clock (8+8 bytes), written
 //	                 in the same batch as the entry's data
-//	prefix 'R'       set while a snapshot restore is under way
+//	prefix 'R'       set by earlier versions while a snapshot restore was
+//	                 under way (read at start, no longer written)
 //	prefix 'r' ...   the raft log and stable store (a raftstore.Store)
+//
+// The FSM's state, which a snapshot carries and a restore replaces in one
+// ingest, is [prefix 'a', prefix 'e'): the applied record and the data
+// (stateBounds). The raft keys and the marker lie outside it.
 const (
 	subIdentity  = 'i' // a key of its own, beside the shards
 	shardsFirst  = 'c' // the first byte of every shard's keys

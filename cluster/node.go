@@ -118,6 +118,12 @@ func Open(cfg Config) (*Node, error) {
 	if err := storeIdentity(n.db, cfg.Dir, ident, writes); err != nil {
 		return nil, errors.Join(err, n.db.Close())
 	}
+	// What a snapshot's persist or restore left there when the node
+	// stopped is of no use: the files were ingested (linked into the
+	// database) or never were.
+	if err := vfs.RemoveAll(n.db.Options().FS, n.scratchRoot()); err != nil {
+		return nil, errors.Join(err, n.db.Close())
+	}
 	if err := n.listenBus(); err != nil {
 		return nil, errors.Join(err, n.Close())
 	}
@@ -155,6 +161,10 @@ func (n *Node) listenBus() error {
 	return n.openLeaders()
 }
 
+// scratchRoot is the node's directory of temporary files: each shard's
+// snapshot files, under shard-S.
+func (n *Node) scratchRoot() string { return filepath.Join(n.cfg.Dir, "tmp") }
+
 // shard returns local shard s, or nil.
 func (n *Node) shard(s int) *shard {
 	n.mu.RLock()
@@ -170,7 +180,7 @@ func (n *Node) lay() *Layout { return n.layout.Load() }
 // has no state yet.
 func (n *Node) startShard(s int, bootstrap bool) (*shard, error) {
 	prefix := shardPrefix(s)
-	fsm, err := openFSM(n.db, prefix)
+	fsm, err := openFSM(n.db, prefix, filepath.Join(n.scratchRoot(), fmt.Sprint("shard-", s)))
 	if err != nil {
 		return nil, err
 	}
@@ -196,14 +206,14 @@ func (n *Node) startShard(s int, bootstrap bool) (*shard, error) {
 	}
 	sh.cutOffAfter = 2 * max(rc.ElectionTimeout, rc.HeartbeatTimeout)
 	// The FSM's data survives a restart (applied index in the same batch),
-	// so a restart does not restore the snapshot; unless a restore was cut
-	// short, which left the data partial.
-	partial, err := fsm.restoring()
+	// so a restart does not restore the snapshot; unless the FSM has not
+	// applied it all (restoreOnStart).
+	restore, err := fsm.restoreOnStart(snaps)
 	if err != nil {
 		trans.Close()
 		return nil, err
 	}
-	rc.NoSnapshotRestoreOnStart = !partial
+	rc.NoSnapshotRestoreOnStart = !restore
 	existing, err := raft.HasExistingState(store, store, snaps)
 	if err == nil && !existing && bootstrap {
 		err = raft.BootstrapCluster(rc, store, store, snaps, trans, n.shardConfiguration(s))
