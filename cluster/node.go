@@ -92,7 +92,9 @@ type shard struct {
 }
 
 // Open opens (or, at a first start, creates) the node's directory and
-// starts the raft groups of its shards. At a first start every founding
+// starts the raft groups of its shards. Before it writes anything it
+// checks cluster.json against the database's identity record, and
+// refuses a directory whose two disagree (identity_resolve.go). At a first start every founding
 // node bootstraps each of its shards with the same configuration (the
 // shard's replicas), which hashicorp/raft allows; a node that joined
 // later never bootstraps: the shards' leaders add it.
