@@ -216,7 +216,7 @@ func TestBlobCheckpointExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, d)
-	if err := removeAll(fs, "db"); err != nil {
+	if err := vfs.RemoveAll(fs, "db"); err != nil {
 		t.Fatal(err)
 	}
 	c := mustOpen(t, "ck", blobOptions(fs))

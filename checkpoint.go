@@ -49,11 +49,11 @@ func (d *DB) Checkpoint(destDir string) (WriteToken, error) {
 	}
 	defer rs.unref()
 	tmp := destDir + checkpointTempSuffix
-	if err := removeAll(d.fs, tmp); err != nil {
+	if err := vfs.RemoveAll(d.fs, tmp); err != nil {
 		return WriteToken{}, err
 	}
 	if err := d.writeCheckpoint(rs, tmp, destDir); err != nil {
-		_ = removeAll(d.fs, tmp)
+		_ = vfs.RemoveAll(d.fs, tmp)
 		return WriteToken{}, fmt.Errorf("tempest: checkpoint to %s: %w", destDir, err)
 	}
 	return WriteToken{seq: rs.flushedSeq}, nil
@@ -213,28 +213,4 @@ func createEmptyFile(fs vfs.FS, name string) error {
 		err = cerr
 	}
 	return err
-}
-
-// removeAll removes dir and everything under it; a dir that does not
-// exist is not an error.
-func removeAll(fs vfs.FS, dir string) error {
-	info, err := fs.Stat(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if info.IsDir() {
-		names, err := fs.List(dir)
-		if err != nil {
-			return err
-		}
-		for _, n := range names {
-			if err := removeAll(fs, fs.PathJoin(dir, n)); err != nil {
-				return err
-			}
-		}
-	}
-	return fs.Remove(dir)
 }

@@ -30,6 +30,22 @@ const exportTempSuffix = ".export-tmp"
 // removes it) leaves nothing behind. An empty range gives an empty
 // destDir and no paths. Export reads only: a read-only DB exports.
 func (d *DB) Export(lower, upper []byte, destDir string) ([]string, error) {
+	return d.export(lower, upper, destDir, d.NewIter)
+}
+
+// Export is DB.Export at the snapshot: it writes the live entries of
+// [lower, upper) that a read at s returns, whatever was committed after
+// s. The snapshot must be open (ErrClosed otherwise).
+func (s *Snapshot) Export(lower, upper []byte, destDir string) ([]string, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	return s.db.export(lower, upper, destDir, s.NewIter)
+}
+
+// export writes what iterators from newIter read in [lower, upper) into
+// destDir (Export).
+func (d *DB) export(lower, upper []byte, destDir string, newIter func(*IterOptions) (*Iterator, error)) ([]string, error) {
 	if lower != nil && upper != nil && d.cmp.Compare(lower, upper) > 0 {
 		return nil, base.InvalidArgumentf("tempest: export: lower bound %s after upper bound %s",
 			d.cmp.Format(lower), d.cmp.Format(upper))
@@ -37,18 +53,18 @@ func (d *DB) Export(lower, upper []byte, destDir string) ([]string, error) {
 	if err := d.checkExportDest(destDir); err != nil {
 		return nil, err
 	}
-	it, err := d.NewIter(&IterOptions{LowerBound: lower, UpperBound: upper})
+	it, err := newIter(&IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return nil, err
 	}
 	defer it.Close()
 	tmp := destDir + exportTempSuffix
-	if err := removeAll(d.fs, tmp); err != nil {
+	if err := vfs.RemoveAll(d.fs, tmp); err != nil {
 		return nil, err
 	}
 	names, err := d.writeExport(it, tmp, destDir)
 	if err != nil {
-		_ = removeAll(d.fs, tmp)
+		_ = vfs.RemoveAll(d.fs, tmp)
 		return nil, fmt.Errorf("tempest: export to %s: %w", destDir, err)
 	}
 	paths := make([]string, len(names))

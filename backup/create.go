@@ -59,7 +59,7 @@ func (r repoDirs) abandon(id uint64) {
 	if ok, err := exists(r.fs, r.metaPath(id)); err != nil || ok {
 		return
 	}
-	_ = removeAll(r.fs, r.privateDir(id))
+	_ = vfs.RemoveAll(r.fs, r.privateDir(id))
 	_ = removeExcept(r.fs, r.tmp, nil)
 }
 
@@ -133,7 +133,7 @@ func isSST(rel string) bool {
 // shared store, the private tree and the work area.
 func (r repoDirs) moveCheckpointRest(ck string, id uint64, dirs []string) error {
 	dst := r.privateDir(id)
-	if err := removeAll(r.fs, dst); err != nil {
+	if err := vfs.RemoveAll(r.fs, dst); err != nil {
 		return err
 	}
 	if err := r.fs.Rename(ck, dst); err != nil {

@@ -22,29 +22,6 @@ func exists(fs vfs.FS, name string) (bool, error) {
 	return false, err
 }
 
-// removeAll removes name and everything under it; a missing name is not
-// an error.
-func removeAll(fs vfs.FS, name string) error {
-	fi, err := fs.Stat(name)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	if fi.IsDir() {
-		names, err := fs.List(name)
-		if err != nil {
-			return err
-		}
-		for _, n := range names {
-			if err := removeAll(fs, fs.PathJoin(name, n)); err != nil {
-				return err
-			}
-		}
-	}
-	return fs.Remove(name)
-}
-
 // writeFileAtomic makes name hold data, durably, or leaves it unchanged:
 // it writes and syncs name+".tmp", renames it over name and syncs the
 // directory.

@@ -113,7 +113,7 @@ func removeExcept(fs vfs.FS, dir string, keep map[string]bool) error {
 		if keep[n] {
 			continue
 		}
-		if err := removeAll(fs, fs.PathJoin(dir, n)); err != nil {
+		if err := vfs.RemoveAll(fs, fs.PathJoin(dir, n)); err != nil {
 			return err
 		}
 		removed = true

@@ -39,11 +39,11 @@ func (o Options) Restore(repo string, id uint64, destDir string) error {
 		return err
 	}
 	tmp := destDir + restoreTempSuffix
-	if err := removeAll(fs, tmp); err != nil {
+	if err := vfs.RemoveAll(fs, tmp); err != nil {
 		return err
 	}
 	if err := r.restoreInto(m, tmp, destDir); err != nil {
-		_ = removeAll(fs, tmp)
+		_ = vfs.RemoveAll(fs, tmp)
 		return fmt.Errorf("backup: restore %d to %s: %w", id, destDir, err)
 	}
 	return nil

@@ -23,6 +23,12 @@ import (
 type shardFSM struct {
 	db     *tempest.DB
 	prefix []byte
+	// scratch is a directory of the shard's own for the files of
+	// snapshots being persisted or restored (under the node's tmp
+	// directory, which Open empties).
+	scratch string
+	// restores counts the snapshots restored since the FSM opened.
+	restores atomic.Uint64
 
 	applied atomic.Uint64 // the applied index, as stored
 	// lastNow is the clock of the newest applied entry (Unix ms), stored
@@ -42,23 +48,48 @@ type applyWaiter struct {
 	ch    chan struct{}
 }
 
-func openFSM(db *tempest.DB, prefix []byte) (*shardFSM, error) {
-	f := &shardFSM{db: db, prefix: prefix}
-	v, err := db.Get(withSub(prefix, subApplied))
-	switch {
-	case errors.Is(err, tempest.ErrNotFound):
-	case err != nil:
+func openFSM(db *tempest.DB, prefix []byte, scratch string) (*shardFSM, error) {
+	f := &shardFSM{db: db, prefix: prefix, scratch: scratch}
+	if err := f.loadApplied(); err != nil {
 		return nil, err
-	case len(v) != 16:
-		return nil, fmt.Errorf("%w: cluster: applied record of %d bytes", tempest.ErrCorruption, len(v))
-	default:
-		f.applied.Store(binary.BigEndian.Uint64(v))
-		f.lastNow.Store(int64(binary.BigEndian.Uint64(v[8:])))
 	}
 	return f, nil
 }
 
-// restoring reports whether a snapshot restore was cut short: the
+// loadApplied reads the stored applied index and clock into f.
+func (f *shardFSM) loadApplied() error {
+	idx, now, err := readApplied(f.db, f.prefix)
+	if err != nil {
+		return err
+	}
+	f.lastNow.Store(now)
+	f.setApplied(idx)
+	return nil
+}
+
+// readApplied returns the applied index and clock stored under prefix:
+// zero if none.
+func readApplied(g getter, prefix []byte) (index uint64, now int64, err error) {
+	v, err := g.Get(withSub(prefix, subApplied))
+	switch {
+	case errors.Is(err, tempest.ErrNotFound):
+		return 0, 0, nil
+	case err != nil:
+		return 0, 0, err
+	}
+	return decodeApplied(v)
+}
+
+// decodeApplied decodes an applied record (appliedRecord).
+func decodeApplied(v []byte) (index uint64, now int64, err error) {
+	if len(v) != 16 {
+		return 0, 0, fmt.Errorf("%w: cluster: applied record of %d bytes", tempest.ErrCorruption, len(v))
+	}
+	return binary.BigEndian.Uint64(v), int64(binary.BigEndian.Uint64(v[8:])), nil
+}
+
+// restoring reports whether a restore of an earlier version (which
+// replaced the data in several batches under a marker) was cut short: the
 // shard's data is then partial and must be restored again.
 func (f *shardFSM) restoring() (bool, error) {
 	_, err := f.db.Get(withSub(f.prefix, subRestoring))

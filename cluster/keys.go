@@ -2,23 +2,32 @@ package cluster
 
 import "encoding/binary"
 
-// The node's database holds, for each local shard s, everything under
-// shardPrefix(s) = 'c' + s as 2 big-endian bytes:
+// The node's database holds its identity record under the key 'i' (the
+// identity as JSON, as in cluster.json; identity.go), and for each local
+// shard s everything under shardPrefix(s) = 'c' + s as 2 big-endian
+// bytes:
 //
 //	prefix 'd' key   the shard's data: a Redis key and its stored value
 //	                 (server.EncodeValue: tag byte, expiry, string)
 //	prefix 'a'       the FSM's applied index and clock (8+8 bytes), written
 //	                 in the same batch as the entry's data
-//	prefix 'R'       set while a snapshot restore is under way
+//	prefix 'R'       set by earlier versions while a snapshot restore was
+//	                 under way (read at start, no longer written)
 //	prefix 'r' ...   the raft log and stable store (a raftstore.Store)
+//
+// The FSM's state, which a snapshot carries and a restore replaces in one
+// ingest, is [prefix 'a', prefix 'e'): the applied record and the data
+// (stateBounds). The raft keys and the marker lie outside it.
 const (
+	subIdentity  = 'i' // a key of its own, beside the shards
+	shardsFirst  = 'c' // the first byte of every shard's keys
 	subData      = 'd'
 	subApplied   = 'a'
 	subRestoring = 'R'
 	subRaft      = 'r'
 )
 
-func shardPrefix(s int) []byte { return []byte{'c', byte(s >> 8), byte(s)} }
+func shardPrefix(s int) []byte { return []byte{shardsFirst, byte(s >> 8), byte(s)} }
 
 func withSub(prefix []byte, sub byte, rest ...byte) []byte {
 	k := make([]byte, 0, len(prefix)+1+len(rest))

@@ -31,7 +31,7 @@ func clusterChild(v string) int {
 		fmt.Println("error", err)
 		return 2
 	}
-	n, err := Open(Config{Dir: cc.Dir, NodeID: cc.NodeID, Layout: cc.Layout, Raft: testRaft})
+	n, err := Open(Config{Dir: cc.Dir, NodeID: cc.NodeID, Layout: cc.Layout, Raft: testRaft, DBOptions: smallDB()})
 	if err == nil {
 		err = n.Listen()
 	}

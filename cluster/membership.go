@@ -61,10 +61,10 @@ func newer(a, b *Layout) bool {
 }
 
 // extends reports whether l is a later layout of the same cluster as
-// cur: same shards, and cur's nodes at the same places (nodes are only
+// cur: same cluster id and shards, and cur's nodes at the same places (nodes are only
 // ever appended, so node indexes stay valid).
 func extends(l, cur *Layout) bool {
-	if l.Shards != cur.Shards || len(l.Nodes) < len(cur.Nodes) {
+	if l.ClusterID != cur.ClusterID || l.Shards != cur.Shards || len(l.Nodes) < len(cur.Nodes) {
 		return false
 	}
 	for i, nd := range cur.Nodes {
@@ -89,10 +89,15 @@ func (n *Node) adopt(l *Layout) {
 	}
 }
 
-// storeLayoutLocked saves l in the node's directory, then makes it the
-// node's layout. n.layoutMu is held.
+// storeLayoutLocked saves l in the node's directory, cluster.json first
+// and then the database's identity record (the order identity.go
+// explains), then makes it the node's layout. n.layoutMu is held.
 func (n *Node) storeLayoutLocked(l *Layout) error {
-	if err := saveIdentity(n.cfg.Dir, &identity{NodeID: n.id, Layout: *l, Founding: n.founding}); err != nil {
+	id := &identity{NodeID: n.id, Incarnation: n.incarnation, Layout: *l, Founding: n.founding}
+	if err := saveIdentity(n.cfg.Dir, id); err != nil {
+		return err
+	}
+	if err := writeRecord(n.db, id); err != nil {
 		return err
 	}
 	n.layout.Store(l)

@@ -54,11 +54,12 @@ type Node struct {
 	me  NodeInfo
 	// layout is the newest Layout this node knows; changed (and stored)
 	// only under layoutMu, read anywhere through lay().
-	layout   atomic.Pointer[Layout]
-	layoutMu sync.Mutex
-	founding []int // the shards this node bootstraps (identity.Founding)
-	db       *tempest.DB
-	logger   hclog.Logger
+	layout      atomic.Pointer[Layout]
+	layoutMu    sync.Mutex
+	founding    []int  // the shards this node bootstraps (identity.Founding)
+	incarnation string // identity.Incarnation
+	db          *tempest.DB
+	logger      hclog.Logger
 	// mux is the node's one listener on its cluster bus: each local
 	// shard's raft transport is a StreamLayer of it, and so is the
 	// leadership stream (leaders.go).
@@ -91,7 +92,9 @@ type shard struct {
 }
 
 // Open opens (or, at a first start, creates) the node's directory and
-// starts the raft groups of its shards. At a first start every founding
+// starts the raft groups of its shards. Before it writes anything it
+// checks cluster.json against the database's identity record, and
+// refuses a directory whose two disagree (identity_resolve.go). At a first start every founding
 // node bootstraps each of its shards with the same configuration (the
 // shard's replicas), which hashicorp/raft allows; a node that joined
 // later never bootstraps: the shards' leaders add it.
@@ -99,11 +102,11 @@ func Open(cfg Config) (*Node, error) {
 	if err := vfs.Default.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	ident, err := resolveIdentity(&cfg)
+	ident, writes, err := checkIdentity(&cfg)
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, id: ident.NodeID, shards: map[int]*shard{}, stop: make(chan struct{})}
+	n := &Node{cfg: cfg, id: ident.NodeID, incarnation: ident.Incarnation, shards: map[int]*shard{}, stop: make(chan struct{})}
 	n.layout.Store(&ident.Layout)
 	n.founding = ident.Founding
 	n.me = n.lay().Nodes[n.lay().NodeIndex(n.id)]
@@ -111,8 +114,17 @@ func Open(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.logger = hclog.New(&hclog.LoggerOptions{Name: "raft " + n.id, Level: hclog.Warn, Output: logWriter{cfg.Logf}})
-	if n.db, err = tempest.Open(filepath.Join(cfg.Dir, "db"), cfg.DBOptions); err != nil {
+	if n.db, err = tempest.Open(dbDir(cfg.Dir), cfg.DBOptions); err != nil {
 		return nil, err
+	}
+	if err := storeIdentity(n.db, cfg.Dir, ident, writes); err != nil {
+		return nil, errors.Join(err, n.db.Close())
+	}
+	// What a snapshot's persist or restore left there when the node
+	// stopped is of no use: the files were ingested (linked into the
+	// database) or never were.
+	if err := vfs.RemoveAll(n.db.Options().FS, n.scratchRoot()); err != nil {
+		return nil, errors.Join(err, n.db.Close())
 	}
 	if err := n.listenBus(); err != nil {
 		return nil, errors.Join(err, n.Close())
@@ -151,6 +163,10 @@ func (n *Node) listenBus() error {
 	return n.openLeaders()
 }
 
+// scratchRoot is the node's directory of temporary files: each shard's
+// snapshot files, under shard-S.
+func (n *Node) scratchRoot() string { return filepath.Join(n.cfg.Dir, "tmp") }
+
 // shard returns local shard s, or nil.
 func (n *Node) shard(s int) *shard {
 	n.mu.RLock()
@@ -166,7 +182,7 @@ func (n *Node) lay() *Layout { return n.layout.Load() }
 // has no state yet.
 func (n *Node) startShard(s int, bootstrap bool) (*shard, error) {
 	prefix := shardPrefix(s)
-	fsm, err := openFSM(n.db, prefix)
+	fsm, err := openFSM(n.db, prefix, filepath.Join(n.scratchRoot(), fmt.Sprint("shard-", s)))
 	if err != nil {
 		return nil, err
 	}
@@ -192,14 +208,14 @@ func (n *Node) startShard(s int, bootstrap bool) (*shard, error) {
 	}
 	sh.cutOffAfter = 2 * max(rc.ElectionTimeout, rc.HeartbeatTimeout)
 	// The FSM's data survives a restart (applied index in the same batch),
-	// so a restart does not restore the snapshot; unless a restore was cut
-	// short, which left the data partial.
-	partial, err := fsm.restoring()
+	// so a restart does not restore the snapshot; unless the FSM has not
+	// applied it all (restoreOnStart).
+	restore, err := fsm.restoreOnStart(snaps)
 	if err != nil {
 		trans.Close()
 		return nil, err
 	}
-	rc.NoSnapshotRestoreOnStart = !partial
+	rc.NoSnapshotRestoreOnStart = !restore
 	existing, err := raft.HasExistingState(store, store, snaps)
 	if err == nil && !existing && bootstrap {
 		err = raft.BootstrapCluster(rc, store, store, snaps, trans, n.shardConfiguration(s))

@@ -14,10 +14,15 @@ import (
 // same Layout. Membership changes (membership.go) make a new Layout with
 // a higher Epoch, which spreads to every node.
 type Layout struct {
-	Nodes    []NodeInfo `json:"nodes"`
-	Shards   int        `json:"shards"`
-	Replicas int        `json:"replicas"`
-	Epoch    uint64     `json:"epoch,omitempty"`
+	// ClusterID names the cluster: at a first start from the flags, each
+	// founding node derives it from the flags' layout (foundingClusterID),
+	// and it stays in every later layout. A node never adopts a layout of
+	// another cluster id.
+	ClusterID string     `json:"cluster_id,omitempty"`
+	Nodes     []NodeInfo `json:"nodes"`
+	Shards    int        `json:"shards"`
+	Replicas  int        `json:"replicas"`
+	Epoch     uint64     `json:"epoch,omitempty"`
 	// Placed, if not nil, lists each shard's replicas (node ids); nil
 	// means the initial placement (ShardNodes).
 	Placed [][]string `json:"placed,omitempty"`
