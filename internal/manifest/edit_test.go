@@ -78,8 +78,8 @@ func randomEdit(rng *rand.Rand) *Edit {
 	if rng.IntN(2) == 0 {
 		e.Time = 1 + rng.Int64N(math.MaxInt64)
 	}
-	if rng.IntN(4) == 0 {
-		e.History = randomHistory(rng, rng.IntN(5))
+	if rng.IntN(8) == 0 {
+		e.History = randomHistory(rng, 1+rng.IntN(2))
 	}
 	return e
 }
