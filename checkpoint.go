@@ -195,6 +195,7 @@ func writeCheckpointManifest(fs vfs.FS, dir string, cmp *base.Comparer, opts *Op
 	if err != nil {
 		return err
 	}
+	m.SetClock(opts.Clock.Now)
 	err = m.Apply(edit)
 	if cerr := m.Close(); err == nil {
 		err = cerr

@@ -41,6 +41,11 @@ const (
 	// record of another file never reads in this one. Files written
 	// before the ratchet, in the legacy framing, are still read.
 	FormatVersion6 = manifest.FormatV6
+	// FormatVersion7 stamps every manifest edit with its wall time, from
+	// Options.Clock, and keeps the history of the last edits that changed
+	// tables across manifest rotations (manifest.HistoryEntry), which
+	// `tempest db lsm` draws against time.
+	FormatVersion7 = manifest.FormatV7
 	// FormatNewest is the newest version this binary knows, the default
 	// for a new database. Open refuses a database of a newer version with
 	// ErrFormatVersion.
@@ -57,7 +62,10 @@ type formatState struct {
 
 // formatRules is what a format version lets the engine write. It is the
 // one place that decides it: the manifest records of tags 8 to 11 and the
-// SST format version.
+// SST format version. The manifest itself decides, from the version its
+// state records, the framing of its new files (FormatVersion6) and
+// whether it stamps edits with their time (FormatVersion7): both must
+// follow the version edit by edit, a ratchet's included.
 type formatRules struct {
 	// records: edits carry closed logs, obsolete and deleted files and the
 	// orphan floor, and recovery holds the database to every row of the

@@ -375,8 +375,8 @@ func TestIngestFormatVersion(t *testing.T) {
 
 	d = mustOpen(t, "/new", ingestOptions(fs))
 	defer mustClose(t, d)
-	if v := d.FormatVersion(); v != FormatNewest || v < FormatVersion3 {
-		t.Fatalf("new DB at version %d (newest %d), want the newest, at least 3", v, FormatNewest)
+	if v := d.FormatVersion(); v != newDBDefaultFormat || v < FormatVersion3 {
+		t.Fatalf("new DB at version %d (default %d), want the default, at least 3", v, newDBDefaultFormat)
 	}
 	writeIngestFile(t, fs, "/ext/new.sst", d.cmp, ingestEntry{key: "q", value: "9"})
 	if _, err := d.Ingest([]string{"/ext/new.sst"}); err != nil {

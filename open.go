@@ -140,6 +140,7 @@ func (d *DB) openManifest(a *openAttempt) error {
 	if err != nil {
 		return err // M3, M4 (M5 is not an error)
 	}
+	m.SetClock(d.opts.Clock.Now)
 	d.manifest = m
 	return d.checkManifest(a)
 }

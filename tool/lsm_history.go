@@ -3,50 +3,52 @@ package tool
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/charts"
 	"github.com/tempestdb/tempest/internal/manifest"
 	"github.com/tempestdb/tempest/journal"
 	"github.com/tempestdb/tempest/vfs"
 )
 
-// lsmEventKind names what an edit did to the tree.
-type lsmEventKind string
-
-const (
-	eventFlush      lsmEventKind = "flush"
-	eventIngest     lsmEventKind = "ingest"
-	eventCompaction lsmEventKind = "compaction"
-	eventMove       lsmEventKind = "move"
-	eventDeleteOnly lsmEventKind = "delete-only"
-)
-
-// lsmEvent is one edit that changed the tables: its inputs, at levels
-// From (-1: the memtable) and its outputs, at level To.
+// lsmEvent is one edit that changed the tables, placed at X: its edit
+// number, or its time in Unix seconds.
 type lsmEvent struct {
-	Edit              int
-	Kind              lsmEventKind
-	From, To          int
-	InFiles, OutFiles int
-	InBytes, OutBytes uint64
-	writtenBytes      uint64 // bytes of new tables (0 for a move)
-	ingestedOrFlushed uint64 // bytes that entered the tree
+	X float64
+	// Edit is the edit's number in the file (untimed), Time its time in
+	// Unix nanoseconds (timed).
+	Edit int
+	Time int64
+	manifest.Event
 }
 
-// lsmHistory is the tree as the edits of the manifest file in use built
-// it, edit by edit. Edit 0 is the file's first edit: after a rotation, a
-// snapshot of the whole tree, so the history starts from that state and
-// counts nothing it holds as written.
+// lsmHistory is the tree's history as a manifest file tells it.
+//
+// When the file's edits carry times (format version 7 on), it is the
+// history the manifest keeps (manifest.HistoryEntry): the last edits that
+// changed tables, across rotations, one point each at its time in Unix
+// seconds. Otherwise it is the file's edits, one point each at its
+// number: edit 0 is the file's first edit, after a rotation a snapshot
+// of the whole tree, so the history starts from that state and counts
+// nothing it holds as written.
 type lsmHistory struct {
 	File  string
 	Edits int
-	// Files and Bytes are, per level, the file count and bytes after
-	// each edit.
+	// Timed is set when the edits carry times. Untimed then counts the
+	// file's edits before the first with a time (written before the
+	// database reached format version 7), which the history leaves out.
+	Timed   bool
+	Untimed int
+	// X are the points: edit numbers, or Unix seconds.
+	X []float64
+	// Files and Bytes are, per level, the file count and bytes at each
+	// point.
 	Files [manifest.NumLevels][]float64
 	Bytes [manifest.NumLevels][]float64
-	// WriteAmp is, after each edit, the bytes of all tables written
+	// WriteAmp is, at each point, the bytes of all tables written
 	// (flushed, ingested and compacted) divided by the bytes flushed and
-	// ingested, since edit 0; 0 until a first flush.
+	// ingested, since the first point; 0 until a first flush.
 	WriteAmp []float64
 	Events   []lsmEvent
 	// Live are the files after the last edit.
@@ -83,90 +85,83 @@ func readLSMHistory(dir string) (*lsmHistory, error) {
 	if err != nil && !torn {
 		return nil, fmt.Errorf("db lsm: corrupt manifest: %w", err)
 	}
-	h := buildLSMHistory(edits)
+	h, err := buildLSMHistory(edits)
+	if err != nil {
+		return nil, fmt.Errorf("db lsm: corrupt manifest: %s: %w", f.path, err)
+	}
 	h.File, h.TornTail = f.path[len(mdir)+1:], torn
 	return h, nil
 }
 
-// buildLSMHistory replays edits.
-func buildLSMHistory(edits []*manifest.Edit) *lsmHistory {
+// buildLSMHistory replays edits: by time if any carries one, by edit
+// number otherwise.
+func buildLSMHistory(edits []*manifest.Edit) (*lsmHistory, error) {
 	h := &lsmHistory{Edits: len(edits), Live: map[base.FileNum]manifest.FileMetadata{}}
-	var entered, written uint64
-	for i, e := range edits {
-		ev, ok := classifyEdit(i, e, h.Live)
-		for _, r := range e.Removed {
-			delete(h.Live, r.FileNum)
-		}
-		for _, a := range e.Added {
-			h.Live[a.FileNum] = a
-		}
-		if ok && i > 0 {
-			h.Events = append(h.Events, ev)
-			entered += ev.ingestedOrFlushed
-			written += ev.writtenBytes
-		}
-		h.sample(entered, written)
+	first := slices.IndexFunc(edits, func(e *manifest.Edit) bool { return e.Time != 0 })
+	if first < 0 {
+		h.byEdit(edits)
+		return h, nil
 	}
-	return h
+	entries, err := manifest.ReplayHistory(edits)
+	if err != nil {
+		return nil, err
+	}
+	h.Timed, h.Untimed = true, first
+	for _, e := range edits {
+		h.apply(e)
+	}
+	var entered, written uint64
+	for _, x := range entries {
+		t := charts.UnixSeconds(x.Time)
+		h.Events = append(h.Events, lsmEvent{X: t, Time: x.Time, Event: x.Event})
+		entered += x.Entered()
+		written += x.Written
+		h.sample(t, x.Levels, entered, written)
+	}
+	return h, nil
 }
 
-// sample appends the current per-level figures and write amplification.
-func (h *lsmHistory) sample(entered, written uint64) {
-	var files [manifest.NumLevels]float64
-	var bytes [manifest.NumLevels]float64
-	for _, f := range h.Live {
-		files[f.Level]++
-		bytes[f.Level] += float64(f.Size)
+// byEdit samples the tree after every edit, at its number.
+func (h *lsmHistory) byEdit(edits []*manifest.Edit) {
+	var entered, written uint64
+	size := func(n base.FileNum) uint64 { return h.Live[n].Size }
+	for i, e := range edits {
+		ev, ok := manifest.EventOf(e, size)
+		h.apply(e)
+		if ok && i > 0 {
+			h.Events = append(h.Events, lsmEvent{X: float64(i), Edit: i, Event: ev})
+			entered += ev.Entered()
+			written += ev.Written
+		}
+		var levels [manifest.NumLevels]manifest.LevelSize
+		for _, f := range h.Live {
+			levels[f.Level].Files++
+			levels[f.Level].Bytes += f.Size
+		}
+		h.sample(float64(i), levels, entered, written)
 	}
-	for l := range manifest.NumLevels {
-		h.Files[l] = append(h.Files[l], files[l])
-		h.Bytes[l] = append(h.Bytes[l], bytes[l])
+}
+
+// apply applies e's files to Live.
+func (h *lsmHistory) apply(e *manifest.Edit) {
+	for _, r := range e.Removed {
+		delete(h.Live, r.FileNum)
+	}
+	for _, a := range e.Added {
+		h.Live[a.FileNum] = a
+	}
+}
+
+// sample appends a point: the levels and write amplification at x.
+func (h *lsmHistory) sample(x float64, levels [manifest.NumLevels]manifest.LevelSize, entered, written uint64) {
+	h.X = append(h.X, x)
+	for l, s := range levels {
+		h.Files[l] = append(h.Files[l], float64(s.Files))
+		h.Bytes[l] = append(h.Bytes[l], float64(s.Bytes))
 	}
 	wa := 0.0
 	if entered > 0 {
 		wa = float64(written) / float64(entered)
 	}
 	h.WriteAmp = append(h.WriteAmp, wa)
-}
-
-// classifyEdit describes edit i, applied to the files live before it, or reports false if it changed no table.
-// A flush adds L0 files and moves the WAL floor (MinUnflushedLog); an
-// ingest adds files without removing any; a compaction removes files and
-// adds new ones; a move re-adds the files it removes at another level; a
-// delete-only compaction removes files and adds none.
-func classifyEdit(i int, e *manifest.Edit, live map[base.FileNum]manifest.FileMetadata) (lsmEvent, bool) {
-	if len(e.Added) == 0 && len(e.Removed) == 0 {
-		return lsmEvent{}, false
-	}
-	ev := lsmEvent{Edit: i, From: manifest.NumLevels, To: -1, InFiles: len(e.Removed), OutFiles: len(e.Added)}
-	removed := map[base.FileNum]bool{}
-	for _, r := range e.Removed {
-		removed[r.FileNum] = true
-		ev.From = min(ev.From, r.Level)
-		ev.InBytes += live[r.FileNum].Size
-	}
-	moved := 0
-	for _, a := range e.Added {
-		ev.To = max(ev.To, a.Level)
-		ev.OutBytes += a.Size
-		if removed[a.FileNum] {
-			moved++
-		} else {
-			ev.writtenBytes += a.Size
-		}
-	}
-	switch {
-	case len(e.Removed) == 0:
-		ev.Kind, ev.From, ev.ingestedOrFlushed = eventIngest, -1, ev.OutBytes
-		if e.MinUnflushedLog != 0 {
-			ev.Kind = eventFlush
-		}
-	case len(e.Added) == 0:
-		ev.Kind, ev.To = eventDeleteOnly, ev.From
-	case moved == len(e.Added):
-		ev.Kind = eventMove
-	default:
-		ev.Kind = eventCompaction
-	}
-	return ev, true
 }

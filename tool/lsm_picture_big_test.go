@@ -26,30 +26,49 @@ const (
 // TestLSMPicture10kEdits writes the page of a manifest of 10,000 edits
 // (flushes, L0→L1 and L1→L2 compactions, the L2 growing to 400 files)
 // and checks that it stays under 5 MiB and that its charts draw in under
-// 3 seconds, and that its series end at the last edit.
+// 3 seconds, and that its series end at the last edit: edits without
+// times (by-edit, drawn at their numbers) and with times (timed, format
+// version 7, the manifest rotated halfway, drawn at their times from the
+// history the snapshot carries and the edits after it).
 func TestLSMPicture10kEdits(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "db")
-	writeManifestHistory(t, dir, bigPageEdits)
-	if n := manifestEdits(t, dir); n != bigPageEdits {
-		t.Fatalf("the manifest holds %d edits, want %d", n, bigPageEdits)
-	}
-	out := filepath.Join(t.TempDir(), "lsm-10k.html")
-	if r := run(t, "db", "lsm", "--dir", dir, "--html", out); r.code != 0 {
-		t.Fatalf("db lsm --html: %s", r)
-	}
-	size := fileSize(t, out)
-	page := renderPage(t, out)
-	t.Logf("10,000 edits: page %d bytes (%.2f MiB), headless load %v, charts drawn in %.0f ms", size, float64(size)/(1<<20), page.Load, page.RenderMs)
-	if size > bigPageMaxBytes {
-		t.Errorf("page of %d bytes, over %d", size, bigPageMaxBytes)
-	}
-	if page.RenderMs > bigPageRenderMs || page.Load > bigPageMaxLoad {
-		t.Errorf("charts drawn in %.0f ms (bound %d), headless load %v (bound %v)", page.RenderMs, bigPageRenderMs, page.Load, bigPageMaxLoad)
-	}
-	series := checkDrawn(t, page)
-	checkLastPoint(t, series, "files/L2", bigPageEdits-1, 400)
-	if n := len(tagAttrs(page.DOM, "data-edit")); n != bigPageEdits-1 {
-		t.Errorf("%d spans, want one per edit after edit 0 (%d)", n, bigPageEdits-1)
+	for _, timed := range []bool{false, true} {
+		name := map[bool]string{false: "by-edit", true: "timed"}[timed]
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "db")
+			writeManifestHistory(t, dir, bigPageEdits, timed)
+			var times []int64
+			if timed {
+				times = historyTimes(t, newestManifest(t, dir))
+				if len(times) != bigPageEdits-1 {
+					t.Fatalf("the history holds %d edits, want %d", len(times), bigPageEdits-1)
+				}
+			} else if n := manifestEdits(t, dir); n != bigPageEdits {
+				t.Fatalf("the manifest holds %d edits, want %d", n, bigPageEdits)
+			}
+			out := filepath.Join(t.TempDir(), "lsm-10k-"+name+".html")
+			if r := run(t, "db", "lsm", "--dir", dir, "--html", out); r.code != 0 {
+				t.Fatalf("db lsm --html: %s", r)
+			}
+			size := fileSize(t, out)
+			page := renderPage(t, out)
+			t.Logf("10,000 edits: page %d bytes (%.2f MiB), headless load %v, charts drawn in %.0f ms", size, float64(size)/(1<<20), page.Load, page.RenderMs)
+			if size > bigPageMaxBytes {
+				t.Errorf("page of %d bytes, over %d", size, bigPageMaxBytes)
+			}
+			if page.RenderMs > bigPageRenderMs || page.Load > bigPageMaxLoad {
+				t.Errorf("charts drawn in %.0f ms (bound %d), headless load %v (bound %v)", page.RenderMs, bigPageRenderMs, page.Load, bigPageMaxLoad)
+			}
+			series := checkDrawn(t, page)
+			if timed {
+				checkLastPoint(t, series, "files/L2", float64(times[len(times)-1])/1e9, 400)
+				checkPlottedTimes(t, page, series, times)
+				return
+			}
+			checkLastPoint(t, series, "files/L2", bigPageEdits-1, 400)
+			if n := len(tagAttrs(page.DOM, "data-edit")); n != bigPageEdits-1 {
+				t.Errorf("%d spans, want one per edit after edit 0 (%d)", n, bigPageEdits-1)
+			}
+		})
 	}
 }
 
@@ -57,8 +76,10 @@ func TestLSMPicture10kEdits(t *testing.T) {
 // a cycle of four flushes to L0 then a compaction of
 // L0 and L1 into 4 L1 files; every fifth compaction instead merges L1
 // into L2, one more L2 file each time up to 400. It builds the manifest
-// on a MemFS (no fsync per edit) and copies it out.
-func writeManifestHistory(t *testing.T, dir string, n int) {
+// on a MemFS (no fsync per edit) and copies it out. Timed, the first edit
+// names format version 7, a clock stamps the edits 0.1 to 1.3 s apart,
+// and the manifest rotates after n/2 edits.
+func writeManifestHistory(t *testing.T, dir string, n int, timed bool) {
 	t.Helper()
 	mem := vfs.NewMem()
 	m, err := manifest.Open(mem, "/m", base.DefaultComparer, journal.Config{})
@@ -66,7 +87,23 @@ func writeManifestHistory(t *testing.T, dir string, n int) {
 		t.Fatal(err)
 	}
 	g := &historyGen{m: m, next: 10}
+	if timed {
+		now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+		m.SetClock(func() time.Time {
+			now = now.Add(100*time.Millisecond + time.Duration(g.edits%13)*100*time.Millisecond)
+			return now
+		})
+		if err := m.Apply(&manifest.Edit{ComparerName: base.DefaultComparer.Name, FormatVersion: manifest.FormatV7}); err != nil {
+			t.Fatal(err)
+		}
+		g.edits++
+	}
 	for ; g.edits < n; g.edits++ {
+		if timed && g.edits == n/2 {
+			if err := m.Rotate(); err != nil {
+				t.Fatal(err)
+			}
+		}
 		g.step(t)
 	}
 	if err := m.Close(); err != nil {

@@ -112,15 +112,16 @@ func subRows(files []manifest.FileMetadata) [][]manifest.FileMetadata {
 	return rows
 }
 
-// spanColors are the colors of the kinds of lsmEvent.
-var spanColors = map[lsmEventKind]string{
-	eventFlush: "#1f77b4", eventCompaction: "#d62728", eventMove: "#999999",
-	eventIngest: "#2ca02c", eventDeleteOnly: "#ff7f0e",
+// spanColors are the colors of the kinds of event.
+var spanColors = map[manifest.EventKind]string{
+	manifest.EventFlush: "#1f77b4", manifest.EventCompaction: "#d62728", manifest.EventMove: "#999999",
+	manifest.EventIngest: "#2ca02c", manifest.EventDeleteOnly: "#ff7f0e",
 }
 
-// lsmSpansSVG draws every event as a vertical line at its edit number
-// from the row of its inputs to the row of its outputs; rows are the
-// memtable and L0 to L6.
+// lsmSpansSVG draws every event as a vertical line at its point (edit
+// number or time) from the row of its inputs to the row of its outputs;
+// rows are the memtable and L0 to L6. A span carries data-edit, its edit
+// number, or data-time, its time in Unix nanoseconds.
 func lsmSpansSVG(h *lsmHistory) template.HTML {
 	var b strings.Builder
 	rows := manifest.NumLevels + 1
@@ -132,27 +133,59 @@ func lsmSpansSVG(h *lsmHistory) template.HTML {
 		fmt.Fprintf(&b, `<text x="4" y="%d">%s</text><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#eee"/>`,
 			r*svgRowH+15, name, svgLabelW, r*svgRowH+11, svgWidth, r*svgRowH+11)
 	}
-	last := max(h.Edits-1, 1)
+	lo, hi := spanRange(h)
 	for _, ev := range h.Events {
-		x := svgLabelW + float64(ev.Edit)*svgPlotW/float64(last)
+		x := svgLabelW + (ev.X-lo)*svgPlotW/(hi-lo)
 		y0, y1 := (ev.From+1)*svgRowH+11, (ev.To+1)*svgRowH+11
 		if y0 == y1 {
 			y0 -= 6
 			y1 += 6
 		}
-		fmt.Fprintf(&b, `<line class="span" data-edit="%d" x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="2"><title>%s</title></line>`,
-			ev.Edit, x, y0, x, y1, spanColors[ev.Kind], svgText(spanTitle(ev)))
+		fmt.Fprintf(&b, `<line class="span" %s x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="2"><title>%s</title></line>`,
+			spanPoint(h, ev), x, y0, x, y1, spanColors[ev.Kind], svgText(spanTitle(h, ev)))
 	}
-	fmt.Fprintf(&b, `<text x="%d" y="%d">edit 0</text><text x="%d" y="%d" text-anchor="end">edit %d</text>`,
-		svgLabelW, rows*svgRowH+14, svgWidth, rows*svgRowH+14, last)
+	first, last := fmt.Sprintf("edit %d", int(lo)), fmt.Sprintf("edit %d", int(hi))
+	if h.Timed && len(h.Events) > 0 {
+		first, last = utcTime(h.Events[0].Time), utcTime(h.Events[len(h.Events)-1].Time)
+	}
+	fmt.Fprintf(&b, `<text x="%d" y="%d">%s</text><text x="%d" y="%d" text-anchor="end">%s</text>`,
+		svgLabelW, rows*svgRowH+14, svgText(first), svgWidth, rows*svgRowH+14, svgText(last))
 	return svgDoc("spans", svgWidth, rows*svgRowH+20, b.String())
 }
 
-func spanTitle(ev lsmEvent) string {
+// spanRange returns the x values at the left and right ends of the spans'
+// picture: edit 0 to the last edit (at least 1), or the first to the last
+// event's time (a second apart when they are equal).
+func spanRange(h *lsmHistory) (lo, hi float64) {
+	if !h.Timed {
+		return 0, float64(max(h.Edits-1, 1))
+	}
+	if len(h.Events) == 0 {
+		return 0, 1
+	}
+	lo, hi = h.Events[0].X, h.Events[len(h.Events)-1].X
+	if hi <= lo {
+		hi = lo + 1
+	}
+	return lo, hi
+}
+
+func spanPoint(h *lsmHistory, ev lsmEvent) string {
+	if h.Timed {
+		return fmt.Sprintf(`data-time="%d"`, ev.Time)
+	}
+	return fmt.Sprintf(`data-edit="%d"`, ev.Edit)
+}
+
+func spanTitle(h *lsmHistory, ev lsmEvent) string {
 	from := "mem"
 	if ev.From >= 0 {
 		from = fmt.Sprintf("L%d", ev.From)
 	}
-	return fmt.Sprintf("edit %d: %s %s→L%d\n%d files, %s in; %d files, %s out", ev.Edit, ev.Kind, from, ev.To,
+	at := fmt.Sprintf("edit %d", ev.Edit)
+	if h.Timed {
+		at = utcTime(ev.Time)
+	}
+	return fmt.Sprintf("%s: %s %s→L%d\n%d files, %s in; %d files, %s out", at, ev.Kind, from, ev.To,
 		ev.InFiles, humanBytes(int64(ev.InBytes)), ev.OutFiles, humanBytes(int64(ev.OutBytes)))
 }

@@ -34,7 +34,14 @@ const (
 	// Percentile prints an x of 1/(1-q) as the percentile q: 99.9%. Use
 	// it with a log scale (PercentileX makes such an x).
 	Percentile Format = "percentile"
+	// Time, for the x axis, is a time scale: x values are Unix seconds
+	// (UnixSeconds makes one), printed as dates and times in UTC.
+	Time Format = "time"
 )
+
+// UnixSeconds returns the x of a Time axis for a time in Unix
+// nanoseconds.
+func UnixSeconds(ns int64) float64 { return float64(ns) / 1e9 }
 
 // Chart is one chart: series drawn against one x axis.
 type Chart struct {

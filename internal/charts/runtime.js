@@ -16,8 +16,12 @@
     "": function (v) { return Math.abs(v) >= 1e4 ? unit(v, 1000, ["", "k", "M", "G", "T"]) : +v.toPrecision(4) + ""; },
     bytes: function (v) { return unit(v, 1024, [" B", " KiB", " MiB", " GiB", " TiB"]); },
     ns: function (v) { return unit(v, 1000, ["ns", "µs", "ms", "s"]); },
-    percentile: function (v) { return +(100 * (1 - 1 / v)).toPrecision(6) + "%"; }
+    percentile: function (v) { return +(100 * (1 - 1 / v)).toPrecision(6) + "%"; },
+    time: function (v) { return utcText(utcDate(v)); }
   };
+  // Times are Unix seconds, shown in UTC.
+  function utcDate(v) { return uPlot.tzDate(new Date(v * 1e3), "Etc/UTC"); }
+  var utcText = uPlot.fmtDate("{YYYY}-{MM}-{DD} {HH}:{mm}:{ss}.{fff} UTC");
   function fmt(name) { return formats[name] || formats[""]; }
 
   function seriesOpts(spec, s, i) {
@@ -47,17 +51,19 @@
   function options(spec, width) {
     var series = [{ label: spec.xLabel, value: function (u, v) { return v == null ? "-" : spec.kind === "bars" ? spec.categories[v] : fmt(spec.xFormat)(v); } }];
     spec.series.forEach(function (s, i) { series.push(seriesOpts(spec, s, i)); });
-    var x = { time: false, distr: spec.xLog ? 3 : 1 };
+    var timed = spec.xFormat === "time";
+    var x = { time: timed, distr: spec.xLog ? 3 : 1 };
     if (spec.kind === "bars") {
       var n = spec.categories.length;
       x.range = function () { return [-0.5, n - 0.5]; };
     }
     var y = { distr: spec.yLog ? 3 : 1 };
     if (!spec.yLog) { y.range = function (u, min, max) { return [Math.min(0, min), max > 0 ? max * 1.08 : 1]; }; }
-    var xAxis = { label: spec.xLabel, values: axisValues(spec, "x") };
+    var xAxis = { label: spec.xLabel };
+    if (!timed) { xAxis.values = axisValues(spec, "x"); }
     if (spec.kind === "bars") { xAxis.splits = function () { return spec.categories.map(function (c, i) { return i; }); }; }
     return {
-      title: spec.title, width: width, height: 300, series: series,
+      title: spec.title, width: width, height: 300, series: series, tzDate: utcDate,
       scales: { x: x, y: y },
       axes: [xAxis, { label: spec.yLabel, values: axisValues(spec, "y"), size: 80 }],
       cursor: { points: { show: false } }

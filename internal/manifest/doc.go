@@ -12,8 +12,9 @@
 //
 // When the journal rotates, the new file starts with a snapshot edit that
 // carries the comparer name, all three counters, every live file and the
-// clean-close flag. Because NextFileNum is stored explicitly, removing the
-// newest SST never lets a file number be reused.
+// clean-close flag (and from format version 7 on, the last edit's time
+// and the history of the tables' changes). Because NextFileNum is stored
+// explicitly, removing the newest SST never lets a file number be reused.
 //
 // # Database format versions
 //
@@ -42,11 +43,14 @@
 //	         a handle to a value in a blob file); tags     the record framing
 //	         17 to 19 (blob references, added and
 //	         removed blob files); obsolete file kind 3
-//	6        new WALs and manifest files in the record    the default
-//	         framing (package internal/record; WAL
+//	6        new WALs and manifest files in the record    versions before
+//	         framing (package internal/record; WAL         edit times
 //	         magic "TMPSWAL2", manifest files opening
 //	         with the guard edit, tag 68); files of
 //	         the legacy framing are still read
+//	7        tag 69 (every edit's wall time) and tag 70    the default
+//	         (the history of the edits that changed
+//	         tables, in each snapshot)
 //
 // A binary that knows only versions 1 and 2 refuses a database of version
 // 3, 4 or 5 on tag 12, before it can meet an ingested file it would read at
@@ -55,7 +59,10 @@
 // edit that opens each manifest file of the record framing (Codec.Guard:
 // tag 12 naming 6, then journal.GuardMarker in tag 68, safe to ignore),
 // the only edit of such a file it can read, before it meets a record or
-// a WAL it cannot read.
+// a WAL it cannot read. One that knows versions up to 6 refuses a
+// database of version 7 on tag 12 (tags 69 and 70 are safe to ignore,
+// and no edit carries them before an edit that names version 7: the
+// ratchet's, a new database's first, each snapshot).
 //
 // A manifest that records no version is version 2 if it records an orphan
 // floor (written before tag 12 existed, with the records of version 2)
@@ -65,8 +72,8 @@
 // Tag 12 is not safe to ignore, so a binary that does not know it refuses
 // the database. One that knows it and finds a version newer than its
 // newest refuses the database with base.ErrFormatVersion, naming both
-// versions ("database format version 7 is newer than this binary's
-// newest, 2"): on the edit that records it, on an unknown tag later in
+// versions ("database format version 8 is newer than this binary's
+// newest, 7"): on the edit that records it, on an unknown tag later in
 // that edit (tags are written in order, so tag 12 comes first), or on
 // replaying it before any later edit. A newer version therefore records
 // tag 12 before any edit holds what it adds.
@@ -118,6 +125,13 @@
 //	68   framing guard       uvarint length, journal.GuardMarker; only
 //	                         in the guard edit (format version 6)
 //	                         (safe to ignore)
+//	69   edit time           uvarint length (>= 8), Unix time in
+//	                         nanoseconds u64 (1 to 2^63-1); format
+//	                         version 7 (safe to ignore)
+//	70   history             uvarint length, then uvarint count and
+//	                         count entries (below); only in the first
+//	                         edit of a file; format version 7 (safe to
+//	                         ignore)
 //
 // The checksum of tag 5 is the SST's whole-file checksum: the XXH3-64
 // (seed 0) of all its bytes (package sstable, file_checksum.go). Versions
@@ -170,6 +184,33 @@
 // file, after tag 12, and is not safe to ignore: a decoder that dropped
 // it would read the entries at seqnum 0. A value naming no added file or
 // a file given a global seqnum already, or a seqnum of 0, is corruption.
+//
+// Tag 69 (format version 7) is the time the edit was applied
+// (Edit.Time): the clock of the database (Options.Clock), or the previous
+// edit's time if that clock went back, so times never decrease within a
+// manifest; a snapshot carries the time of the last edit it sums up.
+// From the edit that records version 7 on, every edit carries it; no edit
+// below version 7 does. Tag 70 carries, in a snapshot, the history of the
+// last (at most HistoryLimit, 10,000) edits that added or removed files,
+// oldest first, each entry
+//
+//	entry := time:uvarint    (nanoseconds after the previous entry's
+//	                          time; the first's, after 0)
+//	         kind:u8          (1 flush, 2 ingestion, 3 compaction,
+//	                          4 move, 5 delete-only compaction)
+//	         from:u8 to:u8    (level + 1; from is 0, the memtable, for a
+//	                          flush or an ingestion)
+//	         in-files:uvarint out-files:uvarint
+//	         in-bytes:uvarint out-bytes:uvarint written:uvarint
+//	         (files:uvarint bytes:uvarint) × 7   (L0 to L6 after it)
+//
+// (HistoryEntry, EventOf). Each tag appears at most once. Every later
+// edit with a time that adds or removes files adds an entry to the
+// history a reader rebuilds, so the history outlives the files that held
+// the edits. Recovery reads neither
+// tag: they serve `tempest db lsm`. A kind outside 1 to 5, a level
+// outside the range, a count beyond the value's bytes, a time past 2^63-1
+// or bytes after the last entry make the edit corrupt.
 //
 // Tags with bit 0x40 set are safe to ignore: their value is always a
 // uvarint length and that many bytes, which a decoder that does not know

@@ -3,6 +3,7 @@ package manifest
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tempestdb/tempest/internal/base"
 )
@@ -80,6 +81,16 @@ type Edit struct {
 	// RemovedBlobs are live blob files no live SST names after the edit.
 	// FormatV5 (tag 19).
 	RemovedBlobs []base.FileNum
+	// Time is when the edit was applied, in Unix nanoseconds: set by
+	// Manifest.Apply from its clock, never by the caller, in a database
+	// of FormatV7 or later, and 0 (none) below. It never goes back: a
+	// clock that does is held at the previous edit's time. A snapshot
+	// carries the time of the last edit it sums up. FormatV7 (tag 69).
+	Time int64
+	// History is the history of the tables' changes up to the edit, in
+	// a snapshot (the first edit of a manifest file) only. FormatV7
+	// (tag 70).
+	History []HistoryEntry
 }
 
 // ClosedLog is a WAL's size and checksum when it was closed (wal.Final).
@@ -153,6 +164,7 @@ func (e *Edit) clone() *Edit {
 	c.Deleted = append([]base.FileNum(nil), e.Deleted...)
 	c.AddedBlobs = append([]BlobFile(nil), e.AddedBlobs...)
 	c.RemovedBlobs = append([]base.FileNum(nil), e.RemovedBlobs...)
+	c.History = append([]HistoryEntry(nil), e.History...)
 	return &c
 }
 
@@ -209,6 +221,12 @@ func (e *Edit) String() string {
 	}
 	if e.CleanClose {
 		parts = append(parts, "clean-close")
+	}
+	if e.Time != 0 {
+		parts = append(parts, "time="+time.Unix(0, e.Time).UTC().Format(time.RFC3339Nano))
+	}
+	if len(e.History) > 0 {
+		parts = append(parts, fmt.Sprintf("history=%d", len(e.History)))
 	}
 	if len(parts) == 0 {
 		return "{}"

@@ -69,6 +69,11 @@ const (
 	// the edit around it names FormatV6, which is what an older decoder
 	// must meet.
 	tagFramingGuard = tagSafeToIgnore | 4
+	// tagEditTime carries Edit.Time and tagHistory Edit.History
+	// (FormatV7). Safe to ignore: a decoder that drops them only loses
+	// when edits happened and the history db lsm draws.
+	tagEditTime = tagSafeToIgnore | 5
+	tagHistory  = tagSafeToIgnore | 6
 )
 
 // addedFileStatsLen is the length of a tagAddedFileStats value written
@@ -171,7 +176,7 @@ func (e *Edit) Append(dst []byte) []byte {
 			dst = binary.LittleEndian.AppendUint64(dst, uint64(f.seq))
 		}
 	}
-	return dst
+	return e.appendTime(dst)
 }
 
 // appendRecords appends tags 8 to 13 and 16.
@@ -374,7 +379,7 @@ func DecodeEdit(b []byte) (*Edit, error) {
 	}
 	e := &Edit{}
 	var seen [tagRemovedBlob + 1]bool
-	var seenSeq [2]bool // tagVisibleSeqNum, tagHorizon
+	var seenOnce [4]bool // tagVisibleSeqNum, tagHorizon, tagEditTime, tagHistory
 	for d.err == nil && d.off < len(b) {
 		tagOff := d.off
 		tag := d.uvarint("tag")
@@ -438,12 +443,8 @@ func DecodeEdit(b []byte) (*Edit, error) {
 			e.MergerName = string(name)
 		case tagBlobRef, tagAddedBlob, tagRemovedBlob:
 			d.blobRecord(e, tag, tagOff)
-		case tagAddedFileStats:
-			d.addedFileStats(e, tagOff)
-		case tagVisibleSeqNum:
-			e.VisibleSeqNum = d.seqValue("visible seqnum", tagOff, &seenSeq[0])
-		case tagHorizon:
-			e.Horizon = d.seqValue("horizon", tagOff, &seenSeq[1])
+		case tagAddedFileStats, tagVisibleSeqNum, tagHorizon, tagEditTime, tagHistory:
+			d.ignorable(e, tag, tagOff, &seenOnce)
 		default:
 			if tag&tagSafeToIgnore == 0 && e.FormatVersion > FormatNewest {
 				// A newer version's tag, after the tag naming it.
@@ -463,6 +464,23 @@ func DecodeEdit(b []byte) (*Edit, error) {
 		return nil, d.err
 	}
 	return e, nil
+}
+
+// ignorable decodes the value of a safe-to-ignore tag this decoder knows
+// into e; seen says which of those that appear at most once did.
+func (d *editDecoder) ignorable(e *Edit, tag uint64, tagOff int, seen *[4]bool) {
+	switch tag {
+	case tagAddedFileStats:
+		d.addedFileStats(e, tagOff)
+	case tagVisibleSeqNum:
+		e.VisibleSeqNum = d.seqValue("visible seqnum", tagOff, &seen[0])
+	case tagHorizon:
+		e.Horizon = d.seqValue("horizon", tagOff, &seen[1])
+	case tagEditTime:
+		d.editTime(e, tagOff, &seen[2])
+	case tagHistory:
+		d.history(e, tagOff, &seen[3])
+	}
 }
 
 // applyDeferred matches the fields decoded apart from their added files

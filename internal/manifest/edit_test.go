@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -74,6 +75,12 @@ func randomEdit(rng *rand.Rand) *Edit {
 		e.OrphanFloor = base.FileNum(rng.Uint64())
 	}
 	e.CleanClose = rng.IntN(4) == 0
+	if rng.IntN(2) == 0 {
+		e.Time = 1 + rng.Int64N(math.MaxInt64)
+	}
+	if rng.IntN(8) == 0 {
+		e.History = randomHistory(rng, 1+rng.IntN(2))
+	}
 	return e
 }
 

@@ -26,8 +26,12 @@ const (
 	// (package internal/record: checksums seeded by the file's header).
 	// Files of the legacy framing are still read.
 	FormatV6 uint32 = 6
+	// FormatV7 stamps every edit with its wall time (tag 69, Edit.Time)
+	// and keeps the history of the edits that changed tables across
+	// rotations (tag 70, in each snapshot; see HistoryEntry).
+	FormatV7 uint32 = 7
 	// FormatNewest is the newest version this binary reads and writes.
-	FormatNewest = FormatV6
+	FormatNewest = FormatV7
 )
 
 // checkFormatVersion refuses a version newer than FormatNewest.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/journal"
@@ -33,7 +34,17 @@ type Manifest struct {
 		// j's state is read and appended to only with mu held, so an Apply
 		// validates and appends against the state it checked.
 		j *journal.Journal[*state, *Edit]
+		// now is the clock that stamps edits (Edit.Time).
+		now func() time.Time
 	}
+}
+
+// SetClock makes now the clock that stamps edits (Edit.Time); the
+// default is time.Now.
+func (m *Manifest) SetClock(now func() time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.mu.now = now
 }
 
 // Open opens or creates the manifest in dir. cmp orders keys for Versions
@@ -92,7 +103,7 @@ func checkComparer(cmp *base.Comparer) (*base.Comparer, error) {
 // newManifest checks the state replayed by j and wraps it.
 func newManifest(j *journal.Journal[*state, *Edit], cmp *base.Comparer) (*Manifest, error) {
 	m := &Manifest{cmp: cmp}
-	m.mu.j = j
+	m.mu.j, m.mu.now = j, time.Now
 	if err := m.init(); err != nil {
 		_ = j.Close()
 		return nil, err
@@ -116,7 +127,8 @@ func (m *Manifest) init() error {
 }
 
 // Apply makes e durable, then applies it. e is copied: the caller may reuse
-// it afterwards.
+// it afterwards. From FormatV7 on, Apply stamps the copy with the clock's
+// time (Edit.Time; see SetClock), whatever e.Time holds.
 //
 // An edit that would break an invariant (see state and
 // Version.CheckInvariants) fails with an error matching
@@ -130,6 +142,7 @@ func (m *Manifest) Apply(e *Edit) error {
 	e = e.clone()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.mu.j.Data().stampTime(e, m.mu.now().UnixNano())
 	var nv *Version
 	if len(e.Added) > 0 || len(e.Removed) > 0 {
 		if err := m.mu.j.Data().Check(e); err != nil {

@@ -29,7 +29,10 @@ import (
 //     is below MinUnflushedLog after the edit (a WAL);
 //   - a deleted file is obsolete before the edit, and named once;
 //   - the format version only rises, and is at most FormatNewest (a
-//     newer one fails with base.ErrFormatVersion).
+//     newer one fails with base.ErrFormatVersion);
+//   - an edit time (Edit.Time) and a history appear only from FormatV7
+//     on; the time is not negative and never goes back; a history
+//     appears only in the first edit of a state (a snapshot).
 //
 // NextFileNum is persisted explicitly, in every edit that raises it and in
 // the snapshot, rather than derived from the live files: removing the file
@@ -56,6 +59,14 @@ type state struct {
 	// none; see formatVersion.
 	format uint32
 	blobState
+	// lastTime is the time of the last edit with one (Edit.Time), 0 if
+	// none.
+	lastTime int64
+	// levels are the live files' count and bytes per level.
+	levels [NumLevels]LevelSize
+	// history is the last HistoryLimit edits that changed tables
+	// (HistoryEntry).
+	history history
 }
 
 func newState() *state {
@@ -101,6 +112,9 @@ func (s *state) Check(e *Edit) error {
 		return err
 	}
 	if err := s.checkBlobs(e, next); err != nil {
+		return err
+	}
+	if err := s.checkTime(e); err != nil {
 		return err
 	}
 	return s.checkDeleted(e)
@@ -296,6 +310,8 @@ func (s *state) Apply(e *Edit) error {
 	if err := s.Check(e); err != nil {
 		return err
 	}
+	first := s.comparerName == ""
+	ev, changed := EventOf(e, func(n base.FileNum) uint64 { return s.files[n].Size })
 	if e.ComparerName != "" {
 		s.comparerName = e.ComparerName
 	}
@@ -314,6 +330,7 @@ func (s *state) Apply(e *Edit) error {
 	s.visibleSeqNum = max(s.visibleSeqNum, e.VisibleSeqNum)
 	s.horizon = max(s.horizon, e.Horizon)
 	s.applyBlobs(e)
+	s.updateLevels(e)
 	for _, r := range e.Removed {
 		delete(s.files, r.FileNum)
 	}
@@ -321,6 +338,7 @@ func (s *state) Apply(e *Edit) error {
 		s.files[e.Added[i].FileNum] = &e.Added[i]
 	}
 	s.applyRecords(e)
+	s.applyTime(e, ev, changed, first)
 	s.cleanClose = e.CleanClose
 	return nil
 }
@@ -347,8 +365,9 @@ func (s *state) applyRecords(e *Edit) {
 }
 
 // Snapshot returns the edit that rebuilds s from the initial state: the
-// comparer name, the three counters, every live file (by file number) and
-// the clean-close flag.
+// comparer name, the three counters, every live file (by file number),
+// the clean-close flag, and from FormatV7 on the last edit's time and
+// the history.
 func (s *state) Snapshot() *Edit {
 	e := &Edit{
 		ComparerName:    s.comparerName,
@@ -363,6 +382,8 @@ func (s *state) Snapshot() *Edit {
 		Obsolete:        s.sortedObsolete(),
 		OrphanFloor:     s.orphanFloor,
 		FormatVersion:   s.format,
+		Time:            s.lastTime,
+		History:         s.history.list(),
 	}
 	if len(s.blobs) > 0 {
 		e.AddedBlobs = s.sortedBlobs()
