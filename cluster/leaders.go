@@ -91,6 +91,7 @@ func (n *Node) hintLoop(stop chan struct{}) {
 		}
 		l := n.lay()
 		next := map[int]int{}
+		answered := map[int]bool{}
 		for i, nd := range l.Nodes {
 			if nd.ID == n.id || nd.Retired {
 				continue
@@ -99,6 +100,7 @@ func (n *Node) hintLoop(stop chan struct{}) {
 			if news == nil {
 				continue
 			}
+			answered[i] = true
 			for _, s := range news.Led {
 				next[s] = i
 			}
@@ -110,6 +112,9 @@ func (n *Node) hintLoop(stop chan struct{}) {
 		n.hints.leader = next
 		n.hints.mu.Unlock()
 		n.reconcile()
+		if !n.cfg.NoLeaderBalance {
+			n.balanceLeaders(l, answered, time.Now())
+		}
 	}
 }
 

@@ -44,6 +44,9 @@ type Config struct {
 	DBOptions *tempest.Options
 	// Logf logs node events; nil discards them.
 	Logf func(format string, args ...any)
+	// NoLeaderBalance turns off leadership balancing (balance.go): the
+	// leaders stay where elections put them.
+	NoLeaderBalance bool
 }
 
 // Node is one member of a cluster: its database, its shards' raft groups
@@ -69,6 +72,7 @@ type Node struct {
 	shards  map[int]*shard // the local shards; guarded by mu (shard())
 	srv     *respServer
 	hints   leaderHints
+	balance balancer      // hintLoop only
 	stop    chan struct{} // closed by Close: stops hintLoop
 	bg      sync.WaitGroup
 }

@@ -22,6 +22,8 @@ type clusterFlags struct {
 	shards   int
 	replicas int
 	join     string
+	// noBalance keeps the leaders where elections put them.
+	noBalance bool
 }
 
 func (c *clusterFlags) register(fl *pflag.FlagSet) {
@@ -31,6 +33,7 @@ func (c *clusterFlags) register(fl *pflag.FlagSet) {
 	fl.IntVar(&c.shards, "shards", 0, "shards at a first start")
 	fl.IntVar(&c.replicas, "replicas", 3, "replicas of each shard at a first start")
 	fl.StringVar(&c.join, "join", "", "at a first start, join the running cluster of the member at this client address (with --node-id, --addr, --cluster-bus)")
+	fl.BoolVar(&c.noBalance, "no-leader-balance", false, "keep each shard's leader where its election put it, instead of handing it to the shard's preferred leader (leaders spread over the nodes)")
 }
 
 // on reports whether the flags ask for cluster mode.
@@ -41,7 +44,7 @@ func (c *clusterFlags) on(cmd *cobra.Command) bool {
 // config builds the node's configuration; a restart (no --cluster) gives
 // only the directory and, if set, the addresses to check.
 func (c *clusterFlags) config(cmd *cobra.Command, f serveFlags) (cluster.Config, error) {
-	cfg := cluster.Config{Dir: f.cfg.Dir, Bus: c.bus, NodeID: c.nodeID, Join: c.join}
+	cfg := cluster.Config{Dir: f.cfg.Dir, Bus: c.bus, NodeID: c.nodeID, Join: c.join, NoLeaderBalance: c.noBalance}
 	if cmd.Flags().Changed("addr") {
 		cfg.Addr = f.cfg.Addr
 	}
