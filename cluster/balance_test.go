@@ -48,24 +48,7 @@ func TestLeaderBalance(t *testing.T) {
 		}
 	}
 	pref := tc.layout.PreferredLeaders()
-	waitPreferred := func(what string) {
-		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			led := make([]int, tc.layout.Shards)
-			for s := range led {
-				led[s] = tc.leader(s)
-			}
-			if slices.Equal(led, pref) {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: leaders %v, preferred %v after 30s", what, led, pref)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	waitPreferred("after the elections")
+	tc.waitPreferredLeaders("after the elections")
 	// Move shard 0's leadership away: it comes back.
 	away := tc.layout.Nodes[(pref[0]+1)%3]
 	sh := tc.nodes[pref[0]].shard(0)
@@ -75,7 +58,7 @@ func TestLeaderBalance(t *testing.T) {
 	if l := tc.leader(0); l == pref[0] {
 		t.Fatalf("shard 0 still led by node %d after the transfer", l)
 	}
-	waitPreferred("after shard 0 was moved away")
+	tc.waitPreferredLeaders("after shard 0 was moved away")
 	for _, k := range keys {
 		got, err := c.Get(ctx(), k).Result()
 		for i := 0; err != nil && i < 50; i++ { // the clients learn the new leaders
@@ -85,5 +68,26 @@ func TestLeaderBalance(t *testing.T) {
 		if err != nil || got != "v-"+k {
 			t.Fatalf("GET %s after the transfers = %q, %v", k, got, err)
 		}
+	}
+}
+
+// waitPreferredLeaders waits until every shard is led by its preferred
+// leader (leadership balancing has settled).
+func (tc *testCluster) waitPreferredLeaders(what string) {
+	tc.t.Helper()
+	pref := tc.layout.PreferredLeaders()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		led := make([]int, tc.layout.Shards)
+		for s := range led {
+			led[s] = tc.leader(s)
+		}
+		if slices.Equal(led, pref) {
+			return
+		}
+		if time.Now().After(deadline) {
+			tc.t.Fatalf("%s: leaders %v, preferred %v after 30s", what, led, pref)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
