@@ -1,7 +1,9 @@
 package tempest
 
 import (
+	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tempestdb/tempest/internal/base"
 )
@@ -61,10 +63,11 @@ type commitReq struct {
 	// commit.applying is done.
 	applyErr error
 	// wake is signalled, under commit.mu, when the request is done or
-	// reaches the head of the queue.
-	wake sync.Cond
-	seq  base.SeqNum
-	err  error
+	// reaches the head of the queue; signaled is set just before.
+	wake     sync.Cond
+	signaled atomic.Bool
+	seq      base.SeqNum
+	err      error
 }
 
 // commitReqPool recycles commit requests, so that a commit allocates
@@ -94,9 +97,16 @@ func (d *DB) runCommit(r *commitReq) {
 	}
 	r.wake.L = &c.mu
 	c.queue = append(c.queue, r)
+	spun := false
 	for !r.done && c.queue[0] != r {
 		if r.applyTo != nil {
 			d.applyAsFollowerLocked(r)
+			spun = false
+			continue
+		}
+		if !spun {
+			spun = true
+			d.spinForWakeLocked(r)
 			continue
 		}
 		r.wake.Wait()
@@ -128,13 +138,13 @@ func (d *DB) finishGroupLocked(group []*commitReq) {
 	// group aliases the head of the queue: mark it before compacting.
 	for _, g := range group {
 		g.done = true
-		g.wake.Signal()
+		g.signal()
 	}
 	n := copy(c.queue, c.queue[len(group):])
 	clear(c.queue[n:])
 	c.queue = c.queue[:n]
 	if n > 0 {
-		c.queue[0].wake.Signal()
+		c.queue[0].signal()
 	} else {
 		c.drained.Broadcast()
 	}
@@ -282,4 +292,28 @@ func applyBatch(m *memTable, data []byte, concurrent bool) error {
 		}
 		return m.Add(k, e.Value)
 	})
+}
+
+// signal wakes r's writer. Requires commit.mu.
+func (r *commitReq) signal() {
+	r.signaled.Store(true)
+	r.wake.Signal()
+}
+
+// commitSpins bounds the yields a writer makes, before it parks, while
+// it waits for its group: a group of small batches is done within a few
+// microseconds, sooner than a parked goroutine is woken and scheduled.
+const commitSpins = 32
+
+// spinForWakeLocked yields, outside commit.mu, until r is signalled or
+// commitSpins yields have passed. Requires commit.mu, which it releases
+// and takes again.
+func (d *DB) spinForWakeLocked(r *commitReq) {
+	c := &d.commit
+	r.signaled.Store(false)
+	c.mu.Unlock()
+	for i := 0; i < commitSpins && !r.signaled.Load(); i++ {
+		runtime.Gosched()
+	}
+	c.mu.Lock()
 }

@@ -46,7 +46,7 @@ func (d *DB) applyGroup(m *memTable, group []*commitReq) error {
 	c.applying.Add(len(group) - 1)
 	for _, r := range group[1:] {
 		r.applyTo = m
-		r.wake.Signal()
+		r.signal()
 	}
 	c.mu.Unlock()
 	err := applyBatch(m, group[0].batch.data, true)
