@@ -132,7 +132,7 @@ func (d *DB) runCommit(r *commitReq) {
 // finishGroupLocked marks the group done, removes it from the head of the
 // queue and wakes its members and the next leader (or, once the queue is
 // empty, Close). No member is touched after it is marked done: its owner
-// may reuse it as soon as commit.mu is released. Requires commit.mu.
+// may reuse it as soon as commit.mu is released. Requires d.commit.mu.
 func (d *DB) finishGroupLocked(group []*commitReq) {
 	c := &d.commit
 	// group aliases the head of the queue: mark it before compacting.
@@ -294,7 +294,7 @@ func applyBatch(m *memTable, data []byte, concurrent bool) error {
 	})
 }
 
-// signal wakes r's writer. Requires commit.mu.
+// signal wakes r's writer. Requires d.commit.mu.
 func (r *commitReq) signal() {
 	r.signaled.Store(true)
 	r.wake.Signal()
@@ -306,7 +306,7 @@ func (r *commitReq) signal() {
 const commitSpins = 32
 
 // spinForWakeLocked yields, outside commit.mu, until r is signalled or
-// commitSpins yields have passed. Requires commit.mu, which it releases
+// commitSpins yields have passed. Requires d.commit.mu, which it releases
 // and takes again.
 func (d *DB) spinForWakeLocked(r *commitReq) {
 	c := &d.commit

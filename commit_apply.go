@@ -62,7 +62,7 @@ func (d *DB) applyGroup(m *memTable, group []*commitReq) error {
 
 // applyAsFollowerLocked inserts r's batch into the memtable its leader
 // handed it, outside commit.mu, which it releases and takes again.
-// Requires commit.mu.
+// Requires d.commit.mu.
 func (d *DB) applyAsFollowerLocked(r *commitReq) {
 	c := &d.commit
 	m := r.applyTo

@@ -52,14 +52,7 @@ func (m *Memtable) AddConcurrent(key base.InternalKey, value []byte) error {
 	if !ok {
 		return ErrArenaFull
 	}
-	nd := m.node(off)
-	nd.keyOffset = off + uint32(nodeSize(h))
-	nd.keyLen = kl
-	nd.valueLen = vl
-	nd.height = h
-	nd.trailer = key.Trailer
-	copy(m.arena.bytes(nd.keyOffset, kl), key.UserKey)
-	copy(m.arena.bytes(nd.keyOffset+kl, vl), value)
+	nd := m.fillNode(off, h, key, value)
 	bits := m.filter.slot(m.cmp.Prefix(key.UserKey))
 
 	listHeight := m.raiseHeight(h)

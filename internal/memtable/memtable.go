@@ -136,14 +136,7 @@ func (m *Memtable) Add(key base.InternalKey, value []byte) error {
 	if !ok {
 		return ErrArenaFull // unreachable: fits checked the worst case
 	}
-	nd := m.node(off)
-	nd.keyOffset = off + uint32(nodeSize(h))
-	nd.keyLen = kl
-	nd.valueLen = vl
-	nd.height = h
-	nd.trailer = key.Trailer
-	copy(m.arena.bytes(nd.keyOffset, kl), key.UserKey)
-	copy(m.arena.bytes(nd.keyOffset+kl, vl), value)
+	nd := m.fillNode(off, h, key, value)
 	bits := m.filter.slot(m.cmp.Prefix(key.UserKey))
 
 	if m.spliceStale.Load() {
@@ -178,6 +171,21 @@ func (m *Memtable) Add(key base.InternalKey, value []byte) error {
 	m.last.advance(off, h, max(h, listHeight))
 	m.count.Add(1)
 	return nil
+}
+
+// fillNode writes the node of height h at off, with key and value
+// after its tower, and returns it. The node is not yet reachable.
+func (m *Memtable) fillNode(off, h uint32, key base.InternalKey, value []byte) *node {
+	kl, vl := uint32(len(key.UserKey)), uint32(len(value))
+	nd := m.node(off)
+	nd.keyOffset = off + uint32(nodeSize(h))
+	nd.keyLen = kl
+	nd.valueLen = vl
+	nd.height = h
+	nd.trailer = key.Trailer
+	copy(m.arena.bytes(nd.keyOffset, kl), key.UserKey)
+	copy(m.arena.bytes(nd.keyOffset+kl, vl), value)
+	return nd
 }
 
 // randomHeight draws a tower height: 1 plus a geometric count with p = 1/4,
