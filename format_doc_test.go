@@ -22,6 +22,7 @@ var formatDocSources = []struct{ title, file string }{
 	{"Manifest edits (internal/manifest)", "internal/manifest/doc.go"},
 	{"Backup repositories (backup)", "backup/doc.go"},
 	{"Raft logs and stable state (raftstore)", "raftstore/doc.go"},
+	{"Cluster nodes (cluster)", "cluster/format.go"},
 }
 
 // TestFormatDocUpToDate keeps docs/format.md equal to the format
