@@ -45,7 +45,9 @@ import (
 // once. It returns ErrArenaFull, changing nothing, when the entry does not
 // fit. It does not allocate.
 func (m *Memtable) AddConcurrent(key base.InternalKey, value []byte) error {
-	m.spliceStale.Store(true)
+	if !m.spliceStale.Load() { // a load, not a store: writers share the line
+		m.spliceStale.Store(true)
+	}
 	h := sharedRandomHeight()
 	kl, vl := uint32(len(key.UserKey)), uint32(len(value))
 	off, ok := m.arena.allocShared(nodeSize(h)+uint64(kl)+uint64(vl), uint64(maxNodeSize))
