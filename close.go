@@ -24,9 +24,10 @@ func (d *DB) Close() error {
 	d.mu.cond.Broadcast()
 	d.mu.Unlock()
 
-	// Wait for the commit queue to drain: its leader owns the WAL.
+	// Wait for the commit queue to drain (its leader owns the WAL), and
+	// for the writers inserting their batches.
 	d.commit.mu.Lock()
-	for len(d.commit.queue) > 0 {
+	for len(d.commit.queue) > 0 || len(d.commit.pending) > 0 {
 		d.commit.drained.Wait()
 	}
 	d.commit.mu.Unlock()

@@ -1,22 +1,23 @@
 package tempest
 
 import (
-	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"github.com/tempestdb/tempest/internal/base"
 )
 
-// The commit pipeline (group commit, in the manner of LevelDB's writer
-// queue).
+// The commit pipeline: group commit for the WAL (in the manner of
+// LevelDB's writer queue), then each writer inserting its own batch into
+// the memtable and publishing in sequence order (in the manner of
+// Pebble's commit pipeline).
 //
 // Each writer appends a commitReq to commit.queue and waits. The writer at
 // the head of the queue is the leader: it takes a group of requests from
 // the head, releases commit.mu, and for the whole group
 //
 //  1. makes room in the active memtable (rotating memtable and WAL, and
-//     stalling while too many frozen memtables await flush);
+//     stalling while too many frozen memtables await flush), counting
+//     the memory of groups written but not yet inserted (memTable.fits);
 //  2. validates each transaction's reads against the history of writes
 //     and assigns each batch that passes the next sequence number (one
 //     per batch), recording its writes in that history, all in one
@@ -24,22 +25,35 @@ import (
 //  3. writes every batch to the WAL with one write system call, so each
 //     commit has reached the operating system before it is acknowledged;
 //  4. fsyncs the WAL once if any request in the group asked for Sync;
-//  5. inserts the entries into the memtable, each writer of a larger group
-//     its own batch, all at once (commit_apply.go), and publishes the
-//     group's last sequence number as visible;
 //
-// then marks the group done and wakes its members and the next head, which
-// becomes the leader. Each request has its own condition variable (on
-// commit.mu), so a finished group wakes only the writers it concerns: with
-// many concurrent writers a shared one would wake every waiter at every
-// group, each to find it is not yet its turn. Invariants:
-//   - WAL order = sequence-number order = the order in which groups are
-//     inserted into the memtable (the batches of one group are inserted
-//     at once; none is visible before the whole group is published).
+// then, under commit.mu, appends the group's batches to commit.pending,
+// removes the group from the queue and wakes the next head, which leads
+// the next group while this one is inserted. Each writer of the group
+// then, outside commit.mu,
+//
+//  5. inserts its own batch into the memtable (commit_apply.go), and
+//  6. marks it applied and publishes: it pops every applied batch from
+//     the head of commit.pending, raising visibleSeq to each in turn, and
+//     wakes their writers; a writer whose batch an earlier one still
+//     holds back waits to be published by another.
+//
+// Each request has its own condition variable (on commit.mu), so a
+// finished group wakes only the writers it concerns. A task (freezing the
+// memtable, an ingest, a format ratchet) runs alone in its group, once
+// commit.pending is empty: it sees every earlier batch visible.
+// Invariants:
+//   - WAL order = sequence-number order = commit.pending order = the order
+//     in which batches become visible. Batches are inserted in any order,
+//     but none is visible before every earlier one is.
 //   - A batch is visible to readers only after it reached the OS (and, if
-//     any writer in its group asked for Sync, after the fsync).
+//     any writer in its group asked for Sync, after the fsync), and only
+//     once all its entries are in the memtable.
+//   - A frozen memtable is flushed only once every batch written to its
+//     WAL is in it (memTable.writers).
 //   - After any WAL write or sync error no later batch is acknowledged: the
 //     error is sticky (ErrReadOnly) and the failed fsync is never retried.
+//     After a failed insertion (a broken invariant) no batch from it on is
+//     acknowledged or made visible (commit.pubErr).
 
 // maxGroupBytes bounds the encoded bytes a leader takes in one group.
 const maxGroupBytes = 4 << 20
@@ -56,18 +70,22 @@ type commitReq struct {
 	// commits the batch only if the transaction's reads validate.
 	txn  *txnCommit
 	done bool // guarded by commit.mu
-	// applyTo, when set by the leader (under commit.mu), asks the waiting
-	// writer to insert its own batch into that memtable (commit_apply.go).
+	// applyTo, set by the leader (under commit.mu) once the group is in
+	// the WAL, is the memtable the writer inserts its batch into
+	// (commit_apply.go); applied is set (under commit.mu) once it has.
 	applyTo *memTable
-	// applyErr is the outcome of that insertion, read by the leader once
-	// commit.applying is done.
+	applied bool
+	// solo is set with applyTo when the batch is the only one to insert
+	// (commit_apply.go).
+	solo bool
+	// applyErr is the outcome of that insertion.
 	applyErr error
-	// wake is signalled, under commit.mu, when the request is done or
-	// reaches the head of the queue; signaled is set just before.
-	wake     sync.Cond
-	signaled atomic.Bool
-	seq      base.SeqNum
-	err      error
+	// wake is signalled, under commit.mu, when the request is done, is
+	// handed its memtable, reaches the head of the queue, or (for a task
+	// at the head) when commit.pending empties.
+	wake sync.Cond
+	seq  base.SeqNum
+	err  error
 }
 
 // commitReqPool recycles commit requests, so that a commit allocates
@@ -97,55 +115,87 @@ func (d *DB) runCommit(r *commitReq) {
 	}
 	r.wake.L = &c.mu
 	c.queue = append(c.queue, r)
-	spun := false
-	for !r.done && c.queue[0] != r {
-		if r.applyTo != nil {
-			d.applyAsFollowerLocked(r)
-			spun = false
-			continue
-		}
-		if !spun {
-			spun = true
-			d.spinForWakeLocked(r)
-			continue
-		}
-		r.wake.Wait()
+	d.waitLocked(r, func() bool { return r.done || r.applyTo != nil || c.queue[0] == r })
+	if !r.done && r.applyTo == nil {
+		d.leadLocked(r)
 	}
-	if r.done {
-		c.mu.Unlock()
-		return
+	if r.applyTo != nil {
+		d.applyAndPublishLocked(r)
+		d.waitLocked(r, func() bool { return r.done })
 	}
-	group := d.takeGroupLocked()
-	c.mu.Unlock()
-
-	if r.task != nil {
-		r.err = r.task()
-	} else {
-		d.commitGroup(group)
-	}
-
-	c.mu.Lock()
-	d.finishGroupLocked(group)
 	c.mu.Unlock()
 }
 
-// finishGroupLocked marks the group done, removes it from the head of the
-// queue and wakes its members and the next leader (or, once the queue is
-// empty, Close). No member is touched after it is marked done: its owner
-// may reuse it as soon as commit.mu is released. Requires d.commit.mu.
-func (d *DB) finishGroupLocked(group []*commitReq) {
+// waitLocked waits until cond holds. Requires d.commit.mu, which it
+// releases while waiting. (Yielding before parking, which saves a wakeup
+// when the wait is short, costs more than it saves once writers outnumber
+// the cores: the yields take the time of the writers inserting.)
+func (d *DB) waitLocked(r *commitReq, cond func() bool) {
+	for !cond() {
+		r.wake.Wait()
+	}
+}
+
+// leadLocked runs r's group as its leader: a task alone, once every
+// earlier batch is visible; batches up to the WAL (commitGroup), after
+// which the next head leads while this group is inserted. Requires
+// d.commit.mu, which it releases while working.
+func (d *DB) leadLocked(r *commitReq) {
 	c := &d.commit
-	// group aliases the head of the queue: mark it before compacting.
+	if r.task != nil {
+		d.waitLocked(r, func() bool { return len(c.pending) == 0 })
+	}
+	group := d.takeGroupLocked()
+	c.mu.Unlock()
+	var m *memTable
+	if r.task != nil {
+		r.err = r.task()
+	} else {
+		m = d.commitGroup(group)
+	}
+	c.mu.Lock()
+	d.endGroupLocked(group, m)
+}
+
+// endGroupLocked removes the group from the head of the queue and wakes
+// the next head (or, once nothing is queued or pending, Close). A request
+// that failed is done; the others, written to the WAL, are pending and
+// handed m to insert their batches into. No request marked done is
+// touched afterwards: its owner may reuse it as soon as commit.mu is
+// released. Requires d.commit.mu.
+func (d *DB) endGroupLocked(group []*commitReq, m *memTable) {
+	c := &d.commit
+	alone := len(c.pending) == 0
 	for _, g := range group {
-		g.done = true
+		if m == nil || g.err != nil {
+			g.done = true
+			g.signal()
+			continue
+		}
+		m.writers.Add(1)
+		m.unapplied.Add(int64(g.batch.memSize))
+		g.applyTo = m
+		c.pending = append(c.pending, g)
 		g.signal()
 	}
+	if alone && len(c.pending) == 1 {
+		c.pending[0].solo = true
+	}
+	// group aliases the head of the queue: done with it before compacting.
 	n := copy(c.queue, c.queue[len(group):])
 	clear(c.queue[n:])
 	c.queue = c.queue[:n]
-	if n > 0 {
+	d.wakeHeadLocked()
+}
+
+// wakeHeadLocked wakes the head of the queue, or Close once the queue and
+// commit.pending are both empty. Requires d.commit.mu.
+func (d *DB) wakeHeadLocked() {
+	c := &d.commit
+	switch {
+	case len(c.queue) > 0:
 		c.queue[0].signal()
-	} else {
+	case len(c.pending) == 0:
 		c.drained.Broadcast()
 	}
 }
@@ -171,13 +221,15 @@ func (d *DB) takeGroupLocked() []*commitReq {
 	return q[:n:n]
 }
 
-// commitGroup runs the leader's steps for group and records each
-// request's outcome.
-func (d *DB) commitGroup(group []*commitReq) {
-	fail := func(err error) {
+// commitGroup runs the leader's steps for group up to the WAL, and
+// returns the memtable its batches go into, or nil if none may commit.
+// Each request that fails gets its error.
+func (d *DB) commitGroup(group []*commitReq) *memTable {
+	fail := func(err error) *memTable {
 		for _, r := range group {
 			r.err = err
 		}
+		return nil
 	}
 	var mem uint64
 	sync := false
@@ -187,22 +239,19 @@ func (d *DB) commitGroup(group []*commitReq) {
 	}
 	m, err := d.makeRoomForWrite(mem)
 	if err != nil {
-		fail(err)
-		return
+		return fail(err)
 	}
 	if err := d.ensureSeqLease(d.commit.lastSeq + base.SeqNum(len(group))); err != nil {
-		fail(d.setBackgroundError(err))
-		return
+		return fail(d.setBackgroundError(err))
 	}
 	kept, err := d.sequenceGroup(group)
 	if err != nil {
-		fail(d.setBackgroundError(err))
-		return
+		return fail(d.setBackgroundError(err))
 	}
 	group = kept // fail now fails only these
 	defer clear(group)
 	if len(group) == 0 {
-		return
+		return nil
 	}
 	last := group[len(group)-1].seq
 	payloads := d.commit.payloads[:0]
@@ -214,26 +263,20 @@ func (d *DB) commitGroup(group []*commitReq) {
 	d.counters.walBytes.Add(bytes)
 	d.commit.payloads = payloads
 	defer clear(payloads)
+	// The sequence numbers are taken: whatever follows, the next group's
+	// come after them.
+	d.commit.lastSeq = last
 	if err := d.commit.log.WriteRecords(payloads...); err != nil {
-		fail(d.setBackgroundError(err))
-		return
+		return fail(d.setBackgroundError(err))
 	}
 	d.counters.walRecords.Add(uint64(len(group)))
 	if sync {
 		if err := d.commit.log.Sync(); err != nil {
-			fail(d.setBackgroundError(err))
-			return
+			return fail(d.setBackgroundError(err))
 		}
 		d.counters.walSyncs.Add(1)
 	}
-	if err := d.applyGroup(m, group); err != nil {
-		// The memtable was sized for the group; failing here breaks an
-		// invariant. The WAL holds the batches, so a reopen recovers them.
-		fail(d.setBackgroundError(err))
-		return
-	}
-	d.commit.lastSeq = last
-	d.visibleSeq.Store(uint64(last))
+	return m
 }
 
 // sequenceGroup is the critical section of commit: under the conflict
@@ -296,24 +339,5 @@ func applyBatch(m *memTable, data []byte, concurrent bool) error {
 
 // signal wakes r's writer. Requires d.commit.mu.
 func (r *commitReq) signal() {
-	r.signaled.Store(true)
 	r.wake.Signal()
-}
-
-// commitSpins bounds the yields a writer makes, before it parks, while
-// it waits for its group: a group of small batches is done within a few
-// microseconds, sooner than a parked goroutine is woken and scheduled.
-const commitSpins = 32
-
-// spinForWakeLocked yields, outside commit.mu, until r is signalled or
-// commitSpins yields have passed. Requires d.commit.mu, which it releases
-// and takes again.
-func (d *DB) spinForWakeLocked(r *commitReq) {
-	c := &d.commit
-	r.signaled.Store(false)
-	c.mu.Unlock()
-	for i := 0; i < commitSpins && !r.signaled.Load(); i++ {
-		runtime.Gosched()
-	}
-	c.mu.Lock()
 }

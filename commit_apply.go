@@ -1,74 +1,87 @@
 package tempest
 
-// Applying a commit group to the memtable.
+// Inserting committed batches into the memtable, and publishing them.
 //
-// Once a group's batches are in the WAL, its entries go into the active
-// memtable. A leader that inserted them all alone would leave the other
-// cores idle while every writer of the group waits; instead each writer of
-// a group of several inserts its own batch, at once, with the memtable's
-// concurrent insertion (memtable.AddConcurrent):
+// Once a group's batches are in the WAL, the leader hands each of its
+// writers the memtable (commitReq.applyTo), puts the batches on
+// commit.pending in sequence order, and lets the next group begin. Each
+// writer then inserts its own batch, outside commit.mu:
 //
-//  1. the leader, under commit.mu, counts the group's other writers in
-//     commit.applying, hands each the memtable (commitReq.applyTo) and
-//     wakes it;
-//  2. each such writer, woken in runCommit, inserts its batch outside
-//     commit.mu, records the outcome and leaves commit.applying;
-//  3. the leader inserts the group's first batch, waits for
-//     commit.applying, and only then publishes the group's last sequence
-//     number.
+//   - with the single-writer insertion (memtable.Add, with its cached
+//     splice) when it is alone: its group has one batch and no earlier
+//     batch is pending (commitReq.solo). It holds memTable.insertMu's
+//     lock, which a group that starts meanwhile waits for;
+//   - otherwise at once with the others, with the concurrent insertion
+//     (memtable.AddConcurrent), under insertMu's read lock.
 //
-// So the commit invariants hold unchanged: a group is visible only once
-// every entry of it is in the memtable, and groups do not overlap (the
-// next leader starts after this one has finished), which is also what
-// lets a group of one use the single-writer insertion (memtable.Add) with
-// its cached splice.
+// It then gives back its reservation (memTable.unapplied), leaves
+// memTable.writers (a frozen memtable is flushed only once that drains),
+// and, under commit.mu, marks its request applied and publishes: it pops
+// every applied request from the head of commit.pending, raises
+// visibleSeq to each one's sequence number in turn, and marks it done. So
+// the batches become visible in sequence order, each only once every
+// earlier one is in a memtable, whichever writer finishes first.
 //
-// A writer cannot leave before its batch is inserted: it returns only once
-// done, which the leader sets after commit.applying.
+// A failed insertion breaks an invariant (the memtable was sized for the
+// batch): it sets the background error, and from that batch on nothing
+// is published or acknowledged (commit.pubErr). The WAL holds the
+// batches, so a reopen recovers them.
 
-// minConcurrentApply is the group size from which the writers insert
-// their own batches. Below it the handoff costs more than it saves.
-const minConcurrentApply = 2
-
-// applyGroup inserts every batch of group into m, and returns the first
-// error. Leader only.
-func (d *DB) applyGroup(m *memTable, group []*commitReq) error {
-	if len(group) < minConcurrentApply {
-		for _, r := range group {
-			if err := applyBatch(m, r.batch.data, false); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	c := &d.commit
-	c.mu.Lock()
-	c.applying.Add(len(group) - 1)
-	for _, r := range group[1:] {
-		r.applyTo = m
-		r.signal()
-	}
-	c.mu.Unlock()
-	err := applyBatch(m, group[0].batch.data, true)
-	c.applying.Wait()
-	for _, r := range group[1:] {
-		if err == nil {
-			err = r.applyErr
-		}
-		r.applyErr = nil
-	}
-	return err
-}
-
-// applyAsFollowerLocked inserts r's batch into the memtable its leader
-// handed it, outside commit.mu, which it releases and takes again.
-// Requires d.commit.mu.
-func (d *DB) applyAsFollowerLocked(r *commitReq) {
+// applyAndPublishLocked inserts r's batch into r.applyTo and publishes
+// what it can. Requires d.commit.mu, which it releases while inserting.
+func (d *DB) applyAndPublishLocked(r *commitReq) {
 	c := &d.commit
 	m := r.applyTo
-	r.applyTo = nil
 	c.mu.Unlock()
-	r.applyErr = applyBatch(m, r.batch.data, true)
-	c.applying.Done()
+	err := insertBatch(m, r.batch.data, r.solo)
+	m.unapplied.Add(-int64(r.batch.memSize))
+	m.writers.Done()
+	if err != nil {
+		err = d.setBackgroundError(err)
+	}
 	c.mu.Lock()
+	r.applyErr, r.applied = err, true
+	d.publishLocked()
+}
+
+// insertBatch inserts the entries of an encoded, stamped batch into m,
+// alone if solo, else at once with other writers.
+func insertBatch(m *memTable, data []byte, solo bool) error {
+	if solo {
+		m.insertMu.Lock()
+		defer m.insertMu.Unlock()
+		return applyBatch(m, data, false)
+	}
+	m.insertMu.RLock()
+	defer m.insertMu.RUnlock()
+	return applyBatch(m, data, true)
+}
+
+// publishLocked makes visible the applied requests at the head of
+// commit.pending, in order, and marks them done. Requires d.commit.mu.
+func (d *DB) publishLocked() {
+	c := &d.commit
+	n := 0
+	for ; n < len(c.pending) && c.pending[n].applied; n++ {
+		r := c.pending[n]
+		if r.applyErr != nil && c.pubErr == nil {
+			c.pubErr = r.applyErr
+		}
+		if c.pubErr != nil {
+			r.err = c.pubErr
+		} else {
+			d.visibleSeq.Store(uint64(r.seq))
+		}
+		r.done = true
+		r.signal()
+	}
+	if n == 0 {
+		return
+	}
+	k := copy(c.pending, c.pending[n:])
+	clear(c.pending[k:])
+	c.pending = c.pending[:k]
+	if k == 0 {
+		d.wakeHeadLocked()
+	}
 }

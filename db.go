@@ -46,18 +46,21 @@ type DB struct {
 	// commit serializes writers into groups; see commit.go.
 	commit struct {
 		mu sync.Mutex
-		// drained is broadcast when the queue becomes empty (Close
-		// waits for it).
+		// drained is broadcast when the queue and pending become empty
+		// (Close waits for it).
 		drained sync.Cond
 		queue   []*commitReq // guarded by mu; queue[0] is the leader
 		closed  bool         // guarded by mu
+		// pending holds, in sequence order, the requests written to the
+		// WAL and not yet visible (guarded by mu; commit_apply.go).
+		pending []*commitReq
+		// pubErr, once set (guarded by mu), fails every request still to
+		// be published: a batch failed to go into the memtable.
+		pubErr error
 		// The fields below are owned by the commit leader.
 		log      *wal.Writer
 		lastSeq  base.SeqNum
 		payloads [][]byte
-		// applying counts the group's writers still inserting their
-		// batches (commit_apply.go).
-		applying sync.WaitGroup
 		kept     []*commitReq // the group's requests that may commit
 	}
 

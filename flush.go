@@ -69,6 +69,14 @@ func (d *DB) flushLoop() {
 // it in the manifest together with MinUnflushedLog = next, which makes
 // imm's WAL obsolete.
 func (d *DB) flushMemTable(imm *memTable, next base.FileNum) error {
+	// Every batch written to imm's WAL goes into imm before it is read.
+	imm.writers.Wait()
+	d.mu.Lock()
+	bgErr := d.mu.bgErr // a batch failed to go into imm
+	d.mu.Unlock()
+	if bgErr != nil {
+		return bgErr
+	}
 	l := d.opts.EventListener
 	start := d.opts.Clock.Now()
 	if l.FlushBegin != nil {

@@ -30,6 +30,20 @@ type memTable struct {
 		bytes atomic.Int64
 	}
 
+	// writers counts the commits prepared into this memtable (their
+	// batches are in its WAL) that have not yet inserted their entries
+	// (commit_apply.go). The commit leader adds to it while the memtable
+	// is active; a flush waits for it to drain once it is frozen.
+	writers sync.WaitGroup
+	// unapplied is the memory those commits reserved and have not yet
+	// inserted: fits counts it, so commits prepared one after another do
+	// not together overfill the arena.
+	unapplied atomic.Int64
+	// insertMu is held by a writer inserting alone with the
+	// single-writer Add, and read-held by writers inserting at once with
+	// AddConcurrent (commit_apply.go).
+	insertMu sync.RWMutex
+
 	// refs counts the memtable's holders: its owner (the DB while the
 	// memtable is active or frozen, or the replayer) and every readState
 	// that lists it. The last unref frees the arena.
@@ -114,14 +128,14 @@ func rangeDelMemSize(startLen, endLen int) int { return startLen + endLen + 64 }
 
 // fits reports whether n more bytes fit, counting the range tombstones.
 func (m *memTable) fits(n uint64) bool {
-	return m.Fits(int(n) + int(m.rangeDels.bytes.Load()))
+	return m.Fits(int(n) + int(m.rangeDels.bytes.Load()) + int(m.unapplied.Load()))
 }
 
 // empty reports whether the memtable holds nothing at all.
 func (m *memTable) empty() bool { return m.Empty() && m.rangeDels.bytes.Load() == 0 }
 
-// addRangeDel records a tombstone (copying its bounds). Writers are
-// serialized by the commit pipeline.
+// addRangeDel records a tombstone (copying its bounds). Safe for writers
+// inserting at once.
 func (m *memTable) addRangeDel(start, end []byte, seq base.SeqNum) {
 	t := rangedel.Tombstone{Start: append([]byte(nil), start...), End: append([]byte(nil), end...), Seq: seq}
 	m.rangeDels.mu.Lock()
