@@ -72,18 +72,19 @@ func TestBadInput(t *testing.T) {
 func TestBadOptions(t *testing.T) {
 	fs := vfs.NewMem()
 	cases := map[string]*Options{
-		"memtable too small": {FS: fs, MemTableSize: 1000},
-		"memtable too large": {FS: fs, MemTableSize: -1},
-		"negative imm":       {FS: fs, MaxImmutableMemTables: -1},
-		"value > memtable/4": {FS: fs, MemTableSize: 1 << 20, MaxValueSize: 1 << 19},
-		"key limit too big":  {FS: fs, MaxKeySize: MaxKeySizeLimit + 1},
-		"bloom rate 1":       {FS: fs, BloomFalsePositiveRate: 1},
-		"tiny block":         {FS: fs, BlockSize: 10},
-		"growth factor 1":    {FS: fs, ManifestGrowthFactor: 1},
-		"comparer no name":   {FS: fs, Comparer: &Comparer{}},
-		"negative stall":     {FS: fs, WriteStallTimeout: -1},
-		"few open files":     {FS: fs, MaxOpenFiles: MinMaxOpenFiles - 1},
-		"negative files":     {FS: fs, MaxOpenFiles: -1},
+		"memtable too small":  {FS: fs, MemTableSize: 1000},
+		"memtable too large":  {FS: fs, MemTableSize: -1},
+		"negative imm":        {FS: fs, MaxImmutableMemTables: -1},
+		"value limit too big": {FS: fs, MaxValueSize: MaxValueSizeLimit + 1},
+		"batch limit too big": {FS: fs, MaxBatchSize: MaxBatchSizeLimit + 1},
+		"key limit too big":   {FS: fs, MaxKeySize: MaxKeySizeLimit + 1},
+		"bloom rate 1":        {FS: fs, BloomFalsePositiveRate: 1},
+		"tiny block":          {FS: fs, BlockSize: 10},
+		"growth factor 1":     {FS: fs, ManifestGrowthFactor: 1},
+		"comparer no name":    {FS: fs, Comparer: &Comparer{}},
+		"negative stall":      {FS: fs, WriteStallTimeout: -1},
+		"few open files":      {FS: fs, MaxOpenFiles: MinMaxOpenFiles - 1},
+		"negative files":      {FS: fs, MaxOpenFiles: -1},
 	}
 	for name, o := range cases {
 		t.Run(name, func(t *testing.T) {

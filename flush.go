@@ -273,7 +273,7 @@ func (d *DB) rotateAlways() (base.SeqNum, error) {
 		return 0, bgErr
 	}
 	seq := d.commit.lastSeq
-	if err := d.rotateMemTable(); err != nil {
+	if err := d.rotateMemTable(d.opts.MemTableSize); err != nil {
 		return 0, d.setBackgroundError(err)
 	}
 	return seq, nil
@@ -289,7 +289,7 @@ func (d *DB) rotateIfNotEmpty() error {
 		return bgErr
 	}
 	if !empty {
-		if err := d.rotateMemTable(); err != nil {
+		if err := d.rotateMemTable(d.opts.MemTableSize); err != nil {
 			return d.setBackgroundError(err)
 		}
 	}

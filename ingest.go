@@ -252,7 +252,7 @@ func (d *DB) installIngest(files []*ingestFile, tomb *ingestFile) (_ base.SeqNum
 	// refuses them (rows W2-W5 of the recovery table).
 	// If the rotation fails, the ingest still happened: the DB turns
 	// read-only (background error) and the token stands.
-	if err := d.rotateMemTable(); err != nil {
+	if err := d.rotateMemTable(d.opts.MemTableSize); err != nil {
 		_ = d.setBackgroundError(err)
 	}
 	d.maybeScheduleCompaction()

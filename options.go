@@ -32,6 +32,15 @@ const (
 	MaxKeySizeLimit = 1 << 20
 	// MaxValueSizeLimit is the largest MaxValueSize an Options may set.
 	MaxValueSizeLimit = 1 << 30
+	// MaxBatchSizeLimit is the largest MaxBatchSize an Options may set:
+	// a batch must fit a memtable of MaxMemTableSize.
+	MaxBatchSizeLimit = MaxMemTableSize / 2
+	// DefaultMemTableSize is the MemTableSize of an Options that sets
+	// neither it nor MemoryBudget.
+	DefaultMemTableSize = 8 << 20
+	// defaultLimitBase is the memtable size whose limits (MaxKeySize,
+	// MaxValueSize, MaxBatchSize) such an Options gets.
+	defaultLimitBase = 64 << 20
 	// MinMemTableSize is the smallest allowed MemTableSize.
 	MinMemTableSize = 64 << 10
 	// MaxMemTableSize is the largest allowed MemTableSize (arena offsets are 32-bit).
@@ -71,7 +80,11 @@ type Options struct {
 
 	// MemTableSize is the arena size of each memtable in bytes. When the
 	// active memtable is full it is frozen and flushed to an L0 SST, and a
-	// new WAL file is started. Default 64 MiB.
+	// new WAL file is started. A batch (or commit group) too large for an
+	// empty memtable gets a memtable sized for it. Default
+	// DefaultMemTableSize, 8 MiB: a memtable whose skiplist stays close to
+	// the processor's caches takes random writes faster than a larger one
+	// (docs/decisions.md).
 	MemTableSize int
 	// MaxImmutableMemTables is how many frozen memtables may wait for flush
 	// before writers stall. Default 4.
@@ -82,13 +95,14 @@ type Options struct {
 	WriteStallTimeout time.Duration
 
 	// MaxKeySize is the largest user key accepted. Default 64 KiB (at most
-	// an eighth of MemTableSize).
+	// an eighth of a MemTableSize set by the user or a MemoryBudget).
 	MaxKeySize int
-	// MaxValueSize is the largest value accepted. Default 16 MiB, and at most
-	// a quarter of MemTableSize.
+	// MaxValueSize is the largest value accepted. Default 16 MiB (at most
+	// a quarter of a MemTableSize set by the user or a MemoryBudget).
 	MaxValueSize int
-	// MaxBatchSize is the largest encoded batch accepted. Default: half of
-	// MemTableSize.
+	// MaxBatchSize is the largest encoded batch accepted, at most
+	// MaxBatchSizeLimit. Default 32 MiB (half of a MemTableSize set by the
+	// user or a MemoryBudget).
 	MaxBatchSize int
 
 	// TxnConflictHistoryBytes caps the memory of the history of committed
@@ -333,7 +347,15 @@ func (o *Options) ensureDefaults() (*Options, error) {
 			c.CacheSize = c.MemoryBudget
 		}
 	}
-	setDefault(&c.MemTableSize, 64<<20)
+	// The limits on keys, values and batches follow a MemTableSize the
+	// user chose (or a MemoryBudget implies), and otherwise those of a 64
+	// MiB one: a batch that does not fit an empty memtable gets one of its
+	// own, sized for it (makeRoomForWrite).
+	limitBase := c.MemTableSize
+	if limitBase == 0 {
+		limitBase = defaultLimitBase
+	}
+	setDefault(&c.MemTableSize, DefaultMemTableSize)
 	setDefault(&c.CacheSize, 8<<20)
 	if c.Compression == DefaultCompression {
 		c.Compression = SnappyCompression
@@ -346,9 +368,9 @@ func (o *Options) ensureDefaults() (*Options, error) {
 	if c.MemTableSize < MinMemTableSize || int64(c.MemTableSize) > MaxMemTableSize {
 		return nil, base.InvalidArgumentf("MemTableSize %d outside [%d, %d]", c.MemTableSize, MinMemTableSize, int64(MaxMemTableSize))
 	}
-	setDefault(&c.MaxKeySize, min(64<<10, c.MemTableSize/8))
-	setDefault(&c.MaxValueSize, min(16<<20, c.MemTableSize/4))
-	setDefault(&c.MaxBatchSize, c.MemTableSize/2)
+	setDefault(&c.MaxKeySize, min(64<<10, limitBase/8))
+	setDefault(&c.MaxValueSize, min(16<<20, limitBase/4))
+	setDefault(&c.MaxBatchSize, limitBase/2)
 	setDefault(&c.TxnConflictHistoryBytes, 16<<20)
 	setDefault(&c.L0CompactionThreshold, 4)
 	setDefault(&c.L0StopWritesThreshold, max(20, 2*c.L0CompactionThreshold))
@@ -400,12 +422,12 @@ func (o *Options) validate() error {
 		return base.InvalidArgumentf("negative WriteStallTimeout")
 	case o.MaxKeySize < 1 || o.MaxKeySize > MaxKeySizeLimit:
 		return base.InvalidArgumentf("MaxKeySize %d outside [1, %d]", o.MaxKeySize, MaxKeySizeLimit)
-	case o.MaxValueSize < 1 || o.MaxValueSize > MaxValueSizeLimit || o.MaxValueSize > o.MemTableSize/4:
-		return base.InvalidArgumentf("MaxValueSize %d outside [1, min(%d, MemTableSize/4)]", o.MaxValueSize, MaxValueSizeLimit)
+	case o.MaxValueSize < 1 || o.MaxValueSize > MaxValueSizeLimit:
+		return base.InvalidArgumentf("MaxValueSize %d outside [1, %d]", o.MaxValueSize, MaxValueSizeLimit)
 	case o.TxnConflictHistoryBytes < minTxnConflictHistoryBytes:
 		return base.InvalidArgumentf("TxnConflictHistoryBytes %d < %d", o.TxnConflictHistoryBytes, minTxnConflictHistoryBytes)
-	case o.MaxBatchSize < batchHeaderLen || o.MaxBatchSize > o.MemTableSize/2:
-		return base.InvalidArgumentf("MaxBatchSize %d outside [%d, MemTableSize/2]", o.MaxBatchSize, batchHeaderLen)
+	case o.MaxBatchSize < batchHeaderLen || o.MaxBatchSize > MaxBatchSizeLimit:
+		return base.InvalidArgumentf("MaxBatchSize %d outside [%d, %d]", o.MaxBatchSize, batchHeaderLen, MaxBatchSizeLimit)
 	case memtable.EntrySize(o.MaxKeySize, o.MaxValueSize)+batchHeaderLen+32 > o.MaxBatchSize:
 		return base.InvalidArgumentf("MaxBatchSize %d cannot hold one entry of MaxKeySize+MaxValueSize", o.MaxBatchSize)
 	case o.L0CompactionThreshold < 1 || o.L0StopWritesThreshold <= o.L0CompactionThreshold:

@@ -12,8 +12,9 @@ import (
 // a manifest edit records the old one's final size and checksum, before
 // any record goes to the new one. So a WAL that holds records always
 // follows a WAL recorded closed (see the recovery table in
-// docs/design.md). Leader only; called without d.mu.
-func (d *DB) rotateMemTable() error {
+// docs/design.md). The new memtable's arena holds size bytes. Leader
+// only; called without d.mu.
+func (d *DB) rotateMemTable(size int) error {
 	num, err := d.allocFileNum()
 	if err != nil {
 		return err
@@ -36,7 +37,7 @@ func (d *DB) rotateMemTable() error {
 	if l := d.opts.EventListener; l.WALCreated != nil {
 		l.WALCreated(WALInfo{FileNum: uint64(num)})
 	}
-	m := d.newMemTable(num)
+	m := d.newMemTableOfSize(num, size)
 	d.chargeCache(m)
 	d.mu.Lock()
 	d.mu.mem.lastSeq = d.commit.lastSeq // the leader wrote the old WAL's last batch

@@ -250,7 +250,7 @@ func (d *DB) makeRoomForWrite(mem uint64) (*memTable, error) {
 			continue
 		}
 		d.mu.Unlock()
-		err := d.rotateMemTable()
+		err := d.rotateMemTable(d.memTableSizeFor(mem))
 		d.mu.Lock()
 		if err != nil {
 			return nil, d.setBackgroundErrorLocked(err)
@@ -297,4 +297,16 @@ type stallTimeoutError struct{}
 
 func (stallTimeoutError) Error() string {
 	return "tempest: write stalled longer than WriteStallTimeout (memtables await flush or compactions lag)"
+}
+
+// memTableSizeFor is the size of the memtable a rotation makes for a
+// commit group of mem bytes: MemTableSize, or larger for a group that
+// would not fit an empty one. That memtable stays the active one until
+// it is full, like any other.
+func (d *DB) memTableSizeFor(mem uint64) int {
+	size, ok := memTableSizeFor(mem, d.opts.MemTableSize)
+	if !ok { // beyond MaxBatchSizeLimit: the batch checks refuse it first
+		return d.opts.MemTableSize
+	}
+	return size
 }
