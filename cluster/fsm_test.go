@@ -2,11 +2,14 @@ package cluster
 
 import (
 	"bytes"
+	"fmt"
 	"path/filepath"
 	"testing"
 
 	"github.com/hashicorp/raft"
 	"github.com/tempestdb/tempest"
+	"github.com/tempestdb/tempest/internal/resp"
+	"github.com/tempestdb/tempest/server/rediscmd"
 )
 
 func openTestDB(t *testing.T, dir string) *tempest.DB {
@@ -26,29 +29,47 @@ func entry(idx uint64, now int64, args ...string) *raft.Log {
 	return &raft.Log{Index: idx, Type: raft.LogCommand, Data: encodeEntry(now, argv)}
 }
 
-func applyAll(t *testing.T, f *shardFSM, logs []*raft.Log) []Reply {
+func applyAll(t *testing.T, f *shardFSM, logs []*raft.Log) []applyResult {
 	t.Helper()
-	var out []Reply
+	var out []applyResult
 	for _, l := range logs {
-		r, ok := f.Apply(l).(Reply)
+		r, ok := f.Apply(l).(applyResult)
 		if !ok {
-			t.Fatalf("entry %d: no Reply", l.Index)
+			t.Fatalf("entry %d: no applyResult", l.Index)
 		}
 		out = append(out, r)
 	}
 	return out
 }
 
-func replyString(r Reply) string {
-	switch r.Kind {
-	case KindNull:
-		return "(nil)"
-	case KindInt:
-		return itoa(int(r.Int))
-	case KindErr:
-		return "-" + r.Err
+// replyString is a one-command entry's reply as redis-cli shows it:
+// "(nil)", an integer, "-ERR ...", or the string.
+func replyString(r applyResult) string {
+	raw := r.whole
+	if raw == nil && len(r.replies) == 1 {
+		raw = r.replies[0]
 	}
-	return string(r.Str)
+	v, _, err := resp.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("unparsable %q", raw)
+	case v.Null:
+		return "(nil)"
+	case v.Kind == '-':
+		return "-" + v.Str
+	}
+	return v.Str
+}
+
+// readKey reads key from shard f's state at now.
+func readKey(t *testing.T, db *tempest.DB, f *shardFSM, key string, now int64) rediscmd.Entry {
+	t.Helper()
+	tx := &rediscmd.Txn{R: db, Prefix: withSub(f.prefix, subData), Now: now}
+	e, _, err := tx.Get([]byte(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
 
 // TestFSMDeterministic: NX/XX, INCR and expiry are decided from the
@@ -81,9 +102,8 @@ func TestFSMDeterministic(t *testing.T) {
 				t.Fatalf("replica %d entry %d: %q, want %q", r, i+1, got, want[i])
 			}
 		}
-		v := &view{r: db, prefix: f.prefix, now: 1200}
-		if val, exp, ok, _ := v.get([]byte("z")); !ok || string(val) != "late" || exp != 1255 {
-			t.Fatalf("z = %q exp %d ok %v, want late expiring at 1255 (the shard's clock + 150)", val, exp, ok)
+		if e := readKey(t, db, f, "z", 1200); string(e.Val) != "late" || e.Exp != 1255 || e.Ver != 10 {
+			t.Fatalf("z = %+v, want late expiring at 1255 (the shard's clock + 150), version 10", e)
 		}
 		if f.applied.Load() != 10 {
 			t.Fatalf("applied %d, want 10", f.applied.Load())
@@ -122,12 +142,11 @@ func TestFSMSkipsAppliedAfterRestart(t *testing.T) {
 		t.Fatalf("reopened: applied %d clock %d, want 2 and 2", f.applied.Load(), f.lastNow.Load())
 	}
 	reps := applyAll(t, f, logs)
-	if reps[2].Kind != KindInt || reps[2].Int != 3 {
+	if replyString(reps[2]) != "3" {
 		t.Fatalf("entry 3 after replay of 1 and 2: %s, want 3", replyString(reps[2]))
 	}
-	v := &view{r: db, prefix: f.prefix, now: 10}
-	if val, _, _, _ := v.get([]byte("n")); string(val) != "3" {
-		t.Fatalf("n = %q, want 3", val)
+	if e := readKey(t, db, f, "n", 10); string(e.Val) != "3" {
+		t.Fatalf("n = %q, want 3", e.Val)
 	}
 }
 

@@ -18,7 +18,9 @@ const joinTimeout = 10 * time.Second
 
 // askJoin asks the member at addr (a client address) to add node me to
 // its cluster (CLUSTER TEMPEST-JOIN) and returns the cluster's layout.
-func askJoin(addr string, me NodeInfo) (*Layout, error) {
+// With a password, AUTH comes first: a joining node is started with the
+// cluster's --requirepass.
+func askJoin(addr string, me NodeInfo, password string) (*Layout, error) {
 	c, err := net.DialTimeout("tcp", addr, joinTimeout)
 	if err != nil {
 		return nil, err
@@ -26,15 +28,37 @@ func askJoin(addr string, me NodeInfo) (*Layout, error) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(joinTimeout))
 	var req strings.Builder
-	args := []string{"CLUSTER", "TEMPEST-JOIN", me.ID, me.Addr, me.Bus}
-	fmt.Fprintf(&req, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&req, "$%d\r\n%s\r\n", len(a), a)
+	if password != "" {
+		writeCommand(&req, "AUTH", password)
 	}
+	writeCommand(&req, "CLUSTER", "TEMPEST-JOIN", me.ID, me.Addr, me.Bus)
 	if _, err := io.WriteString(c, req.String()); err != nil {
 		return nil, err
 	}
 	r := bufio.NewReader(c)
+	if password != "" {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return nil, err
+		}
+		if line != "+OK\r\n" {
+			return nil, fmt.Errorf("%w: cluster: %s refused the password: %s", tempest.ErrInvalidArgument, addr, strings.TrimSpace(line))
+		}
+	}
+	return readJoinReply(r, addr)
+}
+
+// writeCommand appends a command's RESP encoding to b.
+func writeCommand(b *strings.Builder, args ...string) {
+	fmt.Fprintf(b, "*%d\r\n", len(args))
+	for _, a := range args {
+		fmt.Fprintf(b, "$%d\r\n%s\r\n", len(a), a)
+	}
+}
+
+// readJoinReply reads the member's answer to CLUSTER TEMPEST-JOIN: the
+// layout as JSON, or an error.
+func readJoinReply(r *bufio.Reader, addr string) (*Layout, error) {
 	line, err := r.ReadString('\n')
 	if err != nil {
 		return nil, err
