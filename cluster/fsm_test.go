@@ -88,8 +88,13 @@ func TestFSMDeterministic(t *testing.T) {
 		entry(8, 1104, "incr", "k"),
 		entry(9, 1105, "set", "t", "x", "ex", "0"),
 		entry(10, 900, "set", "z", "late", "px", "150"), // clock behind: raised to 1105
+		entry(11, 1106, "msetnx", "m1", "1", "m2", "2"),
+		entry(12, 1107, "expire", "m1", "10", "nx"),
+		entry(13, 1108, "pexpireat", "m2", "1200", "gt"), // no TTL: GT refuses
+		entry(14, 1109, "pexpireat", "m2", "1109"),       // at the shard's clock: deleted
 	}
-	want := []string{"OK", "(nil)", "OK", "1", "42", "(nil)", "OK", "-ERR value is not an integer or out of range", "-ERR invalid expire time in 'set' command", "OK"}
+	want := []string{"OK", "(nil)", "OK", "1", "42", "(nil)", "OK", "-ERR value is not an integer or out of range", "-ERR invalid expire time in 'set' command", "OK",
+		"1", "1", "0", "1"}
 	var data [][]byte
 	for r := range 2 {
 		db := openTestDB(t, filepath.Join(t.TempDir(), "db"))
@@ -105,8 +110,14 @@ func TestFSMDeterministic(t *testing.T) {
 		if e := readKey(t, db, f, "z", 1200); string(e.Val) != "late" || e.Exp != 1255 || e.Ver != 10 {
 			t.Fatalf("z = %+v, want late expiring at 1255 (the shard's clock + 150), version 10", e)
 		}
-		if f.applied.Load() != 10 {
-			t.Fatalf("applied %d, want 10", f.applied.Load())
+		if e := readKey(t, db, f, "m1", 1200); e.Exp != 11107 {
+			t.Fatalf("m1 expires at %d, want 11107 (entry 12's clock + 10 s)", e.Exp)
+		}
+		if e := readKey(t, db, f, "m2", 1200); e.Val != nil {
+			t.Fatalf("m2 = %+v after PEXPIREAT at the shard's clock, want deleted", e)
+		}
+		if f.applied.Load() != 14 {
+			t.Fatalf("applied %d, want 14", f.applied.Load())
 		}
 		d, err := shardDataDB(db, 1)
 		if err != nil {
@@ -163,10 +174,12 @@ func TestEntryRoundTrip(t *testing.T) {
 	}
 }
 
+// shardDataDB is shard s's delete records and data in db, as one byte
+// string.
 func shardDataDB(db *tempest.DB, s int) ([]byte, error) {
 	p := shardPrefix(s)
 	var out []byte
-	for kv, err := range db.All(withSub(p, subData), withSub(p, subData+1)) {
+	for kv, err := range db.All(withSub(p, subDeletes), withSub(p, subData+1)) {
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,144 @@
+package cluster
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"github.com/tempestdb/tempest/internal/redistest"
+)
+
+// clusterDiffSession is what TestClusterReplyDiff sends to a real
+// redis-server 7.0 in cluster mode (every slot its own) and to the
+// leader of a one-shard cluster of three nodes, comparing raw replies
+// (redistest.Step explains the normalizations). Its keys share the hash
+// tag {t}, so that they are in one slot, as a Redis Cluster client's
+// transaction must be.
+var clusterDiffSession = `
+FLUSHDB
+SELECT 0
+SELECT 1
+SELECT abc
+MGET {t}a b
+MSET {t}a 1 b 2
+SET {t}k1 v1
+GET {t}k1
+MSETNX {t}a 1 {t}x 2
+MSETNX {t}x 1 {t}y 2
+MGET {t}a {t}x {t}y
+MSETNX {t}x 1 {t}y
+MSETNX {t}x
+MSETNX a 1 b 2
+APPEND {t}ap hello
+APPEND {t}ap ' world'
+GETRANGE {t}ap 0 4
+GETRANGE {t}ap -5 -1
+GETRANGE {t}ap 0 -1
+GETRANGE {t}ap 6 100
+GETRANGE {t}ap 5 2
+GETRANGE {t}ap -1 -5
+GETRANGE {t}ap -100 -50
+GETRANGE {t}ap -100 3
+GETRANGE {t}ap 100 200
+GETRANGE {t}nokey 0 -1
+GETRANGE {t}ap a 1
+GETRANGE {t}ap 0
+SET {t}e1 v
+EXPIRE {t}nokey 10
+EXPIRE {t}e1 100
+@ttl TTL {t}e1
+EXPIRE {t}e1 100 NX
+EXPIRE {t}e1 100 XX
+EXPIRE {t}e1 50 GT
+EXPIRE {t}e1 200 GT
+@ttl TTL {t}e1
+EXPIRE {t}e1 300 LT
+EXPIRE {t}e1 150 LT
+@ttl TTL {t}e1
+EXPIRE {t}e1 10 NX XX
+EXPIRE {t}e1 10 GT LT
+EXPIRE {t}e1 10 NX GT
+EXPIRE {t}e1 10 FOO
+EXPIRE {t}e1 abc
+EXPIRE {t}e1 9223372036854775807
+EXPIRE {t}e1 -9223372036854775808
+PEXPIRE {t}e1 9223372036854775807
+PEXPIRE {t}e1 200000 LT
+@ttl TTL {t}e1
+EXPIREAT {t}e1 9223372036854775807
+PEXPIREAT {t}e1 9223372036854775807
+EXPIREAT {t}e1 99999999999 NX
+EXPIREAT {t}e1 99999999999 GT
+@ttl PTTL {t}nokey
+PERSIST {t}e1
+EXPIREAT {t}e1 99999999999 LT
+EXPIREAT {t}e1 99999999999 XX
+PEXPIREAT {t}e1 99999999999999 NX
+EXPIREAT {t}e1 abc
+EXPIREAT {t}e1
+PEXPIREAT {t}e1 1
+EXISTS {t}e1
+SET {t}e1 v
+EXPIREAT {t}e1 1
+EXISTS {t}e1
+EXPIREAT {t}nokey 99999999999
+PEXPIREAT {t}nokey 99999999999999
+`
+
+// startRedisCluster runs a redis-server in cluster mode that holds every
+// slot, and returns its address once its cluster state is ok.
+func startRedisCluster(t *testing.T, extra ...string) string {
+	t.Helper()
+	addr := redistest.StartRedis(t, append([]string{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"}, extra...)...)
+	c := redistest.Dial(t, addr)
+	for i := 0; i+1 < len(extra); i++ {
+		if extra[i] == "--requirepass" {
+			c.Do("AUTH", extra[i+1])
+		}
+	}
+	if got := string(c.Do("CLUSTER", "ADDSLOTSRANGE", "0", "16383")); got != "+OK\r\n" {
+		t.Fatalf("CLUSTER ADDSLOTSRANGE: %q", got)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(string(c.Do("CLUSTER", "INFO")), "cluster_state:ok") {
+		if time.Now().After(deadline) {
+			t.Fatal("redis-server's cluster state not ok after 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return addr
+}
+
+// newDiffCluster starts three nodes holding one shard (three replicas),
+// so that the leader answers for every slot as the redis-server of
+// startRedisCluster does, with leadership balancing off (a transfer
+// would redirect the session), and returns the leader's address.
+func newDiffCluster(t *testing.T, password string) (*testCluster, string) {
+	t.Helper()
+	tc := newTestClusterConfig(t, 3, 1, 3, testRaft, smallDB(), func(c *Config) {
+		c.NoLeaderBalance = true
+		c.RequirePass = password
+	})
+	tc.waitLeadersKnown()
+	return tc, tc.layout.Nodes[tc.waitLeader(0)].Addr
+}
+
+// TestClusterReplyDiff compares clusterDiffSession's replies, in RESP2
+// and after HELLO 3, then checks that the replicas agree.
+func TestClusterReplyDiff(t *testing.T) {
+	redisAddr := startRedisCluster(t)
+	tc, addr := newDiffCluster(t, "")
+	lines := redistest.Lines(t, clusterDiffSession)
+	for _, proto := range []string{"2", "3"} {
+		steps := lines
+		if proto == "3" {
+			steps = append([]redistest.Step{{How: "@hello", Args: []string{"HELLO", "3"}}}, lines...)
+		}
+		fails := redistest.Compare(t, "RESP"+proto, steps, redistest.Dial(t, redisAddr), redistest.Dial(t, addr))
+		t.Logf("RESP%s: %d commands compared, %d differ", proto, len(steps), fails)
+	}
+	tc.waitCaughtUp()
+}
+
+var _ = raft.Leader
