@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/tempestdb/tempest/internal/redistest"
 )
 
 // tagPerShard returns, for each shard, a hash tag ("{tN}") whose slot is
@@ -40,6 +41,13 @@ func TestClusterCommands(t *testing.T) {
 		if err := c.MSetNX(ctx(), "a", "1", "b", "2").Err(); err == nil || !strings.HasPrefix(err.Error(), "CROSSSLOT") {
 			t.Errorf("MSETNX a b = %v, want CROSSSLOT", err)
 		}
+	})
+	t.Run("Transactions", func(t *testing.T) {
+		for _, tag := range tags {
+			checkTransactions(t, tc, c, tag)
+		}
+		checkWatchIncrements(t, c, tags[0]+"ctr")
+		checkExecAfterTransfer(t, tc, c, tags[1])
 	})
 	tc.waitCaughtUp()
 }
@@ -82,5 +90,158 @@ func checkStateMachineCommands(t *testing.T, c *redis.ClusterClient, tag string)
 	expect("EXISTS b after PEXPIREAT in the past", n, 0, err)
 	if err := c.Do(ctx(), "EXPIRE", k("a"), "10", "NX", "XX").Err(); err == nil || err.Error() != "ERR NX and XX, GT or LT options at the same time are not compatible" {
 		t.Errorf("%s EXPIRE NX XX = %v", tag, err)
+	}
+}
+
+// leaderClient returns a plain client of the node leading shard s, and
+// one of a node that does not lead it.
+func (tc *testCluster) leaderClient(t *testing.T, s int) (leader, other *redis.Client) {
+	t.Helper()
+	tc.waitLeadersKnown()
+	l := tc.waitLeader(s)
+	mk := func(i int) *redis.Client {
+		rc := redis.NewClient(&redis.Options{Addr: tc.layout.Nodes[i].Addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true, PoolSize: 1})
+		t.Cleanup(func() { rc.Close() })
+		return rc
+	}
+	return mk(l), mk((l + 1) % len(tc.nodes))
+}
+
+// checkTransactions: a transaction's commands apply together with their
+// replies; a queued command of a slot led elsewhere gets MOVED and EXEC
+// EXECABORT; commands over every led shard are refused inside MULTI; a
+// watched key written by another client, or expired since WATCH, makes
+// EXEC abort.
+func checkTransactions(t *testing.T, tc *testCluster, c *redis.ClusterClient, tag string) {
+	t.Helper()
+	k := func(name string) string { return tag + name }
+	cmds, err := c.TxPipelined(ctx(), func(p redis.Pipeliner) error {
+		p.Set(ctx(), k("x"), "1", 0)
+		p.Incr(ctx(), k("x"))
+		p.Get(ctx(), k("x"))
+		p.GetRange(ctx(), k("x"), 0, 0)
+		p.MSetNX(ctx(), k("x"), "9", k("y"), "9")
+		return nil
+	})
+	if err != nil || fmt.Sprintf("%d %s %v", cmds[1].(*redis.IntCmd).Val(), cmds[2].(*redis.StringCmd).Val(), cmds[4].(*redis.BoolCmd).Val()) != "2 2 false" {
+		t.Errorf("%s MULTI SET INCR GET GETRANGE MSETNX EXEC = %v, %v", tag, cmds, err)
+	}
+	s := tc.layout.ShardOfSlot(KeySlot([]byte(tag)))
+	leader, other := tc.leaderClient(t, s)
+	expectRaw(t, other.Options().Addr, [][]string{
+		{"MULTI", "+OK"}, {"SET", k("x"), "3", "-MOVED "}, {"EXEC", "-EXECABORT Transaction discarded because of previous errors."},
+	})
+	expectRaw(t, leader.Options().Addr, [][]string{
+		{"MULTI", "+OK"}, {"SET", k("x"), "3", "+QUEUED"}, {"DBSIZE", "-ERR DBSIZE inside MULTI is not supported in cluster mode"},
+		{"EXEC", "-EXECABORT Transaction discarded because of previous errors."}, {"GET", k("x"), "$1"},
+	})
+	var stale error
+	err = leader.Watch(ctx(), func(tx *redis.Tx) error {
+		c.Set(ctx(), k("x"), "2", 0) // the same value, by another client
+		_, err := tx.TxPipelined(ctx(), func(p redis.Pipeliner) error {
+			p.Set(ctx(), k("x"), "4", 0)
+			return nil
+		})
+		return err
+	}, k("x"))
+	if err != redis.TxFailedErr {
+		t.Errorf("%s WATCH x, another client's SET x, EXEC = %v, want an aborted transaction", tag, err)
+	}
+	c.Set(ctx(), k("e"), "v", 150*time.Millisecond)
+	err = leader.Watch(ctx(), func(tx *redis.Tx) error {
+		time.Sleep(250 * time.Millisecond)
+		_, err := tx.TxPipelined(ctx(), func(p redis.Pipeliner) error {
+			stale = p.Set(ctx(), k("e"), "w", 0).Err()
+			return nil
+		})
+		return err
+	}, k("e"))
+	if err != redis.TxFailedErr {
+		t.Errorf("%s WATCH e (expiring), EXEC after it expired = %v (queued: %v), want an aborted transaction", tag, err, stale)
+	}
+}
+
+// checkWatchIncrements: clients increment one counter with WATCH, GET,
+// then SET in MULTI/EXEC, retrying aborted transactions; every committed
+// transaction counts once, so the counter ends at their number.
+func checkWatchIncrements(t *testing.T, c *redis.ClusterClient, key string) {
+	t.Helper()
+	const workers, each = 3, 6
+	errs := make(chan error, workers)
+	for range workers {
+		go func() {
+			for done := 0; done < each; {
+				err := c.Watch(ctx(), func(tx *redis.Tx) error {
+					n, err := tx.Get(ctx(), key).Int()
+					if err != nil && err != redis.Nil {
+						return err
+					}
+					_, err = tx.TxPipelined(ctx(), func(p redis.Pipeliner) error {
+						p.Set(ctx(), key, n+1, 0)
+						return nil
+					})
+					return err
+				}, key)
+				switch err {
+				case nil:
+					done++
+				case redis.TxFailedErr:
+				default:
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Fatalf("WATCH increments: %v", err)
+		}
+	}
+	if n, err := c.Get(ctx(), key).Int(); err != nil || n != workers*each {
+		t.Fatalf("counter after %d committed WATCH increments = %d, %v", workers*each, n, err)
+	}
+}
+
+// expectRaw sends each step's command (all its fields but the last) on
+// one connection to addr and requires its raw reply to begin with the
+// step's last field.
+func expectRaw(t *testing.T, addr string, steps [][]string) {
+	t.Helper()
+	c := redistest.Dial(t, addr)
+	for _, st := range steps {
+		args, want := st[:len(st)-1], st[len(st)-1]
+		if got := string(c.Do(args...)); !strings.HasPrefix(got, want) {
+			t.Errorf("%s %q = %q, want %q...", addr, args, got, want)
+		}
+	}
+}
+
+// checkExecAfterTransfer: a transaction queued on a shard's leader whose
+// leadership moves before EXEC is redirected and discarded, as Redis
+// Cluster's after a slot moved: nothing of it applies.
+func checkExecAfterTransfer(t *testing.T, tc *testCluster, c *redis.ClusterClient, tag string) {
+	t.Helper()
+	s := tc.layout.ShardOfSlot(KeySlot([]byte(tag)))
+	leader, _ := tc.leaderClient(t, s)
+	l := tc.waitLeader(s)
+	rc := redistest.Dial(t, leader.Options().Addr)
+	for _, args := range [][]string{{"MULTI"}, {"SET", tag + "moved", "1"}} {
+		if got := string(rc.Do(args...)); got != "+OK\r\n" && got != "+QUEUED\r\n" {
+			t.Fatalf("%q = %q", args, got)
+		}
+	}
+	if err := tc.nodes[l].shard(s).raft.LeadershipTransfer().Error(); err != nil {
+		t.Fatalf("leadership transfer: %v", err)
+	}
+	if got := string(rc.Do("EXEC")); !strings.HasPrefix(got, "-MOVED ") && !strings.HasPrefix(got, "-TRYAGAIN ") {
+		t.Fatalf("EXEC after the leadership moved = %q, want MOVED or TRYAGAIN", got)
+	}
+	if got := string(rc.Do("EXEC")); got != "-ERR EXEC without MULTI\r\n" {
+		t.Fatalf("second EXEC = %q: the transaction was not discarded", got)
+	}
+	if err := c.Get(ctx(), tag+"moved").Err(); err != redis.Nil {
+		t.Fatalf("GET of the redirected transaction's key = %v, want nil", err)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/raft"
 	"github.com/tempestdb/tempest/internal/redistest"
 )
 
@@ -84,6 +83,172 @@ EXPIREAT {t}e1 1
 EXISTS {t}e1
 EXPIREAT {t}nokey 99999999999
 PEXPIREAT {t}nokey 99999999999999
+MULTI
+SET {t}t 1
+INCR {t}t
+GET {t}t
+INCR {t}nokey-t
+EXEC
+MULTI
+MULTI
+EXEC
+EXEC
+DISCARD
+MULTI
+SET {t}t
+EXEC
+MULTI
+NOSUCHCOMMAND
+GET {t}t
+EXEC
+MULTI
+SET {t}t 5
+DISCARD
+GET {t}t
+MULTI
+WATCH {t}t
+EXEC
+MULTI
+SET {t}s hello
+INCR {t}s
+GET {t}s
+EXEC
+WATCH {t}t
+SET {t}t 3
+MULTI
+GET {t}t
+EXEC
+WATCH {t}t
+UNWATCH
+SET {t}t 4
+MULTI
+EXEC
+WATCH {t}t {t}nokey
+MULTI
+GET {t}t
+EXEC
+MULTI
+SET {t}a b EX abc
+SET {t}a b
+INCR {t}s
+GETRANGE {t}a x y
+MSETNX {t}a 1 {t}m 2
+EXPIRE {t}a 100 XX
+AUTH x
+HELLO
+ECHO done
+@hello EXEC
+MULTI
+SELECT 1
+CLIENT SETNAME 'bad name'
+PING
+EXEC
+MULTI
+SET {t}a 1
+GET b
+EXEC
+MULTI
+GET a
+GET b
+EXEC
+MULTI
+MGET {t}a b
+EXEC
+WATCH a b
+WATCH
+UNWATCH x
+MULTI x
+EXEC x
+DISCARD x
+MULTI
+PING
+EXEC
+MULTI
+EXEC
+WATCH {t}w
+MULTI
+PING
+EXEC
+`
+
+// clusterWatchSession is run by two clients, "1" and "2" (the first field
+// of each line): which writes of another client make EXEC abort.
+var clusterWatchSession = `
+1 SET {t}k 1
+1 WATCH {t}k
+2 FLUSHDB
+1 MULTI
+1 SET {t}k 2
+1 EXEC
+1 SET {t}k 1
+1 WATCH {t}k
+2 SET {t}k 1
+1 MULTI
+1 EXEC
+1 WATCH {t}k
+2 GET {t}k
+2 DEL {t}nokey
+2 SET {t}k v NX
+2 PERSIST {t}k
+2 EXPIRE {t}k 100 GT
+2 GETDEL {t}nokey
+2 INCR {t}k2
+1 MULTI
+1 EXEC
+1 WATCH {t}k
+2 EXPIRE {t}k 100
+1 MULTI
+1 EXEC
+1 WATCH {t}k
+2 PERSIST {t}k
+1 MULTI
+1 EXEC
+1 WATCH {t}k
+2 APPEND {t}k ''
+1 MULTI
+1 EXEC
+1 SET {t}s x
+1 WATCH {t}s
+2 INCR {t}s
+2 MULTI
+2 SET {t}s y
+2 DISCARD
+1 MULTI
+1 EXEC
+1 WATCH {t}s
+2 MULTI
+2 SET {t}s y
+2 EXEC
+1 MULTI
+1 GET {t}s
+1 EXEC
+1 WATCH {t}k {t}s
+1 UNWATCH
+2 DEL {t}k {t}s
+1 MULTI
+1 EXEC
+1 WATCH {t}k
+2 MSET {t}k 1 {t}s 2
+1 DISCARD
+1 MULTI
+1 EXEC
+1 WATCH {t}n
+2 SET {t}n 1
+2 DEL {t}n
+1 MULTI
+1 SET {t}n 2
+1 EXEC
+1 GET {t}n
+1 WATCH {t}n
+2 MSETNX {t}n 1 {t}k 2
+1 MULTI
+1 EXEC
+1 WATCH {t}k {t}n
+2 EXPIRE {t}n 100 NX
+2 PEXPIREAT {t}k 1
+1 MULTI
+1 EXISTS {t}k {t}n
+1 EXEC
 `
 
 // startRedisCluster runs a redis-server in cluster mode that holds every
@@ -141,4 +306,13 @@ func TestClusterReplyDiff(t *testing.T) {
 	tc.waitCaughtUp()
 }
 
-var _ = raft.Leader
+// TestClusterReplyDiffWatch compares WATCH's outcomes across two clients,
+// then checks that the replicas agree.
+func TestClusterReplyDiffWatch(t *testing.T) {
+	redisAddr := startRedisCluster(t)
+	tc, addr := newDiffCluster(t, "")
+	r := map[string]*redistest.Client{"1": redistest.Dial(t, redisAddr), "2": redistest.Dial(t, redisAddr)}
+	m := map[string]*redistest.Client{"1": redistest.Dial(t, addr), "2": redistest.Dial(t, addr)}
+	redistest.CompareClients(t, clusterWatchSession, r, m)
+	tc.waitCaughtUp()
+}

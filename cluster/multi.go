@@ -9,10 +9,11 @@ import (
 
 // MULTI/EXEC/WATCH in a cluster, as Redis Cluster has them: every key of
 // a transaction (its queued commands' and its watched keys) is in one
-// slot, led by this node. Each queued key command is checked when it is
-// queued (unknown command, arity, CROSSSLOT against the transaction's
-// slot so far, MOVED or TRYAGAIN if the slot's leader is elsewhere), and
-// a refusal makes EXEC answer EXECABORT. EXEC becomes one raft entry of
+// slot, led by this node. Each command is checked when it is queued
+// (unknown command, arity, CROSSSLOT within the command, MOVED or
+// TRYAGAIN if its slot's leader is elsewhere), and a refusal makes EXEC
+// answer EXECABORT; queued commands of different slots make EXEC answer
+// CROSSSLOT, and the transaction is discarded. EXEC becomes one raft entry of
 // the slot's shard (execEntry): the watched keys with what WATCH saw,
 // and the queued key commands, which the state machine runs atomically
 // at apply time, reads included, unless a watched key changed
@@ -28,6 +29,9 @@ type multiState struct {
 	queue [][][]byte // the queued commands, checked
 	dirty bool       // a command was refused: EXEC aborts
 	slot  int        // the slot of the queued key commands; -1: none yet
+	// crossSlot: two queued key commands are in different slots (EXEC
+	// answers CROSSSLOT).
+	crossSlot bool
 }
 
 // flag marks an open MULTI as failed: its EXEC will abort.
@@ -77,7 +81,7 @@ func (n *Node) queue(st *connState, cmd *rediscmd.Command, argv [][]byte) {
 		st.multi.flag()
 		return
 	case cmd.Key != nil:
-		slot, ok := keysSlot(cmd.Keys(argv), st.multi.slot)
+		slot, ok := keysSlot(cmd.Keys(argv), -1)
 		if !ok {
 			w.Error(errCrossSlot)
 			st.multi.flag()
@@ -88,6 +92,9 @@ func (n *Node) queue(st *connState, cmd *rediscmd.Command, argv [][]byte) {
 			rep.write(w)
 			st.multi.flag()
 			return
+		}
+		if st.multi.slot >= 0 && st.multi.slot != slot {
+			st.multi.crossSlot = true
 		}
 		st.multi.slot = slot
 	}
@@ -163,8 +170,8 @@ func (st *connState) watching(key []byte) bool {
 }
 
 // cmdExec runs the transaction: EXECABORT if a queued command was
-// refused; CROSSSLOT if a watched key is in another slot than the
-// queued key commands; MOVED or TRYAGAIN if this node no longer leads
+// refused; CROSSSLOT if the queued key commands are in different slots,
+// or a watched key is in another slot than they; MOVED or TRYAGAIN if this node no longer leads
 // the slot (the transaction is discarded, as Redis Cluster's); else one
 // entry in the slot's shard, whose result fills EXEC's reply.
 func cmdExec(n *Node, st *connState, _ [][]byte) {
@@ -177,6 +184,10 @@ func cmdExec(n *Node, st *connState, _ [][]byte) {
 	st.discard()
 	if m.dirty {
 		w.Error("EXECABORT Transaction discarded because of previous errors.")
+		return
+	}
+	if m.crossSlot {
+		w.Error(errCrossSlot)
 		return
 	}
 	slot := m.slot
