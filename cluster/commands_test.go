@@ -24,15 +24,31 @@ func tagPerShard(l *Layout) []string {
 	return tags
 }
 
+// clusterPassword is TestClusterCommands' --requirepass.
+const clusterPassword = "s3cret"
+
 // TestClusterCommands drives the commands decided in the state machine
 // (MSETNX, GETRANGE, EXPIREAT, PEXPIREAT, EXPIRE's NX/XX/GT/LT), MULTI/
 // EXEC/WATCH, and SCAN/KEYS/DBSIZE/FLUSHDB on 3 nodes, 3 shards, 3
-// replicas through go-redis's ClusterClient, each shard in turn; then
-// every replica must hold its leader's data.
+// replicas that require a password, through go-redis's ClusterClient
+// speaking RESP3 (HELLO 3 AUTH), each shard in turn; then every replica
+// must hold its leader's data.
 func TestClusterCommands(t *testing.T) {
-	tc := newTestCluster(t, 3, 3, 3)
+	tc := newTestClusterConfig(t, 3, 3, 3, testRaft, smallDB(), func(c *Config) { c.RequirePass = clusterPassword })
 	tc.waitLeaders()
-	c := tc.clusterClient()
+	c := tc.clusterClientWith(func(o *redis.ClusterOptions) { o.Password, o.Protocol = clusterPassword, 3 })
+	t.Run("Auth", func(t *testing.T) {
+		plain := tc.clusterClient()
+		if err := plain.Get(ctx(), "k").Err(); err == nil || !strings.HasPrefix(err.Error(), "NOAUTH") {
+			t.Errorf("GET without a password = %v, want NOAUTH", err)
+		}
+		if err := c.Set(ctx(), "k", "v", 0).Err(); err != nil {
+			t.Errorf("SET with the password: %v", err)
+		}
+		if err := c.Get(ctx(), "nokey").Err(); err != redis.Nil {
+			t.Errorf("GET nokey in RESP3 = %v, want nil", err)
+		}
+	})
 	tags := tagPerShard(&tc.layout)
 	t.Run("StateMachine", func(t *testing.T) {
 		for _, tag := range tags {
@@ -100,7 +116,7 @@ func (tc *testCluster) leaderClient(t *testing.T, s int) (leader, other *redis.C
 	tc.waitLeadersKnown()
 	l := tc.waitLeader(s)
 	mk := func(i int) *redis.Client {
-		rc := redis.NewClient(&redis.Options{Addr: tc.layout.Nodes[i].Addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true, PoolSize: 1})
+		rc := redis.NewClient(&redis.Options{Addr: tc.layout.Nodes[i].Addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true, PoolSize: 1, Password: clusterPassword})
 		t.Cleanup(func() { rc.Close() })
 		return rc
 	}
@@ -129,10 +145,10 @@ func checkTransactions(t *testing.T, tc *testCluster, c *redis.ClusterClient, ta
 	s := tc.layout.ShardOfSlot(KeySlot([]byte(tag)))
 	leader, other := tc.leaderClient(t, s)
 	expectRaw(t, other.Options().Addr, [][]string{
-		{"MULTI", "+OK"}, {"SET", k("x"), "3", "-MOVED "}, {"EXEC", "-EXECABORT Transaction discarded because of previous errors."},
+		{"AUTH", clusterPassword, "+OK"}, {"MULTI", "+OK"}, {"SET", k("x"), "3", "-MOVED "}, {"EXEC", "-EXECABORT Transaction discarded because of previous errors."},
 	})
 	expectRaw(t, leader.Options().Addr, [][]string{
-		{"MULTI", "+OK"}, {"SET", k("x"), "3", "+QUEUED"}, {"DBSIZE", "-ERR DBSIZE inside MULTI is not supported in cluster mode"},
+		{"AUTH", clusterPassword, "+OK"}, {"MULTI", "+OK"}, {"SET", k("x"), "3", "+QUEUED"}, {"DBSIZE", "-ERR DBSIZE inside MULTI is not supported in cluster mode"},
 		{"EXEC", "-EXECABORT Transaction discarded because of previous errors."}, {"GET", k("x"), "$1"},
 	})
 	var stale error
@@ -227,7 +243,7 @@ func checkExecAfterTransfer(t *testing.T, tc *testCluster, c *redis.ClusterClien
 	leader, _ := tc.leaderClient(t, s)
 	l := tc.waitLeader(s)
 	rc := redistest.Dial(t, leader.Options().Addr)
-	for _, args := range [][]string{{"MULTI"}, {"SET", tag + "moved", "1"}} {
+	for _, args := range [][]string{{"AUTH", clusterPassword}, {"MULTI"}, {"SET", tag + "moved", "1"}} {
 		if got := string(rc.Do(args...)); got != "+OK\r\n" && got != "+QUEUED\r\n" {
 			t.Fatalf("%q = %q", args, got)
 		}

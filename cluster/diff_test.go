@@ -16,6 +16,21 @@ import (
 // transaction must be.
 var clusterDiffSession = `
 FLUSHDB
+@hello HELLO
+@hello HELLO 2
+HELLO 4
+HELLO abc
+HELLO 2 FOO
+HELLO 2 AUTH default
+HELLO 2 SETNAME 'a b'
+AUTH
+AUTH foo
+AUTH default anything
+AUTH someone pass
+AUTH a b c
+CLIENT SETNAME me
+CLIENT GETNAME
+@int CLIENT ID
 SELECT 0
 SELECT 1
 SELECT abc
@@ -169,6 +184,11 @@ WATCH {t}w
 MULTI
 PING
 EXEC
+@info=redis_version,redis_mode,cluster_enabled,db0 INFO
+@info=cluster_enabled INFO cluster
+@info=db0 INFO keyspace
+@info=redis_mode,cluster_enabled,db0 INFO server cluster keyspace
+INFO nosuchsection
 `
 
 // clusterWatchSession is run by two clients, "1" and "2" (the first field
@@ -304,6 +324,43 @@ func TestClusterReplyDiff(t *testing.T) {
 		t.Logf("RESP%s: %d commands compared, %d differ", proto, len(steps), fails)
 	}
 	tc.waitCaughtUp()
+}
+
+// clusterAuthSession runs against servers that require the password
+// "secret".
+var clusterAuthSession = `
+GET {t}a
+PING
+NOSUCHCOMMAND
+GET
+MULTI
+EXEC
+EXEC x
+CLUSTER INFO
+HELLO 3
+HELLO 3 SETNAME x
+AUTH wrong
+AUTH default wrong
+AUTH nobody secret
+HELLO 2 AUTH default wrong
+GET {t}a
+AUTH secret
+SET {t}a 1
+GET {t}a
+AUTH default secret
+@hello HELLO 3 AUTH default secret SETNAME me
+CLIENT GETNAME
+GET {t}nokey
+AUTH wrong
+GET {t}a
+`
+
+// TestClusterReplyDiffAuth compares the replies of servers that require
+// a password, before and after AUTH.
+func TestClusterReplyDiffAuth(t *testing.T) {
+	redisAddr := startRedisCluster(t, "--requirepass", "secret")
+	_, addr := newDiffCluster(t, "secret")
+	redistest.Compare(t, "auth", redistest.Lines(t, clusterAuthSession), redistest.Dial(t, redisAddr), redistest.Dial(t, addr))
 }
 
 // TestClusterReplyDiffWatch compares WATCH's outcomes across two clients,

@@ -212,11 +212,17 @@ func (tc *testCluster) leader(s int) int {
 // own retries are off for writes that may have applied (see
 // noResendHook); MOVED and TRYAGAIN redirects are followed.
 func (tc *testCluster) clusterClient() *redis.ClusterClient {
+	return tc.clusterClientWith(nil)
+}
+
+// clusterClientWith is clusterClient with its options adjusted by opts
+// (nil: none).
+func (tc *testCluster) clusterClientWith(opts func(*redis.ClusterOptions)) *redis.ClusterClient {
 	var addrs []string
 	for _, nd := range tc.layout.Nodes {
 		addrs = append(addrs, nd.Addr)
 	}
-	c := redis.NewClusterClient(&redis.ClusterOptions{
+	o := &redis.ClusterOptions{
 		Addrs:           addrs,
 		MaxRedirects:    16,
 		MaxRetries:      -1,
@@ -227,7 +233,11 @@ func (tc *testCluster) clusterClient() *redis.ClusterClient {
 		MaxRetryBackoff: 200 * time.Millisecond,
 		Protocol:        2,
 		DisableIdentity: true,
-	})
+	}
+	if opts != nil {
+		opts(o)
+	}
+	c := redis.NewClusterClient(o)
 	c.OnNewNode(func(rc *redis.Client) { rc.AddHook(noResendHook{}) })
 	tc.t.Cleanup(func() { c.Close() })
 	return c
