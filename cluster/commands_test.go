@@ -1,11 +1,14 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/raft"
 	"github.com/redis/go-redis/v9"
 	"github.com/tempestdb/tempest/internal/redistest"
 )
@@ -34,7 +37,10 @@ const clusterPassword = "s3cret"
 // speaking RESP3 (HELLO 3 AUTH), each shard in turn; then every replica
 // must hold its leader's data.
 func TestClusterCommands(t *testing.T) {
-	tc := newTestClusterConfig(t, 3, 3, 3, testRaft, smallDB(), func(c *Config) { c.RequirePass = clusterPassword })
+	tc := newTestClusterConfig(t, 3, 3, 3, testRaft, smallDB(), func(c *Config) {
+		c.RequirePass = clusterPassword
+		c.NoLeaderBalance = true // leaders stay put while ForEachMaster scans
+	})
 	tc.waitLeaders()
 	c := tc.clusterClientWith(func(o *redis.ClusterOptions) { o.Password, o.Protocol = clusterPassword, 3 })
 	t.Run("Auth", func(t *testing.T) {
@@ -64,6 +70,13 @@ func TestClusterCommands(t *testing.T) {
 		}
 		checkWatchIncrements(t, c, tags[0]+"ctr")
 		checkExecAfterTransfer(t, tc, c, tags[1])
+	})
+	t.Run("Keyspace", func(t *testing.T) {
+		tc.waitLeadersKnown()
+		checkKeyspace(t, c, keysPerShard(&tc.layout, 25))
+		// One node leading every shard: its SCAN cursors cross shards.
+		tc.leadAll(0)
+		checkKeyspace(t, c, keysPerShard(&tc.layout, 25))
 	})
 	tc.waitCaughtUp()
 }
@@ -260,4 +273,106 @@ func checkExecAfterTransfer(t *testing.T, tc *testCluster, c *redis.ClusterClien
 	if err := c.Get(ctx(), tag+"moved").Err(); err != redis.Nil {
 		t.Fatalf("GET of the redirected transaction's key = %v, want nil", err)
 	}
+}
+
+// checkKeyspace: FLUSHDB on every master empties the cluster; then, with
+// keys on every shard and one expired key, DBSIZE summed over the
+// masters counts the live keys, KEYS and SCAN (a small COUNT, so that
+// cursors span shards) on each master return every live key exactly
+// once in all, MATCH filters, and FLUSHDB again leaves none.
+func checkKeyspace(t *testing.T, c *redis.ClusterClient, keys []string) {
+	t.Helper()
+	flushAll := func() {
+		if err := c.ForEachMaster(ctx(), func(ctx context.Context, m *redis.Client) error { return m.FlushDB(ctx).Err() }); err != nil {
+			t.Fatalf("FLUSHDB on every master: %v", err)
+		}
+	}
+	flushAll()
+	for _, k := range keys {
+		if err := c.Set(ctx(), k, "v", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Set(ctx(), "expired", "v", time.Millisecond)
+	time.Sleep(5 * time.Millisecond)
+	var mu sync.Mutex
+	var size int64
+	scanned, listed, matched := map[string]int{}, map[string]int{}, map[string]int{}
+	err := c.ForEachMaster(ctx(), func(ctx context.Context, m *redis.Client) error {
+		n, err := m.DBSize(ctx).Result()
+		if err != nil {
+			return err
+		}
+		all, err := m.Keys(ctx, "*").Result()
+		if err != nil {
+			return err
+		}
+		some, err := m.Keys(ctx, "key1*").Result()
+		if err != nil {
+			return err
+		}
+		var got []string
+		for cursor := uint64(0); ; {
+			page, next, err := m.Scan(ctx, cursor, "", 7).Result()
+			if err != nil {
+				return err
+			}
+			got, cursor = append(got, page...), next
+			if cursor == 0 {
+				break
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		size += n
+		for _, k := range got {
+			scanned[k]++
+		}
+		for _, k := range all {
+			listed[k]++
+		}
+		for _, k := range some {
+			matched[k]++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("DBSIZE, KEYS and SCAN on every master: %v", err)
+	}
+	if size != int64(len(keys)) {
+		t.Errorf("DBSIZE summed over the masters = %d, want %d", size, len(keys))
+	}
+	wantMatched := 0
+	for _, k := range keys {
+		if scanned[k] != 1 || listed[k] != 1 {
+			t.Errorf("key %s: scanned %d times, listed by KEYS %d times; want once each", k, scanned[k], listed[k])
+		}
+		if strings.HasPrefix(k, "key1") {
+			wantMatched++
+			if matched[k] != 1 {
+				t.Errorf("key %s: KEYS key1* returned it %d times", k, matched[k])
+			}
+		}
+	}
+	if len(scanned) != len(keys) || len(listed) != len(keys) || len(matched) != wantMatched {
+		t.Errorf("SCAN returned %d keys, KEYS * %d, KEYS key1* %d; want %d, %d and %d", len(scanned), len(listed), len(matched), len(keys), len(keys), wantMatched)
+	}
+	flushAll()
+	for _, k := range keys {
+		if n, err := c.Exists(ctx(), k).Result(); err != nil || n != 0 {
+			t.Fatalf("EXISTS %s after FLUSHDB on every master = %d, %v", k, n, err)
+		}
+	}
+}
+
+// leadAll moves the leadership of every shard to node i.
+func (tc *testCluster) leadAll(i int) {
+	tc.t.Helper()
+	me := tc.layout.Nodes[i]
+	for s := range tc.layout.Shards {
+		for l := tc.waitLeader(s); l != i; l = tc.waitLeader(s) {
+			tc.nodes[l].shard(s).raft.LeadershipTransferToServer(raft.ServerID(me.ID), raft.ServerAddress(me.Bus)).Error()
+		}
+	}
+	tc.waitLeadersKnown()
 }

@@ -189,6 +189,40 @@ EXEC
 @info=db0 INFO keyspace
 @info=redis_mode,cluster_enabled,db0 INFO server cluster keyspace
 INFO nosuchsection
+FLUSHDB
+MSET {t}k1 1 {t}k2 2 {t}key3 3 {t}other 4
+SET {t}gone v PX 1
+@sort KEYS *
+@sort KEYS {t}k*
+@sort KEYS {t}k?
+@sort KEYS *[^0-9]
+@sort KEYS *3
+@sort KEYS nomatch
+KEYS
+@scan SCAN 0 COUNT 1000
+@scan SCAN 0 MATCH {t}k* COUNT 1000
+@scan SCAN 0 MATCH nomatch COUNT 1000
+@scan SCAN 0 TYPE string COUNT 1000
+@scan SCAN 0 TYPE list COUNT 1000
+SCAN 0 COUNT 0
+SCAN 0 COUNT -1
+SCAN 0 COUNT abc
+SCAN abc
+SCAN ' 1'
+SCAN 18446744073709551616
+SCAN 0 FOO bar
+SCAN 0 MATCH
+SCAN 0 COUNT
+SCAN
+DBSIZE
+DBSIZE x
+@info=db0 INFO keyspace
+FLUSHDB FOO
+FLUSHDB SYNC x
+FLUSHDB ASYNC
+DBSIZE
+KEYS *
+@info=db0 INFO keyspace
 `
 
 // clusterWatchSession is run by two clients, "1" and "2" (the first field
