@@ -29,6 +29,9 @@ func (n *Node) forLedShards(from int, fn func(s int, tx *rediscmd.Txn) (bool, er
 			continue
 		}
 		sh := n.shard(s)
+		if sh == nil {
+			continue // stopped meanwhile (a membership change)
+		}
 		if err := sh.linearize(applyTimeout); err != nil {
 			if sh.running() && sh.raft.State() == raft.Leader {
 				return err
@@ -138,8 +141,12 @@ func cmdFlushDB(n *Node, st *connState, argv [][]byte) {
 	led := n.ledShards()
 	slices.Sort(led)
 	for _, s := range led {
+		sh := n.shard(s)
+		if sh == nil {
+			continue // stopped meanwhile (a membership change)
+		}
 		first, _ := n.lay().SlotRange(s)
-		res := n.propose(n.shard(s), s, first, [][]byte{[]byte("flushdb")})
+		res := n.propose(sh, s, first, [][]byte{[]byte("flushdb")})
 		if res.whole != nil || len(res.replies) != 1 || string(res.replies[0]) != "+OK\r\n" {
 			writeResult(&st.Out, res)
 			return
