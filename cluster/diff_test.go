@@ -191,7 +191,6 @@ EXEC
 INFO nosuchsection
 FLUSHDB
 MSET {t}k1 1 {t}k2 2 {t}key3 3 {t}other 4
-SET {t}gone v PX 1
 @sort KEYS *
 @sort KEYS {t}k*
 @sort KEYS {t}k?

@@ -171,9 +171,10 @@ func (st *connState) watching(key []byte) bool {
 
 // cmdExec runs the transaction: EXECABORT if a queued command was
 // refused; CROSSSLOT if the queued key commands are in different slots,
-// or a watched key is in another slot than they; MOVED or TRYAGAIN if this node no longer leads
-// the slot (the transaction is discarded, as Redis Cluster's); else one
-// entry in the slot's shard, whose result fills EXEC's reply.
+// or a watched key is in another slot than they; MOVED or TRYAGAIN if
+// this node no longer leads the slot (the transaction is discarded, as
+// Redis Cluster's); else one entry in the slot's shard, whose result
+// fills EXEC's reply. A transaction without keys runs on the connection.
 func cmdExec(n *Node, st *connState, _ [][]byte) {
 	w := &st.Out
 	if !st.multi.on {
@@ -186,17 +187,10 @@ func cmdExec(n *Node, st *connState, _ [][]byte) {
 		w.Error("EXECABORT Transaction discarded because of previous errors.")
 		return
 	}
-	if m.crossSlot {
+	slot, ok := execSlot(m, watches)
+	if !ok {
 		w.Error(errCrossSlot)
 		return
-	}
-	slot := m.slot
-	for _, k := range watches {
-		var ok bool
-		if slot, ok = keysSlot([][]byte{k.key}, slot); !ok {
-			w.Error(errCrossSlot)
-			return
-		}
 	}
 	cmds := make([]*rediscmd.Command, len(m.queue))
 	var keyed [][][]byte
@@ -220,19 +214,40 @@ func cmdExec(n *Node, st *connState, _ [][]byte) {
 	switch {
 	case res.whole != nil:
 		writeRESP2(w, res.whole)
-		return
 	case res.aborted:
 		w.NullArray()
-		return
 	case len(res.replies) != len(keyed):
 		w.Error("ERR the state machine gave no reply")
-		return
+	default:
+		n.writeExec(st, m.queue, cmds, res.replies)
 	}
-	w.Array(len(m.queue))
-	for i, args := range m.queue {
+}
+
+// execSlot returns the slot of a transaction's keys (-1: none), or false
+// if they are in several.
+func execSlot(m multiState, watches []watched) (int, bool) {
+	if m.crossSlot {
+		return 0, false
+	}
+	slot := m.slot
+	for _, k := range watches {
+		var ok bool
+		if slot, ok = keysSlot([][]byte{k.key}, slot); !ok {
+			return 0, false
+		}
+	}
+	return slot, true
+}
+
+// writeExec writes EXEC's reply: the state machine's reply of each
+// queued key command (replies, in order) and, in their places, the
+// replies of the commands without keys, run now on the connection.
+func (n *Node) writeExec(st *connState, queue [][][]byte, cmds []*rediscmd.Command, replies [][]byte) {
+	st.Out.Array(len(queue))
+	for i, args := range queue {
 		if cmds[i].Key != nil {
-			writeRESP2(w, res.replies[0])
-			res.replies = res.replies[1:]
+			writeRESP2(&st.Out, replies[0])
+			replies = replies[1:]
 			continue
 		}
 		n.run(st, cmds[i], args)
