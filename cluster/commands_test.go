@@ -54,6 +54,15 @@ func TestClusterCommands(t *testing.T) {
 		if err := c.Get(ctx(), "nokey").Err(); err != redis.Nil {
 			t.Errorf("GET nokey in RESP3 = %v, want nil", err)
 		}
+		// A join (here of a member again, which changes nothing) sends
+		// AUTH first.
+		n1 := tc.layout.Nodes[0]
+		if _, err := askJoin(n1.Addr, n1, "wrong"); err == nil || !strings.Contains(err.Error(), "refused the password") {
+			t.Errorf("join with a wrong password: %v", err)
+		}
+		if l, err := askJoin(n1.Addr, n1, clusterPassword); err != nil || len(l.Nodes) != 3 {
+			t.Errorf("join with the password: %v, %v", l, err)
+		}
 	})
 	tags := tagPerShard(&tc.layout)
 	t.Run("StateMachine", func(t *testing.T) {

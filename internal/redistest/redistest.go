@@ -7,7 +7,6 @@ package redistest
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"net"
 	"os/exec"
@@ -118,14 +117,7 @@ func Dial(t testing.TB, addr string) *Client {
 }
 
 // Encode returns a command's RESP encoding.
-func Encode(args ...string) []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	return b.Bytes()
-}
+func Encode(args ...string) []byte { return resp.AppendCommand(nil, args...) }
 
 // Do sends one command and returns its raw reply.
 func (c *Client) Do(args ...string) []byte {

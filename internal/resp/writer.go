@@ -131,3 +131,19 @@ func (w *Writer) ReplaceWithError(mark, n int, msg string) {
 		w.Error(msg)
 	}
 }
+
+// AppendCommand appends a command's encoding (an array of bulk strings)
+// to b, as a client sends it.
+func AppendCommand(b []byte, args ...string) []byte {
+	b = append(b, '*')
+	b = strconv.AppendInt(b, int64(len(args)), 10)
+	b = append(b, '\r', '\n')
+	for _, a := range args {
+		b = append(b, '$')
+		b = strconv.AppendInt(b, int64(len(a)), 10)
+		b = append(b, '\r', '\n')
+		b = append(b, a...)
+		b = append(b, '\r', '\n')
+	}
+	return b
+}
