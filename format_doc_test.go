@@ -21,6 +21,7 @@ var formatDocSources = []struct{ title, file string }{
 	{"Journal files (journal)", "journal/doc.go"},
 	{"Manifest edits (internal/manifest)", "internal/manifest/doc.go"},
 	{"Backup repositories (backup)", "backup/doc.go"},
+	{"Values of tempest serve and its cluster (server/rediscmd)", "server/rediscmd/value.go"},
 	{"Raft logs and stable state (raftstore)", "raftstore/doc.go"},
 	{"Cluster nodes (cluster)", "cluster/format.go"},
 }

@@ -20,6 +20,50 @@
 // node, is `ErrCorruption`. How the two are compared at start is in
 // docs/cluster.md, "Identity".
 //
+// # A shard's keys
+//
+// Under the shard's prefix ('c' and the shard as 2 bytes big-endian):
+//
+//	'a'        applied record: the index of the newest applied entry and
+//	           its clock (Unix ms), 8 bytes each, big-endian
+//	'b' n      delete record of bucket n (1 byte, 0-255): the index of the
+//	           newest entry that deleted a key whose FNV-1a (32-bit) hash
+//	           modulo 256 is n, or a FLUSHDB (every bucket); 8 bytes
+//	           big-endian; absent: no delete recorded
+//	'd' key    a Redis key's value in the versioned form of
+//	           server/rediscmd (tag 2 or 3; the version is the index of
+//	           the entry that wrote it); values written by earlier
+//	           versions keep tag 0 or 1 until rewritten
+//	'R'        set by earlier versions during a snapshot restore
+//	'r' ...    the raft log and stable store (raftstore)
+//
+// The state machine's state is ['a', 'e'): a snapshot carries the applied
+// record, the delete records and the data. WATCH (docs/decisions.md)
+// compares a key's version, and for a key absent at WATCH and at EXEC
+// its bucket's delete record, with the index it read at.
+//
+// # Log entries
+//
+// A command entry's data (raft.LogCommand):
+//
+//	clock    8 bytes big-endian: the leader's clock (Unix ms) at proposal
+//	args     per argument: uvarint length, the bytes (at least one)
+//
+// The first argument names the command: a key command of
+// server/rediscmd that writes (set, incr, expire, ...), "flushdb"
+// (the shard's keys), or "exec", a transaction, whose arguments are:
+//
+//	"exec"
+//	watches  uvarint count; per watched key: uvarint length, the key,
+//	         flags (1 byte: 1 a value was stored, 2 it was live),
+//	         uvarint version of the stored value (0: none or
+//	         unversioned), uvarint index the shard had applied when
+//	         WATCH read it
+//	command  per queued key command, one argument holding its
+//	         arguments, each as uvarint length and bytes
+//
+// A damaged entry fails the replica (fail-stop), never applies in part.
+//
 // # Shard snapshot stream, format 2
 //
 // What `FSM.Persist` writes and `FSM.Restore` reads (`cluster/fsm_snapshot.go`):

@@ -4,13 +4,18 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/hashicorp/raft"
 	"github.com/tempestdb/tempest"
+	"github.com/tempestdb/tempest/server/rediscmd"
 )
+
+// getter reads the database or a snapshot of it.
+type getter interface {
+	Get(key []byte) ([]byte, error)
+}
 
 // shardFSM is one shard's raft state machine over the node's database.
 //
@@ -99,53 +104,68 @@ func (f *shardFSM) restoring() (bool, error) {
 	return err == nil, err
 }
 
-// Apply executes one committed entry (raft.FSM).
+// Apply executes one committed entry (raft.FSM) and returns its
+// applyResult.
 func (f *shardFSM) Apply(l *raft.Log) any {
 	if l.Type != raft.LogCommand {
 		return nil
 	}
 	if l.Index <= f.applied.Load() {
-		return Reply{Kind: KindErr, Err: "ERR entry applied before restart"}
+		return failedResult("ERR entry applied before restart")
 	}
 	if errp := f.broken.Load(); errp != nil {
-		return errReply("CLUSTERDOWN shard failed: " + (*errp).Error())
+		return failedResult("CLUSTERDOWN shard failed: " + (*errp).Error())
 	}
-	rep, err := f.apply(l)
+	res, err := f.apply(l)
 	if err != nil {
-		// The database failed: this replica stops applying (fail-stop)
-		// rather than diverge; reads and writes get CLUSTERDOWN.
+		// The database failed, or the entry is damaged: this replica
+		// stops applying (fail-stop) rather than diverge; reads and
+		// writes get CLUSTERDOWN.
 		f.broken.Store(&err)
-		return errReply("CLUSTERDOWN shard failed: " + err.Error())
+		return failedResult("CLUSTERDOWN shard failed: " + err.Error())
 	}
 	f.setApplied(l.Index)
-	return rep
+	return res
 }
 
-func (f *shardFSM) apply(l *raft.Log) (Reply, error) {
+// apply runs the entry's command over the shard's keys (an indexed
+// batch: each command reads what the previous ones of the entry wrote)
+// and commits its writes, the deletes it records and the applied index
+// in one synced batch. A command that fails in the engine with
+// ErrInvalidArgument (a key or value over a limit: every replica fails
+// alike) writes nothing but the applied index; any other engine error
+// fails the replica.
+func (f *shardFSM) apply(l *raft.Log) (applyResult, error) {
 	now, argv, err := decodeEntry(l.Data)
 	if err != nil {
-		return Reply{}, err
+		return applyResult{}, err
 	}
 	now = max(now, f.lastNow.Load())
-	b := f.db.NewBatch()
-	v := &view{r: f.db, b: b, prefix: f.prefix, now: now}
-	rep := errReply("ERR unknown command in log entry")
-	if run := writeCommands[strings.ToLower(string(argv[0]))]; run != nil {
-		if rep, err = run(v, argv); err != nil {
-			return Reply{}, err
+	b := f.db.NewIndexedBatch()
+	tx := &rediscmd.Txn{R: b, B: b, Prefix: withSub(f.prefix, subData), Now: now, Version: l.Index}
+	res, err := f.run(tx, argv)
+	if err != nil {
+		return applyResult{}, err
+	}
+	switch {
+	case tx.Failed && !errors.Is(tx.Err, tempest.ErrInvalidArgument):
+		return applyResult{}, tx.Err
+	case tx.Failed:
+		b = f.db.NewBatch()
+		res = failedResult(tx.FailMsg)
+	default:
+		if err := f.recordDeletes(b, tx, l.Index); err != nil {
+			return applyResult{}, err
 		}
 	}
-	if rep.Kind == KindErr {
-		b.Reset() // a failed command writes nothing but the index
-	}
 	if err := b.Set(withSub(f.prefix, subApplied), appliedRecord(l.Index, now)); err != nil {
-		return Reply{}, err
+		return applyResult{}, err
 	}
 	if _, err := f.db.Apply(b, tempest.Sync); err != nil {
-		return Reply{}, err
+		return applyResult{}, err
 	}
 	f.lastNow.Store(now)
-	return rep, nil
+	return res, nil
 }
 
 // setApplied publishes a new applied index and wakes the reads it lets

@@ -191,7 +191,7 @@ func TestFSMSnapshotRestore(t *testing.T) {
 	if err != nil || h.applied.Load() != 203 || h.lastNow.Load() != 1302 {
 		t.Fatalf("reopened after restore: applied %d clock %d, %v; want 203 and 1302", h.applied.Load(), h.lastNow.Load(), err)
 	}
-	if reps := applyAll(t, g, []*raft.Log{entry(204, 1400, "incr", "n")}); reps[0].Int != 2 {
+	if reps := applyAll(t, g, []*raft.Log{entry(204, 1400, "incr", "n")}); replyString(reps[0]) != "2" {
 		t.Fatalf("INCR after the restore: %s, want 2", replyString(reps[0]))
 	}
 }

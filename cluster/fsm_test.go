@@ -2,11 +2,14 @@ package cluster
 
 import (
 	"bytes"
+	"fmt"
 	"path/filepath"
 	"testing"
 
 	"github.com/hashicorp/raft"
 	"github.com/tempestdb/tempest"
+	"github.com/tempestdb/tempest/internal/resp"
+	"github.com/tempestdb/tempest/server/rediscmd"
 )
 
 func openTestDB(t *testing.T, dir string) *tempest.DB {
@@ -26,29 +29,47 @@ func entry(idx uint64, now int64, args ...string) *raft.Log {
 	return &raft.Log{Index: idx, Type: raft.LogCommand, Data: encodeEntry(now, argv)}
 }
 
-func applyAll(t *testing.T, f *shardFSM, logs []*raft.Log) []Reply {
+func applyAll(t *testing.T, f *shardFSM, logs []*raft.Log) []applyResult {
 	t.Helper()
-	var out []Reply
+	var out []applyResult
 	for _, l := range logs {
-		r, ok := f.Apply(l).(Reply)
+		r, ok := f.Apply(l).(applyResult)
 		if !ok {
-			t.Fatalf("entry %d: no Reply", l.Index)
+			t.Fatalf("entry %d: no applyResult", l.Index)
 		}
 		out = append(out, r)
 	}
 	return out
 }
 
-func replyString(r Reply) string {
-	switch r.Kind {
-	case KindNull:
-		return "(nil)"
-	case KindInt:
-		return itoa(int(r.Int))
-	case KindErr:
-		return "-" + r.Err
+// replyString is a one-command entry's reply as redis-cli shows it:
+// "(nil)", an integer, "-ERR ...", or the string.
+func replyString(r applyResult) string {
+	raw := r.whole
+	if raw == nil && len(r.replies) == 1 {
+		raw = r.replies[0]
 	}
-	return string(r.Str)
+	v, _, err := resp.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("unparsable %q", raw)
+	case v.Null:
+		return "(nil)"
+	case v.Kind == '-':
+		return "-" + v.Str
+	}
+	return v.Str
+}
+
+// readKey reads key from shard f's state at now.
+func readKey(t *testing.T, db *tempest.DB, f *shardFSM, key string, now int64) rediscmd.Entry {
+	t.Helper()
+	tx := &rediscmd.Txn{R: db, Prefix: withSub(f.prefix, subData), Now: now}
+	e, _, err := tx.Get([]byte(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
 
 // TestFSMDeterministic: NX/XX, INCR and expiry are decided from the
@@ -67,8 +88,13 @@ func TestFSMDeterministic(t *testing.T) {
 		entry(8, 1104, "incr", "k"),
 		entry(9, 1105, "set", "t", "x", "ex", "0"),
 		entry(10, 900, "set", "z", "late", "px", "150"), // clock behind: raised to 1105
+		entry(11, 1106, "msetnx", "m1", "1", "m2", "2"),
+		entry(12, 1107, "expire", "m1", "10", "nx"),
+		entry(13, 1108, "pexpireat", "m2", "1200", "gt"), // no TTL: GT refuses
+		entry(14, 1109, "pexpireat", "m2", "1109"),       // at the shard's clock: deleted
 	}
-	want := []string{"OK", "(nil)", "OK", "1", "42", "(nil)", "OK", "-ERR value is not an integer or out of range", "-ERR invalid expire time in 'set' command", "OK"}
+	want := []string{"OK", "(nil)", "OK", "1", "42", "(nil)", "OK", "-ERR value is not an integer or out of range", "-ERR invalid expire time in 'set' command", "OK",
+		"1", "1", "0", "1"}
 	var data [][]byte
 	for r := range 2 {
 		db := openTestDB(t, filepath.Join(t.TempDir(), "db"))
@@ -81,12 +107,17 @@ func TestFSMDeterministic(t *testing.T) {
 				t.Fatalf("replica %d entry %d: %q, want %q", r, i+1, got, want[i])
 			}
 		}
-		v := &view{r: db, prefix: f.prefix, now: 1200}
-		if val, exp, ok, _ := v.get([]byte("z")); !ok || string(val) != "late" || exp != 1255 {
-			t.Fatalf("z = %q exp %d ok %v, want late expiring at 1255 (the shard's clock + 150)", val, exp, ok)
+		if e := readKey(t, db, f, "z", 1200); string(e.Val) != "late" || e.Exp != 1255 || e.Ver != 10 {
+			t.Fatalf("z = %+v, want late expiring at 1255 (the shard's clock + 150), version 10", e)
 		}
-		if f.applied.Load() != 10 {
-			t.Fatalf("applied %d, want 10", f.applied.Load())
+		if e := readKey(t, db, f, "m1", 1200); e.Exp != 11107 {
+			t.Fatalf("m1 expires at %d, want 11107 (entry 12's clock + 10 s)", e.Exp)
+		}
+		if e := readKey(t, db, f, "m2", 1200); e.Val != nil {
+			t.Fatalf("m2 = %+v after PEXPIREAT at the shard's clock, want deleted", e)
+		}
+		if f.applied.Load() != 14 {
+			t.Fatalf("applied %d, want 14", f.applied.Load())
 		}
 		d, err := shardDataDB(db, 1)
 		if err != nil {
@@ -122,12 +153,11 @@ func TestFSMSkipsAppliedAfterRestart(t *testing.T) {
 		t.Fatalf("reopened: applied %d clock %d, want 2 and 2", f.applied.Load(), f.lastNow.Load())
 	}
 	reps := applyAll(t, f, logs)
-	if reps[2].Kind != KindInt || reps[2].Int != 3 {
+	if replyString(reps[2]) != "3" {
 		t.Fatalf("entry 3 after replay of 1 and 2: %s, want 3", replyString(reps[2]))
 	}
-	v := &view{r: db, prefix: f.prefix, now: 10}
-	if val, _, _, _ := v.get([]byte("n")); string(val) != "3" {
-		t.Fatalf("n = %q, want 3", val)
+	if e := readKey(t, db, f, "n", 10); string(e.Val) != "3" {
+		t.Fatalf("n = %q, want 3", e.Val)
 	}
 }
 
@@ -144,10 +174,12 @@ func TestEntryRoundTrip(t *testing.T) {
 	}
 }
 
+// shardDataDB is shard s's delete records and data in db, as one byte
+// string.
 func shardDataDB(db *tempest.DB, s int) ([]byte, error) {
 	p := shardPrefix(s)
 	var out []byte
-	for kv, err := range db.All(withSub(p, subData), withSub(p, subData+1)) {
+	for kv, err := range db.All(withSub(p, subDeletes), withSub(p, subData+1)) {
 		if err != nil {
 			return nil, err
 		}

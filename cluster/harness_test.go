@@ -45,6 +45,8 @@ type testCluster struct {
 	nodes  []*Node // nil while a node is down
 	raft   func(*raft.Config)
 	db     *tempest.Options // the nodes' DBOptions
+	// configure, if not nil, adjusts each node's Config at each start.
+	configure func(*Config)
 }
 
 func newTestCluster(t testing.TB, nodes, shards, replicas int) *testCluster {
@@ -71,7 +73,14 @@ func smallDB() *tempest.Options { return &tempest.Options{MemTableSize: 4 << 20}
 // and database options (nil: the defaults).
 func newTestClusterWith(t testing.TB, nodes, shards, replicas int, rc func(*raft.Config), db *tempest.Options) *testCluster {
 	t.Helper()
-	tc := &testCluster{t: t, layout: Layout{Shards: shards, Replicas: replicas}, raft: rc, db: db}
+	return newTestClusterConfig(t, nodes, shards, replicas, rc, db, nil)
+}
+
+// newTestClusterConfig is newTestClusterWith with a function that
+// adjusts each node's Config (nil: none).
+func newTestClusterConfig(t testing.TB, nodes, shards, replicas int, rc func(*raft.Config), db *tempest.Options, configure func(*Config)) *testCluster {
+	t.Helper()
+	tc := &testCluster{t: t, layout: Layout{Shards: shards, Replicas: replicas}, raft: rc, db: db, configure: configure}
 	for i := range nodes {
 		tc.layout.Nodes = append(tc.layout.Nodes, NodeInfo{
 			ID:   fmt.Sprint("n", i+1),
@@ -100,6 +109,9 @@ func (tc *testCluster) start(i int, first bool) {
 	if first {
 		cfg.Layout = &tc.layout
 		cfg.NodeID = tc.layout.Nodes[i].ID
+	}
+	if tc.configure != nil {
+		tc.configure(&cfg)
 	}
 	n, err := Open(cfg)
 	if err != nil {
@@ -200,11 +212,17 @@ func (tc *testCluster) leader(s int) int {
 // own retries are off for writes that may have applied (see
 // noResendHook); MOVED and TRYAGAIN redirects are followed.
 func (tc *testCluster) clusterClient() *redis.ClusterClient {
+	return tc.clusterClientWith(nil)
+}
+
+// clusterClientWith is clusterClient with its options adjusted by opts
+// (nil: none).
+func (tc *testCluster) clusterClientWith(opts func(*redis.ClusterOptions)) *redis.ClusterClient {
 	var addrs []string
 	for _, nd := range tc.layout.Nodes {
 		addrs = append(addrs, nd.Addr)
 	}
-	c := redis.NewClusterClient(&redis.ClusterOptions{
+	o := &redis.ClusterOptions{
 		Addrs:           addrs,
 		MaxRedirects:    16,
 		MaxRetries:      -1,
@@ -215,7 +233,11 @@ func (tc *testCluster) clusterClient() *redis.ClusterClient {
 		MaxRetryBackoff: 200 * time.Millisecond,
 		Protocol:        2,
 		DisableIdentity: true,
-	})
+	}
+	if opts != nil {
+		opts(o)
+	}
+	c := redis.NewClusterClient(o)
 	c.OnNewNode(func(rc *redis.Client) { rc.AddHook(noResendHook{}) })
 	tc.t.Cleanup(func() { c.Close() })
 	return c

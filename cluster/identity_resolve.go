@@ -112,7 +112,7 @@ func firstStart(cfg *Config) (*identity, error) {
 		if cfg.NodeID == "" || cfg.Addr == "" || cfg.Bus == "" {
 			return nil, fmt.Errorf("%w: cluster: joining needs --node-id, --addr and --cluster-bus", tempest.ErrInvalidArgument)
 		}
-		joined, err := askJoin(cfg.Join, NodeInfo{ID: cfg.NodeID, Addr: cfg.Addr, Bus: cfg.Bus})
+		joined, err := askJoin(cfg.Join, NodeInfo{ID: cfg.NodeID, Addr: cfg.Addr, Bus: cfg.Bus}, cfg.RequirePass)
 		if err != nil {
 			return nil, err
 		}

@@ -4,13 +4,11 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/tempestdb/tempest"
+	"github.com/tempestdb/tempest/internal/resp"
 )
 
 // joinTimeout bounds a join's exchange with the member it asks.
@@ -18,42 +16,53 @@ const joinTimeout = 10 * time.Second
 
 // askJoin asks the member at addr (a client address) to add node me to
 // its cluster (CLUSTER TEMPEST-JOIN) and returns the cluster's layout.
-func askJoin(addr string, me NodeInfo) (*Layout, error) {
+// With a password, AUTH comes first: a joining node is started with the
+// cluster's --requirepass.
+func askJoin(addr string, me NodeInfo, password string) (*Layout, error) {
 	c, err := net.DialTimeout("tcp", addr, joinTimeout)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(joinTimeout))
-	var req strings.Builder
-	args := []string{"CLUSTER", "TEMPEST-JOIN", me.ID, me.Addr, me.Bus}
-	fmt.Fprintf(&req, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&req, "$%d\r\n%s\r\n", len(a), a)
+	var req []byte
+	if password != "" {
+		req = resp.AppendCommand(req, "AUTH", password)
 	}
-	if _, err := io.WriteString(c, req.String()); err != nil {
+	req = resp.AppendCommand(req, "CLUSTER", "TEMPEST-JOIN", me.ID, me.Addr, me.Bus)
+	if _, err := c.Write(req); err != nil {
 		return nil, err
 	}
 	r := bufio.NewReader(c)
-	line, err := r.ReadString('\n')
-	if err != nil {
+	if password != "" {
+		if v, err := readReply(r); err != nil {
+			return nil, err
+		} else if v.Kind != '+' {
+			return nil, fmt.Errorf("%w: cluster: %s refused the password: %s", tempest.ErrInvalidArgument, addr, v.Str)
+		}
+	}
+	v, err := readReply(r)
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	line = strings.TrimSuffix(line, "\r\n")
-	if strings.HasPrefix(line, "-") {
-		return nil, fmt.Errorf("%w: cluster: %s refused the join: %s", tempest.ErrInvalidArgument, addr, line[1:])
-	}
-	size, err := strconv.Atoi(strings.TrimPrefix(line, "$"))
-	if !strings.HasPrefix(line, "$") || err != nil || size < 0 || size > 1<<24 {
-		return nil, fmt.Errorf("cluster: %s answered the join with %q", addr, line)
-	}
-	b := make([]byte, size+2)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return nil, err
+	case v.Kind == '-':
+		return nil, fmt.Errorf("%w: cluster: %s refused the join: %s", tempest.ErrInvalidArgument, addr, v.Str)
+	case v.Kind != '$' || v.Null:
+		return nil, fmt.Errorf("cluster: %s answered the join with %q", addr, v.Encode())
 	}
 	var l Layout
-	if err := json.Unmarshal(b[:size], &l); err != nil {
+	if err := json.Unmarshal([]byte(v.Str), &l); err != nil {
 		return nil, fmt.Errorf("cluster: %s answered the join with a bad layout: %v", addr, err)
 	}
 	return &l, l.Validate()
+}
+
+// readReply reads and parses one reply.
+func readReply(r *bufio.Reader) (resp.Value, error) {
+	raw, err := resp.Read(r)
+	if err != nil {
+		return resp.Value{}, err
+	}
+	v, _, err := resp.Parse(raw)
+	return v, err
 }

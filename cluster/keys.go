@@ -8,21 +8,26 @@ import "encoding/binary"
 // bytes:
 //
 //	prefix 'd' key   the shard's data: a Redis key and its stored value
-//	                 (server.EncodeValue: tag byte, expiry, string)
+//	                 (rediscmd.EncodeValue, versioned: tag byte, version,
+//	                 expiry, string)
 //	prefix 'a'       the FSM's applied index and clock (8+8 bytes), written
 //	                 in the same batch as the entry's data
+//	prefix 'b' n     bucket n (one byte, 0-255) of delete records: the
+//	                 index of the newest entry that deleted a key of the
+//	                 bucket (8 bytes), for WATCH (fsm_run.go)
 //	prefix 'R'       set by earlier versions while a snapshot restore was
 //	                 under way (read at start, no longer written)
 //	prefix 'r' ...   the raft log and stable store (a raftstore.Store)
 //
 // The FSM's state, which a snapshot carries and a restore replaces in one
-// ingest, is [prefix 'a', prefix 'e'): the applied record and the data
-// (stateBounds). The raft keys and the marker lie outside it.
+// ingest, is [prefix 'a', prefix 'e'): the applied record, the delete
+// records and the data (stateBounds). The raft keys and the marker lie outside it.
 const (
 	subIdentity  = 'i' // a key of its own, beside the shards
 	shardsFirst  = 'c' // the first byte of every shard's keys
 	subData      = 'd'
 	subApplied   = 'a'
+	subDeletes   = 'b'
 	subRestoring = 'R'
 	subRaft      = 'r'
 )

@@ -148,7 +148,7 @@ func (n *Node) join(nd NodeInfo) (*Layout, error) {
 		}
 		return nil, fmt.Errorf("%w: cluster: node id %q is taken", tempest.ErrInvalidArgument, nd.ID)
 	}
-	if err := checkLoopback(nd); err != nil {
+	if err := checkLoopback(nd, n.env.Password != ""); err != nil {
 		return nil, err
 	}
 	return n.change(func(l *Layout) error {

@@ -22,6 +22,7 @@ import (
 	"github.com/tempestdb/tempest/cluster/raftmux"
 	"github.com/tempestdb/tempest/raftstore"
 	"github.com/tempestdb/tempest/server"
+	"github.com/tempestdb/tempest/server/rediscmd"
 	"github.com/tempestdb/tempest/vfs"
 )
 
@@ -47,6 +48,10 @@ type Config struct {
 	// NoLeaderBalance turns off leadership balancing (balance.go): the
 	// leaders stay where elections put them.
 	NoLeaderBalance bool
+	// RequirePass, if not empty, is the password clients must give with
+	// AUTH (or HELLO AUTH); a node whose client address is not loopback
+	// needs one. The cluster bus has no authentication.
+	RequirePass string
 }
 
 // Node is one member of a cluster: its database, its shards' raft groups
@@ -71,6 +76,7 @@ type Node struct {
 	mu      sync.RWMutex
 	shards  map[int]*shard // the local shards; guarded by mu (shard())
 	srv     *respServer
+	env     rediscmd.Env // the connection commands' side
 	hints   leaderHints
 	balance balancer      // hintLoop only
 	stop    chan struct{} // closed by Close: stops hintLoop
@@ -114,7 +120,8 @@ func Open(cfg Config) (*Node, error) {
 	n.layout.Store(&ident.Layout)
 	n.founding = ident.Founding
 	n.me = n.lay().Nodes[n.lay().NodeIndex(n.id)]
-	if err := checkLoopback(n.me); err != nil {
+	n.env = rediscmd.Env{Password: cfg.RequirePass, Cluster: true, Table: commands}
+	if err := checkLoopback(n.me, cfg.RequirePass != ""); err != nil {
 		return nil, err
 	}
 	n.logger = hclog.New(&hclog.LoggerOptions{Name: "raft " + n.id, Level: hclog.Warn, Output: logWriter{cfg.Logf}})
@@ -313,16 +320,21 @@ func (w logWriter) Write(p []byte) (int, error) {
 // applyTimeout bounds how long a write waits for its entry to commit.
 const applyTimeout = 5 * time.Second
 
-// checkLoopback refuses addresses beyond loopback: cluster mode has no
-// AUTH yet, and its bus carries no authentication.
-func checkLoopback(me NodeInfo) error {
+// checkLoopback refuses a bus address beyond loopback (the cluster bus
+// carries no authentication), and a client address beyond loopback
+// without a password.
+func checkLoopback(me NodeInfo, password bool) error {
 	for _, a := range []string{me.Addr, me.Bus} {
 		host, _, err := net.SplitHostPort(a)
 		if err != nil {
 			return fmt.Errorf("%w: cluster: address %q: %v", tempest.ErrInvalidArgument, a, err)
 		}
-		if !server.IsLoopback(host) {
-			return fmt.Errorf("%w: cluster: refusing to listen on %s: cluster mode has no AUTH yet, bind to a loopback address", tempest.ErrInvalidArgument, a)
+		switch {
+		case server.IsLoopback(host):
+		case a == me.Bus:
+			return fmt.Errorf("%w: cluster: refusing cluster bus %s: the bus has no authentication, bind it to a loopback address", tempest.ErrInvalidArgument, a)
+		case !password:
+			return fmt.Errorf("%w: cluster: refusing to listen on %s without a password: give --requirepass, or bind to a loopback address", tempest.ErrInvalidArgument, a)
 		}
 	}
 	return nil

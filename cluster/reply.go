@@ -1,15 +1,15 @@
 package cluster
 
-import "github.com/tidwall/redcon"
+import "github.com/tempestdb/tempest/internal/resp"
 
-// Reply is a command's outcome, as the FSM returns it from Apply and the
-// server writes it (RESP2).
+// Reply is the outcome of a routing decision or a CLUSTER subcommand
+// (an error, a status, a bulk string or an integer), written into a
+// connection's replies by write.
 type Reply struct {
-	Kind  ReplyKind
-	Str   []byte   // bulk string or status
-	Int   int64    // integer
-	Array [][]byte // array of bulk strings (nil element: null)
-	Err   string   // error reply, without the leading '-'
+	Kind ReplyKind
+	Str  []byte // bulk string or status
+	Int  int64  // integer
+	Err  string // error reply, without the leading '-'
 }
 
 // ReplyKind says which field of a Reply holds its value.
@@ -21,40 +21,41 @@ const (
 	KindStatus
 	KindBulk
 	KindInt
-	KindArray
 	KindErr
-	kindRaw // Str is already RESP
 )
 
 func statusReply(s string) Reply { return Reply{Kind: KindStatus, Str: []byte(s)} }
 func bulkReply(b []byte) Reply   { return Reply{Kind: KindBulk, Str: b} }
-func intReply(n int64) Reply     { return Reply{Kind: KindInt, Int: n} }
 func errReply(s string) Reply    { return Reply{Kind: KindErr, Err: s} }
 
 var okReply = statusReply("OK")
 
-func (r Reply) write(c redcon.Conn) {
+func (r Reply) write(w *resp.Writer) {
 	switch r.Kind {
 	case KindNull:
-		c.WriteNull()
+		w.Null()
 	case KindStatus:
-		c.WriteString(string(r.Str))
+		w.Simple(string(r.Str))
 	case KindBulk:
-		c.WriteBulk(r.Str)
+		w.Bulk(r.Str)
 	case KindInt:
-		c.WriteInt64(r.Int)
-	case KindArray:
-		c.WriteArray(len(r.Array))
-		for _, b := range r.Array {
-			if b == nil {
-				c.WriteNull()
-			} else {
-				c.WriteBulk(b)
-			}
-		}
+		w.Int(r.Int)
 	case KindErr:
-		c.WriteError(r.Err)
-	case kindRaw:
-		c.WriteRaw(r.Str)
+		w.Error(r.Err)
 	}
+}
+
+// writeRESP2 writes replies the state machine wrote in RESP2 (key
+// commands' replies) in w's protocol.
+func writeRESP2(w *resp.Writer, raw []byte) {
+	if w.Proto != 3 {
+		w.Raw(raw)
+		return
+	}
+	b, err := resp.ToRESP3(raw)
+	if err != nil {
+		w.Error("ERR " + err.Error())
+		return
+	}
+	w.Raw(b)
 }

@@ -2,11 +2,14 @@ package cluster
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
+	"github.com/tempestdb/tempest/internal/resp"
+	"github.com/tempestdb/tempest/server/rediscmd"
 	"github.com/tidwall/redcon"
 )
 
@@ -18,6 +21,13 @@ type respServer struct {
 	served chan error
 	once   sync.Once
 
+	started  time.Time
+	cursors  *rediscmd.CursorTable // SCAN's
+	nextID   atomic.Int64
+	clients  atomic.Int64 // connections open
+	conns    atomic.Int64 // connections accepted, ever
+	commands atomic.Int64 // commands processed
+
 	// gate keeps the database open under running commands: each command
 	// holds it shared; Node.Close takes it exclusively (after stopping
 	// raft, which ends the waits) before closing the database.
@@ -25,9 +35,15 @@ type respServer struct {
 	closed bool // guarded by gate
 }
 
-// connState is one client connection's state.
+// connState is one client connection's state; only the connection's
+// goroutine uses it.
 type connState struct {
+	rediscmd.Session
 	readonly bool // READONLY: reads may be served by a follower, stale
+	multi    multiState
+	// watches are the keys WATCHed since the last EXEC, DISCARD or
+	// UNWATCH, each with what WATCH saw (multi.go).
+	watches []watched
 }
 
 // Listen starts the node's RESP server on its address; Addr then
@@ -37,9 +53,9 @@ func (n *Node) Listen() error {
 	if err != nil {
 		return err
 	}
-	s := &respServer{n: n, ln: ln, served: make(chan error, 1)}
-	s.rs = redcon.NewServerNetwork("tcp", n.me.Addr, s.handle,
-		func(c redcon.Conn) bool { c.SetContext(&connState{}); return true }, nil)
+	s := &respServer{n: n, ln: ln, served: make(chan error, 1), started: time.Now(),
+		cursors: rediscmd.NewCursorTable(rediscmd.MaxCursors)}
+	s.rs = redcon.NewServerNetwork("tcp", n.me.Addr, s.handle, s.accept, s.closedConn)
 	n.srv = s
 	go func() { s.served <- s.rs.Serve(ln) }()
 	return nil
@@ -52,6 +68,19 @@ func (n *Node) Addr() net.Addr {
 	}
 	return n.srv.ln.Addr()
 }
+
+func (s *respServer) accept(c redcon.Conn) bool {
+	s.clients.Add(1)
+	s.conns.Add(1)
+	c.SetContext(&connState{Session: rediscmd.Session{
+		ID:     s.nextID.Add(1),
+		Authed: s.n.env.Password == "",
+		Out:    resp.Writer{Proto: 2},
+	}, multi: multiState{slot: -1}})
+	return true
+}
+
+func (s *respServer) closedConn(redcon.Conn, error) { s.clients.Add(-1) }
 
 func (s *respServer) close() error {
 	var err error
@@ -71,8 +100,8 @@ func (s *respServer) close() error {
 func (s *respServer) handle(c redcon.Conn, cmd redcon.Command) {
 	st := c.Context().(*connState)
 	argv := cmd.Args
-	name := strings.ToLower(string(argv[0]))
-	if name == "quit" {
+	s.commands.Add(1)
+	if strings.EqualFold(string(argv[0]), "quit") {
 		c.WriteString("OK")
 		c.Close()
 		return
@@ -83,7 +112,13 @@ func (s *respServer) handle(c redcon.Conn, cmd redcon.Command) {
 		c.WriteError("CLUSTERDOWN node shutting down")
 		return
 	}
-	s.n.dispatch(st, name, argv).write(c)
+	s.n.command(st, argv)
+	c.WriteRaw(st.Out.Buf)
+	if cap(st.Out.Buf) > 1<<20 {
+		st.Out.Buf = nil
+	} else {
+		st.Out.Buf = st.Out.Buf[:0]
+	}
 }
 
 // drain waits for the running commands and refuses new ones.
@@ -93,82 +128,133 @@ func (s *respServer) drain() {
 	s.closed = true
 }
 
-// dispatch runs one command and returns its reply.
-func (n *Node) dispatch(st *connState, name string, argv [][]byte) Reply {
-	c := commandTable[name]
-	if c == nil {
-		return errReply(unknownCommand(argv))
-	}
-	if (c.arity > 0 && len(argv) != c.arity) || (c.arity < 0 && len(argv) < -c.arity) {
-		return errReply(fmt.Sprintf("ERR wrong number of arguments for '%s' command", name))
-	}
-	if name == "mset" && len(argv)%2 == 0 {
-		return errReply("ERR wrong number of arguments for 'mset' command")
-	}
-	if c.first == 0 {
-		return n.keyless(st, name, argv)
-	}
-	slot := -1
-	for _, k := range c.keys(argv) {
-		ks := KeySlot(k)
-		if slot >= 0 && ks != slot {
-			return errReply("CROSSSLOT Keys in request don't hash to the same slot")
+// command runs one command of a connection, appending its reply to
+// st.Out. The checks come in redis-server's order: the command and its
+// arity, AUTH, then (key commands) the slot, then MULTI's queue.
+func (n *Node) command(st *connState, argv [][]byte) {
+	w := &st.Out
+	cmd := commands.Lookup(w, argv)
+	if cmd == nil {
+		if strings.EqualFold(string(argv[0]), "exec") {
+			st.discard()
 		}
-		slot = ks
+		st.multi.flag()
+		return
+	}
+	if !st.Authed && cmd.Flags&rediscmd.NoAuth == 0 {
+		rediscmd.Reject(w, cmd, rediscmd.ErrNoAuth)
+		if cmd.Name == "exec" {
+			st.discard()
+		}
+		st.multi.flag()
+		return
+	}
+	if st.multi.on && cmd.Flags&rediscmd.NoQueue == 0 {
+		n.queue(st, cmd, argv)
+		return
+	}
+	n.run(st, cmd, argv)
+}
+
+// run executes one command outside MULTI.
+func (n *Node) run(st *connState, cmd *rediscmd.Command, argv [][]byte) {
+	switch {
+	case cmd.Conn != nil:
+		cmd.Conn(&st.Session, &n.env, argv)
+	case cmd.Key != nil:
+		n.keyCommand(st, cmd, argv)
+	default:
+		handlers[cmd.Name](n, st, argv)
+	}
+}
+
+// keyCommand runs a key command in its shard: a write through the
+// shard's raft log, a read on the leader's state once linearizable (or
+// on any replica's after READONLY).
+func (n *Node) keyCommand(st *connState, cmd *rediscmd.Command, argv [][]byte) {
+	w := &st.Out
+	slot, ok := keysSlot(cmd.Keys(argv), -1)
+	if !ok {
+		w.Error(errCrossSlot)
+		return
 	}
 	s := n.lay().ShardOfSlot(slot)
 	sh := n.shard(s)
-	if c.read != nil && st.readonly && sh.running() {
-		return n.read(sh, c, argv) // stale reads allowed
+	write := cmd.Flags&rediscmd.Write != 0
+	if !write && st.readonly && sh.running() {
+		n.read(w, sh, cmd, argv) // stale reads allowed
+		return
 	}
 	if rep, ok := n.route(sh, s, slot); !ok {
-		return rep
+		rep.write(w)
+		return
 	}
-	if c.write {
-		return n.propose(sh, s, slot, argv)
+	if write {
+		writeResult(w, n.propose(sh, s, slot, argv))
+		return
 	}
 	if err := sh.linearize(applyTimeout); err != nil {
-		return n.notServed(sh, s, slot, err)
+		n.notServed(sh, s, slot, err).write(w)
+		return
 	}
-	return n.read(sh, c, argv)
+	n.read(w, sh, cmd, argv)
 }
 
-func unknownCommand(argv [][]byte) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "ERR unknown command '%s', with args beginning with: ", argv[0])
-	for _, a := range argv[1:] {
-		fmt.Fprintf(&b, "'%s' ", a)
+const errCrossSlot = "CROSSSLOT Keys in request don't hash to the same slot"
+
+// keysSlot returns the slot of keys, which must all be in one slot, and
+// in slot too unless it is -1; -1 and true for no keys.
+func keysSlot(keys [][]byte, slot int) (int, bool) {
+	for _, k := range keys {
+		ks := KeySlot(k)
+		if slot >= 0 && ks != slot {
+			return 0, false
+		}
+		slot = ks
 	}
-	return b.String()
+	return slot, true
 }
 
-// read runs a read command on the local state.
-func (n *Node) read(sh *shard, c *command, argv [][]byte) Reply {
+// read runs a read command on the local state of shard sh.
+func (n *Node) read(w *resp.Writer, sh *shard, cmd *rediscmd.Command, argv [][]byte) {
 	snap := n.db.NewSnapshot()
 	defer snap.Close()
-	v := &view{r: snap, prefix: sh.fsm.prefix, now: max(nowMillis(), sh.fsm.lastNow.Load())}
-	rep, err := c.read(v, argv)
-	if err != nil {
-		return errReply("ERR " + err.Error())
-	}
-	return rep
+	cmd.Key(&rediscmd.Ctx{Tx: n.readTxn(sh, snap), W: w}, argv)
 }
 
-// propose commits a write through the shard's raft log and returns the
-// FSM's reply.
-func (n *Node) propose(sh *shard, s, slot int, argv [][]byte) Reply {
+// readTxn is a read view of shard sh's keys in r, at the node's clock
+// (never behind the shard's).
+func (n *Node) readTxn(sh *shard, r rediscmd.Reader) *rediscmd.Txn {
+	return &rediscmd.Txn{R: r, Prefix: withSub(sh.fsm.prefix, subData), Now: max(nowMillis(), sh.fsm.lastNow.Load())}
+}
+
+// propose commits an entry through the shard's raft log and returns the
+// FSM's result.
+func (n *Node) propose(sh *shard, s, slot int, argv [][]byte) applyResult {
 	f := sh.raft.Apply(encodeEntry(nowMillis(), argv), applyTimeout)
 	if err := sh.await(f, 2*applyTimeout); err != nil {
 		if definitelyNotApplied(err) {
-			return n.notServed(sh, s, slot, err)
+			return failedResult(n.notServed(sh, s, slot, err).Err)
 		}
 		// The entry may have been (or may yet be) committed: the client
 		// must not take this for a failure and retry blindly.
-		return errReply("ERR write outcome unknown: " + err.Error())
+		return failedResult("ERR write outcome unknown: " + err.Error())
 	}
-	rep, ok := f.Response().(Reply)
+	res, ok := f.Response().(applyResult)
 	if !ok {
-		return errReply("ERR write outcome unknown: no reply from the state machine")
+		return failedResult("ERR write outcome unknown: no reply from the state machine")
 	}
-	return rep
+	return res
+}
+
+// writeResult writes the reply of a one-command entry.
+func writeResult(w *resp.Writer, res applyResult) {
+	switch {
+	case res.whole != nil:
+		writeRESP2(w, res.whole)
+	case len(res.replies) == 1:
+		writeRESP2(w, res.replies[0])
+	default:
+		w.Error("ERR the state machine gave no reply")
+	}
 }

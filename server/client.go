@@ -1,17 +1,18 @@
 package server
 
 import (
+	"github.com/tempestdb/tempest/internal/resp"
+	"github.com/tempestdb/tempest/server/rediscmd"
 	"github.com/tidwall/redcon"
 )
 
 // client is one connection's state. Only its connection's goroutine uses
 // it, except watched and dirtyCAS, which are guarded by s.wmu.
 type client struct {
-	id     int64
-	conn   redcon.Conn
-	authed bool
-	name   string
-	out    reply // replies of the pipeline being read, sent at its end
+	// Session holds the id, AUTH, the name and the replies of the
+	// pipeline being read (Out), sent at its end.
+	rediscmd.Session
+	conn redcon.Conn
 
 	// MULTI: queued commands, and whether one was refused (EXECABORT).
 	inMulti   bool
@@ -47,12 +48,10 @@ func (s *Server) accept(conn redcon.Conn) bool {
 	s.conns.Add(1)
 	s.connWG.Add(1)
 	c := &client{
-		id:      s.nextID.Add(1),
+		Session: rediscmd.Session{ID: s.nextID.Add(1), Authed: s.cfg.RequirePass == "", Out: resp.Writer{Proto: 2}},
 		conn:    conn,
-		authed:  s.cfg.RequirePass == "",
 		watched: make(map[string]bool),
 	}
-	c.out.proto = 2
 	conn.SetContext(c)
 	return true
 }
@@ -82,7 +81,7 @@ func (s *Server) serveRESP(conn redcon.Conn, cmd redcon.Command) {
 	}
 	c.piped++
 	if c.piped > s.cfg.MaxPipeline {
-		c.out.error("ERR too many pipelined commands: the limit is " + itoa(int64(s.cfg.MaxPipeline)))
+		c.Out.Error("ERR too many pipelined commands: the limit is " + itoa(int64(s.cfg.MaxPipeline)))
 	} else {
 		s.command(c, cmd.Args)
 	}
@@ -93,18 +92,18 @@ func (s *Server) serveRESP(conn redcon.Conn, cmd redcon.Command) {
 	c.piped = 0
 	if s.cfg.AppendFsync == FsyncAlways && c.ticket > 0 {
 		if err := s.dur.wait(c.ticket); err != nil {
-			s.logf("client %d: sync failed, closing the connection unanswered: %v", c.id, err)
-			c.out.buf = c.out.buf[:0]
+			s.logf("client %d: sync failed, closing the connection unanswered: %v", c.ID, err)
+			c.Out.Buf = c.Out.Buf[:0]
 			conn.Close()
 			return
 		}
 	}
 	c.ticket = 0
-	conn.WriteRaw(c.out.buf)
-	if cap(c.out.buf) > 1<<20 {
-		c.out.buf = nil
+	conn.WriteRaw(c.Out.Buf)
+	if cap(c.Out.Buf) > 1<<20 {
+		c.Out.Buf = nil
 	} else {
-		c.out.buf = c.out.buf[:0]
+		c.Out.Buf = c.Out.Buf[:0]
 	}
 	if c.quit {
 		redcon.BaseWriter(conn).Flush() // QUIT's +OK goes out before the close

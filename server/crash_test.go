@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/tempestdb/tempest/internal/testutil"
+
+	"github.com/tempestdb/tempest/internal/resp"
 )
 
 // serveProcess is a tempest serve child process.
@@ -66,7 +68,7 @@ func TestCrashDurability(t *testing.T) {
 		p := startServeProcess(t, dir)
 		check := dialRaw(t, p.addr)
 		for k, v := range acked {
-			if got := string(check.do("GET", k)); got != fmt.Sprintf("$%d\r\n%s\r\n", len(v), v) {
+			if got := string(check.Do("GET", k)); got != fmt.Sprintf("$%d\r\n%s\r\n", len(v), v) {
 				p.kill()
 				t.Fatalf("round %d: GET %s = %q after restart, acknowledged %q", round, k, got, v)
 			}
@@ -126,7 +128,7 @@ func TestCrashDurability(t *testing.T) {
 				if err != nil {
 					return
 				}
-				n, ok := parseInt(reply[1 : len(reply)-2])
+				n, ok := resp.ParseInt(reply[1 : len(reply)-2])
 				if !ok {
 					return
 				}
@@ -144,7 +146,7 @@ func TestCrashDurability(t *testing.T) {
 	defer p.kill()
 	check := dialRaw(t, p.addr)
 	for k, v := range acked {
-		if got := string(check.do("GET", k)); got != fmt.Sprintf("$%d\r\n%s\r\n", len(v), v) {
+		if got := string(check.Do("GET", k)); got != fmt.Sprintf("$%d\r\n%s\r\n", len(v), v) {
 			t.Fatalf("final: GET %s = %q, acknowledged %q", k, got, v)
 		}
 	}
@@ -156,12 +158,12 @@ func TestCrashDurability(t *testing.T) {
 // readCounter reads the integer at "ctr" (0 if absent).
 func readCounter(t *testing.T, c *rawClient) int64 {
 	t.Helper()
-	reply := string(c.do("GET", "ctr"))
+	reply := string(c.Do("GET", "ctr"))
 	if reply == "$-1\r\n" {
 		return 0
 	}
 	i := strings.Index(reply, "\r\n")
-	n, ok := parseInt([]byte(reply[i+2 : len(reply)-2]))
+	n, ok := resp.ParseInt([]byte(reply[i+2 : len(reply)-2]))
 	if !ok {
 		t.Fatalf("ctr = %q", reply)
 	}

@@ -1,29 +1,15 @@
 package server
 
 import (
-	"bytes"
-	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/tempestdb/tempest/internal/redistest"
 )
 
 // diffSession is the scripted session TestReplyDiff sends to a real
 // redis-server and to tempest serve, comparing raw reply bytes. One line
-// is one command; a '...' argument may hold spaces. A line may begin with
-// a normalization, applied to both replies before comparing (and only
-// where the two servers legitimately differ):
-//
-//	@hello  HELLO's map (alone or in EXEC's array): the values of server,
-//	        version and id are blanked
-//	@int    an integer reply's value is blanked (CLIENT ID)
-//	@ttl    a positive integer is rounded to a multiple of 10 (TTL: the
-//	        seconds left may tick between the two servers on a slow
-//	        machine; -1 and -2 stay exact)
-//	@sort   an array's elements are sorted (KEYS: Redis returns hash order)
-//	@pairs  a map's (RESP2: flat array's) pairs are sorted by key (CONFIG
-//	        GET of several parameters: Redis returns hash order)
-//	@scan   SCAN's key array is sorted (its cursor must match: it is 0 when
-//	        COUNT covers every key, in both)
+// is one command; a '...' argument may hold spaces; a line may begin with
+// a normalization (redistest.Step).
 var diffSession = `
 FLUSHDB
 PING
@@ -357,132 +343,20 @@ COMMAND NOSUCH
 QUIT
 `
 
-// diffLines parses diffSession.
-func diffLines(t *testing.T) [][]string {
-	var out [][]string
-	for _, line := range strings.Split(diffSession, "\n") {
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		out = append(out, splitArgs(t, line))
-	}
-	return out
-}
-
-// splitArgs splits on spaces; '...' quotes an argument.
-func splitArgs(t *testing.T, line string) []string {
-	var args []string
-	for i := 0; i < len(line); {
-		switch {
-		case line[i] == ' ':
-			i++
-		case line[i] == '\'':
-			j := strings.IndexByte(line[i+1:], '\'')
-			if j < 0 {
-				t.Fatalf("unbalanced quote: %s", line)
-			}
-			args = append(args, line[i+1:i+1+j])
-			i += j + 2
-		default:
-			j := strings.IndexByte(line[i:], ' ')
-			if j < 0 {
-				j = len(line) - i
-			}
-			args = append(args, line[i:i+j])
-			i += j
-		}
-	}
-	return args
-}
-
-// normalize applies a step's normalization to a raw reply.
-func normalize(t *testing.T, how string, raw []byte) []byte {
-	if how == "" {
-		return raw
-	}
-	v, err := parseReply(raw)
-	if err != nil {
-		t.Fatalf("parse %q: %v", raw, err)
-	}
-	switch how {
-	case "@sort":
-		v.sortElems()
-	case "@scan":
-		if len(v.elems) == 2 {
-			v.elems[1].sortElems()
-		}
-	case "@pairs":
-		var pairs []respVal
-		for i := 0; i+1 < len(v.elems); i += 2 {
-			pairs = append(pairs, respVal{kind: '*', elems: v.elems[i : i+2]})
-		}
-		p := respVal{elems: pairs}
-		p.sortElems()
-		v.elems = v.elems[:0:0]
-		for _, e := range p.elems {
-			v.elems = append(v.elems, e.elems...)
-		}
-	case "@ttl":
-		if n, err := strconv.ParseInt(v.str, 10, 64); err == nil && v.kind == ':' && n > 0 {
-			v.str = strconv.FormatInt((n+5)/10*10, 10)
-		}
-	case "@int":
-		if v.kind == ':' {
-			v.str = "N"
-		}
-	case "@hello":
-		blankHello(&v)
-	default:
-		t.Fatalf("unknown normalization %s", how)
-	}
-	return v.encode()
-}
-
-// blankHello blanks the server, version and id values of every HELLO
-// reply in v (one inside EXEC's array too).
-func blankHello(v *respVal) {
-	for i := range v.elems {
-		blankHello(&v.elems[i])
-	}
-	if len(v.elems) < 2 || v.elems[0].str != "server" {
-		return
-	}
-	for i := 0; i+1 < len(v.elems); i += 2 {
-		switch v.elems[i].str {
-		case "server", "version":
-			v.elems[i+1].str = "X"
-		case "id":
-			v.elems[i+1].str = "N"
-		}
-	}
-}
-
 // TestReplyDiff sends diffSession to a real redis-server 7.0 and to
 // tempest serve, in RESP2 and then, on new connections, after HELLO 3,
 // and requires byte-identical replies (after the normalizations above).
 func TestReplyDiff(t *testing.T) {
 	redisAddr := startRedis(t)
 	s := startTempest(t, Config{})
-	lines := diffLines(t)
+	lines := redistest.Lines(t, diffSession)
 	for _, proto := range []string{"2", "3"} {
 		rc, tc := dialRaw(t, redisAddr), dialRaw(t, s.Addr().String())
 		steps := lines
 		if proto == "3" {
-			steps = append([][]string{{"@hello", "HELLO", "3"}}, lines...)
+			steps = append([]redistest.Step{{How: "@hello", Args: []string{"HELLO", "3"}}}, lines...)
 		}
-		fails := 0
-		for _, args := range steps {
-			how := ""
-			if strings.HasPrefix(args[0], "@") {
-				how, args = args[0], args[1:]
-			}
-			want := normalize(t, how, rc.do(args...))
-			got := normalize(t, how, tc.do(args...))
-			if !bytes.Equal(want, got) {
-				fails++
-				t.Errorf("RESP%s %q:\n redis-server: %q\n tempest:      %q", proto, args, want, got)
-			}
-		}
+		fails := redistest.Compare(t, "RESP"+proto, steps, rc, tc)
 		t.Logf("RESP%s: %d commands compared, %d differ", proto, len(steps), fails)
 	}
 }
@@ -519,18 +393,7 @@ func TestReplyDiffAuth(t *testing.T) {
 	redisAddr := startRedis(t, "--requirepass", "secret")
 	s := startTempest(t, Config{RequirePass: "secret"})
 	rc, tc := dialRaw(t, redisAddr), dialRaw(t, s.Addr().String())
-	for _, line := range strings.Split(strings.TrimSpace(diffAuthSession), "\n") {
-		args := splitArgs(t, line)
-		how := ""
-		if strings.HasPrefix(args[0], "@") {
-			how, args = args[0], args[1:]
-		}
-		want := normalize(t, how, rc.do(args...))
-		got := normalize(t, how, tc.do(args...))
-		if !bytes.Equal(want, got) {
-			t.Errorf("%q:\n redis-server: %q\n tempest:      %q", args, want, got)
-		}
-	}
+	redistest.Compare(t, "auth", redistest.Lines(t, diffAuthSession), rc, tc)
 }
 
 // diffWatchSession is run by two clients, "1" and "2" (the first field of
@@ -607,12 +470,5 @@ func TestReplyDiffWatch(t *testing.T) {
 	s := startTempest(t, Config{})
 	r := map[string]*rawClient{"1": dialRaw(t, redisAddr), "2": dialRaw(t, redisAddr)}
 	m := map[string]*rawClient{"1": dialRaw(t, s.Addr().String()), "2": dialRaw(t, s.Addr().String())}
-	for _, line := range strings.Split(strings.TrimSpace(diffWatchSession), "\n") {
-		args := splitArgs(t, line)
-		who, args := args[0], args[1:]
-		want, got := r[who].do(args...), m[who].do(args...)
-		if !bytes.Equal(want, got) {
-			t.Errorf("client %s %q:\n redis-server: %q\n tempest:      %q", who, args, want, got)
-		}
-	}
+	redistest.CompareClients(t, diffWatchSession, r, m)
 }

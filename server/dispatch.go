@@ -3,130 +3,61 @@ package server
 import (
 	"bytes"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/tempestdb/tempest"
+	"github.com/tempestdb/tempest/internal/resp"
+	"github.com/tempestdb/tempest/server/rediscmd"
 )
 
-// cmdFlags say how a command runs.
-type cmdFlags uint8
-
-const (
-	// flagWrite: the command may modify keys; it runs in a write txn.
-	flagWrite cmdFlags = 1 << iota
-	// flagNoAuth: allowed before AUTH.
-	flagNoAuth
-	// flagNoQueue: runs at once inside MULTI instead of being queued.
-	flagNoQueue
-	// flagSnapshot: a read of several keys that must see them at one
-	// moment; it reads a snapshot.
-	flagSnapshot
-)
-
-// command is one entry of the command table.
-type command struct {
-	name  string // lower case; a subcommand's is "container|sub"
-	arity int    // as redis-server's: n exactly, -n at least n
-	flags cmdFlags
-	run   func(x *execCtx, args [][]byte)
-	// first, last and step locate the key arguments (COMMAND INFO).
-	first, last, step int
-	subs              map[string]*command
-}
-
-// execCtx is what a command runs with.
+// execCtx is what a command the server runs itself runs with.
 type execCtx struct {
 	s  *Server
 	c  *client
 	tx *txn
-	r  *reply
+	r  *resp.Writer
 }
 
-// commands is the command table, filled by init in commands.go.
-var commands map[string]*command
-
-// lookup finds the command args name, and its subcommand for a
-// container. It writes the error reply redis-server gives for an unknown
-// command or subcommand, or a wrong argument count, and returns nil.
-func lookup(r *reply, args [][]byte) *command {
-	name := strings.ToLower(string(args[0]))
-	cmd := commands[name]
-	if cmd == nil {
-		r.error(unknownCommand(args))
-		return nil
-	}
-	if cmd.subs != nil && len(args) >= 2 {
-		sub := cmd.subs[strings.ToLower(string(args[1]))]
-		if sub == nil {
-			r.error("ERR unknown subcommand '" + clip(args[1], 128) + "'. Try " + strings.ToUpper(string(args[0])) + " HELP.")
-			return nil
-		}
-		cmd = sub
-	}
-	if (cmd.arity > 0 && len(args) != cmd.arity) || len(args) < -cmd.arity {
-		reject(r, cmd, arityError(cmd.name))
-		return nil
-	}
-	return cmd
+// fail replies with an engine error and discards the txn's writes.
+func (x *execCtx) fail(err error) {
+	(&rediscmd.Ctx{Tx: x.tx, W: x.r}).Fail(err)
 }
 
-// reject replies with a refusal of cmd (before it runs). EXEC's refusal
-// is EXECABORT with the reason, as redis-server 7.0's rejectCommand
-// gives it (and the caller discards the transaction).
-func reject(r *reply, cmd *command, msg string) {
-	if cmd.name != "exec" {
-		r.error(msg)
-		return
+// exec runs cmd in x: a key command over x.tx, a connection command on
+// the client's session, or one of the server's own.
+func (x *execCtx) exec(cmd *rediscmd.Command, args [][]byte) {
+	switch {
+	case cmd.Key != nil:
+		cmd.Key(&rediscmd.Ctx{Tx: x.tx, W: x.r}, args)
+	case cmd.Conn != nil:
+		// A connection command inside EXEC writes into EXEC's reply,
+		// which is the session's.
+		cmd.Conn(&x.c.Session, &x.s.env, args)
+	default:
+		handlers[cmd.Name](x, args)
 	}
-	r.error("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR "))
 }
 
-func arityError(name string) string {
-	return "ERR wrong number of arguments for '" + name + "' command"
-}
-
-// unknownCommand is redis-server 7.0's message, which quotes at most
-// about 128 bytes of the arguments.
-func unknownCommand(args [][]byte) string {
-	var b strings.Builder
-	for _, a := range args[1:] {
-		if b.Len() >= 128 {
-			break
-		}
-		n := 128 - b.Len()
-		b.WriteByte('\'')
-		b.WriteString(clip(a, n))
-		b.WriteString("' ")
-	}
-	return "ERR unknown command '" + clip(args[0], 128) + "', with args beginning with: " + b.String()
-}
-
-func clip(b []byte, n int) string {
-	if len(b) > n {
-		b = b[:n]
-	}
-	return string(b)
-}
-
-// command runs one command of client c, appending its reply to c.out.
+// command runs one command of client c, appending its reply to c.Out.
 func (s *Server) command(c *client, args [][]byte) {
 	s.commands.Add(1)
-	r := &c.out
+	r := &c.Out
 	if len(args) == 0 {
 		return
 	}
 	for _, a := range args {
 		if len(a) > s.cfg.MaxArgBytes {
-			r.error("ERR argument of " + itoa(int64(len(a))) + " bytes exceeds the limit of " + itoa(int64(s.cfg.MaxArgBytes)))
+			r.Error("ERR argument of " + itoa(int64(len(a))) + " bytes exceeds the limit of " + itoa(int64(s.cfg.MaxArgBytes)))
 			c.flagMulti()
 			return
 		}
 	}
 	if bytes.EqualFold(args[0], []byte("quit")) {
-		r.ok()
+		r.OK()
 		c.quit = true
 		return
 	}
-	cmd := lookup(r, args)
+	cmd := commands.Lookup(r, args)
 	if cmd == nil {
 		if bytes.EqualFold(args[0], []byte("exec")) {
 			s.discard(c)
@@ -134,17 +65,17 @@ func (s *Server) command(c *client, args [][]byte) {
 		c.flagMulti()
 		return
 	}
-	if !c.authed && cmd.flags&flagNoAuth == 0 {
-		reject(r, cmd, "NOAUTH Authentication required.")
-		if cmd.name == "exec" {
+	if !c.Authed && cmd.Flags&rediscmd.NoAuth == 0 {
+		rediscmd.Reject(r, cmd, rediscmd.ErrNoAuth)
+		if cmd.Name == "exec" {
 			s.discard(c)
 		}
 		c.flagMulti()
 		return
 	}
-	if c.inMulti && cmd.flags&flagNoQueue == 0 {
-		c.queue = append(c.queue, cloneArgs(args))
-		r.simple("QUEUED")
+	if c.inMulti && cmd.Flags&rediscmd.NoQueue == 0 {
+		c.queue = append(c.queue, rediscmd.CloneArgs(args))
+		r.Simple("QUEUED")
 		return
 	}
 	s.run(c, cmd, args)
@@ -157,32 +88,23 @@ func (c *client) flagMulti() {
 	}
 }
 
-// cloneArgs copies args, which redcon reuses after the handler returns.
-func cloneArgs(args [][]byte) [][]byte {
-	out := make([][]byte, len(args))
-	for i, a := range args {
-		out[i] = append([]byte(nil), a...)
-	}
-	return out
-}
-
 // run executes one command outside MULTI: a write in the pipeline's
 // write group (group.go); anything else after closing that group, a read
 // straight from the DB or a snapshot.
-func (s *Server) run(c *client, cmd *command, args [][]byte) {
-	if cmd.flags&flagWrite != 0 {
+func (s *Server) run(c *client, cmd *rediscmd.Command, args [][]byte) {
+	if cmd.Flags&rediscmd.Write != 0 {
 		s.runInGroup(c, cmd, args)
 		return
 	}
 	s.closeGroup(c)
 	switch {
-	case cmd.flags&flagSnapshot != 0:
+	case cmd.Flags&rediscmd.Snapshot != 0:
 		snap := s.db.NewSnapshot()
-		cmd.run(&execCtx{s: s, c: c, tx: &txn{s: s, r: snap, now: nowMs()}, r: &c.out}, args)
+		(&execCtx{s: s, c: c, tx: s.newSnapshotTxn(snap), r: &c.Out}).exec(cmd, args)
 		snap.Close()
 		s.noteRead(c)
 	default:
-		cmd.run(&execCtx{s: s, c: c, tx: s.newReadTxn(), r: &c.out}, args)
+		(&execCtx{s: s, c: c, tx: s.newReadTxn(), r: &c.Out}).exec(cmd, args)
 		s.noteRead(c)
 	}
 }
@@ -195,36 +117,32 @@ func (s *Server) noteRead(c *client) {
 	}
 }
 
-func (s *Server) newReadTxn() *txn { return &txn{s: s, r: s.db, now: nowMs()} }
-
-func (s *Server) newWriteTxn() *txn {
-	b := s.db.NewIndexedBatch()
-	return &txn{s: s, r: b, b: b, now: nowMs()}
-}
-
 // commitLocked applies tx's writes (NoSync; durability waits at the end
 // of the pipeline) and marks the watchers of the keys it touched. The
 // txn's commands wrote n replies since mark; if the txn failed or the
 // commit fails, nothing is written and each of those replies is replaced
 // by the error.
 func (s *Server) commitLocked(c *client, tx *txn, mark, n int) {
-	if tx.failed {
-		c.out.replaceWithError(mark, n, tx.failMsg)
+	if tx.Failed {
+		c.Out.ReplaceWithError(mark, n, tx.FailMsg)
 		return
 	}
-	if tx.b.Empty() {
+	if tx.B.Empty() {
 		return
 	}
 	t := s.dur.ticketLocked()
-	if _, err := s.db.Apply(tx.b, noSync); err != nil {
-		c.out.replaceWithError(mark, n, engineError(err))
+	if _, err := s.db.Apply(tx.B, noSync); err != nil {
+		c.Out.ReplaceWithError(mark, n, rediscmd.EngineError(err))
 		return
 	}
 	if t > c.ticket {
 		c.ticket = t
 	}
-	s.watches.touch(tx.touched)
+	s.watches.touch(tx.Touched)
 }
+
+// noSync: commits wait for the pipeline's end to sync (durable.go).
+var noSync = tempest.NoSync
 
 func nowMs() int64 { return time.Now().UnixMilli() }
 

@@ -2,11 +2,13 @@ package server
 
 import (
 	"time"
+
+	"github.com/tempestdb/tempest/server/rediscmd"
 )
 
 // The expiry sweep: redis-server's active expiry, over the key order.
 //
-// An expired value already reads as absent (txn.get), but it stays in the
+// An expired value already reads as absent (rediscmd.Txn.Get), but it stays in the
 // LSM, with every older version it hides, until something deletes it.
 // The sweep walks the keys in order, a slice at a time, and writes a
 // tombstone over each expired value it finds (a write txn under s.wmu
@@ -51,29 +53,29 @@ func (s *Server) sweep(from []byte, n int) ([]byte, error) {
 	defer s.wmu.Unlock()
 	tx := s.newWriteTxn()
 	for _, k := range expired {
-		e, ok, err := tx.getRaw(k)
+		e, ok, err := tx.GetRaw(k)
 		if err != nil {
 			return next, err
 		}
-		if ok && e.expiredAt(tx.now) {
-			if err := tx.purge(k); err != nil {
+		if ok && e.ExpiredAt(tx.Now) {
+			if err := tx.Purge(k); err != nil {
 				return next, err
 			}
 			s.expired.Add(1)
 		}
 	}
-	if tx.b.Empty() {
+	if tx.B.Empty() {
 		return next, nil
 	}
 	s.dur.ticketLocked()
-	_, err = s.db.Apply(tx.b, noSync)
+	_, err = s.db.Apply(tx.B, noSync)
 	return next, err
 }
 
 // findExpired lists the expired keys among n stored entries from from.
 func (s *Server) findExpired(from []byte, n int) (expired [][]byte, next []byte, err error) {
 	tx := s.newReadTxn()
-	it, err := tx.iter()
+	it, err := tx.Iter()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -85,8 +87,8 @@ func (s *Server) findExpired(from []byte, n int) (expired [][]byte, next []byte,
 			break
 		}
 		i++
-		e, derr := decodeValue(it.Value())
-		if derr == nil && e.expiredAt(tx.now) {
+		e, derr := rediscmd.DecodeValue(it.Value())
+		if derr == nil && e.ExpiredAt(tx.Now) {
 			expired = append(expired, append([]byte(nil), it.Key()[1:]...))
 		}
 	}

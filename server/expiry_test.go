@@ -5,6 +5,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/tempestdb/tempest/internal/resp"
 )
 
 // storedVersions counts the engine's stored entries for a Redis key:
@@ -34,7 +36,7 @@ func TestExpiryHidesOlderVersions(t *testing.T) {
 	c := dialRaw(t, s.Addr().String())
 	expect := func(want string, args ...string) {
 		t.Helper()
-		if got := string(c.do(args...)); got != want {
+		if got := string(c.Do(args...)); got != want {
 			t.Fatalf("%q: got %q, want %q", args, got, want)
 		}
 	}
@@ -72,7 +74,7 @@ func TestExpiryHidesOlderVersions(t *testing.T) {
 	if err := s.db.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.db.Compact(context.Background(), keyLower, keyUpper); err != nil {
+	if err := s.db.Compact(context.Background(), []byte{keyPrefix}, []byte{keyPrefix + 1}); err != nil {
 		t.Fatal(err)
 	}
 	expect("$-1\r\n", "GET", "k")
@@ -80,12 +82,12 @@ func TestExpiryHidesOlderVersions(t *testing.T) {
 		t.Fatalf("after sweep and compaction: %d stored versions of k, want 0", n)
 	}
 	expect("$3\r\nnew\r\n", "GET", "keep")
-	ttlReply := c.do("TTL", "keep")
-	ttl, ok := parseInt(ttlReply[1 : len(ttlReply)-2])
+	ttlReply := c.Do("TTL", "keep")
+	ttl, ok := resp.ParseInt(ttlReply[1 : len(ttlReply)-2])
 	if !ok || ttl < 90 || ttl > 100 { // SET ... PX 100000 a few seconds ago at most
 		t.Fatalf("TTL keep = %q", ttlReply)
 	}
-	pttl, ok := parseInt(bytes.TrimSuffix(bytes.TrimPrefix(c.do("PTTL", "keep"), []byte(":")), []byte("\r\n")))
+	pttl, ok := resp.ParseInt(bytes.TrimSuffix(bytes.TrimPrefix(c.Do("PTTL", "keep"), []byte(":")), []byte("\r\n")))
 	if !ok || pttl <= 90000 || pttl > 100000 {
 		t.Fatalf("PTTL keep = %d", pttl)
 	}

@@ -1,5 +1,7 @@
 package server
 
+import "github.com/tempestdb/tempest/server/rediscmd"
+
 // Write groups: the consecutive write commands of one pipeline share one
 // write txn, held under s.wmu from the group's first command to its
 // close, and commit as one batch. A group closes before any other
@@ -19,18 +21,18 @@ const groupMaxBytes = 1 << 20
 
 // runInGroup runs a write command in c's open write group, opening one
 // (taking s.wmu) if there is none.
-func (s *Server) runInGroup(c *client, cmd *command, args [][]byte) {
+func (s *Server) runInGroup(c *client, cmd *rediscmd.Command, args [][]byte) {
 	if c.group == nil {
 		s.wmu.Lock()
 		c.group = s.newWriteTxn()
-		c.groupMark = len(c.out.buf)
+		c.groupMark = len(c.Out.Buf)
 		c.groupCmds = 0
 	}
 	tx := c.group
-	tx.now = nowMs()
-	cmd.run(&execCtx{s: s, c: c, tx: tx, r: &c.out}, args)
+	tx.Now = nowMs()
+	(&execCtx{s: s, c: c, tx: tx, r: &c.Out}).exec(cmd, args)
 	c.groupCmds++
-	if tx.failed || tx.b.Len() > groupMaxBytes {
+	if tx.Failed || tx.B.Len() > groupMaxBytes {
 		s.closeGroup(c)
 	}
 }

@@ -3,7 +3,9 @@ package server
 import (
 	"bytes"
 	"errors"
+	"net"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,14 +19,14 @@ import (
 func TestLimits(t *testing.T) {
 	s := startTempest(t, Config{MaxClients: 2, MaxPipeline: 3, MaxArgBytes: 10})
 	a, b := dialRaw(t, s.Addr().String()), dialRaw(t, s.Addr().String())
-	a.do("PING")
-	b.do("PING")
+	a.Do("PING")
+	b.Do("PING")
 	c := dialRaw(t, s.Addr().String())
-	c.conn.SetDeadline(time.Now().Add(5 * time.Second))
-	if got, err := readReply(c.r); err != nil || string(got) != "-ERR max number of clients reached\r\n" {
+	c.Conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if got, err := readReply(c.R); err != nil || string(got) != "-ERR max number of clients reached\r\n" {
 		t.Fatalf("third connection: %q, %v", got, err)
 	}
-	if got := string(a.do("PING")); got != "+PONG\r\n" {
+	if got := string(a.Do("PING")); got != "+PONG\r\n" {
 		t.Fatalf("first connection after the refusal: %q", got)
 	}
 
@@ -33,10 +35,10 @@ func TestLimits(t *testing.T) {
 	for range 5 {
 		p.Write(encodeCommand("INCR", "n"))
 	}
-	a.conn.Write(p.Bytes())
+	a.Conn.Write(p.Bytes())
 	var got []string
 	for range 5 {
-		r, err := readReply(a.r)
+		r, err := readReply(a.R)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,13 +47,13 @@ func TestLimits(t *testing.T) {
 	if got[2] != ":3\r\n" || !strings.HasPrefix(got[3], "-ERR too many pipelined commands") || !strings.HasPrefix(got[4], "-ERR") {
 		t.Fatalf("deep pipeline replies: %q", got)
 	}
-	if r := string(a.do("GET", "n")); r != "$1\r\n3\r\n" {
+	if r := string(a.Do("GET", "n")); r != "$1\r\n3\r\n" {
 		t.Fatalf("after the deep pipeline GET n = %q", r)
 	}
-	if r := string(a.do("SET", "k", "01234567890")); !strings.HasPrefix(r, "-ERR argument of 11 bytes exceeds the limit of 10") {
+	if r := string(a.Do("SET", "k", "01234567890")); !strings.HasPrefix(r, "-ERR argument of 11 bytes exceeds the limit of 10") {
 		t.Fatalf("large argument: %q", r)
 	}
-	if r := string(b.do("PING")); r != "+PONG\r\n" {
+	if r := string(b.Do("PING")); r != "+PONG\r\n" {
 		t.Fatalf("other connection after the errors: %q", r)
 	}
 }
@@ -78,7 +80,7 @@ func TestAppendFsync(t *testing.T) {
 	c := dialRaw(t, always.Addr().String())
 	before := always.db.Metrics().WAL.Syncs
 	for range 20 {
-		c.do("SET", "k", "v")
+		c.Do("SET", "k", "v")
 	}
 	if n := always.db.Metrics().WAL.Syncs - before; n < 20 {
 		t.Fatalf("always: %d fsyncs for 20 sequential writes, want >= 20", n)
@@ -88,7 +90,7 @@ func TestAppendFsync(t *testing.T) {
 	before = every.db.Metrics().WAL.Syncs
 	start := time.Now()
 	for range 20 {
-		c.do("SET", "k", "v")
+		c.Do("SET", "k", "v")
 	}
 	// At most one sync a second began meanwhile, and one may have run.
 	if n, most := every.db.Metrics().WAL.Syncs-before, uint64(2+time.Since(start)/time.Second); n > most {
@@ -110,7 +112,7 @@ func TestRedisBenchmarkSmoke(t *testing.T) {
 	bench := needRedisTool(t, "redis-benchmark")
 	s := startTempest(t, Config{})
 	for _, extra := range [][]string{{"-c", "10"}, {"-c", "4", "-P", "16"}} {
-		args := append([]string{"-p", portOf(s.Addr().String()), "-n", "2000", "-t", "set,get,incr,mset", "-q"}, extra...)
+		args := append([]string{"-p", strconv.Itoa(s.Addr().(*net.TCPAddr).Port), "-n", "2000", "-t", "set,get,incr,mset", "-q"}, extra...)
 		out, err := exec.Command(bench, args...).CombinedOutput()
 		if err != nil {
 			t.Fatalf("redis-benchmark %q: %v\n%s", args, err, out)
@@ -139,10 +141,10 @@ func TestWriteGroupFailure(t *testing.T) {
 	p.Write(encodeCommand("SET", "b", strings.Repeat("x", 100)))
 	p.Write(encodeCommand("SET", "c", "3"))
 	p.Write(encodeCommand("MGET", "a", "b", "c"))
-	c.conn.Write(p.Bytes())
+	c.Conn.Write(p.Bytes())
 	var got []string
 	for range 4 {
-		r, err := readReply(c.r)
+		r, err := readReply(c.R)
 		if err != nil {
 			t.Fatal(err)
 		}

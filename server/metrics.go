@@ -3,28 +3,18 @@ package server
 import (
 	"net/http"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	tempestprom "github.com/tempestdb/tempest/metrics/prometheus"
 )
 
 // MetricsHandler serves Prometheus metrics: the engine's (namespace
 // "tempest") and the server's connections and commands.
 func (s *Server) MetricsHandler() http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(tempestprom.NewCollector(s.db, "tempest"))
-	gauge := func(name, help string, f func() float64) {
-		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "tempest_serve", Name: name, Help: help}, f))
-	}
-	counter := func(name, help string, f func() float64) {
-		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "tempest_serve", Name: name, Help: help}, f))
-	}
-	gauge("connected_clients", "Connections open now.", func() float64 { return float64(s.clients.Load()) })
-	counter("connections_total", "Connections accepted.", func() float64 { return float64(s.conns.Load()) })
-	counter("rejected_connections_total", "Connections refused at maxclients.", func() float64 { return float64(s.rejected.Load()) })
-	counter("commands_total", "Commands processed.", func() float64 { return float64(s.commands.Load()) })
-	counter("expired_keys_total", "Expired keys the sweep deleted.", func() float64 { return float64(s.expired.Load()) })
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	return mux
+	load := func(v interface{ Load() int64 }) func() float64 { return func() float64 { return float64(v.Load()) } }
+	return tempestprom.Handler(s.db, "tempest_serve",
+		tempestprom.Func{Name: "connected_clients", Help: "Connections open now.", Value: load(&s.clients)},
+		tempestprom.Func{Name: "connections_total", Help: "Connections accepted.", Counter: true, Value: load(&s.conns)},
+		tempestprom.Func{Name: "rejected_connections_total", Help: "Connections refused at maxclients.", Counter: true, Value: load(&s.rejected)},
+		tempestprom.Func{Name: "commands_total", Help: "Commands processed.", Counter: true, Value: load(&s.commands)},
+		tempestprom.Func{Name: "expired_keys_total", Help: "Expired keys the sweep deleted.", Counter: true, Value: load(&s.expired)},
+	)
 }

@@ -6,11 +6,11 @@ package server
 
 func cmdMulti(x *execCtx, _ [][]byte) {
 	if x.c.inMulti {
-		x.r.error("ERR MULTI calls can not be nested")
+		x.r.Error("ERR MULTI calls can not be nested")
 		return
 	}
 	x.c.inMulti = true
-	x.r.ok()
+	x.r.OK()
 }
 
 func (c *client) endMulti() {
@@ -21,11 +21,11 @@ func (c *client) endMulti() {
 
 func cmdDiscard(x *execCtx, _ [][]byte) {
 	if !x.c.inMulti {
-		x.r.error("ERR DISCARD without MULTI")
+		x.r.Error("ERR DISCARD without MULTI")
 		return
 	}
 	x.s.discard(x.c)
-	x.r.ok()
+	x.r.OK()
 }
 
 // discard ends c's transaction, if any, and forgets its watched keys.
@@ -38,7 +38,7 @@ func (s *Server) discard(c *client) {
 
 func cmdWatch(x *execCtx, args [][]byte) {
 	if x.c.inMulti {
-		x.r.error("ERR WATCH inside MULTI is not allowed")
+		x.r.Error("ERR WATCH inside MULTI is not allowed")
 		return
 	}
 	s := x.s
@@ -46,21 +46,21 @@ func cmdWatch(x *execCtx, args [][]byte) {
 	defer s.wmu.Unlock()
 	tx := s.newReadTxn()
 	for _, k := range args[1:] {
-		alive, err := tx.exists(k)
+		alive, err := tx.Exists(k)
 		if err != nil {
 			x.fail(err)
 			return
 		}
 		s.watches.watch(x.c, k, alive)
 	}
-	x.r.ok()
+	x.r.OK()
 }
 
 func cmdUnwatch(x *execCtx, _ [][]byte) {
 	x.s.wmu.Lock()
 	x.s.watches.unwatchAll(x.c)
 	x.s.wmu.Unlock()
-	x.r.ok()
+	x.r.OK()
 }
 
 // cmdExec runs the queued commands. It aborts with EXECABORT if queuing
@@ -72,7 +72,7 @@ func cmdUnwatch(x *execCtx, _ [][]byte) {
 func cmdExec(x *execCtx, _ [][]byte) {
 	c, s := x.c, x.s
 	if !c.inMulti {
-		x.r.error("ERR EXEC without MULTI")
+		x.r.Error("ERR EXEC without MULTI")
 		return
 	}
 	queue, dirty := c.queue, c.dirtyExec
@@ -81,7 +81,7 @@ func cmdExec(x *execCtx, _ [][]byte) {
 	defer s.wmu.Unlock()
 	if dirty {
 		s.watches.unwatchAll(c)
-		x.r.error("EXECABORT Transaction discarded because of previous errors.")
+		x.r.Error("EXECABORT Transaction discarded because of previous errors.")
 		return
 	}
 	tx := s.newWriteTxn()
@@ -92,20 +92,19 @@ func cmdExec(x *execCtx, _ [][]byte) {
 		return
 	}
 	if abort {
-		x.r.nullArray()
+		x.r.NullArray()
 		return
 	}
-	mark := len(x.r.buf)
-	x.r.array(len(queue))
+	mark := len(x.r.Buf)
+	x.r.Array(len(queue))
 	for _, args := range queue {
-		cmd := lookup(x.r, args) // cannot fail: checked when queued
+		cmd := commands.Lookup(x.r, args) // cannot fail: checked when queued
 		if cmd == nil {
 			continue
 		}
-		tx.now = nowMs()
-		sub := &execCtx{s: s, c: c, tx: tx, r: x.r}
-		cmd.run(sub, args)
-		if tx.failed {
+		tx.Now = nowMs()
+		(&execCtx{s: s, c: c, tx: tx, r: x.r}).exec(cmd, args)
+		if tx.Failed {
 			break
 		}
 	}
@@ -125,7 +124,7 @@ func (s *Server) watchedChangedLocked(c *client, tx *txn) (bool, error) {
 		if !alive {
 			continue
 		}
-		ok, err := tx.exists([]byte(k))
+		ok, err := tx.Exists([]byte(k))
 		if err != nil {
 			return false, err
 		}

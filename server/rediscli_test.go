@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -82,7 +83,7 @@ var cliSteps = []struct {
 func TestRedisCLI(t *testing.T) {
 	cli := needRedisTool(t, "redis-cli")
 	s := startTempest(t, Config{})
-	port := portOf(s.Addr().String())
+	port := strconv.Itoa(s.Addr().(*net.TCPAddr).Port)
 	run := func(input string, args ...string) string {
 		t.Helper()
 		cmd := exec.Command(cli, append([]string{"-p", port}, args...)...)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tempestdb/tempest"
+	"github.com/tempestdb/tempest/server/rediscmd"
 	"github.com/tidwall/redcon"
 )
 
@@ -64,7 +65,8 @@ type Server struct {
 	wmu     sync.Mutex
 	watches *watchRegistry // guarded by wmu
 	dur     *durability
-	cursors *cursorTable
+	cursors *rediscmd.CursorTable
+	env     rediscmd.Env // the connection commands' side
 
 	started  time.Time
 	nextID   atomic.Int64
@@ -113,11 +115,12 @@ func Open(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, db: db, ln: ln,
 		watches: newWatchRegistry(),
-		cursors: newCursorTable(maxCursors),
+		cursors: rediscmd.NewCursorTable(rediscmd.MaxCursors),
 		started: time.Now(),
 		stop:    make(chan struct{}),
 		served:  make(chan struct{}),
 	}
+	s.env = rediscmd.Env{Password: cfg.RequirePass, Table: commands}
 	s.dur = newDurability(s)
 	s.rs = redcon.NewServerNetwork("tcp", cfg.Addr, s.serveRESP, s.accept, s.closed)
 	if cfg.SweepEvery == 0 {

@@ -61,16 +61,10 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return dbError(f.cfg.Dir, err)
 	}
-	var metrics *http.Server
-	if f.metricsAddr != "" {
-		ln, err := net.Listen("tcp", f.metricsAddr)
-		if err != nil {
-			s.Close()
-			return fmt.Errorf("metrics: %w", err)
-		}
-		metrics = &http.Server{Handler: s.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
-		go metrics.Serve(ln)
-		logger.Printf("metrics on http://%s/metrics", ln.Addr())
+	metrics, err := startMetrics(f.metricsAddr, s.MetricsHandler, logger)
+	if err != nil {
+		s.Close()
+		return err
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
@@ -92,4 +86,20 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		return errors.Join(serveErr, fmt.Errorf("close: %w", err))
 	}
 	return serveErr
+}
+
+// startMetrics serves /metrics on addr (nothing, and a nil server, for
+// an empty addr); Close the server to stop it.
+func startMetrics(addr string, handler func() http.Handler, logger *log.Logger) (*http.Server, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	srv := &http.Server{Handler: handler(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	logger.Printf("metrics on http://%s/metrics", ln.Addr())
+	return srv, nil
 }

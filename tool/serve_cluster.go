@@ -44,12 +44,9 @@ func (c *clusterFlags) on(cmd *cobra.Command) bool {
 // config builds the node's configuration; a restart (no --cluster) gives
 // only the directory and, if set, the addresses to check.
 func (c *clusterFlags) config(cmd *cobra.Command, f serveFlags) (cluster.Config, error) {
-	cfg := cluster.Config{Dir: f.cfg.Dir, Bus: c.bus, NodeID: c.nodeID, Join: c.join, NoLeaderBalance: c.noBalance}
+	cfg := cluster.Config{Dir: f.cfg.Dir, Bus: c.bus, NodeID: c.nodeID, Join: c.join, NoLeaderBalance: c.noBalance, RequirePass: f.cfg.RequirePass}
 	if cmd.Flags().Changed("addr") {
 		cfg.Addr = f.cfg.Addr
-	}
-	if f.cfg.RequirePass != "" || f.metricsAddr != "" {
-		return cfg, fmt.Errorf("%w: --requirepass and --metrics-addr are not supported with --cluster yet", tempest.ErrInvalidArgument)
 	}
 	if c.members == "" {
 		if c.join != "" {
@@ -92,6 +89,13 @@ func runClusterNode(cmd *cobra.Command, f serveFlags) error {
 	}
 	if err := n.Listen(); err != nil {
 		return errors.Join(err, n.Close())
+	}
+	metrics, err := startMetrics(f.metricsAddr, n.MetricsHandler, logger)
+	if err != nil {
+		return errors.Join(err, n.Close())
+	}
+	if metrics != nil {
+		defer metrics.Close()
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)

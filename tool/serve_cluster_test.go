@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,14 +17,17 @@ import (
 // TestServeClusterCommand runs a one-node cluster (one shard, one
 // replica) with tempest serve --cluster in this process, twice: the
 // first start gives the cluster flags, the restart only --dir and
-// --cluster-bus, and finds the write of the first.
+// --cluster-bus, with --requirepass and --metrics-addr, and finds the
+// write of the first once authenticated, and serves the node's metrics.
 func TestServeClusterCommand(t *testing.T) {
 	dir := t.TempDir()
-	addr, bus := freeAddr(t), freeAddr(t)
+	addr, bus, metrics := freeAddr(t), freeAddr(t), freeAddr(t)
 	for round := range 2 {
 		args := []string{"serve", "--dir", dir, "--cluster-bus", bus}
 		if round == 0 {
 			args = append(args, "--addr", addr, "--cluster", "a="+addr+"/"+bus, "--node-id", "a", "--shards", "1", "--replicas", "1")
+		} else {
+			args = append(args, "--requirepass", "s3cret", "--metrics-addr", metrics)
 		}
 		pr, pw := io.Pipe()
 		var stderr syncBuffer
@@ -37,13 +41,20 @@ func TestServeClusterCommand(t *testing.T) {
 			t.Fatalf("first line %q, %v; stderr: %s", line, err, stderr.String())
 		}
 		go io.Copy(io.Discard, pr)
-		cmd, want := "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n", "+OK\r\n"
+		cmd, want, auth := "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n", "+OK\r\n", ""
 		if round == 1 {
-			cmd, want = "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", "$1\r\nv\r\n"
+			get := "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
+			if got := respUntil(t, addr, get, ""); got != "-NOAUTH Authentication required.\r\n" {
+				t.Fatalf("GET before AUTH: %q", got)
+			}
+			cmd, want, auth = get, "$1\r\nv\r\n", "*2\r\n$4\r\nAUTH\r\n$6\r\ns3cret\r\n"
 		}
-		got := respUntil(t, addr, cmd, want)
+		got := respUntil(t, addr, cmd, auth)
 		if got != want {
 			t.Fatalf("round %d: %q -> %q, want %q", round, cmd, got, want)
+		}
+		if round == 1 {
+			checkClusterMetrics(t, metrics)
 		}
 		syscall.Kill(syscall.Getpid(), syscall.SIGTERM)
 		select {
@@ -57,17 +68,40 @@ func TestServeClusterCommand(t *testing.T) {
 	}
 }
 
-// respUntil sends cmd until the reply is no longer TRYAGAIN (the shard
-// elects its leader first) and returns the reply's first line(s).
-func respUntil(t *testing.T, addr, cmd, want string) string {
+// checkClusterMetrics requires the node's /metrics at addr to have the
+// engine's metrics and the node's, leading its one shard.
+func checkClusterMetrics(t *testing.T, addr string) {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{"\ntempest_cluster_shards_led 1\n", "\ntempest_cluster_connected_clients ", "\ntempest_wal_syncs_total "} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics has no %q:\n%s", want, body)
+		}
+	}
+}
+
+// respUntil sends cmd (after auth, an AUTH command whose +OK it reads,
+// if not empty) until the reply is no longer TRYAGAIN (the shard elects
+// its leader first) and returns the reply's first line(s).
+func respUntil(t *testing.T, addr, cmd, auth string) string {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		conn, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
-		conn.Write([]byte(cmd))
+		conn.Write([]byte(auth + cmd))
 		r := bufio.NewReader(conn)
+		if auth != "" {
+			if ok, _ := r.ReadString('\n'); ok != "+OK\r\n" {
+				t.Fatalf("AUTH: %q", ok)
+			}
+		}
 		got, _ := r.ReadString('\n')
 		if strings.HasPrefix(got, "$") && got != "$-1\r\n" {
 			rest, _ := r.ReadString('\n')
@@ -100,8 +134,8 @@ func TestServeClusterFlagErrors(t *testing.T) {
 		{[]string{"--cluster", "a=127.0.0.1:1", "--node-id", "a", "--shards", "1", "--replicas", "1"}, "not id=addr/bus"},
 		{[]string{"--cluster", "a=127.0.0.1:1/127.0.0.1:2", "--node-id", "b", "--shards", "1", "--replicas", "1"}, "not in --cluster"},
 		{[]string{"--cluster", "a=127.0.0.1:1/127.0.0.1:2", "--node-id", "a", "--shards", "1", "--replicas", "2"}, "2 replicas with 1 nodes"},
-		{[]string{"--cluster", "a=127.0.0.1:1/127.0.0.1:2", "--node-id", "a", "--shards", "1", "--replicas", "1", "--requirepass", "x"}, "not supported with --cluster"},
-		{[]string{"--cluster", "a=0.0.0.0:1/127.0.0.1:2", "--node-id", "a", "--shards", "1", "--replicas", "1"}, "loopback"},
+		{[]string{"--cluster", "a=127.0.0.1:1/0.0.0.0:2", "--node-id", "a", "--shards", "1", "--replicas", "1", "--requirepass", "x"}, "the bus has no authentication"},
+		{[]string{"--cluster", "a=0.0.0.0:1/127.0.0.1:2", "--node-id", "a", "--shards", "1", "--replicas", "1"}, "without a password"},
 		{[]string{"--cluster-bus", "127.0.0.1:2"}, "holds no cluster"},
 		{[]string{"--cluster", "a=127.0.0.1:1/127.0.0.1:2", "--node-id", "a", "--shards", "1", "--replicas", "1", "--join", "127.0.0.1:1"}, "exclude each other"},
 		{[]string{"--cluster-bus", "127.0.0.1:2", "--join", "127.0.0.1:1"}, "joining needs --node-id"},
@@ -142,19 +176,19 @@ func TestServeClusterJoin(t *testing.T) {
 		go io.Copy(io.Discard, pr)
 		if i == 0 {
 			set := "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
-			if got := respUntil(t, addrA, set, "+OK\r\n"); got != "+OK\r\n" {
+			if got := respUntil(t, addrA, set, ""); got != "+OK\r\n" {
 				t.Fatalf("SET on a: %q", got)
 			}
 		}
 	}
 	replace := "*4\r\n$7\r\nCLUSTER\r\n$7\r\nREPLACE\r\n$1\r\na\r\n$1\r\nb\r\n"
-	if got := respUntil(t, addrA, replace, "+OK\r\n"); got != "+OK\r\n" {
+	if got := respUntil(t, addrA, replace, ""); got != "+OK\r\n" {
 		t.Fatalf("CLUSTER REPLACE a b: %q", got)
 	}
 	get, want := "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", "$1\r\nv\r\n"
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		got := respUntil(t, addrB, get, want)
+		got := respUntil(t, addrB, get, "")
 		if got == want {
 			break
 		}

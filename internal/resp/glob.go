@@ -1,11 +1,11 @@
-package server
+package resp
 
-// globMatch is redis-server's stringmatchlen (util.c): '*', '?', '[...]'
+// Glob is redis-server's stringmatchlen (util.c): '*', '?', '[...]'
 // with '^' negation and 'a-z' ranges, and '\' escapes; case-sensitive.
 // Like it, a '*' never matches at the very end of s unless it ends the
 // pattern (so "*" does not match ""): KEYS and SCAN treat the pattern "*"
 // apart, as redis-server does.
-func globMatch(pattern, s []byte) bool {
+func Glob(pattern, s []byte) bool {
 	for len(pattern) > 0 && len(s) > 0 {
 		switch pattern[0] {
 		case '*':
@@ -16,7 +16,7 @@ func globMatch(pattern, s []byte) bool {
 				return true
 			}
 			for i := 0; i < len(s); i++ {
-				if globMatch(pattern[1:], s[i:]) {
+				if Glob(pattern[1:], s[i:]) {
 					return true
 				}
 			}

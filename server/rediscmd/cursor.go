@@ -1,11 +1,11 @@
-package server
+package rediscmd
 
 import (
 	"math/rand/v2"
 	"sync"
 )
 
-// cursorTable maps SCAN cursors to the key where each scan resumes.
+// CursorTable maps SCAN cursors to the key where each scan resumes.
 //
 // A SCAN that stops before the last key stores the next key under a new
 // cursor and returns the cursor; SCAN with that cursor resumes at that
@@ -15,7 +15,7 @@ import (
 // cursors; a cursor it does not know (too old, from before a restart, or
 // made up) restarts the scan from the first key, which still returns
 // every key at least once by the time the scan ends (docs/server.md).
-type cursorTable struct {
+type CursorTable struct {
 	mu    sync.Mutex
 	next  uint64
 	byID  map[uint64][]byte
@@ -25,22 +25,22 @@ type cursorTable struct {
 	bytes int // of the keys held
 }
 
-// maxCursors is how many SCAN cursors are remembered, and
+// MaxCursors is how many SCAN cursors are remembered, and
 // maxCursorBytes how many bytes of keys they may hold (older cursors are
 // forgotten first to stay within it).
 const (
-	maxCursors     = 1 << 16
+	MaxCursors     = 1 << 16
 	maxCursorBytes = 64 << 20
 )
 
-func newCursorTable(n int) *cursorTable {
+func NewCursorTable(n int) *CursorTable {
 	// Ids start at a random number, so that a cursor from before a
 	// restart is unlikely to name a new scan's position.
-	return &cursorTable{next: rand.Uint64(), byID: make(map[uint64][]byte), order: make([]uint64, n), n: n}
+	return &CursorTable{next: rand.Uint64(), byID: make(map[uint64][]byte), order: make([]uint64, n), n: n}
 }
 
-// put stores key under a new cursor (never 0) and returns it.
-func (t *cursorTable) put(key []byte) uint64 {
+// Put stores key under a new cursor (never 0) and returns it.
+func (t *CursorTable) Put(key []byte) uint64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.next++
@@ -60,7 +60,7 @@ func (t *cursorTable) put(key []byte) uint64 {
 }
 
 // evictAt forgets the cursor in ring slot i, if any.
-func (t *cursorTable) evictAt(i int) {
+func (t *CursorTable) evictAt(i int) {
 	id := t.order[i]
 	if id == 0 {
 		return
@@ -70,9 +70,9 @@ func (t *cursorTable) evictAt(i int) {
 	t.order[i] = 0
 }
 
-// get returns the key where cursor id resumes; ok is false for an
+// Get returns the key where cursor id resumes; ok is false for an
 // unknown cursor.
-func (t *cursorTable) get(id uint64) ([]byte, bool) {
+func (t *CursorTable) Get(id uint64) ([]byte, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	k, ok := t.byID[id]

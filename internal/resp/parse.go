@@ -1,25 +1,11 @@
-package server
+package resp
 
-import (
-	"errors"
-	"math"
+import "math"
 
-	"github.com/tempestdb/tempest"
-)
-
-// Reply texts shared by many commands (redis-server 7.0's shared.*).
-const (
-	errNotInteger = "ERR value is not an integer or out of range"
-	errSyntax     = "ERR syntax error"
-	errOverflow   = "ERR increment or decrement would overflow"
-)
-
-var noSync = tempest.NoSync
-
-// parseInt parses b as redis-server's string2ll does: an optional '-',
+// ParseInt parses b as redis-server's string2ll does: an optional '-',
 // then decimal digits with no leading zero (except "0" itself), nothing
 // else (no sign '+', no spaces), within int64.
-func parseInt(b []byte) (int64, bool) {
+func ParseInt(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) > 20 {
 		return 0, false
 	}
@@ -55,11 +41,11 @@ func parseInt(b []byte) (int64, bool) {
 	return int64(v), true
 }
 
-// parseCursor parses a SCAN cursor as redis-server 7.0 does (strtoul
+// ParseCursor parses a SCAN cursor as redis-server 7.0 does (strtoul
 // with base 10): optional sign, digits; a leading space, trailing
 // garbage or a value beyond 64 bits is an invalid cursor. A negative
 // number wraps, as strtoul's does.
-func parseCursor(b []byte) (uint64, bool) {
+func ParseCursor(b []byte) (uint64, bool) {
 	if len(b) == 0 {
 		return 0, true
 	}
@@ -90,14 +76,17 @@ func parseCursor(b []byte) (uint64, bool) {
 	return v, true
 }
 
-// engineError is the reply text of an error from the engine.
-func engineError(err error) string {
-	switch {
-	case errors.Is(err, tempest.ErrInvalidArgument):
-		return "ERR " + err.Error()
-	case errors.Is(err, tempest.ErrReadOnly):
-		return "MISCONF the database no longer accepts writes: " + err.Error()
-	default:
-		return "ERR " + err.Error()
+// FormatUint is n in decimal (a SCAN cursor).
+func FormatUint(n uint64) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
 	}
+	return string(b[i:])
 }

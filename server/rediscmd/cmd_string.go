@@ -1,29 +1,21 @@
-package server
+package rediscmd
 
 import (
 	"math"
 	"strings"
+
+	"github.com/tempestdb/tempest/internal/resp"
 )
 
-// fail replies with an engine error and discards the txn's writes.
-func (x *execCtx) fail(err error) {
-	msg := engineError(err)
-	x.r.error(msg)
-	if x.tx != nil {
-		x.tx.failed = true
-		x.tx.failMsg = msg
-	}
-}
-
-func cmdGet(x *execCtx, args [][]byte) {
-	e, ok, err := x.tx.get(args[1])
+func cmdGet(x *Ctx, args [][]byte) {
+	e, ok, err := x.Tx.Get(args[1])
 	switch {
 	case err != nil:
-		x.fail(err)
+		x.Fail(err)
 	case !ok:
-		x.r.null()
+		x.W.Null()
 	default:
-		x.r.bulk(e.val)
+		x.W.Bulk(e.Val)
 	}
 }
 
@@ -63,25 +55,25 @@ func parseSetOptions(args [][]byte) (setOptions, bool) {
 
 // expireMs turns SET's expire argument into an absolute Unix ms, with
 // redis-server's checks (getExpireMillisecondsOrReply).
-func expireMs(x *execCtx, cmd, unit string, arg []byte) (int64, bool) {
-	v, ok := parseInt(arg)
+func expireMs(x *Ctx, cmd, unit string, arg []byte) (int64, bool) {
+	v, ok := resp.ParseInt(arg)
 	if !ok {
-		x.r.error(errNotInteger)
+		x.W.Error(ErrNotInteger)
 		return 0, false
 	}
 	seconds := unit == "ex" || unit == "exat"
 	if v <= 0 || (seconds && v > math.MaxInt64/1000) {
-		x.r.error(expireTimeError(cmd))
+		x.W.Error(expireTimeError(cmd))
 		return 0, false
 	}
 	if seconds {
 		v *= 1000
 	}
 	if unit == "ex" || unit == "px" {
-		v += x.tx.now // wraps on overflow, caught below as redis-server does
+		v += x.Tx.Now // wraps on overflow, caught below as redis-server does
 	}
 	if v <= 0 {
-		x.r.error(expireTimeError(cmd))
+		x.W.Error(expireTimeError(cmd))
 		return 0, false
 	}
 	return v, true
@@ -91,10 +83,10 @@ func expireTimeError(cmd string) string {
 	return "ERR invalid expire time in '" + cmd + "' command"
 }
 
-func cmdSet(x *execCtx, args [][]byte) {
+func cmdSet(x *Ctx, args [][]byte) {
 	o, ok := parseSetOptions(args[3:])
 	if !ok {
-		x.r.error(errSyntax)
+		x.W.Error(ErrSyntax)
 		return
 	}
 	var exp int64
@@ -105,177 +97,177 @@ func cmdSet(x *execCtx, args [][]byte) {
 	}
 	// Only GET, NX, XX and KEEPTTL depend on the old value; a plain SET
 	// writes blind.
-	var old entry
+	var old Entry
 	var found bool
 	if o.get || o.nx || o.xx || o.keepTTL {
 		var err error
-		if old, found, err = x.tx.get(args[1]); err != nil {
-			x.fail(err)
+		if old, found, err = x.Tx.Get(args[1]); err != nil {
+			x.Fail(err)
 			return
 		}
 	}
 	if o.get {
 		if found {
-			x.r.bulk(old.val)
+			x.W.Bulk(old.Val)
 		} else {
-			x.r.null()
+			x.W.Null()
 		}
 	}
 	if (o.nx && found) || (o.xx && !found) {
 		if !o.get {
-			x.r.null()
+			x.W.Null()
 		}
 		return
 	}
 	if o.keepTTL && found {
-		exp = old.exp
+		exp = old.Exp
 	}
-	if err := x.tx.set(args[1], entry{val: args[2], exp: exp}); err != nil {
-		x.fail(err)
+	if err := x.Tx.Set(args[1], Entry{Val: args[2], Exp: exp}); err != nil {
+		x.Fail(err)
 		return
 	}
 	if !o.get {
-		x.r.ok()
+		x.W.OK()
 	}
 }
 
-func cmdSetNX(x *execCtx, args [][]byte) {
-	found, err := x.tx.exists(args[1])
+func cmdSetNX(x *Ctx, args [][]byte) {
+	found, err := x.Tx.Exists(args[1])
 	if err != nil {
-		x.fail(err)
+		x.Fail(err)
 		return
 	}
 	if found {
-		x.r.int(0)
+		x.W.Int(0)
 		return
 	}
-	if err := x.tx.set(args[1], entry{val: args[2]}); err != nil {
-		x.fail(err)
+	if err := x.Tx.Set(args[1], Entry{Val: args[2]}); err != nil {
+		x.Fail(err)
 		return
 	}
-	x.r.int(1)
+	x.W.Int(1)
 }
 
-func cmdGetDel(x *execCtx, args [][]byte) {
-	e, ok, err := x.tx.get(args[1])
+func cmdGetDel(x *Ctx, args [][]byte) {
+	e, ok, err := x.Tx.Get(args[1])
 	if err != nil {
-		x.fail(err)
+		x.Fail(err)
 		return
 	}
 	if !ok {
-		x.r.null()
+		x.W.Null()
 		return
 	}
-	val := append([]byte(nil), e.val...)
-	if _, err := x.tx.del(args[1]); err != nil {
-		x.fail(err)
+	val := append([]byte(nil), e.Val...)
+	if _, err := x.Tx.Del(args[1]); err != nil {
+		x.Fail(err)
 		return
 	}
-	x.r.bulk(val)
+	x.W.Bulk(val)
 }
 
-func cmdMGet(x *execCtx, args [][]byte) {
-	x.r.array(len(args) - 1)
+func cmdMGet(x *Ctx, args [][]byte) {
+	x.W.Array(len(args) - 1)
 	for _, k := range args[1:] {
-		e, ok, err := x.tx.get(k)
+		e, ok, err := x.Tx.Get(k)
 		if err != nil || !ok {
-			x.r.null() // as redis-server: MGET answers nil for what it cannot read
+			x.W.Null() // as redis-server: MGET answers nil for what it cannot read
 			continue
 		}
-		x.r.bulk(e.val)
+		x.W.Bulk(e.Val)
 	}
 }
 
-func cmdMSet(x *execCtx, args [][]byte) {
+func cmdMSet(x *Ctx, args [][]byte) {
 	if len(args)%2 == 0 {
-		x.r.error(arityError("mset"))
+		x.W.Error(ArityError("mset"))
 		return
 	}
 	for i := 1; i < len(args); i += 2 {
-		if err := x.tx.set(args[i], entry{val: args[i+1]}); err != nil {
-			x.fail(err)
+		if err := x.Tx.Set(args[i], Entry{Val: args[i+1]}); err != nil {
+			x.Fail(err)
 			return
 		}
 	}
-	x.r.ok()
+	x.W.OK()
 }
 
-func cmdMSetNX(x *execCtx, args [][]byte) {
+func cmdMSetNX(x *Ctx, args [][]byte) {
 	if len(args)%2 == 0 {
-		x.r.error(arityError("msetnx"))
+		x.W.Error(ArityError("msetnx"))
 		return
 	}
 	for i := 1; i < len(args); i += 2 {
-		found, err := x.tx.exists(args[i])
+		found, err := x.Tx.Exists(args[i])
 		if err != nil {
-			x.fail(err)
+			x.Fail(err)
 			return
 		}
 		if found {
-			x.r.int(0)
+			x.W.Int(0)
 			return
 		}
 	}
 	for i := 1; i < len(args); i += 2 {
-		if err := x.tx.set(args[i], entry{val: args[i+1]}); err != nil {
-			x.fail(err)
+		if err := x.Tx.Set(args[i], Entry{Val: args[i+1]}); err != nil {
+			x.Fail(err)
 			return
 		}
 	}
-	x.r.int(1)
+	x.W.Int(1)
 }
 
 // maxStringBytes is redis-server's proto-max-bulk-len, the largest string
 // APPEND may build.
 const maxStringBytes = 512 << 20
 
-func cmdAppend(x *execCtx, args [][]byte) {
-	e, ok, err := x.tx.get(args[1])
+func cmdAppend(x *Ctx, args [][]byte) {
+	e, ok, err := x.Tx.Get(args[1])
 	if err != nil {
-		x.fail(err)
+		x.Fail(err)
 		return
 	}
 	if !ok {
-		e = entry{}
+		e = Entry{}
 	}
-	if len(e.val)+len(args[2]) > maxStringBytes {
-		x.r.error("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+	if len(e.Val)+len(args[2]) > maxStringBytes {
+		x.W.Error("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
 		return
 	}
-	val := make([]byte, 0, len(e.val)+len(args[2]))
-	val = append(append(val, e.val...), args[2]...)
-	if err := x.tx.set(args[1], entry{val: val, exp: e.exp}); err != nil {
-		x.fail(err)
+	val := make([]byte, 0, len(e.Val)+len(args[2]))
+	val = append(append(val, e.Val...), args[2]...)
+	if err := x.Tx.Set(args[1], Entry{Val: val, Exp: e.Exp}); err != nil {
+		x.Fail(err)
 		return
 	}
-	x.r.int(int64(len(val)))
+	x.W.Int(int64(len(val)))
 }
 
-func cmdStrlen(x *execCtx, args [][]byte) {
-	e, _, err := x.tx.get(args[1])
+func cmdStrlen(x *Ctx, args [][]byte) {
+	e, _, err := x.Tx.Get(args[1])
 	if err != nil {
-		x.fail(err)
+		x.Fail(err)
 		return
 	}
-	x.r.int(int64(len(e.val)))
+	x.W.Int(int64(len(e.Val)))
 }
 
 // cmdGetRange is redis-server 7.0's getrangeCommand, index rules included.
-func cmdGetRange(x *execCtx, args [][]byte) {
-	start, ok1 := parseInt(args[2])
-	end, ok2 := parseInt(args[3])
+func cmdGetRange(x *Ctx, args [][]byte) {
+	start, ok1 := resp.ParseInt(args[2])
+	end, ok2 := resp.ParseInt(args[3])
 	if !ok1 || !ok2 {
-		x.r.error(errNotInteger)
+		x.W.Error(ErrNotInteger)
 		return
 	}
-	e, _, err := x.tx.get(args[1])
+	e, _, err := x.Tx.Get(args[1])
 	if err != nil {
-		x.fail(err)
+		x.Fail(err)
 		return
 	}
-	n := int64(len(e.val))
+	n := int64(len(e.Val))
 	if start < 0 && end < 0 && start > end {
-		x.r.bulk(nil)
+		x.W.Bulk(nil)
 		return
 	}
 	if start < 0 {
@@ -289,8 +281,8 @@ func cmdGetRange(x *execCtx, args [][]byte) {
 		end = n - 1
 	}
 	if start > end || n == 0 {
-		x.r.bulk(nil)
+		x.W.Bulk(nil)
 		return
 	}
-	x.r.bulk(e.val[start : end+1])
+	x.W.Bulk(e.Val[start : end+1])
 }
