@@ -75,9 +75,6 @@ type commitReq struct {
 	// (commit_apply.go); applied is set (under commit.mu) once it has.
 	applyTo *memTable
 	applied bool
-	// solo is set with applyTo when the batch is the only one to insert
-	// (commit_apply.go).
-	solo bool
 	// applyErr is the outcome of that insertion.
 	applyErr error
 	// wake is signalled, under commit.mu, when the request is done, is
@@ -146,15 +143,41 @@ func (d *DB) leadLocked(r *commitReq) {
 		d.waitLocked(r, func() bool { return len(c.pending) == 0 })
 	}
 	group := d.takeGroupLocked()
+	alone := r.task == nil && len(group) == 1 && len(c.pending) == 0
 	c.mu.Unlock()
 	var m *memTable
-	if r.task != nil {
+	switch {
+	case r.task != nil:
 		r.err = r.task()
-	} else {
+	case alone:
+		d.commitAlone(group)
+	default:
 		m = d.commitGroup(group)
 	}
 	c.mu.Lock()
+	if alone && r.err == nil {
+		d.visibleSeq.Store(uint64(r.seq))
+	}
 	d.endGroupLocked(group, m)
+}
+
+// commitAlone commits a group of one batch taken while no other batch is
+// pending: its leader inserts it, with the single-writer insertion and its
+// cached splice, before it lets the next group begin, so that no other
+// writer inserts meanwhile and the memtable is not frozen under it. This is
+// the path of a lone writer, for which handing the batch over would only
+// cost.
+func (d *DB) commitAlone(group []*commitReq) {
+	r := group[0]
+	m := d.commitGroup(group)
+	if m == nil {
+		return
+	}
+	if err := applyBatch(m, r.batch.data, false); err != nil {
+		// The memtable was sized for the batch: a broken invariant. The
+		// WAL holds the batch, so a reopen recovers it.
+		r.err = d.setBackgroundError(err)
+	}
 }
 
 // endGroupLocked removes the group from the head of the queue and wakes
@@ -165,7 +188,6 @@ func (d *DB) leadLocked(r *commitReq) {
 // released. Requires d.commit.mu.
 func (d *DB) endGroupLocked(group []*commitReq, m *memTable) {
 	c := &d.commit
-	alone := len(c.pending) == 0
 	for _, g := range group {
 		if m == nil || g.err != nil {
 			g.done = true
@@ -177,9 +199,6 @@ func (d *DB) endGroupLocked(group []*commitReq, m *memTable) {
 		g.applyTo = m
 		c.pending = append(c.pending, g)
 		g.signal()
-	}
-	if alone && len(c.pending) == 1 {
-		c.pending[0].solo = true
 	}
 	// group aliases the head of the queue: done with it before compacting.
 	n := copy(c.queue, c.queue[len(group):])

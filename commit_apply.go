@@ -5,14 +5,10 @@ package tempest
 // Once a group's batches are in the WAL, the leader hands each of its
 // writers the memtable (commitReq.applyTo), puts the batches on
 // commit.pending in sequence order, and lets the next group begin. Each
-// writer then inserts its own batch, outside commit.mu:
-//
-//   - with the single-writer insertion (memtable.Add, with its cached
-//     splice) when it is alone: its group has one batch and no earlier
-//     batch is pending (commitReq.solo). It holds memTable.insertMu's
-//     lock, which a group that starts meanwhile waits for;
-//   - otherwise at once with the others, with the concurrent insertion
-//     (memtable.AddConcurrent), under insertMu's read lock.
+// writer then inserts its own batch, outside commit.mu, at once with the
+// others, with the concurrent insertion (memtable.AddConcurrent); a group
+// of one batch taken while none is pending is inserted by its leader
+// instead, with the single-writer insertion (commitAlone in commit.go).
 //
 // It then gives back its reservation (memTable.unapplied), leaves
 // memTable.writers (a frozen memtable is flushed only once that drains),
@@ -33,7 +29,7 @@ func (d *DB) applyAndPublishLocked(r *commitReq) {
 	c := &d.commit
 	m := r.applyTo
 	c.mu.Unlock()
-	err := insertBatch(m, r.batch.data, r.solo)
+	err := applyBatch(m, r.batch.data, true)
 	m.unapplied.Add(-int64(r.batch.memSize))
 	m.writers.Done()
 	if err != nil {
@@ -42,19 +38,6 @@ func (d *DB) applyAndPublishLocked(r *commitReq) {
 	c.mu.Lock()
 	r.applyErr, r.applied = err, true
 	d.publishLocked()
-}
-
-// insertBatch inserts the entries of an encoded, stamped batch into m,
-// alone if solo, else at once with other writers.
-func insertBatch(m *memTable, data []byte, solo bool) error {
-	if solo {
-		m.insertMu.Lock()
-		defer m.insertMu.Unlock()
-		return applyBatch(m, data, false)
-	}
-	m.insertMu.RLock()
-	defer m.insertMu.RUnlock()
-	return applyBatch(m, data, true)
 }
 
 // publishLocked makes visible the applied requests at the head of

@@ -39,10 +39,6 @@ type memTable struct {
 	// inserted: fits counts it, so commits prepared one after another do
 	// not together overfill the arena.
 	unapplied atomic.Int64
-	// insertMu is held by a writer inserting alone with the
-	// single-writer Add, and read-held by writers inserting at once with
-	// AddConcurrent (commit_apply.go).
-	insertMu sync.RWMutex
 
 	// refs counts the memtable's holders: its owner (the DB while the
 	// memtable is active or frozen, or the replayer) and every readState
