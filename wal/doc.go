@@ -130,7 +130,7 @@
 // # Reading
 //
 // Replay reads the whole file into memory. WALs are bounded by the
-// memtable size (64 MiB by default), and the torn-tail check needs random
+// memtable size (8 MiB by default), and the torn-tail check needs random
 // access to everything after the first invalid record. Allocation is
 // driven by the file size, never by a length field. The check costs one
 // pass over the tail plus a crc over each candidate that passes the cheap
