@@ -168,7 +168,9 @@ func cmdInfo(n *Node, st *connState, argv [][]byte) {
 		case "clients":
 			b.WriteString("# Clients\r\n")
 			rediscmd.InfoLine(b, "connected_clients", n.srv.clients.Load())
+			rediscmd.InfoLine(b, "maxclients", n.srv.limits.MaxClients)
 			rediscmd.InfoLine(b, "total_connections_received", n.srv.conns.Load())
+			rediscmd.InfoLine(b, "rejected_connections", n.srv.rejected.Load())
 			rediscmd.InfoLine(b, "total_commands_processed", n.srv.commands.Load())
 		case "cluster":
 			b.WriteString("# Cluster\r\n")

@@ -52,6 +52,16 @@ type Config struct {
 	// AUTH (or HELLO AUTH); a node whose client address is not loopback
 	// needs one. The cluster bus has no authentication.
 	RequirePass string
+	// Client limits, as tempest serve's (rediscmd.Limits); zero means
+	// the default.
+	MaxClients  int // connections at once (default 10000)
+	MaxPipeline int // commands read in one go from a connection (default 100000)
+	MaxArgBytes int // bytes in one argument (default 512 MiB)
+}
+
+// limits are the configuration's client limits.
+func (cfg *Config) limits() rediscmd.Limits {
+	return rediscmd.Limits{MaxClients: cfg.MaxClients, MaxPipeline: cfg.MaxPipeline, MaxArgBytes: cfg.MaxArgBytes}
 }
 
 // Node is one member of a cluster: its database, its shards' raft groups
@@ -109,6 +119,9 @@ type shard struct {
 // shard's replicas), which hashicorp/raft allows; a node that joined
 // later never bootstraps: the shards' leaders add it.
 func Open(cfg Config) (*Node, error) {
+	if _, err := cfg.limits().WithDefaults(); err != nil {
+		return nil, err
+	}
 	if err := vfs.Default.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, err
 	}

@@ -22,10 +22,12 @@ type respServer struct {
 	once   sync.Once
 
 	started  time.Time
+	limits   rediscmd.Limits
 	cursors  *rediscmd.CursorTable // SCAN's
 	nextID   atomic.Int64
 	clients  atomic.Int64 // connections open
 	conns    atomic.Int64 // connections accepted, ever
+	rejected atomic.Int64 // connections refused at MaxClients
 	commands atomic.Int64 // commands processed
 
 	// gate keeps the database open under running commands: each command
@@ -44,6 +46,9 @@ type connState struct {
 	// watches are the keys WATCHed since the last EXEC, DISCARD or
 	// UNWATCH, each with what WATCH saw (multi.go).
 	watches []watched
+	// piped counts the commands of the pipeline being read (redcon's
+	// one read from the connection); 0 between pipelines.
+	piped int
 }
 
 // Listen starts the node's RESP server on its address; Addr then
@@ -53,7 +58,12 @@ func (n *Node) Listen() error {
 	if err != nil {
 		return err
 	}
-	s := &respServer{n: n, ln: ln, served: make(chan error, 1), started: time.Now(),
+	lim, err := n.cfg.limits().WithDefaults()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	s := &respServer{n: n, ln: ln, served: make(chan error, 1), started: time.Now(), limits: lim,
 		cursors: rediscmd.NewCursorTable(rediscmd.MaxCursors)}
 	s.rs = redcon.NewServerNetwork("tcp", n.me.Addr, s.handle, s.accept, s.closedConn)
 	n.srv = s
@@ -69,8 +79,13 @@ func (n *Node) Addr() net.Addr {
 	return n.srv.ln.Addr()
 }
 
+// accept admits a connection unless MaxClients are connected, in which
+// case it answers as redis-server does and closes only that connection.
 func (s *respServer) accept(c redcon.Conn) bool {
-	s.clients.Add(1)
+	if !s.limits.Admit(&s.clients, c.NetConn()) {
+		s.rejected.Add(1)
+		return false
+	}
 	s.conns.Add(1)
 	c.SetContext(&connState{Session: rediscmd.Session{
 		ID:     s.nextID.Add(1),
@@ -97,10 +112,29 @@ func (s *respServer) close() error {
 	return err
 }
 
+// handle is redcon's handler: it runs one command of a connection and
+// hands its reply to redcon, which sends a pipeline's replies after its
+// last command. A command beyond MaxPipeline in one pipeline, or with
+// an argument over MaxArgBytes, gets an error and does not run; the
+// connection goes on.
 func (s *respServer) handle(c redcon.Conn, cmd redcon.Command) {
 	st := c.Context().(*connState)
 	argv := cmd.Args
 	s.commands.Add(1)
+	st.piped++
+	within := s.limits.Piped(&st.Out, st.piped)
+	if len(c.PeekPipeline()) == 0 {
+		st.piped = 0
+	}
+	if !within {
+		s.send(c, st)
+		return
+	}
+	if !s.limits.ArgsFit(&st.Out, argv) {
+		st.multi.flag()
+		s.send(c, st)
+		return
+	}
 	if strings.EqualFold(string(argv[0]), "quit") {
 		c.WriteString("OK")
 		c.Close()
@@ -113,6 +147,11 @@ func (s *respServer) handle(c redcon.Conn, cmd redcon.Command) {
 		return
 	}
 	s.n.command(st, argv)
+	s.send(c, st)
+}
+
+// send hands the replies in st.Out to redcon.
+func (s *respServer) send(c redcon.Conn, st *connState) {
 	c.WriteRaw(st.Out.Buf)
 	if cap(st.Out.Buf) > 1<<20 {
 		st.Out.Buf = nil

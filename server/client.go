@@ -39,10 +39,8 @@ type client struct {
 // accept admits a connection unless MaxClients are connected, in which
 // case it answers as redis-server does and closes only that connection.
 func (s *Server) accept(conn redcon.Conn) bool {
-	if s.clients.Add(1) > int64(s.cfg.MaxClients) {
-		s.clients.Add(-1)
+	if !s.cfg.limits().Admit(&s.clients, conn.NetConn()) {
 		s.rejected.Add(1)
-		conn.NetConn().Write([]byte("-ERR max number of clients reached\r\n"))
 		return false
 	}
 	s.conns.Add(1)
@@ -80,9 +78,7 @@ func (s *Server) serveRESP(conn redcon.Conn, cmd redcon.Command) {
 		return
 	}
 	c.piped++
-	if c.piped > s.cfg.MaxPipeline {
-		c.Out.Error("ERR too many pipelined commands: the limit is " + itoa(int64(s.cfg.MaxPipeline)))
-	} else {
+	if s.cfg.limits().Piped(&c.Out, c.piped) {
 		s.command(c, cmd.Args)
 	}
 	if len(conn.PeekPipeline()) > 0 && !c.quit {

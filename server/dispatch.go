@@ -45,12 +45,9 @@ func (s *Server) command(c *client, args [][]byte) {
 	if len(args) == 0 {
 		return
 	}
-	for _, a := range args {
-		if len(a) > s.cfg.MaxArgBytes {
-			r.Error("ERR argument of " + itoa(int64(len(a))) + " bytes exceeds the limit of " + itoa(int64(s.cfg.MaxArgBytes)))
-			c.flagMulti()
-			return
-		}
+	if !s.cfg.limits().ArgsFit(r, args) {
+		c.flagMulti()
+		return
 	}
 	if bytes.EqualFold(args[0], []byte("quit")) {
 		r.OK()

@@ -47,12 +47,6 @@ type Config struct {
 	Logf func(format string, args ...any)
 }
 
-const (
-	defaultMaxClients  = 10000
-	defaultMaxPipeline = 100000
-	defaultMaxArgBytes = 512 << 20
-)
-
 // Server serves one database.
 type Server struct {
 	cfg Config
@@ -89,15 +83,6 @@ type Server struct {
 func Open(cfg Config) (*Server, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
-	}
-	if cfg.MaxClients == 0 {
-		cfg.MaxClients = defaultMaxClients
-	}
-	if cfg.MaxPipeline == 0 {
-		cfg.MaxPipeline = defaultMaxPipeline
-	}
-	if cfg.MaxArgBytes == 0 {
-		cfg.MaxArgBytes = defaultMaxArgBytes
 	}
 	opts := tempest.Options{}
 	if cfg.DBOptions != nil {
@@ -147,9 +132,11 @@ func (cfg *Config) check() error {
 	default:
 		return fmt.Errorf("%w: appendfsync %q: want always or everysec", tempest.ErrInvalidArgument, cfg.AppendFsync)
 	}
-	if cfg.MaxClients < 0 || cfg.MaxPipeline < 0 || cfg.MaxArgBytes < 0 {
-		return fmt.Errorf("%w: negative limit", tempest.ErrInvalidArgument)
+	lim, err := cfg.limits().WithDefaults()
+	if err != nil {
+		return err
 	}
+	cfg.MaxClients, cfg.MaxPipeline, cfg.MaxArgBytes = lim.MaxClients, lim.MaxPipeline, lim.MaxArgBytes
 	host, _, err := net.SplitHostPort(cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("%w: address %q: %v", tempest.ErrInvalidArgument, cfg.Addr, err)
@@ -158,6 +145,11 @@ func (cfg *Config) check() error {
 		return fmt.Errorf("%w: refusing to listen on %s without a password: give --requirepass, or bind to a loopback address", tempest.ErrInvalidArgument, cfg.Addr)
 	}
 	return nil
+}
+
+// limits are the configuration's client limits.
+func (cfg *Config) limits() rediscmd.Limits {
+	return rediscmd.Limits{MaxClients: cfg.MaxClients, MaxPipeline: cfg.MaxPipeline, MaxArgBytes: cfg.MaxArgBytes}
 }
 
 // isLoopback reports whether host names only loopback addresses ("" and

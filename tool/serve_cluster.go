@@ -44,7 +44,8 @@ func (c *clusterFlags) on(cmd *cobra.Command) bool {
 // config builds the node's configuration; a restart (no --cluster) gives
 // only the directory and, if set, the addresses to check.
 func (c *clusterFlags) config(cmd *cobra.Command, f serveFlags) (cluster.Config, error) {
-	cfg := cluster.Config{Dir: f.cfg.Dir, Bus: c.bus, NodeID: c.nodeID, Join: c.join, NoLeaderBalance: c.noBalance, RequirePass: f.cfg.RequirePass}
+	cfg := cluster.Config{Dir: f.cfg.Dir, Bus: c.bus, NodeID: c.nodeID, Join: c.join, NoLeaderBalance: c.noBalance, RequirePass: f.cfg.RequirePass,
+		MaxClients: f.cfg.MaxClients}
 	if cmd.Flags().Changed("addr") {
 		cfg.Addr = f.cfg.Addr
 	}

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tempestdb/tempest/internal/redistest"
 )
 
 // TestServeClusterCommand runs a one-node cluster (one shard, one
@@ -27,7 +29,7 @@ func TestServeClusterCommand(t *testing.T) {
 		if round == 0 {
 			args = append(args, "--addr", addr, "--cluster", "a="+addr+"/"+bus, "--node-id", "a", "--shards", "1", "--replicas", "1")
 		} else {
-			args = append(args, "--requirepass", "s3cret", "--metrics-addr", metrics)
+			args = append(args, "--requirepass", "s3cret", "--metrics-addr", metrics, "--maxclients", "7")
 		}
 		pr, pw := io.Pipe()
 		var stderr syncBuffer
@@ -55,6 +57,11 @@ func TestServeClusterCommand(t *testing.T) {
 		}
 		if round == 1 {
 			checkClusterMetrics(t, metrics)
+			c := redistest.Dial(t, addr)
+			c.Do("AUTH", "s3cret")
+			if info := string(c.Do("INFO", "clients")); !strings.Contains(info, "\r\nmaxclients:7\r\n") {
+				t.Errorf("INFO clients after --maxclients 7: %q", info)
+			}
 		}
 		syscall.Kill(syscall.Getpid(), syscall.SIGTERM)
 		select {
@@ -78,7 +85,7 @@ func checkClusterMetrics(t *testing.T, addr string) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	for _, want := range []string{"\ntempest_cluster_shards_led 1\n", "\ntempest_cluster_connected_clients ", "\ntempest_wal_syncs_total "} {
+	for _, want := range []string{"\ntempest_cluster_shards_led 1\n", "\ntempest_cluster_connected_clients ", "\ntempest_cluster_rejected_connections_total ", "\ntempest_wal_syncs_total "} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics has no %q:\n%s", want, body)
 		}
