@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"net"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/hashicorp/raft"
 	"github.com/redis/go-redis/v9"
 	"github.com/tempestdb/tempest"
+	"github.com/tempestdb/tempest/internal/redistest"
 )
 
 // testRaft shortens raft's timeouts so that elections take a fraction
@@ -24,17 +24,6 @@ func testRaft(c *raft.Config) {
 	c.SnapshotThreshold = 64 // snapshots happen within the tests
 	c.TrailingLogs = 32
 	c.SnapshotInterval = 200 * time.Millisecond
-}
-
-// freePort returns a port on 127.0.0.1 that was free a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // testCluster is a cluster of in-process nodes.
@@ -84,8 +73,8 @@ func newTestClusterConfig(t testing.TB, nodes, shards, replicas int, rc func(*ra
 	for i := range nodes {
 		tc.layout.Nodes = append(tc.layout.Nodes, NodeInfo{
 			ID:   fmt.Sprint("n", i+1),
-			Addr: "127.0.0.1:" + strconv.Itoa(freePort(t)),
-			Bus:  "127.0.0.1:" + strconv.Itoa(freePort(t)),
+			Addr: "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t)),
+			Bus:  "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t)),
 		})
 		tc.dirs = append(tc.dirs, filepath.Join(t.TempDir(), fmt.Sprint("n", i+1)))
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tempestdb/tempest"
+	"github.com/tempestdb/tempest/internal/redistest"
 )
 
 // identityErrors are the typed errors of a damaged identity; a case must
@@ -214,7 +215,7 @@ func newDamageDirs(t *testing.T) *damageDirs {
 		d.files[i] = d.read(d.tc.dirs[i])
 	}
 
-	fl := Layout{Shards: 1, Replicas: 1, Nodes: []NodeInfo{{ID: "n1", Addr: "127.0.0.1:" + itoa(freePort(t)), Bus: "127.0.0.1:" + itoa(freePort(t))}}}
+	fl := Layout{Shards: 1, Replicas: 1, Nodes: []NodeInfo{{ID: "n1", Addr: "127.0.0.1:" + itoa(redistest.FreePort(t)), Bus: "127.0.0.1:" + itoa(redistest.FreePort(t))}}}
 	fdir := filepath.Join(t.TempDir(), "foreign")
 	n, err := Open(Config{Dir: fdir, NodeID: "n1", Layout: &fl, Raft: testRaft, DBOptions: smallDB()})
 	if err != nil {

@@ -12,13 +12,14 @@ import (
 
 	"github.com/hashicorp/raft"
 	"github.com/redis/go-redis/v9"
+	"github.com/tempestdb/tempest/internal/redistest"
 )
 
 // join starts a new node that joins the cluster through node via's
 // client address, and returns its index.
 func (tc *testCluster) join(id string, via int) int {
 	tc.t.Helper()
-	nd := NodeInfo{ID: id, Addr: "127.0.0.1:" + strconv.Itoa(freePort(tc.t)), Bus: "127.0.0.1:" + strconv.Itoa(freePort(tc.t))}
+	nd := NodeInfo{ID: id, Addr: "127.0.0.1:" + strconv.Itoa(redistest.FreePort(tc.t)), Bus: "127.0.0.1:" + strconv.Itoa(redistest.FreePort(tc.t))}
 	dir := filepath.Join(tc.t.TempDir(), id)
 	n, err := Open(Config{Dir: dir, NodeID: id, Addr: nd.Addr, Bus: nd.Bus, Join: tc.layout.Nodes[via].Addr, Raft: tc.raft})
 	if err != nil {

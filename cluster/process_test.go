@@ -15,6 +15,7 @@ import (
 
 	"github.com/anishathalye/porcupine"
 	"github.com/redis/go-redis/v9"
+	"github.com/tempestdb/tempest/internal/redistest"
 	"github.com/tempestdb/tempest/internal/testutil"
 )
 
@@ -105,8 +106,8 @@ func TestClusterProcessKill(t *testing.T) {
 	for i := range 3 {
 		pc.layout.Nodes = append(pc.layout.Nodes, NodeInfo{
 			ID:   fmt.Sprint("p", i+1),
-			Addr: fmt.Sprint("127.0.0.1:", freePort(t)),
-			Bus:  fmt.Sprint("127.0.0.1:", freePort(t)),
+			Addr: fmt.Sprint("127.0.0.1:", redistest.FreePort(t)),
+			Bus:  fmt.Sprint("127.0.0.1:", redistest.FreePort(t)),
 		})
 		pc.dirs = append(pc.dirs, filepath.Join(root, fmt.Sprint("p", i+1)))
 	}
