@@ -19,15 +19,9 @@ func ParseInt(b []byte) (int64, bool) {
 	if len(b) == 0 || b[0] < '1' || b[0] > '9' {
 		return 0, false
 	}
-	var v uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > (math.MaxUint64-uint64(c-'0'))/10 {
-			return 0, false
-		}
-		v = v*10 + uint64(c-'0')
+	v, ok := parseDigits(b)
+	if !ok {
+		return 0, false
 	}
 	if neg {
 		if v > uint64(math.MaxInt64)+1 {
@@ -57,18 +51,9 @@ func ParseCursor(b []byte) (uint64, bool) {
 		neg = b[0] == '-'
 		b = b[1:]
 	}
-	if len(b) == 0 {
+	v, ok := parseDigits(b)
+	if !ok {
 		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > (math.MaxUint64-uint64(c-'0'))/10 {
-			return 0, false
-		}
-		v = v*10 + uint64(c-'0')
 	}
 	if neg {
 		v = -v
@@ -89,4 +74,23 @@ func FormatUint(n uint64) string {
 		}
 	}
 	return string(b[i:])
+}
+
+// parseDigits parses b, one or more decimal digits, as an unsigned 64-bit
+// number; it fails on any other byte, on no digit, and beyond 64 bits.
+func parseDigits(b []byte) (uint64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if v > (math.MaxUint64-uint64(c-'0'))/10 {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return v, true
 }

@@ -6,25 +6,15 @@ import (
 	"github.com/tempestdb/tempest/internal/resp"
 )
 
-func cmdDel(x *Ctx, args [][]byte) {
-	var n int64
-	for _, k := range args[1:] {
-		ok, err := x.Tx.Del(k)
-		if err != nil {
-			x.Fail(err)
-			return
-		}
-		if ok {
-			n++
-		}
-	}
-	x.W.Int(n)
-}
+func cmdDel(x *Ctx, args [][]byte) { countKeys(x, args[1:], x.Tx.Del) }
 
-func cmdExists(x *Ctx, args [][]byte) {
+func cmdExists(x *Ctx, args [][]byte) { countKeys(x, args[1:], x.Tx.Exists) }
+
+// countKeys replies with the number of keys for which f reports true.
+func countKeys(x *Ctx, keys [][]byte, f func([]byte) (bool, error)) {
 	var n int64
-	for _, k := range args[1:] {
-		ok, err := x.Tx.Exists(k)
+	for _, k := range keys {
+		ok, err := f(k)
 		if err != nil {
 			x.Fail(err)
 			return
