@@ -99,7 +99,7 @@ func TestSettingsReachEngines(t *testing.T) {
 			"badger": "memtable 4.0MiB, 2 memtables in all", "goleveldb": "memtable 4.0MiB, 1 waiting", "bbolt": "mmap B+tree",
 		},
 		benchmark.SettingsDefaults: {
-			"tempest": "memtable 64.0MiB, 4 waiting", "pebble": "memtable 4.0MiB, stop writes at 2 memtables, cache 8.0MiB",
+			"tempest": "memtable 8.0MiB, 4 waiting", "pebble": "memtable 4.0MiB, stop writes at 2 memtables, cache 8.0MiB",
 			"badger": "memtable 64.0MiB, 5 memtables in all", "goleveldb": "memtable 4.0MiB, 1 waiting", "bbolt": "mmap B+tree",
 		},
 	}
