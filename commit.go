@@ -188,17 +188,21 @@ func (d *DB) commitAlone(group []*commitReq) {
 // released. Requires d.commit.mu.
 func (d *DB) endGroupLocked(group []*commitReq, m *memTable) {
 	c := &d.commit
+	var handed, mem int64
 	for _, g := range group {
 		if m == nil || g.err != nil {
 			g.done = true
 			g.signal()
 			continue
 		}
-		m.writers.Add(1)
-		m.unapplied.Add(int64(g.batch.memSize))
+		handed, mem = handed+1, mem+int64(g.batch.memSize)
 		g.applyTo = m
 		c.pending = append(c.pending, g)
-		g.signal()
+		g.signal() // it runs once commit.mu is released
+	}
+	if handed > 0 {
+		m.writers.Add(int(handed))
+		m.unapplied.Add(mem)
 	}
 	// group aliases the head of the queue: done with it before compacting.
 	n := copy(c.queue, c.queue[len(group):])

@@ -275,6 +275,13 @@ func (d *DB) NewIter(o *IterOptions) (*Iterator, error) {
 	return d.newIter(rs, seq, o, nil)
 }
 
+// backgroundError returns the error that made the DB read-only, if any.
+func (d *DB) backgroundError() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.mu.bgErr
+}
+
 // setBackgroundError makes the DB read-only with err as the cause.
 func (d *DB) setBackgroundError(err error) error {
 	d.mu.Lock()

@@ -71,11 +71,8 @@ func (d *DB) flushLoop() {
 func (d *DB) flushMemTable(imm *memTable, next base.FileNum) error {
 	// Every batch written to imm's WAL goes into imm before it is read.
 	imm.writers.Wait()
-	d.mu.Lock()
-	bgErr := d.mu.bgErr // a batch failed to go into imm
-	d.mu.Unlock()
-	if bgErr != nil {
-		return bgErr
+	if err := d.backgroundError(); err != nil { // a batch failed to go into imm
+		return err
 	}
 	l := d.opts.EventListener
 	start := d.opts.Clock.Now()
@@ -266,11 +263,8 @@ func (d *DB) freezeAll() (base.SeqNum, error) {
 // rotateAlways is rotateIfNotEmpty for freezeAll: it rotates even an
 // empty memtable, and returns the frozen memtable's lastSeq. Leader only.
 func (d *DB) rotateAlways() (base.SeqNum, error) {
-	d.mu.Lock()
-	bgErr := d.mu.bgErr
-	d.mu.Unlock()
-	if bgErr != nil {
-		return 0, bgErr
+	if err := d.backgroundError(); err != nil {
+		return 0, err
 	}
 	seq := d.commit.lastSeq
 	if err := d.rotateMemTable(d.opts.MemTableSize); err != nil {

@@ -176,11 +176,8 @@ func (d *DB) RatchetFormatVersion(v uint32) error {
 // recorded by Close. Every WAL recovery reads was written by this binary,
 // which numbers each batch (W13): Open flushes the WALs it replays.
 func (d *DB) ratchetFormat(v uint32) error {
-	d.mu.Lock()
-	bgErr := d.mu.bgErr
-	d.mu.Unlock()
-	if bgErr != nil {
-		return bgErr
+	if err := d.backgroundError(); err != nil {
+		return err
 	}
 	d.format.mu.Lock()
 	defer d.format.mu.Unlock()
