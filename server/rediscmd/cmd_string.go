@@ -131,22 +131,7 @@ func cmdSet(x *Ctx, args [][]byte) {
 	}
 }
 
-func cmdSetNX(x *Ctx, args [][]byte) {
-	found, err := x.Tx.Exists(args[1])
-	if err != nil {
-		x.Fail(err)
-		return
-	}
-	if found {
-		x.W.Int(0)
-		return
-	}
-	if err := x.Tx.Set(args[1], Entry{Val: args[2]}); err != nil {
-		x.Fail(err)
-		return
-	}
-	x.W.Int(1)
-}
+func cmdSetNX(x *Ctx, args [][]byte) { setAllIfAbsent(x, args[1:]) }
 
 func cmdGetDel(x *Ctx, args [][]byte) {
 	e, ok, err := x.Tx.Get(args[1])
@@ -197,8 +182,15 @@ func cmdMSetNX(x *Ctx, args [][]byte) {
 		x.W.Error(ArityError("msetnx"))
 		return
 	}
-	for i := 1; i < len(args); i += 2 {
-		found, err := x.Tx.Exists(args[i])
+	setAllIfAbsent(x, args[1:])
+}
+
+// setAllIfAbsent sets every key of the key–value pairs kv, and replies 1,
+// if none of the keys exists; otherwise it sets nothing and replies 0
+// (SETNX, MSETNX).
+func setAllIfAbsent(x *Ctx, kv [][]byte) {
+	for i := 0; i < len(kv); i += 2 {
+		found, err := x.Tx.Exists(kv[i])
 		if err != nil {
 			x.Fail(err)
 			return
@@ -208,8 +200,8 @@ func cmdMSetNX(x *Ctx, args [][]byte) {
 			return
 		}
 	}
-	for i := 1; i < len(args); i += 2 {
-		if err := x.Tx.Set(args[i], Entry{Val: args[i+1]}); err != nil {
+	for i := 0; i < len(kv); i += 2 {
+		if err := x.Tx.Set(kv[i], Entry{Val: kv[i+1]}); err != nil {
 			x.Fail(err)
 			return
 		}
