@@ -277,6 +277,8 @@ func (b brokenReader) Read(p []byte) (int, error) {
 // restores.
 func TestFSMRestoreDamaged(t *testing.T) {
 	f := snapshotSource(t)
+	// A delete record (WATCH's) travels with the snapshot too.
+	applyAll(t, f, []*raft.Log{entry(204, 1303, "del", "key000")})
 	want := stateOf(t, f)
 	stream := persist(t, f, nil)
 	files := streamFiles(t, stream)
