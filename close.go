@@ -15,22 +15,18 @@ func (d *DB) Close() error {
 	if !d.closed.CompareAndSwap(false, true) {
 		return ErrClosed
 	}
-	d.commit.mu.Lock()
-	d.commit.closed = true
-	d.commit.mu.Unlock()
-
+	// A leader stalled for room gives up once closing is set.
 	d.mu.Lock()
 	d.mu.closing = true
 	d.mu.cond.Broadcast()
 	d.mu.Unlock()
 
-	// Wait for the commit queue to drain (its leader owns the WAL), and
-	// for the writers inserting their batches.
-	d.commit.mu.Lock()
-	for len(d.commit.queue) > 0 || len(d.commit.pending) > 0 {
-		d.commit.drained.Wait()
-	}
-	d.commit.mu.Unlock()
+	// Take the commit lock (its holder owns the WAL), keep later writers
+	// out, and wait for the writers inserting their batches.
+	d.commit.writeMu.Lock()
+	d.commit.closed = true
+	d.waitDrained()
+	d.commit.writeMu.Unlock()
 	d.bg.Wait()
 
 	d.mu.Lock()

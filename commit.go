@@ -4,90 +4,93 @@ import (
 	"sync"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/wal"
 )
 
-// The commit pipeline: group commit for the WAL (in the manner of
-// LevelDB's writer queue), then each writer inserting its own batch into
-// the memtable and publishing in sequence order (in the manner of
-// Pebble's commit pipeline).
+// The commit pipeline, in the manner of Pebble's: each writer prepares
+// its own batch under the commit lock, then inserts it into the memtable
+// at once with the others, and batches are published in sequence order.
 //
-// Each writer appends a commitReq to commit.queue and waits. The writer at
-// the head of the queue is the leader: it takes a group of requests from
-// the head, releases commit.mu, and for the whole group
+// A writer takes commit.writeMu, which makes it the commit leader (the
+// one goroutine that writes the WAL and rotates the memtable), and
 //
 //  1. makes room in the active memtable (rotating memtable and WAL, and
 //     stalling while too many frozen memtables await flush), counting
-//     the memory of groups written but not yet inserted (memTable.fits);
-//  2. validates each transaction's reads against the history of writes
-//     and assigns each batch that passes the next sequence number (one
-//     per batch), recording its writes in that history, all in one
-//     critical section (sequenceGroup; txn_conflicts.go);
-//  3. writes every batch to the WAL with one write system call, so each
-//     commit has reached the operating system before it is acknowledged;
-//  4. fsyncs the WAL once if any request in the group asked for Sync;
+//     the memory of batches prepared but not yet inserted (memTable.fits);
+//  2. validates a transaction's reads against the history of writes and
+//     assigns the batch the next sequence number, recording its writes in
+//     that history, in one critical section (sequence; txn_conflicts.go);
+//  3. writes the batch to the WAL (a copy into the mapped log, or one
+//     write system call), so each commit has reached the operating system
+//     before it is acknowledged;
 //
-// then, under commit.mu, appends the group's batches to commit.pending,
-// removes the group from the queue and wakes the next head, which leads
-// the next group while this one is inserted. Each writer of the group
-// then, outside commit.mu,
+// appends the batch to commit.pending and releases the lock, so the next
+// writer prepares while this one
 //
-//  5. inserts its own batch into the memtable (commit_apply.go), and
+//  4. inserts its batch into the memtable (commit_apply.go);
+//  5. if it asked for Sync, waits for an fsync of the WAL that covers its
+//     record: writers waiting at once share one (wal.Writer.SyncTo), the
+//     group commit of synced writes;
 //  6. marks it applied and publishes: it pops every applied batch from
 //     the head of commit.pending, raising visibleSeq to each in turn, and
 //     wakes their writers; a writer whose batch an earlier one still
 //     holds back waits to be published by another.
 //
-// Each request has its own condition variable (on commit.mu), so a
-// finished group wakes only the writers it concerns. A task (freezing the
-// memtable, an ingest, a format ratchet) runs alone in its group, once
-// commit.pending is empty: it sees every earlier batch visible.
+// A writer that finds no other writer and no batch pending (a lone
+// writer) inserts its batch under the lock instead, with the
+// single-writer insertion and its cached splice, fsyncs there if asked,
+// and publishes at once (commitAlone). A task (freezing the memtable, an
+// ingest, a format ratchet) takes the lock and runs once commit.pending
+// is empty: it sees every earlier batch visible, and no batch is prepared
+// while it runs.
+//
+// sync.Mutex lets a running writer take the lock ahead of parked ones,
+// so under load the writers that are running keep committing without a
+// switch to a parked goroutine per batch (its starvation mode bounds how
+// long a parked writer waits).
+//
 // Invariants:
 //   - WAL order = sequence-number order = commit.pending order = the order
 //     in which batches become visible. Batches are inserted in any order,
 //     but none is visible before every earlier one is.
 //   - A batch is visible to readers only after it reached the OS (and, if
-//     any writer in its group asked for Sync, after the fsync), and only
+//     its writer asked for Sync, after an fsync covering it), and only
 //     once all its entries are in the memtable.
 //   - A frozen memtable is flushed only once every batch written to its
 //     WAL is in it (memTable.writers).
 //   - After any WAL write or sync error no later batch is acknowledged: the
 //     error is sticky (ErrReadOnly) and the failed fsync is never retried.
-//     After a failed insertion (a broken invariant) no batch from it on is
+//     After a failed insertion or fsync, no batch from it on is
 //     acknowledged or made visible (commit.pubErr).
-
-// maxGroupBytes bounds the encoded bytes a leader takes in one group.
-const maxGroupBytes = 4 << 20
 
 type commitReq struct {
 	batch *Batch
 	sync  bool
 	// task, if not nil, is run by the leader instead of committing a
-	// batch (freezing the active memtable, ratcheting the format version):
-	// it runs alone in its group, with no rotation alongside. Its error is
-	// the request's.
+	// batch (freezing the active memtable, ratcheting the format version),
+	// once no batch is pending. Its error is the request's.
 	task func() error
 	// txn, if not nil, is the transaction whose batch this is: the leader
 	// commits the batch only if the transaction's reads validate.
-	txn  *txnCommit
-	done bool // guarded by commit.mu
-	// applyTo, set by the leader (under commit.mu) once the group is in
-	// the WAL, is the memtable the writer inserts its batch into
-	// (commit_apply.go); applied is set (under commit.mu) once it has.
-	applyTo *memTable
-	applied bool
-	// applyErr is the outcome of that insertion.
+	txn *txnCommit
+	// log and logEnd are the WAL the batch went to and the offset after
+	// its record, for the fsync of a synced batch.
+	log    *wal.Writer
+	logEnd int64
+	// applied is set (under commit.mu) once the batch is inserted (and
+	// synced, if asked); applyErr is the outcome.
+	applied  bool
 	applyErr error
-	// wake is signalled, under commit.mu, when the request is done, is
-	// handed its memtable, reaches the head of the queue, or (for a task
-	// at the head) when commit.pending empties.
+	done     bool // guarded by commit.mu
+	// wake is signalled, under commit.mu, when the request is done.
 	wake sync.Cond
 	seq  base.SeqNum
 	err  error
 }
 
 // commitReqPool recycles commit requests, so that a commit allocates
-// nothing: once runCommit returns, neither the queue nor the leader refers
-// to the request (the leader finishes with it under commit.mu).
+// nothing: once runCommit returns, nothing refers to the request (its
+// publisher finishes with it under commit.mu).
 var commitReqPool = sync.Pool{New: func() any { return new(commitReq) }}
 
 func (d *DB) commitBatch(b *Batch, sync bool) (base.SeqNum, error) {
@@ -100,242 +103,156 @@ func (d *DB) commitBatch(b *Batch, sync bool) (base.SeqNum, error) {
 	return seq, err
 }
 
-// runCommit queues r and returns when it is done, leading its group if r
-// reaches the head of the queue.
+// runCommit runs r, a batch or a task, and returns when it is done.
 func (d *DB) runCommit(r *commitReq) {
 	c := &d.commit
-	c.mu.Lock()
+	c.arrived.Add(1)
+	defer c.arrived.Add(-1)
+	c.writeMu.Lock()
 	if c.closed {
-		c.mu.Unlock()
+		c.writeMu.Unlock()
 		r.err = ErrClosed
 		return
 	}
-	r.wake.L = &c.mu
-	c.queue = append(c.queue, r)
-	d.waitLocked(r, func() bool { return r.done || r.applyTo != nil || c.queue[0] == r })
-	if !r.done && r.applyTo == nil {
-		d.leadLocked(r)
-	}
-	if r.applyTo != nil {
-		d.applyAndPublishLocked(r)
-		d.waitLocked(r, func() bool { return r.done })
-	}
-	c.mu.Unlock()
-}
-
-// waitLocked waits until cond holds. Requires d.commit.mu, which it
-// releases while waiting. (Yielding before parking, which saves a wakeup
-// when the wait is short, costs more than it saves once writers outnumber
-// the cores: the yields take the time of the writers inserting.)
-func (d *DB) waitLocked(r *commitReq, cond func() bool) {
-	for !cond() {
-		r.wake.Wait()
-	}
-}
-
-// leadLocked runs r's group as its leader: a task alone, once every
-// earlier batch is visible; batches up to the WAL (commitGroup), after
-// which the next head leads while this group is inserted. Requires
-// d.commit.mu, which it releases while working.
-func (d *DB) leadLocked(r *commitReq) {
-	c := &d.commit
 	if r.task != nil {
-		d.waitLocked(r, func() bool { return len(c.pending) == 0 })
-	}
-	group := d.takeGroupLocked()
-	alone := r.task == nil && len(group) == 1 && len(c.pending) == 0
-	c.mu.Unlock()
-	var m *memTable
-	switch {
-	case r.task != nil:
+		d.waitDrained()
 		r.err = r.task()
-	case alone:
-		d.commitAlone(group)
+		c.writeMu.Unlock()
+		return
+	}
+	m := d.prepare(r)
+	switch {
+	case m == nil:
+		c.writeMu.Unlock()
+	case c.inflight.Load() == 0 && c.arrived.Load() == 1:
+		d.commitAlone(r, m)
+		c.writeMu.Unlock()
 	default:
-		m = d.commitGroup(group)
+		d.handOff(r, m)
+		c.writeMu.Unlock()
+		d.applyAndPublish(r, m)
 	}
-	c.mu.Lock()
-	if alone && r.err == nil {
-		d.visibleSeq.Store(uint64(r.seq))
-	}
-	d.endGroupLocked(group, m)
 }
 
-// commitAlone commits a group of one batch taken while no other batch is
-// pending: its leader inserts it, with the single-writer insertion and its
-// cached splice, before it lets the next group begin, so that no other
-// writer inserts meanwhile and the memtable is not frozen under it. This is
-// the path of a lone writer, for which handing the batch over would only
-// cost.
-func (d *DB) commitAlone(group []*commitReq) {
-	r := group[0]
-	m := d.commitGroup(group)
-	if m == nil {
-		return
+// waitDrained waits until no batch is pending: every batch prepared is
+// visible (or failed). Leader only.
+func (d *DB) waitDrained() {
+	c := &d.commit
+	c.mu.Lock()
+	for len(c.pending) > 0 {
+		c.drained.Wait()
+	}
+	c.mu.Unlock()
+}
+
+// prepare runs the leader's steps for r's batch up to the WAL, and returns
+// the memtable the batch goes into, or nil (r.err set) if it may not
+// commit. Leader only.
+func (d *DB) prepare(r *commitReq) *memTable {
+	m, err := d.makeRoomForWrite(r.batch.memSize)
+	if err != nil {
+		r.err = err
+		return nil
+	}
+	if err := d.ensureSeqLease(d.commit.lastSeq + 1); err != nil {
+		r.err = d.setBackgroundError(err)
+		return nil
+	}
+	if err := d.sequence(r); err != nil {
+		r.err = d.setBackgroundError(err)
+		return nil
+	}
+	if r.err != nil {
+		return nil // a conflict: nothing was written
+	}
+	// The sequence number is taken: whatever follows, the next batch's
+	// comes after it.
+	d.commit.lastSeq = r.seq
+	log := d.commit.log
+	d.counters.walBytes.Add(uint64(len(r.batch.data)))
+	if err := log.WriteRecords(r.batch.data); err != nil {
+		r.err = d.setBackgroundError(err)
+		return nil
+	}
+	d.counters.walRecords.Add(1)
+	r.log, r.logEnd = log, log.Size()
+	return m
+}
+
+// commitAlone commits r's prepared batch while no other writer is in the
+// pipeline and no batch is pending: it fsyncs if asked, inserts the batch
+// with the single-writer insertion and its cached splice, and publishes
+// it, all under the commit lock, so no other writer inserts meanwhile and
+// the memtable is not frozen under it. This is the path of a lone writer,
+// for which handing the batch over would only cost. Leader only.
+func (d *DB) commitAlone(r *commitReq, m *memTable) {
+	if r.sync {
+		if err := d.syncWAL(r); err != nil {
+			r.err = err
+			return
+		}
 	}
 	if err := applyBatch(m, r.batch.data, false); err != nil {
 		// The memtable was sized for the batch: a broken invariant. The
 		// WAL holds the batch, so a reopen recovers it.
 		r.err = d.setBackgroundError(err)
+		return
 	}
+	d.visibleSeq.Store(uint64(r.seq))
 }
 
-// endGroupLocked removes the group from the head of the queue and wakes
-// the next head (or, once nothing is queued or pending, Close). A request
-// that failed is done; the others, written to the WAL, are pending and
-// handed m to insert their batches into. No request marked done is
-// touched afterwards: its owner may reuse it as soon as commit.mu is
-// released. Requires d.commit.mu.
-func (d *DB) endGroupLocked(group []*commitReq, m *memTable) {
+// handOff puts r's prepared batch on commit.pending and reserves its
+// place in m, before the leader lets the next batch be prepared. Leader
+// only.
+func (d *DB) handOff(r *commitReq, m *memTable) {
 	c := &d.commit
-	var handed, mem int64
-	for _, g := range group {
-		if m == nil || g.err != nil {
-			g.done = true
-			g.signal()
-			continue
-		}
-		handed, mem = handed+1, mem+int64(g.batch.memSize)
-		g.applyTo = m
-		c.pending = append(c.pending, g)
-		g.signal() // it runs once commit.mu is released
-	}
-	if handed > 0 {
-		m.writers.Add(int(handed))
-		m.unapplied.Add(mem)
-	}
-	// group aliases the head of the queue: done with it before compacting.
-	n := copy(c.queue, c.queue[len(group):])
-	clear(c.queue[n:])
-	c.queue = c.queue[:n]
-	d.wakeHeadLocked()
+	m.writers.Add(1)
+	m.unapplied.Add(int64(r.batch.memSize))
+	c.inflight.Add(1)
+	c.mu.Lock()
+	r.wake.L = &c.mu
+	c.pending = append(c.pending, r)
+	c.mu.Unlock()
 }
 
-// wakeHeadLocked wakes the head of the queue, or Close once the queue and
-// commit.pending are both empty. Requires d.commit.mu.
-func (d *DB) wakeHeadLocked() {
-	c := &d.commit
-	switch {
-	case len(c.queue) > 0:
-		c.queue[0].signal()
-	case len(c.pending) == 0:
-		c.drained.Broadcast()
-	}
-}
-
-// takeGroupLocked returns the requests at the head of the queue that the
-// leader commits together. Requires d.commit.mu (not d.mu).
-func (d *DB) takeGroupLocked() []*commitReq {
-	q := d.commit.queue
-	var bytes, mem uint64
-	if q[0].task != nil {
-		return q[:1:1]
-	}
-	n := 0
-	for n < len(q) && q[n].task == nil {
-		b := q[n].batch
-		if n > 0 && (bytes+uint64(b.Len()) > maxGroupBytes || mem+b.memSize > uint64(d.lim.maxBatch)) {
-			break
-		}
-		bytes += uint64(b.Len())
-		mem += b.memSize
-		n++
-	}
-	return q[:n:n]
-}
-
-// commitGroup runs the leader's steps for group up to the WAL, and
-// returns the memtable its batches go into, or nil if none may commit.
-// Each request that fails gets its error.
-func (d *DB) commitGroup(group []*commitReq) *memTable {
-	fail := func(err error) *memTable {
-		for _, r := range group {
-			r.err = err
-		}
-		return nil
-	}
-	var mem uint64
-	sync := false
-	for _, r := range group {
-		mem += r.batch.memSize
-		sync = sync || r.sync
-	}
-	m, err := d.makeRoomForWrite(mem)
-	if err != nil {
-		return fail(err)
-	}
-	if err := d.ensureSeqLease(d.commit.lastSeq + base.SeqNum(len(group))); err != nil {
-		return fail(d.setBackgroundError(err))
-	}
-	kept, err := d.sequenceGroup(group)
-	if err != nil {
-		return fail(d.setBackgroundError(err))
-	}
-	group = kept // fail now fails only these
-	defer clear(group)
-	if len(group) == 0 {
-		return nil
-	}
-	last := group[len(group)-1].seq
-	payloads := d.commit.payloads[:0]
-	var bytes uint64
-	for _, r := range group {
-		payloads = append(payloads, r.batch.data)
-		bytes += uint64(len(r.batch.data))
-	}
-	d.counters.walBytes.Add(bytes)
-	d.commit.payloads = payloads
-	defer clear(payloads)
-	// The sequence numbers are taken: whatever follows, the next group's
-	// come after them.
-	d.commit.lastSeq = last
-	if err := d.commit.log.WriteRecords(payloads...); err != nil {
-		return fail(d.setBackgroundError(err))
-	}
-	d.counters.walRecords.Add(uint64(len(group)))
-	if sync {
-		if err := d.commit.log.Sync(); err != nil {
-			return fail(d.setBackgroundError(err))
-		}
+// syncWAL waits for an fsync of the WAL that covers r's record, sharing
+// it with the writers waiting at once. A failure is the DB's background
+// error.
+func (d *DB) syncWAL(r *commitReq) error {
+	ran, err := r.log.SyncTo(r.logEnd)
+	if ran {
 		d.counters.walSyncs.Add(1)
 	}
-	return m
+	if err != nil {
+		return d.setBackgroundError(err)
+	}
+	return nil
 }
 
-// sequenceGroup is the critical section of commit: under the conflict
-// tracker's lock it validates each transaction of the group against the
-// writes committed after its snapshot (the group's earlier batches
-// included), gives each batch that may commit the next sequence number,
-// and records its writes. It returns those batches, in sequence order (a
-// new slice; group's requests that fail validation get ErrConflict). The
-// batches sequenced here become visible only after this returns, so a
-// transaction starting meanwhile has an older snapshot and finds them in
-// the history.
-func (d *DB) sequenceGroup(group []*commitReq) ([]*commitReq, error) {
+// sequence is the critical section of commit: under the conflict
+// tracker's lock it validates r's transaction, if any, against the writes
+// committed after its snapshot (r.err = ErrConflict if it fails), gives
+// r's batch the next sequence number, and records its writes. The batch
+// becomes visible only after this returns, so a transaction starting
+// meanwhile has an older snapshot and finds it in the history. An error
+// is a broken invariant.
+func (d *DB) sequence(r *commitReq) error {
 	tr := &d.txns
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	kept := d.commit.kept[:0]
-	seq := d.commit.lastSeq
-	for _, r := range group {
-		if r.txn != nil {
-			if err := tr.validateLocked(r.txn.seq, r.txn.reads); err != nil {
-				r.err = err
-				continue
-			}
+	if r.txn != nil {
+		if err := tr.validateLocked(r.txn.seq, r.txn.reads); err != nil {
+			r.err = err
+			return nil
 		}
-		seq++
-		r.seq = seq
-		r.batch.stamp(seq)
-		if tr.active {
-			if err := tr.recordBatchLocked(seq, r.batch); err != nil {
-				return nil, err
-			}
-		}
-		kept = append(kept, r)
 	}
-	d.commit.kept = kept
-	return kept, nil
+	seq := d.commit.lastSeq + 1
+	r.seq = seq
+	r.batch.stamp(seq)
+	if tr.active {
+		return tr.recordBatchLocked(seq, r.batch)
+	}
+	return nil
 }
 
 // applyBatch inserts the entries of an encoded, stamped batch into m.
@@ -358,9 +275,4 @@ func applyBatch(m *memTable, data []byte, concurrent bool) error {
 		}
 		return m.Add(k, e.Value)
 	})
-}
-
-// signal wakes r's writer. Requires d.commit.mu.
-func (r *commitReq) signal() {
-	r.wake.Signal()
 }

@@ -15,13 +15,14 @@ import (
 
 // DB is an open database. All methods are safe for concurrent use.
 //
-// Lock order: commit.mu, then mu. alloc.mu is taken alone or under
-// neither. The table cache's lock comes after all of them: nothing but
-// the block cache's locks is taken under it. No lock is held across file I/O except alloc.mu (held while a
-// lease edit is appended to the manifest, which only allocation waits
-// for) and the commit leadership, which is a role rather than a lock:
-// exactly one goroutine, the commit leader, writes the WAL and the active
-// memtable at any time.
+// Lock order: commit.writeMu (the commit lock, whose holder is the commit
+// leader), then txns.mu, then mu; commit.mu is taken under
+// commit.writeMu or alone, and nothing is taken under it. alloc.mu is
+// taken alone or under neither. The table cache's lock comes after all of
+// them: nothing but the block cache's locks is taken under it. No lock is
+// held across file I/O except alloc.mu (held while a lease edit is
+// appended to the manifest, which only allocation waits for) and the
+// commit lock: its holder writes the WAL, rotates it, and runs tasks.
 type DB struct {
 	dirname string
 	opts    *Options
@@ -43,29 +44,33 @@ type DB struct {
 	visibleSeq atomic.Uint64
 	closed     atomic.Bool
 
-	// commit serializes writers into groups; see commit.go.
+	// commit is the commit pipeline; see commit.go.
 	commit struct {
+		// writeMu is the commit lock: its holder is the commit leader,
+		// the one goroutine that writes the WAL and rotates the memtable.
+		writeMu sync.Mutex
+		// arrived counts the goroutines in runCommit; inflight, the
+		// batches on pending (a writer alone in both commits alone).
+		arrived, inflight atomic.Int64
+		// mu guards pending and pubErr, and the requests' publication.
 		mu sync.Mutex
-		// drained is broadcast when the queue and pending become empty
-		// (Close waits for it).
+		// drained is broadcast when pending becomes empty (tasks and
+		// Close wait for it).
 		drained sync.Cond
-		queue   []*commitReq // guarded by mu; queue[0] is the leader
-		closed  bool         // guarded by mu
-		// pending holds, in sequence order, the requests written to the
-		// WAL and not yet visible (guarded by mu; commit_apply.go).
+		// pending holds, in sequence order, the batches written to the
+		// WAL and not yet visible (commit_apply.go).
 		pending []*commitReq
-		// pubErr, once set (guarded by mu), fails every request still to
-		// be published: a batch failed to go into the memtable.
+		// pubErr, once set, fails every request still to be published:
+		// a batch failed to go into the memtable, or its fsync failed.
 		pubErr error
 		// The fields below are owned by the commit leader.
-		log      *wal.Writer
-		lastSeq  base.SeqNum
-		payloads [][]byte
-		kept     []*commitReq // the group's requests that may commit
+		closed  bool
+		log     *wal.Writer
+		lastSeq base.SeqNum
 	}
 
 	// txns is the conflict tracker of transactions (txn_conflicts.go).
-	// Its lock comes after commit.mu and before mu.
+	// Its lock comes after commit.writeMu and before mu.
 	txns conflictTracker
 
 	// alloc hands out file numbers and sequence-number leases.

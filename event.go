@@ -57,7 +57,7 @@ type CompactionInfo struct {
 }
 
 // WriteStallInfo says why writers wait. A stop waits until a flush or
-// compaction changes the picture; a slowdown delays one commit group.
+// compaction changes the picture; a slowdown delays one batch.
 type WriteStallInfo struct {
 	// Reason is, for stops, "memtables" (too many awaiting flush), "l0"
 	// (too many L0 files) or "compaction-debt" (too many bytes awaiting

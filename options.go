@@ -80,7 +80,7 @@ type Options struct {
 
 	// MemTableSize is the arena size of each memtable in bytes. When the
 	// active memtable is full it is frozen and flushed to an L0 SST, and a
-	// new WAL file is started. A batch (or commit group) too large for an
+	// new WAL file is started. A batch too large for an
 	// empty memtable gets a memtable sized for it. Default
 	// DefaultMemTableSize, 8 MiB: a memtable whose skiplist stays close to
 	// the processor's caches takes random writes faster than a larger one

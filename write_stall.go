@@ -17,12 +17,12 @@ import (
 // PendingCompactionBytesStop).
 //
 //   - Slowdown. When a signal is at or over its slowdown threshold, the
-//     commit leader delays each group before it makes room in the memtable,
+//     commit leader delays each batch before it makes room in the memtable,
 //     so that the write rate is at most
 //     rate(p) = DelayedWriteRate × max(1-p, 1/16) bytes per second, where
 //     p = (signal-slowdown)/(stop-slowdown), clamped to [0, 1], is the
-//     pressure of the signal under most pressure. A group of n memtable
-//     bytes owes n/rate(p) of delay; owed delay accrues over groups and is
+//     pressure of the signal under most pressure. A batch of n memtable
+//     bytes owes n/rate(p) of delay; owed delay accrues over batches and is
 //     taken once it reaches minWriteDelay (so that tiny batches do not sleep
 //     microseconds each), and is forgotten when no signal is over its
 //     threshold. A delay ends early when the DB closes (the writer gets
@@ -46,9 +46,9 @@ import (
 //
 // Queues stay bounded during slowdowns and stops: the write API is
 // synchronous, so each waiting writer is one goroutine blocked in Apply
-// holding one batch (at most MaxBatchSize) that the caller owns; the
-// commit queue thus holds at most one request per concurrent writer, and
-// a leader takes at most maxGroupBytes of it into one group. Memory in
+// holding one batch (at most MaxBatchSize) that the caller owns, waiting
+// for the commit lock or for its batch to be published; nothing else
+// queues. Memory in
 // memtables is bounded by (MaxImmutableMemTables+1) × MemTableSize.
 // Nothing is buffered on a writer's behalf beyond that.
 //
@@ -71,7 +71,7 @@ const (
 
 // writeSlowdown is the DB's slowdown state.
 type writeSlowdown struct {
-	// owed is the delay accrued by slowed groups and not yet taken. Owned
+	// owed is the delay accrued by slowed batches and not yet taken. Owned
 	// by the commit leader.
 	owed time.Duration
 	// debtVersion is the version debt was computed from. Guarded by d.mu.
@@ -145,7 +145,7 @@ func (d *DB) delayFor(n uint64, p float64) time.Duration {
 	return time.Duration(secs * float64(time.Second))
 }
 
-// maybeSlowDown delays the commit leader before it writes a group of n
+// maybeSlowDown delays the commit leader before it writes a batch of n
 // memtable bytes, if compactions lag behind. It returns ErrClosed if the
 // DB closes during the delay, or the background error if it fails. Leader
 // only; called without d.mu.
@@ -210,7 +210,7 @@ func (d *DB) delayLocked(delay time.Duration) error {
 }
 
 // makeRoomForWrite returns the active memtable once it can hold mem more
-// bytes. It first delays the group if compactions lag behind (the
+// bytes. It first delays the batch if compactions lag behind (the
 // slowdown above). It rotates a full memtable (and its WAL), and stalls
 // while MaxImmutableMemTables frozen memtables await flush, or while L0 or
 // the compaction debt is at its stop threshold. Only the commit leader
@@ -300,7 +300,7 @@ func (stallTimeoutError) Error() string {
 }
 
 // memTableSizeFor is the size of the memtable a rotation makes for a
-// commit group of mem bytes: MemTableSize, or larger for a group that
+// batch of mem bytes: MemTableSize, or larger for a batch that
 // would not fit an empty one. That memtable stays the active one until
 // it is full, like any other.
 func (d *DB) memTableSizeFor(mem uint64) int {

@@ -24,7 +24,7 @@ import (
 // Metrics().CompactionsInProgress. Stats: WAL bytes plus the SST bytes
 // written by flushes and compactions (Metrics: the levels' BytesWritten).
 // SyncStats: the synced writes the adapter saw acknowledged, and
-// Metrics().WAL.Syncs, the commit groups' WAL fsyncs.
+// Metrics().WAL.Syncs, the WAL's fsyncs.
 type Tempest struct {
 	dir  string
 	db   *tempest.DB

@@ -29,8 +29,11 @@ type MappableFile interface {
 // Store refuses to write past it. The caller allocates first, and a full
 // disk is an error from Allocate, never a signal.
 //
-// A Mapping is not safe for concurrent use. The bytes stored are visible
-// to ReadAt on any handle of the file.
+// A Mapping is not safe for concurrent use, with one exception: Sync may
+// run at once with Store and Allocate (a WAL's writers share an fsync
+// while the next record is stored); it then covers at least the bytes
+// stored before it began. The bytes stored are visible to ReadAt on any
+// handle of the file.
 type Mapping interface {
 	// Allocate extends the file to size bytes, allocating their blocks
 	// (fallocate(2) mode 0); the new bytes read as zeros. A size at or

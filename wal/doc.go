@@ -103,9 +103,9 @@
 //
 // # Writing
 //
-// WriteRecords frames a whole commit group into one buffer and issues one
-// write(2) (File.Write) for it, which amortizes the system call over the
-// group; Sync is one fsync for everything written so far.
+// WriteRecords frames its records into one buffer and issues one write(2)
+// (File.Write) for them; Sync is one fsync for everything written so far,
+// and SyncTo lets writers that wait at once share one.
 //
 // When the file offers a mapping (it implements vfs.MappableFile: files
 // of vfs.Default on linux, of a MemFS made mappable, and errorfs's files

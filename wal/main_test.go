@@ -122,7 +122,10 @@ type faultFS struct {
 	// failSyncAt, if positive, fails the Sync call that brings syncs to
 	// this count.
 	failSyncAt atomic.Int64
-	writes     atomic.Int64 // File.Write and WriteAt calls
+	// gate, if set, holds every Sync until a value is received from it,
+	// after sending on entered (if set).
+	gate, entered chan struct{}
+	writes        atomic.Int64 // File.Write and WriteAt calls
 	stores     atomic.Int64 // Mapping.Store calls
 	syncs      atomic.Int64 // File.Sync and Mapping.Sync calls
 }
@@ -176,6 +179,12 @@ func (fs *faultFS) write() error {
 
 // sync counts a sync and returns the injected error if one is armed.
 func (fs *faultFS) sync() error {
+	if fs.gate != nil {
+		if fs.entered != nil {
+			fs.entered <- struct{}{}
+		}
+		<-fs.gate
+	}
 	n := fs.syncs.Add(1)
 	if fs.failSync.Load() || n == fs.failSyncAt.Load() {
 		return errInjected

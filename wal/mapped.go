@@ -120,6 +120,8 @@ func (w *Writer) unmap() (truncated bool, err error) {
 	}
 	w.m, w.writeAt = nil, true
 	if err != nil {
+		w.mu.Lock()
+		defer w.mu.Unlock()
 		w.err = fmt.Errorf("wal: close %s: %w", w.path, err)
 		return false, w.err
 	}

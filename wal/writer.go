@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sync"
+	"sync/atomic"
 
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/crc"
@@ -23,9 +25,13 @@ const maxRetainedBuf = 1 << 20
 // call; otherwise it writes each group with one File.Write call. See The
 // mapped path in mapped.go. The file's format is the same either way.
 //
-// A Writer is not safe for concurrent use: the commit pipeline calls it
-// from one goroutine at a time (it serializes commit groups itself), and
-// that includes Size and SyncedSize.
+// A Writer has one owner at a time (the commit pipeline's leader), which
+// makes every call but SyncTo and SyncedSize. SyncTo may be called from
+// any goroutine, at once with the owner's calls and with other SyncTo
+// calls: callers that wait together share one fsync (see SyncTo). mu
+// guards what the two sides share (size, err, closed as SyncTo reads
+// them, and the syncing flag); the owner changes those fields under mu and
+// reads size without it.
 //
 // Errors are sticky. After a failed write the file may hold a partial
 // group, and after a failed fsync the kernel may have dropped dirty pages
@@ -40,13 +46,14 @@ type Writer struct {
 	header Header
 	seed   record.Seed
 	// size is the number of bytes written to the file (header included).
+	// Written by the owner under mu.
 	size int64
 	// sum is the CRC-64 of the size bytes written so far (see Final).
 	sum uint64
 	// synced is the offset up to which the file is known to be durable.
 	// Invariant: HeaderSize <= synced <= size, and synced is a record
-	// boundary.
-	synced int64
+	// boundary. Written under mu.
+	synced atomic.Int64
 	// buf frames a group of records so the group costs one Write call
 	// (or one Store into the mapping).
 	buf []byte
@@ -61,10 +68,17 @@ type Writer struct {
 	// never moved past the header, so the end record is written with
 	// WriteAt at size.
 	writeAt bool
-	// err is the sticky error (see the type comment).
+	// err is the sticky error (see the type comment). Guarded by mu.
 	err error
-	// closed is set by Close and Abandon.
+	// closed is set by Close and Abandon. Written under mu.
 	closed bool
+
+	mu sync.Mutex
+	// syncing is set (under mu) while an fsync runs outside mu, or while
+	// Close or Abandon releases the file; idle is broadcast when it
+	// clears.
+	syncing bool
+	idle    sync.Cond
 }
 
 // Create creates WAL num in dir, writes the header, and fsyncs both the
@@ -80,6 +94,7 @@ func Create(fs vfs.FS, dir string, num base.FileNum, opts Options) (*Writer, err
 	}
 	h := Header{Num: num, Legacy: opts.Legacy}
 	w := &Writer{f: f, path: path, num: num, header: h, seed: h.seed()}
+	w.idle.L = &w.mu
 	if err := w.writeHeader(); err != nil {
 		_ = f.Close()
 		_ = fs.Remove(path)
@@ -106,7 +121,7 @@ func (w *Writer) writeHeader() error {
 	if err := w.f.Sync(); err != nil {
 		return fmt.Errorf("wal: sync %s: %w", w.path, err)
 	}
-	w.synced = w.size
+	w.synced.Store(w.size)
 	return nil
 }
 
@@ -138,8 +153,9 @@ func (w *Writer) WriteRecords(payloads ...[]byte) error {
 	if uint64(cap(buf)) < total {
 		buf = make([]byte, 0, int(total))
 	}
+	synced := w.synced.Load()
 	for _, p := range payloads {
-		buf = record.Append(buf, w.seed, RecordData, w.synced, p)
+		buf = record.Append(buf, w.seed, RecordData, synced, p)
 	}
 	err := w.write(buf)
 	if cap(buf) <= maxRetainedBuf {
@@ -166,6 +182,8 @@ func (w *Writer) write(p []byte) error {
 	if err == nil && n != len(p) {
 		err = io.ErrShortWrite
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if err != nil {
 		w.err = fmt.Errorf("wal: write %s at offset %d: %w", w.path, w.size, err)
 		return w.err
@@ -184,22 +202,87 @@ func (w *Writer) Sync() error {
 	if err := w.usable(); err != nil {
 		return err
 	}
-	return w.sync()
+	_, err := w.SyncTo(w.size)
+	return err
 }
 
-func (w *Writer) sync() error {
-	var err error
-	if w.m != nil {
-		err = w.m.Sync()
-	} else {
-		err = w.f.Sync()
+// SyncTo makes the file durable at least up to off (a Size the owner
+// saw), and reports whether this call ran the fsync. It may be called
+// from any goroutine, at once with the owner's writes: an fsync covers
+// every byte written when it starts, so callers that arrive while one
+// runs wait for it and then either find their bytes durable or run the
+// next one for all of them. Errors are as for Sync: a failed fsync breaks
+// the writer, and every waiter gets its error. After Close, offsets the
+// log holds are durable (Close syncs them).
+func (w *Writer) SyncTo(off int64) (ran bool, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for w.synced.Load() < off {
+		switch {
+		case w.err != nil:
+			return ran, w.err
+		case w.closed:
+			return ran, w.closedErr()
+		case w.syncing:
+			w.idle.Wait()
+			continue
+		}
+		w.syncing = true
+		target := w.size
+		w.mu.Unlock()
+		err := w.syncFile()
+		w.mu.Lock()
+		w.syncing, ran = false, true
+		w.idle.Broadcast()
+		if err != nil {
+			w.err = fmt.Errorf("wal: sync %s: %w", w.path, err)
+			return ran, w.err
+		}
+		if target > w.synced.Load() {
+			w.synced.Store(target)
+		}
 	}
+	return ran, nil
+}
+
+// sync is Sync for the owner while no SyncTo can run (Close).
+func (w *Writer) sync() error {
+	err := w.syncFile()
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if err != nil {
 		w.err = fmt.Errorf("wal: sync %s: %w", w.path, err)
 		return w.err
 	}
-	w.synced = w.size
+	w.synced.Store(w.size)
 	return nil
+}
+
+// syncFile fsyncs the file, or the mapping it is written through.
+func (w *Writer) syncFile() error {
+	if w.m != nil {
+		return w.m.Sync()
+	}
+	return w.f.Sync()
+}
+
+// exclusive waits until no fsync of SyncTo runs and keeps new ones
+// waiting (Close and Abandon release the file under it); done ends it,
+// marking the writer closed, and wakes the waiters.
+func (w *Writer) exclusive() {
+	w.mu.Lock()
+	for w.syncing {
+		w.idle.Wait()
+	}
+	w.syncing = true
+	w.mu.Unlock()
+}
+
+func (w *Writer) done() {
+	w.mu.Lock()
+	w.syncing, w.closed = false, true
+	w.idle.Broadcast()
+	w.mu.Unlock()
 }
 
 // Close ends the log: it writes an end record naming next (the WAL that
@@ -223,12 +306,13 @@ func (w *Writer) Close(next base.FileNum) error {
 	if w.closed {
 		return w.closedErr()
 	}
-	if w.err != nil {
+	if err := w.stickyErr(); err != nil {
 		w.Abandon()
-		return w.err
+		return err
 	}
+	w.exclusive()
 	err := w.closeLog(next)
-	w.closed = true
+	w.done()
 	if cerr := w.f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("wal: close %s: %w", w.path, cerr)
 	}
@@ -243,7 +327,7 @@ func (w *Writer) closeLog(next base.FileNum) error {
 			return err
 		}
 	}
-	if truncated || w.synced < w.size {
+	if truncated || w.synced.Load() < w.size {
 		if err := w.sync(); err != nil {
 			return err
 		}
@@ -267,7 +351,8 @@ func (w *Writer) Abandon() {
 	if w.closed {
 		return
 	}
-	w.closed = true
+	w.exclusive()
+	w.done()
 	w.release()
 	_ = w.f.Close()
 }
@@ -289,7 +374,7 @@ func (w *Writer) Final() Final { return Final{Size: w.size, Checksum: w.sum} }
 func (w *Writer) Size() int64 { return w.size }
 
 // SyncedSize returns the offset up to which the file is known durable.
-func (w *Writer) SyncedSize() int64 { return w.synced }
+func (w *Writer) SyncedSize() int64 { return w.synced.Load() }
 
 // Num returns the WAL's file number.
 func (w *Writer) Num() base.FileNum { return w.num }
@@ -297,6 +382,8 @@ func (w *Writer) Num() base.FileNum { return w.num }
 // usable returns the sticky error, or an error matching base.ErrClosed
 // after Close or Abandon.
 func (w *Writer) usable() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.err != nil {
 		return w.err
 	}
@@ -304,6 +391,13 @@ func (w *Writer) usable() error {
 		return w.closedErr()
 	}
 	return nil
+}
+
+// stickyErr returns the sticky error, if any.
+func (w *Writer) stickyErr() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
 }
 
 func (w *Writer) closedErr() error {

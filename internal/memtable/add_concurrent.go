@@ -10,8 +10,7 @@ import (
 // Concurrent insertion.
 //
 // AddConcurrent lets several goroutines insert at once, so that the
-// entries of a commit group are applied on every core instead of by its
-// leader alone. It follows the lock-free skiplist insertion of
+// batches of concurrent writers are applied on every core at once. It follows the lock-free skiplist insertion of
 // RocksDB's InlineSkipList and Pebble's arenaskl:
 //
 //   - The node is carved with a compare-and-swap on the arena's offset and
@@ -38,7 +37,7 @@ import (
 //
 // Add and AddConcurrent must not run at the same time: the caller switches
 // from one to the other only when no insertion is in flight (the commit
-// pipeline does so between groups). After any AddConcurrent the next Add
+// pipeline inserts with Add only while no other batch is pending). After any AddConcurrent the next Add
 // drops the splice it cached, which concurrent insertions made stale.
 
 // AddConcurrent is Add for callers that insert from several goroutines at
