@@ -126,8 +126,8 @@ type faultFS struct {
 	// after sending on entered (if set).
 	gate, entered chan struct{}
 	writes        atomic.Int64 // File.Write and WriteAt calls
-	stores     atomic.Int64 // Mapping.Store calls
-	syncs      atomic.Int64 // File.Sync and Mapping.Sync calls
+	stores        atomic.Int64 // Mapping.Store calls
+	syncs         atomic.Int64 // File.Sync and Mapping.Sync calls
 }
 
 func (fs *faultFS) Create(name string) (vfs.File, error) {
