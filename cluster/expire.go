@@ -61,8 +61,12 @@ func (n *Node) expireLoop(stop <-chan struct{}, every time.Duration) {
 // (nil: the first): it lists the keys of one slice whose values have
 // expired at the node's clock and, if any, commits one entry naming
 // them. It returns where the next step starts: after the slice, or from
-// again if the entry failed.
+// again if the entry failed (or the shard's replica failed: see
+// shardFSM.Apply).
 func (n *Node) sweepShard(sh *shard, from []byte) ([]byte, error) {
+	if sh.fsm.broken.Load() != nil {
+		return from, nil // the replica stopped applying: commands say why
+	}
 	expired, next, err := n.readTxn(sh, n.db).FindExpired(from, rediscmd.SweepSlice, sweepEntryBytes)
 	if err != nil || len(expired) == 0 {
 		return next, err
