@@ -11,9 +11,9 @@ import (
 // entry (Unix ms, 8 bytes big-endian), then the command's arguments
 // (appendArgs). Every replica decides the command's outcome from the
 // entry alone (and its state), so they agree. The commands are the key
-// commands of rediscmd that write, and two of the FSM's own: "flushdb"
-// and "exec" (a transaction: execEntry). docs/format.md ("Cluster
-// nodes") has the layouts.
+// commands of rediscmd that write, and three of the FSM's own: "flushdb",
+// "exec" (a transaction: execEntry) and "sweep" (the expiry sweep's:
+// sweepEntry). docs/format.md ("Cluster nodes") has the layouts.
 func encodeEntry(now int64, argv [][]byte) []byte {
 	b := make([]byte, 8, 8+argsSize(argv))
 	binary.BigEndian.PutUint64(b, uint64(now))
@@ -64,6 +64,17 @@ func decodeArgs(b []byte) ([][]byte, error) {
 		return nil, fmt.Errorf("%w: cluster: empty log entry", tempest.ErrCorruption)
 	}
 	return argv, nil
+}
+
+// entrySweep names the expiry sweep's entries. It is no Redis command,
+// and a node proposes only the commands it looked up, so no client can
+// send one.
+const entrySweep = "sweep"
+
+// sweepEntry returns the arguments of an expiry sweep's entry: "sweep",
+// then each key found expired, one argument each (cluster/expire.go).
+func sweepEntry(keys [][]byte) [][]byte {
+	return append([][]byte{[]byte(entrySweep)}, keys...)
 }
 
 // watched is what WATCH saw of one key (read at the shard's applied

@@ -28,8 +28,10 @@
 //	           its clock (Unix ms), 8 bytes each, big-endian
 //	'b' n      delete record of bucket n (1 byte, 0-255): the index of the
 //	           newest entry that deleted a key whose FNV-1a (32-bit) hash
-//	           modulo 256 is n, or a FLUSHDB (every bucket); 8 bytes
-//	           big-endian; absent: no delete recorded
+//	           modulo 256 is n, or a FLUSHDB (every bucket), or the
+//	           version of a value of such a key that the expiry sweep
+//	           deleted, whichever is highest; 8 bytes big-endian;
+//	           absent: no delete recorded
 //	'd' key    a Redis key's value in the versioned form of
 //	           server/rediscmd (tag 2 or 3; the version is the index of
 //	           the entry that wrote it); values written by earlier
@@ -51,7 +53,17 @@
 //
 // The first argument names the command: a key command of
 // server/rediscmd that writes (set, incr, expire, ...), "flushdb"
-// (the shard's keys), or "exec", a transaction, whose arguments are:
+// (the shard's keys), "sweep", or "exec", a transaction. No client can
+// send "sweep" (it is no Redis command); the expiry sweep's entry is:
+//
+//	"sweep"
+//	key      per key, one argument: a key whose value the leader found
+//	         expired (up to 1,000 stored entries examined, about 64 KiB
+//	         of keys); applied, each key whose stored value has expired
+//	         at the entry's clock (raised to the shard's) is deleted, any
+//	         other left alone
+//
+// A transaction's arguments are:
 //
 //	"exec"
 //	watches  uvarint count; per watched key: uvarint length, the key,
@@ -63,6 +75,11 @@
 //	         arguments, each as uvarint length and bytes
 //
 // A damaged entry fails the replica (fail-stop), never applies in part.
+// The first argument is what versions an entry: a node of an earlier
+// version that does not know it ("sweep", for one) answers the entry
+// with an error and writes nothing but the applied index, so nodes of
+// different versions are not promised to agree (docs/cluster.md,
+// "Promises").
 //
 // # Shard snapshot stream, format 2
 //

@@ -35,6 +35,8 @@ func (f *shardFSM) run(tx *rediscmd.Txn, argv [][]byte) (applyResult, error) {
 		return f.execTxn(tx, argv)
 	case "flushdb":
 		return f.flush(tx, argv)
+	case entrySweep:
+		return f.sweep(tx, argv)
 	}
 	return applyResult{replies: [][]byte{runKeyCommand(tx, argv)}}, nil
 }
@@ -91,13 +93,16 @@ func (f *shardFSM) execTxn(tx *rediscmd.Txn, argv [][]byte) (applyResult, error)
 
 var errDamagedExec = errors.New("cluster: transaction entry without its watch list")
 
-// watchChanged decides WATCH for one key, as redis-server aborts EXEC:
-// the key was written since WATCH (even with the same value), deleted,
-// or was live then and has expired since. Every write stamps the value
-// with its entry's index (rediscmd.Txn.Version), so a stored value whose
-// version differs from the one WATCH saw was written since. A key absent
-// then and absent now was written and deleted since if a delete was
-// recorded in its bucket after the index WATCH read at (recordDeletes);
+// watchChanged decides WATCH for one key, as redis-server 7.0 aborts
+// EXEC: the key was written since WATCH (even with the same value),
+// deleted, or was live then and has expired since; but a key already
+// expired at WATCH and deleted by the expiry since is no change. Every
+// write stamps the value with its entry's index (rediscmd.Txn.Version),
+// so a stored value whose version differs from the one WATCH saw was
+// written since. A key stored now is the value WATCH saw or a write
+// since. A key absent now (absent at WATCH, or expired then and swept
+// since) was written since if its bucket records a delete, or a swept
+// value, after the index WATCH read at (recordDeletes, recordPurges);
 // another key of the same bucket deleted since, or a FLUSHDB, aborts
 // too (a conservative abort, never a missed one).
 func (f *shardFSM) watchChanged(tx *rediscmd.Txn, w watched) (bool, error) {
@@ -109,10 +114,8 @@ func (f *shardFSM) watchChanged(tx *rediscmd.Txn, w watched) (bool, error) {
 	switch {
 	case w.alive:
 		return !alive || e.Ver != w.version, nil
-	case stored != w.stored || (stored && e.Ver != w.version):
-		return true, nil
 	case stored:
-		return false, nil // the same value, expired then and now
+		return !w.stored || e.Ver != w.version, nil
 	}
 	deleted, err := f.deletedAt(tx.R, w.key)
 	return deleted > w.seen, err

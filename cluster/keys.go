@@ -14,7 +14,9 @@ import "encoding/binary"
 //	                 in the same batch as the entry's data
 //	prefix 'b' n     bucket n (one byte, 0-255) of delete records: the
 //	                 index of the newest entry that deleted a key of the
-//	                 bucket (8 bytes), for WATCH (fsm_run.go)
+//	                 bucket, or the version of a value of one that the
+//	                 expiry sweep deleted if higher (8 bytes), for WATCH
+//	                 (fsm_run.go, fsm_sweep.go)
 //	prefix 'R'       set by earlier versions while a snapshot restore was
 //	                 under way (read at start, no longer written)
 //	prefix 'r' ...   the raft log and stable store (a raftstore.Store)

@@ -16,6 +16,7 @@ func (n *Node) MetricsHandler() http.Handler {
 		tempestprom.Func{Name: "connections_total", Help: "Connections accepted.", Counter: true, Value: load(&n.srv.conns)},
 		tempestprom.Func{Name: "rejected_connections_total", Help: "Connections refused at maxclients.", Counter: true, Value: load(&n.srv.rejected)},
 		tempestprom.Func{Name: "commands_total", Help: "Commands processed.", Counter: true, Value: load(&n.srv.commands)},
+		tempestprom.Func{Name: "expired_keys_total", Help: "Expired keys deleted by the sweep entries this node proposed as a shard's leader.", Counter: true, Value: load(&n.expired)},
 		tempestprom.Func{Name: "shards_led", Help: "Local shards this node leads now.", Value: func() float64 { return float64(len(n.ledShards())) }},
 		tempestprom.Func{Name: "shards_local", Help: "Shards with a replica on this node.", Value: func() float64 {
 			n.mu.RLock()

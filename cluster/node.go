@@ -6,6 +6,7 @@
 package cluster
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -48,6 +49,11 @@ type Config struct {
 	// NoLeaderBalance turns off leadership balancing (balance.go): the
 	// leaders stay where elections put them.
 	NoLeaderBalance bool
+	// SweepEvery is the period of the expiry sweep of the shards the
+	// node leads (expire.go; default rediscmd.SweepEvery, 100ms). A
+	// negative value turns it off: expired keys then read as absent but
+	// stay stored until rewritten or flushed.
+	SweepEvery time.Duration
 	// RequirePass, if not empty, is the password clients must give with
 	// AUTH (or HELLO AUTH); a node whose client address is not loopback
 	// needs one. The cluster bus has no authentication.
@@ -89,8 +95,9 @@ type Node struct {
 	env     rediscmd.Env // the connection commands' side
 	hints   leaderHints
 	balance balancer      // hintLoop only
-	stop    chan struct{} // closed by Close: stops hintLoop
+	stop    chan struct{} // closed by Close: stops hintLoop and expireLoop
 	bg      sync.WaitGroup
+	expired atomic.Int64 // keys deleted by the sweep entries this node proposed
 }
 
 // shard is one local raft group.
@@ -169,6 +176,13 @@ func Open(cfg Config) (*Node, error) {
 		defer n.bg.Done()
 		n.serveLeaders()
 	}()
+	if every := cmp.Or(cfg.SweepEvery, rediscmd.SweepEvery); every > 0 {
+		n.bg.Add(1)
+		go func() {
+			defer n.bg.Done()
+			n.expireLoop(n.stop, every)
+		}()
+	}
 	return n, nil
 }
 

@@ -270,20 +270,34 @@ func (n *Node) readTxn(sh *shard, r rediscmd.Reader) *rediscmd.Txn {
 // propose commits an entry through the shard's raft log and returns the
 // FSM's result.
 func (n *Node) propose(sh *shard, s, slot int, argv [][]byte) applyResult {
+	res, err := sh.commit(argv)
+	switch {
+	case err == nil:
+		return res
+	case definitelyNotApplied(err):
+		return failedResult(n.notServed(sh, s, slot, err).Err)
+	}
+	// The entry may have been (or may yet be) committed: the client must
+	// not take this for a failure and retry blindly.
+	return failedResult("ERR write outcome unknown: " + err.Error())
+}
+
+// errNoResult: raft resolved an entry's future without the FSM's result.
+var errNoResult = errors.New("no reply from the state machine")
+
+// commit proposes an entry, stamped with the node's clock, to the
+// shard's raft log and waits until this node's FSM applied it; it
+// returns the FSM's result, or why there is none.
+func (sh *shard) commit(argv [][]byte) (applyResult, error) {
 	f := sh.raft.Apply(encodeEntry(nowMillis(), argv), applyTimeout)
 	if err := sh.await(f, 2*applyTimeout); err != nil {
-		if definitelyNotApplied(err) {
-			return failedResult(n.notServed(sh, s, slot, err).Err)
-		}
-		// The entry may have been (or may yet be) committed: the client
-		// must not take this for a failure and retry blindly.
-		return failedResult("ERR write outcome unknown: " + err.Error())
+		return applyResult{}, err
 	}
 	res, ok := f.Response().(applyResult)
 	if !ok {
-		return failedResult("ERR write outcome unknown: no reply from the state machine")
+		return applyResult{}, errNoResult
 	}
-	return res
+	return res, nil
 }
 
 // writeResult writes the reply of a one-command entry.

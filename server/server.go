@@ -109,7 +109,7 @@ func Open(cfg Config) (*Server, error) {
 	s.dur = newDurability(s)
 	s.rs = redcon.NewServerNetwork("tcp", cfg.Addr, s.serveRESP, s.accept, s.closed)
 	if cfg.SweepEvery == 0 {
-		cfg.SweepEvery = defaultSweepEvery
+		cfg.SweepEvery = rediscmd.SweepEvery
 	}
 	if cfg.SweepEvery > 0 {
 		s.bg.Add(1)
