@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/vfs"
@@ -107,4 +108,122 @@ func TestCommitPipelineVisibility(t *testing.T) {
 	if len(reads) == 0 {
 		t.Fatal("nothing was read")
 	}
+}
+
+// TestCommitPipelineMixed runs every kind of commit at once, with more
+// goroutines than cores: NoSync and Sync batches, transactions, and tasks
+// (memtable freezes and flushes), then closes the DB while writers are
+// still at work. No commit may hang (a task waits for pending batches,
+// which may be waiting for their fsync), each writer reads its own
+// acknowledged write at once, and after a reopen every acknowledged write
+// is there; a commit that Close cut off fails with ErrClosed.
+func TestCommitPipelineMixed(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(8, 2*runtime.NumCPU())))
+	fs := vfs.NewMem()
+	fs.SetMappable(true)
+	d := mustOpen(t, "/db", smallOptions(fs))
+	const writers = 8
+	var acked [writers][]string
+	var count atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	commit := func(w, i int) (string, error) {
+		key := fmt.Sprintf("w%d/%05d", w, i)
+		switch (w + i) % 3 {
+		case 0:
+			return key, d.Set([]byte(key), []byte(key), NoSync)
+		case 1:
+			return key, d.Set([]byte(key), []byte(key), Sync)
+		default:
+			txn := d.NewTransaction(true)
+			defer txn.Discard()
+			if _, err := txn.Get([]byte(key)); err != nil && !errors.Is(err, ErrNotFound) {
+				return key, err
+			}
+			if err := txn.Set([]byte(key), []byte(key)); err != nil {
+				return key, err
+			}
+			_, err := txn.Commit(&WriteOptions{Sync: i%2 == 0})
+			return key, err
+		}
+	}
+	for w := range writers {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				key, err := commit(w, i)
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if err != nil {
+					t.Errorf("writer %d, commit %d: %v", w, i, err)
+					return
+				}
+				acked[w] = append(acked[w], key)
+				count.Add(1)
+				v, err := d.Get([]byte(key))
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if err != nil || string(v) != key {
+					t.Errorf("Get(%s) right after its commit = %q, %v", key, v, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			var err error
+			if i%2 == 0 {
+				err = d.freeze()
+			} else {
+				err = d.Flush()
+			}
+			if err != nil && !errors.Is(err, ErrClosed) {
+				t.Errorf("task %d: %v", i, err)
+				return
+			}
+			runtime.Gosched()
+		}
+	})
+	deadline := time.After(time.Minute)
+	for count.Load() < 3000 && !t.Failed() {
+		select {
+		case <-deadline:
+			t.Fatalf("only %d commits in a minute: the pipeline hangs", count.Load())
+		case <-time.After(time.Millisecond):
+		}
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- d.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Close hangs with writers at work")
+	}
+	close(stop)
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	d = mustOpen(t, "/db", smallOptions(fs))
+	defer mustClose(t, d)
+	n := 0
+	for w := range writers {
+		for _, key := range acked[w] {
+			if v, err := d.Get([]byte(key)); err != nil || string(v) != key {
+				t.Fatalf("after reopen, acknowledged %s = %q, %v", key, v, err)
+			}
+			n++
+		}
+	}
+	t.Logf("%d acknowledged commits, all found after reopen", n)
 }
