@@ -205,12 +205,12 @@ type faultMapping struct {
 	fs *faultFS
 }
 
-func (m *faultMapping) Store(p []byte, off int64) error {
+func (m *faultMapping) Store(off int64, p ...[]byte) error {
 	m.fs.stores.Add(1)
 	if m.fs.failWrite.Load() {
 		return errInjected
 	}
-	return m.Mapping.Store(p, off)
+	return m.Mapping.Store(off, p...)
 }
 
 func (m *faultMapping) Sync() error {

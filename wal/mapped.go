@@ -104,7 +104,7 @@ func (w *Writer) store(p []byte) error {
 	if err := w.reserve(w.size + int64(len(p))); err != nil {
 		return err
 	}
-	return w.m.Store(p, w.size)
+	return w.m.Store(w.size, p)
 }
 
 // unmap truncates the file to size, cutting the allocated zeros, and
