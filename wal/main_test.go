@@ -122,9 +122,12 @@ type faultFS struct {
 	// failSyncAt, if positive, fails the Sync call that brings syncs to
 	// this count.
 	failSyncAt atomic.Int64
-	writes     atomic.Int64 // File.Write and WriteAt calls
-	stores     atomic.Int64 // Mapping.Store calls
-	syncs      atomic.Int64 // File.Sync and Mapping.Sync calls
+	// failWriteAt, if positive, fails the Write, WriteAt or Store call
+	// that brings writes and stores together to this count.
+	failWriteAt atomic.Int64
+	writes      atomic.Int64 // File.Write and WriteAt calls
+	stores      atomic.Int64 // Mapping.Store calls
+	syncs       atomic.Int64 // File.Sync and Mapping.Sync calls
 }
 
 func (fs *faultFS) Create(name string) (vfs.File, error) {
@@ -168,7 +171,13 @@ func (f *faultFile) Sync() error {
 // write counts a write and returns the injected error if one is armed.
 func (fs *faultFS) write() error {
 	fs.writes.Add(1)
-	if fs.failWrite.Load() {
+	return fs.maybeFailWrite()
+}
+
+// maybeFailWrite returns the injected error if a write failure is armed
+// for the call just counted.
+func (fs *faultFS) maybeFailWrite() error {
+	if fs.failWrite.Load() || fs.writes.Load()+fs.stores.Load() == fs.failWriteAt.Load() {
 		return errInjected
 	}
 	return nil
@@ -207,8 +216,8 @@ type faultMapping struct {
 
 func (m *faultMapping) Store(off int64, p ...[]byte) error {
 	m.fs.stores.Add(1)
-	if m.fs.failWrite.Load() {
-		return errInjected
+	if err := m.fs.maybeFailWrite(); err != nil {
+		return err
 	}
 	return m.Mapping.Store(off, p...)
 }
