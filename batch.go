@@ -141,6 +141,7 @@ func (b *Batch) DeleteRange(start, end []byte) error {
 		return err
 	}
 	mem = b.memSize + uint64(rangeDelMemSize(len(start), len(end)))
+	b.grow(1 + varstringLen(start) + varstringLen(end))
 	b.data = append(b.data, byte(base.KindRangeDelete))
 	b.data = appendVarstring(b.data, start)
 	b.data = appendVarstring(b.data, end)
@@ -171,6 +172,19 @@ func (b *Batch) check(key, value []byte, isSet bool) error {
 		return base.InvalidArgumentf("batch would exceed MaxBatchSize %d", b.lim.maxBatch)
 	}
 	return nil
+}
+
+// grow makes room for n more bytes in the buffer. A full buffer doubles
+// (up to MaxBatchSize, or to what n needs), where append would grow a
+// large one by a quarter: a batch of large values costs about one copy of
+// itself to build, not four, and as many fresh pages.
+func (b *Batch) grow(n int) {
+	if cap(b.data)-len(b.data) >= n {
+		return
+	}
+	data := make([]byte, len(b.data), max(len(b.data)+n, min(2*cap(b.data), b.lim.maxBatch)))
+	copy(data, b.data)
+	b.data = data
 }
 
 func appendVarstring(dst, s []byte) []byte {

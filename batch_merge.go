@@ -80,6 +80,11 @@ func (b *Batch) appendPoint(kind base.Kind, key, value []byte) {
 	if b.keys != nil {
 		b.keys[string(key)] = len(b.data)
 	}
+	size := 1 + varstringLen(key)
+	if kind != base.KindDelete {
+		size += varstringLen(value)
+	}
+	b.grow(size)
 	b.data = append(b.data, byte(kind))
 	b.data = appendVarstring(b.data, key)
 	if kind != base.KindDelete {

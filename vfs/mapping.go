@@ -41,12 +41,14 @@ type Mapping interface {
 	// device is full, ErrUnsupported when the file system cannot
 	// preallocate) without changing the allocated size.
 	Allocate(size int64) error
-	// Store copies p into the file at offset off. Stores past the
-	// allocated size fail with an error matching ErrMappingFault, as does
-	// a memory fault during the copy (the page could not be read back, or
-	// the file was truncated by someone else); after such an error part
-	// of p may have been stored.
-	Store(p []byte, off int64) error
+	// Store copies p, the concatenation of its slices, into the file at
+	// offset off. Stores past the allocated size fail with an error
+	// matching ErrMappingFault, as does a memory fault during the copy
+	// (the page could not be read back, or the file was truncated by
+	// someone else). A large store may be written with a system call
+	// instead (pwritev(2) on linux), whose error it returns. After an
+	// error part of p may have been stored.
+	Store(off int64, p ...[]byte) error
 	// Sync makes every byte stored so far, and the allocated size,
 	// durable (fdatasync(2), which on linux covers the pages dirtied
 	// through the mapping). After an error the state of the unsynced
@@ -59,6 +61,15 @@ type Mapping interface {
 	// Unmap releases the mapping. The stored bytes stay in the file.
 	// Every later call, Unmap included, fails with os.ErrClosed.
 	Unmap() error
+}
+
+// storeLen is the length of a Store's bytes.
+func storeLen(p [][]byte) int64 {
+	n := int64(0)
+	for _, q := range p {
+		n += int64(len(q))
+	}
+	return n
 }
 
 // ErrMappingFault reports a store through a Mapping that faulted, or that

@@ -129,7 +129,7 @@ func testMapStoreAndRead(t *testing.T, fs vfs.FS, dir string) {
 		p   string
 	}{{4, "abc"}, {4090, "across a page"}, {9990, "0123456789"}}
 	for _, s := range stores {
-		must(t, m.Store([]byte(s.p), s.off))
+		must(t, m.Store(s.off, []byte(s.p)))
 		copy(want[s.off:], s.p)
 	}
 	if got := readFile(t, fs, name); !bytes.Equal(got, want) {
@@ -167,16 +167,16 @@ func testMapBounds(t *testing.T, fs vfs.FS, dir string) {
 		off int64
 		n   int
 	}{{96, 5}, {100, 1}, {-1, 1}, {0, 101}} {
-		if err := m.Store(make([]byte, c.n), c.off); !errors.Is(err, vfs.ErrMappingFault) {
+		if err := m.Store(c.off, make([]byte, c.n)); !errors.Is(err, vfs.ErrMappingFault) {
 			t.Errorf("Store of %d bytes at %d with 100 allocated: %v, want ErrMappingFault", c.n, c.off, err)
 		}
 	}
-	must(t, m.Store([]byte("tail"), 96))
+	must(t, m.Store(96, []byte("tail")))
 	must(t, m.Allocate(50))
 	wantSize(t, f, 100)
 	must(t, m.Truncate(50))
 	wantSize(t, f, 50)
-	if err := m.Store([]byte("x"), 60); !errors.Is(err, vfs.ErrMappingFault) {
+	if err := m.Store(60, []byte("x")); !errors.Is(err, vfs.ErrMappingFault) {
 		t.Errorf("Store past a truncation: %v, want ErrMappingFault", err)
 	}
 	if got := readFile(t, fs, name); !bytes.Equal(got, append([]byte("head"), make([]byte, 46)...)) {
@@ -192,7 +192,7 @@ func testMapUnmapped(t *testing.T, fs vfs.FS, dir string) {
 	must(t, m.Unmap())
 	for name, err := range map[string]error{
 		"Allocate": m.Allocate(20),
-		"Store":    m.Store([]byte("x"), 0),
+		"Store":    m.Store(0, []byte("x")),
 		"Sync":     m.Sync(),
 		"Truncate": m.Truncate(0),
 		"Unmap":    m.Unmap(),
@@ -226,8 +226,10 @@ func testMapRefused(t *testing.T, fs vfs.FS, dir string) {
 	}
 }
 
-// testMapLarge stores 3 MiB in random pieces, allocating ahead in random
-// steps as a log does, and reads it back.
+// testMapLarge stores 3 MiB in random pieces, each a Store of one to
+// three slices (some past the size from which the OS mapping writes with
+// a system call), allocating ahead in random steps as a log does, and
+// reads it back.
 func testMapLarge(t *testing.T, fs vfs.FS, dir string) {
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 3))
@@ -245,7 +247,10 @@ func testMapLarge(t *testing.T, fs vfs.FS, dir string) {
 			allocated = end + int64(rng.IntN(512<<10))
 			must(t, m.Allocate(allocated))
 		}
-		must(t, m.Store(want[off:off+n], int64(off)))
+		piece := want[off : off+n]
+		i := rng.IntN(n + 1)
+		j := i + rng.IntN(n-i+1)
+		must(t, m.Store(int64(off), piece[:i], piece[i:j], piece[j:]))
 		off += n
 	}
 	must(t, m.Sync())

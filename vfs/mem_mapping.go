@@ -64,23 +64,28 @@ func (m *memMapping) Allocate(size int64) error {
 	return nil
 }
 
-// Store implements Mapping.
-func (m *memMapping) Store(p []byte, off int64) error {
+// Store implements Mapping: one write of p's slices together.
+func (m *memMapping) Store(off int64, p ...[]byte) error {
 	if err := m.usable("store"); err != nil {
 		return err
 	}
 	n := m.f.n
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if off < 0 || off > n.mu.size-int64(len(p)) {
+	size := storeLen(p)
+	if off < 0 || off > n.mu.size-size {
 		return m.f.pathErr("store", fmt.Errorf("%w: %d bytes at offset %d, allocated %d",
-			ErrMappingFault, len(p), off, n.mu.size))
+			ErrMappingFault, size, off, n.mu.size))
 	}
-	if err := n.writeAtLocked(p, off); err != nil {
-		return m.f.pathErr("store", err)
+	at := off
+	for _, q := range p {
+		if err := n.writeAtLocked(q, at); err != nil {
+			return m.f.pathErr("store", err)
+		}
+		at += int64(len(q))
 	}
-	if len(p) > 0 {
-		m.f.fs.recordWrite(n, off, int64(len(p)), n.mu.syncEpoch)
+	if size > 0 {
+		m.f.fs.recordWrite(n, off, size, n.mu.syncEpoch)
 	}
 	return nil
 }

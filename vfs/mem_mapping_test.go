@@ -30,9 +30,9 @@ func mappedLog(t *testing.T, head int) (*vfs.MemFS, vfs.File, vfs.Mapping) {
 func TestCrashMappedStores(t *testing.T) {
 	fs, _, m := mappedLog(t, 100)
 	must(t, m.Allocate(64<<10))
-	must(t, m.Store(fill('A', 8192), 100))
+	must(t, m.Store(100, fill('A', 8192)))
 	must(t, m.Sync())
-	must(t, m.Store(fill('B', 3*4096), 8292))
+	must(t, m.Store(8292, fill('B', 3*4096)))
 	current := content(t, fs, "/log")
 	synced := append(append(fill('H', 100), fill('A', 8192)...), make([]byte, 64<<10-8292)...)
 
@@ -97,7 +97,7 @@ func TestCrashMappedAllocate(t *testing.T) {
 	if got := content(t, crash(fs, 100, 1), "/log"); !bytes.Equal(got, append(fill('H', 100), make([]byte, 64<<10-100)...)) {
 		t.Fatalf("process crash: %d bytes", len(got))
 	}
-	must(t, m.Store(fill('S', 100), 40000)) // block 9: [36864, 40960)
+	must(t, m.Store(40000, fill('S', 100))) // block 9: [36864, 40960)
 	seed := testSeed(t)
 	lengths := map[int]int{}
 	for i := range uint64(200) {
@@ -184,7 +184,7 @@ func TestCrashMappedInvariants(t *testing.T) {
 					size = end + int64(rng.IntN(20000))
 					must(t, m.Allocate(size))
 				}
-				must(t, m.Store(p, int64(len(stored))))
+				must(t, m.Store(int64(len(stored)), p))
 				stored = append(stored, p...)
 			case op < 8:
 				must(t, m.Sync())

@@ -59,7 +59,7 @@ func TestOSMappingWindows(t *testing.T) {
 		if err := m.Allocate(off + int64(len(p)) + int64(i%3)*10000); err != nil {
 			t.Fatal(err)
 		}
-		if err := m.Store(p, off); err != nil {
+		if err := m.Store(off, p); err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, p...)
@@ -90,13 +90,13 @@ func TestOSMappingFault(t *testing.T) {
 	if err := m.Allocate(64 << 10); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Store([]byte("before"), 0); err != nil {
+	if err := m.Store(0, []byte("before")); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Truncate(path, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Store([]byte("after"), 8192); !errors.Is(err, ErrMappingFault) {
+	if err := m.Store(8192, []byte("after")); !errors.Is(err, ErrMappingFault) {
 		t.Fatalf("Store into a truncated file: %v, want ErrMappingFault", err)
 	}
 }
@@ -122,7 +122,7 @@ func TestOSMappingSyscallErrors(t *testing.T) {
 	if err := m.Allocate(1 << 20); !errors.Is(err, unix.ENOSPC) {
 		t.Fatalf("Allocate: %v, want ENOSPC", err)
 	}
-	if err := m.Store(make([]byte, 10), 4090); !errors.Is(err, ErrMappingFault) {
+	if err := m.Store(4090, make([]byte, 10)); !errors.Is(err, ErrMappingFault) {
 		t.Fatalf("Store past a failed Allocate: %v, want ErrMappingFault", err)
 	}
 	if size, err := f.Size(); err != nil || size != 4096 {
@@ -177,7 +177,7 @@ func TestOSMappingDropsWrittenPages(t *testing.T) {
 		if err := m.Allocate(total + 4<<20); err != nil {
 			t.Fatal(err)
 		}
-		if err := m.Store(p, total); err != nil {
+		if err := m.Store(total, p); err != nil {
 			t.Fatal(err)
 		}
 		total += int64(len(p))
@@ -224,7 +224,7 @@ func TestOSMappingPagerPrepares(t *testing.T) {
 	if err := m.Allocate(allocated); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Store(make([]byte, 10), 5*page); err != nil {
+	if err := m.Store(5*page, make([]byte, 10)); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)

@@ -105,16 +105,23 @@
 //
 // WriteRecords frames its records into one buffer and issues one write(2)
 // (File.Write) for them; Sync is one fsync for everything written so far,
-// and SyncTo lets writers that wait at once share one.
+// and SyncTo lets writers that wait at once share one. A payload of 64
+// KiB or more (a batch of large values) is not copied into the buffer:
+// its header is, and the payload is written from the caller's memory
+// right after it, with a write(2) of its own, and read once for the
+// record's checksum and the log's (crc.Combine). The bytes in the file
+// are the same either way.
 //
 // When the file offers a mapping (it implements vfs.MappableFile: files
 // of vfs.Default on linux, of a MemFS made mappable, and errorfs's files
 // over either), the Writer instead copies the group into a shared memory
-// mapping of the file (vfs.Mapping.Store): a NoSync commit makes no
-// system call (on linux the mapping makes one per megabyte of log to
-// prepare pages, and the writer one per preallocation), and Sync is the
-// Mapping's, one fdatasync on linux, which also flushes pages dirtied
-// through a shared mapping. The file is extended ahead of the writes
+// mapping of the file (vfs.Mapping.Store, one call per group, a large
+// payload passed as a slice of its own): a NoSync commit makes no system
+// call (on linux the mapping makes one per megabyte of log to prepare
+// pages, and the writer one per preallocation; a store of 64 KiB or more
+// is one pwritev(2) instead of a copy, see vfs/os_mapping_linux.go), and
+// Sync is the Mapping's, one fdatasync on linux, which also flushes pages
+// dirtied through a shared mapping. The file is extended ahead of the writes
 // (vfs.Mapping.Allocate, fallocate on linux), so a store through the
 // mapping never runs out of space (which would raise SIGBUS); a full disk
 // is an error of WriteRecords. The file then ends with zeros after the

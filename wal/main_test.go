@@ -122,6 +122,9 @@ type faultFS struct {
 	// failSyncAt, if positive, fails the Sync call that brings syncs to
 	// this count.
 	failSyncAt atomic.Int64
+	// failWriteAt, if positive, fails the Write, WriteAt or Store call
+	// that brings writes and stores together to this count.
+	failWriteAt atomic.Int64
 	// gate, if set, holds every Sync until a value is received from it,
 	// after sending on entered (if set).
 	gate, entered chan struct{}
@@ -171,7 +174,13 @@ func (f *faultFile) Sync() error {
 // write counts a write and returns the injected error if one is armed.
 func (fs *faultFS) write() error {
 	fs.writes.Add(1)
-	if fs.failWrite.Load() {
+	return fs.maybeFailWrite()
+}
+
+// maybeFailWrite returns the injected error if a write failure is armed
+// for the call just counted.
+func (fs *faultFS) maybeFailWrite() error {
+	if fs.failWrite.Load() || fs.writes.Load()+fs.stores.Load() == fs.failWriteAt.Load() {
 		return errInjected
 	}
 	return nil
@@ -214,12 +223,12 @@ type faultMapping struct {
 	fs *faultFS
 }
 
-func (m *faultMapping) Store(p []byte, off int64) error {
+func (m *faultMapping) Store(off int64, p ...[]byte) error {
 	m.fs.stores.Add(1)
-	if m.fs.failWrite.Load() {
-		return errInjected
+	if err := m.fs.maybeFailWrite(); err != nil {
+		return err
 	}
-	return m.Mapping.Store(p, off)
+	return m.Mapping.Store(off, p...)
 }
 
 func (m *faultMapping) Sync() error {

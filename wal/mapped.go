@@ -11,11 +11,13 @@ import (
 //
 // When the file offers it (vfs.MappableFile: files of vfs.Default on
 // linux, of a MemFS made mappable, and errorfs's over either), a Writer
-// appends records by storing them through a vfs.Mapping of the file, so
-// WriteRecords makes no system call, and Sync is the Mapping's (one
-// fdatasync on linux). Otherwise it writes each group with one File.Write
-// call and syncs with File.Sync. The file's format is the same either
-// way.
+// appends records by storing them through a vfs.Mapping of the file, one
+// Store per group, so WriteRecords makes no system call (the mapping
+// writes a store of 64 KiB or more with pwritev(2) on linux), and Sync is
+// the Mapping's (one fdatasync on linux). Otherwise it writes each group
+// with one File.Write call (and each large payload with one of its own,
+// see WriteRecords) and syncs with File.Sync. The file's format is the
+// same either way.
 //
 // A store through a mapping cannot report a full disk (the page would
 // raise SIGBUS), so the Writer extends the file ahead of its stores with
@@ -98,13 +100,14 @@ func (w *Writer) reserve(end int64) error {
 	return nil
 }
 
-// store appends p through the mapping at offset size, first extending
-// the file if p reaches past the allocated size.
-func (w *Writer) store(p []byte) error {
-	if err := w.reserve(w.size + int64(len(p))); err != nil {
+// store appends p, n bytes in all, through the mapping at offset size
+// with one Store, first extending the file if p reaches past the
+// allocated size.
+func (w *Writer) store(n int64, p [][]byte) error {
+	if err := w.reserve(w.size + n); err != nil {
 		return err
 	}
-	return w.m.Store(p, w.size)
+	return w.m.Store(w.size, p...)
 }
 
 // unmap truncates the file to size, cutting the allocated zeros, and

@@ -55,8 +55,10 @@ type Writer struct {
 	// boundary. Written under mu.
 	synced atomic.Int64
 	// buf frames a group of records so the group costs one Write call
-	// (or one Store into the mapping).
-	buf []byte
+	// (or one Store into the mapping); pieces lists the slices of one
+	// write (see writeGroup).
+	buf    []byte
+	pieces [][]byte
 	// m is the mapping records are stored through, or nil for the write
 	// path. Close and Abandon release it.
 	m vfs.Mapping
@@ -115,7 +117,7 @@ func Create(fs vfs.FS, dir string, num base.FileNum, opts Options) (*Writer, err
 
 func (w *Writer) writeHeader() error {
 	w.buf = appendHeader(w.buf[:0], w.header)
-	if err := w.write(w.buf); err != nil {
+	if err := w.writeOne(w.buf); err != nil {
 		return err
 	}
 	if err := w.f.Sync(); err != nil {
@@ -126,7 +128,10 @@ func (w *Writer) writeHeader() error {
 }
 
 // WriteRecords frames every payload as a data record and writes the whole
-// group with one File.Write call, or one Store into the file's mapping.
+// group with one Store into the file's mapping, or one File.Write call. A
+// payload of directFrom bytes or more is not copied into the frame but
+// written from the caller's memory after its header: in the same Store,
+// or in a Write of its own, between Writes of the framed bytes around it.
 // When it returns nil the bytes have reached the operating system (they
 // survive a crash of the process, not a loss of power). It does not
 // fsync: see Sync. Each payload must be at most MaxPayloadSize bytes; an
@@ -139,25 +144,33 @@ func (w *Writer) WriteRecords(payloads ...[]byte) error {
 	if len(payloads) == 0 {
 		return nil
 	}
-	total := uint64(0)
+	// total is the group's size; framed, the part copied into the frame.
+	total, framed := uint64(0), uint64(0)
 	for i, p := range payloads {
 		if uint64(len(p)) > MaxPayloadSize {
 			return base.InvalidArgumentf("wal: payload %d is %d bytes, more than %d", i, len(p), uint64(MaxPayloadSize))
 		}
 		total += RecordHeaderSize + uint64(len(p))
+		framed += RecordHeaderSize
+		if len(p) < directFrom {
+			framed += uint64(len(p))
+		}
 	}
 	if total > math.MaxInt {
 		return base.InvalidArgumentf("wal: group of %d bytes does not fit in memory", total)
 	}
+	// A mapped log allocates the whole group's space first: a full disk
+	// fails the group before any of it is written.
+	if w.m != nil {
+		if err := w.reserve(w.size + int64(total)); err != nil {
+			return w.fail(err)
+		}
+	}
 	buf := w.buf[:0]
-	if uint64(cap(buf)) < total {
-		buf = make([]byte, 0, int(total))
+	if uint64(cap(buf)) < framed {
+		buf = make([]byte, 0, int(framed))
 	}
-	synced := w.synced.Load()
-	for _, p := range payloads {
-		buf = record.Append(buf, w.seed, RecordData, synced, p)
-	}
-	err := w.write(buf)
+	err := w.writeGroup(buf, payloads)
 	if cap(buf) <= maxRetainedBuf {
 		w.buf = buf[:0]
 	} else {
@@ -166,31 +179,101 @@ func (w *Writer) WriteRecords(payloads ...[]byte) error {
 	return err
 }
 
-// write appends p to the file at offset size, through the mapping or with
-// one Write (WriteAt) call, and advances size. A failure is sticky.
-func (w *Writer) write(p []byte) error {
-	var n int
-	var err error
-	switch {
-	case w.m != nil:
-		n, err = len(p), w.store(p)
-	case w.writeAt:
-		n, err = w.f.WriteAt(p, w.size)
-	default:
-		n, err = w.f.Write(p)
+// directFrom is the payload size from which WriteRecords writes a
+// payload from the caller's memory instead of copying it into the frame:
+// for a large batch the copy, and a fresh buffer beyond maxRetainedBuf,
+// cost more than the writes saved (see docs/performance.md, "Large
+// values (blob files)").
+const directFrom = 64 << 10
+
+// writeGroup frames payloads into buf (whose capacity holds what it
+// frames) and writes the group with one write: the framed bytes, and
+// between them each payload of directFrom bytes or more from the caller's
+// memory, whose checksum is computed once for its record and the log's.
+func (w *Writer) writeGroup(buf []byte, payloads [][]byte) error {
+	pieces, sum := w.pieces[:0], w.sum
+	synced := w.synced.Load()
+	from := 0 // the framed bytes from here on are not yet in pieces
+	for _, p := range payloads {
+		if len(p) < directFrom {
+			buf = record.Append(buf, w.seed, RecordData, synced, p)
+			continue
+		}
+		pc := crc.Checksum(p)
+		buf = record.AppendHeader(buf, w.seed, RecordData, synced, len(p), pc)
+		pieces = append(pieces, buf[from:], p)
+		sum = crc.Combine(crc.Update(sum, buf[from:]), pc, int64(len(p)))
+		from = len(buf)
 	}
-	if err == nil && n != len(p) {
-		err = io.ErrShortWrite
+	if from < len(buf) {
+		pieces = append(pieces, buf[from:])
+		sum = crc.Update(sum, buf[from:])
+	}
+	w.pieces = pieces
+	err := w.write(pieces, sum)
+	clear(pieces) // they alias the callers' batches
+	return err
+}
+
+// write appends p, the concatenation of its slices, to the file at
+// offset size: one Store through the mapping, or one Write (WriteAt) call
+// per slice. Then it advances size, and takes sum, the log's checksum
+// with p, as its own. A failure is sticky, and advances nothing.
+func (w *Writer) write(p [][]byte, sum uint64) error {
+	n := int64(0)
+	for _, q := range p {
+		n += int64(len(q))
+	}
+	var err error
+	if w.m != nil {
+		err = w.store(n, p)
+	} else {
+		at := w.size
+		for _, q := range p {
+			if err = w.writeFile(q, at); err != nil {
+				break
+			}
+			at += int64(len(q))
+		}
+	}
+	if err != nil {
+		return w.fail(err)
 	}
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if err != nil {
-		w.err = fmt.Errorf("wal: write %s at offset %d: %w", w.path, w.size, err)
-		return w.err
-	}
-	w.size += int64(len(p))
-	w.sum = crc.Update(w.sum, p)
+	w.size, w.sum = w.size+n, sum
+	w.mu.Unlock()
 	return nil
+}
+
+// writeOne is write of one slice.
+func (w *Writer) writeOne(b []byte) error {
+	w.pieces = append(w.pieces[:0], b)
+	err := w.write(w.pieces, crc.Update(w.sum, b))
+	clear(w.pieces)
+	return err
+}
+
+// writeFile writes q at offset at with one Write (WriteAt) call.
+func (w *Writer) writeFile(q []byte, at int64) error {
+	var n int
+	var err error
+	if w.writeAt {
+		n, err = w.f.WriteAt(q, at)
+	} else {
+		n, err = w.f.Write(q)
+	}
+	if err == nil && n != len(q) {
+		err = io.ErrShortWrite
+	}
+	return err
+}
+
+// fail makes err, met writing at offset size, the sticky error.
+func (w *Writer) fail(err error) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.err = fmt.Errorf("wal: write %s at offset %d: %w", w.path, w.size, err)
+	return w.err
 }
 
 // Sync makes the file durable: File.Sync (fsync), or the Mapping's Sync
@@ -335,7 +418,7 @@ func (w *Writer) closeLog(next base.FileNum) error {
 	var payload [endPayloadSize]byte
 	binary.LittleEndian.PutUint64(payload[:], uint64(next))
 	w.buf = record.Append(w.buf[:0], w.seed, RecordEnd, w.size, payload[:])
-	if err := w.write(w.buf); err != nil {
+	if err := w.writeOne(w.buf); err != nil {
 		return err
 	}
 	return w.sync()

@@ -113,3 +113,29 @@ func BenchmarkChecksum4KTable(b *testing.B) {
 		updateTable(0, p)
 	}
 }
+
+// TestCombine checks Combine against Update over random splits, lengths
+// from 0 past the folding threshold, and from any register.
+func TestCombine(t *testing.T) {
+	seed := testutil.Seed(t)
+	r := rand.New(rand.NewPCG(seed, 1))
+	for i := 0; i < 300; i++ {
+		b := make([]byte, []int{0, 1, 7, 64, 200, 70000}[i%6]+r.IntN(3))
+		for j := range b {
+			b[j] = byte(r.Uint32())
+		}
+		c := r.Uint64()
+		if i%5 == 0 {
+			c = 0
+		}
+		if got, want := Combine(c, Update(0, b), int64(len(b))), Update(c, b); got != want {
+			t.Fatalf("seed=%d: Combine(%#x, _, %d) = %#x, want %#x", seed, c, len(b), got, want)
+		}
+	}
+}
+
+func BenchmarkCombine4M(b *testing.B) {
+	for b.Loop() {
+		Combine(0x0123456789abcdef, 42, 4<<20)
+	}
+}

@@ -82,13 +82,35 @@ func Append(dst []byte, seed Seed, t Type, synced int64, payload []byte) []byte 
 	return dst
 }
 
+// AppendHeader appends to dst the fixed part of the record of type t
+// framing a payload of n bytes whose CRC-64/Jones from register 0 is
+// payloadCRC, without the payload: the caller writes the payload right
+// after it, from its own memory, instead of copying it into one frame,
+// and passes the payload's checksum, which it needs too, so that the
+// payload is read once (the WAL does so for large batches). The checks
+// are Append's.
+func AppendHeader(dst []byte, seed Seed, t Type, synced int64, n int, payloadCRC uint64) []byte {
+	start := len(dst)
+	dst = append(dst, make([]byte, HeaderSize)...)
+	h := dst[start:]
+	putFixed(h, n, t, synced)
+	sum := crc.Combine(crc.Update(uint64(seed), h[lenOffset:]), payloadCRC, int64(n))
+	binary.LittleEndian.PutUint64(h[crcOffset:], sum)
+	return dst
+}
+
 // Finish fills in the fixed part of frame, a record whose payload follows
 // HeaderSize reserved bytes (so a caller can encode a payload in place).
 func Finish(frame []byte, seed Seed, t Type, synced int64) {
-	binary.LittleEndian.PutUint32(frame[lenOffset:], uint32(len(frame)-HeaderSize))
-	frame[typeOffset] = byte(t)
-	binary.LittleEndian.PutUint64(frame[syncedOffset:], uint64(synced))
+	putFixed(frame, len(frame)-HeaderSize, t, synced)
 	binary.LittleEndian.PutUint64(frame[crcOffset:], crc.Update(uint64(seed), frame[lenOffset:]))
+}
+
+// putFixed writes the len, type and synced fields of header h.
+func putFixed(h []byte, n int, t Type, synced int64) {
+	binary.LittleEndian.PutUint32(h[lenOffset:], uint32(n))
+	h[typeOffset] = byte(t)
+	binary.LittleEndian.PutUint64(h[syncedOffset:], uint64(synced))
 }
 
 // Problem says why bytes do not hold a record.

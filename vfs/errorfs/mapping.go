@@ -1,6 +1,7 @@
 package errorfs
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/tempestdb/tempest/vfs"
@@ -49,13 +50,14 @@ func (m *mapping) Allocate(size int64) error {
 
 // Store implements vfs.Mapping; it is an OpWrite at off. A failure is
 // reported as the memory fault it would be, an error matching both
-// vfs.ErrMappingFault and the injected error.
-func (m *mapping) Store(p []byte, off int64) error {
+// vfs.ErrMappingFault and the injected error; the partial store is a
+// prefix of p's slices together.
+func (m *mapping) Store(off int64, p ...[]byte) error {
 	if err := m.f.fs.maybeError(m.op(OpWrite, off)); err != nil {
-		_, werr := m.f.partialWrite(p, func(q []byte) (int, error) { return len(q), m.inner.Store(q, off) })
+		_, werr := m.f.partialWrite(bytes.Join(p, nil), func(q []byte) (int, error) { return len(q), m.inner.Store(off, q) })
 		return fmt.Errorf("%w: %w", vfs.ErrMappingFault, joinErr(err, werr))
 	}
-	return m.inner.Store(p, off)
+	return m.inner.Store(off, p...)
 }
 
 // Sync implements vfs.Mapping; it is an OpSync. A failed Sync does not

@@ -51,7 +51,7 @@ func TestMappingOps(t *testing.T) {
 	fs := errorfs.Wrap(mem, rec)
 	f, m := mapFile(t, fs, "/f", []byte("head"))
 	must(t, m.Allocate(8192))
-	must(t, m.Store([]byte("body"), 4))
+	must(t, m.Store(4, []byte("body")))
 	must(t, m.Sync())
 	must(t, m.Truncate(8))
 	must(t, m.Unmap())
@@ -137,12 +137,12 @@ func TestMappingInjected(t *testing.T) {
 			case errorfs.OpAllocate:
 				err = m.Allocate(8192)
 			case errorfs.OpWrite:
-				err = m.Store([]byte("body"), 4)
+				err = m.Store(4, []byte("body"))
 				if !errors.Is(err, vfs.ErrMappingFault) {
 					t.Errorf("failed Store: %v does not match vfs.ErrMappingFault", err)
 				}
 			case errorfs.OpSync:
-				must(t, func() error { toggle.Disable(); defer toggle.Enable(); return m.Store([]byte("body"), 4) }())
+				must(t, func() error { toggle.Disable(); defer toggle.Enable(); return m.Store(4, []byte("body")) }())
 				err = m.Sync()
 			case errorfs.OpTruncate:
 				err = m.Truncate(4)
@@ -187,7 +187,7 @@ func TestMappingPartialStore(t *testing.T) {
 		f, m := mapFile(t, fs, "/f", nil)
 		must(t, m.Allocate(100))
 		p := bytes.Repeat([]byte{'x'}, 100)
-		if err := m.Store(p, 0); !errors.Is(err, vfs.ErrMappingFault) {
+		if err := m.Store(0, p); !errors.Is(err, vfs.ErrMappingFault) {
 			t.Fatalf("Store: %v", err)
 		}
 		got, err := mem.ReadFile("/f")
