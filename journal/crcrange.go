@@ -6,7 +6,8 @@ import "github.com/tempestdb/tempest/internal/crc"
 //
 //	crc(A || B) = shift(crc(A), len(B)) XOR crc(B)
 //
-// where shift(c, n) multiplies c by x^(8n) modulo the polynomial. With
+// where shift(c, n) multiplies c by x^(8n) modulo the polynomial
+// (crc.Shift). With
 // prefix checksums P[k] = crc(data[:k]) this gives the checksum of any range:
 //
 //	crc(data[a:b]) = P[b] XOR shift(P[a], b-a)
@@ -20,49 +21,8 @@ import "github.com/tempestdb/tempest/internal/crc"
 // type and synced-offset filters reject almost every candidate before its
 // checksum.
 
-// crcPoly is the reflected CRC-64/Jones polynomial.
-const crcPoly = crc.Poly
-
-// crcOne is the polynomial 1 (x^0) in the reflected representation.
-const crcOne = uint64(1) << 63
-
-// crcX2N[k] is x^(2^k) modulo the polynomial; shifts by n bytes need
-// k up to 3+63.
-var crcX2N = func() (t [67]uint64) {
-	t[0] = crcOne >> 1 // x^1
-	for k := 1; k < len(t); k++ {
-		t[k] = crcMulMod(t[k-1], t[k-1])
-	}
-	return t
-}()
-
-// crcMulMod returns a*b modulo the polynomial, both reflected.
-func crcMulMod(a, b uint64) uint64 {
-	var p uint64
-	for m := crcOne; a != 0 && m != 0; m >>= 1 {
-		if a&m != 0 {
-			p ^= b
-			a &^= m
-		}
-		if b&1 != 0 {
-			b = b>>1 ^ crcPoly
-		} else {
-			b >>= 1
-		}
-	}
-	return p
-}
-
-// crcShift returns the register c advanced over n zero bytes.
-func crcShift(c uint64, n uint64) uint64 {
-	p := crcOne
-	for k := 3; n != 0; k, n = k+1, n>>1 {
-		if n&1 != 0 {
-			p = crcMulMod(crcX2N[k], p)
-		}
-	}
-	return crcMulMod(p, c)
-}
+// crcShift is crc.Shift for the journal's unsigned offsets.
+func crcShift(c uint64, n uint64) uint64 { return crc.Shift(c, int64(n)) }
 
 // crcCheckpoint is the spacing of the stored prefix checksums.
 const crcCheckpoint = 1024

@@ -39,8 +39,10 @@ func mulMod(a, b uint64) uint64 {
 	return p
 }
 
-// shift returns c·z^(8n) mod P: the register c after n zero bytes.
-func shift(c uint64, n int64) uint64 {
+// Shift returns c·z^(8n) mod P: the register c after n zero bytes, so
+// that Update(c, B) = Shift(c, len(B)) ^ Update(0, B). n must not be
+// negative.
+func Shift(c uint64, n int64) uint64 {
 	for k := 3; n != 0 && c != 0; k, n = k+1, n>>1 {
 		if n&1 != 0 {
 			c = mulMod(x2k[k], c)
@@ -52,4 +54,4 @@ func shift(c uint64, n int64) uint64 {
 // Combine returns Update(c, B) from crcB = Update(0, B) and n = len(B),
 // without B: the checksum of A followed by B, for c the checksum of A
 // (from any register). n must not be negative.
-func Combine(c, crcB uint64, n int64) uint64 { return shift(c, n) ^ crcB }
+func Combine(c, crcB uint64, n int64) uint64 { return Shift(c, n) ^ crcB }
