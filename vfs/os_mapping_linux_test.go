@@ -70,16 +70,7 @@ func TestOSMappingWindows(t *testing.T) {
 	if err := m.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Truncate(int64(len(want))); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Unmap(); err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(path)
-	if err != nil || !bytes.Equal(got, want) {
-		t.Fatalf("read back %d bytes (%v), want %d", len(got), err, len(want))
-	}
+	unmapAndCheck(t, m, path, want)
 }
 
 // TestOSMappingFault truncates a mapped file behind the mapping's back:
@@ -241,5 +232,21 @@ func TestOSMappingPagerPrepares(t *testing.T) {
 	case <-m.pager.done:
 	default:
 		t.Fatal("the pager goroutine outlives Unmap")
+	}
+}
+
+// unmapAndCheck cuts the mapped file to want's length, unmaps it, and
+// checks that the file holds want.
+func unmapAndCheck(t *testing.T, m *osMapping, path string, want []byte) {
+	t.Helper()
+	if err := m.Truncate(int64(len(want))); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Unmap(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("read back %d bytes (%v), want %d", len(got), err, len(want))
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -76,16 +75,7 @@ func TestOSMappingLargeStores(t *testing.T) {
 	if got := m.pager.populated.Load(); got < end+5 {
 		t.Errorf("pages prepared up to %d, below the small store's end %d", got, end+5)
 	}
-	if err := m.Truncate(int64(len(want))); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Unmap(); err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(path)
-	if err != nil || !bytes.Equal(got, want) {
-		t.Fatalf("read back %d bytes (%v), want %d", len(got), err, len(want))
-	}
+	unmapAndCheck(t, m, path, want)
 }
 
 // TestOSMappingLargeStoreErrors checks that a failed pwritev(2) of a
