@@ -20,8 +20,8 @@ import (
 //  2. validates a transaction's reads against the history of writes and
 //     assigns the batch the next sequence number, recording its writes in
 //     that history, in one critical section (sequence; txn_conflicts.go);
-//  3. writes the batch to the WAL (a copy into the mapped log, or one
-//     write system call), so each commit has reached the operating system
+//  3. writes the batch to the WAL (a copy into the mapped log, or write
+//     system calls), so each commit has reached the operating system
 //     before it is acknowledged;
 //
 // appends the batch to commit.pending and releases the lock, so the next

@@ -95,9 +95,8 @@ func (d *durability) syncOnceLocked() {
 
 // gather lets writes that are arriving join the coming sync: while the
 // write count still grows, it waits a moment more (at most gatherRounds
-// times). An fsync blocks the engine's commit queue, so without this a
-// sync that starts the moment the previous one ends covers only the few
-// writes that committed in between.
+// times). Without this a sync that starts the moment the previous one
+// ends covers only the few writes that committed in between.
 func (d *durability) gather() {
 	last := d.current()
 	for range gatherRounds {

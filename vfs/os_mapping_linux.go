@@ -117,9 +117,10 @@ type osMapping struct {
 	file *os.File
 	fd   int
 	// windowMu guards region, base and allocated against the pager: the
-	// writer (the one goroutine that calls the Mapping's methods) changes
-	// them only while holding it, and reads them without it; the pager
-	// reads them only while holding it.
+	// writer (the one goroutine that calls the Mapping's methods, but for
+	// Sync, which touches only fd and unmapped) changes them only while
+	// holding it, and reads them without it; the pager reads them only
+	// while holding it.
 	windowMu sync.Mutex
 	// allocated is the file's size, all of it allocated by fallocate (or
 	// written): stores below it cannot fail for lack of space.

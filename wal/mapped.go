@@ -125,7 +125,7 @@ func (w *Writer) unmap() (truncated bool, err error) {
 	if err != nil {
 		w.mu.Lock()
 		defer w.mu.Unlock()
-		w.err = fmt.Errorf("wal: close %s: %w", w.path, err)
+		w.setErrLocked(fmt.Errorf("wal: close %s: %w", w.path, err))
 		return false, w.err
 	}
 	return truncated, nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestSyncToShared holds an fsync while more records are written and more
@@ -163,5 +164,60 @@ func testSyncToDuringClose(t *testing.T, m mode) {
 	}
 	if r := replayDir(fs, dir, 9); r.err != nil || len(r.payloads) != 2 || !r.res.CleanClose {
 		t.Fatalf("replayed %d records, result %+v, err %v", len(r.payloads), r.res, r.err)
+	}
+}
+
+// TestSyncToFailsDuringClose fails a SyncTo's fsync while Close waits for
+// it: Close must not sync again and write an end record as if the log
+// were durable, and the record the failed fsync covered is never
+// reported durable.
+func TestSyncToFailsDuringClose(t *testing.T) {
+	forEachMode(t, testSyncToFailsDuringClose)
+}
+
+func testSyncToFailsDuringClose(t *testing.T, m mode) {
+	fs, dir := m.setup(t)
+	w := createIn(t, m, fs, dir, 9)
+	fs.gate, fs.entered = make(chan struct{}), make(chan struct{})
+	if err := w.WriteRecords([]byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	first := w.Size()
+	fs.failSyncAt.Store(fs.syncs.Load() + 1)
+	synced := make(chan error, 1)
+	go func() {
+		_, err := w.SyncTo(first)
+		synced <- err
+	}()
+	<-fs.entered
+	closed := make(chan error, 1)
+	go func() { closed <- w.Close(0) }()
+	// Give Close the time to reach its wait for the fsync; if it has not
+	// by then, it finds the error at once, which must give the same
+	// outcome.
+	time.Sleep(20 * time.Millisecond)
+	fs.gate <- struct{}{}
+	if err := <-synced; !errors.Is(err, errInjected) {
+		t.Fatalf("SyncTo whose fsync failed: %v", err)
+	}
+	syncs := fs.syncs.Load()
+	go func() {
+		for range fs.entered {
+			fs.gate <- struct{}{}
+		}
+	}()
+	cerr := <-closed
+	close(fs.entered)
+	if !errors.Is(cerr, errInjected) {
+		t.Fatalf("Close after a failed fsync: %v, want the injected error", cerr)
+	}
+	if fs.syncs.Load() != syncs {
+		t.Fatal("Close retried the failed fsync")
+	}
+	if _, err := w.SyncTo(first); err == nil {
+		t.Fatal("a record whose fsync failed was reported durable")
+	}
+	if r := replayDir(fs, dir, 9); r.res.CleanClose {
+		t.Fatal("the log got an end record after a failed fsync")
 	}
 }

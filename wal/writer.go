@@ -60,7 +60,8 @@ type Writer struct {
 	buf    []byte
 	pieces [][]byte
 	// m is the mapping records are stored through, or nil for the write
-	// path. Close and Abandon release it.
+	// path. Close and Abandon release it, holding the syncing flag: SyncTo
+	// reads m only while it holds the flag itself.
 	m vfs.Mapping
 	// allocated is the mapped file's allocated size; prealloc is the
 	// least it grows by (see The mapped path). Invariant while mapped:
@@ -240,9 +241,11 @@ func (w *Writer) write(p [][]byte, sum uint64) error {
 		return w.fail(err)
 	}
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.size, w.sum = w.size+n, sum
-	w.mu.Unlock()
-	return nil
+	// An fsync of SyncTo may have failed meanwhile: the writer is broken,
+	// and the group must not be acknowledged.
+	return w.err
 }
 
 // writeOne is write of one slice.
@@ -272,7 +275,7 @@ func (w *Writer) writeFile(q []byte, at int64) error {
 func (w *Writer) fail(err error) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.err = fmt.Errorf("wal: write %s at offset %d: %w", w.path, w.size, err)
+	w.setErrLocked(fmt.Errorf("wal: write %s at offset %d: %w", w.path, w.size, err))
 	return w.err
 }
 
@@ -318,7 +321,7 @@ func (w *Writer) SyncTo(off int64) (ran bool, err error) {
 		w.syncing, ran = false, true
 		w.idle.Broadcast()
 		if err != nil {
-			w.err = fmt.Errorf("wal: sync %s: %w", w.path, err)
+			w.setErrLocked(fmt.Errorf("wal: sync %s: %w", w.path, err))
 			return ran, w.err
 		}
 		if target > w.synced.Load() {
@@ -330,11 +333,14 @@ func (w *Writer) SyncTo(off int64) (ran bool, err error) {
 
 // sync is Sync for the owner while no SyncTo can run (Close).
 func (w *Writer) sync() error {
+	if err := w.stickyErr(); err != nil {
+		return err // a failed fsync is never retried
+	}
 	err := w.syncFile()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err != nil {
-		w.err = fmt.Errorf("wal: sync %s: %w", w.path, err)
+		w.setErrLocked(fmt.Errorf("wal: sync %s: %w", w.path, err))
 		return w.err
 	}
 	w.synced.Store(w.size)
@@ -389,11 +395,16 @@ func (w *Writer) Close(next base.FileNum) error {
 	if w.closed {
 		return w.closedErr()
 	}
+	// A SyncTo's fsync may fail while Close waits for it: the sticky
+	// error is read again once none runs, and the file is then released
+	// as Abandon does, never synced again.
+	w.exclusive()
 	if err := w.stickyErr(); err != nil {
-		w.Abandon()
+		w.done()
+		w.release()
+		_ = w.f.Close()
 		return err
 	}
-	w.exclusive()
 	err := w.closeLog(next)
 	w.done()
 	if cerr := w.f.Close(); err == nil && cerr != nil {
@@ -474,6 +485,14 @@ func (w *Writer) usable() error {
 		return w.closedErr()
 	}
 	return nil
+}
+
+// setErrLocked makes err the sticky error, unless there is one already:
+// every later call returns the first. Requires w.mu.
+func (w *Writer) setErrLocked(err error) {
+	if w.err == nil {
+		w.err = err
+	}
 }
 
 // stickyErr returns the sticky error, if any.
