@@ -17,9 +17,11 @@ import (
 // or another version of the same prefix, can show through if no tombstone
 // covers it.
 //
-// The tombstones of the immutable sources of a readState (frozen memtables
-// and SSTs) are fragmented once per readState, on first use; those of the
-// active memtable, which may still grow, once per read.
+// The tombstones of a readState's SSTs are fragmented once per readState,
+// on first use; those of its memtables, once per read. A frozen memtable's
+// may still grow too: a writer whose batch went to its WAL before the
+// rotation inserts it afterwards (commit_apply.go), and a read after that
+// batch is published must see its tombstones.
 
 // rangeDelView is what one read consults.
 type rangeDelView struct {
@@ -55,7 +57,7 @@ func (v *rangeDelView) addBatch(bs *batchSnapshot) {
 func (v *rangeDelView) empty() bool { return v.none }
 
 // immutableRangeDels holds the fragmented tombstones of a readState's
-// immutable sources.
+// SSTs.
 type immutableRangeDels struct {
 	once sync.Once
 	set  *rangedel.Set
@@ -66,9 +68,6 @@ type immutableRangeDels struct {
 func (d *DB) rangeDelView(rs *readState, snapshot base.SeqNum) (rangeDelView, error) {
 	rs.rangeDels.once.Do(func() {
 		var ts []rangedel.Tombstone
-		for _, m := range rs.mems[1:] {
-			ts = append(ts, m.tombstones()...)
-		}
 		rs.rangeDels.err = d.tableRangeDels(rs.version, func(_ *manifest.FileMetadata, t sstable.RangeDel) {
 			ts = append(ts, rangedel.Tombstone{Start: t.Start, End: t.End, Seq: t.Seq})
 		})
@@ -82,8 +81,12 @@ func (d *DB) rangeDelView(rs *readState, snapshot base.SeqNum) (rangeDelView, er
 		return v, rs.rangeDels.err
 	}
 	v.sets[0] = rs.rangeDels.set
-	if active := rs.mems[0].tombstones(); len(active) > 0 {
-		v.sets[1] = rangedel.Build(d.cmp, active)
+	var mem []rangedel.Tombstone
+	for _, m := range rs.mems {
+		mem = append(mem, m.tombstones()...)
+	}
+	if len(mem) > 0 {
+		v.sets[1] = rangedel.Build(d.cmp, mem)
 	}
 	v.none = v.sets[0].Empty() && v.sets[1].Empty()
 	return v, nil
