@@ -129,18 +129,8 @@ func TestSyncToDuringClose(t *testing.T) {
 }
 
 func testSyncToDuringClose(t *testing.T, m mode) {
-	fs, dir := m.setup(t)
-	w := createIn(t, m, fs, dir, 9)
-	fs.gate, fs.entered = make(chan struct{}), make(chan struct{})
-	if err := w.WriteRecords([]byte("first")); err != nil {
-		t.Fatal(err)
-	}
-	first := w.Size()
-	done := make(chan error, 1)
-	go func() {
-		_, err := w.SyncTo(first)
-		done <- err
-	}()
+	fs, dir, w, first := gatedWriter(t, m)
+	done := goSyncTo(w, first)
 	<-fs.entered
 	if err := w.WriteRecords([]byte("second")); err != nil {
 		t.Fatal(err)
@@ -176,19 +166,9 @@ func TestSyncToFailsDuringClose(t *testing.T) {
 }
 
 func testSyncToFailsDuringClose(t *testing.T, m mode) {
-	fs, dir := m.setup(t)
-	w := createIn(t, m, fs, dir, 9)
-	fs.gate, fs.entered = make(chan struct{}), make(chan struct{})
-	if err := w.WriteRecords([]byte("first")); err != nil {
-		t.Fatal(err)
-	}
-	first := w.Size()
+	fs, dir, w, first := gatedWriter(t, m)
 	fs.failSyncAt.Store(fs.syncs.Load() + 1)
-	synced := make(chan error, 1)
-	go func() {
-		_, err := w.SyncTo(first)
-		synced <- err
-	}()
+	synced := goSyncTo(w, first)
 	<-fs.entered
 	closed := make(chan error, 1)
 	go func() { closed <- w.Close(0) }()
@@ -220,4 +200,27 @@ func testSyncToFailsDuringClose(t *testing.T, m mode) {
 	if r := replayDir(fs, dir, 9); r.res.CleanClose {
 		t.Fatal("the log got an end record after a failed fsync")
 	}
+}
+
+// gatedWriter creates a log in mode m whose fsyncs are held at the gate,
+// writes one record, and returns the offset after it.
+func gatedWriter(t *testing.T, m mode) (*faultFS, string, *Writer, int64) {
+	fs, dir := m.setup(t)
+	w := createIn(t, m, fs, dir, 9)
+	fs.gate, fs.entered = make(chan struct{}), make(chan struct{})
+	if err := w.WriteRecords([]byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	return fs, dir, w, w.Size()
+}
+
+// goSyncTo calls w.SyncTo(off) on a goroutine of its own and delivers its
+// error.
+func goSyncTo(w *Writer, off int64) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		_, err := w.SyncTo(off)
+		done <- err
+	}()
+	return done
 }
