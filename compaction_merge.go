@@ -9,8 +9,13 @@ import "github.com/tempestdb/tempest/internal/base"
 //   - older operands fold into it (the Merger is associative);
 //   - a value below ends the fold: the output is a value, the fold over
 //     it;
-//   - a point tombstone, or an entry a range tombstone of the stripe
-//     covers, ends it too: the output is a value, the fold over nothing;
+//   - a point tombstone, or an entry a range tombstone covers from at or
+//     below k's seqnum, ends it too: the output is a value, the fold over
+//     nothing. A range tombstone above k covers k as well: a compaction
+//     drops k for it, and a flush, which keeps k, must fold as if it were
+//     not there, so that a read at k's seqnum (a snapshot taken at its
+//     batch after a replay, whose horizon is k's seqnum) finds k over
+//     what lies below;
 //   - when the stripe ends (a snapshot separates the next version) the
 //     output is an operand, the fold so far, and the older stripes are
 //     kept as they are;
@@ -48,7 +53,7 @@ func (c *compactionIter) foldMerge(k base.InternalKey, stripe int) bool {
 			continue // an earlier write of k's batch, which k superseded
 		}
 		c.folded = max(c.folded, k.SeqNum())
-		if c.rangeDels.Covers(n.UserKey, n.SeqNum(), stripeTop(c.snapshots, stripe)) {
+		if c.rangeDels.Covers(n.UserKey, n.SeqNum(), k.SeqNum()) {
 			resolved = true
 			break
 		}

@@ -48,6 +48,8 @@ func TestCompactionIterMerge(t *testing.T) {
 		{"a.MERGE.10 a.SET.5", []base.SeqNum{8}, false, 7, "MERGE:a.MERGE.10"},
 		// One covering the operand drops it.
 		{"a.MERGE.10 a.SET.5", nil, false, 12, ""},
+		// A snapshot between: the stripe below folds as if it were not there.
+		{"a.MERGE.10 a.SET.5", []base.SeqNum{11}, false, 12, "SET:a.SET.5+a.MERGE.10"},
 	}
 	for _, c := range cases {
 		var rd *rangedel.Set
@@ -64,6 +66,34 @@ func TestCompactionIterMerge(t *testing.T) {
 		}
 		if g := strings.Join(got, " "); g != c.want {
 			t.Errorf("%q snapshots=%v bottom=%v rangedel=%d: got %q, want %q", c.in, c.snapshots, c.bottommost, c.rangeDel, g, c.want)
+		}
+	}
+}
+
+// TestFlushFoldUnderNewerRangeDelete checks a flush's fold (which keeps
+// entries a range tombstone covers) under a tombstone newer than the
+// operand: the operand folds over the value below, as a read at its
+// seqnum sees it, and a tombstone between ends the fold.
+func TestFlushFoldUnderNewerRangeDelete(t *testing.T) {
+	for _, c := range []struct {
+		rangeDel base.SeqNum
+		want     string
+	}{
+		{12, "SET:a.SET.5+a.MERGE.10"},
+		{7, "SET:nil+a.MERGE.10"},
+	} {
+		rd := rangedel.Build(base.DefaultComparer, []rangedel.Tombstone{{Start: []byte("a"), End: []byte("c"), Seq: c.rangeDel}})
+		ci := newCompactionIter(base.DefaultComparer, parseEntries(t, "a.MERGE.10 a.SET.5"), nil, false, rd, nil, traceMerger)
+		ci.foldOnly = true
+		var got []string
+		for ok := ci.First(); ok; ok = ci.Next() {
+			got = append(got, ci.Key().Kind().String()+":"+string(ci.Value()))
+		}
+		if err := ci.Error(); err != nil {
+			t.Fatal(err)
+		}
+		if g := strings.Join(got, " "); g != c.want {
+			t.Errorf("rangedel=%d: got %q, want %q", c.rangeDel, g, c.want)
 		}
 	}
 }

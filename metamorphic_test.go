@@ -59,13 +59,11 @@ func TestMetamorphic(t *testing.T) {
 // not fixed yet. The generator leaves out the ops that trigger them
 // unless TEMPEST_META_STRICT=1, so that they do not hide new bugs.
 var metaKnownBugs = []string{
-	// None left out. Open, and not yet narrowed to the ops that trigger
-	// it (so nothing is left out for it): under the append Merger, seed
-	// 1796678863833832014 reads a merge operand without the value below
-	// it through an iterator at a snapshot taken with NewSnapshotAt
-	// after a covering range tombstone, once flushes and a compaction
-	// ran (op 66; the replay line the failure prints reproduces it).
-	// Fixed, and exercised by default: bottommost compactions
+	// None left out.
+	// Fixed, and exercised by default: a replayed memtable's flush ended
+	// a merge fold at a value a newer range tombstone covers, so that a
+	// snapshot at the operand's batch read the operand alone (seed
+	// 1796678863833832014); bottommost compactions
 	// and tombstone-only delete-only compactions dropped point tombstones
 	// under a suffix comparer; Get stopped at a point tombstone covered
 	// by a range tombstone; the compaction horizon and the visible seqnum
