@@ -273,8 +273,14 @@ func (d *DB) rotateAlways() (base.SeqNum, error) {
 	return seq, nil
 }
 
-// rotateIfNotEmpty freezes the active memtable unless it is empty, and
-// makes sure a flush is scheduled. Leader only.
+// rotateIfNotEmpty freezes the active memtable unless it and its WAL
+// are empty, and makes sure a flush is scheduled. Leader only.
+//
+// A memtable with no entry may still have a WAL that holds batches: a
+// batch that left no entry (an empty one) is written to the WAL too.
+// Such a WAL must be made obsolete like any other before an edit records
+// a seqnum above its batches as flushed (an ingestion's): recovery
+// proves a WAL batch at or below that seqnum a copy put back.
 func (d *DB) rotateIfNotEmpty() error {
 	d.mu.Lock()
 	empty, bgErr := d.mu.mem.empty(), d.mu.bgErr
@@ -282,7 +288,7 @@ func (d *DB) rotateIfNotEmpty() error {
 	if bgErr != nil {
 		return bgErr
 	}
-	if !empty {
+	if !empty || d.commit.log.HoldsRecords() {
 		if err := d.rotateMemTable(d.opts.MemTableSize); err != nil {
 			return d.setBackgroundError(err)
 		}

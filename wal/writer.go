@@ -464,6 +464,10 @@ type Final struct {
 // Close has returned nil; before, it describes the bytes written so far.
 func (w *Writer) Final() Final { return Final{Size: w.size, Checksum: w.sum} }
 
+// HoldsRecords reports whether a record was written past the header.
+// Owner only.
+func (w *Writer) HoldsRecords() bool { return w.size > HeaderSize }
+
 // Size returns the number of bytes written to the file, header included.
 func (w *Writer) Size() int64 { return w.size }
 
