@@ -8,6 +8,7 @@ import (
 
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/blob"
+	"github.com/tempestdb/tempest/internal/cache"
 	"github.com/tempestdb/tempest/vfs"
 )
 
@@ -15,18 +16,26 @@ import (
 // use, and closes the least recently used ones no read holds once more
 // than capacity are open. Its capacity is taken from the descriptors
 // MaxOpenFiles leaves to readers (blobCacheSize), so table and blob
-// readers together stay within the bound. Values are not cached: a blob
-// read is one positional read of one block, and the memory it uses is
-// the value returned.
+// readers together stay within the bound.
+//
+// The values that reads (Get, iterators) ask for are kept in the block
+// cache once read, verified and decoded (see blob_read.go), under the
+// table cache's namespace and the blob file's number (blob files and
+// SSTs share one sequence of numbers) and the block's offset. They leave
+// it when the file becomes obsolete, or by the cache's eviction.
+// Compactions, blob rewriting and checks read around it (read).
 //
 // Invariants: every reader in mu.readers is on mu.lru and holds the
 // cache's reference; a reader out of mu.readers never returns to it; a
-// reader closes when its last reference goes.
+// reader closes when its last reference goes, and if it was marked
+// obsolete then, the file's values leave the block cache.
 type blobCache struct {
 	fs       vfs.FS
 	path     func(base.FileNum) string
 	size     func(base.FileNum) (uint64, bool) // the manifest's record
 	capacity int
+	block    *cache.Cache
+	blockID  uint64 // the DB's namespace in block
 
 	mu struct {
 		sync.Mutex
@@ -44,16 +53,25 @@ type cachedBlob struct {
 	num  base.FileNum
 	refs int
 	elem *list.Element
+	// obsolete is set when the file is gone for good or the DB closes:
+	// the last release then evicts the file's values from the block
+	// cache, which a read still holding the reader may have added.
+	obsolete bool
 }
 
-func newBlobCache(fs vfs.FS, path func(base.FileNum) string, size func(base.FileNum) (uint64, bool), capacity int) *blobCache {
-	c := &blobCache{fs: fs, path: path, size: size, capacity: max(capacity, 1)}
+// newBlobCache returns a cache of capacity readers whose values are kept
+// in block under namespace blockID.
+func newBlobCache(fs vfs.FS, path func(base.FileNum) string, size func(base.FileNum) (uint64, bool), capacity int,
+	block *cache.Cache, blockID uint64) *blobCache {
+	c := &blobCache{fs: fs, path: path, size: size, capacity: max(capacity, 1), block: block, blockID: blockID}
 	c.mu.readers = make(map[base.FileNum]*cachedBlob)
 	c.mu.lru = list.New()
 	return c
 }
 
-// read returns the value the encoded handle h names, appended to dst.
+// read returns the value the encoded handle h names, appended to dst,
+// read from its blob file without the block cache (for compactions,
+// blob rewriting and checks, which would push out what reads use).
 // Errors match ErrCorruption and name the blob file, or ErrClosed.
 func (c *blobCache) read(h []byte, dst []byte) ([]byte, error) {
 	handle, err := blob.DecodeHandle(h, "blob handle")
@@ -66,6 +84,51 @@ func (c *blobCache) read(h []byte, dst []byte) ([]byte, error) {
 	}
 	defer b.release()
 	return b.r.Read(handle, dst)
+}
+
+// readCached is read through the block cache (value): the value is
+// copied to dst.
+func (c *blobCache) readCached(h []byte, dst []byte) ([]byte, error) {
+	v, ch, err := c.value(h)
+	if err != nil {
+		return nil, err
+	}
+	dst = append(dst, v...)
+	ch.Release()
+	return dst, nil
+}
+
+// value returns the value the encoded handle h names and a Handle that
+// keeps it valid until released: the block cache's copy, or, on a miss,
+// the value read from its blob file (its block's checksum verified) into
+// a buffer that is then added to the cache. Errors match ErrCorruption
+// and name the blob file, or ErrClosed.
+func (c *blobCache) value(h []byte) ([]byte, cache.Handle, error) {
+	handle, err := blob.DecodeHandle(h, "blob handle")
+	if err != nil {
+		return nil, cache.Handle{}, err
+	}
+	if ch, ok := c.block.Get(c.blockID, uint64(handle.FileNum), handle.Offset); ok {
+		return ch.Value(), ch, nil
+	}
+	b, err := c.get(handle.FileNum)
+	if err != nil {
+		return nil, cache.Handle{}, err
+	}
+	defer b.release() // after Set: an obsolete file's last release evicts what Set adds
+	var buf []byte
+	v, err := b.r.ReadAlloc(handle, func(n int) []byte {
+		buf = cache.Alloc(n)
+		return buf
+	})
+	if err != nil {
+		if buf != nil {
+			cache.Free(buf)
+		}
+		return nil, cache.Handle{}, err
+	}
+	ch := c.block.Set(c.blockID, uint64(handle.FileNum), handle.Offset, v)
+	return ch.Value(), ch, nil
 }
 
 // get returns the reader of blob file num with a reference.
@@ -122,10 +185,15 @@ func (b *cachedBlob) release() {
 	c.mu.Lock()
 	b.refs--
 	last := b.refs == 0
+	obsolete := b.obsolete
 	c.mu.Unlock()
-	if last {
-		b.r.Close()
+	if !last {
+		return
 	}
+	if obsolete {
+		c.block.EvictFile(c.blockID, uint64(b.num))
+	}
+	b.r.Close()
 }
 
 // trimLocked drops least recently used readers no one holds while more
@@ -141,31 +209,43 @@ func (c *blobCache) trimLocked() {
 }
 
 // dropLocked removes b from the cache and gives back the cache's
-// reference, closing b if no one holds it.
-func (c *blobCache) dropLocked(b *cachedBlob) {
+// reference, closing b if no one holds it, which it reports.
+func (c *blobCache) dropLocked(b *cachedBlob) (closed bool) {
 	delete(c.mu.readers, b.num)
 	c.mu.lru.Remove(b.elem)
 	b.refs--
 	if b.refs == 0 {
 		b.r.Close()
+		return true
 	}
+	return false
 }
 
-// evict drops the reader of num, whose file is obsolete.
+// evict drops the reader of num, whose file is obsolete, and its values
+// in the block cache: now, or when the last read holding the reader
+// releases it.
 func (c *blobCache) evict(num base.FileNum) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if b, ok := c.mu.readers[num]; ok {
-		c.dropLocked(b)
+	b, held := c.mu.readers[num]
+	if held {
+		b.obsolete = true
+		held = !c.dropLocked(b)
+	}
+	c.mu.Unlock()
+	if !held {
+		c.block.EvictFile(c.blockID, uint64(num))
 	}
 }
 
-// close drops every reader; one in use closes when released.
+// close drops every reader; one in use closes when released, and then
+// evicts the values it read (the table cache's close evicts the rest of
+// the DB's namespace).
 func (c *blobCache) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.mu.closed = true
 	for _, b := range c.mu.readers {
+		b.obsolete = b.refs > 1
 		c.dropLocked(b)
 	}
 }

@@ -13,6 +13,15 @@ import (
 // it (reads and compactions). A failing blob read is an error of the
 // read, never an empty value.
 //
+// The values reads ask for are kept in the block cache (blob_cache.go):
+// the first read of a value reads its block with one positional read,
+// verifies the block's CRC-64, and decodes it into a buffer of the
+// cache's; later reads, until the cache evicts it or its file becomes
+// obsolete, read no file. Get copies the cached value out; an Iterator
+// hands out the cached bytes, held until its next positioning call.
+// A damaged block is never cached. Compactions, blob rewriting and Check
+// read around the cache.
+//
 // A VisibilityFilter is shown, for a separated value, only the first
 // blob.PrefixLen (8) bytes of the value, which the handle carries: the
 // filter runs on every entry a compaction reads, and a blob read for
@@ -52,7 +61,7 @@ func (d *DB) resolveValue(kind base.Kind, v, dst []byte) ([]byte, error) {
 	if kind != base.KindBlobValue {
 		return v, nil
 	}
-	return d.blobs.read(v, dst)
+	return d.blobs.readCached(v, dst)
 }
 
 // blobFileMeta returns the record of blob file num: the manifest's, or,

@@ -187,7 +187,7 @@ func (d *DB) getAt(rs *readState, key []byte, seq base.SeqNum) ([]byte, error) {
 		case base.KindSet:
 			return append([]byte(nil), g.value...), nil
 		case base.KindBlobValue:
-			return d.blobs.read(g.value, nil)
+			return d.blobs.readCached(g.value, nil)
 		}
 		return nil, ErrNotFound
 	}

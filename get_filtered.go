@@ -58,7 +58,7 @@ func (d *DB) getFiltered(rs *readState, key []byte, seq base.SeqNum, bs *batchSn
 		}
 		if atOrAfter {
 			if k.Kind() == base.KindBlobValue {
-				return d.blobs.read(it.Value(), nil)
+				return d.blobs.readCached(it.Value(), nil)
 			}
 			return append([]byte{}, it.Value()...), nil
 		}

@@ -4,6 +4,7 @@ import (
 	"iter"
 
 	"github.com/tempestdb/tempest/internal/base"
+	"github.com/tempestdb/tempest/internal/cache"
 )
 
 // Iterator walks the DB's keys in order, in both directions, at a fixed
@@ -61,10 +62,13 @@ type Iterator struct {
 
 	// Separated values (blob_read.go): keysOnly leaves them unread until
 	// Value asks; handle is then the current entry's blob handle (nil once
-	// read or for an inline value), and blobBuf holds values read.
-	keysOnly bool
-	handle   []byte
-	blobBuf  []byte
+	// read or for an inline value). The current value, once read, is the
+	// block cache's copy, which blobValue keeps valid until the next
+	// positioning call or Close; blobBuf holds values the merge folds read.
+	keysOnly  bool
+	handle    []byte
+	blobValue cache.Handle
+	blobBuf   []byte
 }
 
 // hidden reports whether entry k is invisible at the iterator's snapshot:
@@ -377,12 +381,12 @@ func (i *Iterator) Value() []byte {
 // (ErrCorruption, naming the file). The error also stops the iterator.
 func (i *Iterator) ValueAndErr() ([]byte, error) {
 	if i.handle != nil && i.valid {
-		v, err := i.db.blobs.read(i.handle, i.blobBuf[:0])
+		v, err := i.readBlob(i.handle)
 		if err != nil {
 			i.fail(err)
 			return nil, err
 		}
-		i.blobBuf, i.value, i.handle = v, v, nil
+		i.value, i.handle = v, nil
 	}
 	if !i.valid {
 		return nil, i.err
@@ -406,19 +410,41 @@ func (i *Iterator) setValue(kind base.Kind, v []byte) bool {
 	i.handle = nil
 	if kind == base.KindBlobValue {
 		if i.keysOnly {
+			i.releaseBlob()
 			i.handle, i.value = v, nil
 			i.valid = true
 			return true
 		}
-		r, err := i.db.blobs.read(v, i.blobBuf[:0])
+		r, err := i.readBlob(v)
 		if err != nil {
 			return i.fail(err)
 		}
-		i.blobBuf, v = r, r
+		v = r
 	}
 	i.value = v
 	i.valid = true
 	return true
+}
+
+// readBlob returns the separated value the blob handle h names, which
+// stays valid until the next readBlob or releaseBlob: the block cache's
+// copy, held by i.blobValue. The previous one is released first (and
+// i.value, which may point into it, cleared).
+func (i *Iterator) readBlob(h []byte) ([]byte, error) {
+	i.releaseBlob()
+	i.value = nil
+	v, ch, err := i.db.blobs.value(h)
+	if err != nil {
+		return nil, err
+	}
+	i.blobValue = ch
+	return v, nil
+}
+
+// releaseBlob lets go of the separated value last read, if any.
+func (i *Iterator) releaseBlob() {
+	i.blobValue.Release()
+	i.blobValue = cache.Handle{}
 }
 
 // Error returns the error that stopped the iterator, if any: a corrupt or
@@ -433,6 +459,7 @@ func (i *Iterator) Close() error {
 	i.closed = true
 	i.valid = false
 	i.key, i.value = nil, nil // they may point into memory Close releases
+	i.releaseBlob()
 	err := i.iter.Close()
 	i.parts.release()
 	i.iter, i.parts = nil, nil

@@ -54,7 +54,7 @@ func Open(dirname string, opts *Options) (*DB, error) {
 	}
 	d.cache = bc
 	d.tables = newTableCache(d.fs, d.cmp, d.sstPath, bc.c, o.tableCacheSize())
-	d.blobs = newBlobCache(d.fs, d.blobPath, d.blobSize, o.blobCacheSize())
+	d.blobs = newBlobCache(d.fs, d.blobPath, d.blobSize, o.blobCacheSize(), bc.c, d.tables.cacheID)
 	d.files.init(d)
 	d.picker = compact.NewPicker(d.cmp, o.pickerOptions())
 	if o.ReadOnly {

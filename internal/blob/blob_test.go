@@ -122,3 +122,62 @@ func TestDamage(t *testing.T) {
 	_, err = DecodeHandle([]byte{7, 0, 5, 200, 1}, "7.blob")
 	isCorrupt(err, "handle")
 }
+
+// TestReadAlloc reads raw and compressed values into buffers of exactly
+// their length from alloc; a damaged block, or a handle whose value
+// length is wrong, is corruption and allocates nothing.
+func TestReadAlloc(t *testing.T) {
+	values := [][]byte{[]byte("raw value, too short to compress"), bytes.Repeat([]byte("ab"), 1000), {}}
+	fs := vfs.NewMem()
+	hs, size := writeFile(t, fs, true, values)
+	if hs[1].Length >= hs[1].ValueLen || hs[0].Length != hs[0].ValueLen {
+		t.Fatalf("want a raw then a compressed block: %+v %+v", hs[0], hs[1])
+	}
+	r, err := open(t, fs, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asked []int
+	alloc := func(n int) []byte {
+		asked = append(asked, n)
+		return make([]byte, n, n+16) // spare capacity: the value must not use it
+	}
+	for i, h := range hs {
+		asked = asked[:0]
+		v, err := r.ReadAlloc(h, alloc)
+		if err != nil || !bytes.Equal(v, values[i]) || len(asked) != 1 || asked[0] != len(values[i]) || cap(v) != len(v)+16 {
+			t.Fatalf("value %d: %.20q %v, allocations %v", i, v, err, asked)
+		}
+	}
+	for i, h := range hs[:2] {
+		wrong := h
+		wrong.ValueLen += 1 << 40
+		asked = asked[:0]
+		_, err := r.ReadAlloc(wrong, alloc)
+		if !errors.Is(err, base.ErrCorruption) || len(asked) != 0 {
+			t.Fatalf("value %d with a wrong length: %v, allocations %v", i, err, asked)
+		}
+	}
+	r.Close()
+	data, err := vfs.ReadFile(fs, "7.blob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range hs[:2] {
+		bad := bytes.Clone(data)
+		bad[h.Offset+1] ^= 1
+		f, _ := fs.Create("7.blob")
+		f.Write(bad)
+		f.Close()
+		r, err := open(t, fs, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		asked = asked[:0]
+		_, err = r.ReadAlloc(h, alloc)
+		if !errors.Is(err, base.ErrCorruption) || !strings.Contains(err.Error(), "checksum") || len(asked) != 0 {
+			t.Fatalf("damaged block %d: %v, allocations %v", i, err, asked)
+		}
+		r.Close()
+	}
+}

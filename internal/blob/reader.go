@@ -81,42 +81,89 @@ func (r *Reader) Close() error { return r.f.Close() }
 // Read returns the value h names, appended to dst. Errors match
 // base.ErrCorruption and name the file and offset.
 func (r *Reader) Read(h Handle, dst []byte) ([]byte, error) {
-	if h.Offset+h.Length+trailerLen > r.size-FooterLen || h.Offset+h.Length < h.Offset {
-		return nil, base.Corruptionf(r.name, int64(h.Offset), "blob block %d+%d overruns the data area (%d bytes)",
-			h.Offset, h.Length, r.size-FooterLen)
+	if err := r.checkBounds(h); err != nil {
+		return nil, err
 	}
 	// A block stored as is (as long as its value) is read straight into
 	// dst's tail and needs no other copy; a compressed one is read into a
 	// pooled buffer and decoded into dst's tail.
-	var block []byte
-	inPlace := h.Length == h.ValueLen
-	if inPlace {
-		dst = slices.Grow(dst, int(h.Length+trailerLen))
-		block = dst[len(dst) : len(dst)+int(h.Length+trailerLen)]
-	} else {
+	if h.Length != h.ValueLen {
 		scratch := getScratch(int(h.Length + trailerLen))
 		defer putScratch(scratch)
-		block = *scratch
+		stored, c, err := r.readBlock(h, *scratch)
+		if err != nil {
+			return nil, err
+		}
+		return r.decodeTo(h, c, stored, dst)
 	}
+	dst = slices.Grow(dst, int(h.Length+trailerLen))
+	stored, c, err := r.readBlock(h, dst[len(dst):len(dst)+int(h.Length+trailerLen)])
+	switch {
+	case err != nil:
+		return nil, err
+	case c == NoCompression:
+		return dst[:len(dst)+len(stored)], nil
+	}
+	// Compressed to its own length: decode from a copy, since the stored
+	// bytes lie where the value goes.
+	return r.decodeTo(h, c, append([]byte(nil), stored...), dst)
+}
+
+// ReadAlloc returns the value h names in a buffer of exactly its length
+// from alloc, which it calls once the block is read and its checksum
+// verified (so that a damaged handle never sizes an allocation), and
+// only then. The block is read into a pooled buffer and decoded, or
+// copied, into the allocated one. On error the caller still owns
+// whatever alloc returned. Errors match base.ErrCorruption and name the
+// file and offset.
+func (r *Reader) ReadAlloc(h Handle, alloc func(n int) []byte) ([]byte, error) {
+	if err := r.checkBounds(h); err != nil {
+		return nil, err
+	}
+	scratch := getScratch(int(h.Length + trailerLen))
+	defer putScratch(scratch)
+	stored, c, err := r.readBlock(h, *scratch)
+	if err != nil {
+		return nil, err
+	}
+	n, err := decodedLen(c, stored)
+	if err == nil && n != h.ValueLen {
+		err = fmt.Errorf("value of %d bytes, the handle says %d", n, h.ValueLen)
+	}
+	if err != nil {
+		return nil, base.Corruptionf(r.name, int64(h.Offset), "blob block: %v", err)
+	}
+	return r.decodeTo(h, c, stored, alloc(int(h.ValueLen))[:0])
+}
+
+// checkBounds reports a handle whose block is not within the file's data
+// area as corruption.
+func (r *Reader) checkBounds(h Handle) error {
+	if h.Offset+h.Length+trailerLen > r.size-FooterLen || h.Offset+h.Length < h.Offset {
+		return base.Corruptionf(r.name, int64(h.Offset), "blob block %d+%d overruns the data area (%d bytes)",
+			h.Offset, h.Length, r.size-FooterLen)
+	}
+	return nil
+}
+
+// readBlock reads the block h names into block (its stored bytes and
+// trailer: h.Length+trailerLen bytes) and verifies its checksum. It
+// returns the stored bytes and the compression byte.
+func (r *Reader) readBlock(h Handle, block []byte) ([]byte, byte, error) {
 	if _, err := r.f.ReadAt(block, int64(h.Offset)); err != nil {
-		return nil, base.Corruptionf(r.name, int64(h.Offset), "reading blob block: %v", err)
+		return nil, 0, base.Corruptionf(r.name, int64(h.Offset), "reading blob block: %v", err)
 	}
 	stored, c := block[:h.Length], block[h.Length]
 	if blockChecksum(h.Offset, stored, c) != binary.LittleEndian.Uint64(block[h.Length+1:]) {
-		return nil, base.Corruptionf(r.name, int64(h.Offset), "blob block checksum mismatch")
+		return nil, 0, base.Corruptionf(r.name, int64(h.Offset), "blob block checksum mismatch")
 	}
-	var v []byte
-	var err error
-	switch {
-	case inPlace && c == NoCompression:
-		v = dst[:len(dst)+len(stored)]
-	case inPlace:
-		// Compressed to its own length: decode from a copy, since the
-		// stored bytes lie where the value goes.
-		v, err = decode(c, append([]byte(nil), stored...), dst)
-	default:
-		v, err = decode(c, stored, dst)
-	}
+	return stored, c, nil
+}
+
+// decodeTo appends the value of the verified stored bytes of h's block,
+// compressed as c says, to dst, and checks its length against h's.
+func (r *Reader) decodeTo(h Handle, c byte, stored, dst []byte) ([]byte, error) {
+	v, err := decode(c, stored, dst)
 	if err == nil && uint64(len(v)-len(dst)) != h.ValueLen {
 		err = fmt.Errorf("value of %d bytes, the handle says %d", len(v)-len(dst), h.ValueLen)
 	}
@@ -124,6 +171,19 @@ func (r *Reader) Read(h Handle, dst []byte) ([]byte, error) {
 		return nil, base.Corruptionf(r.name, int64(h.Offset), "blob block: %v", err)
 	}
 	return v, nil
+}
+
+// decodedLen returns the length of the value of a block's stored bytes,
+// compressed as c says.
+func decodedLen(c byte, stored []byte) (uint64, error) {
+	switch c {
+	case NoCompression:
+		return uint64(len(stored)), nil
+	case SnappyCompression:
+		n, err := s2.DecodedLen(stored)
+		return uint64(n), err
+	}
+	return 0, fmt.Errorf("unknown compression %d", c)
 }
 
 // decode appends the value of a block's stored bytes, compressed as c
