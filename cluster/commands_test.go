@@ -86,6 +86,7 @@ func TestClusterCommands(t *testing.T) {
 		// One node leading every shard: its SCAN cursors cross shards.
 		tc.leadAll(0)
 		checkKeyspace(t, c, keysPerShard(&tc.layout, 25))
+		checkKeyspaceInMulti(t, tc, c, keysPerShard(&tc.layout, 3))
 	})
 	tc.waitCaughtUp()
 }
@@ -147,7 +148,7 @@ func (tc *testCluster) leaderClient(t *testing.T, s int) (leader, other *redis.C
 
 // checkTransactions: a transaction's commands apply together with their
 // replies; a queued command of a slot led elsewhere gets MOVED and EXEC
-// EXECABORT; commands over every led shard are refused inside MULTI; a
+// EXECABORT; DBSIZE, a command over every led shard, runs inside MULTI; a
 // watched key written by another client, or expired since WATCH, makes
 // EXEC abort.
 func checkTransactions(t *testing.T, tc *testCluster, c *redis.ClusterClient, tag string) {
@@ -170,8 +171,8 @@ func checkTransactions(t *testing.T, tc *testCluster, c *redis.ClusterClient, ta
 		{"AUTH", clusterPassword, "+OK"}, {"MULTI", "+OK"}, {"SET", k("x"), "3", "-MOVED "}, {"EXEC", "-EXECABORT Transaction discarded because of previous errors."},
 	})
 	expectRaw(t, leader.Options().Addr, [][]string{
-		{"AUTH", clusterPassword, "+OK"}, {"MULTI", "+OK"}, {"SET", k("x"), "3", "+QUEUED"}, {"DBSIZE", "-ERR DBSIZE inside MULTI is not supported in cluster mode"},
-		{"EXEC", "-EXECABORT Transaction discarded because of previous errors."}, {"GET", k("x"), "$1"},
+		{"AUTH", clusterPassword, "+OK"}, {"MULTI", "+OK"}, {"SET", k("x"), "3", "+QUEUED"}, {"DBSIZE", "+QUEUED"},
+		{"EXEC", "*2\r\n+OK\r\n:"}, {"GET", k("x"), "$1\r\n3"},
 	})
 	var stale error
 	err = leader.Watch(ctx(), func(tx *redis.Tx) error {

@@ -71,8 +71,10 @@
 //	         uvarint version of the stored value (0: none or
 //	         unversioned), uvarint index the shard had applied when
 //	         WATCH read it
-//	command  per queued key command, one argument holding its
-//	         arguments, each as uvarint length and bytes
+//	command  per queued key command or FLUSHDB, in queue order, one
+//	         argument holding its arguments, each as uvarint length and
+//	         bytes; a "flushdb" deletes the shard's keys at its place
+//	         among the commands, as the "flushdb" entry does
 //
 // A damaged entry fails the replica (fail-stop), never applies in part.
 // The first argument is what versions an entry: a node of an earlier

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -83,5 +84,45 @@ func TestFSMWatch(t *testing.T) {
 	}
 	if e := readKey(t, db, f, "c", 1300); string(e.Val) != "1" || e.Ver != 17 {
 		t.Fatalf("c after the committed transaction = %+v, want 1 at version 17", e)
+	}
+}
+
+// TestFSMExecFlush: FLUSHDB inside a transaction's entry flushes the
+// shard in its place among the queued commands (a write before it is
+// gone, one after it stays), records a delete in every bucket, and
+// flushes nothing when its arguments are wrong or WATCH aborts.
+func TestFSMExecFlush(t *testing.T) {
+	db := openTestDB(t, filepath.Join(t.TempDir(), "db"))
+	defer db.Close()
+	f, err := openFSM(db, shardPrefix(0), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	applyAll(t, f, []*raft.Log{entry(1, 1000, "set", "a", "1")})
+	got := applyAll(t, f, []*raft.Log{
+		execLog(2, 1000, nil, []string{"set", "b", "2"}, []string{"flushdb", "bad"}, []string{"get", "a"}),
+		execLog(3, 1000, []watched{{key: []byte("b"), seen: 1}}, []string{"flushdb"}),
+		execLog(4, 1000, nil, []string{"set", "c", "3"}, []string{"FLUSHDB", "SYNC"}, []string{"set", "d", "4"},
+			[]string{"get", "c"}, []string{"get", "d"}),
+	})
+	want := [][]string{
+		{"+OK\r\n", "-ERR syntax error\r\n", "$1\r\n1\r\n"},
+		nil, // aborted: b was written after WATCH
+		{"+OK\r\n", "+OK\r\n", "+OK\r\n", "$-1\r\n", "$1\r\n4\r\n"},
+	}
+	for i, r := range got {
+		if fmt.Sprintf("%q", r.replies) != fmt.Sprintf("%q", want[i]) || r.aborted != (want[i] == nil) {
+			t.Errorf("entry %d: %+v, want replies %q", i+2, r, want[i])
+		}
+	}
+	for key, val := range map[string]string{"a": "", "b": "", "c": "", "d": "4"} {
+		if e := readKey(t, db, f, key, 1000); string(e.Val) != val {
+			t.Errorf("%s after the flush = %q, want %q", key, e.Val, val)
+		}
+	}
+	for _, key := range []string{"a", "nokey"} {
+		if at, err := f.deletedAt(db, []byte(key)); err != nil || at != 4 {
+			t.Errorf("delete record of %s's bucket = %d, %v; want 4 (the flush)", key, at, err)
+		}
 	}
 }

@@ -83,12 +83,26 @@ func (f *shardFSM) execTxn(tx *rediscmd.Txn, argv [][]byte) (applyResult, error)
 		if err != nil {
 			return applyResult{}, err
 		}
-		res.replies = append(res.replies, runKeyCommand(tx, args))
+		res.replies = append(res.replies, f.runQueued(tx, args))
 		if tx.Failed {
 			break // the entry writes nothing (apply)
 		}
 	}
 	return res, nil
+}
+
+// runQueued runs one command of a transaction's entry: a key command,
+// or FLUSHDB of the shard (multi_exec.go). A nil reply: the command
+// failed the txn (tx.Failed).
+func (f *shardFSM) runQueued(tx *rediscmd.Txn, args [][]byte) []byte {
+	if !strings.EqualFold(string(args[0]), "flushdb") {
+		return runKeyCommand(tx, args)
+	}
+	res, _ := f.flush(tx, args) // flush returns no error
+	if len(res.replies) != 1 {
+		return nil
+	}
+	return res.replies[0]
 }
 
 var errDamagedExec = errors.New("cluster: transaction entry without its watch list")

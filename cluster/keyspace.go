@@ -133,7 +133,13 @@ func cmdScan(n *Node, st *connState, argv [][]byte) {
 
 // cmdFlushDB is one FLUSHDB entry in the log of each shard this node
 // leads.
-func cmdFlushDB(n *Node, st *connState, argv [][]byte) {
+func cmdFlushDB(n *Node, st *connState, argv [][]byte) { n.flushLed(st, argv, -1) }
+
+// flushLed is FLUSHDB of the shards this node leads but shard except:
+// one entry in the log of each, in shard order. Each entry deletes its
+// shard's keys in one batch, so each shard is flushed atomically; the
+// shards are not flushed at one instant.
+func (n *Node) flushLed(st *connState, argv [][]byte, except int) {
 	if !rediscmd.ValidFlushArgs(argv) {
 		st.Out.Error(rediscmd.ErrSyntax)
 		return
@@ -142,8 +148,8 @@ func cmdFlushDB(n *Node, st *connState, argv [][]byte) {
 	slices.Sort(led)
 	for _, s := range led {
 		sh := n.shard(s)
-		if sh == nil {
-			continue // stopped meanwhile (a membership change)
+		if s == except || sh == nil {
+			continue // sh nil: stopped meanwhile (a membership change)
 		}
 		first, _ := n.lay().SlotRange(s)
 		res := n.propose(sh, s, first, [][]byte{[]byte("flushdb")})

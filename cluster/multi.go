@@ -1,11 +1,6 @@
 package cluster
 
-import (
-	"strings"
-
-	"github.com/tempestdb/tempest/internal/resp"
-	"github.com/tempestdb/tempest/server/rediscmd"
-)
+import "github.com/tempestdb/tempest/server/rediscmd"
 
 // MULTI/EXEC/WATCH in a cluster, as Redis Cluster has them: every key of
 // a transaction (its queued commands' and its watched keys) is in one
@@ -19,9 +14,8 @@ import (
 // at apply time, reads included, unless a watched key changed
 // (shardFSM.watchChanged). The queued commands without keys (PING,
 // ECHO, HELLO, CLIENT, INFO, ...) run on the connection at EXEC, in
-// their places in EXEC's reply. Commands over every shard the node leads
-// (SCAN, KEYS, DBSIZE, FLUSHDB) cannot be part of one shard's entry and
-// are refused inside MULTI.
+// their places in EXEC's reply; those over every shard the node leads
+// (SCAN, KEYS, DBSIZE, FLUSHDB) run around the entry (multi_exec.go).
 
 // multiState is a connection's MULTI.
 type multiState struct {
@@ -75,12 +69,7 @@ func cmdUnwatch(_ *Node, st *connState, _ [][]byte) {
 // and flags the transaction.
 func (n *Node) queue(st *connState, cmd *rediscmd.Command, argv [][]byte) {
 	w := &st.Out
-	switch {
-	case cmd.Flags&rediscmd.Whole != 0:
-		w.Error("ERR " + strings.ToUpper(cmd.Name) + " inside MULTI is not supported in cluster mode: it applies to every shard the node leads")
-		st.multi.flag()
-		return
-	case cmd.Key != nil:
+	if cmd.Key != nil {
 		slot, ok := keysSlot(cmd.Keys(argv), -1)
 		if !ok {
 			w.Error(errCrossSlot)
@@ -167,89 +156,4 @@ func (st *connState) watching(key []byte) bool {
 		}
 	}
 	return false
-}
-
-// cmdExec runs the transaction: EXECABORT if a queued command was
-// refused; CROSSSLOT if the queued key commands are in different slots,
-// or a watched key is in another slot than they; MOVED or TRYAGAIN if
-// this node no longer leads the slot (the transaction is discarded, as
-// Redis Cluster's); else one entry in the slot's shard, whose result
-// fills EXEC's reply. A transaction without keys runs on the connection.
-func cmdExec(n *Node, st *connState, _ [][]byte) {
-	w := &st.Out
-	if !st.multi.on {
-		w.Error("ERR EXEC without MULTI")
-		return
-	}
-	m, watches := st.multi, st.watches
-	st.discard()
-	if m.dirty {
-		w.Error("EXECABORT Transaction discarded because of previous errors.")
-		return
-	}
-	slot, ok := execSlot(m, watches)
-	if !ok {
-		w.Error(errCrossSlot)
-		return
-	}
-	cmds := make([]*rediscmd.Command, len(m.queue))
-	var keyed [][][]byte
-	var scratch resp.Writer
-	for i, args := range m.queue {
-		cmds[i] = commands.Lookup(&scratch, args) // checked when queued
-		if cmds[i].Key != nil {
-			keyed = append(keyed, args)
-		}
-	}
-	var res applyResult
-	if slot >= 0 {
-		s := n.lay().ShardOfSlot(slot)
-		sh := n.shard(s)
-		if rep, ok := n.route(sh, s, slot); !ok {
-			rep.write(w)
-			return
-		}
-		res = n.propose(sh, s, slot, execEntry(watches, keyed))
-	}
-	switch {
-	case res.whole != nil:
-		writeRESP2(w, res.whole)
-	case res.aborted:
-		w.NullArray()
-	case len(res.replies) != len(keyed):
-		w.Error("ERR the state machine gave no reply")
-	default:
-		n.writeExec(st, m.queue, cmds, res.replies)
-	}
-}
-
-// execSlot returns the slot of a transaction's keys (-1: none), or false
-// if they are in several.
-func execSlot(m multiState, watches []watched) (int, bool) {
-	if m.crossSlot {
-		return 0, false
-	}
-	slot := m.slot
-	for _, k := range watches {
-		var ok bool
-		if slot, ok = keysSlot([][]byte{k.key}, slot); !ok {
-			return 0, false
-		}
-	}
-	return slot, true
-}
-
-// writeExec writes EXEC's reply: the state machine's reply of each
-// queued key command (replies, in order) and, in their places, the
-// replies of the commands without keys, run now on the connection.
-func (n *Node) writeExec(st *connState, queue [][][]byte, cmds []*rediscmd.Command, replies [][]byte) {
-	st.Out.Array(len(queue))
-	for i, args := range queue {
-		if cmds[i].Key != nil {
-			writeRESP2(&st.Out, replies[0])
-			replies = replies[1:]
-			continue
-		}
-		n.run(st, cmds[i], args)
-	}
 }

@@ -12,14 +12,35 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/tempestdb/tempest"
 	"github.com/tempestdb/tempest/server"
+	"github.com/tempestdb/tempest/server/rediscmd"
 )
 
 // serveFlags are tempest serve's flags.
 type serveFlags struct {
 	cfg         server.Config
 	metricsAddr string
+	sweepEvery  time.Duration
 	cluster     clusterFlags
+}
+
+// minSweepEvery is the shortest --sweep-every: a shorter period would
+// keep a core busy sweeping.
+const minSweepEvery = time.Millisecond
+
+// sweepPeriod maps --sweep-every onto server.Config and cluster.Config's
+// SweepEvery, whose 0 is the default period: 0 or negative turns the
+// sweep off (-1); a positive period under minSweepEvery is refused.
+func (f *serveFlags) sweepPeriod() (time.Duration, error) {
+	switch d := f.sweepEvery; {
+	case d <= 0:
+		return -1, nil
+	case d < minSweepEvery:
+		return 0, fmt.Errorf("%w: --sweep-every %v: want 0 (no sweep) or at least %v", tempest.ErrInvalidArgument, d, minSweepEvery)
+	default:
+		return d, nil
+	}
 }
 
 func newServeCmd() *cobra.Command {
@@ -47,11 +68,17 @@ shards, each replicated with raft on --replicas nodes (docs/cluster.md).`,
 	fl.StringVar(&f.metricsAddr, "metrics-addr", "", "address of the Prometheus /metrics endpoint (none if empty)")
 	fl.StringVar(&f.cfg.AppendFsync, "appendfsync", server.FsyncAlways, "always: fsync before each write's reply; everysec: fsync once a second")
 	fl.IntVar(&f.cfg.MaxClients, "maxclients", 10000, "connections at once")
+	fl.DurationVar(&f.sweepEvery, "sweep-every", rediscmd.SweepEvery, "period of the expiry sweep, which deletes expired keys from storage (0: no sweep)")
 	f.cluster.register(fl)
 	return cmd
 }
 
 func runServe(cmd *cobra.Command, f serveFlags) error {
+	every, err := f.sweepPeriod()
+	if err != nil {
+		return err
+	}
+	f.cfg.SweepEvery = every
 	if f.cluster.on(cmd) {
 		return runClusterNode(cmd, f)
 	}

@@ -45,7 +45,7 @@ func (c *clusterFlags) on(cmd *cobra.Command) bool {
 // only the directory and, if set, the addresses to check.
 func (c *clusterFlags) config(cmd *cobra.Command, f serveFlags) (cluster.Config, error) {
 	cfg := cluster.Config{Dir: f.cfg.Dir, Bus: c.bus, NodeID: c.nodeID, Join: c.join, NoLeaderBalance: c.noBalance, RequirePass: f.cfg.RequirePass,
-		MaxClients: f.cfg.MaxClients}
+		MaxClients: f.cfg.MaxClients, SweepEvery: f.cfg.SweepEvery}
 	if cmd.Flags().Changed("addr") {
 		cfg.Addr = f.cfg.Addr
 	}

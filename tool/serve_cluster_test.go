@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tempestdb/tempest/internal/redistest"
+	"github.com/tempestdb/tempest/server/rediscmd"
 )
 
 // TestServeClusterCommand runs a one-node cluster (one shard, one
@@ -21,15 +22,18 @@ import (
 // first start gives the cluster flags, the restart only --dir and
 // --cluster-bus, with --requirepass and --metrics-addr, and finds the
 // write of the first once authenticated, and serves the node's metrics.
+// The first start has --sweep-every 0 (a key expired for five default
+// periods is not swept), the restart --sweep-every 20ms (it is).
 func TestServeClusterCommand(t *testing.T) {
 	dir := t.TempDir()
 	addr, bus, metrics := freeAddr(t), freeAddr(t), freeAddr(t)
 	for round := range 2 {
 		args := []string{"serve", "--dir", dir, "--cluster-bus", bus}
 		if round == 0 {
-			args = append(args, "--addr", addr, "--cluster", "a="+addr+"/"+bus, "--node-id", "a", "--shards", "1", "--replicas", "1")
+			args = append(args, "--addr", addr, "--cluster", "a="+addr+"/"+bus, "--node-id", "a", "--shards", "1", "--replicas", "1",
+				"--metrics-addr", metrics, "--sweep-every", "0")
 		} else {
-			args = append(args, "--requirepass", "s3cret", "--metrics-addr", metrics, "--maxclients", "7")
+			args = append(args, "--requirepass", "s3cret", "--metrics-addr", metrics, "--maxclients", "7", "--sweep-every", "20ms")
 		}
 		pr, pw := io.Pipe()
 		var stderr syncBuffer
@@ -55,7 +59,17 @@ func TestServeClusterCommand(t *testing.T) {
 		if got != want {
 			t.Fatalf("round %d: %q -> %q, want %q", round, cmd, got, want)
 		}
+		if round == 0 {
+			respUntil(t, addr, "*5\r\n$3\r\nSET\r\n$1\r\ne\r\n$1\r\nv\r\n$2\r\nPX\r\n$2\r\n30\r\n", "")
+			time.Sleep(5 * rediscmd.SweepEvery)
+			if got := waitMetric(t, metrics, "tempest_cluster_expired_keys_total", 0); got != "0" {
+				t.Errorf("--sweep-every 0: tempest_cluster_expired_keys_total %s, want 0", got)
+			}
+		}
 		if round == 1 {
+			if got := waitMetric(t, metrics, "tempest_cluster_expired_keys_total", 5*time.Second); got != "1" {
+				t.Errorf("--sweep-every 20ms: tempest_cluster_expired_keys_total %s, want 1 (e)", got)
+			}
 			checkClusterMetrics(t, metrics)
 			c := redistest.Dial(t, addr)
 			c.Do("AUTH", "s3cret")
@@ -89,6 +103,30 @@ func checkClusterMetrics(t *testing.T, addr string) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics has no %q:\n%s", want, body)
 		}
+	}
+}
+
+// waitMetric returns the value of the metric name (without labels) at
+// addr's /metrics once it is not 0, or when wait has passed.
+func waitMetric(t *testing.T, addr, name string, wait time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		_, rest, ok := strings.Cut(string(body), "\n"+name+" ")
+		if !ok {
+			t.Fatalf("/metrics has no %s:\n%s", name, body)
+		}
+		v, _, _ := strings.Cut(rest, "\n")
+		if v != "0" || time.Now().After(deadline) {
+			return v
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -13,6 +13,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tempestdb/tempest/internal/redistest"
+	"github.com/tempestdb/tempest/server/rediscmd"
 )
 
 // TestServeCommand runs tempest serve in this process: it answers on
@@ -93,5 +96,86 @@ func TestServeRefusesOpenBind(t *testing.T) {
 	code := Main([]string{"serve", "--dir", t.TempDir(), "--addr", "0.0.0.0:0"}, &stdout, &stderr)
 	if code == ExitOK || !strings.Contains(stderr.String(), "without a password") {
 		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// serveInProcess runs tempest serve with args in this process until its
+// first line, and returns a function that stops it with SIGTERM and
+// waits for exit 0.
+func serveInProcess(t *testing.T, args ...string) (stop func()) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(append([]string{"serve"}, args...), pw, &stderr)
+		pw.Close()
+	}()
+	if line, err := bufio.NewReader(pr).ReadString('\n'); err != nil || !strings.HasPrefix(line, "tempest serve: ") {
+		t.Fatalf("first line %q, %v; stderr: %s", line, err, stderr.String())
+	}
+	go io.Copy(io.Discard, pr)
+	return func() {
+		t.Helper()
+		syscall.Kill(syscall.Getpid(), syscall.SIGTERM)
+		select {
+		case code := <-done:
+			if code != ExitOK {
+				t.Fatalf("exit %d after SIGTERM; stderr: %s", code, stderr.String())
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("serve did not exit after SIGTERM")
+		}
+	}
+}
+
+// TestServeSweepEvery: --sweep-every reaches the server. With 0 there is
+// no sweep: a key expired for five default periods is still stored
+// (INFO's expired_keys stays 0); with 1h, restarted over the same
+// directory, neither. Restarted with 20ms, the sweep deletes the key the
+// first run left.
+func TestServeSweepEvery(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		every string
+		want  string
+	}{{"0", "expired_keys:0\r\n"}, {"1h", "expired_keys:0\r\n"}, {"20ms", "expired_keys:1\r\n"}} {
+		addr := freeAddr(t)
+		stop := serveInProcess(t, "--dir", dir, "--addr", addr, "--sweep-every", c.every)
+		rc := redistest.Dial(t, addr)
+		if c.every == "0" {
+			rc.Do("SET", "k", "v", "PX", "30")
+		}
+		// Without a sweep, wait it out; with one, until it has run.
+		deadline := time.Now().Add(5 * rediscmd.SweepEvery)
+		info := ""
+		for time.Now().Before(deadline) && (c.every != "20ms" || !strings.Contains(info, c.want)) {
+			time.Sleep(10 * time.Millisecond)
+			info = string(rc.Do("INFO", "stats"))
+		}
+		if !strings.Contains(info, c.want) {
+			t.Errorf("--sweep-every %s: INFO stats after %v = %q, want %q", c.every, 5*rediscmd.SweepEvery, info, c.want)
+		}
+		stop()
+	}
+}
+
+// TestServeSweepEveryRefused: a --sweep-every that is no duration, or is
+// positive and under a millisecond, is refused at start, in cluster
+// mode too.
+func TestServeSweepEveryRefused(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--sweep-every", "soon"}, `invalid argument "soon" for "--sweep-every" flag`},
+		{[]string{"--sweep-every", "10us"}, "--sweep-every 10µs: want 0 (no sweep) or at least 1ms"},
+		{[]string{"--sweep-every", "1ns", "--cluster", "a=127.0.0.1:1/127.0.0.1:2", "--node-id", "a", "--shards", "1", "--replicas", "1"}, "--sweep-every 1ns: want 0"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := Main(append([]string{"serve", "--dir", t.TempDir()}, tc.args...), &stdout, &stderr)
+		if code == ExitOK || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %q", tc.args, code, stderr.String(), tc.want)
+		}
 	}
 }
