@@ -52,14 +52,11 @@
 // # Insertion
 //
 // Add finds the splice (the predecessor and successor at every level) by
-// descending from the top level, unless the key follows the previous
-// Add's: then a finger search starts from the splice that Add left (see
-// lastSplice and findSpliceFromLast). It climbs to the lowest level
-// whose successor is at or after the key and descends from there, so an
-// ascending load inserts with one or two comparisons and a sorted run of
-// random keys searches only the gap between neighbours. Misses back off
-// so that random orders do not pay for the check. AddAll sorts a batch
-// (stably) and adds it in that order, for the finger.
+// descending from the top level, unless the splice left by the previous
+// Add already brackets the key at level 0: then it is the key's exact
+// splice at every level (see lastSplice), and an ascending load inserts
+// with one or two comparisons instead of a descent. Misses back off so
+// that random orders do not pay for the check.
 //
 // # Concurrency
 //
