@@ -261,9 +261,6 @@ func applyBatch(m *memTable, data []byte, concurrent bool) error {
 	if err != nil {
 		return err
 	}
-	if !concurrent && db.Count >= sortedApplyMin {
-		return applySorted(m, db)
-	}
 	return db.forEach(func(e batchEntry) error {
 		if e.Kind == base.KindRangeDelete {
 			m.addRangeDel(e.Key, e.Value, db.Seq)

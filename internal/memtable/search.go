@@ -92,22 +92,9 @@ func (c *lastSplice) advance(off, h, height uint32) {
 	c.height = height
 }
 
-// findSpliceFromLast fills m.last.sp for key from the cached splice, a
-// finger search, when key follows the last node inserted, and reports
-// whether it did. listHeight is the current list height.
-//
-// The cached splice brackets every key just after the last node X at
-// every level (lastSplice). For a key K > X the search climbs from level
-// 0 to the lowest level l whose next node is at or after K: there, and
-// at every level above, the cached splice still brackets K (a higher
-// level's next is at or after a lower one's). Below l it descends from
-// prev[l] as a search from the head would, bounded by next[l]. So keys
-// inserted in ascending order, a sorted batch's say, cost a search over
-// the gap between them (about log4 of the entries between) instead of
-// one over the whole list; the climb's comparisons are with nodes the
-// last search touched. A key at or before X costs one comparison and a
-// search from the head. When the climbs of recent keys reached the top
-// (keys in random order), the finger is tried only now and then.
+// findSpliceFromLast fills m.last.sp for key from the cached splice when
+// it brackets key at level 0, and reports whether it did. listHeight is
+// the current list height.
 func (m *Memtable) findSpliceFromLast(key base.InternalKey, listHeight uint32) bool {
 	c := &m.last
 	if c.height != listHeight || c.height == 0 {
@@ -117,37 +104,17 @@ func (m *Memtable) findSpliceFromLast(key base.InternalKey, listHeight uint32) b
 		c.skip--
 		return false
 	}
-	if prev := c.sp.prev[0]; prev != m.head && m.compareNode(key, m.node(prev)) <= 0 {
-		c.miss()
-		return false
-	}
-	top := int(listHeight) - 1
-	l := 0
-	for l < top && c.sp.next[l] != m.tail && m.compareNode(key, m.node(c.sp.next[l])) > 0 {
-		l++
-	}
-	x, bound := m.node(c.sp.prev[l]), m.node(c.sp.next[l])
-	if l == top && c.sp.next[l] != m.tail && m.compareNode(key, bound) > 0 {
-		// Past the top level's next: walk the top level on from it.
-		x, bound = m.seekLevel(key, bound, m.tailNode, l)
-		c.sp.prev[l], c.sp.next[l] = m.offset(x), m.offset(bound)
-	}
-	for lv := l - 1; lv >= 0; lv-- {
-		x, bound = m.seekLevel(key, x, bound, lv)
-		c.sp.prev[lv], c.sp.next[lv] = m.offset(x), m.offset(bound)
-	}
-	if top-l >= 2 {
+	prev, next := c.sp.prev[0], c.sp.next[0]
+	ok := (prev == m.head || m.compareNode(key, m.node(prev)) > 0) &&
+		(next == m.tail || m.compareNode(key, m.node(next)) <= 0)
+	if ok {
 		c.hits = min(c.hits+1, 16)
-	} else {
-		c.miss()
+		return true
 	}
-	return true
-}
-
-// miss counts a search the finger did not shorten. After repeated
-// misses the finger is tried only every 16 keys.
-func (c *lastSplice) miss() {
+	// A miss costs up to two comparisons. After repeated misses, try
+	// only now and then.
 	if c.hits--; c.hits < 0 {
 		c.hits, c.skip = 0, 16
 	}
+	return false
 }
