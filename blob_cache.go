@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tempestdb/tempest/internal/base"
 	"github.com/tempestdb/tempest/internal/blob"
@@ -18,12 +19,13 @@ import (
 // MaxOpenFiles leaves to readers (blobCacheSize), so table and blob
 // readers together stay within the bound.
 //
-// The values that reads (Get, iterators) ask for are kept in the block
-// cache once read, verified and decoded (see blob_read.go), under the
+// The values that iterators ask for twice are kept in the block cache,
+// verified and decoded (see blob_read.go, and admit), under the
 // table cache's namespace and the blob file's number (blob files and
 // SSTs share one sequence of numbers) and the block's offset. They leave
-// it when the file becomes obsolete, or by the cache's eviction.
-// Compactions, blob rewriting and checks read around it (read).
+// it when the file becomes obsolete, or by the cache's eviction. Get
+// finds them there but adds none (readCached). Compactions, blob
+// rewriting and checks read around it (read).
 //
 // Invariants: every reader in mu.readers is on mu.lru and holds the
 // cache's reference; a reader out of mu.readers never returns to it; a
@@ -36,6 +38,8 @@ type blobCache struct {
 	capacity int
 	block    *cache.Cache
 	blockID  uint64 // the DB's namespace in block
+	// seen remembers values missed once (admit).
+	seen [1 << blobSeenBits]atomic.Uint64
 
 	mu struct {
 		sync.Mutex
@@ -58,6 +62,9 @@ type cachedBlob struct {
 	// cache, which a read still holding the reader may have added.
 	obsolete bool
 }
+
+// blobSeenBits sizes blobCache.seen: 16,384 slots, 128 KiB.
+const blobSeenBits = 14
 
 // newBlobCache returns a cache of capacity readers whose values are kept
 // in block under namespace blockID.
@@ -87,11 +94,14 @@ func (c *blobCache) read(h []byte, dst []byte) ([]byte, error) {
 }
 
 // readCached is read through the block cache (value): the value is
-// copied to dst.
+// appended to dst. A miss is read past the cache and never admitted:
+// point reads (Get) of values read once would fill the cache's memory,
+// page faults included, for nothing, and a value read again is still in
+// the page cache; what iterators admitted, Get finds.
 func (c *blobCache) readCached(h []byte, dst []byte) ([]byte, error) {
-	v, ch, err := c.value(h)
-	if err != nil {
-		return nil, err
+	v, ch, err := c.value(h, dst, false)
+	if err != nil || ch == (cache.Handle{}) {
+		return v, err // read into dst, or failed
 	}
 	dst = append(dst, v...)
 	ch.Release()
@@ -101,9 +111,11 @@ func (c *blobCache) readCached(h []byte, dst []byte) ([]byte, error) {
 // value returns the value the encoded handle h names and a Handle that
 // keeps it valid until released: the block cache's copy, or, on a miss,
 // the value read from its blob file (its block's checksum verified) into
-// a buffer that is then added to the cache. Errors match ErrCorruption
-// and name the blob file, or ErrClosed.
-func (c *blobCache) value(h []byte) ([]byte, cache.Handle, error) {
+// a buffer that is then added to the cache, if mayCache and the value
+// was asked for before (admit). A value not admitted is read into dst
+// (appended) and not cached: the Handle is then the zero Handle. Errors
+// match ErrCorruption and name the blob file, or ErrClosed.
+func (c *blobCache) value(h []byte, dst []byte, mayCache bool) ([]byte, cache.Handle, error) {
 	handle, err := blob.DecodeHandle(h, "blob handle")
 	if err != nil {
 		return nil, cache.Handle{}, err
@@ -116,6 +128,10 @@ func (c *blobCache) value(h []byte) ([]byte, cache.Handle, error) {
 		return nil, cache.Handle{}, err
 	}
 	defer b.release() // after Set: an obsolete file's last release evicts what Set adds
+	if !mayCache || !c.admit(handle.FileNum, handle.Offset) {
+		v, err := b.r.Read(handle, dst)
+		return v, cache.Handle{}, err
+	}
 	var buf []byte
 	v, err := b.r.ReadAlloc(handle, func(n int) []byte {
 		buf = cache.Alloc(n)
@@ -129,6 +145,24 @@ func (c *blobCache) value(h []byte) ([]byte, cache.Handle, error) {
 	}
 	ch := c.block.Set(c.blockID, uint64(handle.FileNum), handle.Offset, v)
 	return ch.Value(), ch, nil
+}
+
+// admit reports whether the value at off in blob file num was missed
+// before, recently: a value is cached on its second miss. A first read
+// costs what an uncached read costs (filling the cache's memory for a
+// value read once is most of a cold read's time, page faults included),
+// and a value read again goes to the cache. seen remembers one key per
+// slot; a collision forgets the older one, so a value may need a third
+// miss.
+func (c *blobCache) admit(num base.FileNum, off uint64) bool {
+	k := uint64(num)<<40 ^ off ^ 1 // never 0, the empty slot
+	h := k * 0x9E3779B97F4A7C15
+	slot := &c.seen[h>>(64-blobSeenBits)]
+	if slot.Load() == k {
+		return true
+	}
+	slot.Store(k)
+	return false
 }
 
 // get returns the reader of blob file num with a reference.

@@ -13,14 +13,15 @@ import (
 // it (reads and compactions). A failing blob read is an error of the
 // read, never an empty value.
 //
-// The values reads ask for are kept in the block cache (blob_cache.go):
-// the first read of a value reads its block with one positional read,
-// verifies the block's CRC-64, and decodes it into a buffer of the
-// cache's; later reads, until the cache evicts it or its file becomes
-// obsolete, read no file. Get copies the cached value out; an Iterator
-// hands out the cached bytes, held until its next positioning call.
-// A damaged block is never cached. Compactions, blob rewriting and Check
-// read around the cache.
+// Values that iterators read twice are kept in the block cache
+// (blob_cache.go): a read that misses reads the block with one positional
+// read, verifies its CRC-64 and decodes it, into the caller's buffer on a
+// first miss, into a buffer of the cache's on a second (admit); later
+// reads, until the cache evicts it or its file becomes obsolete, read no
+// file. Get finds cached values and copies them out, but adds none. An
+// Iterator hands out the cached bytes, held until its next positioning
+// call. A damaged block is never cached. Compactions, blob rewriting and
+// Check read around the cache.
 //
 // A VisibilityFilter is shown, for a separated value, only the first
 // blob.PrefixLen (8) bytes of the value, which the handle carries: the

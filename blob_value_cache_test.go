@@ -67,8 +67,19 @@ func TestBlobValueCache(t *testing.T) {
 	if err := d.Flush(); err != nil {
 		t.Fatal(err)
 	}
+	// Get never adds a value to the cache (blobCache.readCached); an
+	// iterator adds one on its second miss (blobCache.admit).
 	for k, v := range want {
 		mustGet(t, d, k, v)
+	}
+	for range 2 {
+		start := fs.reads.Load()
+		for k, v := range want {
+			iterGet(t, d, k, v)
+		}
+		if n := fs.reads.Load() - start; n < int64(len(want)) {
+			t.Fatalf("%d blob reads for %d values read by an iterator: a first read cached them", n, len(want))
+		}
 	}
 	before := fs.reads.Load()
 	for k, v := range want {
@@ -197,7 +208,15 @@ func TestBlobValueCacheEvict(t *testing.T) {
 		h.Release()
 		return ok
 	}
-	mustGet(t, d, "k000", bigValue("k000", 0, 300)) // its block is at offset 0
+	iterGet(t, d, "k000", bigValue("k000", 0, 300)) // its block is at offset 0
+	if cached() {
+		t.Fatal("a value read once is in the block cache")
+	}
+	mustGet(t, d, "k000", bigValue("k000", 0, 300))
+	if cached() {
+		t.Fatal("Get added a value to the block cache")
+	}
+	iterGet(t, d, "k000", bigValue("k000", 0, 300)) // cached on the second miss
 	if !cached() {
 		t.Fatal("the value read is not in the block cache")
 	}
@@ -205,18 +224,35 @@ func TestBlobValueCacheEvict(t *testing.T) {
 	if cached() {
 		t.Fatal("an obsolete file's value is still cached")
 	}
-	mustGet(t, d, "k000", bigValue("k000", 0, 300)) // reopens the reader
+	iterGet(t, d, "k000", bigValue("k000", 0, 300)) // reopens the reader
 	b, err := d.blobs.get(num)                      // a read in flight
 	if err != nil {
 		t.Fatal(err)
 	}
 	d.blobs.evict(num)
-	mustGet(t, d, "k000", bigValue("k000", 0, 300)) // cached again
+	iterGet(t, d, "k000", bigValue("k000", 0, 300)) // cached again
 	if !cached() {
 		t.Fatal("the value read is not in the block cache")
 	}
 	b.release()
 	if cached() {
 		t.Fatal("an obsolete file's value is still cached after its last reader went")
+	}
+}
+
+// iterGet reads key's value through an iterator positioned on it, and
+// checks it is want.
+func iterGet(t *testing.T, d *DB, key, want string) {
+	t.Helper()
+	it, err := d.NewIter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	if !it.SeekGE([]byte(key)) || string(it.Key()) != key {
+		t.Fatalf("iterator: %s not found: %v", key, it.Error())
+	}
+	if v, err := it.ValueAndErr(); err != nil || string(v) != want {
+		t.Fatalf("iterator at %s: %d bytes, %v", key, len(v), err)
 	}
 }

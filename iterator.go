@@ -69,6 +69,7 @@ type Iterator struct {
 	handle    []byte
 	blobValue cache.Handle
 	blobBuf   []byte
+	blobRead  []byte // a value read past the cache (blobCache.admit)
 }
 
 // hidden reports whether entry k is invisible at the iterator's snapshot:
@@ -433,9 +434,12 @@ func (i *Iterator) setValue(kind base.Kind, v []byte) bool {
 func (i *Iterator) readBlob(h []byte) ([]byte, error) {
 	i.releaseBlob()
 	i.value = nil
-	v, ch, err := i.db.blobs.value(h)
+	v, ch, err := i.db.blobs.value(h, i.blobRead[:0], true)
 	if err != nil {
 		return nil, err
+	}
+	if ch == (cache.Handle{}) {
+		i.blobRead = v // read uncached, into the iterator's buffer
 	}
 	i.blobValue = ch
 	return v, nil
