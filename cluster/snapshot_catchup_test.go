@@ -27,6 +27,18 @@ func TestClusterSnapshotCatchUp(t *testing.T) {
 	ids := []string{"n1", "n2", "n3"}
 	tc.waitLeaders()
 	c := tc.clusterClient()
+	// set retries a SET whose outcome is unknown because the shard's
+	// leadership moved while it committed (on a loaded machine an
+	// election can come at any time): the same SET again is idempotent.
+	set := func(k, v string) error {
+		for try := 0; ; try++ {
+			err := c.Set(ctx(), k, v, 0).Err()
+			if err == nil || try == 20 || !strings.Contains(err.Error(), "write outcome unknown") {
+				return err
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 	write := func(round string, keys int) {
 		t.Helper()
 		var wg sync.WaitGroup
@@ -37,7 +49,7 @@ func TestClusterSnapshotCatchUp(t *testing.T) {
 				defer wg.Done()
 				for i := w; i < keys; i += 8 {
 					k := fmt.Sprintf("k%04d", i)
-					if err := c.Set(ctx(), k, round+strings.Repeat("v", 200), 0).Err(); err != nil {
+					if err := set(k, round+strings.Repeat("v", 200)); err != nil {
 						errs <- fmt.Errorf("SET %s: %w", k, err)
 						return
 					}
