@@ -3,6 +3,7 @@
 package vfs
 
 import (
+	"runtime"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -37,6 +38,10 @@ type pager struct {
 	populated, dropped atomic.Int64
 	// noPrefault is set once MADV_POPULATE_WRITE failed. Under windowMu.
 	noPrefault bool
+	// yieldedAt is the stores' end when the writer last yielded to the
+	// goroutine (stored). Writer only (remap, which resets it, runs in a
+	// Store).
+	yieldedAt int64
 }
 
 // startPager starts m's pager goroutine; stopPager ends it.
@@ -60,18 +65,34 @@ func (p *pager) restartLocked(from int64) {
 	p.populated.Store(from)
 	p.dropped.Store(from)
 	p.storedTo.Store(from)
+	p.yieldedAt = from - populateAhead
 }
 
 // stored records that the stores reached end, and wakes the goroutine if
 // it has work. Writer only.
+//
+// A woken goroutine waits for a processor, and Go's scheduler gives it
+// the writer's own (it is queued there) once the writer blocks or is
+// preempted, up to 10 ms later: a writer that never blocks (unsynced
+// writes) outran the pager and took the page faults itself. So when the
+// stores come within a quarter of populateAhead of the prepared pages,
+// the writer yields its processor, again every sixteenth of populateAhead
+// until the pager has moved on (a yield does not always run the pager
+// first: the scheduler now and then takes the global queue, where the
+// writer went, before its own).
 func (p *pager) stored(end int64) {
 	p.storedTo.Store(end)
-	if end+populateAhead/2 < p.populated.Load() && end-p.dropped.Load() < 2*dropBehind {
+	populated := p.populated.Load()
+	if end+populateAhead/2 < populated && end-p.dropped.Load() < 2*dropBehind {
 		return
 	}
 	select {
 	case p.wake <- struct{}{}:
 	default: // a round is already due
+	}
+	if end+populateAhead/4 >= populated && end-p.yieldedAt >= populateAhead/16 {
+		p.yieldedAt = end
+		runtime.Gosched()
 	}
 }
 

@@ -26,6 +26,15 @@ import (
 // Each extension is a quarter of the file, at least Options.Preallocate
 // and at most preallocMax, rounded up to allocAlign.
 //
+// The file is extended before the stores reach its allocated end: once
+// they come within allocLead bytes of it (or Options.Preallocate, if
+// less). The mapping's pager prepares the pages ahead of the stores
+// (vfs, "Page faults") only within the allocated size, so a store into
+// a fresh extension took a page fault per page itself until the pager
+// next ran. An extension made for that lead that fails (a full disk) is
+// no error: the group's own bytes are allocated, and the file is not
+// extended ahead again.
+//
 // The file therefore ends with zeros after its last record. Recovery
 // reads zeros as a torn tail (type 0 is never written), which is what a
 // crashed process leaves. Close truncates the file to its last record,
@@ -55,6 +64,9 @@ const (
 	// allocAlign rounds the allocated size up to a multiple of every page
 	// size Linux uses.
 	allocAlign = 64 << 10
+	// allocLead is how far ahead of the stores the file is allocated: as
+	// far as the mapping's pager prepares pages (vfs's populateAhead).
+	allocLead = 1 << 20
 )
 
 // mapFile puts w on the mapped path if its file offers a mapping and the
@@ -107,7 +119,21 @@ func (w *Writer) store(n int64, p [][]byte) error {
 	if err := w.reserve(w.size + n); err != nil {
 		return err
 	}
+	w.reserveLead(w.size + n)
 	return w.m.Store(w.size, p...)
+}
+
+// reserveLead extends the allocated size ahead of end, the stores' end,
+// when it comes within the lead (see The mapped path). A failure is not
+// an error; the lead is then given up for this file.
+func (w *Writer) reserveLead(end int64) {
+	lead := min(w.prealloc, allocLead)
+	if w.noLead || end+lead <= w.allocated {
+		return
+	}
+	if err := w.reserve(end + lead); err != nil {
+		w.noLead = true
+	}
 }
 
 // unmap truncates the file to size, cutting the allocated zeros, and
