@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/tempestdb/tempest/internal/benchvalues"
 )
 
 // Benchmarks of reads of separated values (blob files), on the operating
@@ -39,19 +41,7 @@ func runBlobBench(b *testing.B, f func(b *testing.B, d *DB, n, size int)) {
 // blobBenchValues returns a buffer of values made as db_bench makes them,
 // of at least n bytes.
 func blobBenchValues(n int) []byte {
-	rng := rand.New(rand.NewPCG(1, 2))
-	buf := make([]byte, 0, n+100)
-	for len(buf) < n {
-		const run = 100
-		start := len(buf)
-		for range run / 2 {
-			buf = append(buf, byte(' '+rng.IntN(95)))
-		}
-		for len(buf)-start < run {
-			buf = append(buf, buf[start+(len(buf)-start)%(run/2)])
-		}
-	}
-	return buf
+	return benchvalues.Buffer(rand.New(rand.NewPCG(1, 2)), n)
 }
 
 // loadBlobBench loads blobBenchBytes of values of size bytes, flushed, and

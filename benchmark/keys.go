@@ -3,6 +3,8 @@ package benchmark
 import (
 	"encoding/binary"
 	"math/rand/v2"
+
+	"github.com/tempestdb/tempest/internal/benchvalues"
 )
 
 // Key layout (every key is exactly KeySize bytes):
@@ -48,8 +50,7 @@ func (f keyFormat) number(key []byte) uint64 {
 }
 
 // valueSource hands out values: slices of a buffer made as db_bench makes
-// its values, each 100-byte run half random printable bytes and half a
-// repeat of them, so that values compress to about half their size.
+// its values (benchvalues), which compress to about half their size.
 type valueSource struct {
 	buf  []byte
 	size int
@@ -57,19 +58,7 @@ type valueSource struct {
 
 func newValueSource(seed uint64, size int) *valueSource {
 	rng := rand.New(rand.NewPCG(seed, 0x76616c7565))
-	n := max(1<<20, 2*size)
-	buf := make([]byte, 0, n+100)
-	for len(buf) < n {
-		const run = 100
-		start := len(buf)
-		for range run / 2 {
-			buf = append(buf, byte(' '+rng.IntN(95)))
-		}
-		for len(buf)-start < run {
-			buf = append(buf, buf[start+(len(buf)-start)%(run/2)])
-		}
-	}
-	return &valueSource{buf: buf, size: size}
+	return &valueSource{buf: benchvalues.Buffer(rng, max(1<<20, 2*size)), size: size}
 }
 
 // value returns a value of the configured size chosen by rng. The slice

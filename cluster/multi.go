@@ -106,10 +106,8 @@ func cmdWatch(n *Node, st *connState, argv [][]byte) {
 		w.Error(errCrossSlot)
 		return
 	}
-	s := n.lay().ShardOfSlot(slot)
-	sh := n.shard(s)
-	if rep, ok := n.route(sh, s, slot); !ok {
-		rep.write(w)
+	sh, s, ok := n.leading(w, slot)
+	if !ok {
 		return
 	}
 	if err := sh.linearize(applyTimeout); err != nil {

@@ -88,10 +88,8 @@ func cmdExec(n *Node, st *connState, _ [][]byte) {
 		n.writeExec(st, x, nil, nil)
 		return
 	}
-	s := n.lay().ShardOfSlot(slot)
-	sh := n.shard(s)
-	if rep, ok := n.route(sh, s, slot); !ok {
-		rep.write(w)
+	sh, s, ok := n.leading(w, slot)
+	if !ok {
 		return
 	}
 	x.shard = s

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/tempestdb/tempest/internal/resp"
 )
 
 func (sh *shard) running() bool {
@@ -19,6 +21,18 @@ func (n *Node) route(sh *shard, s, slot int) (Reply, bool) {
 		return Reply{}, true
 	}
 	return n.notServed(sh, s, slot, nil), false
+}
+
+// leading returns the shard of slot and its index when this node leads
+// it; otherwise it writes the redirect to w (route) and returns false.
+func (n *Node) leading(w *resp.Writer, slot int) (*shard, int, bool) {
+	s := n.lay().ShardOfSlot(slot)
+	sh := n.shard(s)
+	if rep, ok := n.route(sh, s, slot); !ok {
+		rep.write(w)
+		return nil, 0, false
+	}
+	return sh, s, true
 }
 
 // notServed is the reply for a key this node does not serve (err, if

@@ -77,15 +77,7 @@ func TestServeClusterCommand(t *testing.T) {
 				t.Errorf("INFO clients after --maxclients 7: %q", info)
 			}
 		}
-		syscall.Kill(syscall.Getpid(), syscall.SIGTERM)
-		select {
-		case code := <-done:
-			if code != ExitOK {
-				t.Fatalf("exit %d after SIGTERM; stderr: %s", code, stderr.String())
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatal("serve did not exit after SIGTERM")
-		}
+		sigtermAndWait(t, done, &stderr)
 	}
 }
 

@@ -74,15 +74,7 @@ func TestServeCommand(t *testing.T) {
 		if !bytes.Contains(body, []byte("tempest_wal_syncs_total")) || !bytes.Contains(body, []byte("tempest_serve_commands_total")) {
 			t.Fatalf("/metrics lacks the engine's or the server's metrics:\n%.500s", body)
 		}
-		syscall.Kill(syscall.Getpid(), syscall.SIGTERM)
-		select {
-		case code := <-done:
-			if code != ExitOK {
-				t.Fatalf("exit %d after SIGTERM; stderr: %s", code, stderr.String())
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("serve did not exit after SIGTERM")
-		}
+		sigtermAndWait(t, done, &stderr)
 		if !strings.Contains(stderr.String(), "terminated: syncing and closing") {
 			t.Fatalf("stderr: %s", stderr.String())
 		}
@@ -117,15 +109,7 @@ func serveInProcess(t *testing.T, args ...string) (stop func()) {
 	go io.Copy(io.Discard, pr)
 	return func() {
 		t.Helper()
-		syscall.Kill(syscall.Getpid(), syscall.SIGTERM)
-		select {
-		case code := <-done:
-			if code != ExitOK {
-				t.Fatalf("exit %d after SIGTERM; stderr: %s", code, stderr.String())
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatal("serve did not exit after SIGTERM")
-		}
+		sigtermAndWait(t, done, &stderr)
 	}
 }
 
@@ -177,5 +161,21 @@ func TestServeSweepEveryRefused(t *testing.T) {
 		if code == ExitOK || !strings.Contains(stderr.String(), tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %q", tc.args, code, stderr.String(), tc.want)
 		}
+	}
+}
+
+// sigtermAndWait sends the process SIGTERM and waits up to 20 s for the
+// serve command running in it to exit (its exit code on done), with
+// ExitOK.
+func sigtermAndWait(t *testing.T, done <-chan int, stderr *syncBuffer) {
+	t.Helper()
+	syscall.Kill(syscall.Getpid(), syscall.SIGTERM)
+	select {
+	case code := <-done:
+		if code != ExitOK {
+			t.Fatalf("exit %d after SIGTERM; stderr: %s", code, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not exit after SIGTERM")
 	}
 }
