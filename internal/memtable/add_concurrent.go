@@ -112,11 +112,9 @@ func (m *Memtable) finishBackLink(prev *node, prevOff uint32, next *node, nextOf
 // sharedRandomHeight draws a tower height like randomHeight, from the
 // runtime's per-thread generator, which any goroutine may use.
 func sharedRandomHeight() uint32 {
-	r := rand.Uint64()
 	h := uint32(1)
-	for h < maxHeight && r&3 == 0 {
+	for h < maxHeight && rand.Uint64() < growOdds {
 		h++
-		r >>= 2
 	}
 	return h
 }

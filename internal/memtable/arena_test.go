@@ -177,7 +177,8 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-// TestHeightDistribution checks p = 1/4 roughly and the cap.
+// TestHeightDistribution checks p = 1/e roughly and the cap, for both
+// generators.
 func TestHeightDistribution(t *testing.T) {
 	_, seed := testRand(t)
 	m := New(base.DefaultComparer, MinArenaSize, seed)
@@ -190,9 +191,15 @@ func TestHeightDistribution(t *testing.T) {
 		}
 		hist[h]++
 	}
-	// Expect n*3/4 at height 1, n*3/16 at height 2.
-	if hist[1] < n*70/100 || hist[1] > n*80/100 || hist[2] < n*16/100 || hist[2] > n*21/100 {
-		t.Fatalf("height histogram %v does not look like p=1/4", hist)
+	for i := 0; i < n; i++ {
+		hist[sharedRandomHeight()]++
+	}
+	// Expect 2n(1-1/e) (63.2%) at height 1, 2n(1/e)(1-1/e) (23.3%) at 2.
+	if hist[1] < 2*n*60/100 || hist[1] > 2*n*66/100 || hist[2] < 2*n*21/100 || hist[2] > 2*n*26/100 {
+		t.Fatalf("height histogram %v does not look like p=1/e", hist)
+	}
+	if hist[0] != 0 {
+		t.Fatalf("height histogram %v: height 0 drawn", hist)
 	}
 }
 

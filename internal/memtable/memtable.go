@@ -2,6 +2,7 @@ package memtable
 
 import (
 	"errors"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"sync/atomic"
@@ -188,17 +189,24 @@ func (m *Memtable) fillNode(off, h uint32, key base.InternalKey, value []byte) *
 	return nd
 }
 
-// randomHeight draws a tower height: 1 plus a geometric count with p = 1/4,
-// capped at maxHeight. Writer only.
+// randomHeight draws a tower height: 1 plus a geometric count with
+// p = 1/e (growOdds), capped at maxHeight. Writer only.
 func (m *Memtable) randomHeight() uint32 {
-	r := m.rng.Uint64()
 	h := uint32(1)
-	for h < maxHeight && r&3 == 0 {
+	for h < maxHeight && m.rng.Uint64() < growOdds {
 		h++
-		r >>= 2
 	}
 	return h
 }
+
+// growOdds is the bound under which a uniform uint64 grows a tower by one
+// level: a probability of 1/e. A search examines about 1/p nodes per
+// level over log_{1/p}(n) levels, and the nodes of the lowest levels,
+// too many to stay in the CPU cache, are where its time goes: at 1/e
+// fewer of them are examined per level than at 1/4 (2.7 against 4) for
+// a level or so more. BenchmarkAddRandom (64 MiB arena, three alternated
+// rounds): 1,897–2,189 ns at 1/4, 1,547–1,792 ns at 1/e.
+var growOdds = uint64(float64(math.MaxUint64) / math.E)
 
 // node returns the overlay of the node at off. off must be a node offset
 // returned by the arena (so a full struct fits from it).

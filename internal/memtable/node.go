@@ -8,7 +8,8 @@ import (
 )
 
 const (
-	// maxHeight is the tallest tower. With p = 1/4 it serves 4^20 entries.
+	// maxHeight is the tallest tower. With p = 1/e it serves e^20 (485
+	// million) entries.
 	maxHeight = 20
 
 	// maxNodeSize is the size of the node struct with a full tower.
