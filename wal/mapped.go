@@ -31,9 +31,9 @@ import (
 // less). The mapping's pager prepares the pages ahead of the stores
 // (vfs, "Page faults") only within the allocated size, so a store into
 // a fresh extension took a page fault per page itself until the pager
-// next ran. An extension made for that lead that fails (a full disk) is
-// no error: the group's own bytes are allocated, and the file is not
-// extended ahead again.
+// next ran. An extension that fails fails the group, as before, only
+// that much earlier: a full disk is met with up to the lead still
+// allocated, and an I/O error of the device stops the log at once.
 //
 // The file therefore ends with zeros after its last record. Recovery
 // reads zeros as a torn tail (type 0 is never written), which is what a
@@ -113,27 +113,13 @@ func (w *Writer) reserve(end int64) error {
 }
 
 // store appends p, n bytes in all, through the mapping at offset size
-// with one Store, first extending the file if p reaches past the
-// allocated size.
+// with one Store, first extending the file if p reaches within the lead
+// of the allocated size.
 func (w *Writer) store(n int64, p [][]byte) error {
-	if err := w.reserve(w.size + n); err != nil {
+	if err := w.reserve(w.size + n + min(w.prealloc, allocLead)); err != nil {
 		return err
 	}
-	w.reserveLead(w.size + n)
 	return w.m.Store(w.size, p...)
-}
-
-// reserveLead extends the allocated size ahead of end, the stores' end,
-// when it comes within the lead (see The mapped path). A failure is not
-// an error; the lead is then given up for this file.
-func (w *Writer) reserveLead(end int64) {
-	lead := min(w.prealloc, allocLead)
-	if w.noLead || end+lead <= w.allocated {
-		return
-	}
-	if err := w.reserve(end + lead); err != nil {
-		w.noLead = true
-	}
 }
 
 // unmap truncates the file to size, cutting the allocated zeros, and

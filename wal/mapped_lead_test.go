@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/tempestdb/tempest/vfs/errorfs"
@@ -8,10 +9,10 @@ import (
 
 // TestMappedAllocatesAhead checks that a mapped log keeps its file
 // allocated the lead ahead of its stores (so the mapping's pager can
-// prepare the pages the next stores reach), and that an extension made
-// only for the lead that fails (a full disk) fails no write: the records
-// are kept and replayed, the lead is given up, and a group that needs
-// space of its own still meets the error.
+// prepare the pages the next stores reach), and that an extension for
+// the lead that fails fails the group that asked for it, before any of
+// its bytes is written, as any extension's failure does: the records
+// before it replay, and none after it.
 func TestMappedAllocatesAhead(t *testing.T) {
 	forModes(t, mappedModes(), func(t *testing.T, m mode) {
 		inner, dir := m.base(t)
@@ -41,17 +42,15 @@ func TestMappedAllocatesAhead(t *testing.T) {
 			}
 		}
 		toggle.Enable()
-		// Groups that fit the allocated size but reach into the lead.
-		for w.allocated-w.Size() > 2000 {
-			if err := write(1000); err != nil {
-				t.Fatalf("a group that fits the allocated size failed on the lead's extension: %v", err)
+		var err error
+		for err == nil {
+			size, allocated := w.Size(), w.allocated
+			if err = write(1000); err != nil && (w.Size() != size || allocated-size < 1000+RecordHeaderSize) {
+				t.Fatalf("the failed extension came at %d bytes of %d allocated, not for the lead (%d); size after %d", size, allocated, lead, w.Size())
 			}
 		}
-		if !w.noLead {
-			t.Fatal("the failed extension for the lead did not give the lead up")
-		}
-		if err := write(4000); err == nil {
-			t.Fatal("a group past the allocated size was written on a full disk")
+		if !errors.Is(err, errorfs.ErrNoSpace) {
+			t.Fatalf("the failed extension returned %v", err)
 		}
 		w.Abandon()
 		r := replayDir(inner, dir, 1)

@@ -67,9 +67,6 @@ type Writer struct {
 	// least it grows by (see The mapped path). Invariant while mapped:
 	// size <= allocated.
 	allocated, prealloc int64
-	// noLead is set once an extension ahead of the stores failed
-	// (reserveLead).
-	noLead bool
 	// writeAt is set once m is released by Close: the File's own offset
 	// never moved past the header, so the end record is written with
 	// WriteAt at size.
